@@ -1,0 +1,65 @@
+//! Errors of the ONNX front end. Every error names the file, and where a node is involved, the
+//! node name and op, and says what the user can do about it.
+
+use std::path::PathBuf;
+
+/// Where in the model an error happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeRef {
+    /// Node name (or a synthesized `<op>#<index>` when the model leaves it empty).
+    pub name: String,
+    /// ONNX op type, with its domain when not the default one.
+    pub op: String,
+}
+
+impl std::fmt::Display for NodeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "node '{}' ({})", self.name, self.op)
+    }
+}
+
+/// An unsupported node, listed in [`FrontendError::Unsupported`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    pub node: NodeRef,
+    pub reason: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrontendError {
+    #[error("{path}: cannot read file: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: not a valid ONNX model ({detail}); is the file truncated, or not an .onnx file?"
+    )]
+    Decode { path: PathBuf, detail: String },
+    #[error("{path}: the model has no graph")]
+    NoGraph { path: PathBuf },
+    #[error("{path}: {what}")]
+    Malformed { path: PathBuf, what: String },
+    #[error("{path}: {node}: {what}")]
+    Node {
+        path: PathBuf,
+        node: NodeRef,
+        what: String,
+    },
+    #[error("{path}: initializer '{tensor}': {what}")]
+    Tensor {
+        path: PathBuf,
+        tensor: String,
+        what: String,
+    },
+    #[error("{path}: default-domain opset {opset} is not supported (Tachyon reads opsets 7 to 21); re-export the model with an opset in that range")]
+    Opset { path: PathBuf, opset: i64 },
+    #[error("{path}: {} unsupported node(s):\n{}", list.len(), list.iter().map(|u| format!("  - {}: {}", u.node, u.reason)).collect::<Vec<_>>().join("\n"))]
+    Unsupported {
+        path: PathBuf,
+        list: Vec<Unsupported>,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, FrontendError>;

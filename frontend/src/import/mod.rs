@@ -1,0 +1,361 @@
+//! Turning a decoded `ModelProto` into a [`Graph`]: a registry of op builders (one module per op
+//! family) that decode and validate attributes. Unknown ops are not errors here: they become
+//! `Op::Unsupported` so that every one of them can be reported together (and shown by `inspect`).
+
+mod attrs;
+mod math;
+mod quant;
+mod shape;
+
+pub use attrs::Attrs;
+
+use crate::error::{FrontendError, Result};
+use crate::ir::{Graph, Node, NodeId, Op, Value, ValueId};
+use crate::proto::{DimensionValue, ModelProto, NodeProto, TypeValue};
+use crate::tensor::decode_tensor;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Domains under which QONNX custom ops appear in the wild.
+pub const QONNX_DOMAINS: &[&str] = &[
+    "qonnx.custom_op.general",
+    "onnx.brevitas",
+    "finn.custom_op.general",
+    "finn",
+];
+
+/// Builds the op of one node. `Err` means a malformed node (bad attribute), which is fatal.
+fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, String> {
+    let a = Attrs(&n.attribute);
+    let domain = n.domain.as_str();
+    if domain.is_empty() || domain == "ai.onnx" {
+        if let Some(op) = math::import(&n.op_type, &a, opset)? {
+            return Ok(op);
+        }
+        if let Some(op) = shape::import(&n.op_type, &a, opset)? {
+            return Ok(op);
+        }
+        // Brevitas sometimes exports Quant without a domain.
+        if let Some(op) = quant::import(&n.op_type, &a)? {
+            return Ok(op);
+        }
+        return Ok(Op::Unsupported {
+            reason: format!("ONNX op {} is not supported yet", n.op_type),
+        });
+    }
+    if QONNX_DOMAINS.contains(&domain) {
+        if let Some(op) = quant::import(&n.op_type, &a)? {
+            return Ok(op);
+        }
+        return Ok(Op::Unsupported {
+            reason: format!("QONNX op {} is not supported yet", n.op_type),
+        });
+    }
+    Ok(Op::Unsupported {
+        reason: format!("ops of domain '{domain}' are not supported"),
+    })
+}
+
+/// Reads and decodes an ONNX file into a graph with shapes inferred and constants folded.
+pub fn load_model(path: &Path) -> Result<Graph> {
+    let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode_model(&bytes, path)
+}
+
+/// Decodes ONNX bytes (`path` names the file in messages and anchors external data).
+pub fn decode_model(bytes: &[u8], path: &Path) -> Result<Graph> {
+    use prost::Message;
+    let decode_err = |detail: String| FrontendError::Decode {
+        path: path.to_path_buf(),
+        detail,
+    };
+    if bytes.is_empty() {
+        return Err(decode_err("the file is empty".into()));
+    }
+    let model = ModelProto::decode(bytes).map_err(|e| decode_err(e.to_string()))?;
+    if model.ir_version <= 0 || model.ir_version > 20 {
+        return Err(decode_err(format!(
+            "ir_version {} is not a valid ONNX IR version",
+            model.ir_version
+        )));
+    }
+    if model.graph.is_none() {
+        return Err(FrontendError::NoGraph {
+            path: path.to_path_buf(),
+        });
+    }
+    let opset = model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map(|o| o.version)
+        .unwrap_or(if model.opset_import.is_empty() { 1 } else { 13 });
+    if !(7..=21).contains(&opset) {
+        return Err(FrontendError::Opset {
+            path: path.to_path_buf(),
+            opset,
+        });
+    }
+    build_graph(&model, opset, path)
+}
+
+fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
+    let gp = model.graph.as_ref().ok_or_else(|| FrontendError::NoGraph {
+        path: path.to_path_buf(),
+    })?;
+    let model_dir = path.parent().unwrap_or(Path::new("."));
+    let malformed = |what: String| FrontendError::Malformed {
+        path: path.to_path_buf(),
+        what,
+    };
+    let mut g = Graph {
+        path: path.to_path_buf(),
+        name: gp.name.clone(),
+        producer: model.producer_name.clone(),
+        opset,
+        values: vec![],
+        nodes: vec![],
+        inputs: vec![],
+        outputs: vec![],
+        quantizers: 0,
+    };
+    let mut by_name: HashMap<String, ValueId> = HashMap::new();
+    fn new_value(g: &mut Graph, by_name: &mut HashMap<String, ValueId>, name: &str) -> ValueId {
+        let id = ValueId(g.values.len() as u32);
+        g.values.push(Value {
+            name: name.to_string(),
+            shape: None,
+            konst: None,
+            producer: None,
+        });
+        by_name.insert(name.to_string(), id);
+        id
+    }
+    for t in &gp.initializer {
+        if by_name.contains_key(&t.name) {
+            return Err(malformed(format!(
+                "initializer '{}' is defined twice",
+                t.name
+            )));
+        }
+        let k = decode_tensor(t, model_dir).map_err(|what| FrontendError::Tensor {
+            path: path.to_path_buf(),
+            tensor: t.name.clone(),
+            what,
+        })?;
+        let id = new_value(&mut g, &mut by_name, &t.name);
+        g.value_mut(id).shape = Some(k.shape.clone());
+        g.value_mut(id).konst = Some(k);
+    }
+    if !gp.sparse_initializer.is_empty() {
+        return Err(malformed(
+            "sparse initializers are not supported; store the weights densely".into(),
+        ));
+    }
+    for vi in &gp.input {
+        if by_name.contains_key(&vi.name) {
+            continue; // an initializer listed as input (IR < 4 style)
+        }
+        let id = new_value(&mut g, &mut by_name, &vi.name);
+        let shape = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+            Some(TypeValue::TensorType(tt)) => tt.shape.as_ref().map(|s| {
+                s.dim
+                    .iter()
+                    .map(|d| match d.value {
+                        Some(DimensionValue::DimValue(v)) if v > 0 => Ok(v as usize),
+                        Some(DimensionValue::DimValue(v)) if v < 0 => Err(v),
+                        _ => Ok(1), // symbolic or unknown: the batch dimension
+                    })
+                    .collect::<std::result::Result<Vec<usize>, i64>>()
+            }),
+            _ => {
+                return Err(malformed(format!(
+                    "graph input '{}' is not a tensor",
+                    vi.name
+                )))
+            }
+        };
+        let shape = shape.transpose().map_err(|d| {
+            malformed(format!(
+                "graph input '{}' has a negative dimension {d}",
+                vi.name
+            ))
+        })?;
+        if let Some(s) = &shape {
+            crate::tensor::checked_numel(&s.iter().map(|&d| d as i64).collect::<Vec<_>>())
+                .map_err(|e| malformed(format!("graph input '{}': {e}", vi.name)))?;
+        }
+        g.value_mut(id).shape = shape;
+        g.inputs.push(id);
+    }
+    if g.inputs.is_empty() {
+        return Err(malformed("the graph has no (non-constant) input".into()));
+    }
+    // Topological order (ONNX requires it, but be tolerant), detecting cycles and dangling names.
+    let order = topo_order(&gp.node, &by_name).map_err(malformed)?;
+    for &i in &order {
+        let n = &gp.node[i];
+        let index = g.nodes.len();
+        let name = if n.name.is_empty() {
+            format!("{}#{}", n.op_type, index)
+        } else {
+            n.name.clone()
+        };
+        let mut node = Node {
+            name,
+            op_type: n.op_type.clone(),
+            domain: n.domain.clone(),
+            op: Op::Identity,
+            inputs: vec![],
+            outputs: vec![],
+        };
+        for inp in &n.input {
+            if inp.is_empty() {
+                node.inputs.push(None);
+            } else {
+                let id = *by_name.get(inp).ok_or_else(|| FrontendError::Node {
+                    path: path.to_path_buf(),
+                    node: node.node_ref(),
+                    what: format!(
+                        "input '{inp}' is not produced by any node, initializer or graph input"
+                    ),
+                })?;
+                node.inputs.push(Some(id));
+            }
+        }
+        node.op = import_op(n, opset).map_err(|what| FrontendError::Node {
+            path: path.to_path_buf(),
+            node: node.node_ref(),
+            what,
+        })?;
+        for out in &n.output {
+            if out.is_empty() {
+                continue;
+            }
+            if by_name.contains_key(out) {
+                return Err(FrontendError::Node {
+                    path: path.to_path_buf(),
+                    node: node.node_ref(),
+                    what: format!(
+                        "output '{out}' is already produced elsewhere (duplicate tensor name)"
+                    ),
+                });
+            }
+            let id = new_value(&mut g, &mut by_name, out);
+            g.value_mut(id).producer = Some(NodeId(index as u32));
+            node.outputs.push(id);
+        }
+        if node.op == Op::Constant {
+            let a = Attrs(&n.attribute);
+            let t = a
+                .tensor("value")
+                .ok_or_else(|| FrontendError::Node {
+                    path: path.to_path_buf(),
+                    node: node.node_ref(),
+                    what: "Constant without a tensor 'value' attribute (value_float/value_ints forms are read too)".into(),
+                })
+                .or_else(|e| a.constant_from_scalars().ok_or(e))?;
+            let k = decode_tensor(&t, model_dir).map_err(|what| FrontendError::Node {
+                path: path.to_path_buf(),
+                node: node.node_ref(),
+                what,
+            })?;
+            if let Some(&out) = node.outputs.first() {
+                g.value_mut(out).shape = Some(k.shape.clone());
+                g.value_mut(out).konst = Some(k);
+            }
+        }
+        if matches!(
+            node.op,
+            Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. }
+        ) {
+            g.quantizers += 1;
+        }
+        g.nodes.push(node);
+    }
+    for vi in &gp.output {
+        let id = *by_name.get(&vi.name).ok_or_else(|| {
+            malformed(format!(
+                "graph output '{}' is not produced by any node",
+                vi.name
+            ))
+        })?;
+        g.outputs.push(id);
+    }
+    if g.outputs.is_empty() {
+        return Err(malformed("the graph has no output".into()));
+    }
+    crate::fold::infer_and_fold(&mut g)?;
+    Ok(g)
+}
+
+/// Kahn's algorithm over node indices; errors name a node on a cycle or a missing tensor.
+fn topo_order(
+    nodes: &[NodeProto],
+    known: &HashMap<String, ValueId>,
+) -> std::result::Result<Vec<usize>, String> {
+    let mut producer: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        for o in n.output.iter().filter(|o| !o.is_empty()) {
+            if producer.insert(o.as_str(), i).is_some() || known.contains_key(o) {
+                let name = if n.name.is_empty() {
+                    &n.op_type
+                } else {
+                    &n.name
+                };
+                return Err(format!(
+                    "tensor '{o}' is produced twice (second time by node '{name}')"
+                ));
+            }
+        }
+    }
+    let mut indeg = vec![0usize; nodes.len()];
+    let mut users: Vec<Vec<usize>> = vec![vec![]; nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        for inp in n.input.iter().filter(|s| !s.is_empty()) {
+            if let Some(&p) = producer.get(inp.as_str()) {
+                indeg[i] += 1;
+                users[p].push(i);
+            } else if !known.contains_key(inp) {
+                let name = if n.name.is_empty() {
+                    &n.op_type
+                } else {
+                    &n.name
+                };
+                return Err(format!(
+                    "node '{name}' ({}) reads tensor '{inp}', which no node, initializer or graph input provides",
+                    n.op_type
+                ));
+            }
+        }
+    }
+    let mut ready: std::collections::VecDeque<usize> =
+        (0..nodes.len()).filter(|&i| indeg[i] == 0).collect();
+    let mut order = vec![];
+    while let Some(i) = ready.pop_front() {
+        order.push(i);
+        for &u in &users[i] {
+            indeg[u] -= 1;
+            if indeg[u] == 0 {
+                ready.push_back(u);
+            }
+        }
+    }
+    if order.len() != nodes.len() {
+        let stuck = (0..nodes.len()).find(|&i| indeg[i] > 0).unwrap_or(0);
+        let n = &nodes[stuck];
+        return Err(format!(
+            "the graph has a cycle through node '{}' ({}); ONNX graphs must be acyclic",
+            if n.name.is_empty() {
+                &n.op_type
+            } else {
+                &n.name
+            },
+            n.op_type
+        ));
+    }
+    Ok(order)
+}

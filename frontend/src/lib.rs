@@ -1,0 +1,18 @@
+//! Tachyon's ONNX front end: a hand-written prost schema of ONNX ([`proto`]), decoding of tensors
+//! including external data ([`tensor`]), the graph IR ([`ir`]) built by per-family importers
+//! ([`import`]), float semantics of every supported op ([`eval`]), shape inference and constant
+//! folding ([`fold`]) and a text dump ([`print`]).
+
+pub mod error;
+pub mod eval;
+pub mod fold;
+pub mod import;
+pub mod ir;
+pub mod print;
+pub mod proto;
+pub mod tensor;
+
+pub use error::{FrontendError, NodeRef, Unsupported};
+pub use import::{decode_model, load_model};
+pub use ir::{Graph, Node, NodeId, Op, RoundMode, Value, ValueId};
+pub use tensor::{DType, Tensor};

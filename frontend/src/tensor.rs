@@ -1,0 +1,258 @@
+//! Constant tensors: decoding `TensorProto` (inline typed fields, `raw_data`, external data files)
+//! into a dense `Tensor` of `f64` values that remembers whether the model computes it in `f32`.
+
+use crate::proto::{data_location, data_type, TensorProto};
+use std::path::{Component, Path};
+
+/// Largest number of elements Tachyon accepts in one tensor (guards against absurd declared sizes).
+pub const MAX_ELEMENTS: usize = 1 << 28;
+
+/// Element type of a tensor, as far as arithmetic semantics go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum DType {
+    /// IEEE binary32: every value is an f32; float ops on it round to f32.
+    F32,
+    /// IEEE binary64.
+    F64,
+    /// Any integer type (values exact in f64 up to 2^53).
+    Int,
+    Bool,
+}
+
+/// A dense constant tensor in C order. Values are stored as f64, which holds every f32, every
+/// f64 and every integer up to 2^53 exactly.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Tensor {
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+    pub data: Vec<f64>,
+}
+
+impl Tensor {
+    pub fn new(dtype: DType, shape: Vec<usize>, data: Vec<f64>) -> Tensor {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        Tensor { dtype, shape, data }
+    }
+    pub fn scalar(dtype: DType, v: f64) -> Tensor {
+        Tensor::new(dtype, vec![], vec![v])
+    }
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+    /// The single value of a one-element tensor.
+    pub fn as_scalar(&self) -> Option<f64> {
+        (self.data.len() == 1).then(|| self.data[0])
+    }
+    /// Values as integers (shapes, axes, indices); `None` if any is not integral.
+    pub fn as_ints(&self) -> Option<Vec<i64>> {
+        self.data
+            .iter()
+            .map(|&v| (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64))
+            .collect()
+    }
+}
+
+/// Number of elements of `dims`, refusing negative dims and sizes above [`MAX_ELEMENTS`].
+pub fn checked_numel(dims: &[i64]) -> Result<usize, String> {
+    let mut n: usize = 1;
+    for &d in dims {
+        if d < 0 {
+            return Err(format!("negative dimension {d} in shape {dims:?}"));
+        }
+        n = n
+            .checked_mul(d as usize)
+            .filter(|&n| n <= MAX_ELEMENTS)
+            .ok_or_else(|| format!("shape {dims:?} has more than {MAX_ELEMENTS} elements"))?;
+    }
+    Ok(n)
+}
+
+/// Decodes a `TensorProto`. `model_dir` resolves external data; locations must stay inside it.
+pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, String> {
+    let n = checked_numel(&t.dims)?;
+    let shape: Vec<usize> = t.dims.iter().map(|&d| d as usize).collect();
+    let (dtype, width) = match t.data_type {
+        data_type::FLOAT => (DType::F32, 4),
+        data_type::DOUBLE => (DType::F64, 8),
+        data_type::INT8 | data_type::UINT8 => (DType::Int, 1),
+        data_type::INT16 | data_type::UINT16 => (DType::Int, 2),
+        data_type::INT32 | data_type::UINT32 => (DType::Int, 4),
+        data_type::INT64 | data_type::UINT64 => (DType::Int, 8),
+        data_type::BOOL => (DType::Bool, 1),
+        data_type::FLOAT16 => (DType::F32, 2),
+        other => {
+            return Err(format!(
+                "element type {} is not supported (use float32, float64 or an integer type)",
+                dtype_name(other)
+            ))
+        }
+    };
+    let external;
+    let raw: Option<&[u8]> = if t.data_location == data_location::EXTERNAL {
+        external = read_external(t, model_dir)?;
+        Some(&external)
+    } else if !t.raw_data.is_empty() || n == 0 {
+        Some(&t.raw_data)
+    } else {
+        None
+    };
+    let data: Vec<f64> = match raw {
+        Some(bytes) => {
+            if bytes.len() != n * width {
+                return Err(format!(
+                    "holds {} bytes of data but its shape {:?} of {} needs {}",
+                    bytes.len(),
+                    t.dims,
+                    dtype_name(t.data_type),
+                    n * width
+                ));
+            }
+            bytes
+                .chunks_exact(width)
+                .map(|c| raw_value(t.data_type, c))
+                .collect()
+        }
+        None => {
+            let typed: Vec<f64> = match t.data_type {
+                data_type::FLOAT => t.float_data.iter().map(|&v| v as f64).collect(),
+                data_type::DOUBLE => t.double_data.clone(),
+                data_type::INT64 => t.int64_data.iter().map(|&v| v as f64).collect(),
+                data_type::UINT32 | data_type::UINT64 => {
+                    t.uint64_data.iter().map(|&v| v as f64).collect()
+                }
+                data_type::FLOAT16 => t.int32_data.iter().map(|&v| f16_to_f64(v as u16)).collect(),
+                _ => t.int32_data.iter().map(|&v| v as f64).collect(),
+            };
+            if typed.len() != n {
+                return Err(format!(
+                    "holds {} values but its shape {:?} needs {}",
+                    typed.len(),
+                    t.dims,
+                    n
+                ));
+            }
+            typed
+        }
+    };
+    Ok(Tensor { dtype, shape, data })
+}
+
+fn raw_value(dt: i32, c: &[u8]) -> f64 {
+    let mut b8 = [0u8; 8];
+    b8[..c.len()].copy_from_slice(c);
+    match dt {
+        data_type::FLOAT => f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
+        data_type::DOUBLE => f64::from_le_bytes(b8),
+        data_type::INT8 => c[0] as i8 as f64,
+        data_type::UINT8 | data_type::BOOL => c[0] as f64,
+        data_type::INT16 => i16::from_le_bytes([c[0], c[1]]) as f64,
+        data_type::UINT16 => u16::from_le_bytes([c[0], c[1]]) as f64,
+        data_type::INT32 => i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
+        data_type::UINT32 => u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64,
+        data_type::INT64 => i64::from_le_bytes(b8) as f64,
+        data_type::UINT64 => u64::from_le_bytes(b8) as f64,
+        data_type::FLOAT16 => f16_to_f64(u16::from_le_bytes([c[0], c[1]])),
+        _ => f64::NAN,
+    }
+}
+
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = ((h >> 10) & 0x1f) as i32;
+    let man = (h & 0x3ff) as f64;
+    match exp {
+        0 => sign * man * 2f64.powi(-24),
+        31 => {
+            if man == 0.0 {
+                sign * f64::INFINITY
+            } else {
+                f64::NAN
+            }
+        }
+        e => sign * (1.0 + man / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
+fn read_external(t: &TensorProto, model_dir: &Path) -> Result<Vec<u8>, String> {
+    let get = |k: &str| {
+        t.external_data
+            .iter()
+            .find(|e| e.key == k)
+            .map(|e| e.value.as_str())
+    };
+    let location = get("location").ok_or("external data without a 'location' entry")?;
+    let rel = Path::new(location);
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(format!(
+            "external data location '{location}' leaves the model's folder (absolute path or '..'); Tachyon only reads data files beside the model"
+        ));
+    }
+    let parse = |k: &str| -> Result<Option<u64>, String> {
+        get(k)
+            .map(|v| {
+                v.parse::<u64>()
+                    .map_err(|_| format!("external data '{k}' = '{v}' is not a number"))
+            })
+            .transpose()
+    };
+    let offset = parse("offset")?.unwrap_or(0);
+    let length = parse("length")?;
+    let path = model_dir.join(rel);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| format!("cannot read external data file {}: {e}", path.display()))?;
+    let start = usize::try_from(offset)
+        .ok()
+        .filter(|&s| s <= bytes.len())
+        .ok_or_else(|| {
+            format!(
+                "external data offset {offset} is beyond the end of {} ({} bytes)",
+                path.display(),
+                bytes.len()
+            )
+        })?;
+    let end = match length {
+        Some(l) => start
+            .checked_add(l as usize)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| {
+                format!(
+                    "external data [{offset}, +{l}) is beyond the end of {} ({} bytes)",
+                    path.display(),
+                    bytes.len()
+                )
+            })?,
+        None => bytes.len(),
+    };
+    Ok(bytes[start..end].to_vec())
+}
+
+/// Human name of an ONNX data type code.
+pub fn dtype_name(dt: i32) -> String {
+    let s = match dt {
+        data_type::FLOAT => "float32",
+        data_type::UINT8 => "uint8",
+        data_type::INT8 => "int8",
+        data_type::UINT16 => "uint16",
+        data_type::INT16 => "int16",
+        data_type::INT32 => "int32",
+        data_type::INT64 => "int64",
+        data_type::STRING => "string",
+        data_type::BOOL => "bool",
+        data_type::FLOAT16 => "float16",
+        data_type::DOUBLE => "float64",
+        data_type::UINT32 => "uint32",
+        data_type::UINT64 => "uint64",
+        data_type::COMPLEX64 => "complex64",
+        data_type::COMPLEX128 => "complex128",
+        data_type::BFLOAT16 => "bfloat16",
+        _ => return format!("type code {dt}"),
+    };
+    s.to_string()
+}

@@ -1,0 +1,177 @@
+//! Build configuration (JSON): precision of float models hls4ml-style, per-layer overrides, the
+//! input type, and the table parameters of softmax and sigmoid.
+//!
+//! ```json
+//! { "input": "fixed<16,6>",
+//!   "default": { "weight": "fixed<16,6>", "bias": "fixed<16,6>", "result": "fixed<16,6>" },
+//!   "layers": { "dense1": { "weight": "fixed<8,3>", "accum": "fixed<24,12>", "result": "fixed<12,4,RND,SAT>" } },
+//!   "softmax": { "exp_table_bits": 10, "exp_range": 16, "exp_frac": 16, "inv_table_bits": 10, "output_frac": 16 },
+//!   "sigmoid": { "table_bits": 10, "range": 8, "output_frac": 16 } }
+//! ```
+//! Quantized (QONNX) models take their precision from their Quant nodes; for them only `input`
+//! (when the graph input is not quantized), `softmax` and `sigmoid` apply.
+
+use crate::fixed::FixedType;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Precision of one layer; `None` fields fall back to the model default.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerPrecision {
+    pub weight: Option<String>,
+    pub bias: Option<String>,
+    pub result: Option<String>,
+    /// Accumulator type; absent = exact (interval analysis sizes it).
+    pub accum: Option<String>,
+}
+
+/// Table parameters of the softmax.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SoftmaxConfig {
+    /// log2 of the number of exp entries.
+    pub exp_table_bits: u32,
+    /// The exp table covers max−x in [0, exp_range) (a power of two).
+    pub exp_range: f64,
+    /// Fractional bits of exp values (exp(0) = 2^exp_frac).
+    pub exp_frac: u32,
+    /// log2 of the number of 1/x entries.
+    pub inv_table_bits: u32,
+    /// Fractional bits of the probabilities.
+    pub output_frac: u32,
+}
+
+impl Default for SoftmaxConfig {
+    fn default() -> Self {
+        SoftmaxConfig {
+            exp_table_bits: 10,
+            exp_range: 16.0,
+            exp_frac: 16,
+            inv_table_bits: 10,
+            output_frac: 16,
+        }
+    }
+}
+
+/// Table parameters of the sigmoid.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigmoidConfig {
+    pub table_bits: u32,
+    /// Covers x in [−range, range) (a power of two); outside, the end entries apply.
+    pub range: f64,
+    pub output_frac: u32,
+}
+
+impl Default for SigmoidConfig {
+    fn default() -> Self {
+        SigmoidConfig {
+            table_bits: 10,
+            range: 8.0,
+            output_frac: 16,
+        }
+    }
+}
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Type of the hardware input when the model does not quantize its input itself.
+    pub input: Option<String>,
+    pub default: LayerPrecision,
+    /// Per ONNX node name.
+    pub layers: BTreeMap<String, LayerPrecision>,
+    pub softmax: SoftmaxConfig,
+    pub sigmoid: SigmoidConfig,
+}
+
+/// Which precision field.
+#[derive(Clone, Copy, Debug)]
+pub enum Field {
+    Weight,
+    Bias,
+    Result,
+    Accum,
+}
+
+impl Config {
+    /// Reads a JSON config file.
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let c: Config = serde_json::from_str(text).map_err(|e| format!("invalid config: {e}"))?;
+        c.check()?;
+        Ok(c)
+    }
+    fn check(&self) -> Result<(), String> {
+        let mut all: Vec<(&str, &LayerPrecision)> = vec![("default", &self.default)];
+        all.extend(self.layers.iter().map(|(k, v)| (k.as_str(), v)));
+        for (name, p) in all {
+            for t in [&p.weight, &p.bias, &p.result, &p.accum]
+                .into_iter()
+                .flatten()
+            {
+                FixedType::parse(t).map_err(|e| format!("layer '{name}': {e}"))?;
+            }
+        }
+        if let Some(t) = &self.input {
+            FixedType::parse(t).map_err(|e| format!("input: {e}"))?;
+        }
+        let pow2 = |v: f64| v > 0.0 && v.log2().fract() == 0.0;
+        if !pow2(self.softmax.exp_range) || !pow2(self.sigmoid.range) {
+            return Err("softmax.exp_range and sigmoid.range must be powers of two".into());
+        }
+        if !(1..=16).contains(&self.softmax.exp_table_bits)
+            || !(1..=16).contains(&self.softmax.inv_table_bits)
+            || !(1..=16).contains(&self.sigmoid.table_bits)
+        {
+            return Err("table sizes must be between 2^1 and 2^16 entries".into());
+        }
+        if self.softmax.exp_frac > 30
+            || self.softmax.output_frac > 30
+            || self.sigmoid.output_frac > 30
+        {
+            return Err("softmax/sigmoid fractional bits must be at most 30".into());
+        }
+        Ok(())
+    }
+    /// The type of `field` for the layer named `layer` (default when not overridden).
+    pub fn precision(&self, layer: &str, field: Field) -> Option<FixedType> {
+        let pick = |p: &LayerPrecision| match field {
+            Field::Weight => p.weight.clone(),
+            Field::Bias => p.bias.clone(),
+            Field::Result => p.result.clone(),
+            Field::Accum => p.accum.clone(),
+        };
+        let s = self
+            .layers
+            .get(layer)
+            .and_then(pick)
+            .or_else(|| pick(&self.default));
+        match (s, field) {
+            (Some(s), _) => FixedType::parse(&s).ok(),
+            (None, Field::Accum) => None,
+            (None, _) => Some(FixedType::DEFAULT),
+        }
+    }
+    /// The hardware input type.
+    pub fn input_type(&self) -> FixedType {
+        self.input
+            .as_deref()
+            .and_then(|s| FixedType::parse(s).ok())
+            .unwrap_or(FixedType::DEFAULT)
+    }
+    /// Layer names in the config that are not in `known` (reported as an error by the lowering).
+    pub fn unknown_layers<'a>(&'a self, known: &[String]) -> Vec<&'a str> {
+        self.layers
+            .keys()
+            .filter(|k| !known.contains(k))
+            .map(|k| k.as_str())
+            .collect()
+    }
+}

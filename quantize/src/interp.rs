@@ -1,0 +1,169 @@
+//! The bit-exact reference interpreter: the oracle that the Verilog must match.
+//!
+//! Each layer is computed from its mathematical definition on `i128` integers (rounding through
+//! [`crate::round`]'s quotient/remainder definitions), independent of how `hls` builds hardware.
+
+use crate::fixed::{bits_for, Overflow};
+use crate::qir::{FloatStep, InputConv, LayerKind, QModel, Requant, SoftmaxSpec, Steps};
+use crate::round::{rescale, round_f64, shift_round};
+use tachyon_frontend::eval::eval_op;
+use tachyon_frontend::{DType, Tensor};
+
+/// Wraps `v` to a `width`-bit two's complement (signed) or binary (unsigned) integer.
+pub fn wrap(v: i128, width: u32, signed: bool) -> i128 {
+    if width >= 128 {
+        return v;
+    }
+    let m = 1i128 << width;
+    let u = v.rem_euclid(m);
+    if signed && u >= m / 2 {
+        u - m
+    } else {
+        u
+    }
+}
+
+/// Applies one requantization.
+pub fn requant(x: i128, r: &Requant) -> i128 {
+    let v = rescale(x, r.from_frac, r.to_frac, r.round);
+    match r.overflow {
+        Overflow::Sat | Overflow::SatSym => v.clamp(r.lo, r.hi),
+        Overflow::Wrap => wrap(v, bits_for(r.lo, r.hi), r.lo < 0),
+    }
+}
+
+/// Evaluates a step function.
+pub fn steps(x: i128, s: &Steps) -> i128 {
+    let k = s.thresholds.iter().take_while(|&&t| t <= x).count();
+    s.values[k]
+}
+
+fn table_index(v: i128, len: usize) -> usize {
+    v.clamp(0, len as i128 - 1) as usize
+}
+
+/// The integer softmax, step by step as [`SoftmaxSpec`] documents it.
+pub fn softmax(x: &[i128], s: &SoftmaxSpec) -> Vec<i128> {
+    let m = x.iter().copied().max().unwrap_or(0);
+    let e: Vec<i128> = x
+        .iter()
+        .map(|&xi| s.exp_table[table_index((m - xi) >> s.exp_shift, s.exp_table.len())])
+        .collect();
+    let sum: i128 = e.iter().sum();
+    let r = s.inv_table[table_index((sum - s.inv_base) >> s.inv_shift, s.inv_table.len())];
+    e.iter()
+        .map(|&ei| shift_round(ei * r, s.out_shift, s.out_round))
+        .collect()
+}
+
+/// Runs the layers on one input vector; returns the value of every tensor (indexed by id).
+pub fn run_all(m: &QModel, input: &[i128]) -> Vec<Vec<i128>> {
+    let mut vals: Vec<Vec<i128>> = vec![vec![]; m.tensors.len()];
+    vals[m.input.0 as usize] = input.to_vec();
+    for l in &m.layers {
+        let x = &vals[l.input.0 as usize];
+        let y: Vec<i128> = match &l.kind {
+            LayerKind::Linear { rows, bias } => rows
+                .iter()
+                .zip(bias)
+                .map(|(row, &b)| b + row.iter().map(|&(j, c)| c * x[j as usize]).sum::<i128>())
+                .collect(),
+            LayerKind::Requant(rs) => x.iter().zip(rs).map(|(&v, r)| requant(v, r)).collect(),
+            LayerKind::Relu => x.iter().map(|&v| v.max(0)).collect(),
+            LayerKind::Threshold(ss) => x.iter().zip(ss).map(|(&v, s)| steps(v, s)).collect(),
+            LayerKind::Lookup(t) => x
+                .iter()
+                .map(|&v| t.entries[table_index((v >> t.shift) - t.offset, t.entries.len())])
+                .collect(),
+            LayerKind::Softmax(s) => softmax(x, s),
+            LayerKind::Gather(src) => src.iter().map(|&j| x[j as usize]).collect(),
+        };
+        vals[l.output.0 as usize] = y;
+    }
+    vals
+}
+
+/// Runs the layers on one input vector; returns the output integers.
+pub fn run(m: &QModel, input: &[i128]) -> Vec<i128> {
+    run_all(m, input).swap_remove(m.output.0 as usize)
+}
+
+pub(crate) fn apply_steps(steps: &[FloatStep], mut t: Tensor) -> Result<Tensor, String> {
+    for s in steps {
+        let args: Vec<Option<&Tensor>> = s
+            .args
+            .iter()
+            .map(|a| Some(a.as_ref().unwrap_or(&t)))
+            .collect();
+        let mut out = eval_op(&s.op, &args, 13).map_err(|e| format!("{}: {e}", s.node))?;
+        t = out.swap_remove(0);
+    }
+    Ok(t)
+}
+
+/// Converts one float input sample (the ONNX graph input, batch of one, C order) into the
+/// integers of the hardware input bus.
+pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
+    let shape = m.prologue.input_shape.clone();
+    let n: usize = shape.iter().product();
+    if x.len() != n {
+        return Err(format!(
+            "input sample has {} values, the model expects {n} (shape {shape:?})",
+            x.len()
+        ));
+    }
+    let t = apply_steps(
+        &m.prologue.steps,
+        Tensor::new(DType::F32, shape, x.to_vec()),
+    )?;
+    let elems = m.input_elems();
+    if t.data.len() != elems.len() {
+        return Err(format!(
+            "prologue produced {} values for {} inputs",
+            t.data.len(),
+            elems.len()
+        ));
+    }
+    t.data
+        .iter()
+        .zip(elems)
+        .map(|(&v, e)| {
+            if !v.is_finite() {
+                return Err(format!("input value {v} is not finite"));
+            }
+            let scaled = v * 2f64.powi(e.frac);
+            match &m.prologue.conv {
+                InputConv::Exact { .. } => {
+                    if scaled.fract() != 0.0 || scaled.abs() > 1e30 {
+                        return Err(format!(
+                            "quantized input {v} is not on the 2^-{} grid",
+                            e.frac
+                        ));
+                    }
+                    Ok(scaled as i128)
+                }
+                InputConv::Type(ty) => {
+                    let r = round_f64(scaled.clamp(-1e30, 1e30), ty.round) as i128;
+                    Ok(match ty.overflow {
+                        Overflow::Wrap => wrap(r, ty.width, ty.signed),
+                        _ => r.clamp(e.lo, e.hi),
+                    })
+                }
+            }
+        })
+        .collect()
+}
+
+/// Float value of the output integers, with the epilogue applied (what the ONNX model outputs).
+pub fn dequantize_output(m: &QModel, y: &[i128]) -> Result<Vec<f64>, String> {
+    let vals: Vec<f64> = y
+        .iter()
+        .zip(m.output_elems())
+        .map(|(&v, e)| v as f64 * 2f64.powi(-e.frac))
+        .collect();
+    let t = apply_steps(
+        &m.epilogue,
+        Tensor::new(DType::F32, m.output_shape.clone(), vals),
+    )?;
+    Ok(t.data)
+}

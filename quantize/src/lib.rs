@@ -1,0 +1,20 @@
+//! Tachyon's numbers: fixed-point types and exact rounding ([`fixed`], [`round`]), the build
+//! configuration ([`config`]), the quantized IR ([`qir`]) with its verifier ([`verify`]), the
+//! lowering from the front-end graph ([`lower`]) and the bit-exact reference interpreter
+//! ([`interp`]) that every hardware path is checked against.
+
+pub mod config;
+pub mod error;
+pub mod fixed;
+pub mod interp;
+pub mod lower;
+pub mod qir;
+pub mod round;
+pub mod verify;
+
+pub use config::Config;
+pub use error::QuantizeError;
+pub use fixed::{Elem, FixedType, Overflow};
+pub use lower::lower;
+pub use qir::{LayerKind, QModel, TensorId};
+pub use round::Round;

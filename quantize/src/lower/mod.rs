@@ -1,0 +1,563 @@
+//! Lowering of a front-end graph to the quantized IR.
+//!
+//! Walks the nodes in order and keeps a symbolic state per ONNX value ([`Sym`]):
+//! * `Pre` — float values computed from the graph input before any quantizer: becomes the
+//!   prologue. A `Quant`/`BipolarQuant` ends it exactly (the hardware input is the quantized
+//!   value); any other op ends it by quantizing to the configured input type;
+//! * `Q` — a tensor of the quantized IR;
+//! * `Pending` — a quantized tensor followed by float ops with non-power-of-two constants
+//!   (e.g. batch norm in a Brevitas model). The next quantizer turns the whole chain into exact
+//!   step functions ([`LayerKind::Threshold`]) evaluated with the float semantics; at the graph
+//!   output the chain becomes the epilogue.
+//!
+//! Float models (no quantizer in the file) get weight, bias and result types from the config,
+//! hls4ml-style; results are requantized where a layer ends (before a non-linear op or output).
+//! Consecutive linear layers are fused afterwards ([`fuse::fuse_linear`]).
+
+mod dense;
+mod elementwise;
+pub mod fuse;
+pub mod tables;
+
+use crate::config::{Config, Field};
+use crate::error::QuantizeError;
+use crate::fixed::{Elem, FixedType};
+use crate::qir::{
+    FloatStep, InputConv, Layer, LayerKind, Prologue, QModel, QTensor, Requant, TensorId,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use tachyon_frontend::{Graph, Node, Op, Tensor, ValueId};
+
+/// Symbolic state of one ONNX value during lowering.
+#[derive(Clone, Debug)]
+enum Sym {
+    Const(Tensor),
+    Pre {
+        steps: Vec<FloatStep>,
+    },
+    Q(TensorId),
+    Pending {
+        base: TensorId,
+        steps: Vec<FloatStep>,
+    },
+}
+
+pub(crate) struct Lowerer<'a> {
+    g: &'a Graph,
+    cfg: &'a Config,
+    /// No quantizer in the file: precision comes from the config.
+    float_mode: bool,
+    m: QModel,
+    syms: Vec<Option<Sym>>,
+    names: BTreeSet<String>,
+    /// Float mode: tensors whose layer result type is still to be applied (tensor → node name).
+    unfinished: BTreeMap<TensorId, String>,
+    input_done: bool,
+}
+
+/// Lowers `g` to the quantized IR using `cfg` for everything the model does not fix itself.
+pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
+    let path = g.path.display().to_string();
+    let unsupported = g.unsupported();
+    if !unsupported.is_empty() {
+        return Err(tachyon_frontend::FrontendError::Unsupported {
+            path: g.path.clone(),
+            list: unsupported,
+        }
+        .into());
+    }
+    let known: Vec<String> = g.nodes.iter().map(|n| n.name.clone()).collect();
+    let unknown = cfg.unknown_layers(&known);
+    if !unknown.is_empty() {
+        return Err(QuantizeError::Config(format!(
+            "the config names layers that are not in {path}: {}; the model's nodes are: {}",
+            unknown.join(", "),
+            known.join(", ")
+        )));
+    }
+    if g.inputs.len() != 1 || g.outputs.len() != 1 {
+        return Err(QuantizeError::Model {
+            path,
+            what: format!(
+                "the model has {} inputs and {} outputs; Tachyon compiles single-input, single-output models",
+                g.inputs.len(),
+                g.outputs.len()
+            ),
+        });
+    }
+    let input_shape = g.value(g.inputs[0]).shape.clone().unwrap_or_default();
+    let mut l = Lowerer {
+        g,
+        cfg,
+        float_mode: g.quantizers == 0,
+        m: QModel {
+            name: if g.name.is_empty() {
+                "model".into()
+            } else {
+                g.name.clone()
+            },
+            tensors: vec![],
+            layers: vec![],
+            input: TensorId(0),
+            output: TensorId(0),
+            prologue: Prologue {
+                input_shape,
+                steps: vec![],
+                conv: InputConv::Exact { frac: 0 },
+            },
+            epilogue: vec![],
+            output_shape: g.value(g.outputs[0]).shape.clone().unwrap_or_default(),
+        },
+        syms: g
+            .values
+            .iter()
+            .map(|v| v.konst.clone().map(Sym::Const))
+            .collect(),
+        names: BTreeSet::new(),
+        unfinished: BTreeMap::new(),
+        input_done: false,
+    };
+    l.syms[g.inputs[0].0 as usize] = Some(Sym::Pre { steps: vec![] });
+    for n in &g.nodes {
+        l.node(n)?;
+    }
+    let out = g.outputs[0];
+    match l.sym(out).clone() {
+        Sym::Q(t) => {
+            let t = l.finish(t)?;
+            l.m.output = t;
+        }
+        Sym::Pending { base, steps } => {
+            let t = l.finish(base)?;
+            l.m.output = t;
+            l.m.epilogue = steps;
+        }
+        Sym::Pre { .. } | Sym::Const(_) => {
+            return Err(QuantizeError::Model {
+                path: g.path.display().to_string(),
+                what: "the output does not depend on any quantized or hardware computation".into(),
+            })
+        }
+    }
+    let mut m = l.m;
+    fuse::fuse_linear(&mut m);
+    crate::verify::verify(&m).map_err(|what| QuantizeError::Model {
+        path: g.path.display().to_string(),
+        what: format!("internal error: {what}"),
+    })?;
+    Ok(m)
+}
+
+impl<'a> Lowerer<'a> {
+    fn sym(&self, v: ValueId) -> &Sym {
+        self.syms[v.0 as usize]
+            .as_ref()
+            .expect("values are defined before use (topological order)")
+    }
+
+    pub(crate) fn err(&self, n: &Node, what: impl Into<String>) -> QuantizeError {
+        QuantizeError::Node {
+            path: self.g.path.display().to_string(),
+            node: format!("node '{}'", n.name),
+            op: n.node_ref().op,
+            what: what.into(),
+        }
+    }
+
+    fn set(&mut self, v: ValueId, s: Sym) {
+        self.syms[v.0 as usize] = Some(s);
+    }
+
+    /// A unique Verilog-friendly layer name from an ONNX node name.
+    fn layer_name(&mut self, base: &str) -> String {
+        let mut s: String = base
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        s = s.trim_matches('_').to_string();
+        while s.contains("__") {
+            s = s.replace("__", "_");
+        }
+        if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+            s = format!("l_{s}");
+        }
+        let mut name = s.clone();
+        let mut k = 1;
+        while self.names.contains(&name) {
+            name = format!("{s}_{k}");
+            k += 1;
+        }
+        self.names.insert(name.clone());
+        name
+    }
+
+    pub(crate) fn new_tensor(
+        &mut self,
+        name: &str,
+        shape: Vec<usize>,
+        elems: Vec<Elem>,
+    ) -> TensorId {
+        let id = TensorId(self.m.tensors.len() as u32);
+        self.m.tensors.push(QTensor {
+            name: name.to_string(),
+            shape,
+            elems,
+        });
+        id
+    }
+
+    pub(crate) fn elems(&self, t: TensorId) -> &[Elem] {
+        &self.m.tensor(t).elems
+    }
+
+    /// Appends a layer producing a new tensor with the given element types.
+    pub(crate) fn push_layer(
+        &mut self,
+        node: &str,
+        origin: Vec<String>,
+        kind: LayerKind,
+        input: TensorId,
+        out_name: &str,
+        shape: Vec<usize>,
+        elems: Vec<Elem>,
+    ) -> TensorId {
+        let output = self.new_tensor(out_name, shape, elems);
+        let name = self.layer_name(node);
+        self.m.layers.push(Layer {
+            name,
+            origin,
+            kind,
+            input,
+            output,
+        });
+        output
+    }
+
+    fn shape_of(&self, v: ValueId) -> Vec<usize> {
+        self.g.value(v).shape.clone().unwrap_or_default()
+    }
+
+    /// The single non-constant input of a node and the constants beside it.
+    fn split_inputs(&self, n: &Node) -> Result<(usize, Vec<Option<Tensor>>), QuantizeError> {
+        let mut running = None;
+        let mut args = vec![];
+        for (i, inp) in n.inputs.iter().enumerate() {
+            match inp.map(|v| self.sym(v)) {
+                Some(Sym::Const(t)) => args.push(Some(t.clone())),
+                None => args.push(None),
+                Some(_) => {
+                    if running.is_some() {
+                        return Err(self.err(n, "operations between two computed tensors (e.g. residual Add, attention MatMul) are not supported yet; only one operand may be non-constant"));
+                    }
+                    running = Some(i);
+                    args.push(None);
+                }
+            }
+        }
+        let r = running.ok_or_else(|| {
+            self.err(
+                n,
+                "node has no non-constant input (should have been folded)",
+            )
+        })?;
+        Ok((r, args))
+    }
+
+    /// Ends the prologue by quantizing to the configured input type.
+    fn materialize_input(&mut self, steps: Vec<FloatStep>, v: ValueId) -> TensorId {
+        let ty = self.cfg.input_type();
+        let shape = self.shape_of(v);
+        let n: usize = shape.iter().product();
+        self.m.prologue.steps = steps;
+        self.m.prologue.conv = InputConv::Type(ty);
+        let t = self.new_tensor(
+            &self.g.value(v).name.clone(),
+            shape,
+            vec![Elem::of_type(&ty); n],
+        );
+        self.m.input = t;
+        self.input_done = true;
+        t
+    }
+
+    /// Float mode: applies the result type (and accumulator type) of the layer that made `t`.
+    pub(crate) fn finish(&mut self, t: TensorId) -> Result<TensorId, QuantizeError> {
+        let Some(node) = self.unfinished.remove(&t) else {
+            return Ok(t);
+        };
+        let mut t = t;
+        for field in [Field::Accum, Field::Result] {
+            if let Some(ty) = self.cfg.precision(&node, field) {
+                t = self.requant_to_type(&node, t, ty, field);
+            }
+        }
+        Ok(t)
+    }
+
+    fn requant_to_type(
+        &mut self,
+        node: &str,
+        t: TensorId,
+        ty: FixedType,
+        field: Field,
+    ) -> TensorId {
+        let (lo, hi) = ty.range();
+        let elems = self.elems(t).to_vec();
+        let specs: Vec<Requant> = elems
+            .iter()
+            .map(|e| Requant {
+                from_frac: e.frac,
+                to_frac: ty.frac(),
+                round: ty.round,
+                lo,
+                hi,
+                overflow: ty.overflow,
+            })
+            .collect();
+        let out: Vec<Elem> = specs
+            .iter()
+            .zip(&elems)
+            .map(|(r, e)| elementwise::requant_elem(e, r))
+            .collect();
+        let shape = self.m.tensor(t).shape.clone();
+        let name = format!(
+            "{node}_{}",
+            match field {
+                Field::Accum => "accum",
+                _ => "result",
+            }
+        );
+        let tname = self.m.tensor(t).name.clone();
+        self.push_layer(
+            &name,
+            vec![node.to_string()],
+            LayerKind::Requant(specs),
+            t,
+            &tname,
+            shape,
+            out,
+        )
+    }
+
+    fn node(&mut self, n: &Node) -> Result<(), QuantizeError> {
+        if n.outputs.is_empty() {
+            return Ok(());
+        }
+        let out = n.outputs[0];
+        let (slot, args) = self.split_inputs(n)?;
+        let x = n.inputs[slot].expect("running input exists");
+        let sym = self.sym(x).clone();
+        let step = FloatStep {
+            node: n.name.clone(),
+            op: n.op.clone(),
+            args: args.clone(),
+        };
+        let is_quantizer = matches!(n.op, Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. });
+        let is_float_elementwise = matches!(
+            n.op,
+            Op::Add
+                | Op::Sub
+                | Op::Mul
+                | Op::Div
+                | Op::BatchNorm { .. }
+                | Op::Neg
+                | Op::Pow
+                | Op::Sqrt
+        );
+        let is_layout = matches!(
+            n.op,
+            Op::Reshape { .. }
+                | Op::Flatten { .. }
+                | Op::Identity
+                | Op::Dropout
+                | Op::Squeeze { .. }
+                | Op::Unsqueeze { .. }
+                | Op::Transpose { .. }
+                | Op::Cast { .. }
+        );
+        match sym {
+            Sym::Const(_) => unreachable!("split_inputs returns a non-constant input"),
+            Sym::Pre { mut steps } => {
+                if is_layout || is_float_elementwise {
+                    steps.push(step);
+                    self.set(out, Sym::Pre { steps });
+                } else if is_quantizer {
+                    steps.push(step);
+                    let t = self.quantized_input(n, steps, out)?;
+                    self.set(out, Sym::Q(t));
+                } else {
+                    let t = self.materialize_input(steps, x);
+                    self.set(x, Sym::Q(t));
+                    self.node(n)?;
+                }
+            }
+            Sym::Pending { base, mut steps } => {
+                if is_layout && !matches!(n.op, Op::Transpose { .. })
+                    || is_float_elementwise
+                    || n.op == Op::Relu
+                {
+                    steps.push(step);
+                    self.set(out, Sym::Pending { base, steps });
+                } else if is_quantizer {
+                    steps.push(step);
+                    let t = elementwise::resolve_pending(self, n, base, &steps, out)?;
+                    self.set(out, Sym::Q(t));
+                } else {
+                    return Err(self.err(n, "float operations with non-power-of-two constants must be followed by a Quant node before this op (they have no exact fixed-point form otherwise)"));
+                }
+            }
+            Sym::Q(t) => {
+                let s = self.q_node(n, slot, &args, t, out)?;
+                self.set(out, s);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the prologue at an input quantizer: the hardware input is the quantized value.
+    fn quantized_input(
+        &mut self,
+        n: &Node,
+        steps: Vec<FloatStep>,
+        out: ValueId,
+    ) -> Result<TensorId, QuantizeError> {
+        let shape = self.shape_of(out);
+        let count: usize = shape.iter().product();
+        let elems = elementwise::quantizer_elems(self, n, count, None)?;
+        let frac = elems.first().map(|e| e.frac).unwrap_or(0);
+        self.m.prologue.steps = steps;
+        self.m.prologue.conv = InputConv::Exact { frac };
+        let t = self.new_tensor(&self.g.value(out).name.clone(), shape, elems);
+        self.m.input = t;
+        self.input_done = true;
+        Ok(t)
+    }
+
+    /// A node whose running input is the quantized tensor `t`.
+    fn q_node(
+        &mut self,
+        n: &Node,
+        slot: usize,
+        args: &[Option<Tensor>],
+        t: TensorId,
+        out: ValueId,
+    ) -> Result<Sym, QuantizeError> {
+        let out_shape = self.shape_of(out);
+        let out_name = self.g.value(out).name.clone();
+        Ok(match &n.op {
+            Op::MatMul | Op::Gemm { .. } => {
+                let t = self.finish(t)?;
+                let y = dense::lower_dense(self, n, slot, args, t, &out_shape, &out_name)?;
+                if self.float_mode {
+                    self.unfinished.insert(y, n.name.clone());
+                }
+                Sym::Q(y)
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::BatchNorm { .. } | Op::Neg => {
+                match elementwise::lower_affine(self, n, slot, args, t, &out_shape, &out_name)? {
+                    Some(y) => {
+                        if let Some(owner) = self.unfinished.remove(&t) {
+                            self.unfinished.insert(y, owner);
+                        }
+                        Sym::Q(y)
+                    }
+                    None => Sym::Pending {
+                        base: t,
+                        steps: vec![FloatStep {
+                            node: n.name.clone(),
+                            op: n.op.clone(),
+                            args: args.to_vec(),
+                        }],
+                    },
+                }
+            }
+            Op::Relu => {
+                let t = self.finish(t)?;
+                let elems: Vec<Elem> = self
+                    .elems(t)
+                    .iter()
+                    .map(|e| Elem::new(e.frac, e.lo.max(0), e.hi.max(0)))
+                    .collect();
+                Sym::Q(self.push_layer(
+                    &n.name,
+                    vec![n.name.clone()],
+                    LayerKind::Relu,
+                    t,
+                    &out_name,
+                    out_shape,
+                    elems,
+                ))
+            }
+            Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. } => {
+                let t = self.finish(t)?;
+                Sym::Q(elementwise::lower_quantizer(
+                    self, n, t, &out_shape, &out_name,
+                )?)
+            }
+            Op::Softmax { axis, legacy } => {
+                let t = self.finish(t)?;
+                let r = out_shape.len() as i64;
+                let ax = if *axis < 0 { axis + r } else { *axis };
+                let rows: usize = out_shape[..ax.max(0) as usize].iter().product();
+                if rows != 1 || (!legacy && ax != r - 1) {
+                    return Err(self.err(n, format!("softmax over axis {axis} of shape {out_shape:?}: only a softmax over all features of one sample is supported")));
+                }
+                let y = tables::lower_softmax(self, n, t, &out_shape, &out_name)?;
+                if self.float_mode {
+                    self.unfinished.insert(y, n.name.clone());
+                }
+                Sym::Q(y)
+            }
+            Op::Sigmoid => {
+                let t = self.finish(t)?;
+                let y = tables::lower_sigmoid(self, n, t, &out_shape, &out_name)?;
+                if self.float_mode {
+                    self.unfinished.insert(y, n.name.clone());
+                }
+                Sym::Q(y)
+            }
+            Op::Reshape { .. }
+            | Op::Flatten { .. }
+            | Op::Identity
+            | Op::Dropout
+            | Op::Squeeze { .. }
+            | Op::Unsqueeze { .. }
+            | Op::Cast { .. } => {
+                if let Op::Cast { to } = n.op {
+                    if to != tachyon_frontend::proto::data_type::FLOAT
+                        && to != tachyon_frontend::proto::data_type::DOUBLE
+                    {
+                        return Err(self.err(
+                            n,
+                            "Cast of an activation to a non-float type is not supported",
+                        ));
+                    }
+                }
+                Sym::Q(t)
+            }
+            Op::Transpose { perm } => Sym::Q(elementwise::lower_transpose(
+                self,
+                n,
+                perm.as_deref(),
+                t,
+                &out_shape,
+                &out_name,
+            )?),
+            Op::Pow | Op::Sqrt => {
+                return Err(self.err(n, "Pow/Sqrt of an activation is not supported"))
+            }
+            other => {
+                return Err(self.err(
+                    n,
+                    format!("{} on an activation is not supported", other.mnemonic()),
+                ))
+            }
+        })
+    }
+}

@@ -1,0 +1,304 @@
+//! The quantized IR: a chain of integer layers over flat tensors whose every element carries an
+//! exact interval type ([`Elem`]). It is what the interpreter executes and what `hls` lowers.
+//!
+//! A model has three parts:
+//! * the **prologue**: float steps from the graph input to the first quantizer (e.g. Brevitas'
+//!   `x·2−1` before an input `Quant`), then conversion to integers — the hardware input bus
+//!   carries those integers;
+//! * the **layers**, each reading one tensor and writing one, in topological (= list) order;
+//! * the **epilogue**: float steps after the last quantized value that the model leaves
+//!   unquantized (e.g. a final per-tensor affine). They are not hardware: `report.json` lists
+//!   them and `sim --expect` applies them to compare with float outputs.
+//!
+//! Invariants (checked by [`crate::verify`]): layer inputs are defined before use; every
+//! element interval is consistent with what the layer can produce from its input intervals.
+
+use crate::fixed::{Elem, FixedType, Overflow};
+use crate::round::Round;
+use std::fmt;
+use tachyon_frontend::{Op, Tensor};
+
+/// Index of a tensor in [`QModel::tensors`]; prints as `t<N>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct TensorId(pub u32);
+
+impl fmt::Display for TensorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t{}", self.0)
+    }
+}
+
+/// A tensor of the quantized IR: flat elements in C order of `shape` (batch dimension dropped).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct QTensor {
+    /// ONNX tensor name it stands for.
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub elems: Vec<Elem>,
+}
+
+/// Conversion of one element from one fixed-point grid to another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Requant {
+    /// Fractional bits of the input and of the output.
+    pub from_frac: i32,
+    pub to_frac: i32,
+    pub round: Round,
+    /// Integer range of the output and what to do outside it.
+    pub lo: i128,
+    pub hi: i128,
+    pub overflow: Overflow,
+}
+
+/// A step function of one integer: `values[k]` where `k = #{ t in thresholds : t ≤ x }`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Steps {
+    /// Strictly increasing.
+    pub thresholds: Vec<i128>,
+    /// `thresholds.len() + 1` values.
+    pub values: Vec<i128>,
+}
+
+/// The integer algorithm of the softmax (see `lower::tables` for how the tables are made).
+///
+/// For inputs x (all on the same grid): `m = max x`; `d_i = m − x_i`;
+/// `e_i = exp_table[min(d_i >> exp_shift, len−1)]`; `s = Σ e_i`;
+/// `r = inv_table[min((s − inv_base) >> inv_shift, len−1)]`;
+/// `y_i = round((e_i · r) / 2^out_shift)` with `out_round`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SoftmaxSpec {
+    pub exp_shift: u32,
+    pub exp_table: Vec<i128>,
+    pub inv_base: i128,
+    pub inv_shift: u32,
+    pub inv_table: Vec<i128>,
+    pub out_shift: u32,
+    pub out_round: Round,
+}
+
+/// `y = entries[clamp((x >> shift) − offset, 0, len−1)]` — a function given by its table.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LookupSpec {
+    /// What the table approximates (for reports).
+    pub func: String,
+    pub shift: u32,
+    pub offset: i128,
+    pub entries: Vec<i128>,
+}
+
+/// The closed set of layer kinds: every lowering, estimator and emitter matches on it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum LayerKind {
+    /// `y_i = bias_i + Σ c·x_j` over the sparse row `(j, c)` — dense layers, folded batch norm,
+    /// multiplication/addition by constants. Coefficients are already aligned to the output grid.
+    Linear {
+        rows: Vec<Vec<(u32, i128)>>,
+        bias: Vec<i128>,
+    },
+    /// Per-element rescaling with rounding and overflow handling.
+    Requant(Vec<Requant>),
+    /// `y = max(x, 0)`.
+    Relu,
+    /// Per-element step functions (float ops between quantizers, thresholds).
+    Threshold(Vec<Steps>),
+    /// Same table applied to every element (sigmoid …).
+    Lookup(LookupSpec),
+    /// Softmax over all elements.
+    Softmax(SoftmaxSpec),
+    /// Wiring: `y_i = x_{src_i}` (transposes, slices).
+    Gather(Vec<u32>),
+}
+
+impl LayerKind {
+    pub fn mnemonic(&self) -> &'static str {
+        match self {
+            LayerKind::Linear { .. } => "linear",
+            LayerKind::Requant(_) => "requant",
+            LayerKind::Relu => "relu",
+            LayerKind::Threshold(_) => "threshold",
+            LayerKind::Lookup(_) => "lookup",
+            LayerKind::Softmax(_) => "softmax",
+            LayerKind::Gather(_) => "gather",
+        }
+    }
+}
+
+/// One layer.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Layer {
+    /// Unique, Verilog-friendly layer name (derived from the ONNX node name).
+    pub name: String,
+    /// ONNX nodes this layer implements.
+    pub origin: Vec<String>,
+    pub kind: LayerKind,
+    pub input: TensorId,
+    pub output: TensorId,
+}
+
+/// One float step of the prologue or epilogue: `op` applied to the running tensor and constants.
+#[derive(Clone, Debug)]
+pub struct FloatStep {
+    /// ONNX node name.
+    pub node: String,
+    pub op: Op,
+    /// Operands; `None` marks the running tensor.
+    pub args: Vec<Option<Tensor>>,
+}
+
+/// How the prologue's float result becomes the integers of the input bus.
+#[derive(Clone, Debug)]
+pub enum InputConv {
+    /// The float values are exact multiples of `2^-frac` (they come out of a Quant node).
+    Exact { frac: i32 },
+    /// Quantize to this type (config `input` precision): rounding and overflow of the type.
+    Type(FixedType),
+}
+
+/// Float → integer path of the model input.
+#[derive(Clone, Debug)]
+pub struct Prologue {
+    /// Shape of the ONNX graph input (batch included).
+    pub input_shape: Vec<usize>,
+    pub steps: Vec<FloatStep>,
+    pub conv: InputConv,
+}
+
+/// A quantized model.
+#[derive(Clone, Debug)]
+pub struct QModel {
+    pub name: String,
+    pub tensors: Vec<QTensor>,
+    pub layers: Vec<Layer>,
+    pub input: TensorId,
+    pub output: TensorId,
+    pub prologue: Prologue,
+    pub epilogue: Vec<FloatStep>,
+    /// Shape of the ONNX graph output (batch included).
+    pub output_shape: Vec<usize>,
+}
+
+impl QModel {
+    pub fn tensor(&self, id: TensorId) -> &QTensor {
+        &self.tensors[id.0 as usize]
+    }
+    pub fn input_elems(&self) -> &[Elem] {
+        &self.tensor(self.input).elems
+    }
+    pub fn output_elems(&self) -> &[Elem] {
+        &self.tensor(self.output).elems
+    }
+}
+
+fn elems_summary(elems: &[Elem]) -> String {
+    // Group equal element types for a compact dump.
+    let mut parts: Vec<(Elem, usize)> = vec![];
+    for e in elems {
+        match parts.last_mut() {
+            Some((p, n)) if p == e => *n += 1,
+            _ => parts.push((*e, 1)),
+        }
+    }
+    if parts.len() > 4 {
+        let w = elems.iter().map(|e| e.width()).max().unwrap_or(0);
+        let s = elems.iter().any(|e| e.signed());
+        return format!(
+            "{} elements, {} widths up to {w} bits",
+            elems.len(),
+            if s { "signed" } else { "unsigned" }
+        );
+    }
+    parts
+        .iter()
+        .map(|(e, n)| {
+            if *n > 1 {
+                format!("{n}×{}", e.describe())
+            } else {
+                e.describe()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for QModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "qmodel {}", self.name)?;
+        for s in &self.prologue.steps {
+            writeln!(f, "  prologue {}: {} (float)", s.node, s.op.mnemonic())?;
+        }
+        match &self.prologue.conv {
+            InputConv::Exact { frac } => {
+                writeln!(f, "  input conversion: exact on the 2^-{frac} grid")?
+            }
+            InputConv::Type(t) => writeln!(f, "  input conversion: quantize to {t}")?,
+        }
+        let t = self.tensor(self.input);
+        writeln!(
+            f,
+            "  input {} '{}' {:?}: {}",
+            self.input,
+            t.name,
+            t.shape,
+            elems_summary(&t.elems)
+        )?;
+        for l in &self.layers {
+            let out = self.tensor(l.output);
+            let detail = match &l.kind {
+                LayerKind::Linear { rows, .. } => {
+                    let nz: usize = rows.iter().map(|r| r.len()).sum();
+                    format!(" {} outputs, {} nonzero coefficients", rows.len(), nz)
+                }
+                LayerKind::Requant(r) => match r.first() {
+                    Some(q) => format!(
+                        " 2^-{} → 2^-{} {} {}",
+                        q.from_frac,
+                        q.to_frac,
+                        q.round.name(),
+                        q.overflow.name()
+                    ),
+                    None => String::new(),
+                },
+                LayerKind::Threshold(s) => format!(
+                    " {} step functions, {} thresholds",
+                    s.len(),
+                    s.iter().map(|s| s.thresholds.len()).sum::<usize>()
+                ),
+                LayerKind::Lookup(l) => format!(" {} table of {} entries", l.func, l.entries.len()),
+                LayerKind::Softmax(s) => format!(
+                    " exp table {} entries, 1/x table {} entries",
+                    s.exp_table.len(),
+                    s.inv_table.len()
+                ),
+                LayerKind::Gather(_) | LayerKind::Relu => String::new(),
+            };
+            writeln!(
+                f,
+                "  {} = {} {}{}  ; {} [{}]",
+                l.output,
+                l.kind.mnemonic(),
+                l.input,
+                detail,
+                l.name,
+                l.origin.join(", ")
+            )?;
+            writeln!(
+                f,
+                "      {} '{}' {:?}: {}",
+                l.output,
+                out.name,
+                out.shape,
+                elems_summary(&out.elems)
+            )?;
+        }
+        writeln!(f, "  output {}", self.output)?;
+        for s in &self.epilogue {
+            writeln!(
+                f,
+                "  epilogue {}: {} (float, outside the hardware)",
+                s.node,
+                s.op.mnemonic()
+            )?;
+        }
+        Ok(())
+    }
+}
