@@ -1,1 +1,172 @@
-fn main() {}
+//! The `tachyon` command line.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use tachyon::project::{build, BuildOptions};
+use tachyon::sim::{run, SimOptions};
+
+#[derive(Parser)]
+#[command(name = "tachyon", version, about = "Compile quantized neural networks (ONNX/QONNX) to fully pipelined, bit-exact Verilog")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Compile a model into a project folder: rtl/*.v, report.json, model.txt, a Verilator harness.
+    Build {
+        /// ONNX or QONNX model file.
+        model: PathBuf,
+        /// JSON configuration (precision of float models, input type, softmax/sigmoid tables).
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+        /// Target clock period in ns (default: the board's, else 5).
+        #[arg(long)]
+        clock_ns: Option<f64>,
+        /// Target board or part (see `tachyon boards`).
+        #[arg(long)]
+        board: Option<String>,
+        /// Name of the top module.
+        #[arg(long, default_value = "tachyon_top")]
+        top: String,
+        /// Output project folder.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Replace the output folder if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Co-simulate a project with Verilator against the bit-exact reference interpreter.
+    Sim {
+        /// Project folder made by `tachyon build`.
+        project: PathBuf,
+        /// Float input samples (.npy, first axis = sample).
+        #[arg(long)]
+        inputs: Option<PathBuf>,
+        /// Float outputs of another implementation for the same samples (.npy): reports max |Δ| and argmax agreement.
+        #[arg(long)]
+        expect: Option<PathBuf>,
+        /// Use only the first N samples of --inputs.
+        #[arg(short = 'n', long)]
+        limit: Option<usize>,
+        /// Add N random vectors over the full input range (default 1000 without --inputs).
+        #[arg(long)]
+        random: Option<usize>,
+        /// Seed of the random vectors.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Idle cycles between vectors (0 = back to back).
+        #[arg(long, default_value_t = 0)]
+        gap: u32,
+    },
+    /// Print the graph as Tachyon understands it, what is unsupported, and the quantized model.
+    Inspect {
+        model: PathBuf,
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+    },
+    /// Print a project's report as a table.
+    Report { project: PathBuf },
+    /// List the known boards and parts.
+    Boards,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = dispatch(cli.cmd) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn dispatch(cmd: Cmd) -> Result<()> {
+    match cmd {
+        Cmd::Build { model, config, clock_ns, board, top, out, force } => {
+            let b = build(&BuildOptions { model, config, clock_ns, board, top, out: out.clone(), force })?;
+            let r = &b.design.report;
+            println!(
+                "built {} → {}: {} layers, latency {} cycles ({:.1} ns at {} ns), II 1, estimate LUT {} FF {} DSP {}",
+                r.model,
+                out.display(),
+                r.layers.len(),
+                r.latency_cycles,
+                r.latency_ns,
+                r.clock_ns,
+                r.total.lut,
+                r.total.ff,
+                r.total.dsp
+            );
+            for e in &r.epilogue {
+                println!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
+            }
+        }
+        Cmd::Sim { project, inputs, expect, limit, random, seed, gap } => {
+            let s = run(&project, &SimOptions { inputs, expect, limit, random, seed, gap })?;
+            println!("vectors      {}", s.vectors);
+            println!("mismatches   {}", s.mismatches);
+            for m in &s.first_mismatches {
+                println!("  {m}");
+            }
+            println!("latency      {} cycles (report: {})", s.latency_cycles, s.expected_latency_cycles);
+            println!("II           {} cycle(s)", s.ii_cycles);
+            println!("verilator    build {:.1} s, run {:.2} s", s.build_seconds, s.run_seconds);
+            if let (Some(d), Some(a), Some(n)) = (s.max_abs_diff, s.argmax_agreement, s.compared_rows) {
+                println!("vs expected  max |Δ| {d:.6}, argmax agreement {:.2} % over {n} samples", a * 100.0);
+            }
+            if s.mismatches > 0 || s.latency_cycles != s.expected_latency_cycles {
+                anyhow::bail!("co-simulation failed: {} mismatching vectors", s.mismatches);
+            }
+        }
+        Cmd::Inspect { model, config } => {
+            let g = tachyon_frontend::load_model(&model)?;
+            print!("{}", tachyon_frontend::print::dump(&g));
+            let un = g.unsupported();
+            if !un.is_empty() {
+                println!("\n{} unsupported node(s):", un.len());
+                for u in un {
+                    println!("  - {}: {}", u.node, u.reason);
+                }
+                return Ok(());
+            }
+            let cfg = match config {
+                Some(p) => tachyon_quantize::Config::load(&p).map_err(|e| anyhow::anyhow!(e))?,
+                None => tachyon_quantize::Config::default(),
+            };
+            match tachyon_quantize::lower(&g, &cfg) {
+                Ok(q) => print!("\n{q}"),
+                Err(e) => println!("\ncannot be compiled: {e}"),
+            }
+        }
+        Cmd::Report { project } => {
+            let text = std::fs::read_to_string(project.join("report.json"))
+                .map_err(|e| anyhow::anyhow!("{}/report.json: {e}; run tachyon build first", project.display()))?;
+            let r: serde_json::Value = serde_json::from_str(&text)?;
+            println!("{:<28} {:<10} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}", "layer", "kind", "outs", "width", "stages", "LUT", "FF", "DSP");
+            for l in r["layers"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<28} {:<10} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
+                    l["name"].as_str().unwrap_or(""),
+                    l["kind"].as_str().unwrap_or(""),
+                    l["outputs"],
+                    format!("{}-{}", l["width_min"], l["width_max"]),
+                    format!("{}-{}", l["stage_in"], l["stage_out"]),
+                    l["estimate"]["lut"],
+                    l["estimate"]["ff"],
+                    l["estimate"]["dsp"]
+                );
+            }
+            let t = &r["total"];
+            println!("total: LUT {} FF {} CARRY8 {} DSP {}", t["lut"], t["ff"], t["carry8"], t["dsp"]);
+            println!("latency {} cycles = {} ns at {} ns, II {}", r["latency_cycles"], r["latency_ns"], r["clock_ns"], r["ii_cycles"]);
+        }
+        Cmd::Boards => {
+            println!("{:<12} {:<24} {:>9} {:>9} {:>6} {:>6} {:>8}", "name", "part", "LUT", "FF", "DSP", "BRAM36", "clock ns");
+            for b in tachyon_boards::boards() {
+                println!("{:<12} {:<24} {:>9} {:>9} {:>6} {:>6} {:>8}", b.name, b.part, b.lut, b.ff, b.dsp, b.bram36, b.default_clock_ns);
+            }
+        }
+    }
+    Ok(())
+}

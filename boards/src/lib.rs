@@ -1,0 +1,47 @@
+//! The part and board database: resources, family and default clock of the FPGAs Tachyon's
+//! users target. The data lives in `data/boards.json`; this crate only reads it.
+
+/// One board or part.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct Board {
+    pub name: String,
+    /// Vendor part string.
+    pub part: String,
+    /// yosys family (`xcup`, `xcu`, `xc7`, `ice40`).
+    pub family: String,
+    pub lut: u64,
+    pub ff: u64,
+    pub dsp: u64,
+    pub bram36: u64,
+    pub uram: u64,
+    pub default_clock_ns: f64,
+    pub note: String,
+}
+
+/// Every known board, in file order.
+pub fn boards() -> Vec<Board> {
+    serde_json::from_str(include_str!("../data/boards.json")).expect("boards.json is valid (checked by a test)")
+}
+
+/// Looks a board up by name (case-insensitive); the error lists the known names.
+pub fn find(name: &str) -> Result<Board, String> {
+    let all = boards();
+    all.iter().find(|b| b.name.eq_ignore_ascii_case(name)).cloned().ok_or_else(|| {
+        format!("unknown board '{name}'; known boards: {}", all.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_parses_and_names_are_unique() {
+        let b = super::boards();
+        assert!(b.len() >= 7);
+        let mut names: Vec<_> = b.iter().map(|b| b.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), b.len());
+        assert!(super::find("VU13P").is_ok());
+        assert!(super::find("nope").unwrap_err().contains("vu13p"));
+    }
+}

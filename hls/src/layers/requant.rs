@@ -1,0 +1,117 @@
+//! Requantization in hardware: a shift (wiring), a rounding offset added before dropping bits,
+//! and saturation by comparators or wrap-around by truncation.
+//!
+//! Rounding `round(x / 2^s)` is computed as `(x + offset) >> s` (floor shift) where the offset
+//! depends on the mode, and for some modes on the sign bit or on bit `s` of x:
+//! floor 0; ceil 2^s−1; half-up 2^(s−1); half-down 2^(s−1)−1; half-even 2^(s−1)−1+x[s];
+//! to-zero sign·(2^s−1); half-away 2^(s−1)−sign; half-to-zero 2^(s−1)−1+sign.
+//! The interpreter uses the quotient/remainder definition instead; tests compare the two.
+
+use crate::pipeline::{Builder, Val};
+use tachyon_quantize::fixed::{bits_for, Overflow};
+use tachyon_quantize::qir::Requant;
+use tachyon_quantize::Round;
+use tachyon_rtl::{CmpOp, Expr};
+
+/// One bit of `x` as a 1-bit unsigned value.
+fn bit(b: &mut Builder, x: Val, k: u32) -> Val {
+    b.op("bit", &[x], 0, 1, 0.0, |s| Expr::Slice { src: s[0], lo: k })
+}
+
+/// `round(x / 2^s)` in `mode`.
+pub fn shift_round(b: &mut Builder, x: Val, s: u32, mode: Round) -> Val {
+    if s == 0 {
+        return x;
+    }
+    let half = 1i128 << (s - 1);
+    let full = (1i128 << s) - 1;
+    let w = x.width();
+    // Constant part of the offset, and an optional data-dependent bit (+1 or −1 times it).
+    let (c, extra): (i128, Option<(u32, bool)>) = match mode {
+        Round::Floor => (0, None),
+        Round::Ceil => (full, None),
+        Round::HalfUp => (half, None),
+        Round::HalfDown => (half - 1, None),
+        Round::HalfEven => (half - 1, if s < w { Some((s, false)) } else { None }),
+        Round::ToZero => (0, None),
+        Round::HalfAway => (half, if x.signed() { Some((w - 1, true)) } else { None }),
+        Round::HalfToZero => (half - 1, if x.signed() { Some((w - 1, false)) } else { None }),
+    };
+    let mut t = x;
+    if mode == Round::ToZero && x.signed() {
+        // x + (x < 0 ? 2^s − 1 : 0)
+        let sign = bit(b, x, w - 1);
+        let k = b.constant(full);
+        let z = b.constant(0);
+        let off = b.op("off", &[sign, k, z], 0, full, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+        let (lo, hi) = (t.lo, t.hi + full);
+        t = b.op("rnd", &[t, off], lo, hi, crate::delay::add(bits_for(lo, hi)), |s| Expr::Add(s[0], s[1]));
+    }
+    if c != 0 {
+        let k = b.constant(c);
+        let (lo, hi) = (t.lo + c, t.hi + c);
+        t = b.op("rnd", &[t, k], lo, hi, crate::delay::add(bits_for(lo, hi)), |s| Expr::Add(s[0], s[1]));
+    }
+    if let Some((k, negative)) = extra {
+        let bt = bit(b, x, k);
+        let (lo, hi) = if negative { (t.lo - 1, t.hi) } else { (t.lo, t.hi + 1) };
+        let d = crate::delay::add(bits_for(lo, hi));
+        t = if negative {
+            b.op("rnd", &[t, bt], lo, hi, d, |s| Expr::Sub(s[0], s[1]))
+        } else {
+            b.op("rnd", &[t, bt], lo, hi, d, |s| Expr::Add(s[0], s[1]))
+        };
+    }
+    let (lo, hi) = (t.lo >> s, t.hi >> s);
+    b.op("shr", &[t], lo, hi, 0.0, |sg| Expr::Shr(sg[0], s))
+}
+
+/// Clamps `x` to [lo, hi] with comparators where its range exceeds them.
+pub fn saturate(b: &mut Builder, x: Val, lo: i128, hi: i128) -> Val {
+    let mut v = x;
+    if v.hi > hi {
+        let k = b.constant(hi);
+        let over = b.op("ovf", &[v, k], 0, 1, crate::delay::compare(v.width()), |s| Expr::Cmp(CmpOp::Gt, s[0], s[1]));
+        let (nlo, nhi) = (v.lo.min(hi), hi);
+        v = b.op("sat", &[over, k, v], nlo, nhi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+    }
+    if v.lo < lo {
+        let k = b.constant(lo);
+        let under = b.op("unf", &[v, k], 0, 1, crate::delay::compare(v.width()), |s| Expr::Cmp(CmpOp::Lt, s[0], s[1]));
+        let (nlo, nhi) = (lo, v.hi.max(lo));
+        v = b.op("sat", &[under, k, v], nlo, nhi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+    }
+    v
+}
+
+/// Narrows `x` to the range [lo, hi] that it is known to lie in (a wire, no logic).
+pub fn narrow(b: &mut Builder, x: Val, lo: i128, hi: i128) -> Val {
+    if bits_for(lo, hi) == x.width() && (lo < 0) == x.signed() {
+        return Val { lo, hi, ..x };
+    }
+    b.op("fit", &[x], lo, hi, 0.0, |s| Expr::Ext(s[0]))
+}
+
+/// One element's requantization.
+pub fn requant(b: &mut Builder, x: Val, r: &Requant, out_lo: i128, out_hi: i128) -> Val {
+    let k = r.to_frac - r.from_frac;
+    let v = if k >= 0 {
+        let k = k as u32;
+        if k == 0 { x } else { b.op("shl", &[x], x.lo << k, x.hi << k, 0.0, |s| Expr::Shl(s[0], k)) }
+    } else {
+        shift_round(b, x, (-k) as u32, r.round)
+    };
+    let v = match r.overflow {
+        Overflow::Sat | Overflow::SatSym => saturate(b, v, r.lo, r.hi),
+        Overflow::Wrap => {
+            if v.lo >= r.lo && v.hi <= r.hi {
+                v
+            } else {
+                let w = bits_for(r.lo, r.hi);
+                let (lo, hi) = if r.lo < 0 { (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1) } else { (0, (1i128 << w) - 1) };
+                b.op("wrap", &[v], lo, hi, 0.0, |s| Expr::Ext(s[0]))
+            }
+        }
+    };
+    narrow(b, v, out_lo.min(v.lo.max(out_lo)), out_hi.max(v.hi.min(out_hi)))
+}

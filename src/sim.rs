@@ -1,0 +1,185 @@
+//! `tachyon sim`: Verilator co-simulation of a project against the reference interpreter.
+//!
+//! Vectors come from an `.npy` file of float inputs (converted exactly as the model's prologue
+//! says) and/or are drawn at random over the full input ranges (extremes included). They are
+//! streamed back to back; every output integer of every vector must equal the interpreter's.
+
+use crate::project::{Built, Manifest};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use tachyon_quantize::interp;
+use tachyon_testbenches::{CosimOptions, PortElem, TopInterface};
+
+/// Options of `tachyon sim`.
+#[derive(Clone, Debug, Default)]
+pub struct SimOptions {
+    pub inputs: Option<PathBuf>,
+    pub expect: Option<PathBuf>,
+    /// Use at most this many rows of `inputs`.
+    pub limit: Option<usize>,
+    /// Random vectors added (default 1000 when no inputs are given).
+    pub random: Option<usize>,
+    pub seed: u64,
+    /// Idle cycles between vectors (0 = back to back).
+    pub gap: u32,
+}
+
+/// What a co-simulation found.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SimSummary {
+    pub vectors: usize,
+    pub mismatches: usize,
+    /// Vectors (index) with at least one mismatching output.
+    pub first_mismatches: Vec<String>,
+    pub latency_cycles: u32,
+    pub expected_latency_cycles: u32,
+    pub ii_cycles: u32,
+    pub build_seconds: f64,
+    pub run_seconds: f64,
+    /// With --expect: largest |RTL − expected| over all outputs, and argmax agreement.
+    pub max_abs_diff: Option<f64>,
+    pub argmax_agreement: Option<f64>,
+    pub compared_rows: Option<usize>,
+}
+
+fn iface(m: &Manifest) -> TopInterface {
+    let pe = |e: &tachyon_hls::BusElem| PortElem { width: e.width, signed: e.signed };
+    TopInterface { top: m.top.clone(), inputs: m.inputs.iter().map(pe).collect(), outputs: m.outputs.iter().map(pe).collect() }
+}
+
+/// Writes the Verilator harness sources of a build into `dir` (built by `tachyon sim`).
+pub fn write_harness_sources(b: &Built, dir: &Path) -> Result<()> {
+    tachyon_testbenches::write_harness(&iface(&b.manifest), dir).with_context(|| format!("writing the harness into {}", dir.display()))?;
+    Ok(())
+}
+
+/// A small deterministic generator (splitmix64).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    fn range(&mut self, lo: i128, hi: i128) -> i128 {
+        let span = (hi - lo) as u128 + 1;
+        let r = ((self.next() as u128) << 64 | self.next() as u128) % span;
+        lo + r as i128
+    }
+}
+
+/// Random input vectors over each element's range; the first two are all-minimum and all-maximum.
+pub fn random_vectors(b: &Built, n: usize, seed: u64) -> Vec<Vec<i128>> {
+    let elems = b.qmodel.input_elems();
+    let mut rng = Rng(seed ^ 0x7461_6368_796f_6e00);
+    (0..n)
+        .map(|k| {
+            elems
+                .iter()
+                .map(|e| match k {
+                    0 => e.lo,
+                    1 => e.hi,
+                    _ => rng.range(e.lo, e.hi),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn read_rows(path: &Path) -> Result<(Vec<Vec<f64>>, Vec<usize>)> {
+    let a = tachyon_testbenches::npy::read_npy(path)?;
+    let data = a.to_f64();
+    let rows = *a.shape.first().unwrap_or(&1);
+    if rows == 0 {
+        bail!("{} holds no samples", path.display());
+    }
+    let per = data.len() / rows;
+    Ok((data.chunks(per.max(1)).map(|c| c.to_vec()).collect(), a.shape))
+}
+
+fn argmax(v: &[f64]) -> usize {
+    v.iter().enumerate().fold(0, |b, (k, &x)| if x > v[b] { k } else { b })
+}
+
+/// Runs the co-simulation of the project in `dir`.
+pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
+    let (manifest, built) = crate::project::load(dir)?;
+    let mut vectors = vec![];
+    let mut npy_rows = 0;
+    if let Some(p) = &o.inputs {
+        let (rows, _) = read_rows(p)?;
+        let rows: Vec<_> = rows.into_iter().take(o.limit.unwrap_or(usize::MAX)).collect();
+        for (i, r) in rows.iter().enumerate() {
+            vectors.push(interp::quantize_input(&built.qmodel, r).map_err(|e| anyhow::anyhow!("{}: sample {i}: {e}", p.display()))?);
+        }
+        npy_rows = rows.len();
+    }
+    let random = o.random.unwrap_or(if o.inputs.is_none() { 1000 } else { 0 });
+    vectors.extend(random_vectors(&built, random, o.seed));
+    if vectors.is_empty() {
+        bail!("no vectors to simulate (give --inputs or --random N)");
+    }
+    let reference: Vec<Vec<i128>> = vectors.iter().map(|v| interp::run(&built.qmodel, v)).collect();
+    if !tachyon_testbenches::verilator_available() {
+        bail!("verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate");
+    }
+    let work = dir.join("sim");
+    let rtl = vec![dir.join("rtl").join(format!("{}.v", manifest.top))];
+    let opts = CosimOptions { work_dir: work.clone(), gap: o.gap, trace: false, jobs: 2 };
+    let harness = tachyon_testbenches::build_harness(&rtl, &iface(&manifest), &opts)?;
+    let res = harness.run(&vectors)?;
+    let mut mismatches = 0;
+    let mut first = vec![];
+    for (i, (got, want)) in res.outputs.iter().zip(&reference).enumerate() {
+        if got != want {
+            mismatches += 1;
+            if first.len() < 10 {
+                first.push(format!("vector {i}: rtl {got:?} reference {want:?}"));
+            }
+        }
+    }
+    if res.outputs.len() != reference.len() {
+        bail!("the design produced {} outputs for {} vectors", res.outputs.len(), reference.len());
+    }
+    let mut summary = SimSummary {
+        vectors: vectors.len(),
+        mismatches,
+        first_mismatches: first,
+        latency_cycles: res.latency_cycles,
+        expected_latency_cycles: manifest.latency_cycles,
+        ii_cycles: res.ii_cycles,
+        build_seconds: res.build_seconds,
+        run_seconds: res.run_seconds,
+        max_abs_diff: None,
+        argmax_agreement: None,
+        compared_rows: None,
+    };
+    if let Some(p) = &o.expect {
+        let (exp, _) = read_rows(p)?;
+        let n = npy_rows.min(exp.len());
+        if n == 0 {
+            bail!("--expect needs --inputs with the matching samples");
+        }
+        let mut maxd: f64 = 0.0;
+        let mut agree = 0;
+        for i in 0..n {
+            let got = interp::dequantize_output(&built.qmodel, &res.outputs[i]).map_err(|e| anyhow::anyhow!(e))?;
+            if got.len() != exp[i].len() {
+                bail!("{}: sample {i} has {} values, the model outputs {}", p.display(), exp[i].len(), got.len());
+            }
+            for (a, b) in got.iter().zip(&exp[i]) {
+                maxd = maxd.max((a - b).abs());
+            }
+            if argmax(&got) == argmax(&exp[i]) {
+                agree += 1;
+            }
+        }
+        summary.max_abs_diff = Some(maxd);
+        summary.argmax_agreement = Some(agree as f64 / n as f64);
+        summary.compared_rows = Some(n);
+    }
+    std::fs::write(work.join("results.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
+    Ok(summary)
+}
