@@ -10,8 +10,10 @@ use crate::qir::{LayerKind, TensorId};
 use crate::round::round_f64;
 use tachyon_frontend::{Node, Op, Tensor};
 
-/// Largest number of fractional bits accepted for an exact constant of a quantized model.
-const MAX_EXACT_FRAC: i32 = 48;
+/// A constant of a quantized model is taken as exact when it lies on this grid or a coarser one
+/// (constants produced by Quant nodes always do); finer constants are float parameters that the
+/// model did not quantize.
+pub const GRID_FRAC: i32 = 16;
 /// Largest magnitude (in bits) of any integer in the quantized IR; keeps i128 arithmetic exact.
 pub const MAX_BITS: u32 = 120;
 
@@ -56,24 +58,16 @@ pub fn quantize_const(v: f64, t: &FixedType) -> (i128, i32) {
 }
 
 impl<'a> Lowerer<'a> {
-    /// A constant as an exact dyadic (quantized models) or quantized by the config (float models).
-    pub(crate) fn constant(
-        &self,
-        n: &Node,
-        v: f64,
-        field: Field,
-    ) -> Result<(i128, i32), QuantizeError> {
-        if self.float_mode {
-            let t = self
-                .cfg
-                .precision(&n.name, field)
-                .unwrap_or(FixedType::DEFAULT);
-            Ok(quantize_const(v, &t))
-        } else {
-            dyadic(v, MAX_EXACT_FRAC).ok_or_else(|| {
-                self.err(n, format!("constant {v} is not on a fixed-point grid (2^-{MAX_EXACT_FRAC} or coarser); quantize it with a Quant node"))
-            })
+    /// A constant: exact when the model quantized it (it lies on a 2^-16 or coarser grid),
+    /// otherwise quantized with the config's type for this node, as in a float model.
+    pub(crate) fn constant(&self, n: &Node, v: f64, field: Field) -> Result<(i128, i32), QuantizeError> {
+        if !self.float_mode {
+            if let Some(d) = dyadic(v, GRID_FRAC) {
+                return Ok(d);
+            }
         }
+        let t = self.cfg.precision(&n.name, field).unwrap_or(FixedType::DEFAULT);
+        Ok(quantize_const(v, &t))
     }
 
     /// Builds a Linear layer: output `i` is `bias_i + Σ m·2^-f · x_j` over `rows[i] = [(j, m, f)]`.

@@ -147,11 +147,12 @@ pub(crate) fn lower_affine(
         _ => unreachable!("lower_affine is called for affine ops"),
     };
     if !l.float_mode {
-        // Exact only: every scale and offset must be a dyadic constant.
+        // Exact only when every scale and offset is a quantized (coarse-grid) constant; otherwise
+        // the op keeps its float semantics until the next quantizer (or becomes the epilogue).
         let exact = scale
             .iter()
             .chain(&offset)
-            .all(|&v| super::dense::dyadic(v, 48).is_some());
+            .all(|&v| super::dense::dyadic(v, super::dense::GRID_FRAC).is_some());
         if !exact {
             return Ok(None);
         }
@@ -163,16 +164,7 @@ pub(crate) fn lower_affine(
         rows.push(vec![(i as u32, m, f)]);
         bias.push(l.constant(n, offset[i], Field::Bias)?);
     }
-    let y = l.build_linear(n, t, rows, bias, shape.to_vec(), out_name)?;
-    // In a quantized model the float graph computes this op in float32: it equals the exact
-    // result only when every result fits a float32 significand. Otherwise keep the float
-    // semantics (the op waits for the next quantizer, or becomes the epilogue).
-    if !l.float_mode && l.elems(y).iter().any(|e| e.width() > 24) {
-        l.m.layers.pop();
-        l.m.tensors.pop();
-        return Ok(None);
-    }
-    Ok(Some(y))
+    Ok(Some(l.build_linear(n, t, rows, bias, shape.to_vec(), out_name)?))
 }
 
 /// Per-element output types of a quantizer node applied to `count` elements.

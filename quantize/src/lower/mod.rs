@@ -16,6 +16,7 @@
 
 mod dense;
 mod elementwise;
+pub use elementwise::requant_elem;
 pub mod fuse;
 pub mod tables;
 

@@ -1,0 +1,149 @@
+//! The project's own example models (examples/, made by `make-examples` and committed with their
+//! inputs): always tested, whatever else the machine has.
+
+mod common;
+
+use common::*;
+use prost::Message;
+use std::path::PathBuf;
+use tachyon::project::{build, BuildOptions};
+use tachyon::sim::{run, SimOptions};
+
+fn opts(model: PathBuf, out: PathBuf) -> BuildOptions {
+    BuildOptions { model, config: None, clock_ns: Some(5.0), board: None, top: "tachyon_top".into(), out, force: false }
+}
+
+#[test]
+fn tiny_mlp_builds_lints_synthesizes_and_cosimulates() {
+    let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
+    let out = scratch("tiny_mlp");
+    let b = build(&opts(model, out.clone())).unwrap();
+    for f in ["rtl/tachyon_top.v", "report.json", "model.txt", "tachyon.json"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["latency_cycles"].as_u64().unwrap() as u32, b.design.latency);
+    assert!(report["layers"].as_array().unwrap().len() >= 3);
+    lint(&out);
+    yosys_synth(&out);
+    if !have("verilator") {
+        return;
+    }
+    let s = run(&out, &SimOptions { inputs: Some(repo().join("examples/tiny_mlp/tiny_mlp.input.npy")), random: Some(2000), ..Default::default() }).unwrap();
+    assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
+    assert_eq!(s.latency_cycles, b.design.latency);
+    assert_eq!(s.ii_cycles, 1);
+    // With idle cycles between vectors the results are the same.
+    let s = run(&out, &SimOptions { random: Some(200), gap: 3, ..Default::default() }).unwrap();
+    assert_eq!(s.mismatches, 0);
+}
+
+#[test]
+fn jet_mlp_example_cosimulates() {
+    let model = repo().join("examples/jet_mlp/jet_mlp.onnx");
+    let out = scratch("jet_mlp");
+    build(&opts(model, out.clone())).unwrap();
+    lint(&out);
+    if !have("verilator") {
+        return;
+    }
+    let s = run(&out, &SimOptions { inputs: Some(repo().join("examples/jet_mlp/jet_mlp.input.npy")), random: Some(1000), ..Default::default() }).unwrap();
+    assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
+    assert_eq!(s.vectors, 1256);
+}
+
+#[test]
+fn same_model_twice_gives_identical_bytes() {
+    let model = repo().join("examples/jet_mlp/jet_mlp.onnx");
+    let (a, b) = (scratch("det_a"), scratch("det_b"));
+    build(&opts(model.clone(), a.clone())).unwrap();
+    build(&opts(model, b.clone())).unwrap();
+    for f in ["rtl/tachyon_top.v", "report.json", "model.txt"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    }
+}
+
+#[test]
+fn existing_output_needs_force() {
+    let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
+    let out = scratch("force");
+    build(&opts(model.clone(), out.clone())).unwrap();
+    let e = build(&opts(model.clone(), out.clone())).err().unwrap().to_string();
+    assert!(e.contains("--force"), "{e}");
+    let mut o = opts(model, out.clone());
+    o.force = true;
+    build(&o).unwrap();
+}
+
+#[test]
+fn unsupported_ops_are_listed_together_and_nothing_is_written() {
+    use tachyon_frontend::proto::*;
+    let vi = |n: &str| ValueInfoProto {
+        name: n.into(),
+        r#type: Some(TypeProto {
+            value: Some(TypeValue::TensorType(TypeTensor {
+                elem_type: data_type::FLOAT,
+                shape: Some(TensorShapeProto { dim: vec![Dimension { value: Some(DimensionValue::DimValue(4)), denotation: String::new() }] }),
+            })),
+            denotation: String::new(),
+        }),
+        ..Default::default()
+    };
+    let node = |op: &str, name: &str, i: &str, o: &str| NodeProto { op_type: op.into(), name: name.into(), input: vec![i.into()], output: vec![o.into()], ..Default::default() };
+    let m = ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+        graph: Some(GraphProto {
+            node: vec![node("Erf", "erf_1", "x", "a"), node("Relu", "r", "a", "b"), node("LpNormalization", "norm_2", "b", "y")],
+            input: vec![vi("x")],
+            output: vec![vi("y")],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let dir = scratch("unsupported");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.onnx");
+    std::fs::write(&path, m.encode_to_vec()).unwrap();
+    let out = dir.join("out");
+    let e = format!("{:#}", build(&opts(path, out.clone())).err().unwrap());
+    assert!(e.contains("2 unsupported") && e.contains("erf_1") && e.contains("Erf") && e.contains("norm_2") && e.contains("LpNormalization"), "{e}");
+    assert!(!out.exists(), "no partial output");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary folder left behind");
+}
+
+#[test]
+fn truncated_or_foreign_files_give_clear_errors() {
+    let dir = scratch("truncated");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bytes = std::fs::read(repo().join("examples/tiny_mlp/tiny_mlp.onnx")).unwrap();
+    let cut = dir.join("cut.onnx");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = dir.join("out");
+    let e = format!("{:#}", build(&opts(cut, out.clone())).err().unwrap());
+    assert!(e.contains("cut.onnx"), "{e}");
+    assert!(!out.exists());
+    let txt = dir.join("notes.onnx");
+    std::fs::write(&txt, "these are my notes, not a model\n").unwrap();
+    let e = format!("{:#}", build(&opts(txt, out.clone())).err().unwrap());
+    assert!(e.contains("notes.onnx") && e.contains("ONNX"), "{e}");
+    assert!(!out.exists());
+    let e = format!("{:#}", build(&opts(dir.join("missing.onnx"), out.clone())).err().unwrap());
+    assert!(e.contains("missing.onnx") && e.contains("cannot read"), "{e}");
+}
+
+#[test]
+fn config_naming_unknown_layers_is_refused() {
+    let dir = scratch("badconfig");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("c.json");
+    std::fs::write(&cfg, r#"{ "layers": { "no_such_layer": { "result": "fixed<8,4>" } } }"#).unwrap();
+    let mut o = opts(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), dir.join("out"));
+    o.config = Some(cfg.clone());
+    let e = format!("{:#}", build(&o).err().unwrap());
+    assert!(e.contains("no_such_layer"), "{e}");
+    std::fs::write(&cfg, r#"{ "default": { "result": "fixed<8>" } }"#).unwrap();
+    let e = format!("{:#}", build(&o).err().unwrap());
+    assert!(e.contains("fixed<8>"), "{e}");
+    assert!(!dir.join("out").exists());
+}
