@@ -6,6 +6,7 @@
 pub mod delay;
 pub mod layers;
 pub mod pipeline;
+pub mod prune;
 pub mod report;
 
 use pipeline::{Builder, Val};
@@ -86,13 +87,15 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
         let xs = vals[l.input.0 as usize].clone().expect("layers are in topological order");
         let start = xs.iter().filter_map(|v| v.stage).max().unwrap_or(0);
         let ys = layers::lower_layer(&mut b, &l.kind, &xs, &m.tensor(l.output).elems);
-        let ys = if layers::is_wiring(m, &l.kind) { ys } else { b.register_all(&ys) };
+        let ys = if layers::is_boundary(&l.kind) { b.register_all(&ys) } else { ys };
         let end = ys.iter().filter_map(|v| v.stage).max().unwrap_or(start);
         layer_stages.push((start, end));
         vals[l.output.0 as usize] = Some(ys);
     }
+    // Outputs leave from registers (nothing combinational reaches the user's logic).
     let ys = vals[m.output.0 as usize].clone().expect("output computed");
-    let latency = ys.iter().filter_map(|v| v.stage).max().unwrap_or(0);
+    let ys = b.register_all(&ys);
+    let latency = ys.iter().filter_map(|v| v.stage).max().unwrap_or(0).max(1);
     b.prefix = "out".into();
     b.origin = String::new();
     let ys: Vec<Val> = ys.iter().zip(m.output_elems()).map(|(&v, e)| { let v = b.at_stage(v, latency); layers::requant::narrow(&mut b, v, e.lo, e.hi) }).collect();
@@ -108,7 +111,7 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     }
     let out_valid = b.m.add_output("out_valid", 1, false);
     b.m.assign(out_valid, Expr::Ext(v));
-    let module = b.m;
+    let module = prune::prune(b.m);
     let report = report::build(m, &module, opts, latency, &layer_stages);
     Design { module, latency, inputs, outputs, report }
 }

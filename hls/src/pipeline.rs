@@ -138,9 +138,12 @@ impl Builder {
         Val { sig, stage, delay_ps: if stage.is_some() { total } else { 0 }, lo, hi }
     }
 
-    /// Registers every value at the latest stage among them + 1 (a layer boundary).
+    /// A layer boundary: brings every value to one stage, registering once more when any value
+    /// still carries combinational delay (values that are plain wires or registers stay).
     pub fn register_all(&mut self, vals: &[Val]) -> Vec<Val> {
-        let s = vals.iter().filter_map(|v| v.stage).max().unwrap_or(0) + 1;
-        vals.iter().map(|&v| if v.stage.is_none() { v } else { self.at_stage(v, s) }).collect()
+        let s = vals.iter().filter_map(|v| v.stage).max().unwrap_or(0);
+        let busy = vals.iter().any(|v| v.stage == Some(s) && v.delay_ps > 0);
+        let target = if busy { s + 1 } else { s };
+        vals.iter().map(|&v| if v.stage.is_none() { v } else { self.at_stage(v, target) }).collect()
     }
 }

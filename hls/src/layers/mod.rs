@@ -6,7 +6,7 @@ pub mod requant;
 pub mod softmax;
 
 use crate::pipeline::{Builder, Val};
-use tachyon_quantize::qir::{LayerKind, QModel};
+use tachyon_quantize::qir::LayerKind;
 use tachyon_quantize::Elem;
 
 /// Lowers one layer; `xs` are the input values, `out` the output element types.
@@ -24,8 +24,9 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem]) 
     ys.into_iter().zip(out).map(|(y, e)| requant::narrow(b, y, e.lo.max(y.lo), e.hi.min(y.hi))).collect()
 }
 
-/// Is the model's hardware empty of any logic for this layer (pure wiring)?
-pub fn is_wiring(m: &QModel, kind: &LayerKind) -> bool {
-    let _ = m;
-    matches!(kind, LayerKind::Gather(_))
+/// Layers after which all outputs are registered (a pipeline boundary): the heavy ones. Light
+/// layers (ReLU, requantization, thresholds, wiring) chain into the next stage while the delay
+/// model says they fit the clock.
+pub fn is_boundary(kind: &LayerKind) -> bool {
+    matches!(kind, LayerKind::Linear { .. } | LayerKind::Softmax(_) | LayerKind::Lookup(_))
 }
