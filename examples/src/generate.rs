@@ -1,0 +1,109 @@
+//! Writing the shipped example files: each model as `.onnx` next to a `.input.npy` of test
+//! vectors, plus a README for the jet model. Every byte is a function of the fixed seeds below,
+//! so regenerating gives identical files.
+
+use crate::jet_mlp::{jet_inputs, jet_mlp, normal_inputs, tiny_mlp, JET_SIZES, TINY_SIZES};
+use prost::Message;
+use std::path::{Path, PathBuf};
+
+/// Seed of the shipped models' weights (the Python script's default seed).
+pub const MODEL_SEED: u64 = 0;
+/// Seed of the shipped input vectors.
+pub const INPUT_SEED: u64 = 1;
+/// Number of input vectors shipped with the jet model.
+pub const JET_VECTORS: usize = 256;
+/// Number of input vectors shipped with the tiny model.
+pub const TINY_VECTORS: usize = 64;
+
+/// Failures while writing the example files.
+#[derive(Debug, thiserror::Error)]
+pub enum ExamplesError {
+    /// Creating a directory or writing a file failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The `.npy` writer failed.
+    #[error("cannot write {path}: {detail}")]
+    Npy { path: PathBuf, detail: String },
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExamplesError> {
+    std::fs::write(path, bytes).map_err(|source| ExamplesError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn create_dir(path: &Path) -> Result<(), ExamplesError> {
+    std::fs::create_dir_all(path).map_err(|source| ExamplesError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), ExamplesError> {
+    tachyon_testbenches::npy::write_npy_f32(path, shape, data).map_err(|e| ExamplesError::Npy {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })
+}
+
+/// The README written next to the jet model.
+pub fn jet_readme() -> String {
+    format!(
+        "# jet_mlp\n\
+         \n\
+         A 16-64-32-32-5 jet-tagging MLP in QONNX, the structure of the da4ml comparison model\n\
+         (`shared/tools/make_jet_qonnx.py`):\n\
+         \n\
+         - input `x` [1,16] quantized to fixed<16,6> (`Quant`, scale 2^-10, 16 bits, signed, ROUND);\n\
+         - per layer `dense{{i}}_matmul` (MatMul) and `dense{{i}}_bias` (Add); weights He-normal\n\
+         \x20 (std sqrt(2/n_in)) and biases normal(0, 0.1), rounded onto the fixed<8,3> grid and stored\n\
+         \x20 as float32 initializers behind `Quant` nodes (scale 2^-5, 8 bits, signed, ROUND);\n\
+         - hidden layers: `relu{{i}}` then `Quant` to ufixed<8,3> (scale 2^-5, 8 bits, unsigned, FLOOR);\n\
+         - output `y` [1,5]: the logits quantized to fixed<16,6> (scale 2^-10, 16 bits, signed, FLOOR).\n\
+         \n\
+         The weights come from the seeded PRNG of the `tachyon-examples` crate (seed {MODEL_SEED}), not\n\
+         from numpy, so they differ from the Python script's. `jet_mlp.input.npy` holds {JET_VECTORS}×{w}\n\
+         standard-normal float32 test inputs (seed {INPUT_SEED}).\n\
+         \n\
+         Regenerate (byte-identical) with:\n\
+         \n\
+         ```sh\n\
+         cargo run -p tachyon-examples --bin make-examples\n\
+         ```\n",
+        w = JET_SIZES[0]
+    )
+}
+
+/// Writes `jet_mlp/{jet_mlp.onnx, jet_mlp.input.npy, README.md}` and
+/// `tiny_mlp/{tiny_mlp.onnx, tiny_mlp.input.npy}` under `out_dir`; returns the written paths.
+pub fn write_examples(out_dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
+    let mut written = vec![];
+    let jet = out_dir.join("jet_mlp");
+    create_dir(&jet)?;
+    let p = jet.join("jet_mlp.onnx");
+    write_file(&p, &jet_mlp(MODEL_SEED).encode_to_vec())?;
+    written.push(p);
+    let p = jet.join("jet_mlp.input.npy");
+    let shape = [JET_VECTORS, JET_SIZES[0]];
+    write_npy(&p, &shape, &jet_inputs(INPUT_SEED, JET_VECTORS))?;
+    written.push(p);
+    let p = jet.join("README.md");
+    write_file(&p, jet_readme().as_bytes())?;
+    written.push(p);
+
+    let tiny = out_dir.join("tiny_mlp");
+    create_dir(&tiny)?;
+    let p = tiny.join("tiny_mlp.onnx");
+    write_file(&p, &tiny_mlp(MODEL_SEED).encode_to_vec())?;
+    written.push(p);
+    let p = tiny.join("tiny_mlp.input.npy");
+    let inputs = normal_inputs(INPUT_SEED, TINY_VECTORS, TINY_SIZES[0]);
+    write_npy(&p, &[TINY_VECTORS, TINY_SIZES[0]], &inputs)?;
+    written.push(p);
+    Ok(written)
+}

@@ -1,0 +1,69 @@
+//! Generic accessors on netlist types: an [`Expr`]'s operand signals and mnemonic, a
+//! [`SignalKind`]'s lower-case name (both as printed by [`crate::dump()`]).
+
+use crate::netlist::{CmpOp, Expr, SignalId, SignalKind};
+
+impl SignalKind {
+    /// `input`, `output`, `wire` or `reg`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignalKind::Input => "input",
+            SignalKind::Output => "output",
+            SignalKind::Wire => "wire",
+            SignalKind::Reg => "reg",
+        }
+    }
+}
+
+impl Expr {
+    /// The operand signals in source order (`Mux` is `sel, t, f`; `Table` is its index).
+    pub fn operands(&self) -> Vec<SignalId> {
+        match self {
+            Expr::Const(_) => vec![],
+            Expr::Ext(a) | Expr::Neg(a) | Expr::Not(a) | Expr::Shl(a, _) | Expr::Shr(a, _) => {
+                vec![*a]
+            }
+            Expr::Slice { src, .. } => vec![*src],
+            Expr::Table { index, .. } => vec![*index],
+            Expr::Add(a, b)
+            | Expr::Sub(a, b)
+            | Expr::Mul(a, b)
+            | Expr::Cmp(_, a, b)
+            | Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::Xor(a, b) => vec![*a, *b],
+            Expr::Concat(parts) => parts.clone(),
+            Expr::Mux { sel, t, f } => vec![*sel, *t, *f],
+        }
+    }
+
+    /// Lower-case operation name used by [`crate::dump()`] (`add`, `cmp.lt`, `table`, …).
+    pub fn mnemonic(&self) -> &'static str {
+        match self {
+            Expr::Const(_) => "const",
+            Expr::Ext(_) => "ext",
+            Expr::Add(..) => "add",
+            Expr::Sub(..) => "sub",
+            Expr::Neg(_) => "neg",
+            Expr::Mul(..) => "mul",
+            Expr::Shl(..) => "shl",
+            Expr::Shr(..) => "shr",
+            Expr::Slice { .. } => "slice",
+            Expr::Concat(_) => "concat",
+            Expr::Mux { .. } => "mux",
+            Expr::Cmp(op, ..) => match op {
+                CmpOp::Lt => "cmp.lt",
+                CmpOp::Le => "cmp.le",
+                CmpOp::Gt => "cmp.gt",
+                CmpOp::Ge => "cmp.ge",
+                CmpOp::Eq => "cmp.eq",
+                CmpOp::Ne => "cmp.ne",
+            },
+            Expr::And(..) => "and",
+            Expr::Or(..) => "or",
+            Expr::Xor(..) => "xor",
+            Expr::Not(_) => "not",
+            Expr::Table { .. } => "table",
+        }
+    }
+}

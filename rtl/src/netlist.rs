@@ -1,0 +1,167 @@
+//! The netlist IR: typed signals in an arena, combinational assignments and clocked registers.
+//!
+//! Semantics (shared by the Rust simulator, the verifier and the Verilog emitter):
+//! * every signal has an explicit `width` (1..=128) and `signed` flag; its value is a two's
+//!   complement (signed) or plain binary (unsigned) integer of that width;
+//! * every [`Expr`] computes the *mathematically exact* integer result from its operands, each
+//!   read with its own signedness, and the result is then wrapped (truncated, two's complement)
+//!   to the destination signal's width. Widths in a lowering are chosen so nothing is lost;
+//! * registers all clock on the rising edge of the module's single clock `clk`; a register with
+//!   `reset: Some(v)` takes `v` on a clock edge while the synchronous active-high `rst` is 1.
+//!
+//! Signals live in `Module::signals` indexed by [`SignalId`] and print as `s<N>` in dumps; the
+//! emitted Verilog uses each signal's `name`, which lowerings prefix with the layer name.
+
+use std::fmt;
+
+/// Index of a signal in [`Module::signals`].
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct SignalId(pub u32);
+
+impl SignalId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for SignalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+/// What drives a signal and whether it is a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SignalKind {
+    /// Module input port (driven from outside). `clk` and `rst` are inputs too.
+    Input,
+    /// Module output port, driven by exactly one assignment.
+    Output,
+    /// Internal combinational wire, driven by exactly one assignment.
+    Wire,
+    /// Internal register output, driven by exactly one [`Reg`].
+    Reg,
+}
+
+/// One signal of the netlist.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Signal {
+    /// Verilog identifier, unique within the module.
+    pub name: String,
+    /// Bit width, 1..=128.
+    pub width: u32,
+    /// Two's complement when true.
+    pub signed: bool,
+    pub kind: SignalKind,
+    /// Where it came from (ONNX node name), emitted as a comment.
+    pub origin: Option<String>,
+}
+
+/// Comparison operators; the result is a 1-bit unsigned value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+/// A combinational expression. Operands are signals; the result is wrapped to the width of the
+/// destination signal (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Expr {
+    /// A constant (must fit the destination: verifier checks it).
+    Const(i128),
+    /// Copy with sign/zero extension (by the source's signedness) or truncation to the low bits.
+    Ext(SignalId),
+    /// a + b
+    Add(SignalId, SignalId),
+    /// a - b
+    Sub(SignalId, SignalId),
+    /// -a
+    Neg(SignalId),
+    /// a * b (full product of both operands)
+    Mul(SignalId, SignalId),
+    /// a · 2^k
+    Shl(SignalId, u32),
+    /// floor(a / 2^k) (arithmetic shift for signed a, logical for unsigned)
+    Shr(SignalId, u32),
+    /// bits [lo + dst.width - 1 : lo] of a, as a plain bit pattern; needs lo + dst.width ≤ a.width
+    Slice {
+        src: SignalId,
+        lo: u32,
+    },
+    /// bit concatenation, first element is the most significant; widths must sum to dst.width
+    Concat(Vec<SignalId>),
+    /// sel ? t : f, where sel is 1 bit wide
+    Mux {
+        sel: SignalId,
+        t: SignalId,
+        f: SignalId,
+    },
+    /// 1-bit result of comparing the numeric values of a and b
+    Cmp(CmpOp, SignalId, SignalId),
+    /// bitwise and/or/xor of two signals of the destination's width; not of one such signal
+    And(SignalId, SignalId),
+    Or(SignalId, SignalId),
+    Xor(SignalId, SignalId),
+    Not(SignalId),
+    /// read-only table: dst = `entries[index]` with `index` read as unsigned;
+    /// `entries.len() == 1 << index.width`; every entry fits the destination
+    Table {
+        index: SignalId,
+        entries: Vec<i128>,
+    },
+}
+
+/// `dst = expr` (continuous assignment).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Assign {
+    pub dst: SignalId,
+    pub expr: Expr,
+}
+
+/// `q <= d` on every rising edge of `clk` (same width and signedness); with `reset`, `q <= v`
+/// while `rst` is high.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reg {
+    pub q: SignalId,
+    pub d: SignalId,
+    pub reset: Option<i128>,
+}
+
+/// A flat module: ports, wires, assignments and registers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Module {
+    pub name: String,
+    /// Free text placed in the header comment of the emitted file.
+    pub doc: Vec<String>,
+    pub signals: Vec<Signal>,
+    /// Port order of the emitted module header.
+    pub ports: Vec<SignalId>,
+    pub assigns: Vec<Assign>,
+    pub regs: Vec<Reg>,
+    /// The clock input (required when there are registers).
+    pub clk: Option<SignalId>,
+    /// The synchronous active-high reset input, if any.
+    pub rst: Option<SignalId>,
+    /// Index of the signal names, kept by the builder so adding a signal stays O(1); rebuilt
+    /// whenever it is out of step with `signals`. Not part of the module's value.
+    #[serde(skip)]
+    pub name_index: NameIndex,
+}
+
+/// The set of signal names of a module (see [`Module::name_index`]); equality ignores it.
+#[derive(Clone, Debug, Default)]
+pub struct NameIndex(pub std::collections::HashSet<String>);
+
+impl PartialEq for NameIndex {
+    fn eq(&self, _: &NameIndex) -> bool {
+        true
+    }
+}
+impl Eq for NameIndex {}

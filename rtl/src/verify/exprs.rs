@@ -1,0 +1,128 @@
+//! Per-assignment typing rules: constants and table entries fit the destination, slices are in
+//! bounds, concatenations sum to the destination width, mux selects and comparison results are
+//! 1 bit, bitwise operands have the destination's width, tables are complete and small.
+
+use super::error::{sig, ty, VerifyError};
+use crate::bits::fits;
+use crate::netlist::{Assign, Expr, Module};
+
+/// Maximum index width of a [`Expr::Table`].
+pub const MAX_TABLE_INDEX_WIDTH: u32 = 16;
+
+pub(crate) fn check_assign(m: &Module, a: &Assign) -> Result<(), VerifyError> {
+    // Buses wider than 128 bits are only sliced (inputs) or concatenated (outputs).
+    let wide = |s: &crate::SignalId| m.signal(*s).width > 128;
+    let bus_ok = match &a.expr {
+        Expr::Slice { .. } => !wide(&a.dst),
+        Expr::Concat(parts) => !parts.iter().any(wide),
+        e => !wide(&a.dst) && !e.operands().iter().any(wide),
+    };
+    if !bus_ok {
+        return Err(VerifyError::BadWidth {
+            signal: format!("`{}` ({})", m.signal(a.dst).name, a.dst),
+            width: m.signal(a.dst).width,
+        });
+    }
+    let d = m.signal(a.dst);
+    let w = d.width;
+    let dst = || sig(m, a.dst);
+    let width_of = |id| m.signal(id).width;
+    match &a.expr {
+        Expr::Const(v) if !fits(*v, w, d.signed) => {
+            return Err(VerifyError::ConstOutOfRange {
+                dst: dst(),
+                value: *v,
+                ty: ty(m, a.dst),
+            });
+        }
+        Expr::Slice { src, lo } => {
+            let hi = u64::from(*lo) + u64::from(w) - 1;
+            if hi >= u64::from(width_of(*src)) {
+                return Err(VerifyError::SliceOutOfBounds {
+                    dst: dst(),
+                    src: sig(m, *src),
+                    hi,
+                    lo: *lo,
+                    width: width_of(*src),
+                });
+            }
+        }
+        Expr::Concat(parts) => {
+            let sum: u64 = parts.iter().map(|&p| u64::from(width_of(p))).sum();
+            if sum != u64::from(w) {
+                return Err(VerifyError::ConcatWidth {
+                    dst: dst(),
+                    sum,
+                    width: w,
+                });
+            }
+        }
+        Expr::Mux { sel, .. } if width_of(*sel) != 1 => {
+            return Err(VerifyError::MuxSelWidth {
+                dst: dst(),
+                sel: sig(m, *sel),
+                width: width_of(*sel),
+            });
+        }
+        Expr::Cmp(..) if w != 1 => {
+            return Err(VerifyError::CmpWidth {
+                dst: dst(),
+                width: w,
+            })
+        }
+        Expr::And(x, y) | Expr::Or(x, y) | Expr::Xor(x, y) => {
+            for o in [*x, *y] {
+                check_bitwise(m, a, o)?;
+            }
+        }
+        Expr::Not(x) => check_bitwise(m, a, *x)?,
+        Expr::Table { index, entries } => {
+            let iw = width_of(*index);
+            if iw > MAX_TABLE_INDEX_WIDTH {
+                return Err(VerifyError::TableIndexTooWide {
+                    dst: dst(),
+                    index: sig(m, *index),
+                    width: iw,
+                });
+            }
+            let expected = 1usize << iw;
+            if entries.len() != expected {
+                return Err(VerifyError::TableSize {
+                    dst: dst(),
+                    index: sig(m, *index),
+                    width: iw,
+                    len: entries.len(),
+                    expected,
+                });
+            }
+            if let Some((entry, &value)) = entries
+                .iter()
+                .enumerate()
+                .find(|(_, &v)| !fits(v, w, d.signed))
+            {
+                return Err(VerifyError::TableEntryOutOfRange {
+                    dst: dst(),
+                    entry,
+                    value,
+                    ty: ty(m, a.dst),
+                });
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn check_bitwise(m: &Module, a: &Assign, operand: crate::SignalId) -> Result<(), VerifyError> {
+    let (w, ow) = (m.signal(a.dst).width, m.signal(operand).width);
+    if w == ow {
+        return Ok(());
+    }
+    Err(VerifyError::BitwiseWidth {
+        op: a.expr.mnemonic(),
+        dst: sig(m, a.dst),
+        width: w,
+        operand: sig(m, operand),
+        operand_width: ow,
+    })
+}
