@@ -68,6 +68,21 @@ fn combine(b: &mut Builder, p: Term, q: Term) -> Term {
     Term { v, neg }
 }
 
+/// Coefficients with at least this many non-zero CSD digits are multiplied in a DSP slice
+/// instead of an adder chain (a shift-add chain of 4+ terms costs more LUTs than it saves).
+pub const DSP_MIN_DIGITS: usize = 4;
+
+/// `c · x` on a multiplier (a DSP48E2 after synthesis).
+fn multiply(b: &mut Builder, x: Val, c: i128) -> Term {
+    let k = c.trailing_zeros();
+    let odd = c >> k;
+    let (neg, m) = (odd < 0, odd.abs());
+    let cv = b.constant(m);
+    let (lo, hi) = ((x.lo * m).min(x.hi * m), (x.lo * m).max(x.hi * m));
+    let p = b.op("mul", &[x, cv], lo, hi, crate::delay::multiply(x.width(), cv.width()), |s| Expr::Mul(s[0], s[1]));
+    Term { v: shifted(b, p, k), neg }
+}
+
 /// `bias + Σ c·x[j]` over `row`.
 pub fn lower_row(b: &mut Builder, xs: &[Val], row: &[(u32, i128)], bias: i128) -> Val {
     let mut terms: Vec<Term> = vec![];
@@ -76,7 +91,12 @@ pub fn lower_row(b: &mut Builder, xs: &[Val], row: &[(u32, i128)], bias: i128) -
         if x.lo == 0 && x.hi == 0 {
             continue;
         }
-        for (k, neg) in csd(c) {
+        let digits = csd(c);
+        if digits.len() >= DSP_MIN_DIGITS && x.width() > 4 {
+            terms.push(multiply(b, x, c));
+            continue;
+        }
+        for (k, neg) in digits {
             let v = shifted(b, x, k);
             terms.push(Term { v, neg });
         }
