@@ -32,7 +32,7 @@ impl Default for HlsOptions {
 }
 
 /// One element of the input or output bus.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BusElem {
     pub width: u32,
     pub signed: bool,
