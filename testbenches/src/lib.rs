@@ -8,7 +8,6 @@
 pub mod cosim;
 mod cosim_error;
 pub mod harness;
-
 mod harness_io;
 pub mod npy;
 mod sources;

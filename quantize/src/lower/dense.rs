@@ -59,14 +59,15 @@ pub fn quantize_const(v: f64, t: &FixedType) -> (i128, i32) {
 
 impl<'a> Lowerer<'a> {
     /// A constant: exact when the model quantized it (it lies on a 2^-16 or coarser grid),
-    /// otherwise quantized with the config's type for this node, as in a float model.
-    pub(crate) fn constant(&self, n: &Node, v: f64, field: Field) -> Result<(i128, i32), QuantizeError> {
+    /// otherwise quantized with the config's type, as in a float model. `layer` names the config
+    /// entry (the ONNX node that owns the layer).
+    pub(crate) fn constant(&self, layer: &str, v: f64, field: Field) -> Result<(i128, i32), QuantizeError> {
         if !self.float_mode {
             if let Some(d) = dyadic(v, GRID_FRAC) {
                 return Ok(d);
             }
         }
-        let t = self.cfg.precision(&n.name, field).unwrap_or(FixedType::DEFAULT);
+        let t = self.cfg.precision(layer, field).unwrap_or(FixedType::DEFAULT);
         Ok(quantize_const(v, &t))
     }
 
@@ -204,7 +205,7 @@ pub(crate) fn lower_dense(
     let rows_in = count / k;
     let mut coeff = Vec::with_capacity(k * nout);
     for &v in &w.data {
-        coeff.push(l.constant(n, v * alpha, Field::Weight)?);
+        coeff.push(l.constant(&n.name, v * alpha, Field::Weight)?);
     }
     let mut bias = vec![(0i128, 0i32); rows_in * nout];
     if let Some(c) = args.get(2).cloned().flatten() {
@@ -223,7 +224,7 @@ pub(crate) fn lower_dense(
         }
         for (i, slot) in bias.iter_mut().enumerate() {
             let v = c.data[tachyon_frontend::eval::broadcast_index(&shape, &c.shape, i)] * beta;
-            *slot = l.constant(n, v, Field::Bias)?;
+            *slot = l.constant(&n.name, v, Field::Bias)?;
         }
     }
     let mut rows = Vec::with_capacity(rows_in * nout);

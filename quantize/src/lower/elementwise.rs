@@ -157,14 +157,23 @@ pub(crate) fn lower_affine(
             return Ok(None);
         }
     }
+    // A bias or scaling that follows a dense layer is configured under that layer's name.
+    let key = l.unfinished.get(&t).cloned().unwrap_or_else(|| n.name.clone());
     let mut rows = Vec::with_capacity(count);
     let mut bias = Vec::with_capacity(count);
     for i in 0..count {
-        let (m, f) = l.constant(n, scale[i], Field::Weight)?;
+        let (m, f) = l.constant(&key, scale[i], Field::Weight)?;
         rows.push(vec![(i as u32, m, f)]);
-        bias.push(l.constant(n, offset[i], Field::Bias)?);
+        bias.push(l.constant(&key, offset[i], Field::Bias)?);
     }
-    Ok(Some(l.build_linear(n, t, rows, bias, shape.to_vec(), out_name)?))
+    Ok(Some(l.build_linear(
+        n,
+        t,
+        rows,
+        bias,
+        shape.to_vec(),
+        out_name,
+    )?))
 }
 
 /// Per-element output types of a quantizer node applied to `count` elements.

@@ -1,0 +1,352 @@
+//! Verilator co-simulation of a generated top module.
+//!
+//! The top module follows Tachyon's fixed interface
+//!
+//! ```verilog
+//! module <top> (input wire clk, input wire rst, input wire in_valid,
+//!               input wire [IN_BITS-1:0] in_data,
+//!               output wire out_valid, output wire [OUT_BITS-1:0] out_data);
+//! ```
+//!
+//! where `in_data` packs the [`TopInterface::inputs`] elements with element 0
+//! in the least significant bits (element `i` at bits `off_i + w_i − 1 : off_i`,
+//! `off_i` the sum of the previous widths), each a two's complement or
+//! unsigned integer of its width; `out_data` likewise. `rst` is synchronous
+//! and active high.
+//!
+//! [`build_harness`] writes a C++ testbench (see [`crate::harness`] for the
+//! cycle-level protocol) into the work directory and has Verilator compile
+//! it; [`Harness::run`] streams vectors through the binary and checks that the
+//! design answered every vector once, at one constant latency. Latency and
+//! initiation interval are measured, never assumed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cosim_error::{tail, CosimError};
+use crate::{harness, harness_io, verilator};
+
+/// Idle cycles (no input, no output) the harness waits after the last input
+/// before giving up on missing outputs.
+pub const IDLE_TIMEOUT_CYCLES: u32 = 10_000;
+
+/// One element of a packed bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortElem {
+    /// Width in bits, 1..=128.
+    pub width: u32,
+    /// Two's complement if true, unsigned otherwise.
+    pub signed: bool,
+}
+
+impl PortElem {
+    /// A signed element of `width` bits.
+    pub fn signed(width: u32) -> Self {
+        PortElem {
+            width,
+            signed: true,
+        }
+    }
+
+    /// An unsigned element of `width` bits.
+    pub fn unsigned(width: u32) -> Self {
+        PortElem {
+            width,
+            signed: false,
+        }
+    }
+
+    /// Whether `v` is a value of this element. An unsigned 128-bit element
+    /// accepts every `i128`, read as its bit pattern (values ≥ 2^127 are
+    /// carried as negative `i128`s).
+    pub fn contains(&self, v: i128) -> bool {
+        match (self.signed, self.width) {
+            (_, 0) | (_, 129..) => false,
+            (_, 128) => true,
+            (true, w) => {
+                let half = 1i128 << (w - 1);
+                (-half..half).contains(&v)
+            }
+            (false, w) => (0..1i128 << w).contains(&v),
+        }
+    }
+
+    /// `"signed 7-bit"` / `"unsigned 1-bit"`, for messages.
+    pub fn describe(&self) -> String {
+        let s = if self.signed { "signed" } else { "unsigned" };
+        format!("{s} {}-bit", self.width)
+    }
+}
+
+/// The name and bus layout of a top module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopInterface {
+    /// The Verilog module name.
+    pub top: String,
+    /// Elements of `in_data`, element 0 in the least significant bits.
+    pub inputs: Vec<PortElem>,
+    /// Elements of `out_data`, element 0 in the least significant bits.
+    pub outputs: Vec<PortElem>,
+}
+
+impl TopInterface {
+    /// Total width of `in_data`.
+    pub fn in_bits(&self) -> u32 {
+        self.inputs.iter().map(|e| e.width).sum()
+    }
+
+    /// Total width of `out_data`.
+    pub fn out_bits(&self) -> u32 {
+        self.outputs.iter().map(|e| e.width).sum()
+    }
+
+    /// Checks that the name is a plain Verilog identifier and every bus has
+    /// at least one element, all 1..=128 bits wide.
+    pub fn validate(&self) -> Result<(), CosimError> {
+        let bad = |reason: String| CosimError::Interface {
+            top: self.top.clone(),
+            reason,
+        };
+        let mut chars = self.top.chars();
+        let ident_ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ident_ok {
+            return Err(bad(
+                "the top name must be a simple Verilog identifier ([A-Za-z_][A-Za-z0-9_]*)".into(),
+            ));
+        }
+        for (dir, elems) in [("input", &self.inputs), ("output", &self.outputs)] {
+            if elems.is_empty() {
+                return Err(bad(format!("no {dir} elements")));
+            }
+            if let Some((i, e)) = elems
+                .iter()
+                .enumerate()
+                .find(|(_, e)| !(1..=128).contains(&e.width))
+            {
+                return Err(bad(format!(
+                    "{dir} element {i} is {} bits wide (allowed: 1..=128)",
+                    e.width
+                )));
+            }
+            // Verilator's own limit on a signal width is 64 Ki bits.
+            if elems.iter().map(|e| u64::from(e.width)).sum::<u64>() > 65_536 {
+                return Err(bad(format!("the {dir} bus is wider than 65536 bits")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How to build and drive the harness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CosimOptions {
+    /// Directory for every generated file (C++, Verilator objects, vectors, outputs, VCD).
+    pub work_dir: PathBuf,
+    /// Idle cycles between vectors; 0 drives one vector every cycle.
+    pub gap: u32,
+    /// Compile with tracing and write `work_dir/trace.vcd` on every run.
+    pub trace: bool,
+    /// Parallel compile jobs; 0 means all available cores.
+    pub jobs: usize,
+}
+
+impl CosimOptions {
+    /// Back-to-back vectors, no trace, all cores.
+    pub fn new(work_dir: impl Into<PathBuf>) -> Self {
+        CosimOptions {
+            work_dir: work_dir.into(),
+            gap: 0,
+            trace: false,
+            jobs: 0,
+        }
+    }
+}
+
+/// What a co-simulation run produced and measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CosimResult {
+    /// One vector of output elements per input vector, in order.
+    pub outputs: Vec<Vec<i128>>,
+    /// Rising edges from the one that accepted vector 0 to the one at which
+    /// its output was valid (0 for a combinational design).
+    pub latency_cycles: u32,
+    /// Minimum distance in cycles between consecutive accepted inputs that the
+    /// design sustained at constant latency: 1 when it took one vector every
+    /// cycle, `1 + gap` when driven with gaps (also with a single vector).
+    pub ii_cycles: u32,
+    /// Rising edges simulated, reset included.
+    pub total_cycles: u64,
+    /// Wall time of the Verilator build of this harness.
+    pub build_seconds: f64,
+    /// Wall time of this run (vector file, simulation, parsing).
+    pub run_seconds: f64,
+}
+
+/// A compiled harness for one top module.
+#[derive(Debug, Clone)]
+pub struct Harness {
+    binary: PathBuf,
+    iface: TopInterface,
+    work_dir: PathBuf,
+    gap: u32,
+    trace: bool,
+    build_seconds: f64,
+}
+
+/// Whether `verilator` can be started from `PATH`.
+pub fn verilator_available() -> bool {
+    verilator::available()
+}
+
+/// Generates the harness C++ into `opts.work_dir` and compiles it with the
+/// RTL through `verilator --cc --exe --build`. Fails with the tail of the
+/// tool's stderr if Verilator reports any warning or error (warnings are
+/// fatal, as by default).
+pub fn build_harness(
+    rtl_files: &[PathBuf],
+    iface: &TopInterface,
+    opts: &CosimOptions,
+) -> Result<Harness, CosimError> {
+    iface.validate()?;
+    if !verilator::available() {
+        return Err(CosimError::VerilatorMissing);
+    }
+    let work_dir = absolute(&opts.work_dir)?;
+    std::fs::create_dir_all(&work_dir).map_err(CosimError::io(&work_dir))?;
+    let mut rtl = Vec::with_capacity(rtl_files.len());
+    for f in rtl_files {
+        // Verilator runs make from its object directory, so pass absolute paths.
+        rtl.push(std::fs::canonicalize(f).map_err(CosimError::io(f))?);
+    }
+    let cpp = work_dir.join("tachyon_cosim.cpp");
+    std::fs::write(&cpp, harness::harness_cpp(iface)).map_err(CosimError::io(&cpp))?;
+    let jobs = match opts.jobs {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let start = Instant::now();
+    let binary = verilator::build(&work_dir, &rtl, &cpp, &iface.top, jobs, opts.trace)?;
+    Ok(Harness {
+        binary,
+        iface: iface.clone(),
+        work_dir,
+        gap: opts.gap,
+        trace: opts.trace,
+        build_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+impl Harness {
+    /// The compiled executable.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// Where runs write the waveform when built with `trace`.
+    pub fn vcd_path(&self) -> PathBuf {
+        self.work_dir.join("trace.vcd")
+    }
+
+    /// Wall time of the Verilator build.
+    pub fn build_seconds(&self) -> f64 {
+        self.build_seconds
+    }
+
+    /// Streams `vectors` through the design with the gap given at build time.
+    /// Files `inputs.txt` and `outputs.txt` in the work directory are
+    /// overwritten, so do not run one harness from several threads at once.
+    pub fn run(&self, vectors: &[Vec<i128>]) -> Result<CosimResult, CosimError> {
+        self.run_with_gap(vectors, self.gap)
+    }
+
+    /// Like [`Harness::run`] with `gap` idle cycles between vectors (no rebuild).
+    pub fn run_with_gap(&self, vectors: &[Vec<i128>], gap: u32) -> Result<CosimResult, CosimError> {
+        let start = Instant::now();
+        let text = harness_io::render_vectors(vectors, &self.iface.inputs)?;
+        let in_path = self.work_dir.join("inputs.txt");
+        let out_path = self.work_dir.join("outputs.txt");
+        std::fs::write(&in_path, text).map_err(CosimError::io(&in_path))?;
+        let mut cmd = Command::new(&self.binary);
+        cmd.arg(&in_path)
+            .arg(&out_path)
+            .arg(gap.to_string())
+            .arg(IDLE_TIMEOUT_CYCLES.to_string());
+        if self.trace {
+            cmd.arg(self.vcd_path());
+        }
+        let out = cmd.output().map_err(CosimError::io(&self.binary))?;
+        if !out.status.success() {
+            return Err(CosimError::RunFailed {
+                binary: self.binary.clone(),
+                status: out.status.to_string(),
+                stderr_tail: tail(&String::from_utf8_lossy(&out.stderr), 30),
+            });
+        }
+        let written = std::fs::read_to_string(&out_path).map_err(CosimError::io(&out_path))?;
+        let (outputs, s) = harness_io::parse_outputs(&written, &self.iface.outputs, &out_path)?;
+        let malformed = |reason: String| CosimError::Malformed {
+            path: out_path.clone(),
+            line: 0,
+            reason,
+        };
+        if s.inputs != vectors.len() {
+            return Err(malformed(format!(
+                "harness read {} vectors, {} were written",
+                s.inputs,
+                vectors.len()
+            )));
+        }
+        if s.extra > 0 {
+            return Err(CosimError::ExtraOutputs {
+                produced: s.outputs,
+                expected: s.inputs,
+            });
+        }
+        if s.outputs < s.inputs {
+            return Err(CosimError::MissingOutputs {
+                produced: s.outputs,
+                expected: s.inputs,
+                timeout: IDLE_TIMEOUT_CYCLES,
+            });
+        }
+        if s.bad_index >= 0 || s.latency < 0 {
+            let (index, latency) = if s.latency < 0 {
+                (0, s.latency)
+            } else {
+                (s.bad_index as usize, s.bad_latency)
+            };
+            return Err(CosimError::NonConstantLatency {
+                index,
+                latency,
+                first_latency: s.latency,
+            });
+        }
+        let latency_cycles = u32::try_from(s.latency)
+            .map_err(|_| malformed(format!("latency {} out of range", s.latency)))?;
+        let ii_cycles =
+            u32::try_from(s.ii).map_err(|_| malformed(format!("ii {} out of range", s.ii)))?;
+        Ok(CosimResult {
+            outputs,
+            latency_cycles,
+            ii_cycles,
+            total_cycles: s.total_cycles,
+            build_seconds: self.build_seconds,
+            run_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// `path` made absolute against the current directory (without resolving links).
+fn absolute(path: &Path) -> Result<PathBuf, CosimError> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    let cwd = std::env::current_dir().map_err(CosimError::io(path))?;
+    Ok(cwd.join(path))
+}

@@ -1,0 +1,96 @@
+//! Helpers shared by the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `../shared/models` beside the repository, if present.
+pub fn shared_models() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        println!("skipped: ../shared/models is absent (the reference models live outside this repository)");
+        None
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh scratch folder under target/ (removed first if it exists).
+pub fn scratch(name: &str) -> PathBuf {
+    let p = repo().join("target").join("test-projects").join(name);
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    p
+}
+
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+        || Command::new(tool)
+            .arg("-V")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+    if !ok {
+        println!("skipped: {tool} is not installed (run scripts/setup.sh)");
+    }
+    ok
+}
+
+/// `verilator --lint-only -Wall` must print nothing and succeed.
+pub fn lint(project: &Path) {
+    if !have("verilator") {
+        return;
+    }
+    let rtl: Vec<PathBuf> = std::fs::read_dir(project.join("rtl"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let out = Command::new("verilator")
+        .arg("--lint-only")
+        .arg("-Wall")
+        .args(&rtl)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.trim().is_empty(),
+        "verilator -Wall on {}:\n{text}",
+        project.display()
+    );
+}
+
+/// yosys `synth_xilinx -family xcup` must succeed.
+pub fn yosys_synth(project: &Path) {
+    if !have("yosys") {
+        return;
+    }
+    let rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    let script = format!(
+        "read_verilog {}; hierarchy -auto-top; synth_xilinx -family xcup -flatten; stat",
+        rtl.join(" ")
+    );
+    let out = Command::new("yosys")
+        .arg("-q")
+        .arg("-p")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "yosys on {}:\n{}",
+        project.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
