@@ -87,24 +87,8 @@ fn main() {
 
 fn dispatch(cmd: Cmd) -> Result<()> {
     match cmd {
-        Cmd::Build {
-            model,
-            config,
-            clock_ns,
-            board,
-            top,
-            out,
-            force,
-        } => {
-            let b = build(&BuildOptions {
-                model,
-                config,
-                clock_ns,
-                board,
-                top,
-                out: out.clone(),
-                force,
-            })?;
+        Cmd::Build { model, config, clock_ns, board, top, out, force } => {
+            let b = build(&BuildOptions { model, config, clock_ns, board, top, out: out.clone(), force })?;
             let r = &b.design.report;
             println!(
                 "built {} → {}: {} layers, latency {} cycles ({:.1} ns at {} ns), II 1, estimate LUT {} FF {} DSP {}",
@@ -119,50 +103,23 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 r.total.dsp
             );
             for e in &r.epilogue {
-                println!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
+                println!(
+                    "note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)"
+                );
             }
         }
-        Cmd::Sim {
-            project,
-            inputs,
-            expect,
-            limit,
-            random,
-            seed,
-            gap,
-        } => {
-            let s = run(
-                &project,
-                &SimOptions {
-                    inputs,
-                    expect,
-                    limit,
-                    random,
-                    seed,
-                    gap,
-                },
-            )?;
+        Cmd::Sim { project, inputs, expect, limit, random, seed, gap } => {
+            let s = run(&project, &SimOptions { inputs, expect, limit, random, seed, gap })?;
             println!("vectors      {}", s.vectors);
             println!("mismatches   {}", s.mismatches);
             for m in &s.first_mismatches {
                 println!("  {m}");
             }
-            println!(
-                "latency      {} cycles (report: {})",
-                s.latency_cycles, s.expected_latency_cycles
-            );
+            println!("latency      {} cycles (report: {})", s.latency_cycles, s.expected_latency_cycles);
             println!("II           {} cycle(s)", s.ii_cycles);
-            println!(
-                "verilator    build {:.1} s, run {:.2} s",
-                s.build_seconds, s.run_seconds
-            );
-            if let (Some(d), Some(a), Some(n)) =
-                (s.max_abs_diff, s.argmax_agreement, s.compared_rows)
-            {
-                println!(
-                    "vs expected  max |Δ| {d:.6}, argmax agreement {:.2} % over {n} samples",
-                    a * 100.0
-                );
+            println!("verilator    build {:.1} s, run {:.2} s", s.build_seconds, s.run_seconds);
+            if let (Some(d), Some(a), Some(n)) = (s.max_abs_diff, s.argmax_agreement, s.compared_rows) {
+                println!("vs expected  max |Δ| {d:.6}, argmax agreement {:.2} % over {n} samples", a * 100.0);
             }
             if s.mismatches > 0 || s.latency_cycles != s.expected_latency_cycles {
                 anyhow::bail!("co-simulation failed: {} mismatching vectors", s.mismatches);
@@ -189,12 +146,8 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             }
         }
         Cmd::Report { project } => {
-            let text = std::fs::read_to_string(project.join("report.json")).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}/report.json: {e}; run tachyon build first",
-                    project.display()
-                )
-            })?;
+            let text = std::fs::read_to_string(project.join("report.json"))
+                .map_err(|e| anyhow::anyhow!("{}/report.json: {e}; run tachyon build first", project.display()))?;
             let r: serde_json::Value = serde_json::from_str(&text)?;
             println!(
                 "{:<28} {:<10} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
@@ -214,10 +167,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 );
             }
             let t = &r["total"];
-            println!(
-                "total: LUT {} FF {} CARRY8 {} DSP {}",
-                t["lut"], t["ff"], t["carry8"], t["dsp"]
-            );
+            println!("total: LUT {} FF {} CARRY8 {} DSP {}", t["lut"], t["ff"], t["carry8"], t["dsp"]);
             println!(
                 "latency {} cycles = {} ns at {} ns, II {}",
                 r["latency_cycles"], r["latency_ns"], r["clock_ns"], r["ii_cycles"]

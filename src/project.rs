@@ -44,22 +44,10 @@ pub struct Built {
 }
 
 /// Reads, quantizes and lowers a model (no files written).
-pub fn compile(
-    model: &Path,
-    config: &Config,
-    clock_ns: f64,
-    top: &str,
-    board: Option<String>,
-) -> Result<Built> {
+pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: Option<String>) -> Result<Built> {
     let graph = tachyon_frontend::load_model(model)?;
     let qmodel = tachyon_quantize::lower(&graph, config)?;
-    let design = tachyon_hls::synthesize(
-        &qmodel,
-        &HlsOptions {
-            clock_ns,
-            top: top.to_string(),
-        },
-    );
+    let design = tachyon_hls::synthesize(&qmodel, &HlsOptions { clock_ns, top: top.to_string() });
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;
     let verilog = tachyon_rtl::emit_verilog(&design.module);
@@ -74,12 +62,7 @@ pub fn compile(
         inputs: design.inputs.clone(),
         outputs: design.outputs.clone(),
     };
-    Ok(Built {
-        qmodel,
-        design,
-        verilog,
-        manifest,
-    })
+    Ok(Built { qmodel, design, verilog, manifest })
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
@@ -92,19 +75,13 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 /// `tachyon build`.
 pub fn build(o: &BuildOptions) -> Result<Built> {
     if o.out.exists() && !o.force {
-        bail!(
-            "output folder {} already exists; pass --force to replace it",
-            o.out.display()
-        );
+        bail!("output folder {} already exists; pass --force to replace it", o.out.display());
     }
     let board = match &o.board {
         Some(b) => Some(tachyon_boards::find(b).map_err(|e| anyhow::anyhow!(e))?),
         None => None,
     };
-    let clock = o
-        .clock_ns
-        .or(board.as_ref().map(|b| b.default_clock_ns))
-        .unwrap_or(5.0);
+    let clock = o.clock_ns.or(board.as_ref().map(|b| b.default_clock_ns)).unwrap_or(5.0);
     if !(clock > 0.0 && clock < 1000.0) {
         bail!("--clock-ns {clock} is not a sensible clock period");
     }
@@ -112,41 +89,20 @@ pub fn build(o: &BuildOptions) -> Result<Built> {
         bail!("--top '{}' is not a valid Verilog module name (letters, digits, _; not a keyword)", o.top);
     }
     let config = load_config(o.config.as_deref())?;
-    let built = compile(
-        &o.model,
-        &config,
-        clock,
-        &o.top,
-        board.as_ref().map(|b| b.name.clone()),
-    )?;
+    let built = compile(&o.model, &config, clock, &o.top, board.as_ref().map(|b| b.name.clone()))?;
     write_project(&built, &o.out, o.force, board.as_ref())?;
     Ok(built)
 }
 
-fn write_project(
-    b: &Built,
-    out: &Path,
-    force: bool,
-    board: Option<&tachyon_boards::Board>,
-) -> Result<()> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
+fn write_project(b: &Built, out: &Path, force: bool, board: Option<&tachyon_boards::Board>) -> Result<()> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let tmp = parent.join(format!(".{name}.tachyon-tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let result = (|| -> Result<()> {
         std::fs::create_dir_all(tmp.join("rtl"))?;
-        std::fs::write(
-            tmp.join("rtl").join(format!("{}.v", b.manifest.top)),
-            &b.verilog,
-        )?;
+        std::fs::write(tmp.join("rtl").join(format!("{}.v", b.manifest.top)), &b.verilog)?;
         let mut report = serde_json::to_value(&b.design.report)?;
         if let Some(board) = board {
             report["board"] = serde_json::to_value(board)?;
@@ -160,15 +116,9 @@ fn write_project(
             }
             report["warnings"] = serde_json::to_value(warnings)?;
         }
-        std::fs::write(
-            tmp.join("report.json"),
-            serde_json::to_string_pretty(&report)? + "\n",
-        )?;
+        std::fs::write(tmp.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")?;
         std::fs::write(tmp.join("model.txt"), b.qmodel.to_string())?;
-        std::fs::write(
-            tmp.join("tachyon.json"),
-            serde_json::to_string_pretty(&b.manifest)? + "\n",
-        )?;
+        std::fs::write(tmp.join("tachyon.json"), serde_json::to_string_pretty(&b.manifest)? + "\n")?;
         crate::sim::write_harness_sources(b, &tmp.join("sim"))?;
         Ok(())
     })();
@@ -177,29 +127,22 @@ fn write_project(
         return Err(e.context(format!("writing the project to {}", out.display())));
     }
     if out.exists() && force {
-        std::fs::remove_dir_all(out)
-            .with_context(|| format!("cannot remove the old {}", out.display()))?;
+        std::fs::remove_dir_all(out).with_context(|| format!("cannot remove the old {}", out.display()))?;
     }
-    std::fs::rename(&tmp, out)
-        .with_context(|| format!("cannot move the project into {}", out.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("cannot move the project into {}", out.display()))?;
     Ok(())
 }
 
 /// Reads a project's manifest and rebuilds its quantized model (deterministic).
 pub fn load(dir: &Path) -> Result<(Manifest, Built)> {
     let text = std::fs::read_to_string(dir.join("tachyon.json")).with_context(|| {
-        format!(
-            "{} is not a Tachyon project (no tachyon.json); run tachyon build first",
-            dir.display()
-        )
+        format!("{} is not a Tachyon project (no tachyon.json); run tachyon build first", dir.display())
     })?;
-    let m: Manifest = serde_json::from_str(&text)
-        .with_context(|| format!("{}/tachyon.json is malformed", dir.display()))?;
-    let config: Config =
-        serde_json::from_value(m.config.clone()).context("config in tachyon.json")?;
+    let m: Manifest =
+        serde_json::from_str(&text).with_context(|| format!("{}/tachyon.json is malformed", dir.display()))?;
+    let config: Config = serde_json::from_value(m.config.clone()).context("config in tachyon.json")?;
     let built = compile(&m.model, &config, m.clock_ns, &m.top, m.board.clone())?;
-    let on_disk =
-        std::fs::read_to_string(dir.join("rtl").join(format!("{}.v", m.top))).unwrap_or_default();
+    let on_disk = std::fs::read_to_string(dir.join("rtl").join(format!("{}.v", m.top))).unwrap_or_default();
     if on_disk != built.verilog {
         bail!(
             "{}/rtl/{}.v differs from what the model now compiles to (model or Tachyon changed since the build); run tachyon build again",

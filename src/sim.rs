@@ -43,10 +43,7 @@ pub struct SimSummary {
 }
 
 fn iface(m: &Manifest) -> TopInterface {
-    let pe = |e: &tachyon_hls::BusElem| PortElem {
-        width: e.width,
-        signed: e.signed,
-    };
+    let pe = |e: &tachyon_hls::BusElem| PortElem { width: e.width, signed: e.signed };
     TopInterface {
         top: m.top.clone(),
         inputs: m.inputs.iter().map(pe).collect(),
@@ -105,16 +102,11 @@ fn read_rows(path: &Path) -> Result<(Vec<Vec<f64>>, Vec<usize>)> {
         bail!("{} holds no samples", path.display());
     }
     let per = data.len() / rows;
-    Ok((
-        data.chunks(per.max(1)).map(|c| c.to_vec()).collect(),
-        a.shape,
-    ))
+    Ok((data.chunks(per.max(1)).map(|c| c.to_vec()).collect(), a.shape))
 }
 
 fn argmax(v: &[f64]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold(0, |b, (k, &x)| if x > v[b] { k } else { b })
+    v.iter().enumerate().fold(0, |b, (k, &x)| if x > v[b] { k } else { b })
 }
 
 /// Runs the co-simulation of the project in `dir`.
@@ -124,10 +116,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     let mut npy_rows = 0;
     if let Some(p) = &o.inputs {
         let (rows, _) = read_rows(p)?;
-        let rows: Vec<_> = rows
-            .into_iter()
-            .take(o.limit.unwrap_or(usize::MAX))
-            .collect();
+        let rows: Vec<_> = rows.into_iter().take(o.limit.unwrap_or(usize::MAX)).collect();
         for (i, r) in rows.iter().enumerate() {
             vectors.push(
                 interp::quantize_input(&built.qmodel, r)
@@ -136,30 +125,18 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         }
         npy_rows = rows.len();
     }
-    let random = o
-        .random
-        .unwrap_or(if o.inputs.is_none() { 1000 } else { 0 });
+    let random = o.random.unwrap_or(if o.inputs.is_none() { 1000 } else { 0 });
     vectors.extend(random_vectors(&built, random, o.seed));
     if vectors.is_empty() {
         bail!("no vectors to simulate (give --inputs or --random N)");
     }
-    let reference: Vec<Vec<i128>> = vectors
-        .iter()
-        .map(|v| interp::run(&built.qmodel, v))
-        .collect();
+    let reference: Vec<Vec<i128>> = vectors.iter().map(|v| interp::run(&built.qmodel, v)).collect();
     if !tachyon_testbenches::verilator_available() {
-        bail!(
-            "verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate"
-        );
+        bail!("verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate");
     }
     let work = dir.join("sim");
     let rtl = vec![dir.join("rtl").join(format!("{}.v", manifest.top))];
-    let opts = CosimOptions {
-        work_dir: work.clone(),
-        gap: o.gap,
-        trace: false,
-        jobs: 2,
-    };
+    let opts = CosimOptions { work_dir: work.clone(), gap: o.gap, trace: false, jobs: 2 };
     let harness = tachyon_testbenches::build_harness(&rtl, &iface(&manifest), &opts)?;
     let res = harness.run(&vectors)?;
     let mut mismatches = 0;
@@ -173,11 +150,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         }
     }
     if res.outputs.len() != reference.len() {
-        bail!(
-            "the design produced {} outputs for {} vectors",
-            res.outputs.len(),
-            reference.len()
-        );
+        bail!("the design produced {} outputs for {} vectors", res.outputs.len(), reference.len());
     }
     let mut summary = SimSummary {
         vectors: vectors.len(),
@@ -201,15 +174,9 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         let mut maxd: f64 = 0.0;
         let mut agree = 0;
         for i in 0..n {
-            let got = interp::dequantize_output(&built.qmodel, &res.outputs[i])
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let got = interp::dequantize_output(&built.qmodel, &res.outputs[i]).map_err(|e| anyhow::anyhow!(e))?;
             if got.len() != exp[i].len() {
-                bail!(
-                    "{}: sample {i} has {} values, the model outputs {}",
-                    p.display(),
-                    exp[i].len(),
-                    got.len()
-                );
+                bail!("{}: sample {i} has {} values, the model outputs {}", p.display(), exp[i].len(), got.len());
             }
             for (a, b) in got.iter().zip(&exp[i]) {
                 maxd = maxd.max((a - b).abs());
@@ -222,9 +189,6 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         summary.argmax_agreement = Some(agree as f64 / n as f64);
         summary.compared_rows = Some(n);
     }
-    std::fs::write(
-        work.join("results.json"),
-        serde_json::to_string_pretty(&summary)? + "\n",
-    )?;
+    std::fs::write(work.join("results.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
     Ok(summary)
 }

@@ -10,15 +10,7 @@ use tachyon::project::{build, BuildOptions};
 use tachyon::sim::{run, SimOptions};
 
 fn opts(model: PathBuf, out: PathBuf) -> BuildOptions {
-    BuildOptions {
-        model,
-        config: None,
-        clock_ns: Some(5.0),
-        board: None,
-        top: "tachyon_top".into(),
-        out,
-        force: false,
-    }
+    BuildOptions { model, config: None, clock_ns: Some(5.0), board: None, top: "tachyon_top".into(), out, force: false }
 }
 
 #[test]
@@ -26,20 +18,12 @@ fn tiny_mlp_builds_lints_synthesizes_and_cosimulates() {
     let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
     let out = scratch("tiny_mlp");
     let b = build(&opts(model, out.clone())).unwrap();
-    for f in [
-        "rtl/tachyon_top.v",
-        "report.json",
-        "model.txt",
-        "tachyon.json",
-    ] {
+    for f in ["rtl/tachyon_top.v", "report.json", "model.txt", "tachyon.json"] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(
-        report["latency_cycles"].as_u64().unwrap() as u32,
-        b.design.latency
-    );
+    assert_eq!(report["latency_cycles"].as_u64().unwrap() as u32, b.design.latency);
     assert!(report["layers"].as_array().unwrap().len() >= 3);
     lint(&out);
     yosys_synth(&out);
@@ -59,15 +43,7 @@ fn tiny_mlp_builds_lints_synthesizes_and_cosimulates() {
     assert_eq!(s.latency_cycles, b.design.latency);
     assert_eq!(s.ii_cycles, 1);
     // With idle cycles between vectors the results are the same.
-    let s = run(
-        &out,
-        &SimOptions {
-            random: Some(200),
-            gap: 3,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let s = run(&out, &SimOptions { random: Some(200), gap: 3, ..Default::default() }).unwrap();
     assert_eq!(s.mismatches, 0);
 }
 
@@ -100,11 +76,7 @@ fn same_model_twice_gives_identical_bytes() {
     build(&opts(model.clone(), a.clone())).unwrap();
     build(&opts(model, b.clone())).unwrap();
     for f in ["rtl/tachyon_top.v", "report.json", "model.txt"] {
-        assert_eq!(
-            std::fs::read(a.join(f)).unwrap(),
-            std::fs::read(b.join(f)).unwrap(),
-            "{f} differs"
-        );
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
     }
 }
 
@@ -113,10 +85,7 @@ fn existing_output_needs_force() {
     let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
     let out = scratch("force");
     build(&opts(model.clone(), out.clone())).unwrap();
-    let e = build(&opts(model.clone(), out.clone()))
-        .err()
-        .unwrap()
-        .to_string();
+    let e = build(&opts(model.clone(), out.clone())).err().unwrap().to_string();
     assert!(e.contains("--force"), "{e}");
     let mut o = opts(model, out.clone());
     o.force = true;
@@ -132,10 +101,7 @@ fn unsupported_ops_are_listed_together_and_nothing_is_written() {
             value: Some(TypeValue::TensorType(TypeTensor {
                 elem_type: data_type::FLOAT,
                 shape: Some(TensorShapeProto {
-                    dim: vec![Dimension {
-                        value: Some(DimensionValue::DimValue(4)),
-                        denotation: String::new(),
-                    }],
+                    dim: vec![Dimension { value: Some(DimensionValue::DimValue(4)), denotation: String::new() }],
                 }),
             })),
             denotation: String::new(),
@@ -151,10 +117,7 @@ fn unsupported_ops_are_listed_together_and_nothing_is_written() {
     };
     let m = ModelProto {
         ir_version: 8,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
+        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
         graph: Some(GraphProto {
             node: vec![
                 node("Erf", "erf_1", "x", "a"),
@@ -182,11 +145,7 @@ fn unsupported_ops_are_listed_together_and_nothing_is_written() {
         "{e}"
     );
     assert!(!out.exists(), "no partial output");
-    assert_eq!(
-        std::fs::read_dir(&dir).unwrap().count(),
-        1,
-        "no temporary folder left behind"
-    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary folder left behind");
 }
 
 #[test]
@@ -205,16 +164,8 @@ fn truncated_or_foreign_files_give_clear_errors() {
     let e = format!("{:#}", build(&opts(txt, out.clone())).err().unwrap());
     assert!(e.contains("notes.onnx") && e.contains("ONNX"), "{e}");
     assert!(!out.exists());
-    let e = format!(
-        "{:#}",
-        build(&opts(dir.join("missing.onnx"), out.clone()))
-            .err()
-            .unwrap()
-    );
-    assert!(
-        e.contains("missing.onnx") && e.contains("cannot read"),
-        "{e}"
-    );
+    let e = format!("{:#}", build(&opts(dir.join("missing.onnx"), out.clone())).err().unwrap());
+    assert!(e.contains("missing.onnx") && e.contains("cannot read"), "{e}");
 }
 
 #[test]
@@ -222,15 +173,8 @@ fn config_naming_unknown_layers_is_refused() {
     let dir = scratch("badconfig");
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("c.json");
-    std::fs::write(
-        &cfg,
-        r#"{ "layers": { "no_such_layer": { "result": "fixed<8,4>" } } }"#,
-    )
-    .unwrap();
-    let mut o = opts(
-        repo().join("examples/tiny_mlp/tiny_mlp.onnx"),
-        dir.join("out"),
-    );
+    std::fs::write(&cfg, r#"{ "layers": { "no_such_layer": { "result": "fixed<8,4>" } } }"#).unwrap();
+    let mut o = opts(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), dir.join("out"));
     o.config = Some(cfg.clone());
     let e = format!("{:#}", build(&o).err().unwrap());
     assert!(e.contains("no_such_layer"), "{e}");

@@ -39,12 +39,7 @@ fn build_project(model: &Path, config: Option<&str>, name: &str) -> std::path::P
 }
 
 /// Interpreter output of `tensor` (or the model output) for every row, dequantized.
-fn interpret(
-    model: &Path,
-    cfg: &Config,
-    inputs: &[Vec<f64>],
-    tensor: Option<&str>,
-) -> Vec<Vec<f64>> {
+fn interpret(model: &Path, cfg: &Config, inputs: &[Vec<f64>], tensor: Option<&str>) -> Vec<Vec<f64>> {
     let g = tachyon_frontend::load_model(model).unwrap();
     let m = tachyon_quantize::lower(&g, cfg).unwrap();
     inputs
@@ -54,16 +49,8 @@ fn interpret(
             let all = interp::run_all(&m, &q);
             match tensor {
                 Some(name) => {
-                    let t = m
-                        .tensors
-                        .iter()
-                        .rposition(|t| t.name == name)
-                        .expect("tensor exists");
-                    all[t]
-                        .iter()
-                        .zip(&m.tensors[t].elems)
-                        .map(|(&v, e)| v as f64 * 2f64.powi(-e.frac))
-                        .collect()
+                    let t = m.tensors.iter().rposition(|t| t.name == name).expect("tensor exists");
+                    all[t].iter().zip(&m.tensors[t].elems).map(|(&v, e)| v as f64 * 2f64.powi(-e.frac)).collect()
                 }
                 None => interp::dequantize_output(&m, &all[m.output.0 as usize]).unwrap(),
             }
@@ -72,9 +59,7 @@ fn interpret(
 }
 
 fn as_f32(v: &[Vec<f64>]) -> Vec<Vec<f32>> {
-    v.iter()
-        .map(|r| r.iter().map(|&x| x as f32).collect())
-        .collect()
+    v.iter().map(|r| r.iter().map(|&x| x as f32).collect()).collect()
 }
 
 const JET_CONFIG: &str = r#"{ "input": "fixed<40,5>" }"#;
@@ -115,11 +100,7 @@ fn jettagging_cosim_and_softmax_argmax() {
     assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
     assert_eq!(s.latency_cycles, s.expected_latency_cycles);
     assert_eq!(s.ii_cycles, 1);
-    assert!(
-        s.argmax_agreement.unwrap() >= 0.99,
-        "softmax argmax agreement {:?}",
-        s.argmax_agreement
-    );
+    assert!(s.argmax_agreement.unwrap() >= 0.99, "softmax argmax agreement {:?}", s.argmax_agreement);
 }
 
 #[test]
@@ -146,11 +127,7 @@ fn brevitas_tfc_exact_and_cosim() {
     )
     .unwrap();
     assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
-    assert_eq!(
-        s.max_abs_diff,
-        Some(0.0),
-        "RTL output + epilogue must equal the float outputs exactly"
-    );
+    assert_eq!(s.max_abs_diff, Some(0.0), "RTL output + epilogue must equal the float outputs exactly");
 }
 
 #[test]

@@ -27,7 +27,10 @@ pub fn boards() -> Vec<Board> {
 pub fn find(name: &str) -> Result<Board, String> {
     let all = boards();
     all.iter().find(|b| b.name.eq_ignore_ascii_case(name)).cloned().ok_or_else(|| {
-        format!("unknown board '{name}'; known boards: {}", all.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "unknown board '{name}'; known boards: {}",
+            all.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+        )
     })
 }
 

@@ -31,24 +31,16 @@ pub enum ExamplesError {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExamplesError> {
-    std::fs::write(path, bytes).map_err(|source| ExamplesError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::write(path, bytes).map_err(|source| ExamplesError::Io { path: path.to_path_buf(), source })
 }
 
 fn create_dir(path: &Path) -> Result<(), ExamplesError> {
-    std::fs::create_dir_all(path).map_err(|source| ExamplesError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::create_dir_all(path).map_err(|source| ExamplesError::Io { path: path.to_path_buf(), source })
 }
 
 fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), ExamplesError> {
-    tachyon_testbenches::npy::write_npy_f32(path, shape, data).map_err(|e| ExamplesError::Npy {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })
+    tachyon_testbenches::npy::write_npy_f32(path, shape, data)
+        .map_err(|e| ExamplesError::Npy { path: path.to_path_buf(), detail: e.to_string() })
 }
 
 /// The README written next to the jet model.

@@ -77,81 +77,22 @@ fn quant_mlp(graph_name: &str, sizes: &[usize], seed: u64) -> ModelProto {
     // Inputs, outputs and initializers are recorded in the order the Python script adds them.
     let x_in = g.input("x", &[1, n_in as i64]);
     g.output("y", &[1, n_out as i64]);
-    let mut x = g.quant(
-        &x_in,
-        "xq",
-        io_scale,
-        0.0,
-        IO_BITS as f32,
-        true,
-        false,
-        "ROUND",
-    );
+    let mut x = g.quant(&x_in, "xq", io_scale, 0.0, IO_BITS as f32, true, false, "ROUND");
     let last = params.len() - 1;
     for (i, (w, b)) in params.iter().enumerate() {
         let shape = [sizes[i], sizes[i + 1]];
         let wname = g.initializer_f32(&format!("W{i}"), &shape, w);
-        let wq = g.quant(
-            &wname,
-            &format!("W{i}q"),
-            w_scale,
-            0.0,
-            WEIGHT_BITS as f32,
-            true,
-            false,
-            "ROUND",
-        );
+        let wq = g.quant(&wname, &format!("W{i}q"), w_scale, 0.0, WEIGHT_BITS as f32, true, false, "ROUND");
         let bname = g.initializer_f32(&format!("b{i}"), &shape[1..], b);
-        let bq = g.quant(
-            &bname,
-            &format!("b{i}q"),
-            w_scale,
-            0.0,
-            WEIGHT_BITS as f32,
-            true,
-            false,
-            "ROUND",
-        );
-        let mm = g.node(
-            "MatMul",
-            "",
-            &format!("dense{i}_matmul"),
-            &[&x, &wq],
-            &[&format!("mm{i}")],
-            vec![],
-        );
-        let add = g.node(
-            "Add",
-            "",
-            &format!("dense{i}_bias"),
-            &[&mm, &bq],
-            &[&format!("add{i}")],
-            vec![],
-        );
+        let bq = g.quant(&bname, &format!("b{i}q"), w_scale, 0.0, WEIGHT_BITS as f32, true, false, "ROUND");
+        let mm = g.node("MatMul", "", &format!("dense{i}_matmul"), &[&x, &wq], &[&format!("mm{i}")], vec![]);
+        let add = g.node("Add", "", &format!("dense{i}_bias"), &[&mm, &bq], &[&format!("add{i}")], vec![]);
         x = if i < last {
             let relu = format!("relu{i}");
             g.node("Relu", "", &relu, &[&add], &[&relu], vec![]);
-            g.quant(
-                &relu,
-                &format!("act{i}"),
-                w_scale,
-                0.0,
-                WEIGHT_BITS as f32,
-                false,
-                false,
-                "FLOOR",
-            )
+            g.quant(&relu, &format!("act{i}"), w_scale, 0.0, WEIGHT_BITS as f32, false, false, "FLOOR")
         } else {
-            g.quant(
-                &add,
-                "y",
-                io_scale,
-                0.0,
-                IO_BITS as f32,
-                true,
-                false,
-                "FLOOR",
-            )
+            g.quant(&add, "y", io_scale, 0.0, IO_BITS as f32, true, false, "FLOOR")
         };
     }
     g.build(&[("", 13), (QONNX_DOMAIN, 1)])
@@ -175,10 +116,7 @@ pub fn tiny_mlp(seed: u64) -> ModelProto {
 ///
 /// Panics if `sizes` has fewer than two entries.
 pub fn float_mlp(seed: u64, sizes: &[usize]) -> ModelProto {
-    assert!(
-        sizes.len() >= 2,
-        "an MLP needs at least an input and an output width"
-    );
+    assert!(sizes.len() >= 2, "an MLP needs at least an input and an output width");
     let mut rng = Rng::new(seed);
     let params = layer_params(&mut rng, sizes, false);
     let mut g = GraphBuilder::new("float_mlp");
@@ -189,34 +127,13 @@ pub fn float_mlp(seed: u64, sizes: &[usize]) -> ModelProto {
         let shape = [sizes[i], sizes[i + 1]];
         let wname = g.initializer_f32(&format!("W{i}"), &shape, w);
         let bname = g.initializer_f32(&format!("b{i}"), &shape[1..], b);
-        let mm = g.node(
-            "MatMul",
-            "",
-            &format!("dense{i}_matmul"),
-            &[&x, &wname],
-            &[&format!("mm{i}")],
-            vec![],
-        );
-        let add = g.node(
-            "Add",
-            "",
-            &format!("dense{i}_bias"),
-            &[&mm, &bname],
-            &[&format!("add{i}")],
-            vec![],
-        );
+        let mm = g.node("MatMul", "", &format!("dense{i}_matmul"), &[&x, &wname], &[&format!("mm{i}")], vec![]);
+        let add = g.node("Add", "", &format!("dense{i}_bias"), &[&mm, &bname], &[&format!("add{i}")], vec![]);
         x = if i < last {
             let relu = format!("relu{i}");
             g.node("Relu", "", &relu, &[&add], &[&relu], vec![])
         } else {
-            g.node(
-                "Softmax",
-                "",
-                "softmax",
-                &[&add],
-                &["y"],
-                vec![Attr::int("axis", -1)],
-            )
+            g.node("Softmax", "", "softmax", &[&add], &["y"], vec![Attr::int("axis", -1)])
         };
     }
     g.build(&[("", 13)])

@@ -15,9 +15,8 @@
 //! ```
 
 use tachyon_frontend::proto::{
-    attribute_type, data_type, AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto,
-    NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, TypeTensor, TypeValue,
-    ValueInfoProto,
+    attribute_type, data_type, AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto, NodeProto,
+    OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, TypeTensor, TypeValue, ValueInfoProto,
 };
 
 /// The domain of QONNX custom ops (`Quant`, `BipolarQuant`, `Trunc`).
@@ -35,39 +34,23 @@ pub struct Attr(pub AttributeProto);
 
 impl Attr {
     fn base(name: &str, ty: i32) -> AttributeProto {
-        AttributeProto {
-            name: name.to_string(),
-            r#type: ty,
-            ..Default::default()
-        }
+        AttributeProto { name: name.to_string(), r#type: ty, ..Default::default() }
     }
     /// An `INT` attribute.
     pub fn int(name: &str, v: i64) -> Attr {
-        Attr(AttributeProto {
-            i: v,
-            ..Self::base(name, attribute_type::INT)
-        })
+        Attr(AttributeProto { i: v, ..Self::base(name, attribute_type::INT) })
     }
     /// A `FLOAT` attribute.
     pub fn float(name: &str, v: f32) -> Attr {
-        Attr(AttributeProto {
-            f: v,
-            ..Self::base(name, attribute_type::FLOAT)
-        })
+        Attr(AttributeProto { f: v, ..Self::base(name, attribute_type::FLOAT) })
     }
     /// A `STRING` attribute (stored as UTF-8 bytes).
     pub fn string(name: &str, v: &str) -> Attr {
-        Attr(AttributeProto {
-            s: v.as_bytes().to_vec(),
-            ..Self::base(name, attribute_type::STRING)
-        })
+        Attr(AttributeProto { s: v.as_bytes().to_vec(), ..Self::base(name, attribute_type::STRING) })
     }
     /// An `INTS` attribute.
     pub fn ints(name: &str, v: &[i64]) -> Attr {
-        Attr(AttributeProto {
-            ints: v.to_vec(),
-            ..Self::base(name, attribute_type::INTS)
-        })
+        Attr(AttributeProto { ints: v.to_vec(), ..Self::base(name, attribute_type::INTS) })
     }
 }
 
@@ -75,10 +58,7 @@ impl Attr {
 fn float_value_info(name: &str, dims: &[i64]) -> ValueInfoProto {
     let dim = dims
         .iter()
-        .map(|&d| Dimension {
-            value: Some(DimensionValue::DimValue(d)),
-            denotation: String::new(),
-        })
+        .map(|&d| Dimension { value: Some(DimensionValue::DimValue(d)), denotation: String::new() })
         .collect();
     ValueInfoProto {
         name: name.to_string(),
@@ -103,12 +83,7 @@ pub struct GraphBuilder {
 impl GraphBuilder {
     /// An empty graph called `name`.
     pub fn new(name: &str) -> GraphBuilder {
-        GraphBuilder {
-            graph: GraphProto {
-                name: name.to_string(),
-                ..Default::default()
-            },
-        }
+        GraphBuilder { graph: GraphProto { name: name.to_string(), ..Default::default() } }
     }
 
     /// Declares a float32 graph input of static shape `dims`; returns its name.
@@ -207,10 +182,7 @@ impl GraphBuilder {
             ir_version: IR_VERSION,
             opset_import: opsets
                 .iter()
-                .map(|&(domain, version)| OperatorSetIdProto {
-                    domain: domain.to_string(),
-                    version,
-                })
+                .map(|&(domain, version)| OperatorSetIdProto { domain: domain.to_string(), version })
                 .collect(),
             producer_name: PRODUCER.to_string(),
             graph: Some(self.graph),

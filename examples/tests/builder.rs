@@ -13,10 +13,7 @@ fn attribute_helpers_set_name_type_and_value() {
     assert_eq!(Attr::float("alpha", 0.5).0.f, 0.5);
     assert_eq!(Attr::float("alpha", 0.5).0.r#type, attribute_type::FLOAT);
     assert_eq!(Attr::string("mode", "FLOOR").0.s, b"FLOOR");
-    assert_eq!(
-        Attr::string("mode", "FLOOR").0.r#type,
-        attribute_type::STRING
-    );
+    assert_eq!(Attr::string("mode", "FLOOR").0.r#type, attribute_type::STRING);
     assert_eq!(Attr::ints("perm", &[1, 0]).0.ints, vec![1, 0]);
     assert_eq!(Attr::ints("perm", &[1, 0]).0.name, "perm");
 }
@@ -28,14 +25,7 @@ fn built_model_round_trips_through_the_front_end() {
     let w = g.initializer_f32("W", &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     let xq = g.quant(&x, "xq", 0.25, 0.0, 4.0, false, true, "CEIL");
     let mm = g.node("MatMul", "", "mm", &[&xq, &w], &["mm_out"], vec![]);
-    let t = g.node(
-        "Gemm",
-        "",
-        "gemm",
-        &[&mm, "W2"],
-        &["y"],
-        vec![Attr::float("alpha", 2.0), Attr::int("transB", 1)],
-    );
+    let t = g.node("Gemm", "", "gemm", &[&mm, "W2"], &["y"], vec![Attr::float("alpha", 2.0), Attr::int("transB", 1)]);
     g.initializer_f32("W2", &[3, 3], &[0.0; 9]);
     assert_eq!(t, "y");
     g.output("y", &[1, 3]);
@@ -47,14 +37,7 @@ fn built_model_round_trips_through_the_front_end() {
     assert_eq!(ModelProto::decode(bytes.as_slice()).unwrap(), model);
     let graph = decode_model(&bytes, std::path::Path::new("toy.onnx")).unwrap();
     let quant = graph.nodes.iter().find(|n| n.name == "xq").unwrap();
-    assert_eq!(
-        quant.op,
-        Op::Quant {
-            signed: false,
-            narrow: true,
-            round: RoundMode::Ceil
-        }
-    );
+    assert_eq!(quant.op, Op::Quant { signed: false, narrow: true, round: RoundMode::Ceil });
     let gemm = graph.nodes.iter().find(|n| n.name == "gemm").unwrap();
     assert!(matches!(gemm.op, Op::Gemm { alpha, trans_b: true, .. } if alpha == 2.0));
     let d = dump(&graph);

@@ -14,19 +14,13 @@ const FILES: [&str; 5] = [
 ];
 
 fn fresh_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tachyon-make-examples-{}-{tag}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("tachyon-make-examples-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
 fn run_make_examples(out: &Path) {
-    let status = Command::new(env!("CARGO_BIN_EXE_make-examples"))
-        .arg(out)
-        .status()
-        .expect("make-examples runs");
+    let status = Command::new(env!("CARGO_BIN_EXE_make-examples")).arg(out).status().expect("make-examples runs");
     assert!(status.success(), "make-examples failed: {status}");
 }
 
@@ -52,24 +46,14 @@ fn two_runs_write_identical_bytes() {
 fn npy_files_hold_the_expected_float32_arrays() {
     let dir = fresh_dir("npy");
     tachyon_examples::write_examples(&dir).unwrap();
-    for (f, rows, cols) in [
-        ("jet_mlp/jet_mlp.input.npy", 256, 16),
-        ("tiny_mlp/tiny_mlp.input.npy", 64, 4),
-    ] {
+    for (f, rows, cols) in [("jet_mlp/jet_mlp.input.npy", 256, 16), ("tiny_mlp/tiny_mlp.input.npy", 64, 4)] {
         let bytes = read(&dir.join(f));
         assert!(bytes.starts_with(b"\x93NUMPY"), "{f}: not an npy file");
         let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
         let header = String::from_utf8_lossy(&bytes[10..10 + header_len]);
         assert!(header.contains("<f4"), "{f}: {header}");
-        assert!(
-            header.contains(&format!("({rows}, {cols})")),
-            "{f}: {header}"
-        );
-        assert_eq!(
-            bytes.len() - 10 - header_len,
-            rows * cols * 4,
-            "{f}: payload size"
-        );
+        assert!(header.contains(&format!("({rows}, {cols})")), "{f}: {header}");
+        assert_eq!(bytes.len() - 10 - header_len, rows * cols * 4, "{f}: payload size");
         let arr = tachyon_testbenches::npy::read_npy(dir.join(f)).unwrap();
         assert_eq!(arr.shape, vec![rows, cols], "{f}");
         let expected = tachyon_examples::jet_mlp::normal_inputs(1, rows, cols);

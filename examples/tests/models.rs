@@ -20,21 +20,14 @@ fn write_and_load(model: &ModelProto, tag: &str) -> Graph {
 
 /// Number of dump lines of nodes with mnemonic `op`.
 fn count_op(dump: &str, op: &str) -> usize {
-    dump.lines()
-        .filter(|l| l.contains(&format!(": {op}(")))
-        .count()
+    dump.lines().filter(|l| l.contains(&format!(": {op}("))).count()
 }
 
 /// The node names `make_jet_qonnx.py` writes for layer widths `sizes`, in order.
 fn python_node_names(layers: usize) -> Vec<String> {
     let mut names = vec!["xq".to_string()];
     for i in 0..layers {
-        names.extend([
-            format!("W{i}q"),
-            format!("b{i}q"),
-            format!("dense{i}_matmul"),
-            format!("dense{i}_bias"),
-        ]);
+        names.extend([format!("W{i}q"), format!("b{i}q"), format!("dense{i}_matmul"), format!("dense{i}_bias")]);
         if i + 1 < layers {
             names.extend([format!("relu{i}"), format!("act{i}")]);
         } else {
@@ -46,30 +39,14 @@ fn python_node_names(layers: usize) -> Vec<String> {
 
 /// Number of nodes of `op_type` in the written model.
 fn proto_ops(model: &ModelProto, op_type: &str) -> usize {
-    model
-        .graph
-        .as_ref()
-        .unwrap()
-        .node
-        .iter()
-        .filter(|n| n.op_type == op_type)
-        .count()
+    model.graph.as_ref().unwrap().node.iter().filter(|n| n.op_type == op_type).count()
 }
 
 fn f32_values(model: &ModelProto, name: &str) -> Vec<f32> {
-    let t = model
-        .graph
-        .as_ref()
-        .unwrap()
-        .initializer
-        .iter()
-        .find(|t| t.name == name);
+    let t = model.graph.as_ref().unwrap().initializer.iter().find(|t| t.name == name);
     let t = t.unwrap_or_else(|| panic!("no initializer {name}"));
     assert_eq!(t.data_type, data_type::FLOAT);
-    t.raw_data
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect()
+    t.raw_data.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
 }
 
 #[test]
@@ -79,10 +56,7 @@ fn jet_model_loads_with_the_expected_ops() {
     assert_eq!(model.producer_name, "tachyon-examples");
     let g = write_and_load(&model, "jet");
     let d = dump(&g);
-    assert!(
-        d.starts_with("graph 'jet_w8a8' (opset 13, producer 'tachyon-examples')"),
-        "{d}"
-    );
+    assert!(d.starts_with("graph 'jet_w8a8' (opset 13, producer 'tachyon-examples')"), "{d}");
     assert!(d.contains("input  x [1×16]"), "{d}");
     assert!(d.contains("output y [1×5]"), "{d}");
     assert_eq!(count_op(&d, "MatMul"), 4, "{d}");
@@ -94,22 +68,9 @@ fn jet_model_loads_with_the_expected_ops() {
     assert_eq!(proto_ops(&model, "MatMul"), 4);
     assert_eq!(count_op(&d, "Unsupported"), 0, "{d}");
     assert!(d.contains("xq: Quant(x[1×16], 0.0009765625, 0, 16)"), "{d}");
-    assert!(
-        d.contains("signed=false narrow=false rounding=Floor"),
-        "{d}"
-    );
-    assert!(
-        d.contains("signed=true narrow=false rounding=HalfEven"),
-        "{d}"
-    );
-    let names: Vec<&str> = model
-        .graph
-        .as_ref()
-        .unwrap()
-        .node
-        .iter()
-        .map(|n| n.name.as_str())
-        .collect();
+    assert!(d.contains("signed=false narrow=false rounding=Floor"), "{d}");
+    assert!(d.contains("signed=true narrow=false rounding=HalfEven"), "{d}");
+    let names: Vec<&str> = model.graph.as_ref().unwrap().node.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, python_node_names(4));
 }
 
@@ -117,21 +78,12 @@ fn jet_model_loads_with_the_expected_ops() {
 fn tiny_and_float_models_load() {
     let g = write_and_load(&tiny_mlp(0), "tiny");
     let d = dump(&g);
-    assert!(
-        d.contains("input  x [1×4]") && d.contains("output y [1×3]"),
-        "{d}"
-    );
+    assert!(d.contains("input  x [1×4]") && d.contains("output y [1×3]"), "{d}");
     assert_eq!(count_op(&d, "MatMul"), 2, "{d}");
     assert_eq!(count_op(&d, "Relu"), 1, "{d}");
     assert_eq!(count_op(&d, "Quant"), 1 + 1 + 1, "{d}");
     assert_eq!(proto_ops(&tiny_mlp(0), "Quant"), 1 + 2 * 2 + 1 + 1);
-    let names: Vec<String> = tiny_mlp(0)
-        .graph
-        .unwrap()
-        .node
-        .into_iter()
-        .map(|n| n.name)
-        .collect();
+    let names: Vec<String> = tiny_mlp(0).graph.unwrap().node.into_iter().map(|n| n.name).collect();
     assert_eq!(names, python_node_names(2));
 
     let g = write_and_load(&float_mlp(3, &[6, 10, 4]), "float");
@@ -139,10 +91,7 @@ fn tiny_and_float_models_load() {
     assert_eq!(count_op(&d, "Quant"), 0, "{d}");
     assert_eq!(count_op(&d, "MatMul"), 2, "{d}");
     assert_eq!(count_op(&d, "Relu"), 1, "{d}");
-    assert!(
-        d.contains("softmax: Softmax(") && d.contains("axis=-1"),
-        "{d}"
-    );
+    assert!(d.contains("softmax: Softmax(") && d.contains("axis=-1"), "{d}");
 }
 
 #[test]
@@ -155,10 +104,7 @@ fn weights_and_biases_are_on_the_fixed_8_3_grid() {
                 for v in &vals {
                     let q = v * 32.0;
                     assert_eq!(q, q.round(), "{name}: {v} is not a multiple of 2^-5");
-                    assert!(
-                        (-4.0..=127.0 / 32.0).contains(v),
-                        "{name}: {v} out of range"
-                    );
+                    assert!((-4.0..=127.0 / 32.0).contains(v), "{name}: {v} out of range");
                 }
                 // Not degenerate: the draws spread over several grid points.
                 let mut distinct: Vec<u32> = vals.iter().map(|v| v.to_bits()).collect();
@@ -173,29 +119,15 @@ fn weights_and_biases_are_on_the_fixed_8_3_grid() {
     let g = write_and_load(&model, "jet-fold");
     for i in 0..4 {
         for name in [format!("W{i}"), format!("b{i}")] {
-            let folded = g
-                .values
-                .iter()
-                .find(|v| v.name == format!("{name}q"))
-                .unwrap();
+            let folded = g.values.iter().find(|v| v.name == format!("{name}q")).unwrap();
             let folded = folded.konst.as_ref().expect("weight Quant is folded");
-            let stored: Vec<f64> = f32_values(&model, &name)
-                .iter()
-                .map(|&v| v as f64)
-                .collect();
+            let stored: Vec<f64> = f32_values(&model, &name).iter().map(|&v| v as f64).collect();
             assert_eq!(folded.data, stored, "{name}");
         }
     }
     // Shapes follow the layer widths.
     let g = jet_mlp(0).graph.unwrap();
-    let dims = |n: &str| {
-        g.initializer
-            .iter()
-            .find(|t| t.name == n)
-            .unwrap()
-            .dims
-            .clone()
-    };
+    let dims = |n: &str| g.initializer.iter().find(|t| t.name == n).unwrap().dims.clone();
     assert_eq!(dims("W0"), vec![16, 64]);
     assert_eq!(dims("b3"), vec![5]);
     assert_eq!(dims("xq_s"), Vec::<i64>::new());
@@ -214,21 +146,13 @@ fn jet_float_reference_gives_finite_quantized_logits() {
     assert_eq!(inputs.len(), 8 * 16);
     let mut outputs = vec![];
     for row in inputs.chunks(16) {
-        let x = Tensor::new(
-            DType::F32,
-            vec![1, 16],
-            row.iter().map(|&v| v as f64).collect(),
-        );
+        let x = Tensor::new(DType::F32, vec![1, 16], row.iter().map(|&v| v as f64).collect());
         let out = run_float(&g, &[x]).unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].shape, vec![1, 5]);
         for &v in &out[0].data {
             assert!(v.is_finite());
-            assert_eq!(
-                v * 1024.0,
-                (v * 1024.0).round(),
-                "{v} is not on the fixed<16,6> grid"
-            );
+            assert_eq!(v * 1024.0, (v * 1024.0).round(), "{v} is not on the fixed<16,6> grid");
         }
         outputs.push(out[0].data.clone());
     }
@@ -239,11 +163,7 @@ fn jet_float_reference_gives_finite_quantized_logits() {
 #[test]
 fn float_mlp_reference_is_a_distribution() {
     let g = write_and_load(&float_mlp(5, &[16, 32, 5]), "float-run");
-    let x = Tensor::new(
-        DType::F32,
-        vec![1, 16],
-        jet_inputs(2, 1).iter().map(|&v| v as f64).collect(),
-    );
+    let x = Tensor::new(DType::F32, vec![1, 16], jet_inputs(2, 1).iter().map(|&v| v as f64).collect());
     let out = run_float(&g, &[x]).unwrap();
     assert_eq!(out[0].shape, vec![1, 5]);
     let sum: f64 = out[0].data.iter().sum();

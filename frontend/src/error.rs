@@ -33,33 +33,20 @@ pub enum FrontendError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "{path}: not a valid ONNX model ({detail}); is the file truncated, or not an .onnx file?"
-    )]
+    #[error("{path}: not a valid ONNX model ({detail}); is the file truncated, or not an .onnx file?")]
     Decode { path: PathBuf, detail: String },
     #[error("{path}: the model has no graph")]
     NoGraph { path: PathBuf },
     #[error("{path}: {what}")]
     Malformed { path: PathBuf, what: String },
     #[error("{path}: {node}: {what}")]
-    Node {
-        path: PathBuf,
-        node: NodeRef,
-        what: String,
-    },
+    Node { path: PathBuf, node: NodeRef, what: String },
     #[error("{path}: initializer '{tensor}': {what}")]
-    Tensor {
-        path: PathBuf,
-        tensor: String,
-        what: String,
-    },
+    Tensor { path: PathBuf, tensor: String, what: String },
     #[error("{path}: default-domain opset {opset} is not supported (Tachyon reads opsets 7 to 21); re-export the model with an opset in that range")]
     Opset { path: PathBuf, opset: i64 },
     #[error("{path}: {} unsupported node(s):\n{}", list.len(), list.iter().map(|u| format!("  - {}: {}", u.node, u.reason)).collect::<Vec<_>>().join("\n"))]
-    Unsupported {
-        path: PathBuf,
-        list: Vec<Unsupported>,
-    },
+    Unsupported { path: PathBuf, list: Vec<Unsupported> },
 }
 
 pub type Result<T> = std::result::Result<T, FrontendError>;

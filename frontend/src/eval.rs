@@ -31,9 +31,7 @@ pub fn fit(dt: DType, v: f64) -> f64 {
 fn norm_axis(axis: i64, rank: usize) -> R<usize> {
     let a = if axis < 0 { axis + rank as i64 } else { axis };
     if a < 0 || a as usize >= rank.max(1) {
-        return Err(format!(
-            "axis {axis} is out of range for a tensor of rank {rank}"
-        ));
+        return Err(format!("axis {axis} is out of range for a tensor of rank {rank}"));
     }
     Ok(a as usize)
 }
@@ -43,24 +41,14 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> R<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i + a.len() >= n {
-            a[i + a.len() - n]
-        } else {
-            1
-        };
-        let db = if i + b.len() >= n {
-            b[i + b.len() - n]
-        } else {
-            1
-        };
+        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
             db
         } else {
-            return Err(format!(
-                "shapes {a:?} and {b:?} cannot be broadcast together"
-            ));
+            return Err(format!("shapes {a:?} and {b:?} cannot be broadcast together"));
         };
     }
     Ok(out)
@@ -88,25 +76,13 @@ fn binary(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> R<Tensor> {
     let n: usize = shape.iter().product();
     let dt = out_dtype(&[a, b]);
     let data = (0..n)
-        .map(|i| {
-            fit(
-                dt,
-                f(
-                    a.data[broadcast_index(&shape, &a.shape, i)],
-                    b.data[broadcast_index(&shape, &b.shape, i)],
-                ),
-            )
-        })
+        .map(|i| fit(dt, f(a.data[broadcast_index(&shape, &a.shape, i)], b.data[broadcast_index(&shape, &b.shape, i)])))
         .collect();
     Ok(Tensor::new(dt, shape, data))
 }
 
 fn unary(a: &Tensor, f: impl Fn(f64) -> f64) -> Tensor {
-    Tensor::new(
-        a.dtype,
-        a.shape.clone(),
-        a.data.iter().map(|&v| fit(a.dtype, f(v))).collect(),
-    )
+    Tensor::new(a.dtype, a.shape.clone(), a.data.iter().map(|&v| fit(a.dtype, f(v))).collect())
 }
 
 /// Matrix product with numpy broadcasting of batch dimensions (rank ≥ 1 operands).
@@ -125,10 +101,7 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> R<Tensor> {
     let (m, k) = (ash[ash.len() - 2], ash[ash.len() - 1]);
     let (k2, n) = (bsh[bsh.len() - 2], bsh[bsh.len() - 1]);
     if k != k2 {
-        return Err(format!(
-            "MatMul of shapes {:?} and {:?}: inner dimensions {k} and {k2} differ",
-            a.shape, b.shape
-        ));
+        return Err(format!("MatMul of shapes {:?} and {:?}: inner dimensions {k} and {k2} differ", a.shape, b.shape));
     }
     let batch = broadcast_shape(&ash[..ash.len() - 2], &bsh[..bsh.len() - 2])?;
     let nb: usize = batch.iter().product();
@@ -139,9 +112,7 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> R<Tensor> {
         let bo = broadcast_index(&batch, &bsh[..bsh.len() - 2], bi) * k * n;
         for i in 0..m {
             for j in 0..n {
-                let s: f64 = (0..k)
-                    .map(|p| a.data[ao + i * k + p] * b.data[bo + p * n + j])
-                    .sum();
+                let s: f64 = (0..k).map(|p| a.data[ao + i * k + p] * b.data[bo + p * n + j]).sum();
                 data.push(fit(dt, s));
             }
         }
@@ -208,9 +179,7 @@ pub fn quant(
 /// Integer range of a QONNX quantizer.
 pub fn int_range(bits: f64, signed: bool, narrow: bool) -> R<(f64, f64)> {
     if bits.fract() != 0.0 || !(1.0..=64.0).contains(&bits) {
-        return Err(format!(
-            "bit width {bits} must be an integer between 1 and 64"
-        ));
+        return Err(format!("bit width {bits} must be an integer between 1 and 64"));
     }
     let b = bits as i32;
     Ok(match (signed, narrow) {
@@ -222,16 +191,11 @@ pub fn int_range(bits: f64, signed: bool, narrow: bool) -> R<(f64, f64)> {
 }
 
 fn need<'a>(inputs: &[Option<&'a Tensor>], i: usize, what: &str) -> R<&'a Tensor> {
-    inputs
-        .get(i)
-        .copied()
-        .flatten()
-        .ok_or_else(|| format!("missing input {i} ({what})"))
+    inputs.get(i).copied().flatten().ok_or_else(|| format!("missing input {i} ({what})"))
 }
 
 fn ints_of(t: &Tensor, what: &str) -> R<Vec<i64>> {
-    t.as_ints()
-        .ok_or_else(|| format!("{what} must hold integers"))
+    t.as_ints().ok_or_else(|| format!("{what} must hold integers"))
 }
 
 /// Evaluates one op on concrete tensors (`None` = omitted optional input). `shapes` gives the
@@ -240,45 +204,22 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
     let x = || need(inputs, 0, "data");
     Ok(vec![match op {
         Op::MatMul => matmul(x()?, need(inputs, 1, "B")?)?,
-        Op::Gemm {
-            alpha,
-            beta,
-            trans_a,
-            trans_b,
-        } => {
+        Op::Gemm { alpha, beta, trans_a, trans_b } => {
             let (a, b) = (x()?, need(inputs, 1, "B")?);
             if a.shape.len() != 2 || b.shape.len() != 2 {
-                return Err(format!(
-                    "Gemm needs 2-D operands, got {:?} and {:?}",
-                    a.shape, b.shape
-                ));
+                return Err(format!("Gemm needs 2-D operands, got {:?} and {:?}", a.shape, b.shape));
             }
-            let a = if *trans_a {
-                transpose(a, &[1, 0])
-            } else {
-                a.clone()
-            };
-            let b = if *trans_b {
-                transpose(b, &[1, 0])
-            } else {
-                b.clone()
-            };
+            let a = if *trans_a { transpose(a, &[1, 0]) } else { a.clone() };
+            let b = if *trans_b { transpose(b, &[1, 0]) } else { b.clone() };
             let mut y = matmul(&a, &b)?;
             if *alpha != 1.0 {
                 y = unary(&y, |v| v * alpha);
             }
             if let Some(c) = inputs.get(2).copied().flatten() {
-                let c = if *beta != 1.0 {
-                    unary(c, |v| v * beta)
-                } else {
-                    c.clone()
-                };
+                let c = if *beta != 1.0 { unary(c, |v| v * beta) } else { c.clone() };
                 y = binary(&y, &c, |p, q| p + q)?;
                 if y.shape != [a.shape[0], b.shape[1]] {
-                    return Err(format!(
-                        "Gemm bias of shape {:?} does not broadcast to the output",
-                        c.shape
-                    ));
+                    return Err(format!("Gemm bias of shape {:?} does not broadcast to the output", c.shape));
                 }
             }
             y
@@ -294,13 +235,7 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
                 binary(a, b, |p, q| p / q)?
             }
         }
-        Op::Pow => binary(x()?, need(inputs, 1, "exponent")?, |a, b| {
-            if b == 0.5 {
-                a.sqrt()
-            } else {
-                a.powf(b)
-            }
-        })?,
+        Op::Pow => binary(x()?, need(inputs, 1, "exponent")?, |a, b| if b == 0.5 { a.sqrt() } else { a.powf(b) })?,
         Op::Sqrt => unary(x()?, f64::sqrt),
         Op::Neg => unary(x()?, |v| -v),
         Op::Relu => unary(x()?, |v| v.max(0.0)),
@@ -308,25 +243,15 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
         Op::Softmax { axis, legacy } => softmax(x()?, *axis, *legacy)?,
         Op::BatchNorm { epsilon } => {
             let xx = x()?;
-            let (s, b, m, v) = (
-                need(inputs, 1, "scale")?,
-                need(inputs, 2, "B")?,
-                need(inputs, 3, "mean")?,
-                need(inputs, 4, "var")?,
-            );
+            let (s, b, m, v) =
+                (need(inputs, 1, "scale")?, need(inputs, 2, "B")?, need(inputs, 3, "mean")?, need(inputs, 4, "var")?);
             if xx.shape.len() < 2 {
-                return Err(format!(
-                    "BatchNormalization input of rank {} (needs N×C×…)",
-                    xx.shape.len()
-                ));
+                return Err(format!("BatchNormalization input of rank {} (needs N×C×…)", xx.shape.len()));
             }
             let c = xx.shape[1];
             for (t, what) in [(s, "scale"), (b, "B"), (m, "mean"), (v, "var")] {
                 if t.len() != c {
-                    return Err(format!(
-                        "BatchNormalization {what} has {} values for {c} channels",
-                        t.len()
-                    ));
+                    return Err(format!("BatchNormalization {what} has {} values for {c} channels", t.len()));
                 }
             }
             let inner: usize = xx.shape[2..].iter().product();
@@ -338,10 +263,7 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
                 .map(|(i, &val)| {
                     let ch = (i / inner) % c;
                     let den = fit(dt, fit(dt, v.data[ch] + fit(dt, *epsilon)).sqrt());
-                    fit(
-                        dt,
-                        fit(dt, fit(dt, val - m.data[ch]) / den) * s.data[ch] + b.data[ch],
-                    )
+                    fit(dt, fit(dt, fit(dt, val - m.data[ch]) / den) * s.data[ch] + b.data[ch])
                 })
                 .collect();
             Tensor::new(dt, xx.shape.clone(), data)
@@ -354,11 +276,7 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
                 return Err(format!("Flatten axis {axis} out of range for rank {r}"));
             }
             let outer: usize = xx.shape[..a as usize].iter().product();
-            Tensor::new(
-                xx.dtype,
-                vec![outer, xx.len() / outer.max(1)],
-                xx.data.clone(),
-            )
+            Tensor::new(xx.dtype, vec![outer, xx.len() / outer.max(1)], xx.data.clone())
         }
         Op::Reshape { allowzero } => {
             let xx = x()?;
@@ -382,9 +300,7 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
                     let mut s = p.clone();
                     s.sort();
                     if s != (0..r).collect::<Vec<_>>() {
-                        return Err(format!(
-                            "Transpose perm {p:?} is not a permutation of 0..{r}"
-                        ));
+                        return Err(format!("Transpose perm {p:?} is not a permutation of 0..{r}"));
                     }
                     p
                 }
@@ -458,15 +374,9 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
                 None => (0..r).filter(|&i| xx.shape[i] == 1).collect(),
             };
             if let Some(&bad) = drop.iter().find(|&&i| xx.shape[i] != 1) {
-                return Err(format!(
-                    "Squeeze of axis {bad} whose size is {}",
-                    xx.shape[bad]
-                ));
+                return Err(format!("Squeeze of axis {bad} whose size is {}", xx.shape[bad]));
             }
-            let shape = (0..r)
-                .filter(|i| !drop.contains(i))
-                .map(|i| xx.shape[i])
-                .collect();
+            let shape = (0..r).filter(|i| !drop.contains(i)).map(|i| xx.shape[i]).collect();
             Tensor::new(xx.dtype, shape, xx.data.clone())
         }
         Op::Concat { axis } => {
@@ -476,10 +386,7 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
             let ax = norm_axis(*axis, r)?;
             for t in &ts {
                 if t.shape.len() != r || (0..r).any(|i| i != ax && t.shape[i] != first.shape[i]) {
-                    return Err(format!(
-                        "Concat of incompatible shapes {:?} and {:?}",
-                        first.shape, t.shape
-                    ));
+                    return Err(format!("Concat of incompatible shapes {:?} and {:?}", first.shape, t.shape));
                 }
             }
             let outer: usize = first.shape[..ax].iter().product();
@@ -495,51 +402,26 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
             Tensor::new(out_dtype(&ts), shape, data)
         }
         Op::Constant => return Err("Constant has no inputs to evaluate".into()),
-        Op::Quant {
-            signed,
-            narrow,
-            round,
-        } => {
-            let bits = need(inputs, 3, "bitwidth")?
-                .as_scalar()
-                .ok_or("Quant bit width must be a scalar")?;
-            quant(
-                x()?,
-                need(inputs, 1, "scale")?,
-                need(inputs, 2, "zeropt")?,
-                bits,
-                *signed,
-                *narrow,
-                *round,
-            )?
+        Op::Quant { signed, narrow, round } => {
+            let bits = need(inputs, 3, "bitwidth")?.as_scalar().ok_or("Quant bit width must be a scalar")?;
+            quant(x()?, need(inputs, 1, "scale")?, need(inputs, 2, "zeropt")?, bits, *signed, *narrow, *round)?
         }
         Op::BipolarQuant => {
             let xx = x()?;
             let s = need(inputs, 1, "scale")?;
-            binary(
-                &unary(xx, |v| if v >= 0.0 { 1.0 } else { -1.0 }),
-                s,
-                |v, s| v * s,
-            )?
+            binary(&unary(xx, |v| if v >= 0.0 { 1.0 } else { -1.0 }), s, |v, s| v * s)?
         }
-        Op::Trunc {
-            signed,
-            narrow,
-            round,
-        } => {
+        Op::Trunc { signed, narrow, round } => {
             let xx = x()?;
             let (scale, zp) = (need(inputs, 1, "scale")?, need(inputs, 2, "zeropt")?);
             let out_scale = need(inputs, 4, "output scale")?;
-            let out_bits = need(inputs, 6, "output bit width")?
-                .as_scalar()
-                .ok_or("Trunc bit width must be a scalar")?;
+            let out_bits =
+                need(inputs, 6, "output bit width")?.as_scalar().ok_or("Trunc bit width must be a scalar")?;
             let (qmin, qmax) = int_range(out_bits, *signed, *narrow)?;
             let y = binary(xx, scale, |v, s| v / s)?;
             let y = binary(&y, zp, |v, z| v + z)?;
             let y = unary(&y, |v| v.round_ties_even());
-            let ts = binary(out_scale, scale, |o, s| {
-                2f64.powf((o / s).log2().round_ties_even())
-            })?;
+            let ts = binary(out_scale, scale, |o, s| 2f64.powf((o / s).log2().round_ties_even()))?;
             let y = binary(&y, &ts, |v, t| v / t)?;
             let y = unary(&y, |v| round.round_f64(v.clamp(qmin, qmax)));
             let ozp = binary(zp, &ts, |z, t| z / t)?;
@@ -560,15 +442,8 @@ fn cast(t: &Tensor, to: i32) -> R<Tensor> {
         d::FLOAT | d::FLOAT16 => DType::F32,
         d::DOUBLE => DType::F64,
         d::BOOL => DType::Bool,
-        d::INT8 | d::UINT8 | d::INT16 | d::UINT16 | d::INT32 | d::UINT32 | d::INT64 | d::UINT64 => {
-            DType::Int
-        }
-        other => {
-            return Err(format!(
-                "Cast to {} is not supported",
-                crate::tensor::dtype_name(other)
-            ))
-        }
+        d::INT8 | d::UINT8 | d::INT16 | d::UINT16 | d::INT32 | d::UINT32 | d::INT64 | d::UINT64 => DType::Int,
+        other => return Err(format!("Cast to {} is not supported", crate::tensor::dtype_name(other))),
     };
     Ok(Tensor::new(
         dt,
@@ -589,29 +464,17 @@ fn softmax(x: &Tensor, axis: i64, legacy: bool) -> R<Tensor> {
     let ax = norm_axis(axis, r)?;
     // legacy (opset < 13): normalise over the flattened trailing block starting at `axis`.
     let (outer, len, inner) = if legacy {
-        (
-            x.shape[..ax].iter().product::<usize>(),
-            x.shape[ax..].iter().product::<usize>(),
-            1,
-        )
+        (x.shape[..ax].iter().product::<usize>(), x.shape[ax..].iter().product::<usize>(), 1)
     } else {
-        (
-            x.shape[..ax].iter().product(),
-            x.shape[ax],
-            x.shape[ax + 1..].iter().product(),
-        )
+        (x.shape[..ax].iter().product(), x.shape[ax], x.shape[ax + 1..].iter().product())
     };
     let mut data = x.data.clone();
     let dt = x.dtype;
     for o in 0..outer {
         for i in 0..inner {
             let idx = |k: usize| (o * len + k) * inner + i;
-            let m = (0..len)
-                .map(|k| x.data[idx(k)])
-                .fold(f64::NEG_INFINITY, f64::max);
-            let e: Vec<f64> = (0..len)
-                .map(|k| fit(dt, (x.data[idx(k)] - m).exp()))
-                .collect();
+            let m = (0..len).map(|k| x.data[idx(k)]).fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = (0..len).map(|k| fit(dt, (x.data[idx(k)] - m).exp())).collect();
             let s: f64 = e.iter().sum();
             for k in 0..len {
                 data[idx(k)] = fit(dt, e[k] / s);
@@ -632,11 +495,7 @@ pub fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> R<Vec<u
                 infer = Some(i);
                 out.push(1);
             }
-            0 if !allowzero => out.push(
-                *input
-                    .get(i)
-                    .ok_or("Reshape copies a dimension that does not exist")?,
-            ),
+            0 if !allowzero => out.push(*input.get(i).ok_or("Reshape copies a dimension that does not exist")?),
             s if s >= 0 => out.push(s as usize),
             _ => return Err(format!("Reshape shape {spec:?} is invalid")),
         }
@@ -649,9 +508,7 @@ pub fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> R<Vec<u
         out[i] = total / known;
     }
     if out.iter().product::<usize>() != total {
-        return Err(format!(
-            "cannot reshape {input:?} ({total} elements) to {spec:?}"
-        ));
+        return Err(format!("cannot reshape {input:?} ({total} elements) to {spec:?}"));
     }
     Ok(out)
 }
@@ -660,11 +517,7 @@ pub fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> R<Vec<u
 pub fn run_float(g: &Graph, inputs: &[Tensor]) -> R<Vec<Tensor>> {
     let mut vals: Vec<Option<Tensor>> = g.values.iter().map(|v| v.konst.clone()).collect();
     if inputs.len() != g.inputs.len() {
-        return Err(format!(
-            "the model has {} inputs, {} given",
-            g.inputs.len(),
-            inputs.len()
-        ));
+        return Err(format!("the model has {} inputs, {} given", g.inputs.len(), inputs.len()));
     }
     for (&id, t) in g.inputs.iter().zip(inputs) {
         vals[id.0 as usize] = Some(t.clone());
@@ -673,11 +526,7 @@ pub fn run_float(g: &Graph, inputs: &[Tensor]) -> R<Vec<Tensor>> {
         if n.op == Op::Constant || n.outputs.iter().all(|o| vals[o.0 as usize].is_some()) {
             continue;
         }
-        let ins: Vec<Option<&Tensor>> = n
-            .inputs
-            .iter()
-            .map(|i| i.and_then(|i| vals[i.0 as usize].as_ref()))
-            .collect();
+        let ins: Vec<Option<&Tensor>> = n.inputs.iter().map(|i| i.and_then(|i| vals[i.0 as usize].as_ref())).collect();
         let outs = eval_op(&n.op, &ins, g.opset).map_err(|e| format!("{}: {e}", n.node_ref()))?;
         for (o, t) in n.outputs.iter().zip(outs) {
             vals[o.0 as usize] = Some(t);
@@ -685,10 +534,6 @@ pub fn run_float(g: &Graph, inputs: &[Tensor]) -> R<Vec<Tensor>> {
     }
     g.outputs
         .iter()
-        .map(|o| {
-            vals[o.0 as usize]
-                .clone()
-                .ok_or_else(|| format!("output '{}' was not computed", g.value(*o).name))
-        })
+        .map(|o| vals[o.0 as usize].clone().ok_or_else(|| format!("output '{}' was not computed", g.value(*o).name)))
         .collect()
 }

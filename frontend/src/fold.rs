@@ -22,24 +22,13 @@ pub fn infer_and_fold(g: &mut Graph) -> Result<()> {
             keep[ni] = false;
             continue;
         }
-        let node_err = |what: String| FrontendError::Node {
-            path: g.path.clone(),
-            node: node.node_ref(),
-            what,
-        };
+        let node_err = |what: String| FrontendError::Node { path: g.path.clone(), node: node.node_ref(), what };
         if let Op::Unsupported { .. } = node.op {
             continue; // shapes downstream stay unknown; reported by `unsupported()`
         }
-        let all_const = node
-            .inputs
-            .iter()
-            .flatten()
-            .all(|&i| g.value(i).konst.is_some());
-        let is_shape_of_known = matches!(node.op, Op::Shape { .. })
-            && node
-                .input(0)
-                .and_then(|i| g.value(i).shape.as_ref())
-                .is_some();
+        let all_const = node.inputs.iter().flatten().all(|&i| g.value(i).konst.is_some());
+        let is_shape_of_known =
+            matches!(node.op, Op::Shape { .. }) && node.input(0).and_then(|i| g.value(i).shape.as_ref()).is_some();
         if all_const || is_shape_of_known {
             let dummies: Vec<Option<Tensor>> = node
                 .inputs
@@ -77,10 +66,7 @@ pub fn infer_and_fold(g: &mut Graph) -> Result<()> {
                         (None, Some(s)) => {
                             let n: usize = s.iter().product();
                             if n > MAX_INFER {
-                                return Err(node_err(format!(
-                                    "input '{}' of shape {s:?} is too large",
-                                    v.name
-                                )));
+                                return Err(node_err(format!("input '{}' of shape {s:?} is too large", v.name)));
                             }
                             Some(Tensor::new(DType::F32, s.clone(), vec![0.0; n]))
                         }
@@ -89,11 +75,7 @@ pub fn infer_and_fold(g: &mut Graph) -> Result<()> {
                 }
             });
         }
-        if dummies
-            .iter()
-            .zip(&node.inputs)
-            .any(|(d, i)| i.is_some() && d.is_none())
-        {
+        if dummies.iter().zip(&node.inputs).any(|(d, i)| i.is_some() && d.is_none()) {
             continue; // depends on an unsupported node
         }
         let ins: Vec<Option<&Tensor>> = dummies.iter().map(|t| t.as_ref()).collect();

@@ -217,15 +217,9 @@ pub struct Node {
 impl Node {
     /// `name (op)` for messages.
     pub fn node_ref(&self) -> crate::error::NodeRef {
-        let op = if self.domain.is_empty() {
-            self.op_type.clone()
-        } else {
-            format!("{}:{}", self.domain, self.op_type)
-        };
-        crate::error::NodeRef {
-            name: self.name.clone(),
-            op,
-        }
+        let op =
+            if self.domain.is_empty() { self.op_type.clone() } else { format!("{}:{}", self.domain, self.op_type) };
+        crate::error::NodeRef { name: self.name.clone(), op }
     }
     /// The `i`-th input if present.
     pub fn input(&self, i: usize) -> Option<ValueId> {
@@ -269,20 +263,16 @@ impl Graph {
     }
     /// Nodes reading `v`.
     pub fn consumers(&self, v: ValueId) -> Vec<NodeId> {
-        (0..self.nodes.len() as u32)
-            .map(NodeId)
-            .filter(|&n| self.node(n).inputs.contains(&Some(v)))
-            .collect()
+        (0..self.nodes.len() as u32).map(NodeId).filter(|&n| self.node(n).inputs.contains(&Some(v))).collect()
     }
     /// Every unsupported node, with reasons.
     pub fn unsupported(&self) -> Vec<crate::error::Unsupported> {
         self.nodes
             .iter()
             .filter_map(|n| match &n.op {
-                Op::Unsupported { reason } => Some(crate::error::Unsupported {
-                    node: n.node_ref(),
-                    reason: reason.clone(),
-                }),
+                Op::Unsupported { reason } => {
+                    Some(crate::error::Unsupported { node: n.node_ref(), reason: reason.clone() })
+                }
                 _ => None,
             })
             .collect()

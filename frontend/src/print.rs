@@ -5,13 +5,7 @@ use std::fmt::Write;
 
 fn shape_str(s: &Option<Vec<usize>>) -> String {
     match s {
-        Some(s) => format!(
-            "[{}]",
-            s.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("×")
-        ),
+        Some(s) => format!("[{}]", s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×")),
         None => "[?]".into(),
     }
 }
@@ -19,11 +13,7 @@ fn shape_str(s: &Option<Vec<usize>>) -> String {
 /// One line per node: `name: Op(inputs) -> outputs  ; attributes`, constants summarized.
 pub fn dump(g: &Graph) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "graph '{}' (opset {}, producer '{}')",
-        g.name, g.opset, g.producer
-    );
+    let _ = writeln!(s, "graph '{}' (opset {}, producer '{}')", g.name, g.opset, g.producer);
     for &i in &g.inputs {
         let v = g.value(i);
         let _ = writeln!(s, "  input  {} {}", v.name, shape_str(&v.shape));
@@ -44,42 +34,20 @@ pub fn dump(g: &Graph) -> String {
                 }
             })
             .collect();
-        let outs: Vec<String> = n
-            .outputs
-            .iter()
-            .map(|o| format!("{}{}", g.value(*o).name, shape_str(&g.value(*o).shape)))
-            .collect();
+        let outs: Vec<String> =
+            n.outputs.iter().map(|o| format!("{}{}", g.value(*o).name, shape_str(&g.value(*o).shape))).collect();
         let attrs = match &n.op {
-            Op::Quant {
-                signed,
-                narrow,
-                round,
-            } => format!("  ; signed={signed} narrow={narrow} rounding={round:?}"),
-            Op::Trunc {
-                signed,
-                narrow,
-                round,
-            } => format!("  ; signed={signed} narrow={narrow} rounding={round:?}"),
-            Op::Gemm {
-                alpha,
-                beta,
-                trans_a,
-                trans_b,
-            } => format!("  ; alpha={alpha} beta={beta} transA={trans_a} transB={trans_b}"),
+            Op::Quant { signed, narrow, round } => format!("  ; signed={signed} narrow={narrow} rounding={round:?}"),
+            Op::Trunc { signed, narrow, round } => format!("  ; signed={signed} narrow={narrow} rounding={round:?}"),
+            Op::Gemm { alpha, beta, trans_a, trans_b } => {
+                format!("  ; alpha={alpha} beta={beta} transA={trans_a} transB={trans_b}")
+            }
             Op::Softmax { axis, .. } => format!("  ; axis={axis}"),
             Op::Transpose { perm } => format!("  ; perm={perm:?}"),
             Op::Unsupported { reason } => format!("  ; UNSUPPORTED: {reason}"),
             _ => String::new(),
         };
-        let _ = writeln!(
-            s,
-            "  {}: {}({}) -> {}{}",
-            n.name,
-            n.op.mnemonic(),
-            ins.join(", "),
-            outs.join(", "),
-            attrs
-        );
+        let _ = writeln!(s, "  {}: {}({}) -> {}{}", n.name, n.op.mnemonic(), ins.join(", "), outs.join(", "), attrs);
     }
     for &o in &g.outputs {
         let v = g.value(o);

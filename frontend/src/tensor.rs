@@ -48,10 +48,7 @@ impl Tensor {
     }
     /// Values as integers (shapes, axes, indices); `None` if any is not integral.
     pub fn as_ints(&self) -> Option<Vec<i64>> {
-        self.data
-            .iter()
-            .map(|&v| (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64))
-            .collect()
+        self.data.iter().map(|&v| (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)).collect()
     }
 }
 
@@ -110,29 +107,19 @@ pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, String
                     n * width
                 ));
             }
-            bytes
-                .chunks_exact(width)
-                .map(|c| raw_value(t.data_type, c))
-                .collect()
+            bytes.chunks_exact(width).map(|c| raw_value(t.data_type, c)).collect()
         }
         None => {
             let typed: Vec<f64> = match t.data_type {
                 data_type::FLOAT => t.float_data.iter().map(|&v| v as f64).collect(),
                 data_type::DOUBLE => t.double_data.clone(),
                 data_type::INT64 => t.int64_data.iter().map(|&v| v as f64).collect(),
-                data_type::UINT32 | data_type::UINT64 => {
-                    t.uint64_data.iter().map(|&v| v as f64).collect()
-                }
+                data_type::UINT32 | data_type::UINT64 => t.uint64_data.iter().map(|&v| v as f64).collect(),
                 data_type::FLOAT16 => t.int32_data.iter().map(|&v| f16_to_f64(v as u16)).collect(),
                 _ => t.int32_data.iter().map(|&v| v as f64).collect(),
             };
             if typed.len() != n {
-                return Err(format!(
-                    "holds {} values but its shape {:?} needs {}",
-                    typed.len(),
-                    t.dims,
-                    n
-                ));
+                return Err(format!("holds {} values but its shape {:?} needs {}", typed.len(), t.dims, n));
             }
             typed
         }
@@ -177,57 +164,28 @@ fn f16_to_f64(h: u16) -> f64 {
 }
 
 fn read_external(t: &TensorProto, model_dir: &Path) -> Result<Vec<u8>, String> {
-    let get = |k: &str| {
-        t.external_data
-            .iter()
-            .find(|e| e.key == k)
-            .map(|e| e.value.as_str())
-    };
+    let get = |k: &str| t.external_data.iter().find(|e| e.key == k).map(|e| e.value.as_str());
     let location = get("location").ok_or("external data without a 'location' entry")?;
     let rel = Path::new(location);
-    if rel.is_absolute()
-        || rel
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
+    if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
         return Err(format!(
             "external data location '{location}' leaves the model's folder (absolute path or '..'); Tachyon only reads data files beside the model"
         ));
     }
     let parse = |k: &str| -> Result<Option<u64>, String> {
-        get(k)
-            .map(|v| {
-                v.parse::<u64>()
-                    .map_err(|_| format!("external data '{k}' = '{v}' is not a number"))
-            })
-            .transpose()
+        get(k).map(|v| v.parse::<u64>().map_err(|_| format!("external data '{k}' = '{v}' is not a number"))).transpose()
     };
     let offset = parse("offset")?.unwrap_or(0);
     let length = parse("length")?;
     let path = model_dir.join(rel);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| format!("cannot read external data file {}: {e}", path.display()))?;
-    let start = usize::try_from(offset)
-        .ok()
-        .filter(|&s| s <= bytes.len())
-        .ok_or_else(|| {
-            format!(
-                "external data offset {offset} is beyond the end of {} ({} bytes)",
-                path.display(),
-                bytes.len()
-            )
-        })?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read external data file {}: {e}", path.display()))?;
+    let start = usize::try_from(offset).ok().filter(|&s| s <= bytes.len()).ok_or_else(|| {
+        format!("external data offset {offset} is beyond the end of {} ({} bytes)", path.display(), bytes.len())
+    })?;
     let end = match length {
-        Some(l) => start
-            .checked_add(l as usize)
-            .filter(|&e| e <= bytes.len())
-            .ok_or_else(|| {
-                format!(
-                    "external data [{offset}, +{l}) is beyond the end of {} ({} bytes)",
-                    path.display(),
-                    bytes.len()
-                )
-            })?,
+        Some(l) => start.checked_add(l as usize).filter(|&e| e <= bytes.len()).ok_or_else(|| {
+            format!("external data [{offset}, +{l}) is beyond the end of {} ({} bytes)", path.display(), bytes.len())
+        })?,
         None => bytes.len(),
     };
     Ok(bytes[start..end].to_vec())

@@ -12,7 +12,10 @@ fn vi(name: &str, dims: &[i64]) -> ValueInfoProto {
             value: Some(TypeValue::TensorType(TypeTensor {
                 elem_type: data_type::FLOAT,
                 shape: Some(TensorShapeProto {
-                    dim: dims.iter().map(|&d| Dimension { value: Some(DimensionValue::DimValue(d)), denotation: String::new() }).collect(),
+                    dim: dims
+                        .iter()
+                        .map(|&d| Dimension { value: Some(DimensionValue::DimValue(d)), denotation: String::new() })
+                        .collect(),
                 }),
             })),
             denotation: String::new(),
@@ -22,7 +25,13 @@ fn vi(name: &str, dims: &[i64]) -> ValueInfoProto {
 }
 
 fn tensor(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
-    TensorProto { name: name.into(), dims: dims.to_vec(), data_type: data_type::FLOAT, float_data: data.to_vec(), ..Default::default() }
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: data_type::FLOAT,
+        float_data: data.to_vec(),
+        ..Default::default()
+    }
 }
 
 fn node(op: &str, name: &str, ins: &[&str], outs: &[&str]) -> NodeProto {
@@ -105,7 +114,15 @@ fn mismatched_initializer_size() {
 
 #[test]
 fn cycles_dangling_and_duplicate_names() {
-    let m = model(vec![node("Relu", "a", &["x2"], &["x1"]), node("Relu", "b", &["x1"], &["x2"]), node("Relu", "c", &["x"], &["y"])], vec![], 13);
+    let m = model(
+        vec![
+            node("Relu", "a", &["x2"], &["x1"]),
+            node("Relu", "b", &["x1"], &["x2"]),
+            node("Relu", "c", &["x"], &["y"]),
+        ],
+        vec![],
+        13,
+    );
     let e = err(&m);
     assert!(e.contains("cycle"), "{e}");
     let m = model(vec![node("Relu", "a", &["nowhere"], &["y"])], vec![], 13);
@@ -127,7 +144,11 @@ fn unsupported_opset() {
 
 #[test]
 fn unsupported_ops_are_all_listed() {
-    let m = model(vec![node("Foo", "f1", &["x"], &["a"]), node("Relu", "r", &["a"], &["b"]), node("Bar", "f2", &["b"], &["y"])], vec![], 13);
+    let m = model(
+        vec![node("Foo", "f1", &["x"], &["a"]), node("Relu", "r", &["a"], &["b"]), node("Bar", "f2", &["b"], &["y"])],
+        vec![],
+        13,
+    );
     let g = load(&m).unwrap();
     let un = g.unsupported();
     assert_eq!(un.len(), 2);
@@ -181,7 +202,12 @@ fn external_data_is_read_beside_the_model() {
 fn bad_attributes_name_the_node() {
     let mut n = node("Quant", "q", &["x", "s", "z", "b"], &["y"]);
     n.domain = "qonnx.custom_op.general".into();
-    n.attribute = vec![AttributeProto { name: "rounding_mode".into(), s: b"SIDEWAYS".to_vec(), r#type: attribute_type::STRING, ..Default::default() }];
+    n.attribute = vec![AttributeProto {
+        name: "rounding_mode".into(),
+        s: b"SIDEWAYS".to_vec(),
+        r#type: attribute_type::STRING,
+        ..Default::default()
+    }];
     let m = model(vec![n], vec![tensor("s", &[], &[1.0]), tensor("z", &[], &[0.0]), tensor("b", &[], &[4.0])], 13);
     let e = err(&m);
     assert!(e.contains("'q'") && e.contains("SIDEWAYS"), "{e}");

@@ -75,69 +75,36 @@ impl Builder {
         let sig = match self.consts.get(&(v, w, s)) {
             Some(&id) => id,
             None => {
-                let name = if v < 0 {
-                    format!("const_m{}", v.unsigned_abs())
-                } else {
-                    format!("const_{v}")
-                };
+                let name = if v < 0 { format!("const_m{}", v.unsigned_abs()) } else { format!("const_{v}") };
                 let id = self.m.wire(&name, w, s, None, Expr::Const(v));
                 self.consts.insert((v, w, s), id);
                 id
             }
         };
-        Val {
-            sig,
-            stage: None,
-            delay_ps: 0,
-            lo: v,
-            hi: v,
-        }
+        Val { sig, stage: None, delay_ps: 0, lo: v, hi: v }
     }
 
     /// A value entering at stage 0 (an input port slice).
     pub fn source(&mut self, sig: SignalId, lo: i128, hi: i128) -> Val {
-        Val {
-            sig,
-            stage: Some(0),
-            delay_ps: 0,
-            lo,
-            hi,
-        }
+        Val { sig, stage: Some(0), delay_ps: 0, lo, hi }
     }
 
     /// Registers `v` once (next stage, zero delay).
     pub fn register(&mut self, v: Val) -> Val {
         let Some(stage) = v.stage else { return v };
         if let Some(&q) = self.delayed.get(&(v.sig, stage + 1)) {
-            return Val {
-                sig: q,
-                stage: Some(stage + 1),
-                delay_ps: 0,
-                ..v
-            };
+            return Val { sig: q, stage: Some(stage + 1), delay_ps: 0, ..v };
         }
         let base = self.m.signal(v.sig).name.clone();
         let root = match base.rfind("_d") {
-            Some(i) if base[i + 2..].chars().all(|c| c.is_ascii_digit()) && i + 2 < base.len() => {
-                &base[..i]
-            }
+            Some(i) if base[i + 2..].chars().all(|c| c.is_ascii_digit()) && i + 2 < base.len() => &base[..i],
             _ => base.as_str(),
         };
         let name = format!("{root}_d{}", stage + 1);
         let origin = self.origin.clone();
-        let q = self.m.reg(
-            &name,
-            v.sig,
-            None,
-            Some(origin.as_str()).filter(|s| !s.is_empty()),
-        );
+        let q = self.m.reg(&name, v.sig, None, Some(origin.as_str()).filter(|s| !s.is_empty()));
         self.delayed.insert((v.sig, stage + 1), q);
-        Val {
-            sig: q,
-            stage: Some(stage + 1),
-            delay_ps: 0,
-            ..v
-        }
+        Val { sig: q, stage: Some(stage + 1), delay_ps: 0, ..v }
     }
 
     /// Brings `v` to `stage` through delay registers (a constant stays a constant).
@@ -171,12 +138,7 @@ impl Builder {
                 None => v,
             })
             .collect();
-        let start = ops
-            .iter()
-            .filter(|v| v.stage.is_some())
-            .map(|v| v.delay_ps)
-            .max()
-            .unwrap_or(0);
+        let start = ops.iter().filter(|v| v.stage.is_some()).map(|v| v.delay_ps).max().unwrap_or(0);
         let mut total = start + d;
         if start > 0 && total > self.budget_ps {
             // Cut: register the operands, the op starts a new stage.
@@ -194,20 +156,9 @@ impl Builder {
         let name = self.fresh(what);
         let sigs: Vec<SignalId> = ops.iter().map(|v| v.sig).collect();
         let origin = self.origin.clone();
-        let sig = self.m.wire(
-            &name,
-            bits_for(lo, hi),
-            lo < 0,
-            Some(origin.as_str()).filter(|s| !s.is_empty()),
-            expr(&sigs),
-        );
-        Val {
-            sig,
-            stage,
-            delay_ps: if stage.is_some() { total } else { 0 },
-            lo,
-            hi,
-        }
+        let sig =
+            self.m.wire(&name, bits_for(lo, hi), lo < 0, Some(origin.as_str()).filter(|s| !s.is_empty()), expr(&sigs));
+        Val { sig, stage, delay_ps: if stage.is_some() { total } else { 0 }, lo, hi }
     }
 
     /// A layer boundary: brings every value to one stage, registering once more when any value
@@ -216,14 +167,6 @@ impl Builder {
         let s = vals.iter().filter_map(|v| v.stage).max().unwrap_or(0);
         let busy = vals.iter().any(|v| v.stage == Some(s) && v.delay_ps > 0);
         let target = if busy { s + 1 } else { s };
-        vals.iter()
-            .map(|&v| {
-                if v.stage.is_none() {
-                    v
-                } else {
-                    self.at_stage(v, target)
-                }
-            })
-            .collect()
+        vals.iter().map(|&v| if v.stage.is_none() { v } else { self.at_stage(v, target) }).collect()
     }
 }

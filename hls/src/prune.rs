@@ -34,14 +34,8 @@ fn remap(e: &Expr, map: &HashMap<SignalId, SignalId>) -> Expr {
         Expr::Not(a) => Expr::Not(r(a)),
         Expr::Shl(a, k) => Expr::Shl(r(a), *k),
         Expr::Shr(a, k) => Expr::Shr(r(a), *k),
-        Expr::Slice { src, lo } => Expr::Slice {
-            src: r(src),
-            lo: *lo,
-        },
-        Expr::Table { index, entries } => Expr::Table {
-            index: r(index),
-            entries: entries.clone(),
-        },
+        Expr::Slice { src, lo } => Expr::Slice { src: r(src), lo: *lo },
+        Expr::Table { index, entries } => Expr::Table { index: r(index), entries: entries.clone() },
         Expr::Add(a, b) => Expr::Add(r(a), r(b)),
         Expr::Sub(a, b) => Expr::Sub(r(a), r(b)),
         Expr::Mul(a, b) => Expr::Mul(r(a), r(b)),
@@ -49,11 +43,7 @@ fn remap(e: &Expr, map: &HashMap<SignalId, SignalId>) -> Expr {
         Expr::Or(a, b) => Expr::Or(r(a), r(b)),
         Expr::Xor(a, b) => Expr::Xor(r(a), r(b)),
         Expr::Cmp(op, a, b) => Expr::Cmp(*op, r(a), r(b)),
-        Expr::Mux { sel, t, f } => Expr::Mux {
-            sel: r(sel),
-            t: r(t),
-            f: r(f),
-        },
+        Expr::Mux { sel, t, f } => Expr::Mux { sel: r(sel), t: r(t), f: r(f) },
         Expr::Concat(v) => Expr::Concat(v.iter().map(r).collect()),
     }
 }
@@ -82,11 +72,7 @@ pub fn prune(m: Module) -> Module {
             stack.push(m.regs[i].d);
         }
     }
-    let mut out = Module {
-        name: m.name.clone(),
-        doc: m.doc.clone(),
-        ..Module::default()
-    };
+    let mut out = Module { name: m.name.clone(), doc: m.doc.clone(), ..Module::default() };
     let mut map = HashMap::new();
     for (i, s) in m.signals.iter().enumerate() {
         if live[i] || s.kind == SignalKind::Input || s.kind == SignalKind::Output {
@@ -99,19 +85,12 @@ pub fn prune(m: Module) -> Module {
     out.rst = m.rst.map(|c| map[&c]);
     for a in &m.assigns {
         if let Some(&d) = map.get(&a.dst) {
-            out.assigns.push(tachyon_rtl::Assign {
-                dst: d,
-                expr: remap(&a.expr, &map),
-            });
+            out.assigns.push(tachyon_rtl::Assign { dst: d, expr: remap(&a.expr, &map) });
         }
     }
     for r in &m.regs {
         if let Some(&q) = map.get(&r.q) {
-            out.regs.push(tachyon_rtl::Reg {
-                q,
-                d: map[&r.d],
-                reset: r.reset,
-            });
+            out.regs.push(tachyon_rtl::Reg { q, d: map[&r.d], reset: r.reset });
         }
     }
     out

@@ -80,19 +80,10 @@ fn expr_cost(m: &Module, e: &Expr, w: u32) -> Resources {
         Expr::And(..) | Expr::Or(..) | Expr::Xor(..) | Expr::Not(_) => r.lut = w.div_ceil(2) as u64,
         Expr::Table { index, entries } => {
             let bits = wd(index);
-            let luts_per_bit = if bits <= 6 {
-                1
-            } else {
-                (1u64 << (bits - 6)) + (1u64 << (bits - 6)) / 2
-            };
+            let luts_per_bit = if bits <= 6 { 1 } else { (1u64 << (bits - 6)) + (1u64 << (bits - 6)) / 2 };
             // Constant columns cost nothing.
             let varying = (0..w)
-                .filter(|&k| {
-                    entries
-                        .iter()
-                        .map(|v| (v >> k) & 1)
-                        .any(|b| b != entries[0] >> k & 1)
-                })
+                .filter(|&k| entries.iter().map(|v| (v >> k) & 1).any(|b| b != entries[0] >> k & 1))
                 .count() as u64;
             r.lut = varying * luts_per_bit;
         }
@@ -104,12 +95,7 @@ fn expr_cost(m: &Module, e: &Expr, w: u32) -> Resources {
                 r.dsp = (x.div_ceil(27) * y.div_ceil(18)).max(1) as u64;
             }
         }
-        Expr::Const(_)
-        | Expr::Ext(_)
-        | Expr::Shl(..)
-        | Expr::Shr(..)
-        | Expr::Slice { .. }
-        | Expr::Concat(_) => {}
+        Expr::Const(_) | Expr::Ext(_) | Expr::Shl(..) | Expr::Shr(..) | Expr::Slice { .. } | Expr::Concat(_) => {}
     }
     r
 }
@@ -136,10 +122,7 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
     }
     for reg in &m.regs {
         let s = m.signal(reg.q);
-        let r = Resources {
-            ff: s.width as u64,
-            ..Default::default()
-        };
+        let r = Resources { ff: s.width as u64, ..Default::default() };
         if let Some(i) = owner(&s.name) {
             out[i] += r;
         }
@@ -148,13 +131,7 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
     (out, total)
 }
 
-pub fn build(
-    q: &QModel,
-    m: &Module,
-    opts: &HlsOptions,
-    latency: u32,
-    stages: &[(u32, u32)],
-) -> Report {
+pub fn build(q: &QModel, m: &Module, opts: &HlsOptions, latency: u32, stages: &[(u32, u32)]) -> Report {
     let names: Vec<String> = q.layers.iter().map(|l| l.name.clone()).collect();
     let (est, total) = per_layer(m, &names);
     let layers = q
@@ -171,11 +148,7 @@ pub fn build(
                 kind: l.kind.mnemonic().into(),
                 onnx_nodes: l.origin.clone(),
                 outputs: elems.len(),
-                output_types: if types.len() > 8 {
-                    vec![format!("{} distinct types", types.len())]
-                } else {
-                    types
-                },
+                output_types: if types.len() > 8 { vec![format!("{} distinct types", types.len())] } else { types },
                 width_min: elems.iter().map(|e| e.width()).min().unwrap_or(0),
                 width_max: elems.iter().map(|e| e.width()).max().unwrap_or(0),
                 stage_in: s0,
@@ -186,12 +159,8 @@ pub fn build(
         })
         .collect();
     let bits = |id: Option<tachyon_rtl::SignalId>| id.map(|i| m.signal(i).width).unwrap_or(0);
-    let find = |n: &str| {
-        m.ports
-            .iter()
-            .copied()
-            .find(|&p| m.signal(p).name == n && m.signal(p).kind != SignalKind::Wire)
-    };
+    let find =
+        |n: &str| m.ports.iter().copied().find(|&p| m.signal(p).name == n && m.signal(p).kind != SignalKind::Wire);
     Report {
         top: opts.top.clone(),
         model: q.name.clone(),
@@ -203,20 +172,14 @@ pub fn build(
         output_bits: bits(find("out_data")),
         layers,
         total,
-        epilogue: q
-            .epilogue
-            .iter()
-            .map(|s| format!("{} ({})", s.node, s.op.mnemonic()))
-            .collect(),
+        epilogue: q.epilogue.iter().map(|s| format!("{} ({})", s.node, s.op.mnemonic())).collect(),
         input_conversion: match &q.prologue.conv {
-            tachyon_quantize::qir::InputConv::Exact { frac } => format!(
-                "{} float step(s) then exact quantizer output on the 2^-{frac} grid",
-                q.prologue.steps.len()
-            ),
-            tachyon_quantize::qir::InputConv::Type(t) => format!(
-                "{} float step(s) then quantize to {t}",
-                q.prologue.steps.len()
-            ),
+            tachyon_quantize::qir::InputConv::Exact { frac } => {
+                format!("{} float step(s) then exact quantizer output on the 2^-{frac} grid", q.prologue.steps.len())
+            }
+            tachyon_quantize::qir::InputConv::Type(t) => {
+                format!("{} float step(s) then quantize to {t}", q.prologue.steps.len())
+            }
         },
     }
 }

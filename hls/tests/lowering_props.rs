@@ -15,16 +15,8 @@ fn model(inputs: Vec<Elem>, kind: LayerKind, outputs: Vec<Elem>) -> QModel {
     QModel {
         name: "prop".into(),
         tensors: vec![
-            QTensor {
-                name: "x".into(),
-                shape: vec![1, n_in],
-                elems: inputs,
-            },
-            QTensor {
-                name: "y".into(),
-                shape: vec![1, n_out],
-                elems: outputs,
-            },
+            QTensor { name: "x".into(), shape: vec![1, n_in], elems: inputs },
+            QTensor { name: "y".into(), shape: vec![1, n_out], elems: outputs },
         ],
         layers: vec![Layer {
             name: "layer".into(),
@@ -35,32 +27,19 @@ fn model(inputs: Vec<Elem>, kind: LayerKind, outputs: Vec<Elem>) -> QModel {
         }],
         input: TensorId(0),
         output: TensorId(1),
-        prologue: Prologue {
-            input_shape: vec![1, n_in],
-            steps: vec![],
-            conv: InputConv::Exact { frac: 0 },
-        },
+        prologue: Prologue { input_shape: vec![1, n_in], steps: vec![], conv: InputConv::Exact { frac: 0 } },
         epilogue: vec![],
         output_shape: vec![1, n_out],
     }
 }
 
 fn port(m: &Module, name: &str) -> tachyon_rtl::SignalId {
-    *m.ports
-        .iter()
-        .find(|&&p| m.signal(p).name == name)
-        .expect("port exists")
+    *m.ports.iter().find(|&&p| m.signal(p).name == name).expect("port exists")
 }
 
 /// Streams `vectors` through the netlist and returns the outputs in order.
 fn simulate(m: &QModel, clock_ns: f64, vectors: &[Vec<i128>]) -> Vec<Vec<i128>> {
-    let d = synthesize(
-        m,
-        &HlsOptions {
-            clock_ns,
-            top: "dut".into(),
-        },
-    );
+    let d = synthesize(m, &HlsOptions { clock_ns, top: "dut".into() });
     tachyon_rtl::verify(&d.module).expect("netlist verifies");
     let mut sim = Sim::new(&d.module).unwrap();
     let (rst, iv, id, ov, od) = (
@@ -80,11 +59,7 @@ fn simulate(m: &QModel, clock_ns: f64, vectors: &[Vec<i128>]) -> Vec<Vec<i128>> 
             let mut bus: u128 = 0;
             let mut off = 0;
             for (x, e) in v.iter().zip(&d.inputs) {
-                let mask = if e.width >= 128 {
-                    u128::MAX
-                } else {
-                    (1u128 << e.width) - 1
-                };
+                let mask = if e.width >= 128 { u128::MAX } else { (1u128 << e.width) - 1 };
                 bus |= ((*x as u128) & mask) << off;
                 off += e.width;
             }
@@ -100,11 +75,8 @@ fn simulate(m: &QModel, clock_ns: f64, vectors: &[Vec<i128>]) -> Vec<Vec<i128>> 
             let mut y = vec![];
             for e in &d.outputs {
                 let raw = (bus >> off) & ((1u128 << e.width) - 1);
-                let v = if e.signed && raw >> (e.width - 1) == 1 {
-                    raw as i128 - (1i128 << e.width)
-                } else {
-                    raw as i128
-                };
+                let v =
+                    if e.signed && raw >> (e.width - 1) == 1 { raw as i128 - (1i128 << e.width) } else { raw as i128 };
                 y.push(v);
                 off += e.width;
             }
@@ -127,16 +99,9 @@ fn vectors(ins: &[Elem], seed: u64, n: usize) -> Vec<Vec<i128>> {
         s ^= s << 17;
         s
     };
-    let mut v: Vec<Vec<i128>> = vec![
-        ins.iter().map(|e| e.lo).collect(),
-        ins.iter().map(|e| e.hi).collect(),
-    ];
+    let mut v: Vec<Vec<i128>> = vec![ins.iter().map(|e| e.lo).collect(), ins.iter().map(|e| e.hi).collect()];
     for _ in 0..n {
-        v.push(
-            ins.iter()
-                .map(|e| e.lo + (next() % ((e.hi - e.lo + 1) as u64)) as i128)
-                .collect(),
-        );
+        v.push(ins.iter().map(|e| e.lo + (next() % ((e.hi - e.lo + 1) as u64)) as i128).collect());
     }
     v
 }

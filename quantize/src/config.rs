@@ -44,13 +44,7 @@ pub struct SoftmaxConfig {
 
 impl Default for SoftmaxConfig {
     fn default() -> Self {
-        SoftmaxConfig {
-            exp_table_bits: 10,
-            exp_range: 16.0,
-            exp_frac: 16,
-            inv_table_bits: 10,
-            output_frac: 16,
-        }
+        SoftmaxConfig { exp_table_bits: 10, exp_range: 16.0, exp_frac: 16, inv_table_bits: 10, output_frac: 16 }
     }
 }
 
@@ -66,11 +60,7 @@ pub struct SigmoidConfig {
 
 impl Default for SigmoidConfig {
     fn default() -> Self {
-        SigmoidConfig {
-            table_bits: 10,
-            range: 8.0,
-            output_frac: 16,
-        }
+        SigmoidConfig { table_bits: 10, range: 8.0, output_frac: 16 }
     }
 }
 
@@ -99,8 +89,7 @@ pub enum Field {
 impl Config {
     /// Reads a JSON config file.
     pub fn load(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
         Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
     pub fn parse(text: &str) -> Result<Config, String> {
@@ -112,10 +101,7 @@ impl Config {
         let mut all: Vec<(&str, &LayerPrecision)> = vec![("default", &self.default)];
         all.extend(self.layers.iter().map(|(k, v)| (k.as_str(), v)));
         for (name, p) in all {
-            for t in [&p.weight, &p.bias, &p.result, &p.accum]
-                .into_iter()
-                .flatten()
-            {
+            for t in [&p.weight, &p.bias, &p.result, &p.accum].into_iter().flatten() {
                 FixedType::parse(t).map_err(|e| format!("layer '{name}': {e}"))?;
             }
         }
@@ -132,10 +118,7 @@ impl Config {
         {
             return Err("table sizes must be between 2^1 and 2^16 entries".into());
         }
-        if self.softmax.exp_frac > 30
-            || self.softmax.output_frac > 30
-            || self.sigmoid.output_frac > 30
-        {
+        if self.softmax.exp_frac > 30 || self.softmax.output_frac > 30 || self.sigmoid.output_frac > 30 {
             return Err("softmax/sigmoid fractional bits must be at most 30".into());
         }
         Ok(())
@@ -148,11 +131,7 @@ impl Config {
             Field::Result => p.result.clone(),
             Field::Accum => p.accum.clone(),
         };
-        let s = self
-            .layers
-            .get(layer)
-            .and_then(pick)
-            .or_else(|| pick(&self.default));
+        let s = self.layers.get(layer).and_then(pick).or_else(|| pick(&self.default));
         match (s, field) {
             (Some(s), _) => FixedType::parse(&s).ok(),
             (None, Field::Accum) => None,
@@ -161,17 +140,10 @@ impl Config {
     }
     /// The hardware input type.
     pub fn input_type(&self) -> FixedType {
-        self.input
-            .as_deref()
-            .and_then(|s| FixedType::parse(s).ok())
-            .unwrap_or(FixedType::DEFAULT)
+        self.input.as_deref().and_then(|s| FixedType::parse(s).ok()).unwrap_or(FixedType::DEFAULT)
     }
     /// Layer names in the config that are not in `known` (reported as an error by the lowering).
     pub fn unknown_layers<'a>(&'a self, known: &[String]) -> Vec<&'a str> {
-        self.layers
-            .keys()
-            .filter(|k| !known.contains(k))
-            .map(|k| k.as_str())
-            .collect()
+        self.layers.keys().filter(|k| !known.contains(k)).map(|k| k.as_str()).collect()
     }
 }

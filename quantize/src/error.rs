@@ -3,12 +3,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum QuantizeError {
     #[error("{path}: {node} ({op}): {what}")]
-    Node {
-        path: String,
-        node: String,
-        op: String,
-        what: String,
-    },
+    Node { path: String, node: String, op: String, what: String },
     #[error("{path}: {what}")]
     Model { path: String, what: String },
     #[error("config: {0}")]

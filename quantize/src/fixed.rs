@@ -47,13 +47,8 @@ pub struct FixedType {
 
 impl FixedType {
     /// hls4ml's default `ap_fixed<16,6>` (truncation, wrap-around).
-    pub const DEFAULT: FixedType = FixedType {
-        signed: true,
-        width: 16,
-        int_bits: 6,
-        round: Round::Floor,
-        overflow: Overflow::Wrap,
-    };
+    pub const DEFAULT: FixedType =
+        FixedType { signed: true, width: 16, int_bits: 6, round: Round::Floor, overflow: Overflow::Wrap };
 
     pub fn frac(&self) -> i32 {
         self.width as i32 - self.int_bits
@@ -72,7 +67,9 @@ impl FixedType {
     pub fn parse(s: &str) -> Result<FixedType, String> {
         let t = s.trim().replace(' ', "");
         let err = || {
-            format!("'{s}' is not a fixed-point type; write e.g. fixed<16,6>, ufixed<8,3>, fixed<16,6,RND,SAT> or int<8>")
+            format!(
+                "'{s}' is not a fixed-point type; write e.g. fixed<16,6>, ufixed<8,3>, fixed<16,6,RND,SAT> or int<8>"
+            )
         };
         let open = t.find('<').ok_or_else(err)?;
         if !t.ends_with('>') {
@@ -80,12 +77,7 @@ impl FixedType {
         }
         let kind = t[..open].to_ascii_lowercase();
         let args: Vec<&str> = t[open + 1..t.len() - 1].split(',').collect();
-        let num = |i: usize| -> Result<i64, String> {
-            args.get(i)
-                .ok_or_else(err)?
-                .parse::<i64>()
-                .map_err(|_| err())
-        };
+        let num = |i: usize| -> Result<i64, String> { args.get(i).ok_or_else(err)?.parse::<i64>().map_err(|_| err()) };
         let (signed, width, int_bits, rest) = match kind.as_str() {
             "fixed" | "ap_fixed" => (true, num(0)?, num(1)?, 2),
             "ufixed" | "ap_ufixed" => (false, num(0)?, num(1)?, 2),
@@ -94,42 +86,32 @@ impl FixedType {
             _ => return Err(err()),
         };
         if !(1..=64).contains(&width) {
-            return Err(format!(
-                "'{s}': width {width} must be between 1 and 64 bits"
-            ));
+            return Err(format!("'{s}': width {width} must be between 1 and 64 bits"));
         }
         let round = match args.get(rest) {
-            Some(r) => Round::parse(r).ok_or_else(|| format!("'{s}': unknown rounding mode '{r}' (TRN, RND, RND_CONV, RND_ZERO, RND_INF, RND_MIN_INF, TRN_ZERO)"))?,
+            Some(r) => Round::parse(r).ok_or_else(|| {
+                format!(
+                    "'{s}': unknown rounding mode '{r}' (TRN, RND, RND_CONV, RND_ZERO, RND_INF, RND_MIN_INF, TRN_ZERO)"
+                )
+            })?,
             None => Round::Floor,
         };
         let overflow = match args.get(rest + 1) {
-            Some(o) => Overflow::parse(o).ok_or_else(|| {
-                format!("'{s}': unknown overflow mode '{o}' (WRAP, SAT, SAT_SYM)")
-            })?,
+            Some(o) => {
+                Overflow::parse(o).ok_or_else(|| format!("'{s}': unknown overflow mode '{o}' (WRAP, SAT, SAT_SYM)"))?
+            }
             None => Overflow::Wrap,
         };
         if args.len() > rest + 2 {
             return Err(err());
         }
-        Ok(FixedType {
-            signed,
-            width: width as u32,
-            int_bits: int_bits as i32,
-            round,
-            overflow,
-        })
+        Ok(FixedType { signed, width: width as u32, int_bits: int_bits as i32, round, overflow })
     }
 }
 
 impl fmt::Display for FixedType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}fixed<{},{}",
-            if self.signed { "" } else { "u" },
-            self.width,
-            self.int_bits
-        )?;
+        write!(f, "{}fixed<{},{}", if self.signed { "" } else { "u" }, self.width, self.int_bits)?;
         if self.round != Round::Floor || self.overflow != Overflow::Wrap {
             write!(f, ",{},{}", self.round.name(), self.overflow.name())?;
         }
@@ -154,11 +136,7 @@ impl Elem {
     /// The full range of a fixed-point type.
     pub fn of_type(t: &FixedType) -> Elem {
         let (lo, hi) = t.range();
-        Elem {
-            frac: t.frac(),
-            lo,
-            hi,
-        }
+        Elem { frac: t.frac(), lo, hi }
     }
     pub fn signed(&self) -> bool {
         self.lo < 0
@@ -176,14 +154,7 @@ impl Elem {
     /// Human form: `fixed<W,I>` of the derived width with the interval, e.g. `ufixed<8,3>[0,255]`.
     pub fn describe(&self) -> String {
         let w = self.width() as i32;
-        format!(
-            "{}fixed<{},{}>[{},{}]",
-            if self.signed() { "" } else { "u" },
-            w,
-            w - self.frac,
-            self.lo,
-            self.hi
-        )
+        format!("{}fixed<{},{}>[{},{}]", if self.signed() { "" } else { "u" }, w, w - self.frac, self.lo, self.hi)
     }
 }
 
@@ -224,10 +195,7 @@ mod tests {
         let t = FixedType::parse("fixed<16,6>").unwrap();
         assert_eq!((t.signed, t.width, t.int_bits, t.frac()), (true, 16, 6, 10));
         let t = FixedType::parse("ap_ufixed<8, 3, AP_RND, AP_SAT>").unwrap();
-        assert_eq!(
-            (t.signed, t.round, t.overflow),
-            (false, Round::HalfUp, Overflow::Sat)
-        );
+        assert_eq!((t.signed, t.round, t.overflow), (false, Round::HalfUp, Overflow::Sat));
         assert_eq!(t.to_string(), "ufixed<8,3,RND,SAT>");
         assert!(FixedType::parse("float").is_err());
         assert!(FixedType::parse("fixed<0,1>").is_err());

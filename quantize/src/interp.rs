@@ -45,15 +45,11 @@ fn table_index(v: i128, len: usize) -> usize {
 /// The integer softmax, step by step as [`SoftmaxSpec`] documents it.
 pub fn softmax(x: &[i128], s: &SoftmaxSpec) -> Vec<i128> {
     let m = x.iter().copied().max().unwrap_or(0);
-    let e: Vec<i128> = x
-        .iter()
-        .map(|&xi| s.exp_table[table_index((m - xi) >> s.exp_shift, s.exp_table.len())])
-        .collect();
+    let e: Vec<i128> =
+        x.iter().map(|&xi| s.exp_table[table_index((m - xi) >> s.exp_shift, s.exp_table.len())]).collect();
     let sum: i128 = e.iter().sum();
     let r = s.inv_table[table_index((sum - s.inv_base) >> s.inv_shift, s.inv_table.len())];
-    e.iter()
-        .map(|&ei| shift_round(ei * r, s.out_shift, s.out_round))
-        .collect()
+    e.iter().map(|&ei| shift_round(ei * r, s.out_shift, s.out_round)).collect()
 }
 
 /// Runs the layers on one input vector; returns the value of every tensor (indexed by id).
@@ -71,10 +67,9 @@ pub fn run_all(m: &QModel, input: &[i128]) -> Vec<Vec<i128>> {
             LayerKind::Requant(rs) => x.iter().zip(rs).map(|(&v, r)| requant(v, r)).collect(),
             LayerKind::Relu => x.iter().map(|&v| v.max(0)).collect(),
             LayerKind::Threshold(ss) => x.iter().zip(ss).map(|(&v, s)| steps(v, s)).collect(),
-            LayerKind::Lookup(t) => x
-                .iter()
-                .map(|&v| t.entries[table_index((v >> t.shift) - t.offset, t.entries.len())])
-                .collect(),
+            LayerKind::Lookup(t) => {
+                x.iter().map(|&v| t.entries[table_index((v >> t.shift) - t.offset, t.entries.len())]).collect()
+            }
             LayerKind::Softmax(s) => softmax(x, s),
             LayerKind::Gather(src) => src.iter().map(|&j| x[j as usize]).collect(),
         };
@@ -90,11 +85,7 @@ pub fn run(m: &QModel, input: &[i128]) -> Vec<i128> {
 
 pub(crate) fn apply_steps(steps: &[FloatStep], mut t: Tensor) -> Result<Tensor, String> {
     for s in steps {
-        let args: Vec<Option<&Tensor>> = s
-            .args
-            .iter()
-            .map(|a| Some(a.as_ref().unwrap_or(&t)))
-            .collect();
+        let args: Vec<Option<&Tensor>> = s.args.iter().map(|a| Some(a.as_ref().unwrap_or(&t))).collect();
         let mut out = eval_op(&s.op, &args, 13).map_err(|e| format!("{}: {e}", s.node))?;
         t = out.swap_remove(0);
     }
@@ -107,22 +98,12 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
     let shape = m.prologue.input_shape.clone();
     let n: usize = shape.iter().product();
     if x.len() != n {
-        return Err(format!(
-            "input sample has {} values, the model expects {n} (shape {shape:?})",
-            x.len()
-        ));
+        return Err(format!("input sample has {} values, the model expects {n} (shape {shape:?})", x.len()));
     }
-    let t = apply_steps(
-        &m.prologue.steps,
-        Tensor::new(DType::F32, shape, x.to_vec()),
-    )?;
+    let t = apply_steps(&m.prologue.steps, Tensor::new(DType::F32, shape, x.to_vec()))?;
     let elems = m.input_elems();
     if t.data.len() != elems.len() {
-        return Err(format!(
-            "prologue produced {} values for {} inputs",
-            t.data.len(),
-            elems.len()
-        ));
+        return Err(format!("prologue produced {} values for {} inputs", t.data.len(), elems.len()));
     }
     t.data
         .iter()
@@ -135,10 +116,7 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
             match &m.prologue.conv {
                 InputConv::Exact { .. } => {
                     if scaled.fract() != 0.0 || scaled.abs() > 1e30 {
-                        return Err(format!(
-                            "quantized input {v} is not on the 2^-{} grid",
-                            e.frac
-                        ));
+                        return Err(format!("quantized input {v} is not on the 2^-{} grid", e.frac));
                     }
                     Ok(scaled as i128)
                 }
@@ -156,14 +134,7 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
 
 /// Float value of the output integers, with the epilogue applied (what the ONNX model outputs).
 pub fn dequantize_output(m: &QModel, y: &[i128]) -> Result<Vec<f64>, String> {
-    let vals: Vec<f64> = y
-        .iter()
-        .zip(m.output_elems())
-        .map(|(&v, e)| v as f64 * 2f64.powi(-e.frac))
-        .collect();
-    let t = apply_steps(
-        &m.epilogue,
-        Tensor::new(DType::F32, m.output_shape.clone(), vals),
-    )?;
+    let vals: Vec<f64> = y.iter().zip(m.output_elems()).map(|(&v, e)| v as f64 * 2f64.powi(-e.frac)).collect();
+    let t = apply_steps(&m.epilogue, Tensor::new(DType::F32, m.output_shape.clone(), vals))?;
     Ok(t.data)
 }

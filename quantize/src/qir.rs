@@ -91,10 +91,7 @@ pub struct LookupSpec {
 pub enum LayerKind {
     /// `y_i = bias_i + Σ c·x_j` over the sparse row `(j, c)` — dense layers, folded batch norm,
     /// multiplication/addition by constants. Coefficients are already aligned to the output grid.
-    Linear {
-        rows: Vec<Vec<(u32, i128)>>,
-        bias: Vec<i128>,
-    },
+    Linear { rows: Vec<Vec<(u32, i128)>>, bias: Vec<i128> },
     /// Per-element rescaling with rounding and overflow handling.
     Requant(Vec<Requant>),
     /// `y = max(x, 0)`.
@@ -201,21 +198,11 @@ fn elems_summary(elems: &[Elem]) -> String {
     if parts.len() > 4 {
         let w = elems.iter().map(|e| e.width()).max().unwrap_or(0);
         let s = elems.iter().any(|e| e.signed());
-        return format!(
-            "{} elements, {} widths up to {w} bits",
-            elems.len(),
-            if s { "signed" } else { "unsigned" }
-        );
+        return format!("{} elements, {} widths up to {w} bits", elems.len(), if s { "signed" } else { "unsigned" });
     }
     parts
         .iter()
-        .map(|(e, n)| {
-            if *n > 1 {
-                format!("{n}×{}", e.describe())
-            } else {
-                e.describe()
-            }
-        })
+        .map(|(e, n)| if *n > 1 { format!("{n}×{}", e.describe()) } else { e.describe() })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -227,20 +214,11 @@ impl fmt::Display for QModel {
             writeln!(f, "  prologue {}: {} (float)", s.node, s.op.mnemonic())?;
         }
         match &self.prologue.conv {
-            InputConv::Exact { frac } => {
-                writeln!(f, "  input conversion: exact on the 2^-{frac} grid")?
-            }
+            InputConv::Exact { frac } => writeln!(f, "  input conversion: exact on the 2^-{frac} grid")?,
             InputConv::Type(t) => writeln!(f, "  input conversion: quantize to {t}")?,
         }
         let t = self.tensor(self.input);
-        writeln!(
-            f,
-            "  input {} '{}' {:?}: {}",
-            self.input,
-            t.name,
-            t.shape,
-            elems_summary(&t.elems)
-        )?;
+        writeln!(f, "  input {} '{}' {:?}: {}", self.input, t.name, t.shape, elems_summary(&t.elems))?;
         for l in &self.layers {
             let out = self.tensor(l.output);
             let detail = match &l.kind {
@@ -249,13 +227,9 @@ impl fmt::Display for QModel {
                     format!(" {} outputs, {} nonzero coefficients", rows.len(), nz)
                 }
                 LayerKind::Requant(r) => match r.first() {
-                    Some(q) => format!(
-                        " 2^-{} → 2^-{} {} {}",
-                        q.from_frac,
-                        q.to_frac,
-                        q.round.name(),
-                        q.overflow.name()
-                    ),
+                    Some(q) => {
+                        format!(" 2^-{} → 2^-{} {} {}", q.from_frac, q.to_frac, q.round.name(), q.overflow.name())
+                    }
                     None => String::new(),
                 },
                 LayerKind::Threshold(s) => format!(
@@ -264,11 +238,9 @@ impl fmt::Display for QModel {
                     s.iter().map(|s| s.thresholds.len()).sum::<usize>()
                 ),
                 LayerKind::Lookup(l) => format!(" {} table of {} entries", l.func, l.entries.len()),
-                LayerKind::Softmax(s) => format!(
-                    " exp table {} entries, 1/x table {} entries",
-                    s.exp_table.len(),
-                    s.inv_table.len()
-                ),
+                LayerKind::Softmax(s) => {
+                    format!(" exp table {} entries, 1/x table {} entries", s.exp_table.len(), s.inv_table.len())
+                }
                 LayerKind::Gather(_) | LayerKind::Relu => String::new(),
             };
             writeln!(
@@ -281,23 +253,11 @@ impl fmt::Display for QModel {
                 l.name,
                 l.origin.join(", ")
             )?;
-            writeln!(
-                f,
-                "      {} '{}' {:?}: {}",
-                l.output,
-                out.name,
-                out.shape,
-                elems_summary(&out.elems)
-            )?;
+            writeln!(f, "      {} '{}' {:?}: {}", l.output, out.name, out.shape, elems_summary(&out.elems))?;
         }
         writeln!(f, "  output {}", self.output)?;
         for s in &self.epilogue {
-            writeln!(
-                f,
-                "  epilogue {}: {} (float, outside the hardware)",
-                s.node,
-                s.op.mnemonic()
-            )?;
+            writeln!(f, "  epilogue {}: {} (float, outside the hardware)", s.node, s.op.mnemonic())?;
         }
         Ok(())
     }

@@ -151,24 +151,14 @@ mod tests {
         for (v, want) in cases {
             for (m, w) in modes.iter().zip(want) {
                 assert_eq!(shift_round(*v, 1, *m), *w, "{v}/2 in {m:?}");
-                assert_eq!(
-                    round_f64(*v as f64 / 2.0, *m) as i128,
-                    *w,
-                    "{v}/2 in {m:?} (f64)"
-                );
+                assert_eq!(round_f64(*v as f64 / 2.0, *m) as i128, *w, "{v}/2 in {m:?} (f64)");
             }
         }
     }
 
     #[test]
     fn non_halves_round_to_nearest() {
-        for m in [
-            Round::HalfUp,
-            Round::HalfDown,
-            Round::HalfEven,
-            Round::HalfAway,
-            Round::HalfToZero,
-        ] {
+        for m in [Round::HalfUp, Round::HalfDown, Round::HalfEven, Round::HalfAway, Round::HalfToZero] {
             assert_eq!(shift_round(-7, 2, m), -2); // -1.75
             assert_eq!(shift_round(-5, 2, m), -1); // -1.25
             assert_eq!(shift_round(5, 2, m), 1);

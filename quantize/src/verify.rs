@@ -27,16 +27,10 @@ pub fn verify(m: &QModel) -> Result<(), String> {
     for l in &m.layers {
         let (i, o) = (idx(l.input)?, idx(l.output)?);
         if !defined[i] {
-            return Err(format!(
-                "layer {} reads {} before it is defined",
-                l.name, l.input
-            ));
+            return Err(format!("layer {} reads {} before it is defined", l.name, l.input));
         }
         if defined[o] {
-            return Err(format!(
-                "layer {} writes {} a second time",
-                l.name, l.output
-            ));
+            return Err(format!("layer {} writes {} a second time", l.name, l.output));
         }
         defined[o] = true;
         let xe = &m.tensors[i].elems;
@@ -52,9 +46,7 @@ pub fn verify(m: &QModel) -> Result<(), String> {
                 for (row, &b) in rows.iter().zip(bias) {
                     let (mut lo, mut hi) = (b, b);
                     for &(j, c) in row {
-                        let e = xe
-                            .get(j as usize)
-                            .ok_or(format!("layer {}: input index {j} out of range", l.name))?;
+                        let e = xe.get(j as usize).ok_or(format!("layer {}: input index {j} out of range", l.name))?;
                         let (p, q) = (c * e.lo, c * e.hi);
                         lo += p.min(q);
                         hi += p.max(q);
@@ -68,10 +60,7 @@ pub fn verify(m: &QModel) -> Result<(), String> {
                 }
                 for (r, e) in rs.iter().zip(xe) {
                     if r.from_frac != e.frac {
-                        return bad(format!(
-                            "requant expects grid 2^-{} but input is on 2^-{}",
-                            r.from_frac, e.frac
-                        ));
+                        return bad(format!("requant expects grid 2^-{} but input is on 2^-{}", r.from_frac, e.frac));
                     }
                     let (a, b) = (requant(e.lo, r), requant(e.hi, r));
                     produced.push(
@@ -91,66 +80,40 @@ pub fn verify(m: &QModel) -> Result<(), String> {
                     return bad("step function count differs from element count".into());
                 }
                 for s in ss {
-                    if s.values.len() != s.thresholds.len() + 1
-                        || s.thresholds.windows(2).any(|w| w[0] >= w[1])
-                    {
+                    if s.values.len() != s.thresholds.len() + 1 || s.thresholds.windows(2).any(|w| w[0] >= w[1]) {
                         return bad("malformed step function".into());
                     }
-                    produced.push((
-                        *s.values.iter().min().unwrap_or(&0),
-                        *s.values.iter().max().unwrap_or(&0),
-                    ));
+                    produced.push((*s.values.iter().min().unwrap_or(&0), *s.values.iter().max().unwrap_or(&0)));
                 }
             }
             LayerKind::Lookup(t) => {
                 if t.entries.is_empty() {
                     return bad("empty table".into());
                 }
-                let r = (
-                    *t.entries.iter().min().unwrap_or(&0),
-                    *t.entries.iter().max().unwrap_or(&0),
-                );
+                let r = (*t.entries.iter().min().unwrap_or(&0), *t.entries.iter().max().unwrap_or(&0));
                 produced = vec![r; ye.len()];
             }
             LayerKind::Softmax(s) => {
-                if s.exp_table.is_empty()
-                    || s.inv_table.is_empty()
-                    || xe.windows(2).any(|w| w[0].frac != w[1].frac)
-                {
+                if s.exp_table.is_empty() || s.inv_table.is_empty() || xe.windows(2).any(|w| w[0].frac != w[1].frac) {
                     return bad("softmax needs tables and inputs on one grid".into());
                 }
                 let emax = *s.exp_table.iter().max().unwrap_or(&0);
                 let rmax = *s.inv_table.iter().max().unwrap_or(&0);
-                produced = vec![
-                    (
-                        0,
-                        crate::round::shift_round(emax * rmax, s.out_shift, s.out_round)
-                    );
-                    ye.len()
-                ];
+                produced = vec![(0, crate::round::shift_round(emax * rmax, s.out_shift, s.out_round)); ye.len()];
             }
             LayerKind::Gather(src) => {
                 for &j in src {
-                    let e = xe
-                        .get(j as usize)
-                        .ok_or(format!("layer {}: gather index {j} out of range", l.name))?;
+                    let e = xe.get(j as usize).ok_or(format!("layer {}: gather index {j} out of range", l.name))?;
                     produced.push((e.lo, e.hi));
                 }
             }
         }
         if produced.len() != ye.len() {
-            return bad(format!(
-                "produces {} elements, output has {}",
-                produced.len(),
-                ye.len()
-            ));
+            return bad(format!("produces {} elements, output has {}", produced.len(), ye.len()));
         }
         for (k, ((lo, hi), e)) in produced.iter().zip(ye).enumerate() {
             if *lo < e.lo || *hi > e.hi {
-                return bad(format!(
-                    "element {k} can reach [{lo},{hi}] outside its type [{},{}]",
-                    e.lo, e.hi
-                ));
+                return bad(format!("element {k} can reach [{lo},{hi}] outside its type [{},{}]", e.lo, e.hi));
             }
             if e.width() > 120 {
                 return bad(format!("element {k} is {} bits wide", e.width()));

@@ -9,14 +9,8 @@ use tachyon_quantize::fixed::Overflow;
 use tachyon_quantize::interp::requant;
 use tachyon_quantize::qir::Requant;
 
-const MODES: [RoundMode; 6] = [
-    RoundMode::HalfEven,
-    RoundMode::HalfUp,
-    RoundMode::HalfDown,
-    RoundMode::Ceil,
-    RoundMode::Floor,
-    RoundMode::ToZero,
-];
+const MODES: [RoundMode; 6] =
+    [RoundMode::HalfEven, RoundMode::HalfUp, RoundMode::HalfDown, RoundMode::Ceil, RoundMode::Floor, RoundMode::ToZero];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
@@ -37,19 +31,6 @@ proptest! {
 fn bipolar_one_bit_quant() {
     let t = |v: f64| Tensor::scalar(DType::F64, v);
     for (x, want) in [(-0.5, -1.0), (0.0, 1.0), (3.0, 1.0)] {
-        assert_eq!(
-            quant(
-                &t(x),
-                &t(1.0),
-                &t(0.0),
-                1.0,
-                true,
-                false,
-                RoundMode::HalfEven
-            )
-            .unwrap()
-            .data[0],
-            want
-        );
+        assert_eq!(quant(&t(x), &t(1.0), &t(0.0), 1.0, true, false, RoundMode::HalfEven).unwrap().data[0], want);
     }
 }

@@ -131,10 +131,7 @@ mod tests {
     #[test]
     fn exact_comparison() {
         assert_eq!(compare(Num::S(-1), Num::U(u128::MAX)), Ordering::Less);
-        assert_eq!(
-            compare(Num::U(u128::MAX), Num::S(i128::MAX)),
-            Ordering::Greater
-        );
+        assert_eq!(compare(Num::U(u128::MAX), Num::S(i128::MAX)), Ordering::Greater);
         assert_eq!(compare(Num::S(5), Num::U(5)), Ordering::Equal);
         assert_eq!(Num::min_of(8, true), Num::S(-128));
         assert_eq!(Num::max_of(128, true), Num::S(i128::MAX));

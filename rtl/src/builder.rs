@@ -23,10 +23,7 @@ use crate::netlist::{Assign, Expr, Module, Reg, Signal, SignalId, SignalKind};
 impl Module {
     /// An empty module called `name` (used verbatim; [`crate::verify()`] checks it is legal).
     pub fn new(name: &str) -> Module {
-        Module {
-            name: name.to_string(),
-            ..Module::default()
-        }
+        Module { name: name.to_string(), ..Module::default() }
     }
 
     /// The signal `id`.
@@ -39,10 +36,7 @@ impl Module {
 
     /// The signal whose (final, unique) name is exactly `name`.
     pub fn find(&self, name: &str) -> Option<SignalId> {
-        self.signals
-            .iter()
-            .position(|s| s.name == name)
-            .map(|i| SignalId(i as u32))
+        self.signals.iter().position(|s| s.name == name).map(|i| SignalId(i as u32))
     }
 
     /// Ids of all signals, in index order.
@@ -58,10 +52,7 @@ impl Module {
             if !self.name_index.0.contains(&base) {
                 return base;
             }
-            return (1u64..)
-                .map(|n| format!("{base}_{n}"))
-                .find(|c| !self.name_index.0.contains(c))
-                .unwrap_or(base);
+            return (1u64..).map(|n| format!("{base}_{n}")).find(|c| !self.name_index.0.contains(c)).unwrap_or(base);
         }
         uniquify(&base, self.signals.iter().map(|s| s.name.as_str()))
     }
@@ -81,13 +72,7 @@ impl Module {
         let name = self.unique_name(name);
         self.name_index.0.insert(name.clone());
         let id = SignalId(self.signals.len() as u32);
-        self.signals.push(Signal {
-            name,
-            width,
-            signed,
-            kind,
-            origin: origin.map(str::to_string),
-        });
+        self.signals.push(Signal { name, width, signed, kind, origin: origin.map(str::to_string) });
         id
     }
 
@@ -106,13 +91,7 @@ impl Module {
     }
 
     /// Adds an internal wire; drive it with [`Module::assign`].
-    pub fn add_wire(
-        &mut self,
-        name: &str,
-        width: u32,
-        signed: bool,
-        origin: Option<&str>,
-    ) -> SignalId {
+    pub fn add_wire(&mut self, name: &str, width: u32, signed: bool, origin: Option<&str>) -> SignalId {
         self.add_signal(name, width, signed, SignalKind::Wire, origin)
     }
 
@@ -122,14 +101,7 @@ impl Module {
     }
 
     /// Adds a wire and assigns `expr` to it; returns the wire.
-    pub fn wire(
-        &mut self,
-        name: &str,
-        width: u32,
-        signed: bool,
-        origin: Option<&str>,
-        expr: Expr,
-    ) -> SignalId {
+    pub fn wire(&mut self, name: &str, width: u32, signed: bool, origin: Option<&str>, expr: Expr) -> SignalId {
         let id = self.add_wire(name, width, signed, origin);
         self.assign(id, expr);
         id
@@ -141,13 +113,7 @@ impl Module {
     ///
     /// # Panics
     /// If `d` is not a signal of this module.
-    pub fn reg(
-        &mut self,
-        name: &str,
-        d: SignalId,
-        reset: Option<i128>,
-        origin: Option<&str>,
-    ) -> SignalId {
+    pub fn reg(&mut self, name: &str, d: SignalId, reset: Option<i128>, origin: Option<&str>) -> SignalId {
         let (width, signed) = {
             let s = self.signal(d);
             (s.width, s.signed)

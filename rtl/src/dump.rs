@@ -29,10 +29,7 @@ fn typed(m: &Module, id: SignalId) -> String {
 }
 
 fn list(ids: &[SignalId]) -> String {
-    ids.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// The expression in text form, e.g. `add s1, s2` or `table s4, [0, 1, -1, 3]`.
@@ -43,11 +40,7 @@ pub fn expr_text(e: &Expr) -> String {
         Expr::Shl(a, k) | Expr::Shr(a, k) => format!("{op} {a}, {k}"),
         Expr::Slice { src, lo } => format!("{op} {src}, {lo}"),
         Expr::Table { index, entries } => {
-            let es = entries
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let es = entries.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
             format!("{op} {index}, [{es}]")
         }
         _ => format!("{op} {}", list(&e.operands())),
@@ -78,23 +71,11 @@ pub fn dump(m: &Module) -> String {
         out.push('\n');
     }
     for a in &m.assigns {
-        let _ = writeln!(
-            out,
-            "{} = {}  ; {}",
-            typed(m, a.dst),
-            expr_text(&a.expr),
-            name_of(a.dst)
-        );
+        let _ = writeln!(out, "{} = {}  ; {}", typed(m, a.dst), expr_text(&a.expr), name_of(a.dst));
     }
     for r in &m.regs {
         let reset = r.reset.map(|v| format!(", reset {v}")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{} = reg {}{reset}  ; {}",
-            typed(m, r.q),
-            r.d,
-            name_of(r.q)
-        );
+        let _ = writeln!(out, "{} = reg {}{reset}  ; {}", typed(m, r.q), r.d, name_of(r.q));
     }
     out
 }

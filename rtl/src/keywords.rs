@@ -267,10 +267,7 @@ mod tests {
 
     #[test]
     fn list_is_sorted_and_searchable() {
-        assert!(
-            KEYWORDS.windows(2).all(|w| w[0] < w[1]),
-            "keyword list must stay sorted"
-        );
+        assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]), "keyword list must stay sorted");
         assert!(is_keyword("logic") && is_keyword("wire") && is_keyword("xor"));
         assert!(!is_keyword("acc") && !is_keyword("Wire"));
     }

@@ -17,16 +17,7 @@ pub fn is_legal_identifier(name: &str) -> bool {
 /// Turns arbitrary text into a legal identifier: every other character becomes `_`, a leading
 /// digit (or empty text) gets a `_` prefix, a keyword gets a `_` suffix.
 pub fn sanitize(text: &str) -> String {
-    let mut s: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut s: String = text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         s.insert(0, '_');
     }
@@ -44,11 +35,7 @@ pub fn uniquify<'a>(base: &str, taken: impl IntoIterator<Item = &'a str>) -> Str
     for t in taken {
         if t == base {
             base_taken = true;
-        } else if let Some(n) = t
-            .strip_prefix(base)
-            .and_then(|r| r.strip_prefix('_'))
-            .and_then(parse_suffix)
-        {
+        } else if let Some(n) = t.strip_prefix(base).and_then(|r| r.strip_prefix('_')).and_then(parse_suffix) {
             used.push(n);
         }
     }
@@ -70,11 +57,7 @@ pub fn uniquify<'a>(base: &str, taken: impl IntoIterator<Item = &'a str>) -> Str
 
 /// Parses a canonical decimal suffix (`"7"`, not `"07"`).
 fn parse_suffix(s: &str) -> Option<u64> {
-    if s.is_empty()
-        || s.len() > 18
-        || !s.bytes().all(|b| b.is_ascii_digit())
-        || (s.len() > 1 && s.starts_with('0'))
-    {
+    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
         return None;
     }
     s.parse().ok()

@@ -15,9 +15,7 @@
 use std::fmt;
 
 /// Index of a signal in [`Module::signals`].
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct SignalId(pub u32);
 
 impl SignalId {

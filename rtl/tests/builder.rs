@@ -58,23 +58,10 @@ fn ports_wires_and_registers() {
     assert_eq!(m.ports, vec![clk, rst, a, y]);
     assert_eq!((m.clk, m.rst), (Some(clk), Some(rst)));
     assert_eq!(m.signal(clk).name, "clk");
-    assert_eq!(
-        (m.signal(clk).width, m.signal(clk).kind),
-        (1, SignalKind::Input)
-    );
+    assert_eq!((m.signal(clk).width, m.signal(clk).kind), (1, SignalKind::Input));
     let qs = m.signal(q);
-    assert_eq!(
-        (qs.width, qs.signed, qs.kind, qs.origin.as_deref()),
-        (9, true, SignalKind::Reg, Some("node/add"))
-    );
-    assert_eq!(
-        m.regs,
-        vec![Reg {
-            q,
-            d: w,
-            reset: Some(-3)
-        }]
-    );
+    assert_eq!((qs.width, qs.signed, qs.kind, qs.origin.as_deref()), (9, true, SignalKind::Reg, Some("node/add")));
+    assert_eq!(m.regs, vec![Reg { q, d: w, reset: Some(-3) }]);
     assert_eq!(m.assigns.len(), 2);
     assert_eq!(m.find("w_q"), Some(q));
     assert_eq!(m.find("nope"), None);

@@ -11,10 +11,7 @@ use tachyon_rtl::{dump, emit_verilog, verify, CmpOp, Expr, Module};
 /// A 2-stage pipeline: requantize a MAC through a LUT, with a valid chain.
 fn showcase() -> Module {
     let mut m = Module::new("showcase");
-    m.doc = vec![
-        "Showcase module for the emitter golden test.".into(),
-        "Second line.".into(),
-    ];
+    m.doc = vec!["Showcase module for the emitter golden test.".into(), "Second line.".into()];
     m.add_clock();
     m.add_reset();
     let x = m.add_input("x", 8, true);
@@ -25,42 +22,17 @@ fn showcase() -> Module {
     let acc = m.wire("acc", 13, true, Some("dense/BiasAdd"), Expr::Add(p, bias));
     let acc_q = m.reg("acc_q", acc, None, Some("dense/BiasAdd"));
     let v1 = m.reg("valid_d1", v, Some(0), None);
-    let neg = m.wire(
-        "is_neg",
-        1,
-        false,
-        Some("relu"),
-        Expr::Cmp(CmpOp::Lt, acc_q, bias),
-    );
-    let top = m.wire(
-        "acc_hi",
-        3,
-        false,
-        Some("verilator lint_off WIDTH"),
-        Expr::Slice { src: acc_q, lo: 10 },
-    );
+    let neg = m.wire("is_neg", 1, false, Some("relu"), Expr::Cmp(CmpOp::Lt, acc_q, bias));
+    let top = m.wire("acc_hi", 3, false, Some("verilator lint_off WIDTH"), Expr::Slice { src: acc_q, lo: 10 });
     let lut = m.wire(
         "act",
         6,
         true,
         Some("act/Sigmoid\nline2"),
-        Expr::Table {
-            index: top,
-            entries: vec![-32, -20, -8, 0, 8, 20, 31, 31],
-        },
+        Expr::Table { index: top, entries: vec![-32, -20, -8, 0, 8, 20, 31, 31] },
     );
     let zero = m.wire("zero", 6, true, None, Expr::Const(0));
-    let relu = m.wire(
-        "relu",
-        6,
-        true,
-        Some("relu"),
-        Expr::Mux {
-            sel: neg,
-            t: zero,
-            f: lut,
-        },
-    );
+    let relu = m.wire("relu", 6, true, Some("relu"), Expr::Mux { sel: neg, t: zero, f: lut });
     let r_q = m.reg("relu_q", relu, Some(0), Some("relu"));
     let v2 = m.reg("valid_d2", v1, Some(0), None);
     let y = m.add_output("y", 6, true);
@@ -71,19 +43,14 @@ fn showcase() -> Module {
 }
 
 fn check_golden(file: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(file);
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&path, actual).expect("bless golden");
         return;
     }
     let expected = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run with BLESS=1 to create)", path.display()));
-    assert_eq!(
-        actual, expected,
-        "golden {file} differs; re-bless with BLESS=1 only if the change is intended"
-    );
+    assert_eq!(actual, expected, "golden {file} differs; re-bless with BLESS=1 only if the change is intended");
 }
 
 #[test]
@@ -122,17 +89,11 @@ fn bracketed(v: &str, name: &str) -> bool {
     let lines: Vec<&str> = v.lines().collect();
     let Some(i) = lines.iter().position(|l| {
         let l = l.split("//").next().unwrap_or("").trim_end();
-        l.ends_with(&format!(" {name};"))
-            || l.ends_with(&format!(" {name},"))
-            || l.ends_with(&format!(" {name}"))
+        l.ends_with(&format!(" {name};")) || l.ends_with(&format!(" {name},")) || l.ends_with(&format!(" {name}"))
     }) else {
         panic!("{name} not declared in:\n{v}")
     };
-    i > 0
-        && lines[i - 1].contains("lint_off UNUSED")
-        && lines
-            .get(i + 1)
-            .is_some_and(|l| l.contains("lint_on UNUSED"))
+    i > 0 && lines[i - 1].contains("lint_off UNUSED") && lines.get(i + 1).is_some_and(|l| l.contains("lint_on UNUSED"))
 }
 
 #[test]
@@ -167,13 +128,8 @@ fn dropped_bits_and_unread_signals_are_bracketed() {
 #[test]
 fn origins_become_single_line_non_pragma_comments() {
     let v = emit_verilog(&showcase());
-    assert!(
-        v.contains("wire signed [11:0] p;  // dense/MatMul\n"),
-        "{v}"
-    );
+    assert!(v.contains("wire signed [11:0] p;  // dense/MatMul\n"), "{v}");
     assert!(v.contains("// act/Sigmoid line2\n"), "{v}");
     assert!(v.contains("// origin: verilator lint_off WIDTH\n"), "{v}");
-    assert!(v.starts_with(
-        "// Showcase module for the emitter golden test.\n// Second line.\nmodule showcase (\n"
-    ));
+    assert!(v.starts_with("// Showcase module for the emitter golden test.\n// Second line.\nmodule showcase (\n"));
 }

@@ -39,13 +39,7 @@ fn table_module(index_width: u32) -> Module {
     let mut m = Module::new("big_table");
     let ix = m.add_input("ix", index_width, false);
     let y = m.add_output("y", 17, true);
-    m.assign(
-        y,
-        Expr::Table {
-            index: ix,
-            entries: (0..1i128 << index_width).map(|i| i - 30000).collect(),
-        },
-    );
+    m.assign(y, Expr::Table { index: ix, entries: (0..1i128 << index_width).map(|i| i - 30000).collect() });
     m
 }
 
@@ -75,10 +69,7 @@ fn one_bit_signed_arithmetic() {
         Expr::Ext(a),
         Expr::Cmp(CmpOp::Lt, a, b),
         Expr::Mux { sel: a, t: a, f: b },
-        Expr::Table {
-            index: a,
-            entries: vec![0, -1],
-        },
+        Expr::Table { index: a, entries: vec![0, -1] },
         Expr::Not(a),
         Expr::Concat(vec![a]),
         Expr::Slice { src: b, lo: 0 },
@@ -97,15 +88,10 @@ fn extreme_shift_amounts() {
     let mut m = Module::new("shifts");
     let a = m.add_input("a", 128, true);
     let b = m.add_input("b", 7, false);
-    for (i, e) in [
-        Expr::Shl(a, u32::MAX),
-        Expr::Shr(a, u32::MAX),
-        Expr::Shr(b, u32::MAX),
-        Expr::Shl(b, 127),
-        Expr::Shr(a, 127),
-    ]
-    .into_iter()
-    .enumerate()
+    for (i, e) in
+        [Expr::Shl(a, u32::MAX), Expr::Shr(a, u32::MAX), Expr::Shr(b, u32::MAX), Expr::Shl(b, 127), Expr::Shr(a, 127)]
+            .into_iter()
+            .enumerate()
     {
         let y = m.add_output(&format!("y{i}"), 128, false);
         m.assign(y, e);
@@ -137,25 +123,10 @@ fn comparisons_with_constants_verilator_can_fold() {
     let masked = m.wire("masked", 8, false, None, Expr::And(x, zero));
     let smin = m.wire("smin", 8, true, None, Expr::Const(-128));
     let mut n = 0;
-    for (a, b) in [
-        (x, zero),
-        (zero, x),
-        (x, ones),
-        (ones, x),
-        (x, masked),
-        (masked, x),
-        (s, smin),
-        (smin, s),
-        (zero, zero),
-    ] {
-        for op in [
-            CmpOp::Lt,
-            CmpOp::Le,
-            CmpOp::Gt,
-            CmpOp::Ge,
-            CmpOp::Eq,
-            CmpOp::Ne,
-        ] {
+    for (a, b) in
+        [(x, zero), (zero, x), (x, ones), (ones, x), (x, masked), (masked, x), (s, smin), (smin, s), (zero, zero)]
+    {
+        for op in [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne] {
             let y = m.add_output(&format!("y{n}"), 1, false);
             m.assign(y, Expr::Cmp(op, a, b));
             n += 1;
@@ -170,16 +141,7 @@ fn keyword_like_and_clashing_names_from_the_builder() {
     let a = m.add_input("input", 4, false);
     let b = m.add_input("conv/1:0", 4, false);
     let l = m.wire("x_lut", 4, false, None, Expr::Const(1));
-    let t = m.wire(
-        "x",
-        4,
-        false,
-        None,
-        Expr::Table {
-            index: a,
-            entries: (0..16).collect(),
-        },
-    );
+    let t = m.wire("x", 4, false, None, Expr::Table { index: a, entries: (0..16).collect() });
     let y = m.add_output("output", 4, false);
     m.assign(y, Expr::Xor(t, b));
     let z = m.add_output("x_lut_index", 4, false);

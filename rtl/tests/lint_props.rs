@@ -25,11 +25,7 @@ fn random_netlists_lint_clean() {
     if skip_without("verilator") {
         return;
     }
-    let config = ProptestConfig {
-        cases: 40,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
+    let config = ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() };
     proptest!(config, |(spec in spec_strategy(16))| {
         let m = build("lint_gen", &spec);
         prop_assert!(verify(&m).is_ok(), "{:?}", verify(&m));

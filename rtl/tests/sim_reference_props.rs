@@ -39,23 +39,8 @@ fn operand() -> impl Strategy<Value = (u32, bool, i128)> {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    (
-        0u8..16,
-        operand(),
-        operand(),
-        any::<bool>(),
-        0u32..70,
-        1u32..=126,
-        any::<bool>(),
-    )
-        .prop_map(|(kind, a, b, sel, k, w, s)| Case {
-            kind,
-            a,
-            b,
-            sel,
-            k,
-            dst: (w, s),
-        })
+    (0u8..16, operand(), operand(), any::<bool>(), 0u32..70, 1u32..=126, any::<bool>())
+        .prop_map(|(kind, a, b, sel, k, w, s)| Case { kind, a, b, sel, k, dst: (w, s) })
 }
 
 /// The naive expected value and the expression, or None when the case does not apply.
@@ -64,14 +49,7 @@ fn reference(c: &Case, ids: &[SignalId]) -> Option<(i128, Expr, (u32, bool))> {
     let (wb, _, vb) = c.b;
     let (w, s) = c.dst;
     let (a, b) = (ids[0], ids[1]);
-    let ops = [
-        CmpOp::Lt,
-        CmpOp::Le,
-        CmpOp::Gt,
-        CmpOp::Ge,
-        CmpOp::Eq,
-        CmpOp::Ne,
-    ];
+    let ops = [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne];
     let r = match c.kind {
         0 => (va, Expr::Ext(a), c.dst),
         1 => (va + vb, Expr::Add(a, b), c.dst),
@@ -83,26 +61,10 @@ fn reference(c: &Case, ids: &[SignalId]) -> Option<(i128, Expr, (u32, bool))> {
         7 => {
             let ws = 1 + w % wa;
             let lo = c.k % (wa - ws + 1);
-            (
-                pattern(va, wa) / pow2(lo),
-                Expr::Slice { src: a, lo },
-                (ws, s),
-            )
+            (pattern(va, wa) / pow2(lo), Expr::Slice { src: a, lo }, (ws, s))
         }
-        8 => (
-            pattern(va, wa) * pow2(wb) + pattern(vb, wb),
-            Expr::Concat(vec![a, b]),
-            (wa + wb, s),
-        ),
-        9 => (
-            if c.sel { va } else { vb },
-            Expr::Mux {
-                sel: ids[2],
-                t: a,
-                f: b,
-            },
-            c.dst,
-        ),
+        8 => (pattern(va, wa) * pow2(wb) + pattern(vb, wb), Expr::Concat(vec![a, b]), (wa + wb, s)),
+        9 => (if c.sel { va } else { vb }, Expr::Mux { sel: ids[2], t: a, f: b }, c.dst),
         10 => {
             let op = ops[c.k as usize % 6];
             let r = match op {
@@ -126,14 +88,8 @@ fn reference(c: &Case, ids: &[SignalId]) -> Option<(i128, Expr, (u32, bool))> {
             (v, e, (wa, s))
         }
         15 if wa <= 6 => {
-            let entries: Vec<i128> = (0..pow2(wa))
-                .map(|i| wrap(i * 37 - 50 + vb, w, s))
-                .collect();
-            (
-                entries[pattern(va, wa) as usize],
-                Expr::Table { index: a, entries },
-                c.dst,
-            )
+            let entries: Vec<i128> = (0..pow2(wa)).map(|i| wrap(i * 37 - 50 + vb, w, s)).collect();
+            (entries[pattern(va, wa) as usize], Expr::Table { index: a, entries }, c.dst)
         }
         _ => return None,
     };

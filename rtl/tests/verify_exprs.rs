@@ -20,10 +20,7 @@ fn module(w: u32, signed: bool, mk: impl Fn(&[SignalId]) -> Expr) -> Module {
 
 fn err(m: &Module) -> VerifyError {
     let e = verify(m).expect_err("module should be rejected");
-    assert!(
-        e.to_string().contains("`y`"),
-        "message names the destination: {e}"
-    );
+    assert!(e.to_string().contains("`y`"), "message names the destination: {e}");
     e
 }
 
@@ -33,71 +30,26 @@ fn constants_fit_the_destination() {
     assert!(verify(&module(8, false, |_| Expr::Const(255))).is_ok());
     assert!(verify(&module(128, false, |_| Expr::Const(i128::MAX))).is_ok());
     assert!(verify(&module(128, true, |_| Expr::Const(i128::MIN))).is_ok());
-    for (w, s, v) in [
-        (8, true, 128),
-        (8, true, -129),
-        (8, false, 256),
-        (8, false, -1),
-        (128, false, -1),
-        (1, true, 1),
-    ] {
+    for (w, s, v) in [(8, true, 128), (8, true, -129), (8, false, 256), (8, false, -1), (128, false, -1), (1, true, 1)]
+    {
         let e = err(&module(w, s, |_| Expr::Const(v)));
-        assert!(
-            matches!(e, VerifyError::ConstOutOfRange { value, .. } if value == v),
-            "{e}"
-        );
+        assert!(matches!(e, VerifyError::ConstOutOfRange { value, .. } if value == v), "{e}");
     }
 }
 
 #[test]
 fn table_entries_fit_the_destination() {
-    let e = err(&module(4, false, |i| Expr::Table {
-        index: i[3],
-        entries: vec![0, 15, 16, 3],
-    }));
-    assert!(
-        matches!(
-            e,
-            VerifyError::TableEntryOutOfRange {
-                entry: 2,
-                value: 16,
-                ..
-            }
-        ),
-        "{e}"
-    );
-    let e = err(&module(4, true, |i| Expr::Table {
-        index: i[3],
-        entries: vec![-8, 7, -9, 0],
-    }));
-    assert!(
-        matches!(e, VerifyError::TableEntryOutOfRange { entry: 2, .. }),
-        "{e}"
-    );
+    let e = err(&module(4, false, |i| Expr::Table { index: i[3], entries: vec![0, 15, 16, 3] }));
+    assert!(matches!(e, VerifyError::TableEntryOutOfRange { entry: 2, value: 16, .. }), "{e}");
+    let e = err(&module(4, true, |i| Expr::Table { index: i[3], entries: vec![-8, 7, -9, 0] }));
+    assert!(matches!(e, VerifyError::TableEntryOutOfRange { entry: 2, .. }), "{e}");
 }
 
 #[test]
 fn table_has_one_entry_per_index_value() {
-    assert!(verify(&module(4, false, |i| Expr::Table {
-        index: i[3],
-        entries: vec![0, 1, 2, 3]
-    }))
-    .is_ok());
-    let e = err(&module(4, false, |i| Expr::Table {
-        index: i[3],
-        entries: vec![0, 1, 2],
-    }));
-    assert!(
-        matches!(
-            e,
-            VerifyError::TableSize {
-                len: 3,
-                expected: 4,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(verify(&module(4, false, |i| Expr::Table { index: i[3], entries: vec![0, 1, 2, 3] })).is_ok());
+    let e = err(&module(4, false, |i| Expr::Table { index: i[3], entries: vec![0, 1, 2] }));
+    assert!(matches!(e, VerifyError::TableSize { len: 3, expected: 4, .. }), "{e}");
 }
 
 #[test]
@@ -105,40 +57,17 @@ fn table_index_is_at_most_16_bits() {
     let mut m = Module::new("t");
     let ix = m.add_input("ix", 17, false);
     let y = m.add_output("y", 1, false);
-    m.assign(
-        y,
-        Expr::Table {
-            index: ix,
-            entries: vec![],
-        },
-    );
+    m.assign(y, Expr::Table { index: ix, entries: vec![] });
     let e = err(&m);
-    assert!(
-        matches!(e, VerifyError::TableIndexTooWide { width: 17, .. }),
-        "{e}"
-    );
+    assert!(matches!(e, VerifyError::TableIndexTooWide { width: 17, .. }), "{e}");
 }
 
 #[test]
 fn slices_stay_in_bounds() {
     assert!(verify(&module(3, false, |i| Expr::Slice { src: i[0], lo: 5 })).is_ok());
     let e = err(&module(3, false, |i| Expr::Slice { src: i[0], lo: 6 }));
-    assert!(
-        matches!(
-            e,
-            VerifyError::SliceOutOfBounds {
-                hi: 8,
-                lo: 6,
-                width: 8,
-                ..
-            }
-        ),
-        "{e}"
-    );
-    let e = err(&module(3, false, |i| Expr::Slice {
-        src: i[0],
-        lo: u32::MAX,
-    }));
+    assert!(matches!(e, VerifyError::SliceOutOfBounds { hi: 8, lo: 6, width: 8, .. }), "{e}");
+    let e = err(&module(3, false, |i| Expr::Slice { src: i[0], lo: u32::MAX }));
     assert!(matches!(e, VerifyError::SliceOutOfBounds { .. }), "{e}");
 }
 
@@ -146,38 +75,16 @@ fn slices_stay_in_bounds() {
 fn concat_widths_sum_to_the_destination() {
     assert!(verify(&module(13, false, |i| Expr::Concat(vec![i[0], i[1], i[2]]))).is_ok());
     let e = err(&module(12, false, |i| Expr::Concat(vec![i[0], i[1], i[2]])));
-    assert!(
-        matches!(
-            e,
-            VerifyError::ConcatWidth {
-                sum: 13,
-                width: 12,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, VerifyError::ConcatWidth { sum: 13, width: 12, .. }), "{e}");
     let e = err(&module(1, false, |_| Expr::Concat(vec![])));
     assert!(matches!(e, VerifyError::ConcatWidth { sum: 0, .. }), "{e}");
 }
 
 #[test]
 fn mux_select_is_one_bit() {
-    assert!(verify(&module(8, true, |i| Expr::Mux {
-        sel: i[2],
-        t: i[0],
-        f: i[1]
-    }))
-    .is_ok());
-    let e = err(&module(8, true, |i| Expr::Mux {
-        sel: i[3],
-        t: i[0],
-        f: i[1],
-    }));
-    assert!(
-        matches!(e, VerifyError::MuxSelWidth { width: 2, .. }) && e.to_string().contains("`t`"),
-        "{e}"
-    );
+    assert!(verify(&module(8, true, |i| Expr::Mux { sel: i[2], t: i[0], f: i[1] })).is_ok());
+    let e = err(&module(8, true, |i| Expr::Mux { sel: i[3], t: i[0], f: i[1] }));
+    assert!(matches!(e, VerifyError::MuxSelWidth { width: 2, .. }) && e.to_string().contains("`t`"), "{e}");
 }
 
 #[test]
@@ -197,17 +104,7 @@ fn bitwise_operands_have_the_destination_width() {
         |i| Expr::Not(i[0]),
     ] {
         let e = err(&module(4, false, mk));
-        assert!(
-            matches!(
-                e,
-                VerifyError::BitwiseWidth {
-                    operand_width: 8,
-                    width: 4,
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert!(matches!(e, VerifyError::BitwiseWidth { operand_width: 8, width: 4, .. }), "{e}");
         assert!(e.to_string().contains("`a`"), "{e}");
     }
 }

@@ -3,9 +3,7 @@
 //! tables — and whatever it accepts can be simulated, dumped and emitted without panicking.
 
 use proptest::prelude::*;
-use tachyon_rtl::{
-    dump, emit_verilog, verify, Assign, CmpOp, Expr, Module, Reg, Signal, SignalId, SignalKind, Sim,
-};
+use tachyon_rtl::{dump, emit_verilog, verify, Assign, CmpOp, Expr, Module, Reg, Signal, SignalId, SignalKind, Sim};
 
 const NAMES: [&str; 6] = ["a", "b", "wire", "x_1", "9z", "clk"];
 
@@ -14,14 +12,7 @@ fn id(max: u32) -> impl Strategy<Value = SignalId> {
 }
 
 fn expr(n: u32) -> impl Strategy<Value = Expr> {
-    let ops = [
-        CmpOp::Lt,
-        CmpOp::Le,
-        CmpOp::Gt,
-        CmpOp::Ge,
-        CmpOp::Eq,
-        CmpOp::Ne,
-    ];
+    let ops = [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne];
     (
         0u8..17,
         id(n),
@@ -55,37 +46,21 @@ fn expr(n: u32) -> impl Strategy<Value = Expr> {
 
 fn module() -> impl Strategy<Value = Module> {
     (1u32..7).prop_flat_map(|n| {
-        let signal = (
-            0usize..6,
-            prop_oneof![1u32..9, 0u32..300],
-            any::<bool>(),
-            0u8..4,
-        )
-            .prop_map(|(name, width, signed, kind)| Signal {
+        let signal = (0usize..6, prop_oneof![1u32..9, 0u32..300], any::<bool>(), 0u8..4).prop_map(
+            |(name, width, signed, kind)| Signal {
                 name: NAMES[name].to_string(),
                 width,
                 signed,
-                kind: [
-                    SignalKind::Input,
-                    SignalKind::Output,
-                    SignalKind::Wire,
-                    SignalKind::Reg,
-                ][kind as usize],
+                kind: [SignalKind::Input, SignalKind::Output, SignalKind::Wire, SignalKind::Reg][kind as usize],
                 origin: None,
-            });
+            },
+        );
         (
             prop::collection::vec(signal, n as usize),
             prop::collection::vec(id(n), 0..5),
+            prop::collection::vec((id(n), expr(n)).prop_map(|(dst, expr)| Assign { dst, expr }), 0..6),
             prop::collection::vec(
-                (id(n), expr(n)).prop_map(|(dst, expr)| Assign { dst, expr }),
-                0..6,
-            ),
-            prop::collection::vec(
-                (id(n), id(n), prop::option::of(-3i128..3)).prop_map(|(q, d, reset)| Reg {
-                    q,
-                    d,
-                    reset,
-                }),
+                (id(n), id(n), prop::option::of(-3i128..3)).prop_map(|(q, d, reset)| Reg { q, d, reset }),
                 0..3,
             ),
             prop::option::of(id(n)),

@@ -30,10 +30,7 @@ fn combinational_loops_are_rejected_with_the_cycle_named() {
 fn self_loop_is_a_combinational_loop() {
     let mut m = Module::new("t");
     let x = m.add_wire("x", 1, false, None);
-    m.assigns.push(Assign {
-        dst: x,
-        expr: Expr::Not(x),
-    });
+    m.assigns.push(Assign { dst: x, expr: Expr::Not(x) });
     assert!(matches!(err(&m), VerifyError::CombLoop { .. }));
 }
 
@@ -47,22 +44,9 @@ fn operands_must_be_at_the_same_stage() {
     let y = m.add_output("y", 9, false);
     m.assign(y, Expr::Ext(s));
     let e = err(&m);
-    assert!(
-        matches!(
-            e,
-            VerifyError::Unbalanced {
-                stage_a: 0,
-                stage_b: 1,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, VerifyError::Unbalanced { stage_a: 0, stage_b: 1, .. }), "{e}");
     let text = e.to_string();
-    assert!(
-        text.contains("`s`") && text.contains("`a`") && text.contains("`a_q`"),
-        "{text}"
-    );
+    assert!(text.contains("`s`") && text.contains("`a`") && text.contains("`a_q`"), "{text}");
 }
 
 #[test]
@@ -72,17 +56,7 @@ fn mux_select_is_balanced_too() {
     let a = m.add_input("a", 8, false);
     let v = m.add_input("v", 1, false);
     let vq = m.reg("v_q", v, None, None);
-    let s = m.wire(
-        "s",
-        8,
-        false,
-        None,
-        Expr::Mux {
-            sel: vq,
-            t: a,
-            f: a,
-        },
-    );
+    let s = m.wire("s", 8, false, None, Expr::Mux { sel: vq, t: a, f: a });
     let y = m.add_output("y", 8, false);
     m.assign(y, Expr::Ext(s));
     assert!(matches!(err(&m), VerifyError::Unbalanced { .. }));
@@ -99,17 +73,7 @@ fn outputs_share_one_latency() {
     let y1 = m.add_output("y1", 8, false);
     m.assign(y1, Expr::Ext(q));
     let e = err(&m);
-    assert!(
-        matches!(
-            e,
-            VerifyError::OutputLatency {
-                stage_a: 0,
-                stage_b: 1,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, VerifyError::OutputLatency { stage_a: 0, stage_b: 1, .. }), "{e}");
     assert!(e.to_string().contains("`y0`") && e.to_string().contains("`y1`"));
 }
 
@@ -125,10 +89,7 @@ fn feedback_from_a_data_input_is_rejected() {
     m.assign(y, Expr::Ext(q));
     let e = err(&m);
     assert!(matches!(e, VerifyError::FeedbackLoop { .. }), "{e}");
-    assert!(
-        e.to_string().contains("`acc`") && e.to_string().contains("`acc_q`"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("`acc`") && e.to_string().contains("`acc_q`"), "{e}");
 }
 
 #[test]
@@ -169,18 +130,9 @@ fn stages_count_registers_from_data_inputs() {
     m.assign(vo, Expr::Ext(v2));
     let st = verify(&m).expect("valid");
     let stage = |id| st.stage(id);
-    assert_eq!(
-        (stage(clk), stage(rst), stage(k), stage(kq)),
-        (None, None, None, None)
-    );
-    assert_eq!(
-        (stage(a), stage(p), stage(p1), stage(s), stage(s2)),
-        (Some(0), Some(0), Some(1), Some(1), Some(2))
-    );
-    assert_eq!(
-        (stage(v1), stage(v2), stage(vo)),
-        (Some(1), Some(2), Some(2))
-    );
+    assert_eq!((stage(clk), stage(rst), stage(k), stage(kq)), (None, None, None, None));
+    assert_eq!((stage(a), stage(p), stage(p1), stage(s), stage(s2)), (Some(0), Some(0), Some(1), Some(1), Some(2)));
+    assert_eq!((stage(v1), stage(v2), stage(vo)), (Some(1), Some(2), Some(2)));
     assert_eq!(st.latency, Some(2));
     assert_eq!(st.per_signal.len(), m.signals.len());
 }

@@ -32,16 +32,7 @@ fn ids_must_be_in_range() {
     let mut m = small();
     m.assigns[0].expr = Expr::Add(SignalId(99), SignalId(0));
     let e = err(&m);
-    assert!(
-        matches!(
-            e,
-            VerifyError::BadId {
-                id: SignalId(99),
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, VerifyError::BadId { id: SignalId(99), .. }), "{e}");
     assert!(e.to_string().contains("`sum`"), "{e}");
 
     let mut m = small();
@@ -62,10 +53,7 @@ fn widths_must_be_1_to_128() {
         let s = id(&m, "sum");
         m.signals[s.index()].width = w;
         let e = err(&m);
-        assert!(
-            matches!(e, VerifyError::BadWidth { width, .. } if width == w),
-            "{e}"
-        );
+        assert!(matches!(e, VerifyError::BadWidth { width, .. } if width == w), "{e}");
         assert!(e.to_string().contains("`sum`"));
     }
 }
@@ -76,10 +64,7 @@ fn names_must_be_legal_identifiers() {
         let mut m = small();
         let s = id(&m, "sum");
         m.signals[s.index()].name = bad.into();
-        assert!(
-            matches!(err(&m), VerifyError::IllegalName { .. }),
-            "{bad:?}"
-        );
+        assert!(matches!(err(&m), VerifyError::IllegalName { .. }), "{bad:?}");
     }
 }
 
@@ -90,10 +75,7 @@ fn names_must_be_unique() {
     m.signals[s.index()].name = "a".into();
     let e = err(&m);
     assert!(matches!(e, VerifyError::DuplicateName { .. }));
-    assert!(
-        e.to_string().contains("(s2)") && e.to_string().contains(&format!("({s})")),
-        "{e}"
-    );
+    assert!(e.to_string().contains("(s2)") && e.to_string().contains(&format!("({s})")), "{e}");
 }
 
 #[test]
@@ -116,26 +98,17 @@ fn every_port_is_listed() {
     let y = id(&m, "y");
     m.ports.retain(|&p| p != y);
     let e = err(&m);
-    assert!(
-        matches!(e, VerifyError::MissingPort { .. }) && e.to_string().contains("`y`"),
-        "{e}"
-    );
+    assert!(matches!(e, VerifyError::MissingPort { .. }) && e.to_string().contains("`y`"), "{e}");
 }
 
 #[test]
 fn clock_and_reset_are_one_bit_inputs() {
     let mut m = small();
     m.clk = Some(id(&m, "a"));
-    assert!(matches!(
-        err(&m),
-        VerifyError::BadClockOrReset { role: "clock", .. }
-    ));
+    assert!(matches!(err(&m), VerifyError::BadClockOrReset { role: "clock", .. }));
     let mut m = small();
     m.rst = Some(id(&m, "sum"));
-    assert!(matches!(
-        err(&m),
-        VerifyError::BadClockOrReset { role: "reset", .. }
-    ));
+    assert!(matches!(err(&m), VerifyError::BadClockOrReset { role: "reset", .. }));
 }
 
 #[test]
@@ -158,10 +131,7 @@ fn clock_is_not_data() {
 fn inputs_are_not_driven() {
     let mut m = small();
     let a = id(&m, "a");
-    m.assigns.push(Assign {
-        dst: a,
-        expr: Expr::Const(0),
-    });
+    m.assigns.push(Assign { dst: a, expr: Expr::Const(0) });
     assert!(matches!(err(&m), VerifyError::InputDriven { .. }));
 }
 
@@ -170,10 +140,7 @@ fn outputs_and_wires_are_driven() {
     let mut m = small();
     m.add_wire("dangling", 3, false, None);
     let e = err(&m);
-    assert!(
-        matches!(e, VerifyError::Undriven { .. }) && e.to_string().contains("`dangling`"),
-        "{e}"
-    );
+    assert!(matches!(e, VerifyError::Undriven { .. }) && e.to_string().contains("`dangling`"), "{e}");
     let mut m = small();
     let y = id(&m, "y");
     m.assigns.retain(|a| a.dst != y);
@@ -185,21 +152,14 @@ fn exactly_one_assignment_per_wire() {
     let mut m = small();
     let s = id(&m, "sum");
     m.assign(s, Expr::Const(1));
-    assert!(matches!(
-        err(&m),
-        VerifyError::MultiplyDriven { count: 2, .. }
-    ));
+    assert!(matches!(err(&m), VerifyError::MultiplyDriven { count: 2, .. }));
 }
 
 #[test]
 fn registers_drive_only_reg_kind_signals() {
     let mut m = small();
     let (s, a) = (id(&m, "sum"), id(&m, "a"));
-    m.regs.push(Reg {
-        q: s,
-        d: a,
-        reset: None,
-    });
+    m.regs.push(Reg { q: s, d: a, reset: None });
     assert!(matches!(err(&m), VerifyError::RegDrivesNonReg { .. }));
 }
 
@@ -270,11 +230,7 @@ fn reset_values_fit() {
     let mut m = small();
     m.regs[0].reset = Some(256);
     let e = err(&m);
-    assert!(
-        matches!(e, VerifyError::ResetOutOfRange { value: 256, .. })
-            && e.to_string().contains("`sum_q`"),
-        "{e}"
-    );
+    assert!(matches!(e, VerifyError::ResetOutOfRange { value: 256, .. }) && e.to_string().contains("`sum_q`"), "{e}");
     let mut m = small();
     m.regs[1].reset = Some(-1); // valid_q is u1
     assert!(matches!(err(&m), VerifyError::ResetOutOfRange { .. }));

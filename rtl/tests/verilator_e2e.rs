@@ -55,11 +55,7 @@ fn verilator_matches_sim_on_every_expr_kind() {
     if skip_without("verilator") {
         return;
     }
-    compare(
-        &coverage("cov_e2e", &[1, 7, 33, 64, 65, 100, 128], 7),
-        48,
-        11,
-    );
+    compare(&coverage("cov_e2e", &[1, 7, 33, 64, 65, 100, 128], 7), 48, 11);
 }
 
 #[test]
@@ -67,16 +63,10 @@ fn verilator_matches_sim_on_random_pipelines() {
     if skip_without("verilator") {
         return;
     }
-    let seeds: usize = std::env::var("TACHYON_E2E_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
+    let seeds: usize = std::env::var("TACHYON_E2E_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
     let mut runner = TestRunner::deterministic();
     for seed in 0..seeds {
-        let mut spec = spec_strategy(40)
-            .new_tree(&mut runner)
-            .expect("strategy")
-            .current();
+        let mut spec = spec_strategy(40).new_tree(&mut runner).expect("strategy").current();
         spec.stages = 2;
         spec.reset = true;
         let m = build("rand_e2e", &spec);

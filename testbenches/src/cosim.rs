@@ -45,18 +45,12 @@ pub struct PortElem {
 impl PortElem {
     /// A signed element of `width` bits.
     pub fn signed(width: u32) -> Self {
-        PortElem {
-            width,
-            signed: true,
-        }
+        PortElem { width, signed: true }
     }
 
     /// An unsigned element of `width` bits.
     pub fn unsigned(width: u32) -> Self {
-        PortElem {
-            width,
-            signed: false,
-        }
+        PortElem { width, signed: false }
     }
 
     /// Whether `v` is a value of this element. An unsigned 128-bit element
@@ -106,33 +100,19 @@ impl TopInterface {
     /// Checks that the name is a plain Verilog identifier and every bus has
     /// at least one element, all 1..=128 bits wide.
     pub fn validate(&self) -> Result<(), CosimError> {
-        let bad = |reason: String| CosimError::Interface {
-            top: self.top.clone(),
-            reason,
-        };
+        let bad = |reason: String| CosimError::Interface { top: self.top.clone(), reason };
         let mut chars = self.top.chars();
-        let ident_ok = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let ident_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ident_ok {
-            return Err(bad(
-                "the top name must be a simple Verilog identifier ([A-Za-z_][A-Za-z0-9_]*)".into(),
-            ));
+            return Err(bad("the top name must be a simple Verilog identifier ([A-Za-z_][A-Za-z0-9_]*)".into()));
         }
         for (dir, elems) in [("input", &self.inputs), ("output", &self.outputs)] {
             if elems.is_empty() {
                 return Err(bad(format!("no {dir} elements")));
             }
-            if let Some((i, e)) = elems
-                .iter()
-                .enumerate()
-                .find(|(_, e)| !(1..=128).contains(&e.width))
-            {
-                return Err(bad(format!(
-                    "{dir} element {i} is {} bits wide (allowed: 1..=128)",
-                    e.width
-                )));
+            if let Some((i, e)) = elems.iter().enumerate().find(|(_, e)| !(1..=128).contains(&e.width)) {
+                return Err(bad(format!("{dir} element {i} is {} bits wide (allowed: 1..=128)", e.width)));
             }
             // Verilator's own limit on a signal width is 64 Ki bits.
             if elems.iter().map(|e| u64::from(e.width)).sum::<u64>() > 65_536 {
@@ -159,12 +139,7 @@ pub struct CosimOptions {
 impl CosimOptions {
     /// Back-to-back vectors, no trace, all cores.
     pub fn new(work_dir: impl Into<PathBuf>) -> Self {
-        CosimOptions {
-            work_dir: work_dir.into(),
-            gap: 0,
-            trace: false,
-            jobs: 0,
-        }
+        CosimOptions { work_dir: work_dir.into(), gap: 0, trace: false, jobs: 0 }
     }
 }
 
@@ -208,11 +183,7 @@ pub fn verilator_available() -> bool {
 /// RTL through `verilator --cc --exe --build`. Fails with the tail of the
 /// tool's stderr if Verilator reports any warning or error (warnings are
 /// fatal, as by default).
-pub fn build_harness(
-    rtl_files: &[PathBuf],
-    iface: &TopInterface,
-    opts: &CosimOptions,
-) -> Result<Harness, CosimError> {
+pub fn build_harness(rtl_files: &[PathBuf], iface: &TopInterface, opts: &CosimOptions) -> Result<Harness, CosimError> {
     iface.validate()?;
     if !verilator::available() {
         return Err(CosimError::VerilatorMissing);
@@ -273,10 +244,7 @@ impl Harness {
         let out_path = self.work_dir.join("outputs.txt");
         std::fs::write(&in_path, text).map_err(CosimError::io(&in_path))?;
         let mut cmd = Command::new(&self.binary);
-        cmd.arg(&in_path)
-            .arg(&out_path)
-            .arg(gap.to_string())
-            .arg(IDLE_TIMEOUT_CYCLES.to_string());
+        cmd.arg(&in_path).arg(&out_path).arg(gap.to_string()).arg(IDLE_TIMEOUT_CYCLES.to_string());
         if self.trace {
             cmd.arg(self.vcd_path());
         }
@@ -290,23 +258,12 @@ impl Harness {
         }
         let written = std::fs::read_to_string(&out_path).map_err(CosimError::io(&out_path))?;
         let (outputs, s) = harness_io::parse_outputs(&written, &self.iface.outputs, &out_path)?;
-        let malformed = |reason: String| CosimError::Malformed {
-            path: out_path.clone(),
-            line: 0,
-            reason,
-        };
+        let malformed = |reason: String| CosimError::Malformed { path: out_path.clone(), line: 0, reason };
         if s.inputs != vectors.len() {
-            return Err(malformed(format!(
-                "harness read {} vectors, {} were written",
-                s.inputs,
-                vectors.len()
-            )));
+            return Err(malformed(format!("harness read {} vectors, {} were written", s.inputs, vectors.len())));
         }
         if s.extra > 0 {
-            return Err(CosimError::ExtraOutputs {
-                produced: s.outputs,
-                expected: s.inputs,
-            });
+            return Err(CosimError::ExtraOutputs { produced: s.outputs, expected: s.inputs });
         }
         if s.outputs < s.inputs {
             return Err(CosimError::MissingOutputs {
@@ -316,21 +273,12 @@ impl Harness {
             });
         }
         if s.bad_index >= 0 || s.latency < 0 {
-            let (index, latency) = if s.latency < 0 {
-                (0, s.latency)
-            } else {
-                (s.bad_index as usize, s.bad_latency)
-            };
-            return Err(CosimError::NonConstantLatency {
-                index,
-                latency,
-                first_latency: s.latency,
-            });
+            let (index, latency) = if s.latency < 0 { (0, s.latency) } else { (s.bad_index as usize, s.bad_latency) };
+            return Err(CosimError::NonConstantLatency { index, latency, first_latency: s.latency });
         }
-        let latency_cycles = u32::try_from(s.latency)
-            .map_err(|_| malformed(format!("latency {} out of range", s.latency)))?;
-        let ii_cycles =
-            u32::try_from(s.ii).map_err(|_| malformed(format!("ii {} out of range", s.ii)))?;
+        let latency_cycles =
+            u32::try_from(s.latency).map_err(|_| malformed(format!("latency {} out of range", s.latency)))?;
+        let ii_cycles = u32::try_from(s.ii).map_err(|_| malformed(format!("ii {} out of range", s.ii)))?;
         Ok(CosimResult {
             outputs,
             latency_cycles,

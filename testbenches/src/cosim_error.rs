@@ -57,7 +57,9 @@ pub enum CosimError {
         stderr_tail: String,
     },
     /// Fewer outputs than inputs arrived before the idle timeout.
-    #[error("design produced {produced} of {expected} outputs (no out_valid for {timeout} cycles after the last input)")]
+    #[error(
+        "design produced {produced} of {expected} outputs (no out_valid for {timeout} cycles after the last input)"
+    )]
     MissingOutputs {
         /// Output beats seen.
         produced: usize,

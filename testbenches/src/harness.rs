@@ -77,10 +77,7 @@ fn element_table(prefix: &str, elems: &[PortElem]) -> String {
         acc += e.width;
     }
     let widths: Vec<String> = elems.iter().map(|e| e.width.to_string()).collect();
-    let signed: Vec<&str> = elems
-        .iter()
-        .map(|e| if e.signed { "1" } else { "0" })
-        .collect();
+    let signed: Vec<&str> = elems.iter().map(|e| if e.signed { "1" } else { "0" }).collect();
     format!(
         "static const unsigned N_{prefix} = {n};\n\
          static const unsigned {prefix}_OFF[] = {{{}}};\n\
@@ -98,10 +95,7 @@ fn drive_code(port: &str, bits: u32) -> String {
     match bits {
         0..=32 => format!("top->{port} = w[0];"),
         33..=64 => format!("top->{port} = (QData)w[0] | ((QData)w[1] << 32);"),
-        _ => format!(
-            "for (unsigned i = 0; i < {}; ++i) top->{port}[i] = w[i];",
-            bits.div_ceil(32)
-        ),
+        _ => format!("for (unsigned i = 0; i < {}; ++i) top->{port}[i] = w[i];", bits.div_ceil(32)),
     }
 }
 
@@ -112,10 +106,7 @@ fn read_code(port: &str, bits: u32) -> String {
         33..=64 => {
             format!("const QData q = top->{port}; w[0] = (uint32_t)q; w[1] = (uint32_t)(q >> 32);")
         }
-        _ => format!(
-            "for (unsigned i = 0; i < {}; ++i) w[i] = top->{port}[i];",
-            bits.div_ceil(32)
-        ),
+        _ => format!("for (unsigned i = 0; i < {}; ++i) w[i] = top->{port}[i];", bits.div_ceil(32)),
     }
 }
 
@@ -129,20 +120,8 @@ mod tests {
     fn port_access_follows_verilator_types() {
         let iface = TopInterface {
             top: "t".into(),
-            inputs: vec![
-                PortElem {
-                    width: 7,
-                    signed: true,
-                },
-                PortElem {
-                    width: 70,
-                    signed: true,
-                },
-            ],
-            outputs: vec![PortElem {
-                width: 33,
-                signed: false,
-            }],
+            inputs: vec![PortElem { width: 7, signed: true }, PortElem { width: 70, signed: true }],
+            outputs: vec![PortElem { width: 33, signed: false }],
         };
         let cpp = harness_cpp(&iface);
         assert!(cpp.contains("for (unsigned i = 0; i < 3; ++i) top->in_data[i] = w[i];"));

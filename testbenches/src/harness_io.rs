@@ -25,26 +25,16 @@ pub(crate) struct Summary {
 }
 
 /// Checks every vector against the input elements and renders the input file.
-pub(crate) fn render_vectors(
-    vectors: &[Vec<i128>],
-    inputs: &[PortElem],
-) -> Result<String, CosimError> {
+pub(crate) fn render_vectors(vectors: &[Vec<i128>], inputs: &[PortElem]) -> Result<String, CosimError> {
     if vectors.is_empty() {
-        return Err(CosimError::Vector {
-            vector: 0,
-            reason: "no input vectors given".into(),
-        });
+        return Err(CosimError::Vector { vector: 0, reason: "no input vectors given".into() });
     }
     let mut text = String::with_capacity(vectors.len() * inputs.len() * 8);
     for (k, v) in vectors.iter().enumerate() {
         if v.len() != inputs.len() {
             return Err(CosimError::Vector {
                 vector: k,
-                reason: format!(
-                    "has {} elements, the top module takes {}",
-                    v.len(),
-                    inputs.len()
-                ),
+                reason: format!("has {} elements, the top module takes {}", v.len(), inputs.len()),
             });
         }
         for (i, (&x, e)) in v.iter().zip(inputs).enumerate() {
@@ -70,11 +60,7 @@ pub(crate) fn parse_outputs(
     outputs: &[PortElem],
     path: &Path,
 ) -> Result<(Vec<Vec<i128>>, Summary), CosimError> {
-    let malformed = |line: usize, reason: String| CosimError::Malformed {
-        path: path.into(),
-        line,
-        reason,
-    };
+    let malformed = |line: usize, reason: String| CosimError::Malformed { path: path.into(), line, reason };
     let mut beats = Vec::new();
     let mut summary = None;
     for (n, line) in text.lines().enumerate() {
@@ -94,23 +80,15 @@ pub(crate) fn parse_outputs(
             .map_err(|r| malformed(n, r))?;
         let found = line.split_whitespace().count();
         if found != outputs.len() {
-            return Err(malformed(
-                n,
-                format!("{found} values, expected {}", outputs.len()),
-            ));
+            return Err(malformed(n, format!("{found} values, expected {}", outputs.len())));
         }
         beats.push(values);
     }
-    let summary =
-        summary.ok_or_else(|| malformed(text.lines().count(), "no `# summary` line".into()))?;
+    let summary = summary.ok_or_else(|| malformed(text.lines().count(), "no `# summary` line".into()))?;
     if summary.outputs != beats.len() {
         return Err(malformed(
             text.lines().count(),
-            format!(
-                "summary says {} outputs but {} lines were written",
-                summary.outputs,
-                beats.len()
-            ),
+            format!("summary says {} outputs but {} lines were written", summary.outputs, beats.len()),
         ));
     }
     Ok((beats, summary))
@@ -124,11 +102,7 @@ fn parse_elem(tok: &str, e: &PortElem) -> Result<i128, String> {
     let too_big = || format!("{tok} does not fit in {}", e.describe());
     if tok.starts_with('-') {
         let v: i128 = tok.parse().map_err(|_| not_int())?;
-        return if e.signed && e.contains(v) {
-            Ok(v)
-        } else {
-            Err(too_big())
-        };
+        return if e.signed && e.contains(v) { Ok(v) } else { Err(too_big()) };
     }
     let u: u128 = tok.parse().map_err(|_| not_int())?;
     let max = match (e.signed, e.width) {
@@ -145,20 +119,11 @@ fn parse_elem(tok: &str, e: &PortElem) -> Result<i128, String> {
 fn parse_summary(rest: &str) -> Result<Summary, String> {
     let mut fields = std::collections::HashMap::new();
     for kv in rest.split_whitespace() {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("summary field {kv:?} is not key=value"))?;
-        let v: i128 = v
-            .parse()
-            .map_err(|_| format!("summary field {k} = {v:?} is not an integer"))?;
+        let (k, v) = kv.split_once('=').ok_or_else(|| format!("summary field {kv:?} is not key=value"))?;
+        let v: i128 = v.parse().map_err(|_| format!("summary field {k} = {v:?} is not an integer"))?;
         fields.insert(k, v);
     }
-    let get = |k: &str| {
-        fields
-            .get(k)
-            .copied()
-            .ok_or_else(|| format!("summary lacks `{k}`"))
-    };
+    let get = |k: &str| fields.get(k).copied().ok_or_else(|| format!("summary lacks `{k}`"));
     let conv = |k: &str, v: i128| format!("summary field {k} = {v} is out of range");
     macro_rules! field {
         ($k:literal) => {{
@@ -183,25 +148,13 @@ mod tests {
     use super::*;
 
     fn elems() -> Vec<PortElem> {
-        vec![
-            PortElem {
-                width: 4,
-                signed: true,
-            },
-            PortElem {
-                width: 128,
-                signed: false,
-            },
-        ]
+        vec![PortElem { width: 4, signed: true }, PortElem { width: 128, signed: false }]
     }
 
     #[test]
     fn renders_and_rejects_vectors() {
         let ins = elems();
-        assert_eq!(
-            render_vectors(&[vec![-8, -1], vec![7, 0]], &ins).unwrap(),
-            "-8 -1\n7 0\n"
-        );
+        assert_eq!(render_vectors(&[vec![-8, -1], vec![7, 0]], &ins).unwrap(), "-8 -1\n7 0\n");
         assert!(render_vectors(&[vec![8, 0]], &ins).is_err());
         assert!(render_vectors(&[vec![1]], &ins).is_err());
         assert!(render_vectors(&[], &ins).is_err());
@@ -213,10 +166,7 @@ mod tests {
                     # summary inputs=2 outputs=2 latency=3 ii=1 total_cycles=30 bad_index=-1 bad_latency=0 extra=0\n";
         let (beats, s) = parse_outputs(text, &elems(), Path::new("o.txt")).unwrap();
         assert_eq!(beats, vec![vec![-3, -1], vec![7, 5]]);
-        assert_eq!(
-            (s.latency, s.ii, s.bad_index, s.total_cycles),
-            (3, 1, -1, 30)
-        );
+        assert_eq!((s.latency, s.ii, s.bad_index, s.total_cycles), (3, 1, -1, 30));
     }
 
     #[test]
@@ -231,10 +181,7 @@ mod tests {
             format!("1 0\n1 0\n{sum}"),
             format!("1 0\n{sum}1 0\n"),
         ] {
-            assert!(
-                parse_outputs(&bad, &elems(), Path::new("o.txt")).is_err(),
-                "accepted {bad:?}"
-            );
+            assert!(parse_outputs(&bad, &elems(), Path::new("o.txt")).is_err(), "accepted {bad:?}");
         }
     }
 }

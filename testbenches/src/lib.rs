@@ -13,9 +13,7 @@ pub mod npy;
 mod sources;
 mod verilator;
 
-pub use cosim::{
-    build_harness, verilator_available, CosimOptions, CosimResult, Harness, PortElem, TopInterface,
-};
+pub use cosim::{build_harness, verilator_available, CosimOptions, CosimResult, Harness, PortElem, TopInterface};
 pub use cosim_error::CosimError;
 pub use npy::{read_npy, write_npy_f32, write_npy_f64, write_npy_i64, NpyArray, NpyData, NpyError};
 pub use sources::write_harness;

@@ -7,27 +7,15 @@ use std::path::{Path, PathBuf};
 
 /// Writes `tachyon_cosim.cpp` and `build.sh` into `dir`; `rtl_files` are given relative to
 /// `dir` (e.g. `../rtl/top.v`). Returns the written paths.
-pub fn write_harness(
-    rtl_files: &[PathBuf],
-    iface: &TopInterface,
-    dir: &Path,
-) -> Result<Vec<PathBuf>, CosimError> {
+pub fn write_harness(rtl_files: &[PathBuf], iface: &TopInterface, dir: &Path) -> Result<Vec<PathBuf>, CosimError> {
     iface.validate()?;
     std::fs::create_dir_all(dir).map_err(CosimError::io(dir))?;
     let cpp = dir.join("tachyon_cosim.cpp");
     std::fs::write(&cpp, crate::harness::harness_cpp(iface)).map_err(CosimError::io(&cpp))?;
-    let args = crate::verilator::build_args(
-        Path::new("."),
-        rtl_files,
-        Path::new("tachyon_cosim.cpp"),
-        &iface.top,
-        2,
-        false,
-    );
-    let quoted: Vec<String> = args
-        .iter()
-        .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''")))
-        .collect();
+    let args =
+        crate::verilator::build_args(Path::new("."), rtl_files, Path::new("tachyon_cosim.cpp"), &iface.top, 2, false);
+    let quoted: Vec<String> =
+        args.iter().map(|a| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''"))).collect();
     let script = format!(
         "#!/bin/sh\n# Builds the Verilator co-simulation harness of `{}` (what `tachyon sim` does).\nset -e\ncd \"$(dirname \"$0\")\"\nverilator {}\n",
         iface.top,

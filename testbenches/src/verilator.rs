@@ -41,10 +41,7 @@ pub(crate) const OPT_FLAGS: [&str; 3] = ["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GL
 
 /// Whether `verilator --version` runs.
 pub(crate) fn available() -> bool {
-    Command::new("verilator")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// The full argument list of the build command.
@@ -112,28 +109,16 @@ pub(crate) fn build(
         .output()
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => CosimError::VerilatorMissing,
-            _ => CosimError::Io {
-                path: "verilator".into(),
-                source: e,
-            },
+            _ => CosimError::Io { path: "verilator".into(), source: e },
         })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let log = work_dir.join("build.log");
-    let command = args
-        .iter()
-        .map(|a| a.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let log_text =
-        format!("$ verilator {command}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n");
+    let command = args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
+    let log_text = format!("$ verilator {command}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n");
     std::fs::write(&log, log_text).map_err(CosimError::io(&log))?;
     if !out.status.success() {
-        return Err(CosimError::BuildFailed {
-            status: out.status.to_string(),
-            stderr_tail: tail(&stderr, 40),
-            log,
-        });
+        return Err(CosimError::BuildFailed { status: out.status.to_string(), stderr_tail: tail(&stderr, 40), log });
     }
     let binary = work_dir.join("obj_dir").join(BINARY_NAME);
     if !binary.is_file() {

@@ -36,10 +36,7 @@ fn big_design(rng: &mut Rng) -> String {
     let mut sources: Vec<String> = Vec::new();
     for i in 0..N_IN {
         let (hi, lo) = (i * 8 + 7, i * 8);
-        let _ = writeln!(
-            v,
-            "    wire signed [15:0] x{i} = {{{{8{{in_data[{hi}]}}}}, in_data[{hi}:{lo}]}};"
-        );
+        let _ = writeln!(v, "    wire signed [15:0] x{i} = {{{{8{{in_data[{hi}]}}}}, in_data[{hi}:{lo}]}};");
         sources.push(format!("x{i}"));
     }
     let mut stages = 0;
@@ -51,19 +48,13 @@ fn big_design(rng: &mut Rng) -> String {
             let k = (rng.next_u64() % 255) as i64 - 127;
             let (op, k) = if k < 0 { ("-", -k) } else { ("+", k) };
             let name = format!("w{layer}_{i}");
-            let _ = writeln!(
-                v,
-                "    wire signed [15:0] {name} = {a} {op} {b} * 16'sd{k};"
-            );
+            let _ = writeln!(v, "    wire signed [15:0] {name} = {a} {op} {b} * 16'sd{k};");
             next.push(name);
         }
         if (layer + 1) % STAGE_EVERY == 0 {
             for s in &mut next {
                 let r = format!("r{s}");
-                let _ = writeln!(
-                    v,
-                    "    reg signed [15:0] {r};\n    always @(posedge clk) {r} <= {s};"
-                );
+                let _ = writeln!(v, "    reg signed [15:0] {r};\n    always @(posedge clk) {r} <= {s};");
                 *s = r;
             }
             stages += 1;
@@ -71,20 +62,12 @@ fn big_design(rng: &mut Rng) -> String {
         sources = next;
     }
     let _ = writeln!(v, "    reg [{}:0] valid;", stages - 1);
-    let _ = writeln!(
-        v,
-        "    always @(posedge clk) valid <= rst ? {stages}'d0 : {{valid[{}:0], in_valid}};",
-        stages - 2
-    );
+    let _ =
+        writeln!(v, "    always @(posedge clk) valid <= rst ? {stages}'d0 : {{valid[{}:0], in_valid}};", stages - 2);
     let _ = writeln!(v, "    assign out_valid = valid[{}];", stages - 1);
     let mut outs = Vec::new();
     for j in 0..N_OUT {
-        let terms: Vec<&str> = sources
-            .iter()
-            .skip(j)
-            .step_by(N_OUT)
-            .map(String::as_str)
-            .collect();
+        let terms: Vec<&str> = sources.iter().skip(j).step_by(N_OUT).map(String::as_str).collect();
         let _ = writeln!(v, "    wire [15:0] y{j} = {};", terms.join(" ^ "));
         outs.push(format!("y{j}"));
     }
@@ -109,15 +92,7 @@ fn build_speed_5000_assigns() {
         inputs: vec![PortElem::signed(8); N_IN],
         outputs: vec![PortElem::signed(16); N_OUT],
     };
-    let h = build_harness(
-        &[rtl],
-        &iface,
-        &CosimOptions {
-            jobs: 2,
-            ..CosimOptions::new(&dir)
-        },
-    )
-    .unwrap();
+    let h = build_harness(&[rtl], &iface, &CosimOptions { jobs: 2, ..CosimOptions::new(&dir) }).unwrap();
     let mut rng = Rng::new(7);
     let vectors: Vec<_> = (0..10_000).map(|_| rng.vector(&iface.inputs)).collect();
     let r = h.run(&vectors).unwrap();

@@ -9,9 +9,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use common::{fixture, skip_without_verilator, work_dir, Rng};
-use tachyon_testbenches::{
-    build_harness, CosimError, CosimOptions, Harness, PortElem, TopInterface,
-};
+use tachyon_testbenches::{build_harness, CosimError, CosimOptions, Harness, PortElem, TopInterface};
 
 fn erratic_iface() -> TopInterface {
     TopInterface {
@@ -25,16 +23,8 @@ fn erratic_iface() -> TopInterface {
 fn erratic() -> MutexGuard<'static, Harness> {
     static H: OnceLock<Mutex<Harness>> = OnceLock::new();
     H.get_or_init(|| {
-        let opts = CosimOptions {
-            gap: 2,
-            trace: true,
-            jobs: 2,
-            ..CosimOptions::new(work_dir("erratic"))
-        };
-        Mutex::new(
-            build_harness(&[fixture("erratic.v")], &erratic_iface(), &opts)
-                .expect("erratic builds"),
-        )
+        let opts = CosimOptions { gap: 2, trace: true, jobs: 2, ..CosimOptions::new(work_dir("erratic")) };
+        Mutex::new(build_harness(&[fixture("erratic.v")], &erratic_iface(), &opts).expect("erratic builds"))
     })
     .lock()
     .unwrap_or_else(|e| e.into_inner())
@@ -43,10 +33,7 @@ fn erratic() -> MutexGuard<'static, Harness> {
 /// Vectors with the given modes and random payloads.
 fn with_modes(modes: &[i128]) -> Vec<Vec<i128>> {
     let mut rng = Rng::new(11);
-    modes
-        .iter()
-        .map(|&m| vec![m, rng.value(PortElem::signed(38))])
-        .collect()
+    modes.iter().map(|&m| vec![m, rng.value(PortElem::signed(38))]).collect()
 }
 
 #[test]
@@ -58,11 +45,7 @@ fn well_behaved_vectors_pass_with_build_time_gap_and_trace() {
     let vectors = with_modes(&[0; 20]);
     let r = h.run(&vectors).unwrap();
     assert_eq!(r.outputs, vectors);
-    assert_eq!(
-        (r.latency_cycles, r.ii_cycles),
-        (1, 3),
-        "gap 2 from CosimOptions"
-    );
+    assert_eq!((r.latency_cycles, r.ii_cycles), (1, 3), "gap 2 from CosimOptions");
     let vcd = std::fs::read_to_string(h.vcd_path()).unwrap();
     assert!(vcd.contains("$enddefinitions") && vcd.contains("out_valid"));
     let r = h.run_with_gap(&vectors, 0).unwrap();
@@ -75,22 +58,8 @@ fn data_dependent_latency_is_an_error() {
         return;
     }
     let err = erratic().run(&with_modes(&[0, 0, 1, 0])).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CosimError::NonConstantLatency {
-                index: 2,
-                latency: 2,
-                first_latency: 1
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .starts_with("non-constant latency: output 2"),
-        "{err}"
-    );
+    assert!(matches!(err, CosimError::NonConstantLatency { index: 2, latency: 2, first_latency: 1 }), "{err}");
+    assert!(err.to_string().starts_with("non-constant latency: output 2"), "{err}");
 }
 
 #[test]
@@ -99,22 +68,8 @@ fn dropped_output_is_reported_after_timeout() {
         return;
     }
     let err = erratic().run(&with_modes(&[0, 2, 0])).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CosimError::MissingOutputs {
-                produced: 2,
-                expected: 3,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .starts_with("design produced 2 of 3 outputs"),
-        "{err}"
-    );
+    assert!(matches!(err, CosimError::MissingOutputs { produced: 2, expected: 3, .. }), "{err}");
+    assert!(err.to_string().starts_with("design produced 2 of 3 outputs"), "{err}");
 }
 
 #[test]
@@ -123,16 +78,7 @@ fn duplicated_output_is_reported() {
         return;
     }
     let err = erratic().run(&with_modes(&[0, 3])).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CosimError::ExtraOutputs {
-                produced: 3,
-                expected: 2
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, CosimError::ExtraOutputs { produced: 3, expected: 2 }), "{err}");
 }
 
 #[test]
@@ -142,20 +88,11 @@ fn vectors_are_checked_against_the_interface() {
     }
     let h = erratic();
     let err = h.run(&[vec![0, 0], vec![4, 0]]).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "input vector 1: element 0 = 4 does not fit in unsigned 2-bit"
-    );
+    assert_eq!(err.to_string(), "input vector 1: element 0 = 4 does not fit in unsigned 2-bit");
     let err = h.run(&[vec![0, 1 << 37]]).unwrap_err();
-    assert!(
-        err.to_string().contains("does not fit in signed 38-bit"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("does not fit in signed 38-bit"), "{err}");
     let err = h.run(&[vec![0]]).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "input vector 0: has 1 elements, the top module takes 2"
-    );
+    assert_eq!(err.to_string(), "input vector 0: has 1 elements, the top module takes 2");
     assert!(matches!(h.run(&[]), Err(CosimError::Vector { .. })));
 }
 
@@ -183,12 +120,7 @@ fn verilator_warnings_fail_the_build_with_its_diagnostics() {
         outputs: vec![PortElem::unsigned(4)],
     };
     let err = build_harness(&[rtl], &iface, &CosimOptions::new(&dir)).unwrap_err();
-    let CosimError::BuildFailed {
-        stderr_tail, log, ..
-    } = &err
-    else {
-        panic!("{err}")
-    };
+    let CosimError::BuildFailed { stderr_tail, log, .. } = &err else { panic!("{err}") };
     assert!(stderr_tail.contains("%Warning-WIDTH"), "{stderr_tail}");
     assert!(log.is_file());
     assert!(err.to_string().contains("broken.v:4"), "{err}");
@@ -200,64 +132,26 @@ fn missing_rtl_file_names_the_path() {
         return;
     }
     let iface = erratic_iface();
-    let err = build_harness(
-        &[fixture("no_such.v")],
-        &iface,
-        &CosimOptions::new(work_dir("missing")),
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, CosimError::Io { .. }) && err.to_string().contains("no_such.v"),
-        "{err}"
-    );
+    let err = build_harness(&[fixture("no_such.v")], &iface, &CosimOptions::new(work_dir("missing"))).unwrap_err();
+    assert!(matches!(err, CosimError::Io { .. }) && err.to_string().contains("no_such.v"), "{err}");
 }
 
 #[test]
 fn invalid_interfaces_are_rejected_before_building() {
     let ok = erratic_iface();
     let cases = [
+        (TopInterface { top: "1top".into(), ..ok.clone() }, "simple Verilog identifier"),
+        (TopInterface { top: "a b".into(), ..ok.clone() }, "simple Verilog identifier"),
+        (TopInterface { inputs: vec![], ..ok.clone() }, "no input elements"),
+        (TopInterface { outputs: vec![PortElem::signed(0)], ..ok.clone() }, "output element 0 is 0 bits wide"),
         (
-            TopInterface {
-                top: "1top".into(),
-                ..ok.clone()
-            },
-            "simple Verilog identifier",
-        ),
-        (
-            TopInterface {
-                top: "a b".into(),
-                ..ok.clone()
-            },
-            "simple Verilog identifier",
-        ),
-        (
-            TopInterface {
-                inputs: vec![],
-                ..ok.clone()
-            },
-            "no input elements",
-        ),
-        (
-            TopInterface {
-                outputs: vec![PortElem::signed(0)],
-                ..ok.clone()
-            },
-            "output element 0 is 0 bits wide",
-        ),
-        (
-            TopInterface {
-                inputs: vec![PortElem::signed(3), PortElem::signed(129)],
-                ..ok.clone()
-            },
+            TopInterface { inputs: vec![PortElem::signed(3), PortElem::signed(129)], ..ok.clone() },
             "input element 1 is 129 bits wide",
         ),
     ];
     for (iface, want) in cases {
         let err = build_harness(&[], &iface, &CosimOptions::new(work_dir("invalid"))).unwrap_err();
-        assert!(
-            matches!(err, CosimError::Interface { .. }) && err.to_string().contains(want),
-            "{err}"
-        );
+        assert!(matches!(err, CosimError::Interface { .. }) && err.to_string().contains(want), "{err}");
     }
 }
 
@@ -275,15 +169,7 @@ fn fixtures_are_lint_clean() {
         return;
     }
     for name in ["pipe2.v", "comb_pass.v", "erratic.v"] {
-        let out = Command::new("verilator")
-            .args(["--lint-only", "-Wall"])
-            .arg(fixture(name))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success() && out.stderr.is_empty(),
-            "{name}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new("verilator").args(["--lint-only", "-Wall"]).arg(fixture(name)).output().unwrap();
+        assert!(out.status.success() && out.stderr.is_empty(), "{name}:\n{}", String::from_utf8_lossy(&out.stderr));
     }
 }

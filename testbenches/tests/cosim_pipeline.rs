@@ -13,16 +13,8 @@ use tachyon_testbenches::{build_harness, CosimOptions, Harness, PortElem, TopInt
 fn pipe2_iface() -> TopInterface {
     TopInterface {
         top: "pipe2".into(),
-        inputs: vec![
-            PortElem::signed(7),
-            PortElem::signed(70),
-            PortElem::signed(128),
-        ],
-        outputs: vec![
-            PortElem::signed(8),
-            PortElem::signed(71),
-            PortElem::signed(128),
-        ],
+        inputs: vec![PortElem::signed(7), PortElem::signed(70), PortElem::signed(128)],
+        outputs: vec![PortElem::signed(8), PortElem::signed(71), PortElem::signed(128)],
     }
 }
 
@@ -35,10 +27,7 @@ fn pipe2_reference(v: &[i128]) -> Vec<i128> {
 fn pipe2() -> MutexGuard<'static, Harness> {
     static H: OnceLock<Mutex<Harness>> = OnceLock::new();
     H.get_or_init(|| {
-        let opts = CosimOptions {
-            jobs: 2,
-            ..CosimOptions::new(work_dir("pipe2"))
-        };
+        let opts = CosimOptions { jobs: 2, ..CosimOptions::new(work_dir("pipe2")) };
         let h = build_harness(&[fixture("pipe2.v")], &pipe2_iface(), &opts).expect("pipe2 builds");
         println!("pipe2 build: {:.1} s", h.build_seconds());
         Mutex::new(h)
@@ -88,12 +77,7 @@ fn pipe2_extremes_and_single_vector() {
     }
     let (min7, max7) = (-64, 63);
     let (min70, max70) = (-(1i128 << 69), (1i128 << 69) - 1);
-    let vectors = vec![
-        vec![min7, min70, i128::MIN],
-        vec![max7, max70, i128::MAX],
-        vec![-1, -1, -1],
-        vec![0, 0, 0],
-    ];
+    let vectors = vec![vec![min7, min70, i128::MIN], vec![max7, max70, i128::MAX], vec![-1, -1, -1], vec![0, 0, 0]];
     let r = pipe2().run(&vectors).unwrap();
     let expected: Vec<_> = vectors.iter().map(|v| pipe2_reference(v)).collect();
     assert_eq!(r.outputs, expected);
@@ -104,40 +88,16 @@ fn pipe2_extremes_and_single_vector() {
 
 /// 455 bits as 1, 5, 32, 33, 64, 65, 127, 128-bit elements of mixed signedness.
 fn pass_inputs() -> Vec<PortElem> {
-    [
-        (1, false),
-        (5, true),
-        (32, true),
-        (33, false),
-        (64, true),
-        (65, false),
-        (127, true),
-        (128, false),
-    ]
-    .map(|(w, s)| PortElem {
-        width: w,
-        signed: s,
-    })
-    .to_vec()
+    [(1, false), (5, true), (32, true), (33, false), (64, true), (65, false), (127, true), (128, false)]
+        .map(|(w, s)| PortElem { width: w, signed: s })
+        .to_vec()
 }
 
 /// The same 455 bits cut differently, so the output offsets differ from the input ones.
 fn pass_outputs() -> Vec<PortElem> {
-    [
-        (128, true),
-        (33, true),
-        (1, true),
-        (65, true),
-        (5, false),
-        (127, false),
-        (64, false),
-        (32, false),
-    ]
-    .map(|(w, s)| PortElem {
-        width: w,
-        signed: s,
-    })
-    .to_vec()
+    [(128, true), (33, true), (1, true), (65, true), (5, false), (127, false), (64, false), (32, false)]
+        .map(|(w, s)| PortElem { width: w, signed: s })
+        .to_vec()
 }
 
 /// Packs elements into a little-endian bit vector and cuts it again: the
@@ -150,8 +110,7 @@ fn repack(values: &[i128], from: &[PortElem], to: &[PortElem]) -> Vec<i128> {
     let mut out = Vec::new();
     let mut off = 0;
     for &e in to {
-        let raw =
-            (0..e.width as usize).fold(0u128, |acc, i| acc | (u128::from(bits[off + i]) << i));
+        let raw = (0..e.width as usize).fold(0u128, |acc, i| acc | (u128::from(bits[off + i]) << i));
         out.push(from_bits(raw, e));
         off += e.width as usize;
     }
@@ -163,16 +122,9 @@ fn comb_pass_wide_elements_straddle_words() {
     if skip_without_verilator() {
         return;
     }
-    let iface = TopInterface {
-        top: "comb_pass".into(),
-        inputs: pass_inputs(),
-        outputs: pass_outputs(),
-    };
+    let iface = TopInterface { top: "comb_pass".into(), inputs: pass_inputs(), outputs: pass_outputs() };
     assert_eq!((iface.in_bits(), iface.out_bits()), (455, 455));
-    let opts = CosimOptions {
-        jobs: 2,
-        ..CosimOptions::new(work_dir("comb_pass"))
-    };
+    let opts = CosimOptions { jobs: 2, ..CosimOptions::new(work_dir("comb_pass")) };
     let h = build_harness(&[fixture("comb_pass.v")], &iface, &opts).unwrap();
     println!("comb_pass build: {:.1} s", h.build_seconds());
 
@@ -187,11 +139,7 @@ fn comb_pass_wide_elements_straddle_words() {
     }
     let r = h.run(&vectors).unwrap();
     for (k, (v, out)) in vectors.iter().zip(&r.outputs).enumerate() {
-        assert_eq!(
-            out,
-            &repack(v, &iface.inputs, &iface.outputs),
-            "vector {k}: {v:?}"
-        );
+        assert_eq!(out, &repack(v, &iface.inputs, &iface.outputs), "vector {k}: {v:?}");
     }
     assert_eq!((r.latency_cycles, r.ii_cycles), (0, 1));
     let r = h.run_with_gap(&vectors[..10], 2).unwrap();

@@ -28,16 +28,8 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 pub fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-        || Command::new(tool)
-            .arg("-V")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
+    let ok = Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+        || Command::new(tool).arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
     if !ok {
         println!("skipped: {tool} is not installed (run scripts/setup.sh)");
     }
@@ -49,23 +41,10 @@ pub fn lint(project: &Path) {
     if !have("verilator") {
         return;
     }
-    let rtl: Vec<PathBuf> = std::fs::read_dir(project.join("rtl"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    let out = Command::new("verilator")
-        .arg("--lint-only")
-        .arg("-Wall")
-        .args(&rtl)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && text.trim().is_empty(),
-        "verilator -Wall on {}:\n{text}",
-        project.display()
-    );
+    let rtl: Vec<PathBuf> = std::fs::read_dir(project.join("rtl")).unwrap().map(|e| e.unwrap().path()).collect();
+    let out = Command::new("verilator").arg("--lint-only").arg("-Wall").args(&rtl).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.trim().is_empty(), "verilator -Wall on {}:\n{text}", project.display());
 }
 
 /// yosys `synth_xilinx -family xcup` must succeed.
@@ -73,24 +52,10 @@ pub fn yosys_synth(project: &Path) {
     if !have("yosys") {
         return;
     }
-    let rtl: Vec<String> = std::fs::read_dir(project.join("rtl"))
-        .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .collect();
-    let script = format!(
-        "read_verilog {}; hierarchy -auto-top; synth_xilinx -family xcup -flatten; stat",
-        rtl.join(" ")
-    );
-    let out = Command::new("yosys")
-        .arg("-q")
-        .arg("-p")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "yosys on {}:\n{}",
-        project.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let rtl: Vec<String> =
+        std::fs::read_dir(project.join("rtl")).unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
+    let script =
+        format!("read_verilog {}; hierarchy -auto-top; synth_xilinx -family xcup -flatten; stat", rtl.join(" "));
+    let out = Command::new("yosys").arg("-q").arg("-p").arg(&script).output().unwrap();
+    assert!(out.status.success(), "yosys on {}:\n{}", project.display(), String::from_utf8_lossy(&out.stderr));
 }

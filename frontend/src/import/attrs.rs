@@ -22,8 +22,7 @@ impl<'a> Attrs<'a> {
         self.get(name).map(|a| a.ints.clone())
     }
     pub fn string(&self, name: &str) -> Option<String> {
-        self.get(name)
-            .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+        self.get(name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
     }
     pub fn tensor(&self, name: &str) -> Option<TensorProto> {
         self.get(name).and_then(|a| a.t.clone())

@@ -28,17 +28,14 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String
         "Neg" => Op::Neg,
         "Relu" => Op::Relu,
         "Sigmoid" => Op::Sigmoid,
-        "Softmax" => Op::Softmax {
-            axis: a.int_or("axis", if opset >= 13 { -1 } else { 1 }),
-            legacy: opset < 13,
-        },
+        "Softmax" => Op::Softmax { axis: a.int_or("axis", if opset >= 13 { -1 } else { 1 }), legacy: opset < 13 },
         "BatchNormalization" => {
             if a.int("training_mode").unwrap_or(0) != 0 {
-                return Err("BatchNormalization in training mode cannot be compiled; export the model in eval mode".into());
+                return Err(
+                    "BatchNormalization in training mode cannot be compiled; export the model in eval mode".into()
+                );
             }
-            Op::BatchNorm {
-                epsilon: a.float_or("epsilon", 1e-5),
-            }
+            Op::BatchNorm { epsilon: a.float_or("epsilon", 1e-5) }
         }
         _ => return Ok(None),
     }))

@@ -17,12 +17,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Domains under which QONNX custom ops appear in the wild.
-pub const QONNX_DOMAINS: &[&str] = &[
-    "qonnx.custom_op.general",
-    "onnx.brevitas",
-    "finn.custom_op.general",
-    "finn",
-];
+pub const QONNX_DOMAINS: &[&str] = &["qonnx.custom_op.general", "onnx.brevitas", "finn.custom_op.general", "finn"];
 
 /// Builds the op of one node. `Err` means a malformed node (bad attribute), which is fatal.
 fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, String> {
@@ -39,53 +34,36 @@ fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, String> {
         if let Some(op) = quant::import(&n.op_type, &a)? {
             return Ok(op);
         }
-        return Ok(Op::Unsupported {
-            reason: format!("ONNX op {} is not supported yet", n.op_type),
-        });
+        return Ok(Op::Unsupported { reason: format!("ONNX op {} is not supported yet", n.op_type) });
     }
     if QONNX_DOMAINS.contains(&domain) {
         if let Some(op) = quant::import(&n.op_type, &a)? {
             return Ok(op);
         }
-        return Ok(Op::Unsupported {
-            reason: format!("QONNX op {} is not supported yet", n.op_type),
-        });
+        return Ok(Op::Unsupported { reason: format!("QONNX op {} is not supported yet", n.op_type) });
     }
-    Ok(Op::Unsupported {
-        reason: format!("ops of domain '{domain}' are not supported"),
-    })
+    Ok(Op::Unsupported { reason: format!("ops of domain '{domain}' are not supported") })
 }
 
 /// Reads and decodes an ONNX file into a graph with shapes inferred and constants folded.
 pub fn load_model(path: &Path) -> Result<Graph> {
-    let bytes = std::fs::read(path).map_err(|source| FrontendError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| FrontendError::Io { path: path.to_path_buf(), source })?;
     decode_model(&bytes, path)
 }
 
 /// Decodes ONNX bytes (`path` names the file in messages and anchors external data).
 pub fn decode_model(bytes: &[u8], path: &Path) -> Result<Graph> {
     use prost::Message;
-    let decode_err = |detail: String| FrontendError::Decode {
-        path: path.to_path_buf(),
-        detail,
-    };
+    let decode_err = |detail: String| FrontendError::Decode { path: path.to_path_buf(), detail };
     if bytes.is_empty() {
         return Err(decode_err("the file is empty".into()));
     }
     let model = ModelProto::decode(bytes).map_err(|e| decode_err(e.to_string()))?;
     if model.ir_version <= 0 || model.ir_version > 20 {
-        return Err(decode_err(format!(
-            "ir_version {} is not a valid ONNX IR version",
-            model.ir_version
-        )));
+        return Err(decode_err(format!("ir_version {} is not a valid ONNX IR version", model.ir_version)));
     }
     if model.graph.is_none() {
-        return Err(FrontendError::NoGraph {
-            path: path.to_path_buf(),
-        });
+        return Err(FrontendError::NoGraph { path: path.to_path_buf() });
     }
     let opset = model
         .opset_import
@@ -94,23 +72,15 @@ pub fn decode_model(bytes: &[u8], path: &Path) -> Result<Graph> {
         .map(|o| o.version)
         .unwrap_or(if model.opset_import.is_empty() { 1 } else { 13 });
     if !(7..=21).contains(&opset) {
-        return Err(FrontendError::Opset {
-            path: path.to_path_buf(),
-            opset,
-        });
+        return Err(FrontendError::Opset { path: path.to_path_buf(), opset });
     }
     build_graph(&model, opset, path)
 }
 
 fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
-    let gp = model.graph.as_ref().ok_or_else(|| FrontendError::NoGraph {
-        path: path.to_path_buf(),
-    })?;
+    let gp = model.graph.as_ref().ok_or_else(|| FrontendError::NoGraph { path: path.to_path_buf() })?;
     let model_dir = path.parent().unwrap_or(Path::new("."));
-    let malformed = |what: String| FrontendError::Malformed {
-        path: path.to_path_buf(),
-        what,
-    };
+    let malformed = |what: String| FrontendError::Malformed { path: path.to_path_buf(), what };
     let mut g = Graph {
         path: path.to_path_buf(),
         name: gp.name.clone(),
@@ -125,21 +95,13 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
     let mut by_name: HashMap<String, ValueId> = HashMap::new();
     fn new_value(g: &mut Graph, by_name: &mut HashMap<String, ValueId>, name: &str) -> ValueId {
         let id = ValueId(g.values.len() as u32);
-        g.values.push(Value {
-            name: name.to_string(),
-            shape: None,
-            konst: None,
-            producer: None,
-        });
+        g.values.push(Value { name: name.to_string(), shape: None, konst: None, producer: None });
         by_name.insert(name.to_string(), id);
         id
     }
     for t in &gp.initializer {
         if by_name.contains_key(&t.name) {
-            return Err(malformed(format!(
-                "initializer '{}' is defined twice",
-                t.name
-            )));
+            return Err(malformed(format!("initializer '{}' is defined twice", t.name)));
         }
         let k = decode_tensor(t, model_dir).map_err(|what| FrontendError::Tensor {
             path: path.to_path_buf(),
@@ -151,9 +113,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
         g.value_mut(id).konst = Some(k);
     }
     if !gp.sparse_initializer.is_empty() {
-        return Err(malformed(
-            "sparse initializers are not supported; store the weights densely".into(),
-        ));
+        return Err(malformed("sparse initializers are not supported; store the weights densely".into()));
     }
     for vi in &gp.input {
         if by_name.contains_key(&vi.name) {
@@ -171,19 +131,11 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
                     })
                     .collect::<std::result::Result<Vec<usize>, i64>>()
             }),
-            _ => {
-                return Err(malformed(format!(
-                    "graph input '{}' is not a tensor",
-                    vi.name
-                )))
-            }
+            _ => return Err(malformed(format!("graph input '{}' is not a tensor", vi.name))),
         };
-        let shape = shape.transpose().map_err(|d| {
-            malformed(format!(
-                "graph input '{}' has a negative dimension {d}",
-                vi.name
-            ))
-        })?;
+        let shape = shape
+            .transpose()
+            .map_err(|d| malformed(format!("graph input '{}' has a negative dimension {d}", vi.name)))?;
         if let Some(s) = &shape {
             crate::tensor::checked_numel(&s.iter().map(|&d| d as i64).collect::<Vec<_>>())
                 .map_err(|e| malformed(format!("graph input '{}': {e}", vi.name)))?;
@@ -199,11 +151,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
     for &i in &order {
         let n = &gp.node[i];
         let index = g.nodes.len();
-        let name = if n.name.is_empty() {
-            format!("{}#{}", n.op_type, index)
-        } else {
-            n.name.clone()
-        };
+        let name = if n.name.is_empty() { format!("{}#{}", n.op_type, index) } else { n.name.clone() };
         let mut node = Node {
             name,
             op_type: n.op_type.clone(),
@@ -219,9 +167,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
                 let id = *by_name.get(inp).ok_or_else(|| FrontendError::Node {
                     path: path.to_path_buf(),
                     node: node.node_ref(),
-                    what: format!(
-                        "input '{inp}' is not produced by any node, initializer or graph input"
-                    ),
+                    what: format!("input '{inp}' is not produced by any node, initializer or graph input"),
                 })?;
                 node.inputs.push(Some(id));
             }
@@ -239,9 +185,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
                 return Err(FrontendError::Node {
                     path: path.to_path_buf(),
                     node: node.node_ref(),
-                    what: format!(
-                        "output '{out}' is already produced elsewhere (duplicate tensor name)"
-                    ),
+                    what: format!("output '{out}' is already produced elsewhere (duplicate tensor name)"),
                 });
             }
             let id = new_value(&mut g, &mut by_name, out);
@@ -255,7 +199,8 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
                 .ok_or_else(|| FrontendError::Node {
                     path: path.to_path_buf(),
                     node: node.node_ref(),
-                    what: "Constant without a tensor 'value' attribute (value_float/value_ints forms are read too)".into(),
+                    what: "Constant without a tensor 'value' attribute (value_float/value_ints forms are read too)"
+                        .into(),
                 })
                 .or_else(|e| a.constant_from_scalars().ok_or(e))?;
             let k = decode_tensor(&t, model_dir).map_err(|what| FrontendError::Node {
@@ -268,21 +213,15 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
                 g.value_mut(out).konst = Some(k);
             }
         }
-        if matches!(
-            node.op,
-            Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. }
-        ) {
+        if matches!(node.op, Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. }) {
             g.quantizers += 1;
         }
         g.nodes.push(node);
     }
     for vi in &gp.output {
-        let id = *by_name.get(&vi.name).ok_or_else(|| {
-            malformed(format!(
-                "graph output '{}' is not produced by any node",
-                vi.name
-            ))
-        })?;
+        let id = *by_name
+            .get(&vi.name)
+            .ok_or_else(|| malformed(format!("graph output '{}' is not produced by any node", vi.name)))?;
         g.outputs.push(id);
     }
     if g.outputs.is_empty() {
@@ -293,22 +232,13 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
 }
 
 /// Kahn's algorithm over node indices; errors name a node on a cycle or a missing tensor.
-fn topo_order(
-    nodes: &[NodeProto],
-    known: &HashMap<String, ValueId>,
-) -> std::result::Result<Vec<usize>, String> {
+fn topo_order(nodes: &[NodeProto], known: &HashMap<String, ValueId>) -> std::result::Result<Vec<usize>, String> {
     let mut producer: HashMap<&str, usize> = HashMap::new();
     for (i, n) in nodes.iter().enumerate() {
         for o in n.output.iter().filter(|o| !o.is_empty()) {
             if producer.insert(o.as_str(), i).is_some() || known.contains_key(o) {
-                let name = if n.name.is_empty() {
-                    &n.op_type
-                } else {
-                    &n.name
-                };
-                return Err(format!(
-                    "tensor '{o}' is produced twice (second time by node '{name}')"
-                ));
+                let name = if n.name.is_empty() { &n.op_type } else { &n.name };
+                return Err(format!("tensor '{o}' is produced twice (second time by node '{name}')"));
             }
         }
     }
@@ -320,11 +250,7 @@ fn topo_order(
                 indeg[i] += 1;
                 users[p].push(i);
             } else if !known.contains_key(inp) {
-                let name = if n.name.is_empty() {
-                    &n.op_type
-                } else {
-                    &n.name
-                };
+                let name = if n.name.is_empty() { &n.op_type } else { &n.name };
                 return Err(format!(
                     "node '{name}' ({}) reads tensor '{inp}', which no node, initializer or graph input provides",
                     n.op_type
@@ -332,8 +258,7 @@ fn topo_order(
             }
         }
     }
-    let mut ready: std::collections::VecDeque<usize> =
-        (0..nodes.len()).filter(|&i| indeg[i] == 0).collect();
+    let mut ready: std::collections::VecDeque<usize> = (0..nodes.len()).filter(|&i| indeg[i] == 0).collect();
     let mut order = vec![];
     while let Some(i) = ready.pop_front() {
         order.push(i);
@@ -349,11 +274,7 @@ fn topo_order(
         let n = &nodes[stuck];
         return Err(format!(
             "the graph has a cycle through node '{}' ({}); ONNX graphs must be acyclic",
-            if n.name.is_empty() {
-                &n.op_type
-            } else {
-                &n.name
-            },
+            if n.name.is_empty() { &n.op_type } else { &n.name },
             n.op_type
         ));
     }

@@ -50,20 +50,12 @@ fn combine(b: &mut Builder, p: Term, q: Term) -> Term {
         (true, false) => (q.v, p.v, false, true),
         (true, true) => (p.v, q.v, true, false),
     };
-    let (lo, hi) = if sub {
-        (a.lo - c.hi, a.hi - c.lo)
-    } else {
-        (a.lo + c.lo, a.hi + c.hi)
-    };
+    let (lo, hi) = if sub { (a.lo - c.hi, a.hi - c.lo) } else { (a.lo + c.lo, a.hi + c.hi) };
     let w = bits_for(lo, hi);
     let v = if sub {
-        b.op("sub", &[a, c], lo, hi, crate::delay::add(w), |s| {
-            Expr::Sub(s[0], s[1])
-        })
+        b.op("sub", &[a, c], lo, hi, crate::delay::add(w), |s| Expr::Sub(s[0], s[1]))
     } else {
-        b.op("add", &[a, c], lo, hi, crate::delay::add(w), |s| {
-            Expr::Add(s[0], s[1])
-        })
+        b.op("add", &[a, c], lo, hi, crate::delay::add(w), |s| Expr::Add(s[0], s[1]))
     };
     Term { v, neg }
 }
@@ -109,11 +101,7 @@ pub fn lower_row(b: &mut Builder, xs: &[Val], row: &[(u32, i128)], bias: i128) -
         let mut next = Vec::with_capacity(terms.len().div_ceil(2));
         let mut it = terms.chunks(2);
         for pair in &mut it {
-            next.push(if pair.len() == 2 {
-                combine(b, pair[0], pair[1])
-            } else {
-                pair[0]
-            });
+            next.push(if pair.len() == 2 { combine(b, pair[0], pair[1]) } else { pair[0] });
         }
         terms = next;
     }
@@ -122,20 +110,12 @@ pub fn lower_row(b: &mut Builder, xs: &[Val], row: &[(u32, i128)], bias: i128) -
         return t.v;
     }
     let c = b.constant(bias);
-    let (lo, hi) = if t.neg {
-        (bias - t.v.hi, bias - t.v.lo)
-    } else {
-        (bias + t.v.lo, bias + t.v.hi)
-    };
+    let (lo, hi) = if t.neg { (bias - t.v.hi, bias - t.v.lo) } else { (bias + t.v.lo, bias + t.v.hi) };
     let w = bits_for(lo, hi);
     if t.neg {
-        b.op("sub", &[c, t.v], lo, hi, crate::delay::add(w), |s| {
-            Expr::Sub(s[0], s[1])
-        })
+        b.op("sub", &[c, t.v], lo, hi, crate::delay::add(w), |s| Expr::Sub(s[0], s[1]))
     } else {
-        b.op("add", &[t.v, c], lo, hi, crate::delay::add(w), |s| {
-            Expr::Add(s[0], s[1])
-        })
+        b.op("add", &[t.v, c], lo, hi, crate::delay::add(w), |s| Expr::Add(s[0], s[1]))
     }
 }
 
@@ -147,10 +127,7 @@ mod tests {
     fn csd_reconstructs_and_has_no_adjacent_digits() {
         for c in -2000i128..2000 {
             let d = csd(c);
-            let v: i128 = d
-                .iter()
-                .map(|&(k, n)| if n { -(1i128 << k) } else { 1i128 << k })
-                .sum();
+            let v: i128 = d.iter().map(|&(k, n)| if n { -(1i128 << k) } else { 1i128 << k }).sum();
             assert_eq!(v, c);
             assert!(d.windows(2).all(|w| w[1].0 > w[0].0 + 1), "{c}: {d:?}");
         }

@@ -13,21 +13,8 @@ pub fn relu(b: &mut Builder, x: Val) -> Val {
         return b.constant(0);
     }
     let z = b.constant(0);
-    let neg = b.op(
-        "neg",
-        &[x, z],
-        0,
-        1,
-        crate::delay::compare(x.width()),
-        |s| Expr::Cmp(CmpOp::Lt, s[0], s[1]),
-    );
-    b.op("relu", &[neg, z, x], 0, x.hi, crate::delay::mux(), |s| {
-        Expr::Mux {
-            sel: s[0],
-            t: s[1],
-            f: s[2],
-        }
-    })
+    let neg = b.op("neg", &[x, z], 0, 1, crate::delay::compare(x.width()), |s| Expr::Cmp(CmpOp::Lt, s[0], s[1]));
+    b.op("relu", &[neg, z, x], 0, x.hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] })
 }
 
 /// `values[#{t ≤ x}]` as comparators and a mux chain.
@@ -44,22 +31,9 @@ pub fn steps(b: &mut Builder, x: Val, s: &Steps) -> Val {
             break;
         }
         let tc = b.constant(t);
-        let ge = b.op(
-            "ge",
-            &[x, tc],
-            0,
-            1,
-            crate::delay::compare(x.width()),
-            |sg| Expr::Cmp(CmpOp::Ge, sg[0], sg[1]),
-        );
+        let ge = b.op("ge", &[x, tc], 0, 1, crate::delay::compare(x.width()), |sg| Expr::Cmp(CmpOp::Ge, sg[0], sg[1]));
         let v = b.constant(s.values[k + 1]);
-        y = b.op("step", &[ge, v, y], lo, hi, crate::delay::mux(), |sg| {
-            Expr::Mux {
-                sel: sg[0],
-                t: sg[1],
-                f: sg[2],
-            }
-        });
+        y = b.op("step", &[ge, v, y], lo, hi, crate::delay::mux(), |sg| Expr::Mux { sel: sg[0], t: sg[1], f: sg[2] });
     }
     y
 }
@@ -74,43 +48,23 @@ pub fn table_at(b: &mut Builder, x: Val, shift: u32, offset: i128, entries: &[i1
     let len = entries.len() as i128;
     let mut v = x;
     if shift > 0 {
-        v = b.op("shr", &[v], v.lo >> shift, v.hi >> shift, 0.0, |s| {
-            Expr::Shr(s[0], shift)
-        });
+        v = b.op("shr", &[v], v.lo >> shift, v.hi >> shift, 0.0, |s| Expr::Shr(s[0], shift));
     }
     if offset != 0 {
         let k = b.constant(offset);
         let (lo, hi) = (v.lo - offset, v.hi - offset);
-        v = b.op(
-            "idx",
-            &[v, k],
-            lo,
-            hi,
-            crate::delay::add(tachyon_quantize::fixed::bits_for(lo, hi)),
-            |s| Expr::Sub(s[0], s[1]),
-        );
+        v = b.op("idx", &[v, k], lo, hi, crate::delay::add(tachyon_quantize::fixed::bits_for(lo, hi)), |s| {
+            Expr::Sub(s[0], s[1])
+        });
     }
     let v = saturate(b, v, 0, len - 1);
     let bits = (len as u64).next_power_of_two().trailing_zeros().max(1);
     let idx = narrow(b, v, 0, (1i128 << bits) - 1);
-    let idx = if idx.width() == bits {
-        idx
-    } else {
-        b.op("idx", &[idx], 0, (1i128 << bits) - 1, 0.0, |s| {
-            Expr::Ext(s[0])
-        })
-    };
+    let idx =
+        if idx.width() == bits { idx } else { b.op("idx", &[idx], 0, (1i128 << bits) - 1, 0.0, |s| Expr::Ext(s[0])) };
     let mut full: Vec<i128> = entries.to_vec();
     let last = *full.last().unwrap_or(&0);
     full.resize(1 << bits, last);
-    let (lo, hi) = (
-        *full.iter().min().unwrap_or(&0),
-        *full.iter().max().unwrap_or(&0),
-    );
-    b.op("rom", &[idx], lo, hi, crate::delay::table(bits), move |s| {
-        Expr::Table {
-            index: s[0],
-            entries: full,
-        }
-    })
+    let (lo, hi) = (*full.iter().min().unwrap_or(&0), *full.iter().max().unwrap_or(&0));
+    b.op("rom", &[idx], lo, hi, crate::delay::table(bits), move |s| Expr::Table { index: s[0], entries: full })
 }

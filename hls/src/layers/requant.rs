@@ -34,22 +34,8 @@ pub fn shift_round(b: &mut Builder, x: Val, s: u32, mode: Round) -> Val {
         Round::HalfDown => (half - 1, None),
         Round::HalfEven => (half - 1, if s < w { Some((s, false)) } else { None }),
         Round::ToZero => (0, None),
-        Round::HalfAway => (
-            half,
-            if x.signed() {
-                Some((w - 1, true))
-            } else {
-                None
-            },
-        ),
-        Round::HalfToZero => (
-            half - 1,
-            if x.signed() {
-                Some((w - 1, false))
-            } else {
-                None
-            },
-        ),
+        Round::HalfAway => (half, if x.signed() { Some((w - 1, true)) } else { None }),
+        Round::HalfToZero => (half - 1, if x.signed() { Some((w - 1, false)) } else { None }),
     };
     let mut t = x;
     if mode == Round::ToZero && x.signed() {
@@ -57,42 +43,19 @@ pub fn shift_round(b: &mut Builder, x: Val, s: u32, mode: Round) -> Val {
         let sign = bit(b, x, w - 1);
         let k = b.constant(full);
         let z = b.constant(0);
-        let off = b.op("off", &[sign, k, z], 0, full, crate::delay::mux(), |s| {
-            Expr::Mux {
-                sel: s[0],
-                t: s[1],
-                f: s[2],
-            }
-        });
+        let off =
+            b.op("off", &[sign, k, z], 0, full, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
         let (lo, hi) = (t.lo, t.hi + full);
-        t = b.op(
-            "rnd",
-            &[t, off],
-            lo,
-            hi,
-            crate::delay::add(bits_for(lo, hi)),
-            |s| Expr::Add(s[0], s[1]),
-        );
+        t = b.op("rnd", &[t, off], lo, hi, crate::delay::add(bits_for(lo, hi)), |s| Expr::Add(s[0], s[1]));
     }
     if c != 0 {
         let k = b.constant(c);
         let (lo, hi) = (t.lo + c, t.hi + c);
-        t = b.op(
-            "rnd",
-            &[t, k],
-            lo,
-            hi,
-            crate::delay::add(bits_for(lo, hi)),
-            |s| Expr::Add(s[0], s[1]),
-        );
+        t = b.op("rnd", &[t, k], lo, hi, crate::delay::add(bits_for(lo, hi)), |s| Expr::Add(s[0], s[1]));
     }
     if let Some((k, negative)) = extra {
         let bt = bit(b, x, k);
-        let (lo, hi) = if negative {
-            (t.lo - 1, t.hi)
-        } else {
-            (t.lo, t.hi + 1)
-        };
+        let (lo, hi) = if negative { (t.lo - 1, t.hi) } else { (t.lo, t.hi + 1) };
         let d = crate::delay::add(bits_for(lo, hi));
         t = if negative {
             b.op("rnd", &[t, bt], lo, hi, d, |s| Expr::Sub(s[0], s[1]))
@@ -109,41 +72,15 @@ pub fn saturate(b: &mut Builder, x: Val, lo: i128, hi: i128) -> Val {
     let mut v = x;
     if v.hi > hi {
         let k = b.constant(hi);
-        let over = b.op(
-            "ovf",
-            &[v, k],
-            0,
-            1,
-            crate::delay::compare(v.width()),
-            |s| Expr::Cmp(CmpOp::Gt, s[0], s[1]),
-        );
+        let over = b.op("ovf", &[v, k], 0, 1, crate::delay::compare(v.width()), |s| Expr::Cmp(CmpOp::Gt, s[0], s[1]));
         let (nlo, nhi) = (v.lo.min(hi), hi);
-        v = b.op("sat", &[over, k, v], nlo, nhi, crate::delay::mux(), |s| {
-            Expr::Mux {
-                sel: s[0],
-                t: s[1],
-                f: s[2],
-            }
-        });
+        v = b.op("sat", &[over, k, v], nlo, nhi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
     }
     if v.lo < lo {
         let k = b.constant(lo);
-        let under = b.op(
-            "unf",
-            &[v, k],
-            0,
-            1,
-            crate::delay::compare(v.width()),
-            |s| Expr::Cmp(CmpOp::Lt, s[0], s[1]),
-        );
+        let under = b.op("unf", &[v, k], 0, 1, crate::delay::compare(v.width()), |s| Expr::Cmp(CmpOp::Lt, s[0], s[1]));
         let (nlo, nhi) = (lo, v.hi.max(lo));
-        v = b.op("sat", &[under, k, v], nlo, nhi, crate::delay::mux(), |s| {
-            Expr::Mux {
-                sel: s[0],
-                t: s[1],
-                f: s[2],
-            }
-        });
+        v = b.op("sat", &[under, k, v], nlo, nhi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
     }
     v
 }
@@ -164,9 +101,7 @@ pub fn requant(b: &mut Builder, x: Val, r: &Requant, out_lo: i128, out_hi: i128)
         if k == 0 {
             x
         } else {
-            b.op("shl", &[x], x.lo << k, x.hi << k, 0.0, |s| {
-                Expr::Shl(s[0], k)
-            })
+            b.op("shl", &[x], x.lo << k, x.hi << k, 0.0, |s| Expr::Shl(s[0], k))
         }
     } else {
         shift_round(b, x, (-k) as u32, r.round)
@@ -178,19 +113,11 @@ pub fn requant(b: &mut Builder, x: Val, r: &Requant, out_lo: i128, out_hi: i128)
                 v
             } else {
                 let w = bits_for(r.lo, r.hi);
-                let (lo, hi) = if r.lo < 0 {
-                    (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-                } else {
-                    (0, (1i128 << w) - 1)
-                };
+                let (lo, hi) =
+                    if r.lo < 0 { (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1) } else { (0, (1i128 << w) - 1) };
                 b.op("wrap", &[v], lo, hi, 0.0, |s| Expr::Ext(s[0]))
             }
         }
     };
-    narrow(
-        b,
-        v,
-        out_lo.min(v.lo.max(out_lo)),
-        out_hi.max(v.hi.min(out_hi)),
-    )
+    narrow(b, v, out_lo.min(v.lo.max(out_lo)), out_hi.max(v.hi.min(out_hi)))
 }

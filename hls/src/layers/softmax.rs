@@ -11,36 +11,19 @@ use tachyon_rtl::{CmpOp, Expr};
 
 fn max2(b: &mut Builder, p: Val, q: Val) -> Val {
     let w = bits_for(p.lo.min(q.lo), p.hi.max(q.hi));
-    let gt = b.op("gt", &[p, q], 0, 1, crate::delay::compare(w), |s| {
-        Expr::Cmp(CmpOp::Gt, s[0], s[1])
-    });
-    b.op(
-        "max",
-        &[gt, p, q],
-        p.lo.max(q.lo),
-        p.hi.max(q.hi),
-        crate::delay::mux(),
-        |s| Expr::Mux {
-            sel: s[0],
-            t: s[1],
-            f: s[2],
-        },
-    )
+    let gt = b.op("gt", &[p, q], 0, 1, crate::delay::compare(w), |s| Expr::Cmp(CmpOp::Gt, s[0], s[1]));
+    b.op("max", &[gt, p, q], p.lo.max(q.lo), p.hi.max(q.hi), crate::delay::mux(), |s| Expr::Mux {
+        sel: s[0],
+        t: s[1],
+        f: s[2],
+    })
 }
 
-fn tree(
-    b: &mut Builder,
-    mut vs: Vec<Val>,
-    f: &mut dyn FnMut(&mut Builder, Val, Val) -> Val,
-) -> Val {
+fn tree(b: &mut Builder, mut vs: Vec<Val>, f: &mut dyn FnMut(&mut Builder, Val, Val) -> Val) -> Val {
     while vs.len() > 1 {
         let mut next = vec![];
         for pair in vs.chunks(2) {
-            next.push(if pair.len() == 2 {
-                f(b, pair[0], pair[1])
-            } else {
-                pair[0]
-            });
+            next.push(if pair.len() == 2 { f(b, pair[0], pair[1]) } else { pair[0] });
         }
         vs = next;
     }
@@ -53,27 +36,13 @@ pub fn softmax(b: &mut Builder, xs: &[Val], s: &SoftmaxSpec) -> Vec<Val> {
         .iter()
         .map(|&x| {
             let (lo, hi) = (0.max(m.lo - x.hi), m.hi - x.lo);
-            let d = b.op(
-                "d",
-                &[m, x],
-                lo,
-                hi,
-                crate::delay::add(bits_for(lo, hi)),
-                |sg| Expr::Sub(sg[0], sg[1]),
-            );
+            let d = b.op("d", &[m, x], lo, hi, crate::delay::add(bits_for(lo, hi)), |sg| Expr::Sub(sg[0], sg[1]));
             table_at(b, d, s.exp_shift, 0, &s.exp_table)
         })
         .collect();
     let sum = tree(b, es.clone(), &mut |b, p, q| {
         let (lo, hi) = (p.lo + q.lo, p.hi + q.hi);
-        b.op(
-            "sum",
-            &[p, q],
-            lo,
-            hi,
-            crate::delay::add(bits_for(lo, hi)),
-            |sg| Expr::Add(sg[0], sg[1]),
-        )
+        b.op("sum", &[p, q], lo, hi, crate::delay::add(bits_for(lo, hi)), |sg| Expr::Add(sg[0], sg[1]))
     });
     let r = table_at(b, sum, s.inv_shift, s.inv_base >> s.inv_shift, &s.inv_table);
     // (sum − base) >> shift == (sum >> shift) − (base >> shift) because base is a multiple of 2^shift.
@@ -81,14 +50,9 @@ pub fn softmax(b: &mut Builder, xs: &[Val], s: &SoftmaxSpec) -> Vec<Val> {
     es.iter()
         .map(|&e| {
             let (lo, hi) = (e.lo * r.lo, e.hi * r.hi);
-            let p = b.op(
-                "prod",
-                &[e, r],
-                lo,
-                hi,
-                crate::delay::multiply(e.width(), r.width()),
-                |sg| Expr::Mul(sg[0], sg[1]),
-            );
+            let p = b.op("prod", &[e, r], lo, hi, crate::delay::multiply(e.width(), r.width()), |sg| {
+                Expr::Mul(sg[0], sg[1])
+            });
             shift_round(b, p, s.out_shift, s.out_round)
         })
         .collect()

@@ -99,7 +99,10 @@ impl<'a> Lowerer<'a> {
             }
             let align = |m: i128, sh: i32| -> Result<i128, QuantizeError> {
                 if sh > MAX_BITS as i32 || m.unsigned_abs().leading_zeros() as i32 <= sh + 8 {
-                    return Err(self.err(n, "coefficients need more than 120 bits after alignment; the model mixes very different scales"));
+                    return Err(self.err(
+                        n,
+                        "coefficients need more than 120 bits after alignment; the model mixes very different scales",
+                    ));
                 }
                 Ok(m << sh)
             };
@@ -109,10 +112,7 @@ impl<'a> Lowerer<'a> {
                 .collect::<Result<_, QuantizeError>>()?;
             let mut b = if bm != 0 { align(bm, frac - bf)? } else { 0 };
             // Remove common factors of two (no bit wasted at the output).
-            while (b != 0 || !coeffs.is_empty())
-                && b % 2 == 0
-                && coeffs.iter().all(|c| c.1 % 2 == 0)
-            {
+            while (b != 0 || !coeffs.is_empty()) && b % 2 == 0 && coeffs.iter().all(|c| c.1 % 2 == 0) {
                 b /= 2;
                 coeffs.iter_mut().for_each(|c| c.1 /= 2);
                 frac -= 1;
@@ -125,28 +125,14 @@ impl<'a> Lowerer<'a> {
                 hi += p.max(q);
             }
             if crate::fixed::bits_for(lo, hi) > MAX_BITS {
-                return Err(self.err(
-                    n,
-                    format!("an output needs more than {MAX_BITS} bits; reduce the precision"),
-                ));
+                return Err(self.err(n, format!("an output needs more than {MAX_BITS} bits; reduce the precision")));
             }
             elems.push(Elem::new(frac, lo, hi));
             out_rows.push(coeffs);
             out_bias.push(b);
         }
-        let kind = LayerKind::Linear {
-            rows: out_rows,
-            bias: out_bias,
-        };
-        Ok(self.push_layer(
-            &n.name,
-            vec![n.name.clone()],
-            kind,
-            x,
-            out_name,
-            shape,
-            elems,
-        ))
+        let kind = LayerKind::Linear { rows: out_rows, bias: out_bias };
+        Ok(self.push_layer(&n.name, vec![n.name.clone()], kind, x, out_name, shape, elems))
     }
 }
 
@@ -161,46 +147,27 @@ pub(crate) fn lower_dense(
     out_name: &str,
 ) -> Result<TensorId, QuantizeError> {
     if slot != 0 {
-        return Err(l.err(n, "constant × activation products (weights on the left) are not supported; put the activation first"));
+        return Err(l.err(
+            n,
+            "constant × activation products (weights on the left) are not supported; put the activation first",
+        ));
     }
-    let w = args
-        .get(1)
-        .cloned()
-        .flatten()
-        .ok_or_else(|| l.err(n, "the weight matrix must be a constant"))?;
+    let w = args.get(1).cloned().flatten().ok_or_else(|| l.err(n, "the weight matrix must be a constant"))?;
     let (alpha, beta, trans_a, trans_b) = match n.op {
-        Op::Gemm {
-            alpha,
-            beta,
-            trans_a,
-            trans_b,
-        } => (alpha, beta, trans_a, trans_b),
+        Op::Gemm { alpha, beta, trans_a, trans_b } => (alpha, beta, trans_a, trans_b),
         _ => (1.0, 1.0, false, false),
     };
     if trans_a {
         return Err(l.err(n, "Gemm with transA=1 on an activation is not supported"));
     }
     if w.shape.len() != 2 {
-        return Err(l.err(
-            n,
-            format!(
-                "weights of shape {:?}: only 2-D weight matrices are supported",
-                w.shape
-            ),
-        ));
+        return Err(l.err(n, format!("weights of shape {:?}: only 2-D weight matrices are supported", w.shape)));
     }
-    let w = if trans_b {
-        tachyon_frontend::eval::transpose(&w, &[1, 0])
-    } else {
-        w
-    };
+    let w = if trans_b { tachyon_frontend::eval::transpose(&w, &[1, 0]) } else { w };
     let (k, nout) = (w.shape[0], w.shape[1]);
     let count = l.elems(x).len();
     if k == 0 || count % k != 0 {
-        return Err(l.err(
-            n,
-            format!("input of {count} values does not match weights {k}×{nout}"),
-        ));
+        return Err(l.err(n, format!("input of {count} values does not match weights {k}×{nout}")));
     }
     let rows_in = count / k;
     let mut coeff = Vec::with_capacity(k * nout);
@@ -210,17 +177,9 @@ pub(crate) fn lower_dense(
     let mut bias = vec![(0i128, 0i32); rows_in * nout];
     if let Some(c) = args.get(2).cloned().flatten() {
         let shape = [rows_in, nout];
-        let b = tachyon_frontend::eval::broadcast_shape(&shape, &c.shape)
-            .ok()
-            .filter(|s| s == &shape);
+        let b = tachyon_frontend::eval::broadcast_shape(&shape, &c.shape).ok().filter(|s| s == &shape);
         if b.is_none() {
-            return Err(l.err(
-                n,
-                format!(
-                    "bias of shape {:?} does not broadcast to {shape:?}",
-                    c.shape
-                ),
-            ));
+            return Err(l.err(n, format!("bias of shape {:?} does not broadcast to {shape:?}", c.shape)));
         }
         for (i, slot) in bias.iter_mut().enumerate() {
             let v = c.data[tachyon_frontend::eval::broadcast_index(&shape, &c.shape, i)] * beta;
@@ -230,17 +189,7 @@ pub(crate) fn lower_dense(
     let mut rows = Vec::with_capacity(rows_in * nout);
     for r in 0..rows_in {
         for o in 0..nout {
-            rows.push(
-                (0..k)
-                    .map(|i| {
-                        (
-                            (r * k + i) as u32,
-                            coeff[i * nout + o].0,
-                            coeff[i * nout + o].1,
-                        )
-                    })
-                    .collect(),
-            );
+            rows.push((0..k).map(|i| ((r * k + i) as u32, coeff[i * nout + o].0, coeff[i * nout + o].1)).collect());
         }
     }
     l.build_linear(n, x, rows, bias, out_shape.to_vec(), out_name)

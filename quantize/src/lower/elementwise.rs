@@ -13,48 +13,28 @@ use tachyon_frontend::{DType, Node, Op, Tensor};
 
 /// Exact output interval of a requantization.
 pub fn requant_elem(e: &Elem, r: &Requant) -> Elem {
-    let (lo, hi) = (
-        rescale(e.lo, r.from_frac, r.to_frac, r.round),
-        rescale(e.hi, r.from_frac, r.to_frac, r.round),
-    );
+    let (lo, hi) = (rescale(e.lo, r.from_frac, r.to_frac, r.round), rescale(e.hi, r.from_frac, r.to_frac, r.round));
     match r.overflow {
-        Overflow::Sat | Overflow::SatSym => {
-            Elem::new(r.to_frac, lo.clamp(r.lo, r.hi), hi.clamp(r.lo, r.hi))
-        }
+        Overflow::Sat | Overflow::SatSym => Elem::new(r.to_frac, lo.clamp(r.lo, r.hi), hi.clamp(r.lo, r.hi)),
         Overflow::Wrap if lo >= r.lo && hi <= r.hi => Elem::new(r.to_frac, lo, hi),
         Overflow::Wrap => {
             let w = crate::fixed::bits_for(r.lo, r.hi);
-            let (a, b) = if r.lo < 0 {
-                (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-            } else {
-                (0, (1i128 << w) - 1)
-            };
+            let (a, b) = if r.lo < 0 { (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1) } else { (0, (1i128 << w) - 1) };
             Elem::new(r.to_frac, a, b)
         }
     }
 }
 
 /// A constant operand broadcast to `count` elements of `shape`.
-fn broadcast(
-    l: &Lowerer,
-    n: &Node,
-    c: &Tensor,
-    shape: &[usize],
-) -> Result<Vec<f64>, QuantizeError> {
+fn broadcast(l: &Lowerer, n: &Node, c: &Tensor, shape: &[usize]) -> Result<Vec<f64>, QuantizeError> {
     let s = broadcast_shape(shape, &c.shape).map_err(|e| l.err(n, e))?;
     if s != shape {
-        return Err(l.err(
-            n,
-            format!(
-                "constant of shape {:?} would enlarge the activation of shape {shape:?}",
-                c.shape
-            ),
-        ));
+        return Err(
+            l.err(n, format!("constant of shape {:?} would enlarge the activation of shape {shape:?}", c.shape))
+        );
     }
     let count: usize = shape.iter().product();
-    Ok((0..count)
-        .map(|i| c.data[broadcast_index(shape, &c.shape, i)])
-        .collect())
+    Ok((0..count).map(|i| c.data[broadcast_index(shape, &c.shape, i)]).collect())
 }
 
 /// The power-of-two exponent of a scale: `scale = 2^-frac`.
@@ -76,10 +56,7 @@ pub(crate) fn lower_affine(
 ) -> Result<Option<TensorId>, QuantizeError> {
     let count = l.elems(t).len();
     if shape.iter().product::<usize>() != count {
-        return Err(l.err(
-            n,
-            format!("broadcasting the activation to {shape:?} is not supported"),
-        ));
+        return Err(l.err(n, format!("broadcasting the activation to {shape:?} is not supported")));
     }
     let other = |i: usize| args.get(i).cloned().flatten();
     // (scale, offset) per element as reals.
@@ -89,10 +66,7 @@ pub(crate) fn lower_affine(
             let c = broadcast(l, n, &c, shape)?;
             let neg_x = n.op == Op::Sub && slot == 1;
             let neg_c = n.op == Op::Sub && slot == 0;
-            (
-                vec![if neg_x { -1.0 } else { 1.0 }; count],
-                c.iter().map(|&v| if neg_c { -v } else { v }).collect(),
-            )
+            (vec![if neg_x { -1.0 } else { 1.0 }; count], c.iter().map(|&v| if neg_c { -v } else { v }).collect())
         }
         Op::Mul => {
             let c = other(1 - slot.min(1)).ok_or_else(|| l.err(n, "missing constant operand"))?;
@@ -112,29 +86,18 @@ pub(crate) fn lower_affine(
         Op::Neg => (vec![-1.0; count], vec![0.0; count]),
         Op::BatchNorm { epsilon } => {
             let get = |i: usize, what: &str| {
-                other(i)
-                    .ok_or_else(|| l.err(n, format!("BatchNormalization {what} must be constant")))
+                other(i).ok_or_else(|| l.err(n, format!("BatchNormalization {what} must be constant")))
             };
-            let (s, b, m, v) = (
-                get(1, "scale")?,
-                get(2, "bias")?,
-                get(3, "mean")?,
-                get(4, "var")?,
-            );
+            let (s, b, m, v) = (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "var")?);
             if shape.len() < 2 {
                 return Err(l.err(n, "BatchNormalization of a rank-1 tensor"));
             }
             let c = shape[1];
             let inner: usize = shape[2..].iter().product();
             if s.len() != c {
-                return Err(l.err(
-                    n,
-                    format!("BatchNormalization has {} scales for {c} channels", s.len()),
-                ));
+                return Err(l.err(n, format!("BatchNormalization has {} scales for {c} channels", s.len())));
             }
-            let a: Vec<f64> = (0..c)
-                .map(|k| s.data[k] / (v.data[k] + epsilon).sqrt())
-                .collect();
+            let a: Vec<f64> = (0..c).map(|k| s.data[k] / (v.data[k] + epsilon).sqrt()).collect();
             let sc: Vec<f64> = (0..count).map(|i| a[(i / inner) % c]).collect();
             let off: Vec<f64> = (0..count)
                 .map(|i| {
@@ -149,10 +112,7 @@ pub(crate) fn lower_affine(
     if !l.float_mode {
         // Exact only when every scale and offset is a quantized (coarse-grid) constant; otherwise
         // the op keeps its float semantics until the next quantizer (or becomes the epilogue).
-        let exact = scale
-            .iter()
-            .chain(&offset)
-            .all(|&v| super::dense::dyadic(v, super::dense::GRID_FRAC).is_some());
+        let exact = scale.iter().chain(&offset).all(|&v| super::dense::dyadic(v, super::dense::GRID_FRAC).is_some());
         if !exact {
             return Ok(None);
         }
@@ -166,14 +126,7 @@ pub(crate) fn lower_affine(
         rows.push(vec![(i as u32, m, f)]);
         bias.push(l.constant(&key, offset[i], Field::Bias)?);
     }
-    Ok(Some(l.build_linear(
-        n,
-        t,
-        rows,
-        bias,
-        shape.to_vec(),
-        out_name,
-    )?))
+    Ok(Some(l.build_linear(n, t, rows, bias, shape.to_vec(), out_name)?))
 }
 
 /// Per-element output types of a quantizer node applied to `count` elements.
@@ -185,12 +138,7 @@ pub(crate) fn quantizer_elems(
 ) -> Result<Vec<Elem>, QuantizeError> {
     let k = |i: usize| n.input(i).and_then(|v| l.g.value(v).konst.clone());
     let shape = l.g.value(n.outputs[0]).shape.clone().unwrap_or_default();
-    let scales = broadcast(
-        l,
-        n,
-        &k(1).ok_or_else(|| l.err(n, "the scale must be a constant"))?,
-        &shape,
-    )?;
+    let scales = broadcast(l, n, &k(1).ok_or_else(|| l.err(n, "the scale must be a constant"))?, &shape)?;
     let fracs: Vec<i32> = scales
         .iter()
         .map(|&s| pow2_frac(s).ok_or_else(|| l.err(n, format!("scale {s} is not a power of two; non-power-of-two scales are not supported yet (retrain with power-of-two scales, e.g. Brevitas `restrict_scaling_type=POWER_OF_TWO`)"))))
@@ -203,17 +151,13 @@ pub(crate) fn quantizer_elems(
             if z.data.iter().any(|&v| v != 0.0) {
                 return Err(l.err(n, "non-zero zero points are not supported yet"));
             }
-            let bits = k(3)
-                .and_then(|b| b.as_scalar())
-                .ok_or_else(|| l.err(n, "the bit width must be a constant scalar"))?;
+            let bits =
+                k(3).and_then(|b| b.as_scalar()).ok_or_else(|| l.err(n, "the bit width must be a constant scalar"))?;
             let (qmin, qmax) = int_range(bits, *signed, *narrow).map_err(|e| l.err(n, e))?;
             if bits == 1.0 && *signed {
                 fracs.iter().map(|&f| Elem::new(f, -1, 1)).collect()
             } else {
-                fracs
-                    .iter()
-                    .map(|&f| Elem::new(f, qmin as i128, qmax as i128))
-                    .collect()
+                fracs.iter().map(|&f| Elem::new(f, qmin as i128, qmax as i128)).collect()
             }
         }
         Op::Trunc { signed, narrow, .. } => {
@@ -241,23 +185,13 @@ pub(crate) fn lower_quantizer(
 ) -> Result<TensorId, QuantizeError> {
     let xe = l.elems(t).to_vec();
     let outs = quantizer_elems(l, n, xe.len(), Some(&xe))?;
-    let bipolar = outs.iter().all(|e| e.lo == -1 && e.hi == 1)
-        && matches!(n.op, Op::BipolarQuant | Op::Quant { .. })
-        && {
-            let bits = n
-                .input(3)
-                .and_then(|v| l.g.value(v).konst.as_ref())
-                .and_then(|b| b.as_scalar());
+    let bipolar =
+        outs.iter().all(|e| e.lo == -1 && e.hi == 1) && matches!(n.op, Op::BipolarQuant | Op::Quant { .. }) && {
+            let bits = n.input(3).and_then(|v| l.g.value(v).konst.as_ref()).and_then(|b| b.as_scalar());
             n.op == Op::BipolarQuant || bits == Some(1.0)
         };
     if bipolar {
-        let steps = xe
-            .iter()
-            .map(|_| Steps {
-                thresholds: vec![0],
-                values: vec![-1, 1],
-            })
-            .collect();
+        let steps = xe.iter().map(|_| Steps { thresholds: vec![0], values: vec![-1, 1] }).collect();
         let elems = outs.iter().map(|e| Elem::new(e.frac, -1, 1)).collect();
         return Ok(l.push_layer(
             &n.name,
@@ -276,11 +210,7 @@ pub(crate) fn lower_quantizer(
     let mut input = t;
     if let Op::Trunc { .. } = n.op {
         // Trunc first rounds x/scale half-to-even onto the input scale's grid.
-        let s = n
-            .input(1)
-            .and_then(|v| l.g.value(v).konst.as_ref())
-            .and_then(|s| s.as_scalar())
-            .and_then(pow2_frac);
+        let s = n.input(1).and_then(|v| l.g.value(v).konst.as_ref()).and_then(|s| s.as_scalar()).and_then(pow2_frac);
         let fs = s.ok_or_else(|| l.err(n, "the input scale must be a power-of-two scalar"))?;
         let specs: Vec<Requant> = xe
             .iter()
@@ -293,11 +223,7 @@ pub(crate) fn lower_quantizer(
                 overflow: Overflow::Sat,
             })
             .collect();
-        let elems: Vec<Elem> = xe
-            .iter()
-            .zip(&specs)
-            .map(|(e, r)| requant_elem(e, r))
-            .collect();
+        let elems: Vec<Elem> = xe.iter().zip(&specs).map(|(e, r)| requant_elem(e, r)).collect();
         input = l.push_layer(
             &format!("{}_grid", n.name),
             vec![n.name.clone()],
@@ -321,20 +247,8 @@ pub(crate) fn lower_quantizer(
             overflow: Overflow::Sat,
         })
         .collect();
-    let elems = ie
-        .iter()
-        .zip(&specs)
-        .map(|(e, r)| requant_elem(e, r))
-        .collect();
-    Ok(l.push_layer(
-        &n.name,
-        vec![n.name.clone()],
-        LayerKind::Requant(specs),
-        input,
-        out_name,
-        shape.to_vec(),
-        elems,
-    ))
+    let elems = ie.iter().zip(&specs).map(|(e, r)| requant_elem(e, r)).collect();
+    Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Requant(specs), input, out_name, shape.to_vec(), elems))
 }
 
 /// Largest input range for which a float chain is tabulated exactly.
@@ -365,16 +279,12 @@ pub(crate) fn resolve_pending(
     let mut table: Vec<Vec<i128>> = vec![vec![]; xe.len()];
     for v in lo..=hi {
         let data: Vec<f64> = xe.iter().map(|e| v as f64 * 2f64.powi(-e.frac)).collect();
-        let y = apply_steps(steps, Tensor::new(DType::F32, shape.clone(), data))
-            .map_err(|e| l.err(n, e))?;
+        let y = apply_steps(steps, Tensor::new(DType::F32, shape.clone(), data)).map_err(|e| l.err(n, e))?;
         for (i, (e, o)) in xe.iter().zip(&outs).enumerate() {
             if e.contains(v) {
                 let s = y.data[i] * 2f64.powi(o.frac);
                 if s.fract() != 0.0 || !s.is_finite() {
-                    return Err(l.err(
-                        n,
-                        format!("quantizer output {} is not on its grid", y.data[i]),
-                    ));
+                    return Err(l.err(n, format!("quantizer output {} is not on its grid", y.data[i])));
                 }
                 table[i].push(s as i128);
             }
@@ -391,28 +301,14 @@ pub(crate) fn resolve_pending(
                 values.push(w[1]);
             }
         }
-        let (mn, mx) = (
-            *vals.iter().min().unwrap_or(&0),
-            *vals.iter().max().unwrap_or(&0),
-        );
+        let (mn, mx) = (*vals.iter().min().unwrap_or(&0), *vals.iter().max().unwrap_or(&0));
         elems.push(Elem::new(outs[i].frac, mn, mx));
-        all.push(Steps {
-            thresholds: th,
-            values,
-        });
+        all.push(Steps { thresholds: th, values });
     }
     let origin: Vec<String> = steps.iter().map(|s| s.node.clone()).collect();
     let out_name = l.g.value(out).name.clone();
     let out_shape = l.g.value(out).shape.clone().unwrap_or_default();
-    Ok(l.push_layer(
-        &n.name,
-        origin,
-        LayerKind::Threshold(all),
-        base,
-        &out_name,
-        out_shape,
-        elems,
-    ))
+    Ok(l.push_layer(&n.name, origin, LayerKind::Threshold(all), base, &out_name, out_shape, elems))
 }
 
 /// Transpose: free when it only moves size-1 axes, otherwise a wiring layer.
@@ -427,16 +323,7 @@ pub(crate) fn lower_transpose(
     let in_shape = l.m.tensor(t).shape.clone();
     let r = in_shape.len();
     let p: Vec<usize> = match perm {
-        Some(p) => p
-            .iter()
-            .map(|&v| {
-                if v < 0 {
-                    (v + r as i64) as usize
-                } else {
-                    v as usize
-                }
-            })
-            .collect(),
+        Some(p) => p.iter().map(|&v| if v < 0 { (v + r as i64) as usize } else { v as usize }).collect(),
         None => (0..r).rev().collect(),
     };
     let moved: Vec<usize> = p.iter().copied().filter(|&a| in_shape[a] > 1).collect();
@@ -448,13 +335,5 @@ pub(crate) fn lower_transpose(
     let src: Vec<u32> = transpose(&idx, &p).data.iter().map(|&v| v as u32).collect();
     let xe = l.elems(t).to_vec();
     let elems = src.iter().map(|&j| xe[j as usize]).collect();
-    Ok(l.push_layer(
-        &n.name,
-        vec![n.name.clone()],
-        LayerKind::Gather(src),
-        t,
-        out_name,
-        out_shape.to_vec(),
-        elems,
-    ))
+    Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Gather(src), t, out_name, out_shape.to_vec(), elems))
 }

@@ -15,11 +15,8 @@ pub fn fuse_linear(m: &mut QModel) {
         let (a, b) = (&m.layers[i - 1], &m.layers[i]);
         let readers = m.layers.iter().filter(|l| l.input == a.output).count();
         let fusable = b.input == a.output && readers == 1 && m.output != a.output;
-        if let (
-            true,
-            LayerKind::Linear { rows: r1, bias: b1 },
-            LayerKind::Linear { rows: r2, bias: b2 },
-        ) = (fusable, &a.kind, &b.kind)
+        if let (true, LayerKind::Linear { rows: r1, bias: b1 }, LayerKind::Linear { rows: r2, bias: b2 }) =
+            (fusable, &a.kind, &b.kind)
         {
             let mut rows = Vec::with_capacity(r2.len());
             let mut bias = Vec::with_capacity(r2.len());
@@ -29,10 +26,7 @@ pub fn fuse_linear(m: &mut QModel) {
                 let mut bsum = bb;
                 for &(k, c) in row {
                     // y = bb + Σ c·(b1_k + Σ c1·x)
-                    match c
-                        .checked_mul(b1[k as usize])
-                        .and_then(|p| bsum.checked_add(p))
-                    {
+                    match c.checked_mul(b1[k as usize]).and_then(|p| bsum.checked_add(p)) {
                         Some(v) => bsum = v,
                         None => ok = false,
                     }

@@ -23,9 +23,7 @@ pub mod tables;
 use crate::config::{Config, Field};
 use crate::error::QuantizeError;
 use crate::fixed::{Elem, FixedType};
-use crate::qir::{
-    FloatStep, InputConv, Layer, LayerKind, Prologue, QModel, QTensor, Requant, TensorId,
-};
+use crate::qir::{FloatStep, InputConv, Layer, LayerKind, Prologue, QModel, QTensor, Requant, TensorId};
 use std::collections::{BTreeMap, BTreeSet};
 use tachyon_frontend::{Graph, Node, Op, Tensor, ValueId};
 
@@ -33,14 +31,9 @@ use tachyon_frontend::{Graph, Node, Op, Tensor, ValueId};
 #[derive(Clone, Debug)]
 enum Sym {
     Const(Tensor),
-    Pre {
-        steps: Vec<FloatStep>,
-    },
+    Pre { steps: Vec<FloatStep> },
     Q(TensorId),
-    Pending {
-        base: TensorId,
-        steps: Vec<FloatStep>,
-    },
+    Pending { base: TensorId, steps: Vec<FloatStep> },
 }
 
 pub(crate) struct Lowerer<'a> {
@@ -61,11 +54,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
     let path = g.path.display().to_string();
     let unsupported = g.unsupported();
     if !unsupported.is_empty() {
-        return Err(tachyon_frontend::FrontendError::Unsupported {
-            path: g.path.clone(),
-            list: unsupported,
-        }
-        .into());
+        return Err(tachyon_frontend::FrontendError::Unsupported { path: g.path.clone(), list: unsupported }.into());
     }
     let known: Vec<String> = g.nodes.iter().map(|n| n.name.clone()).collect();
     let unknown = cfg.unknown_layers(&known);
@@ -92,28 +81,16 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
         cfg,
         float_mode: g.quantizers == 0,
         m: QModel {
-            name: if g.name.is_empty() {
-                "model".into()
-            } else {
-                g.name.clone()
-            },
+            name: if g.name.is_empty() { "model".into() } else { g.name.clone() },
             tensors: vec![],
             layers: vec![],
             input: TensorId(0),
             output: TensorId(0),
-            prologue: Prologue {
-                input_shape,
-                steps: vec![],
-                conv: InputConv::Exact { frac: 0 },
-            },
+            prologue: Prologue { input_shape, steps: vec![], conv: InputConv::Exact { frac: 0 } },
             epilogue: vec![],
             output_shape: g.value(g.outputs[0]).shape.clone().unwrap_or_default(),
         },
-        syms: g
-            .values
-            .iter()
-            .map(|v| v.konst.clone().map(Sym::Const))
-            .collect(),
+        syms: g.values.iter().map(|v| v.konst.clone().map(Sym::Const)).collect(),
         names: BTreeSet::new(),
         unfinished: BTreeMap::new(),
         input_done: false,
@@ -151,9 +128,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
 
 impl<'a> Lowerer<'a> {
     fn sym(&self, v: ValueId) -> &Sym {
-        self.syms[v.0 as usize]
-            .as_ref()
-            .expect("values are defined before use (topological order)")
+        self.syms[v.0 as usize].as_ref().expect("values are defined before use (topological order)")
     }
 
     pub(crate) fn err(&self, n: &Node, what: impl Into<String>) -> QuantizeError {
@@ -171,16 +146,8 @@ impl<'a> Lowerer<'a> {
 
     /// A unique Verilog-friendly layer name from an ONNX node name.
     fn layer_name(&mut self, base: &str) -> String {
-        let mut s: String = base
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let mut s: String =
+            base.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
         s = s.trim_matches('_').to_string();
         while s.contains("__") {
             s = s.replace("__", "_");
@@ -198,18 +165,9 @@ impl<'a> Lowerer<'a> {
         name
     }
 
-    pub(crate) fn new_tensor(
-        &mut self,
-        name: &str,
-        shape: Vec<usize>,
-        elems: Vec<Elem>,
-    ) -> TensorId {
+    pub(crate) fn new_tensor(&mut self, name: &str, shape: Vec<usize>, elems: Vec<Elem>) -> TensorId {
         let id = TensorId(self.m.tensors.len() as u32);
-        self.m.tensors.push(QTensor {
-            name: name.to_string(),
-            shape,
-            elems,
-        });
+        self.m.tensors.push(QTensor { name: name.to_string(), shape, elems });
         id
     }
 
@@ -230,13 +188,7 @@ impl<'a> Lowerer<'a> {
     ) -> TensorId {
         let output = self.new_tensor(out_name, shape, elems);
         let name = self.layer_name(node);
-        self.m.layers.push(Layer {
-            name,
-            origin,
-            kind,
-            input,
-            output,
-        });
+        self.m.layers.push(Layer { name, origin, kind, input, output });
         output
     }
 
@@ -261,12 +213,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        let r = running.ok_or_else(|| {
-            self.err(
-                n,
-                "node has no non-constant input (should have been folded)",
-            )
-        })?;
+        let r = running.ok_or_else(|| self.err(n, "node has no non-constant input (should have been folded)"))?;
         Ok((r, args))
     }
 
@@ -277,11 +224,7 @@ impl<'a> Lowerer<'a> {
         let n: usize = shape.iter().product();
         self.m.prologue.steps = steps;
         self.m.prologue.conv = InputConv::Type(ty);
-        let t = self.new_tensor(
-            &self.g.value(v).name.clone(),
-            shape,
-            vec![Elem::of_type(&ty); n],
-        );
+        let t = self.new_tensor(&self.g.value(v).name.clone(), shape, vec![Elem::of_type(&ty); n]);
         self.m.input = t;
         self.input_done = true;
         t
@@ -301,31 +244,14 @@ impl<'a> Lowerer<'a> {
         Ok(t)
     }
 
-    fn requant_to_type(
-        &mut self,
-        node: &str,
-        t: TensorId,
-        ty: FixedType,
-        field: Field,
-    ) -> TensorId {
+    fn requant_to_type(&mut self, node: &str, t: TensorId, ty: FixedType, field: Field) -> TensorId {
         let (lo, hi) = ty.range();
         let elems = self.elems(t).to_vec();
         let specs: Vec<Requant> = elems
             .iter()
-            .map(|e| Requant {
-                from_frac: e.frac,
-                to_frac: ty.frac(),
-                round: ty.round,
-                lo,
-                hi,
-                overflow: ty.overflow,
-            })
+            .map(|e| Requant { from_frac: e.frac, to_frac: ty.frac(), round: ty.round, lo, hi, overflow: ty.overflow })
             .collect();
-        let out: Vec<Elem> = specs
-            .iter()
-            .zip(&elems)
-            .map(|(r, e)| elementwise::requant_elem(e, r))
-            .collect();
+        let out: Vec<Elem> = specs.iter().zip(&elems).map(|(r, e)| elementwise::requant_elem(e, r)).collect();
         let shape = self.m.tensor(t).shape.clone();
         let name = format!(
             "{node}_{}",
@@ -335,15 +261,7 @@ impl<'a> Lowerer<'a> {
             }
         );
         let tname = self.m.tensor(t).name.clone();
-        self.push_layer(
-            &name,
-            vec![node.to_string()],
-            LayerKind::Requant(specs),
-            t,
-            &tname,
-            shape,
-            out,
-        )
+        self.push_layer(&name, vec![node.to_string()], LayerKind::Requant(specs), t, &tname, shape, out)
     }
 
     fn node(&mut self, n: &Node) -> Result<(), QuantizeError> {
@@ -354,23 +272,10 @@ impl<'a> Lowerer<'a> {
         let (slot, args) = self.split_inputs(n)?;
         let x = n.inputs[slot].expect("running input exists");
         let sym = self.sym(x).clone();
-        let step = FloatStep {
-            node: n.name.clone(),
-            op: n.op.clone(),
-            args: args.clone(),
-        };
+        let step = FloatStep { node: n.name.clone(), op: n.op.clone(), args: args.clone() };
         let is_quantizer = matches!(n.op, Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. });
-        let is_float_elementwise = matches!(
-            n.op,
-            Op::Add
-                | Op::Sub
-                | Op::Mul
-                | Op::Div
-                | Op::BatchNorm { .. }
-                | Op::Neg
-                | Op::Pow
-                | Op::Sqrt
-        );
+        let is_float_elementwise =
+            matches!(n.op, Op::Add | Op::Sub | Op::Mul | Op::Div | Op::BatchNorm { .. } | Op::Neg | Op::Pow | Op::Sqrt);
         let is_layout = matches!(
             n.op,
             Op::Reshape { .. }
@@ -399,10 +304,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Sym::Pending { base, mut steps } => {
-                if is_layout && !matches!(n.op, Op::Transpose { .. })
-                    || is_float_elementwise
-                    || n.op == Op::Relu
-                {
+                if is_layout && !matches!(n.op, Op::Transpose { .. }) || is_float_elementwise || n.op == Op::Relu {
                     steps.push(step);
                     self.set(out, Sym::Pending { base, steps });
                 } else if is_quantizer {
@@ -422,12 +324,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Ends the prologue at an input quantizer: the hardware input is the quantized value.
-    fn quantized_input(
-        &mut self,
-        n: &Node,
-        steps: Vec<FloatStep>,
-        out: ValueId,
-    ) -> Result<TensorId, QuantizeError> {
+    fn quantized_input(&mut self, n: &Node, steps: Vec<FloatStep>, out: ValueId) -> Result<TensorId, QuantizeError> {
         let shape = self.shape_of(out);
         let count: usize = shape.iter().product();
         let elems = elementwise::quantizer_elems(self, n, count, None)?;
@@ -470,36 +367,19 @@ impl<'a> Lowerer<'a> {
                     }
                     None => Sym::Pending {
                         base: t,
-                        steps: vec![FloatStep {
-                            node: n.name.clone(),
-                            op: n.op.clone(),
-                            args: args.to_vec(),
-                        }],
+                        steps: vec![FloatStep { node: n.name.clone(), op: n.op.clone(), args: args.to_vec() }],
                     },
                 }
             }
             Op::Relu => {
                 let t = self.finish(t)?;
-                let elems: Vec<Elem> = self
-                    .elems(t)
-                    .iter()
-                    .map(|e| Elem::new(e.frac, e.lo.max(0), e.hi.max(0)))
-                    .collect();
-                Sym::Q(self.push_layer(
-                    &n.name,
-                    vec![n.name.clone()],
-                    LayerKind::Relu,
-                    t,
-                    &out_name,
-                    out_shape,
-                    elems,
-                ))
+                let elems: Vec<Elem> =
+                    self.elems(t).iter().map(|e| Elem::new(e.frac, e.lo.max(0), e.hi.max(0))).collect();
+                Sym::Q(self.push_layer(&n.name, vec![n.name.clone()], LayerKind::Relu, t, &out_name, out_shape, elems))
             }
             Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. } => {
                 let t = self.finish(t)?;
-                Sym::Q(elementwise::lower_quantizer(
-                    self, n, t, &out_shape, &out_name,
-                )?)
+                Sym::Q(elementwise::lower_quantizer(self, n, t, &out_shape, &out_name)?)
             }
             Op::Softmax { axis, legacy } => {
                 let t = self.finish(t)?;
@@ -534,31 +414,16 @@ impl<'a> Lowerer<'a> {
                     if to != tachyon_frontend::proto::data_type::FLOAT
                         && to != tachyon_frontend::proto::data_type::DOUBLE
                     {
-                        return Err(self.err(
-                            n,
-                            "Cast of an activation to a non-float type is not supported",
-                        ));
+                        return Err(self.err(n, "Cast of an activation to a non-float type is not supported"));
                     }
                 }
                 Sym::Q(t)
             }
-            Op::Transpose { perm } => Sym::Q(elementwise::lower_transpose(
-                self,
-                n,
-                perm.as_deref(),
-                t,
-                &out_shape,
-                &out_name,
-            )?),
-            Op::Pow | Op::Sqrt => {
-                return Err(self.err(n, "Pow/Sqrt of an activation is not supported"))
+            Op::Transpose { perm } => {
+                Sym::Q(elementwise::lower_transpose(self, n, perm.as_deref(), t, &out_shape, &out_name)?)
             }
-            other => {
-                return Err(self.err(
-                    n,
-                    format!("{} on an activation is not supported", other.mnemonic()),
-                ))
-            }
+            Op::Pow | Op::Sqrt => return Err(self.err(n, "Pow/Sqrt of an activation is not supported")),
+            other => return Err(self.err(n, format!("{} on an activation is not supported", other.mnemonic()))),
         })
     }
 }

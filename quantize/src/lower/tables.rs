@@ -67,9 +67,8 @@ pub(crate) fn lower_softmax(
     let (exp_shift, ne) = table_geometry(c.exp_range, c.exp_table_bits, f);
     let step = 2f64.powi(exp_shift as i32 - f);
     let one = 1i128 << c.exp_frac;
-    let exp_table: Vec<i128> = (0..ne)
-        .map(|j| ((-(j as f64) * step).exp() * one as f64).round_ties_even() as i128)
-        .collect();
+    let exp_table: Vec<i128> =
+        (0..ne).map(|j| ((-(j as f64) * step).exp() * one as f64).round_ties_even() as i128).collect();
     // s ∈ [2^E, count·2^E]: the maximum contributes exp(0) = 2^E.
     let span = (count - 1) * one;
     let mut inv_shift = 0u32;
@@ -82,12 +81,7 @@ pub(crate) fn lower_softmax(
     let inv_table: Vec<i128> = (0..ni)
         .map(|j| {
             let lo = one + ((j as i128) << inv_shift);
-            let mid = lo as f64
-                + if inv_shift == 0 {
-                    0.0
-                } else {
-                    ((1i128 << inv_shift) - 1) as f64 / 2.0
-                };
+            let mid = lo as f64 + if inv_shift == 0 { 0.0 } else { ((1i128 << inv_shift) - 1) as f64 / 2.0 };
             (2f64.powi((c.exp_frac + p) as i32) / mid).round_ties_even() as i128
         })
         .collect();
@@ -100,18 +94,9 @@ pub(crate) fn lower_softmax(
         out_shift: c.exp_frac + guard,
         out_round: Round::HalfUp,
     };
-    let max_out =
-        crate::round::shift_round(one * spec.inv_table[0], spec.out_shift, spec.out_round);
+    let max_out = crate::round::shift_round(one * spec.inv_table[0], spec.out_shift, spec.out_round);
     let elems = vec![Elem::new(c.output_frac as i32, 0, max_out); count as usize];
-    Ok(l.push_layer(
-        &n.name,
-        vec![n.name.clone()],
-        LayerKind::Softmax(spec),
-        t,
-        out_name,
-        shape.to_vec(),
-        elems,
-    ))
+    Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Softmax(spec), t, out_name, shape.to_vec(), elems))
 }
 
 pub(crate) fn lower_sigmoid(
@@ -133,24 +118,8 @@ pub(crate) fn lower_sigmoid(
             (one / (1.0 + (-x).exp())).round_ties_even() as i128
         })
         .collect();
-    let (lo, hi) = (
-        *table.iter().min().unwrap_or(&0),
-        *table.iter().max().unwrap_or(&0),
-    );
-    let spec = LookupSpec {
-        func: "sigmoid".into(),
-        shift,
-        offset,
-        entries: table,
-    };
+    let (lo, hi) = (*table.iter().min().unwrap_or(&0), *table.iter().max().unwrap_or(&0));
+    let spec = LookupSpec { func: "sigmoid".into(), shift, offset, entries: table };
     let elems = vec![Elem::new(c.output_frac as i32, lo, hi); l.elems(t).len()];
-    Ok(l.push_layer(
-        &n.name,
-        vec![n.name.clone()],
-        LayerKind::Lookup(spec),
-        t,
-        out_name,
-        shape.to_vec(),
-        elems,
-    ))
+    Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Lookup(spec), t, out_name, shape.to_vec(), elems))
 }

@@ -43,11 +43,7 @@ impl<'a> Render<'a> {
         let taken = m.signals.iter().map(|s| s.name.clone()).collect();
         Render {
             m,
-            reads: m
-                .signals
-                .iter()
-                .map(|s| vec![0u64; s.width.div_ceil(64) as usize])
-                .collect(),
+            reads: m.signals.iter().map(|s| vec![0u64; s.width.div_ceil(64) as usize]).collect(),
             taken,
             functions: Vec::new(),
         }
@@ -209,12 +205,7 @@ impl<'a> Render<'a> {
         let _ = writeln!(f, "        begin");
         let _ = writeln!(f, "            case ({arg})");
         for (i, &v) in entries.iter().enumerate() {
-            let _ = writeln!(
-                f,
-                "                {}: {func} = {};",
-                literal(iw, i as i128),
-                literal(w, v)
-            );
+            let _ = writeln!(f, "                {}: {func} = {};", literal(iw, i as i128), literal(w, v));
         }
         let _ = writeln!(f, "                default: {func} = {};", literal(w, 0));
         let _ = writeln!(f, "            endcase");
@@ -236,9 +227,5 @@ pub fn mark_read(words: &mut [u64], lo: u32, hi: u32) {
 
 /// Whether all `width` bits are marked in a word bit set.
 pub fn all_read(words: &[u64], width: u32) -> bool {
-    (0..width).all(|b| {
-        words
-            .get((b / 64) as usize)
-            .is_some_and(|w| w >> (b % 64) & 1 == 1)
-    })
+    (0..width).all(|b| words.get((b / 64) as usize).is_some_and(|w| w >> (b % 64) & 1 == 1))
 }

@@ -45,17 +45,8 @@ const LINT_ON: &str = "/* verilator lint_on UNUSED */";
 /// The module as Verilog-2005 text. Assumes `m` passed [`crate::verify()`].
 pub fn emit_verilog(m: &Module) -> String {
     let mut r = Render::new(m);
-    let assigns: Vec<String> = m
-        .assigns
-        .iter()
-        .map(|a| {
-            format!(
-                "    assign {} = {};",
-                r.target(a.dst),
-                r.expr(a.dst, &a.expr)
-            )
-        })
-        .collect();
+    let assigns: Vec<String> =
+        m.assigns.iter().map(|a| format!("    assign {} = {};", r.target(a.dst), r.expr(a.dst, &a.expr))).collect();
     let regs = emit_regs(m, &mut r);
     if let Some(clk) = m.clk.filter(|_| !m.regs.is_empty()) {
         r.reads[clk.index()].iter_mut().for_each(|w| *w = u64::MAX);
@@ -65,13 +56,8 @@ pub fn emit_verilog(m: &Module) -> String {
         let s = m.signal(id);
         s.kind != SignalKind::Output && !expr::all_read(&r.reads[id.index()], s.width)
     };
-    let origin = |id: SignalId| {
-        m.signal(id)
-            .origin
-            .as_deref()
-            .map(|o| format!("  // {}", comment(o)))
-            .unwrap_or_default()
-    };
+    let origin =
+        |id: SignalId| m.signal(id).origin.as_deref().map(|o| format!("  // {}", comment(o))).unwrap_or_default();
 
     let mut out = String::new();
     for line in m.doc.iter().flat_map(|d| d.split('\n')) {
@@ -84,34 +70,19 @@ pub fn emit_verilog(m: &Module) -> String {
         let _ = writeln!(out, "module {} (", m.name);
         for (i, &p) in m.ports.iter().enumerate() {
             let s = m.signal(p);
-            let dir = if s.kind == SignalKind::Input {
-                "input"
-            } else {
-                "output"
-            };
+            let dir = if s.kind == SignalKind::Input { "input" } else { "output" };
             let comma = if i + 1 < m.ports.len() { "," } else { "" };
-            let decl = format!(
-                "    {dir} wire {}{}{comma}{}",
-                decl_type(s),
-                s.name,
-                origin(p)
-            );
+            let decl = format!("    {dir} wire {}{}{comma}{}", decl_type(s), s.name, origin(p));
             push_decl(&mut out, &decl, unread(p));
         }
         out.push_str(");\n");
     }
 
-    let internal: Vec<SignalId> = m
-        .signal_ids()
-        .filter(|&id| matches!(m.signal(id).kind, SignalKind::Wire | SignalKind::Reg))
-        .collect();
+    let internal: Vec<SignalId> =
+        m.signal_ids().filter(|&id| matches!(m.signal(id).kind, SignalKind::Wire | SignalKind::Reg)).collect();
     for &id in &internal {
         let s = m.signal(id);
-        let kw = if s.kind == SignalKind::Reg {
-            "reg"
-        } else {
-            "wire"
-        };
+        let kw = if s.kind == SignalKind::Reg { "reg" } else { "wire" };
         let decl = format!("    {kw} {}{};{}", decl_type(s), s.name, origin(id));
         push_decl(&mut out, &decl, unread(id));
     }
@@ -154,22 +125,13 @@ fn emit_regs(m: &Module, r: &mut Render) -> String {
         }
         out.push_str("    end\n");
     }
-    let reset: Vec<_> = m
-        .regs
-        .iter()
-        .filter_map(|g| g.reset.map(|v| (g, v)))
-        .collect();
+    let reset: Vec<_> = m.regs.iter().filter_map(|g| g.reset.map(|v| (g, v))).collect();
     if let (false, Some(rst)) = (reset.is_empty(), m.rst) {
         let rst_name = r.full(rst);
         let _ = writeln!(out, "\n    always @(posedge {clk}) begin");
         let _ = writeln!(out, "        if ({rst_name}) begin");
         for &(g, v) in &reset {
-            let _ = writeln!(
-                out,
-                "            {} <= {};",
-                r.target(g.q),
-                literal(m.signal(g.q).width, v)
-            );
+            let _ = writeln!(out, "            {} <= {};", r.target(g.q), literal(m.signal(g.q).width, v));
         }
         out.push_str("        end else begin\n");
         for &(g, _) in &reset {

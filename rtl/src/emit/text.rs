@@ -23,15 +23,8 @@ pub(crate) fn decl_type(s: &Signal) -> String {
 /// as a pragma (`// verilator …`, `// synopsys …`, `// synthesis …`, `// pragma …`) is
 /// prefixed with `origin: `.
 pub(crate) fn comment(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-        .collect();
-    let first = flat
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let flat: String = text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let first = flat.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
     let pragma = [
         "verilator",
         "synopsys",

@@ -52,9 +52,7 @@ pub(crate) fn eval_expr(expr: &Expr, width: u32, v: &Values) -> u128 {
             Num::U(x) => x.checked_shr(*k).unwrap_or(0),
         },
         Expr::Slice { src, lo } => v.raw(ix(src)).checked_shr(*lo).unwrap_or(0),
-        Expr::Concat(parts) => parts
-            .iter()
-            .fold(0u128, |acc, p| shl(acc, v.widths[ix(p)]) | v.raw(ix(p))),
+        Expr::Concat(parts) => parts.iter().fold(0u128, |acc, p| shl(acc, v.widths[ix(p)]) | v.raw(ix(p))),
         Expr::Mux { sel, t, f } => {
             if v.raw(ix(sel)) != 0 {
                 v.ext(ix(t))

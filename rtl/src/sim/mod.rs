@@ -70,10 +70,7 @@ impl Sim {
     /// If `id` is not an input of the module.
     pub fn set_input(&mut self, id: SignalId, value: i128) {
         let i = id.index();
-        assert!(
-            self.kinds.get(i) == Some(&SignalKind::Input),
-            "Sim::set_input: {id} is not an input port"
-        );
+        assert!(self.kinds.get(i) == Some(&SignalKind::Input), "Sim::set_input: {id} is not an input port");
         self.bits[i] = wrap(value as u128, self.widths[i]);
     }
 
@@ -81,11 +78,7 @@ impl Sim {
     pub fn eval(&mut self) {
         for k in 0..self.assigns.len() {
             let dst = self.assigns[k].dst.index();
-            let v = Values {
-                widths: &self.widths,
-                signed: &self.signed,
-                bits: &self.bits,
-            };
+            let v = Values { widths: &self.widths, signed: &self.signed, bits: &self.bits };
             let r = eval_expr(&self.assigns[k].expr, self.widths[dst], &v);
             self.bits[dst] = r;
         }
@@ -131,10 +124,7 @@ impl Sim {
 
     /// The signal called `name`, if any.
     pub fn find(&self, name: &str) -> Option<SignalId> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| SignalId(i as u32))
+        self.names.iter().position(|n| n == name).map(|i| SignalId(i as u32))
     }
 
     /// Number of [`Sim::step`] calls so far.

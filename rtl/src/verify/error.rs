@@ -10,11 +10,7 @@ pub enum VerifyError {
     #[error("module name `{name}` is not a legal Verilog identifier")]
     IllegalModuleName { name: String },
     #[error("{context} refers to {id}, but the module has only {count} signals")]
-    BadId {
-        context: String,
-        id: SignalId,
-        count: usize,
-    },
+    BadId { context: String, id: SignalId, count: usize },
     #[error("signal {signal} has width {width}; widths must be 1..=128")]
     BadWidth { signal: String, width: u32 },
     #[error("signal {signal}: the name is not a legal Verilog identifier (letters, digits, `_`, no leading digit, no keyword)")]
@@ -41,17 +37,10 @@ pub enum VerifyError {
     MultiplyDriven { signal: String, count: usize },
     #[error("{kind} signal {signal} is driven by a register; only Reg-kind signals may be")]
     RegDrivesNonReg { signal: String, kind: String },
-    #[error(
-        "Reg-kind signal {signal} is driven by an assignment; it must be driven by a register"
-    )]
+    #[error("Reg-kind signal {signal} is driven by an assignment; it must be driven by a register")]
     AssignDrivesReg { signal: String },
     #[error("register {q} <= {d}: q is {q_ty} but d is {d_ty}; width and signedness must match")]
-    RegTypeMismatch {
-        q: String,
-        d: String,
-        q_ty: String,
-        d_ty: String,
-    },
+    RegTypeMismatch { q: String, d: String, q_ty: String, d_ty: String },
     #[error("the module has registers (first: {q}) but no clock")]
     MissingClock { q: String },
     #[error("clock {clk} is present but the module has no registers")]
@@ -61,81 +50,31 @@ pub enum VerifyError {
     #[error("register {q}: reset value {value} does not fit {ty}")]
     ResetOutOfRange { q: String, value: i128, ty: String },
     #[error("{dst} = const {value}: the constant does not fit {ty}")]
-    ConstOutOfRange {
-        dst: String,
-        value: i128,
-        ty: String,
-    },
+    ConstOutOfRange { dst: String, value: i128, ty: String },
     #[error("table {dst}: entry {entry} = {value} does not fit {ty}")]
-    TableEntryOutOfRange {
-        dst: String,
-        entry: usize,
-        value: i128,
-        ty: String,
-    },
+    TableEntryOutOfRange { dst: String, entry: usize, value: i128, ty: String },
     #[error("table {dst}: index {index} is {width} bits wide; at most 16 are allowed")]
-    TableIndexTooWide {
-        dst: String,
-        index: String,
-        width: u32,
-    },
-    #[error(
-        "table {dst}: {len} entries, but a {width}-bit index {index} needs exactly {expected}"
-    )]
-    TableSize {
-        dst: String,
-        index: String,
-        width: u32,
-        len: usize,
-        expected: usize,
-    },
+    TableIndexTooWide { dst: String, index: String, width: u32 },
+    #[error("table {dst}: {len} entries, but a {width}-bit index {index} needs exactly {expected}")]
+    TableSize { dst: String, index: String, width: u32, len: usize, expected: usize },
     #[error("slice {dst} = {src}[{hi}:{lo}] is out of bounds: {src} is {width} bits wide")]
-    SliceOutOfBounds {
-        dst: String,
-        src: String,
-        hi: u64,
-        lo: u32,
-        width: u32,
-    },
+    SliceOutOfBounds { dst: String, src: String, hi: u64, lo: u32, width: u32 },
     #[error("concat {dst}: operand widths sum to {sum}, but the destination is {width} bits")]
     ConcatWidth { dst: String, sum: u64, width: u32 },
     #[error("mux {dst}: select {sel} is {width} bits wide, must be 1")]
-    MuxSelWidth {
-        dst: String,
-        sel: String,
-        width: u32,
-    },
+    MuxSelWidth { dst: String, sel: String, width: u32 },
     #[error("comparison {dst} is {width} bits wide, must be 1")]
     CmpWidth { dst: String, width: u32 },
     #[error("{op} {dst} is {width} bits wide but operand {operand} is {operand_width}; bitwise operands must have the destination's width")]
-    BitwiseWidth {
-        op: &'static str,
-        dst: String,
-        width: u32,
-        operand: String,
-        operand_width: u32,
-    },
+    BitwiseWidth { op: &'static str, dst: String, width: u32, operand: String, operand_width: u32 },
     #[error("combinational loop: {path}")]
     CombLoop { path: String },
     #[error("register feedback loop reachable from data inputs: {path}; pipeline stages would be unbounded")]
     FeedbackLoop { path: String },
     #[error("unbalanced pipeline at {dst}: operand {a} is at stage {stage_a} but operand {b} is at stage {stage_b}")]
-    Unbalanced {
-        dst: String,
-        a: String,
-        stage_a: u32,
-        b: String,
-        stage_b: u32,
-    },
-    #[error(
-        "outputs disagree on latency: {a} is at stage {stage_a} but {b} is at stage {stage_b}"
-    )]
-    OutputLatency {
-        a: String,
-        stage_a: u32,
-        b: String,
-        stage_b: u32,
-    },
+    Unbalanced { dst: String, a: String, stage_a: u32, b: String, stage_b: u32 },
+    #[error("outputs disagree on latency: {a} is at stage {stage_a} but {b} is at stage {stage_b}")]
+    OutputLatency { a: String, stage_a: u32, b: String, stage_b: u32 },
 }
 
 /// `` `name` (sN) `` for an id already known to be in range.

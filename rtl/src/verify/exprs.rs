@@ -29,11 +29,7 @@ pub(crate) fn check_assign(m: &Module, a: &Assign) -> Result<(), VerifyError> {
     let width_of = |id| m.signal(id).width;
     match &a.expr {
         Expr::Const(v) if !fits(*v, w, d.signed) => {
-            return Err(VerifyError::ConstOutOfRange {
-                dst: dst(),
-                value: *v,
-                ty: ty(m, a.dst),
-            });
+            return Err(VerifyError::ConstOutOfRange { dst: dst(), value: *v, ty: ty(m, a.dst) });
         }
         Expr::Slice { src, lo } => {
             let hi = u64::from(*lo) + u64::from(w) - 1;
@@ -50,26 +46,13 @@ pub(crate) fn check_assign(m: &Module, a: &Assign) -> Result<(), VerifyError> {
         Expr::Concat(parts) => {
             let sum: u64 = parts.iter().map(|&p| u64::from(width_of(p))).sum();
             if sum != u64::from(w) {
-                return Err(VerifyError::ConcatWidth {
-                    dst: dst(),
-                    sum,
-                    width: w,
-                });
+                return Err(VerifyError::ConcatWidth { dst: dst(), sum, width: w });
             }
         }
         Expr::Mux { sel, .. } if width_of(*sel) != 1 => {
-            return Err(VerifyError::MuxSelWidth {
-                dst: dst(),
-                sel: sig(m, *sel),
-                width: width_of(*sel),
-            });
+            return Err(VerifyError::MuxSelWidth { dst: dst(), sel: sig(m, *sel), width: width_of(*sel) });
         }
-        Expr::Cmp(..) if w != 1 => {
-            return Err(VerifyError::CmpWidth {
-                dst: dst(),
-                width: w,
-            })
-        }
+        Expr::Cmp(..) if w != 1 => return Err(VerifyError::CmpWidth { dst: dst(), width: w }),
         Expr::And(x, y) | Expr::Or(x, y) | Expr::Xor(x, y) => {
             for o in [*x, *y] {
                 check_bitwise(m, a, o)?;
@@ -79,11 +62,7 @@ pub(crate) fn check_assign(m: &Module, a: &Assign) -> Result<(), VerifyError> {
         Expr::Table { index, entries } => {
             let iw = width_of(*index);
             if iw > MAX_TABLE_INDEX_WIDTH {
-                return Err(VerifyError::TableIndexTooWide {
-                    dst: dst(),
-                    index: sig(m, *index),
-                    width: iw,
-                });
+                return Err(VerifyError::TableIndexTooWide { dst: dst(), index: sig(m, *index), width: iw });
             }
             let expected = 1usize << iw;
             if entries.len() != expected {
@@ -95,17 +74,8 @@ pub(crate) fn check_assign(m: &Module, a: &Assign) -> Result<(), VerifyError> {
                     expected,
                 });
             }
-            if let Some((entry, &value)) = entries
-                .iter()
-                .enumerate()
-                .find(|(_, &v)| !fits(v, w, d.signed))
-            {
-                return Err(VerifyError::TableEntryOutOfRange {
-                    dst: dst(),
-                    entry,
-                    value,
-                    ty: ty(m, a.dst),
-                });
+            if let Some((entry, &value)) = entries.iter().enumerate().find(|(_, &v)| !fits(v, w, d.signed)) {
+                return Err(VerifyError::TableEntryOutOfRange { dst: dst(), entry, value, ty: ty(m, a.dst) });
             }
         }
         _ => {}

@@ -41,21 +41,10 @@ pub(crate) fn comb_order(m: &Module) -> Result<Vec<usize>, VerifyError> {
     }
     // Walk backwards through unfinished assignments: each has an unfinished driver operand.
     let start = (0..n).find(|&i| indeg[i] > 0).unwrap_or(0);
-    let pred = |i: usize| {
-        m.assigns[i]
-            .expr
-            .operands()
-            .into_iter()
-            .filter_map(|o| driver[o.index()])
-            .find(|&j| indeg[j] > 0)
-    };
-    let path = find_cycle(start, pred)
-        .into_iter()
-        .map(|i| m.assigns[i].dst)
-        .collect::<Vec<_>>();
-    Err(VerifyError::CombLoop {
-        path: cycle_text(m, &path),
-    })
+    let pred =
+        |i: usize| m.assigns[i].expr.operands().into_iter().filter_map(|o| driver[o.index()]).find(|&j| indeg[j] > 0);
+    let path = find_cycle(start, pred).into_iter().map(|i| m.assigns[i].dst).collect::<Vec<_>>();
+    Err(VerifyError::CombLoop { path: cycle_text(m, &path) })
 }
 
 /// Follows `pred` from `start` until a node repeats and returns the cycle in forward

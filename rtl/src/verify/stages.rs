@@ -36,10 +36,7 @@ struct Graph {
 
 fn graph(m: &Module) -> Graph {
     let n = m.signals.len();
-    let mut g = Graph {
-        users: vec![Vec::new(); n],
-        preds: vec![Vec::new(); n],
-    };
+    let mut g = Graph { users: vec![Vec::new(); n], preds: vec![Vec::new(); n] };
     for a in &m.assigns {
         for o in a.expr.operands() {
             g.users[o.index()].push((a.dst.index(), 0));
@@ -97,19 +94,9 @@ pub(crate) fn compute(m: &Module) -> Result<Stages, VerifyError> {
     }
     if done < reach.iter().filter(|&&r| r).count() {
         let start = (0..n).find(|&i| reach[i] && indeg[i] > 0).unwrap_or(0);
-        let pred = |i: usize| {
-            g.preds[i]
-                .iter()
-                .copied()
-                .find(|&p| reach[p] && indeg[p] > 0)
-        };
-        let path: Vec<SignalId> = find_cycle(start, pred)
-            .into_iter()
-            .map(|i| SignalId(i as u32))
-            .collect();
-        return Err(VerifyError::FeedbackLoop {
-            path: cycle_text(m, &path),
-        });
+        let pred = |i: usize| g.preds[i].iter().copied().find(|&p| reach[p] && indeg[p] > 0);
+        let path: Vec<SignalId> = find_cycle(start, pred).into_iter().map(|i| SignalId(i as u32)).collect();
+        return Err(VerifyError::FeedbackLoop { path: cycle_text(m, &path) });
     }
 
     let mut latency: Option<(u32, SignalId)> = None;
@@ -121,29 +108,16 @@ pub(crate) fn compute(m: &Module) -> Result<Stages, VerifyError> {
         match latency {
             None => latency = Some((s, p)),
             Some((l, first)) if l != s => {
-                return Err(VerifyError::OutputLatency {
-                    a: sig(m, first),
-                    stage_a: l,
-                    b: sig(m, p),
-                    stage_b: s,
-                });
+                return Err(VerifyError::OutputLatency { a: sig(m, first), stage_a: l, b: sig(m, p), stage_b: s });
             }
             _ => {}
         }
     }
-    Ok(Stages {
-        per_signal: stage,
-        latency: latency.map(|(l, _)| l),
-    })
+    Ok(Stages { per_signal: stage, latency: latency.map(|(l, _)| l) })
 }
 
 /// Stage of reachable signal `i`, all of whose reachable predecessors are already staged.
-fn stage_of(
-    m: &Module,
-    g: &Graph,
-    stage: &[Option<u32>],
-    i: usize,
-) -> Result<Option<u32>, VerifyError> {
+fn stage_of(m: &Module, g: &Graph, stage: &[Option<u32>], i: usize) -> Result<Option<u32>, VerifyError> {
     match m.signals[i].kind {
         SignalKind::Input => Ok(Some(0)),
         SignalKind::Reg => Ok(g.preds[i].first().and_then(|&d| stage[d]).map(|s| s + 1)),

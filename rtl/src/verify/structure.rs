@@ -19,32 +19,20 @@ pub const MAX_PORT_WIDTH: u32 = 1 << 20;
 /// Module name, signal widths, signal names legal and unique.
 pub(crate) fn check_signals(m: &Module) -> Result<(), VerifyError> {
     if !is_legal_identifier(&m.name) {
-        return Err(VerifyError::IllegalModuleName {
-            name: m.name.clone(),
-        });
+        return Err(VerifyError::IllegalModuleName { name: m.name.clone() });
     }
     let mut seen: HashMap<&str, SignalId> = HashMap::with_capacity(m.signals.len());
     for id in m.signal_ids() {
         let s = m.signal(id);
-        let max = if matches!(s.kind, SignalKind::Input | SignalKind::Output) {
-            MAX_PORT_WIDTH
-        } else {
-            128
-        };
+        let max = if matches!(s.kind, SignalKind::Input | SignalKind::Output) { MAX_PORT_WIDTH } else { 128 };
         if !(1..=max).contains(&s.width) {
-            return Err(VerifyError::BadWidth {
-                signal: sig(m, id),
-                width: s.width,
-            });
+            return Err(VerifyError::BadWidth { signal: sig(m, id), width: s.width });
         }
         if !is_legal_identifier(&s.name) {
             return Err(VerifyError::IllegalName { signal: sig(m, id) });
         }
         if let Some(&first) = seen.get(s.name.as_str()) {
-            return Err(VerifyError::DuplicateName {
-                first: sig(m, first),
-                second: sig(m, id),
-            });
+            return Err(VerifyError::DuplicateName { first: sig(m, first), second: sig(m, id) });
         }
         seen.insert(&s.name, id);
     }
@@ -58,11 +46,7 @@ pub(crate) fn check_ids(m: &Module) -> Result<(), VerifyError> {
         if id.index() < count {
             Ok(())
         } else {
-            Err(VerifyError::BadId {
-                context: context(),
-                id,
-                count,
-            })
+            Err(VerifyError::BadId { context: context(), id, count })
         }
     };
     if let Some(clk) = m.clk {
@@ -94,10 +78,7 @@ pub(crate) fn check_ports(m: &Module) -> Result<(), VerifyError> {
     for &p in &m.ports {
         let s = m.signal(p);
         if !matches!(s.kind, SignalKind::Input | SignalKind::Output) {
-            return Err(VerifyError::NotAPort {
-                signal: sig(m, p),
-                kind: kind_name(s.kind).to_string(),
-            });
+            return Err(VerifyError::NotAPort { signal: sig(m, p), kind: kind_name(s.kind).to_string() });
         }
         if in_ports[p.index()] {
             return Err(VerifyError::DuplicatePort { signal: sig(m, p) });
@@ -107,20 +88,14 @@ pub(crate) fn check_ports(m: &Module) -> Result<(), VerifyError> {
     for id in m.signal_ids() {
         let kind = m.signal(id).kind;
         if matches!(kind, SignalKind::Input | SignalKind::Output) && !in_ports[id.index()] {
-            return Err(VerifyError::MissingPort {
-                signal: sig(m, id),
-                kind: kind_name(kind).to_string(),
-            });
+            return Err(VerifyError::MissingPort { signal: sig(m, id), kind: kind_name(kind).to_string() });
         }
     }
     for (role, id) in [("clock", m.clk), ("reset", m.rst)] {
         if let Some(id) = id {
             let s = m.signal(id);
             if s.kind != SignalKind::Input || s.width != 1 {
-                return Err(VerifyError::BadClockOrReset {
-                    role,
-                    signal: sig(m, id),
-                });
+                return Err(VerifyError::BadClockOrReset { role, signal: sig(m, id) });
             }
         }
     }
@@ -168,38 +143,16 @@ pub(crate) fn check_drivers(m: &Module) -> Result<(), VerifyError> {
         let kname = || kind_name(kind).to_string();
         match kind {
             SignalKind::Input if na + nr > 0 => {
-                let by = if na > 0 {
-                    "an assignment"
-                } else {
-                    "a register"
-                };
-                return Err(VerifyError::InputDriven {
-                    signal: sig(m, id),
-                    by: by.to_string(),
-                });
+                let by = if na > 0 { "an assignment" } else { "a register" };
+                return Err(VerifyError::InputDriven { signal: sig(m, id), by: by.to_string() });
             }
             SignalKind::Input => {}
             SignalKind::Output | SignalKind::Wire if nr > 0 => {
-                return Err(VerifyError::RegDrivesNonReg {
-                    signal: sig(m, id),
-                    kind: kname(),
-                });
+                return Err(VerifyError::RegDrivesNonReg { signal: sig(m, id), kind: kname() });
             }
-            SignalKind::Reg if na > 0 => {
-                return Err(VerifyError::AssignDrivesReg { signal: sig(m, id) })
-            }
-            _ if na + nr == 0 => {
-                return Err(VerifyError::Undriven {
-                    signal: sig(m, id),
-                    kind: kname(),
-                })
-            }
-            _ if na + nr > 1 => {
-                return Err(VerifyError::MultiplyDriven {
-                    signal: sig(m, id),
-                    count: na + nr,
-                })
-            }
+            SignalKind::Reg if na > 0 => return Err(VerifyError::AssignDrivesReg { signal: sig(m, id) }),
+            _ if na + nr == 0 => return Err(VerifyError::Undriven { signal: sig(m, id), kind: kname() }),
+            _ if na + nr > 1 => return Err(VerifyError::MultiplyDriven { signal: sig(m, id), count: na + nr }),
             _ => {}
         }
     }
@@ -224,11 +177,7 @@ pub(crate) fn check_regs(m: &Module) -> Result<(), VerifyError> {
                 return Err(VerifyError::ResetWithoutRst { q: sig(m, r.q) });
             }
             if !fits(v, q.width, q.signed) {
-                return Err(VerifyError::ResetOutOfRange {
-                    q: sig(m, r.q),
-                    value: v,
-                    ty: ty(m, r.q),
-                });
+                return Err(VerifyError::ResetOutOfRange { q: sig(m, r.q), value: v, ty: ty(m, r.q) });
             }
         }
     }

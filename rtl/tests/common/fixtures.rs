@@ -71,16 +71,7 @@ pub fn coverage(name: &str, widths: &[u32], seed: u64) -> Module {
                     let src = ins[ins.len() - 1 - (j % 2)]; // the widest inputs
                     let ws = m.signal(src).width;
                     let wd = w.min(ws);
-                    m.wire(
-                        &name,
-                        wd,
-                        s,
-                        None,
-                        Expr::Slice {
-                            src,
-                            lo: (ws - wd) / 2,
-                        },
-                    )
+                    m.wire(&name, wd, s, None, Expr::Slice { src, lo: (ws - wd) / 2 })
                 }
                 9 => {
                     let wb = m.signal(b).width;
@@ -93,31 +84,12 @@ pub fn coverage(name: &str, widths: &[u32], seed: u64) -> Module {
                     w,
                     s,
                     None,
-                    Expr::Mux {
-                        sel: if m.signal(sel).width == 1 {
-                            sel
-                        } else {
-                            ins[1]
-                        },
-                        t: a,
-                        f: b,
-                    },
+                    Expr::Mux { sel: if m.signal(sel).width == 1 { sel } else { ins[1] }, t: a, f: b },
                 ),
                 11..=16 => {
-                    let op = [
-                        CmpOp::Lt,
-                        CmpOp::Le,
-                        CmpOp::Gt,
-                        CmpOp::Ge,
-                        CmpOp::Eq,
-                        CmpOp::Ne,
-                    ][kind - 11];
+                    let op = [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne][kind - 11];
                     // Compare against an operand of the same width half the time, to hit equality.
-                    let b = if j % 2 == 0 {
-                        ins[2 * j + usize::from(kind % 2 == 0)]
-                    } else {
-                        b
-                    };
+                    let b = if j % 2 == 0 { ins[2 * j + usize::from(kind % 2 == 0)] } else { b };
                     m.wire(&name, 1, s, None, Expr::Cmp(op, a, b))
                 }
                 17..=19 => {
@@ -136,9 +108,7 @@ pub fn coverage(name: &str, widths: &[u32], seed: u64) -> Module {
                     if iw > 8 {
                         continue;
                     }
-                    let entries = (0..1usize << iw)
-                        .map(|_| fitting(rng.next_u128(), w, s))
-                        .collect();
+                    let entries = (0..1usize << iw).map(|_| fitting(rng.next_u128(), w, s)).collect();
                     m.wire(&name, w, s, Some("table"), Expr::Table { index, entries })
                 }
             };

@@ -11,9 +11,7 @@ use tachyon_rtl::bits::to_i128;
 use tachyon_rtl::{CmpOp, Expr, Module, SignalId};
 
 /// Widths the generator picks from.
-pub const WIDTHS: [u32; 17] = [
-    1, 2, 3, 7, 8, 13, 16, 31, 32, 33, 48, 63, 64, 65, 100, 127, 128,
-];
+pub const WIDTHS: [u32; 17] = [1, 2, 3, 7, 8, 13, 16, 31, 32, 33, 48, 63, 64, 65, 100, 127, 128];
 
 /// One generated operation.
 #[derive(Clone, Debug)]
@@ -38,26 +36,8 @@ pub struct Spec {
 }
 
 pub fn op_strategy() -> impl Strategy<Value = Op> {
-    (
-        any::<u8>(),
-        any::<u16>(),
-        any::<u16>(),
-        any::<u16>(),
-        any::<u8>(),
-        any::<bool>(),
-        any::<u8>(),
-        any::<u128>(),
-    )
-        .prop_map(|(kind, a, b, c, width, signed, k, value)| Op {
-            kind,
-            a,
-            b,
-            c,
-            width,
-            signed,
-            k,
-            value,
-        })
+    (any::<u8>(), any::<u16>(), any::<u16>(), any::<u16>(), any::<u8>(), any::<bool>(), any::<u8>(), any::<u128>())
+        .prop_map(|(kind, a, b, c, width, signed, k, value)| Op { kind, a, b, c, width, signed, k, value })
 }
 
 pub fn spec_strategy(max_ops: usize) -> impl Strategy<Value = Spec> {
@@ -67,12 +47,7 @@ pub fn spec_strategy(max_ops: usize) -> impl Strategy<Value = Spec> {
         0u8..3,
         any::<bool>(),
     )
-        .prop_map(|(inputs, ops, stages, reset)| Spec {
-            inputs,
-            ops,
-            stages,
-            reset,
-        })
+        .prop_map(|(inputs, ops, stages, reset)| Spec { inputs, ops, stages, reset })
 }
 
 /// A value that fits `width` bits with the given signedness, derived from `seed`.
@@ -88,11 +63,7 @@ pub fn fitting(seed: u128, width: u32, signed: bool) -> i128 {
 /// Builds the module described by `spec` (always passes `verify`).
 pub fn build(name: &str, spec: &Spec) -> Module {
     let mut m = Module::new(name);
-    m.doc.push(format!(
-        "generated: {} ops, {} stages",
-        spec.ops.len(),
-        spec.stages
-    ));
+    m.doc.push(format!("generated: {} ops, {} stages", spec.ops.len(), spec.stages));
     if spec.stages > 0 {
         m.add_clock();
         if spec.reset {
@@ -111,8 +82,7 @@ pub fn build(name: &str, spec: &Spec) -> Module {
                 .enumerate()
                 .map(|(j, &s)| {
                     let sig = m.signal(s).clone();
-                    let reset = (spec.reset && j % 2 == 1)
-                        .then(|| fitting(op.value >> 3, sig.width, sig.signed));
+                    let reset = (spec.reset && j % 2 == 1).then(|| fitting(op.value >> 3, sig.width, sig.signed));
                     m.reg(&format!("{}_q", sig.name), s, reset, Some("stage"))
                 })
                 .collect();
@@ -122,10 +92,7 @@ pub fn build(name: &str, spec: &Spec) -> Module {
     }
     while spec.stages > 0 && m.regs.is_empty() {
         // Too few ops to reach a boundary: register the pool once so clk is used.
-        pool = pool
-            .iter()
-            .map(|&s| m.reg(&format!("{}_q", m.signal(s).name.clone()), s, None, None))
-            .collect();
+        pool = pool.iter().map(|&s| m.reg(&format!("{}_q", m.signal(s).name.clone()), s, None, None)).collect();
     }
     let n_out = pool.len().min(5);
     for (i, &s) in pool[pool.len() - n_out..].iter().enumerate() {
@@ -177,22 +144,11 @@ fn add_op(m: &mut Module, pool: &[SignalId], op: &Op, i: usize) -> SignalId {
             m.wire(&name, w, s, org, Expr::Mux { sel, t: a, f: b })
         }
         11 => {
-            let ops = [
-                CmpOp::Lt,
-                CmpOp::Le,
-                CmpOp::Gt,
-                CmpOp::Ge,
-                CmpOp::Eq,
-                CmpOp::Ne,
-            ];
+            let ops = [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne];
             m.wire(&name, 1, s, org, Expr::Cmp(ops[k as usize % 6], a, b))
         }
         kind @ 12..=14 => {
-            let b2 = if m.signal(b).width == wa {
-                b
-            } else {
-                m.wire(&format!("{name}_b"), wa, s, org, Expr::Ext(b))
-            };
+            let b2 = if m.signal(b).width == wa { b } else { m.wire(&format!("{name}_b"), wa, s, org, Expr::Ext(b)) };
             let e = match kind {
                 12 => Expr::And(a, b2),
                 13 => Expr::Or(a, b2),
@@ -206,24 +162,13 @@ fn add_op(m: &mut Module, pool: &[SignalId], op: &Op, i: usize) -> SignalId {
             let index = if wa <= 4 {
                 a
             } else {
-                m.wire(
-                    &format!("{name}_ix"),
-                    iw,
-                    false,
-                    org,
-                    Expr::Slice {
-                        src: a,
-                        lo: k % (wa - iw + 1),
-                    },
-                )
+                m.wire(&format!("{name}_ix"), iw, false, org, Expr::Slice { src: a, lo: k % (wa - iw + 1) })
             };
             let n = 1usize << m.signal(index).width;
             let entries = (0..n)
                 .map(|j| {
                     fitting(
-                        op.value
-                            .wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
-                            .rotate_left(j as u32 * 7),
+                        op.value.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835).rotate_left(j as u32 * 7),
                         w,
                         s,
                     )
@@ -240,11 +185,5 @@ fn one_bit(m: &mut Module, x: SignalId, k: u32, name: &str) -> SignalId {
     if w == 1 {
         return x;
     }
-    m.wire(
-        &format!("{name}_sel"),
-        1,
-        false,
-        None,
-        Expr::Slice { src: x, lo: k % w },
-    )
+    m.wire(&format!("{name}_sel"), 1, false, None, Expr::Slice { src: x, lo: k % w })
 }

@@ -25,11 +25,7 @@ impl Rng {
 
     /// A bit pattern of `width` bits biased towards edge values (0, all ones, ±min/max).
     pub fn pattern(&mut self, width: u32) -> u128 {
-        let mask = if width >= 128 {
-            u128::MAX
-        } else {
-            (1u128 << width) - 1
-        };
+        let mask = if width >= 128 { u128::MAX } else { (1u128 << width) - 1 };
         let half = 1u128 << (width - 1);
         let v = match self.below(8) {
             0 => 0,

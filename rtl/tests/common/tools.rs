@@ -9,11 +9,7 @@ use tachyon_rtl::{emit_verilog, Module};
 
 /// Whether `tool --version` runs.
 pub fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+    Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 /// Prints the skip message and returns true when `tool` is missing.
@@ -21,11 +17,7 @@ pub fn skip_without(tool: &str) -> bool {
     if have(tool) {
         return false;
     }
-    let what = if tool == "verilator" {
-        "verilator"
-    } else {
-        tool
-    };
+    let what = if tool == "verilator" { "verilator" } else { tool };
     println!("skipped: {what} not installed");
     true
 }
@@ -58,38 +50,20 @@ pub fn lint(m: &Module) -> String {
         .current_dir(&dir)
         .output()
         .expect("run verilator");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if text.is_empty() && out.status.success() {
         let _ = std::fs::remove_dir_all(&dir);
         return text;
     }
-    format!(
-        "{text}(exit {:?}; file kept at {})",
-        out.status.code(),
-        path.display()
-    )
+    format!("{text}(exit {:?}; file kept at {})", out.status.code(), path.display())
 }
 
 /// Runs `yosys -q -p "read_verilog X.v; synth_xilinx -family xcup -flatten"`.
 pub fn yosys_synth(m: &Module) -> Result<(), String> {
     let dir = scratch("yosys");
     let path = write_verilog(&dir, m);
-    let script = format!(
-        "read_verilog {}; synth_xilinx -family xcup -flatten -top {}",
-        path.display(),
-        m.name
-    );
-    let out = Command::new("yosys")
-        .arg("-q")
-        .arg("-p")
-        .arg(&script)
-        .current_dir(&dir)
-        .output()
-        .expect("run yosys");
+    let script = format!("read_verilog {}; synth_xilinx -family xcup -flatten -top {}", path.display(), m.name);
+    let out = Command::new("yosys").arg("-q").arg("-p").arg(&script).current_dir(&dir).output().expect("run yosys");
     if out.status.success() {
         let _ = std::fs::remove_dir_all(&dir);
         return Ok(());

@@ -12,26 +12,21 @@ use tachyon_rtl::{Module, SignalId, SignalKind};
 
 /// Inputs driven by the stimulus (all input ports except `clk`), in port order.
 pub fn stimulus_inputs(m: &Module) -> Vec<SignalId> {
-    m.ports
-        .iter()
-        .copied()
-        .filter(|&p| m.signal(p).kind == SignalKind::Input && Some(p) != m.clk)
-        .collect()
+    m.ports.iter().copied().filter(|&p| m.signal(p).kind == SignalKind::Input && Some(p) != m.clk).collect()
 }
 
 /// Output ports in port order.
 pub fn outputs(m: &Module) -> Vec<SignalId> {
-    m.ports
-        .iter()
-        .copied()
-        .filter(|&p| m.signal(p).kind == SignalKind::Output)
-        .collect()
+    m.ports.iter().copied().filter(|&p| m.signal(p).kind == SignalKind::Output).collect()
 }
 
 fn driver_cpp(m: &Module) -> String {
     let top = format!("V{}", m.name);
     let mut c = String::new();
-    let _ = writeln!(c, "#include \"{top}.h\"\n#include \"verilated.h\"\n#include <cstdint>\n#include <cstdio>\n#include <memory>");
+    let _ = writeln!(
+        c,
+        "#include \"{top}.h\"\n#include \"verilated.h\"\n#include <cstdint>\n#include <cstdio>\n#include <memory>"
+    );
     c.push_str(
         r#"
 static void put(CData& v, const uint32_t* w) { v = static_cast<CData>(w[0]); }
@@ -45,14 +40,9 @@ template <std::size_t N> static void show(const VlWide<N>& v) { for (std::size_t
     );
     let _ = writeln!(c, "int main(int argc, char** argv) {{");
     c.push_str("    if (argc < 2) return 1;\n    std::FILE* f = std::fopen(argv[1], \"r\");\n    if (!f) return 1;\n");
-    let _ = writeln!(
-        c,
-        "    const std::unique_ptr<VerilatedContext> ctx{{new VerilatedContext}};"
-    );
+    let _ = writeln!(c, "    const std::unique_ptr<VerilatedContext> ctx{{new VerilatedContext}};");
     let _ = writeln!(c, "    {top}* top = new {top}{{ctx.get()}};");
-    c.push_str(
-        "    unsigned cycles = 0;\n    if (std::fscanf(f, \"%u\", &cycles) != 1) return 2;\n",
-    );
+    c.push_str("    unsigned cycles = 0;\n    if (std::fscanf(f, \"%u\", &cycles) != 1) return 2;\n");
     c.push_str("    for (unsigned cyc = 0; cyc < cycles; ++cyc) {\n        uint32_t w[4];\n");
     for p in stimulus_inputs(m) {
         c.push_str("        for (int i = 0; i < 4; ++i) if (std::fscanf(f, \"%x\", &w[i]) != 1) return 3;\n");
@@ -70,9 +60,7 @@ template <std::size_t N> static void show(const VlWide<N>& v) { for (std::size_t
     if let Some(clk) = &clk {
         let _ = writeln!(c, "        top->{clk} = 1;\n        top->eval();");
     }
-    c.push_str(
-        "    }\n    top->final();\n    delete top;\n    std::fclose(f);\n    return 0;\n}\n",
-    );
+    c.push_str("    }\n    top->final();\n    delete top;\n    std::fclose(f);\n    return 0;\n}\n");
     c
 }
 
@@ -84,25 +72,16 @@ pub fn run(m: &Module, stimulus: &[Vec<u128>]) -> Result<Vec<Vec<u128>>, String>
     let vfile = write_verilog(&dir, m);
     std::fs::write(dir.join("main.cpp"), driver_cpp(m)).map_err(|e| e.to_string())?;
     let build = Command::new("verilator")
-        .args([
-            "--cc", "--exe", "--build", "-Wall", "-O0", "-j", "1", "--Mdir", "obj",
-        ])
+        .args(["--cc", "--exe", "--build", "-Wall", "-O0", "-j", "1", "--Mdir", "obj"])
         .args(["-MAKEFLAGS", "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0"])
         .arg(&vfile)
         .arg("main.cpp")
         .current_dir(&dir)
         .output()
         .map_err(|e| e.to_string())?;
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&build.stdout),
-        String::from_utf8_lossy(&build.stderr)
-    );
+    let log = format!("{}{}", String::from_utf8_lossy(&build.stdout), String::from_utf8_lossy(&build.stderr));
     if !build.status.success() || log.contains("%Warning") || log.contains("%Error") {
-        return Err(format!(
-            "verilator build failed in {}:\n{log}",
-            dir.display()
-        ));
+        return Err(format!("verilator build failed in {}:\n{log}", dir.display()));
     }
     let mut stim = format!("{}\n", stimulus.len());
     for cycle in stimulus {
@@ -115,17 +94,9 @@ pub fn run(m: &Module, stimulus: &[Vec<u128>]) -> Result<Vec<Vec<u128>>, String>
     }
     std::fs::write(dir.join("stim.txt"), stim).map_err(|e| e.to_string())?;
     let exe = dir.join("obj").join(format!("V{}", m.name));
-    let out = Command::new(&exe)
-        .arg("stim.txt")
-        .current_dir(&dir)
-        .output()
-        .map_err(|e| e.to_string())?;
+    let out = Command::new(&exe).arg("stim.txt").current_dir(&dir).output().map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!(
-            "simulation failed ({:?}) in {}",
-            out.status.code(),
-            dir.display()
-        ));
+        return Err(format!("simulation failed ({:?}) in {}", out.status.code(), dir.display()));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut rows = Vec::new();
@@ -135,16 +106,7 @@ pub fn run(m: &Module, stimulus: &[Vec<u128>]) -> Result<Vec<Vec<u128>>, String>
             .map(|w| u32::from_str_radix(w, 16))
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
-        rows.push(
-            words
-                .chunks(4)
-                .map(|c| {
-                    c.iter()
-                        .rev()
-                        .fold(0u128, |acc, &w| (acc << 32) | u128::from(w))
-                })
-                .collect(),
-        );
+        rows.push(words.chunks(4).map(|c| c.iter().rev().fold(0u128, |acc, &w| (acc << 32) | u128::from(w))).collect());
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(rows)

@@ -53,11 +53,7 @@ pub(crate) fn parse_descr(descr: &str) -> Option<Dtype> {
         _ if size == 1 => false,
         _ => return None,
     };
-    Some(Dtype {
-        kind,
-        size,
-        big_endian,
-    })
+    Some(Dtype { kind, size, big_endian })
 }
 
 /// Why decoding stopped: a `u8` element too large for `i64`.
@@ -81,9 +77,7 @@ pub(crate) fn decode(bytes: &[u8], dt: Dtype) -> Result<NpyData, OutOfRange> {
     });
     let shift = 64 - 8 * dt.size as u32;
     Ok(match dt.kind {
-        Kind::Float if dt.size == 4 => {
-            NpyData::F32(words.map(|w| f32::from_bits(w as u32)).collect())
-        }
+        Kind::Float if dt.size == 4 => NpyData::F32(words.map(|w| f32::from_bits(w as u32)).collect()),
         Kind::Float => NpyData::F64(words.map(f64::from_bits).collect()),
         // Shift the sign bit to the top and back to sign-extend.
         Kind::Int => NpyData::I64(words.map(|w| ((w << shift) as i64) >> shift).collect()),
@@ -108,16 +102,7 @@ mod tests {
         assert!(parse_descr(">f8").unwrap().big_endian);
         assert_eq!(parse_descr("|b1").unwrap().kind, Kind::Bool);
         assert_eq!(parse_descr("|u1").unwrap().kind, Kind::UInt);
-        for bad in [
-            "<f2",
-            "<c8",
-            "|i4",
-            "<U3",
-            "",
-            "<",
-            "[('a', '<i4')]",
-            "<M8[ns]",
-        ] {
+        for bad in ["<f2", "<c8", "|i4", "<U3", "", "<", "[('a', '<i4')]", "<M8[ns]"] {
             assert!(parse_descr(bad).is_none(), "accepted {bad:?}");
         }
     }
@@ -125,9 +110,7 @@ mod tests {
     #[test]
     fn decodes_signed_and_big_endian() {
         let dt = parse_descr(">i2").unwrap();
-        let NpyData::I64(v) = decode(&[0xff, 0xfe, 0x00, 0x05], dt).unwrap() else {
-            panic!()
-        };
+        let NpyData::I64(v) = decode(&[0xff, 0xfe, 0x00, 0x05], dt).unwrap() else { panic!() };
         assert_eq!(v, vec![-2, 5]);
         let dt = parse_descr("<u8").unwrap();
         let err = decode(&u64::MAX.to_le_bytes(), dt).unwrap_err();

@@ -40,11 +40,7 @@ enum Value {
 
 /// Parses the header dictionary text (everything after the length field).
 pub(crate) fn parse_header(text: &str) -> Result<Header, String> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        text,
-        pos: 0,
-    };
+    let mut p = Parser { s: text.as_bytes(), text, pos: 0 };
     p.expect(b'{')?;
     let (mut descr, mut fortran, mut shape) = (None, None, None);
     loop {
@@ -75,10 +71,7 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, String> {
         p.expect(b',')?;
     }
     let rest = &text[p.pos..];
-    if !rest
-        .trim_matches(|c| c == ' ' || c == '\n' || c == '\0')
-        .is_empty()
-    {
+    if !rest.trim_matches(|c| c == ' ' || c == '\n' || c == '\0').is_empty() {
         return Err(format!("unexpected text after the dictionary: {rest:?}"));
     }
     Ok(Header {
@@ -182,10 +175,7 @@ impl Parser<'_> {
             _ => return Err(self.unexpected("a quoted string")),
         };
         let start = self.pos + 1;
-        let len = self.s[start..]
-            .iter()
-            .position(|&c| c == quote)
-            .ok_or_else(|| "unterminated string".to_string())?;
+        let len = self.s[start..].iter().position(|&c| c == quote).ok_or_else(|| "unterminated string".to_string())?;
         self.pos = start + len + 1;
         Ok(self.text[start..start + len].to_string())
     }
@@ -236,9 +226,7 @@ impl Parser<'_> {
         }
         let digits = &self.text[start..self.pos];
         self.eat(b'L');
-        digits
-            .parse::<usize>()
-            .map_err(|_| format!("dimension {digits} does not fit in usize"))
+        digits.parse::<usize>().map_err(|_| format!("dimension {digits} does not fit in usize"))
     }
 
     /// A bracketed list, returned verbatim (quotes and nesting respected).
@@ -272,29 +260,22 @@ mod tests {
 
     #[test]
     fn parses_numpy_headers() {
-        let h = parse_header("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }    \n")
-            .unwrap();
+        let h = parse_header("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }    \n").unwrap();
         assert_eq!(h.descr, "<f4");
         assert!(!h.fortran_order);
         assert_eq!(h.shape, vec![3, 4]);
         let h = parse_header("{\"descr\":\"|u1\",\"fortran_order\":True,\"shape\":(7,)}").unwrap();
-        assert_eq!(
-            (h.descr.as_str(), h.fortran_order, h.shape),
-            ("|u1", true, vec![7])
-        );
+        assert_eq!((h.descr.as_str(), h.fortran_order, h.shape), ("|u1", true, vec![7]));
         let h = parse_header("{'descr': '<i8', 'fortran_order': False, 'shape': (), }\n").unwrap();
         assert!(h.shape.is_empty());
-        let h =
-            parse_header("{'descr': '<i8', 'fortran_order': False, 'shape': (2L, 3L)}").unwrap();
+        let h = parse_header("{'descr': '<i8', 'fortran_order': False, 'shape': (2L, 3L)}").unwrap();
         assert_eq!(h.shape, vec![2, 3]);
     }
 
     #[test]
     fn keeps_structured_descr_raw() {
-        let h = parse_header(
-            "{'descr': [('a', '<i4'), ('b', '<f8')], 'fortran_order': False, 'shape': (2,), }",
-        )
-        .unwrap();
+        let h =
+            parse_header("{'descr': [('a', '<i4'), ('b', '<f8')], 'fortran_order': False, 'shape': (2,), }").unwrap();
         assert_eq!(h.descr, "[('a', '<i4'), ('b', '<f8')]");
     }
 

@@ -83,10 +83,7 @@ impl NpyData {
 /// Reads a `.npy` file.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
-        path: path.into(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| NpyError::Io { path: path.into(), source })?;
     parse_npy(&bytes, path)
 }
 
@@ -104,53 +101,30 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, NpyError> {
     let len_bytes = match (major, minor) {
         (1, 0) => 2,
         (2, 0) | (3, 0) => 4,
-        _ => {
-            return Err(NpyError::UnsupportedVersion {
-                path: p(),
-                major,
-                minor,
-            })
-        }
+        _ => return Err(NpyError::UnsupportedVersion { path: p(), major, minor }),
     };
-    let len_field = bytes
-        .get(8..8 + len_bytes)
-        .ok_or_else(|| truncated("header length field missing".into()))?;
-    let header_len = len_field
-        .iter()
-        .rev()
-        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    let len_field = bytes.get(8..8 + len_bytes).ok_or_else(|| truncated("header length field missing".into()))?;
+    let header_len = len_field.iter().rev().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
     let data_start = (8 + len_bytes).saturating_add(header_len);
     let header_bytes = bytes.get(8 + len_bytes..data_start).ok_or_else(|| {
-        truncated(format!(
-            "header declares {header_len} bytes but only {} follow",
-            bytes.len() - 8 - len_bytes
-        ))
+        truncated(format!("header declares {header_len} bytes but only {} follow", bytes.len() - 8 - len_bytes))
     })?;
     let header_text: String = if major == 3 {
         std::str::from_utf8(header_bytes)
-            .map_err(|e| NpyError::BadHeader {
-                path: p(),
-                reason: format!("not UTF-8: {e}"),
-            })?
+            .map_err(|e| NpyError::BadHeader { path: p(), reason: format!("not UTF-8: {e}") })?
             .to_string()
     } else {
         // Latin-1: every byte is the code point of the same value.
         header_bytes.iter().map(|&b| char::from(b)).collect()
     };
-    let h = header::parse_header(&header_text)
-        .map_err(|reason| NpyError::BadHeader { path: p(), reason })?;
-    let dt = dtype::parse_descr(&h.descr).ok_or_else(|| NpyError::UnsupportedDtype {
-        path: p(),
-        descr: h.descr.clone(),
-    })?;
+    let h = header::parse_header(&header_text).map_err(|reason| NpyError::BadHeader { path: p(), reason })?;
+    let dt =
+        dtype::parse_descr(&h.descr).ok_or_else(|| NpyError::UnsupportedDtype { path: p(), descr: h.descr.clone() })?;
     if h.fortran_order {
         return Err(NpyError::FortranOrder { path: p() });
     }
     let data = &bytes[data_start..];
-    let expected = h
-        .shape
-        .iter()
-        .try_fold(dt.size as u128, |acc, &d| acc.checked_mul(d as u128));
+    let expected = h.shape.iter().try_fold(dt.size as u128, |acc, &d| acc.checked_mul(d as u128));
     let length_error = |expected| NpyError::DataLength {
         path: p(),
         shape: h.shape.clone(),
@@ -176,60 +150,24 @@ pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray, NpyError> {
             })
         }
     }
-    let data = dtype::decode(data, dt).map_err(|e| NpyError::ValueOutOfRange {
-        path: p(),
-        index: e.index,
-        value: e.value,
-    })?;
-    Ok(NpyArray {
-        shape: h.shape,
-        data,
-    })
+    let data =
+        dtype::decode(data, dt).map_err(|e| NpyError::ValueOutOfRange { path: p(), index: e.index, value: e.value })?;
+    Ok(NpyArray { shape: h.shape, data })
 }
 
 /// Writes `data` (C order) with the given shape as little-endian `<f4`.
-pub fn write_npy_f32(
-    path: impl AsRef<Path>,
-    shape: &[usize],
-    data: &[f32],
-) -> Result<(), NpyError> {
-    write_raw(
-        path.as_ref(),
-        "<f4",
-        shape,
-        data.len(),
-        data.iter().flat_map(|x| x.to_le_bytes()),
-    )
+pub fn write_npy_f32(path: impl AsRef<Path>, shape: &[usize], data: &[f32]) -> Result<(), NpyError> {
+    write_raw(path.as_ref(), "<f4", shape, data.len(), data.iter().flat_map(|x| x.to_le_bytes()))
 }
 
 /// Writes `data` (C order) with the given shape as little-endian `<f8`.
-pub fn write_npy_f64(
-    path: impl AsRef<Path>,
-    shape: &[usize],
-    data: &[f64],
-) -> Result<(), NpyError> {
-    write_raw(
-        path.as_ref(),
-        "<f8",
-        shape,
-        data.len(),
-        data.iter().flat_map(|x| x.to_le_bytes()),
-    )
+pub fn write_npy_f64(path: impl AsRef<Path>, shape: &[usize], data: &[f64]) -> Result<(), NpyError> {
+    write_raw(path.as_ref(), "<f8", shape, data.len(), data.iter().flat_map(|x| x.to_le_bytes()))
 }
 
 /// Writes `data` (C order) with the given shape as little-endian `<i8`.
-pub fn write_npy_i64(
-    path: impl AsRef<Path>,
-    shape: &[usize],
-    data: &[i64],
-) -> Result<(), NpyError> {
-    write_raw(
-        path.as_ref(),
-        "<i8",
-        shape,
-        data.len(),
-        data.iter().flat_map(|x| x.to_le_bytes()),
-    )
+pub fn write_npy_i64(path: impl AsRef<Path>, shape: &[usize], data: &[i64]) -> Result<(), NpyError> {
+    write_raw(path.as_ref(), "<i8", shape, data.len(), data.iter().flat_map(|x| x.to_le_bytes()))
 }
 
 fn write_raw(
@@ -239,9 +177,7 @@ fn write_raw(
     count: usize,
     payload: impl Iterator<Item = u8>,
 ) -> Result<(), NpyError> {
-    let expected = shape
-        .iter()
-        .try_fold(1u128, |acc, &d| acc.checked_mul(d as u128));
+    let expected = shape.iter().try_fold(1u128, |acc, &d| acc.checked_mul(d as u128));
     if expected != Some(count as u128) {
         return Err(NpyError::ShapeMismatch {
             path: path.into(),
@@ -252,8 +188,5 @@ fn write_raw(
     }
     let mut bytes = header::format_header(descr, shape);
     bytes.extend(payload);
-    std::fs::write(path, bytes).map_err(|source| NpyError::Io {
-        path: path.into(),
-        source,
-    })
+    std::fs::write(path, bytes).map_err(|source| NpyError::Io { path: path.into(), source })
 }

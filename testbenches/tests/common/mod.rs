@@ -60,16 +60,12 @@ pub fn from_bits(bits: u128, e: PortElem) -> i128 {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 /// A fresh work directory under Cargo's per-target temp dir.
 pub fn work_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("cosim")
-        .join(name);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cosim").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
