@@ -119,6 +119,21 @@ impl GraphBuilder {
         name.to_string()
     }
 
+    /// Adds an int64 initializer (shapes, axes); `shape` `&[]` makes a scalar. Returns its name.
+    ///
+    /// Panics if `data.len()` is not the product of `shape` (a bug in the calling generator).
+    pub fn initializer_i64(&mut self, name: &str, shape: &[usize], data: &[i64]) -> String {
+        assert_eq!(shape.iter().product::<usize>(), data.len(), "initializer '{name}': shape {shape:?} does not match");
+        self.graph.initializer.push(TensorProto {
+            dims: shape.iter().map(|&d| d as i64).collect(),
+            data_type: data_type::INT64,
+            name: name.to_string(),
+            raw_data: data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ..Default::default()
+        });
+        name.to_string()
+    }
+
     /// Adds a node `name` of `op_type` in `domain` (`""` for standard ONNX ops); returns the name
     /// of its first output (empty if it has none).
     pub fn node(

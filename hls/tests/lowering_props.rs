@@ -30,6 +30,7 @@ fn model(inputs: Vec<Elem>, kind: LayerKind, outputs: Vec<Elem>) -> QModel {
         prologue: Prologue { input_shape: vec![1, n_in], steps: vec![], conv: InputConv::Exact { frac: 0 } },
         epilogue: vec![],
         output_shape: vec![1, n_out],
+        epilogue_shape: vec![1, n_out],
     }
 }
 

@@ -135,6 +135,6 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
 /// Float value of the output integers, with the epilogue applied (what the ONNX model outputs).
 pub fn dequantize_output(m: &QModel, y: &[i128]) -> Result<Vec<f64>, String> {
     let vals: Vec<f64> = y.iter().zip(m.output_elems()).map(|(&v, e)| v as f64 * 2f64.powi(-e.frac)).collect();
-    let t = apply_steps(&m.epilogue, Tensor::new(DType::F32, m.output_shape.clone(), vals))?;
+    let t = apply_steps(&m.epilogue, Tensor::new(DType::F32, m.epilogue_shape.clone(), vals))?;
     Ok(t.data)
 }

@@ -172,6 +172,8 @@ pub struct QModel {
     pub epilogue: Vec<FloatStep>,
     /// Shape of the ONNX graph output (batch included).
     pub output_shape: Vec<usize>,
+    /// ONNX shape of the value the epilogue's first step reads.
+    pub epilogue_shape: Vec<usize>,
 }
 
 impl QModel {

@@ -260,11 +260,12 @@ pub(crate) fn resolve_pending(
     l: &mut Lowerer,
     n: &Node,
     base: TensorId,
+    shape: &[usize],
     steps: &[FloatStep],
     out: tachyon_frontend::ValueId,
 ) -> Result<TensorId, QuantizeError> {
     let xe = l.elems(base).to_vec();
-    let shape = l.m.tensor(base).shape.clone();
+    let shape = shape.to_vec();
     let outs = quantizer_elems(l, n, xe.len(), None)?;
     let lo = xe.iter().map(|e| e.lo).min().unwrap_or(0);
     let hi = xe.iter().map(|e| e.hi).max().unwrap_or(0);
@@ -320,8 +321,12 @@ pub(crate) fn lower_transpose(
     out_shape: &[usize],
     out_name: &str,
 ) -> Result<TensorId, QuantizeError> {
-    let in_shape = l.m.tensor(t).shape.clone();
+    // The ONNX shape of the input value (the quantized tensor may be an alias of another shape).
+    let in_shape = n.input(0).and_then(|v| l.g.value(v).shape.clone()).unwrap_or_default();
     let r = in_shape.len();
+    if in_shape.iter().product::<usize>() != l.elems(t).len() || p_len_mismatch(perm, r) {
+        return Err(l.err(n, format!("Transpose of shape {in_shape:?} with perm {perm:?} is malformed")));
+    }
     let p: Vec<usize> = match perm {
         Some(p) => p.iter().map(|&v| if v < 0 { (v + r as i64) as usize } else { v as usize }).collect(),
         None => (0..r).rev().collect(),
@@ -336,4 +341,8 @@ pub(crate) fn lower_transpose(
     let xe = l.elems(t).to_vec();
     let elems = src.iter().map(|&j| xe[j as usize]).collect();
     Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Gather(src), t, out_name, out_shape.to_vec(), elems))
+}
+
+fn p_len_mismatch(perm: Option<&[i64]>, rank: usize) -> bool {
+    perm.is_some_and(|p| p.len() != rank)
 }

@@ -31,9 +31,16 @@ use tachyon_frontend::{Graph, Node, Op, Tensor, ValueId};
 #[derive(Clone, Debug)]
 enum Sym {
     Const(Tensor),
-    Pre { steps: Vec<FloatStep> },
+    Pre {
+        steps: Vec<FloatStep>,
+    },
     Q(TensorId),
-    Pending { base: TensorId, steps: Vec<FloatStep> },
+    /// `shape` is the ONNX shape of the value the first step reads.
+    Pending {
+        base: TensorId,
+        shape: Vec<usize>,
+        steps: Vec<FloatStep>,
+    },
 }
 
 pub(crate) struct Lowerer<'a> {
@@ -89,6 +96,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
             prologue: Prologue { input_shape, steps: vec![], conv: InputConv::Exact { frac: 0 } },
             epilogue: vec![],
             output_shape: g.value(g.outputs[0]).shape.clone().unwrap_or_default(),
+            epilogue_shape: g.value(g.outputs[0]).shape.clone().unwrap_or_default(),
         },
         syms: g.values.iter().map(|v| v.konst.clone().map(Sym::Const)).collect(),
         names: BTreeSet::new(),
@@ -105,10 +113,11 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
             let t = l.finish(t)?;
             l.m.output = t;
         }
-        Sym::Pending { base, steps } => {
+        Sym::Pending { base, shape, steps } => {
             let t = l.finish(base)?;
             l.m.output = t;
             l.m.epilogue = steps;
+            l.m.epilogue_shape = shape;
         }
         Sym::Pre { .. } | Sym::Const(_) => {
             return Err(QuantizeError::Model {
@@ -303,13 +312,13 @@ impl<'a> Lowerer<'a> {
                     self.node(n)?;
                 }
             }
-            Sym::Pending { base, mut steps } => {
+            Sym::Pending { base, shape, mut steps } => {
                 if is_layout && !matches!(n.op, Op::Transpose { .. }) || is_float_elementwise || n.op == Op::Relu {
                     steps.push(step);
-                    self.set(out, Sym::Pending { base, steps });
+                    self.set(out, Sym::Pending { base, shape, steps });
                 } else if is_quantizer {
                     steps.push(step);
-                    let t = elementwise::resolve_pending(self, n, base, &steps, out)?;
+                    let t = elementwise::resolve_pending(self, n, base, &shape, &steps, out)?;
                     self.set(out, Sym::Q(t));
                 } else {
                     return Err(self.err(n, "float operations with non-power-of-two constants must be followed by a Quant node before this op (they have no exact fixed-point form otherwise)"));
@@ -367,6 +376,7 @@ impl<'a> Lowerer<'a> {
                     }
                     None => Sym::Pending {
                         base: t,
+                        shape: n.inputs[slot].and_then(|v| self.g.value(v).shape.clone()).unwrap_or_default(),
                         steps: vec![FloatStep { node: n.name.clone(), op: n.op.clone(), args: args.to_vec() }],
                     },
                 }
