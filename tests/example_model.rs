@@ -1,6 +1,7 @@
 //! The project's own example models (examples/, made by `make-examples` and committed with their
 //! inputs): always tested, whatever else the machine has.
 
+#[macro_use]
 mod common;
 
 use common::*;

@@ -4,6 +4,7 @@
 //! with the default fixed<16,6> precision: RTL equals the interpreter, which tracks the float
 //! model closely.
 
+#[macro_use]
 mod common;
 
 use common::*;

@@ -3,6 +3,7 @@
 //! the float semantics (frontend `run_float`, a port of the qonnx executor) exactly, and the RTL
 //! must equal the interpreter.
 
+#[macro_use]
 mod common;
 
 use common::*;

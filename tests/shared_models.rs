@@ -2,6 +2,7 @@
 //! independent implementations' outputs, and the emitted Verilog matches the interpreter on
 //! every output of every vector. Skips with a message when the folder or Verilator is absent.
 
+#[macro_use]
 mod common;
 
 use common::*;

@@ -3,6 +3,7 @@
 //! determinism). Re-bless on purpose with `BLESS=1 cargo test -p tachyon-rtl --test
 //! emit_golden`; never edit the golden files by hand.
 
+#[macro_use]
 mod common;
 
 use common::tools::{lint, skip_without};

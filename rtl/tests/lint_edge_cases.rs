@@ -2,6 +2,7 @@
 //! no ports, outputs read internally, a 16-bit table, all-1-bit signed arithmetic, extreme
 //! shift amounts, an unused reset, constant comparisons Verilator would fold.
 
+#[macro_use]
 mod common;
 
 use common::tools::{lint, skip_without};

@@ -2,6 +2,7 @@
 //! stages, with and without reset) verifies, emits deterministically, and passes
 //! `verilator --lint-only -Wall` with no output at all.
 
+#[macro_use]
 mod common;
 
 use common::gen::{build, spec_strategy};

@@ -1,6 +1,7 @@
 //! Verifier, structural invariants (names, widths, ids, ports, clock/reset, drivers,
 //! registers): one test per invariant, each breaking the valid `small()` fixture.
 
+#[macro_use]
 mod common;
 
 use common::fixtures::small;

@@ -4,6 +4,7 @@
 //! inputs, cycle by cycle, including reset cycles. A second test does the same for random
 //! pipelined netlists from the generator (`TACHYON_E2E_SEEDS=n` runs n of them; default 1).
 
+#[macro_use]
 mod common;
 
 use common::fixtures::coverage;

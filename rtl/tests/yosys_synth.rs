@@ -2,6 +2,7 @@
 //! -flatten` succeeds on the coverage design (small widths, to keep synthesis fast) and on the
 //! small pipeline fixture.
 
+#[macro_use]
 mod common;
 
 use common::fixtures::{coverage, small};

@@ -6,6 +6,7 @@
 //!
 //! `cargo test -p tachyon-testbenches --test build_speed -- --ignored --nocapture`
 
+#[macro_use]
 mod common;
 
 use std::fmt::Write as _;

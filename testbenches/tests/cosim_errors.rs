@@ -3,6 +3,7 @@
 //! Verilator rejects, and interfaces or vectors that cannot be right. Also
 //! checks that every fixture is lint-clean under `verilator -Wall`.
 
+#[macro_use]
 mod common;
 
 use std::process::Command;

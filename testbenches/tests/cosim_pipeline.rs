@@ -3,6 +3,7 @@
 //! a different element layout than the input bus (`comb_pass.v`), checked
 //! against Rust-computed expectations for seeded random vectors.
 
+#[macro_use]
 mod common;
 
 use std::sync::{Mutex, MutexGuard, OnceLock};

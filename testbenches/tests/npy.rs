@@ -3,6 +3,7 @@
 //! versions 1.0, 2.0 and 3.0) when Python with NumPy is available, and every
 //! kind of broken file.
 
+#[macro_use]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -138,7 +139,7 @@ for v in [(2, 0), (3, 0)]:
 fn reads_files_written_by_numpy() {
     let have_numpy = Command::new("python3").args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
     if !have_numpy {
-        println!("skipped: numpy not available");
+        skip_note!("skipped: numpy not available");
         return;
     }
     let d = dir("numpy");
@@ -179,7 +180,7 @@ fn reads_files_written_by_numpy() {
 fn numpy_reads_our_files() {
     let have_numpy = Command::new("python3").args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
     if !have_numpy {
-        println!("skipped: numpy not available");
+        skip_note!("skipped: numpy not available");
         return;
     }
     let d = dir("to_numpy");

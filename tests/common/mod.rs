@@ -1,6 +1,16 @@
 //! Helpers shared by the end-to-end tests.
 #![allow(dead_code)]
 
+/// Prints a skip notice straight to the terminal's stderr, so it shows even though the test
+/// harness captures `println!` output of passing tests.
+#[allow(unused_macros)]
+macro_rules! skip_note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,7 +20,7 @@ pub fn shared_models() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        println!("skipped: ../shared/models is absent (the reference models live outside this repository)");
+        skip_note!("skipped: ../shared/models is absent (the reference models live outside this repository)");
         None
     }
 }
@@ -31,7 +41,7 @@ pub fn have(tool: &str) -> bool {
     let ok = Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
         || Command::new(tool).arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
     if !ok {
-        println!("skipped: {tool} is not installed (run scripts/setup.sh)");
+        skip_note!("skipped: {tool} is not installed (run scripts/setup.sh)");
     }
     ok
 }

@@ -4,5 +4,6 @@
 pub mod fixtures;
 pub mod gen;
 pub mod rng;
+#[macro_use]
 pub mod tools;
 pub mod verilator;

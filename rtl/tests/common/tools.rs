@@ -1,6 +1,16 @@
 //! Running external tools on emitted Verilog: availability checks, scratch directories,
 //! `verilator --lint-only -Wall` and yosys `synth_xilinx`.
 
+/// Prints a skip notice straight to the terminal's stderr, so it shows even though the test
+/// harness captures `println!` output of passing tests.
+#[allow(unused_macros)]
+macro_rules! skip_note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,7 +28,7 @@ pub fn skip_without(tool: &str) -> bool {
         return false;
     }
     let what = if tool == "verilator" { "verilator" } else { tool };
-    println!("skipped: {what} not installed");
+    skip_note!("skipped: {what} not installed");
     true
 }
 

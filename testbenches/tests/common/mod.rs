@@ -2,6 +2,16 @@
 //! (no `rand` dependency), fixture paths and per-test work directories.
 #![allow(dead_code)]
 
+/// Prints a skip notice straight to the terminal's stderr, so it shows even though the test
+/// harness captures `println!` output of passing tests.
+#[allow(unused_macros)]
+macro_rules! skip_note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 use std::path::PathBuf;
 
 use tachyon_testbenches::PortElem;
@@ -75,7 +85,7 @@ pub fn skip_without_verilator() -> bool {
     if tachyon_testbenches::verilator_available() {
         false
     } else {
-        println!("skipped: verilator not installed");
+        skip_note!("skipped: verilator not installed");
         true
     }
 }
