@@ -75,6 +75,13 @@ pub(crate) fn lower_softmax(
     while (span >> inv_shift) >= (1i128 << c.inv_table_bits) {
         inv_shift += 1;
     }
+    if inv_shift > c.exp_frac {
+        // The hardware subtracts 2^E after the shift: exact only while 2^E is a multiple of 2^shift.
+        return Err(l.err(
+            n,
+            format!("softmax over {count} values needs a 1/x table index shift of {inv_shift} bits, more than softmax.exp_frac = {}; raise softmax.inv_table_bits or softmax.exp_frac", c.exp_frac),
+        ));
+    }
     let ni = (span >> inv_shift) as usize + 1;
     let guard = 2u32;
     let p = c.output_frac + guard; // r ≈ 2^(E+P) / s

@@ -1,0 +1,68 @@
+//! The `tachyon` binary itself: help on every subcommand, exit codes, inspect, boards, report.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use std::process::Command;
+
+fn tachyon(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tachyon")).args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["build", "sim", "inspect", "report", "boards"] {
+        let (ok, text) = tachyon(&[sub, "--help"]);
+        assert!(ok && text.contains("Usage"), "{sub} --help:\n{text}");
+    }
+    let (ok, text) = tachyon(&["--help"]);
+    assert!(ok && text.contains("build") && text.contains("sim") && text.contains("inspect"));
+}
+
+#[test]
+fn inspect_shows_graph_quantizers_and_unsupported_nodes() {
+    let model = repo().join("examples/jet_mlp/jet_mlp.onnx");
+    let (ok, text) = tachyon(&["inspect", model.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("dense0_matmul: MatMul") && text.contains("Quant(") && text.contains("rounding=Floor"),
+        "{text}"
+    );
+    assert!(text.contains("qmodel") && text.contains("requant"), "quantized model printed:\n{text}");
+}
+
+#[test]
+fn build_with_board_and_report() {
+    let out = scratch("cli_board");
+    let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
+    let (ok, text) = tachyon(&["build", model.to_str().unwrap(), "--board", "vu13p", "-o", out.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    assert!(text.contains("latency") && text.contains("2.5 ns"), "board clock used:\n{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["board"]["part"], "xcvu13p-flga2577-2-e");
+    assert_eq!(report["clock_ns"], 2.5);
+    let (ok, text) = tachyon(&["report", out.to_str().unwrap()]);
+    assert!(ok && text.contains("dense0_matmul") && text.contains("total: LUT"), "{text}");
+    let (ok, text) = tachyon(&[
+        "build",
+        model.to_str().unwrap(),
+        "--board",
+        "nosuchboard",
+        "-o",
+        scratch("cli_bad").to_str().unwrap(),
+    ]);
+    assert!(!ok && text.contains("unknown board") && text.contains("vu13p"), "{text}");
+    let (ok, text) = tachyon(&["boards"]);
+    assert!(ok && text.contains("icebreaker") && text.contains("xcvu9p"), "{text}");
+}
+
+#[test]
+fn errors_exit_nonzero_with_a_message() {
+    let (ok, text) = tachyon(&["build", "/nonexistent/model.onnx", "-o", scratch("cli_missing").to_str().unwrap()]);
+    assert!(!ok && text.contains("error:") && text.contains("model.onnx"), "{text}");
+    let (ok, text) = tachyon(&["sim", "/nonexistent/project"]);
+    assert!(!ok && text.contains("tachyon.json"), "{text}");
+}
