@@ -100,3 +100,53 @@ fn float_ops_model_is_exact_in_rtl_and_close_to_float() {
     let s = run(&out, &SimOptions { random: Some(3000), ..Default::default() }).unwrap();
     assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
 }
+
+/// A transpose that really moves data (channels-last to channels-first) becomes wiring.
+#[test]
+fn real_transpose_is_wiring_and_exact() {
+    let mut g = GraphBuilder::new("transpose");
+    let x = g.input("x", &[1, 6]);
+    g.output("y", &[1, 2]);
+    // Integer weights keep every fixed<16,6> result exact, so the float model is matched exactly.
+    let w0: Vec<f32> = (0..36).map(|i| (i * 7 % 5) as f32 - 2.0).collect();
+    let w0 = g.initializer_f32("W0", &[6, 6], &w0);
+    let d0 = g.node("MatMul", "", "dense0", &[&x, &w0], &["d0"], vec![]);
+    let shape = g.initializer_i64("shape", &[3], &[1, 2, 3]);
+    let r = g.node("Reshape", "", "to_hwc", &[&d0, &shape], &["r"], vec![]);
+    let t = g.node("Transpose", "", "to_chw", &[&r], &["t"], vec![Attr::ints("perm", &[0, 2, 1])]);
+    let f = g.node("Flatten", "", "flatten", &[&t], &["f"], vec![]);
+    let w: Vec<f32> = (0..12).map(|i| (i * 3 % 7) as f32 - 3.0).collect();
+    let w = g.initializer_f32("W", &[6, 2], &w);
+    g.node("MatMul", "", "dense1", &[&f, &w], &["y"], vec![]);
+    let dir = scratch("transpose");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t.onnx");
+    std::fs::write(&path, g.build(&[("", 13)]).encode_to_vec()).unwrap();
+    let gr = tachyon_frontend::load_model(&path).unwrap();
+    let m = tachyon_quantize::lower(&gr, &Config::default()).unwrap();
+    assert!(m.to_string().contains("gather"), "{m}");
+    for s in 0..50u64 {
+        // Values on the fixed<16,6> grid, so the float model is exact too.
+        let x: Vec<f64> = (0..6).map(|i| (((s * 13 + i * 5) % 9) as f64 - 4.0) / 8.0).collect();
+        let want = tachyon_frontend::eval::run_float(&gr, &[Tensor::new(DType::F32, vec![1, 6], x.clone())]).unwrap();
+        let got = interp::dequantize_output(&m, &interp::run(&m, &interp::quantize_input(&m, &x).unwrap())).unwrap();
+        assert_eq!(got, want[0].data);
+    }
+    let out = dir.join("out");
+    build(&BuildOptions {
+        model: path,
+        config: None,
+        clock_ns: Some(5.0),
+        board: None,
+        top: "tachyon_top".into(),
+        out: out.clone(),
+        force: false,
+    })
+    .unwrap();
+    lint(&out);
+    if !have("verilator") {
+        return;
+    }
+    let s = run(&out, &SimOptions { random: Some(500), ..Default::default() }).unwrap();
+    assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
+}
