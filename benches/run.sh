@@ -33,13 +33,14 @@ for entry in "${models[@]}"; do
     end=$(date +%s%N)
     ms=$(( (end - start) / 1000000 ))
     ct=$(printf "%d.%03d" $((ms / 1000)) $((ms % 1000)))
-    stages=$(python3 -c "import json;r=json.load(open('$out/report.json'));print(r['latency_cycles'], '%.1f ns' % r['latency_ns'])")
+    stages=$(python3 -c "import json;print(json.load(open('$out/report.json'))['latency_cycles'])")
+    lat_ns=$(python3 -c "import json;print('%.1f ns' % json.load(open('$out/report.json'))['latency_ns'])")
     if command -v yosys >/dev/null && [ -x "$QOR" ]; then
       q=$("$QOR" "$out/rtl" xcup)
       read -r lut ff car dsp ys <<<"$(echo "$q" | awk '{print $2, $4, $6, $10, $16}')"
     else
       lut=-; ff=-; car=-; dsp=-; ys=-
     fi
-    printf "| %s | %s ns | %s | %s | %s s | %s | %s | %s | %s | %s s |\n" "$label" "$clk" ${stages% *} "${stages#* }" "$ct" "$lut" "$ff" "$car" "$dsp" "$ys"
+    printf "| %s | %s ns | %s | %s | %s s | %s | %s | %s | %s | %s s |\n" "$label" "$clk" "$stages" "$lat_ns" "$ct" "$lut" "$ff" "$car" "$dsp" "$ys"
   done
 done
