@@ -130,6 +130,20 @@ proptest! {
     }
 
     #[test]
+    fn wide_linear_layers_with_shared_patterns_are_exact(ins in prop::collection::vec(elem(), 4..10), nout in 2usize..6, coeffs in prop::collection::vec(-40i128..40, 140), seed: u64) {
+        let rows: Vec<Vec<(u32, i128)>> = (0..nout).map(|o| (0..ins.len()).map(|j| (j as u32, coeffs[(o * 14 + j) % 140])).filter(|t| t.1 != 0).collect()).collect();
+        let bias = vec![0; nout];
+        let outs: Vec<Elem> = rows.iter().map(|r| {
+            let (mut lo, mut hi) = (0, 0);
+            for &(j, c) in r { let e = ins[j as usize]; lo += (c * e.lo).min(c * e.hi); hi += (c * e.lo).max(c * e.hi); }
+            Elem::new(0, lo, hi)
+        }).collect();
+        let m = model(ins.clone(), LayerKind::Linear { rows, bias }, outs);
+        let v = vectors(&ins, seed, 30);
+        prop_assert_eq!(simulate(&m, 2.5, &v), v.iter().map(|x| interp::run(&m, x)).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn requantization_is_exact(ins in prop::collection::vec(elem(), 1..5), to in -2i32..8, round in 0usize..8, sat: bool, bits in 2u32..10, signed: bool, seed: u64) {
         let modes = [Round::Floor, Round::Ceil, Round::ToZero, Round::HalfUp, Round::HalfDown, Round::HalfEven, Round::HalfAway, Round::HalfToZero];
         let (lo, hi) = if signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) };

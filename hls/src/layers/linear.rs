@@ -2,9 +2,11 @@
 //!
 //! Each coefficient is recoded in canonical signed digits (CSD: digits in {−1, 0, 1}, no two
 //! adjacent non-zeros), so `c·x` becomes a few shifted copies of `x` (wiring) added or
-//! subtracted. All signed partial terms of one output are summed by a tree balanced by level;
+//! subtracted; patterns shared between outputs are computed once (`cse`). All signed partial
+//! terms of one output are summed by a tree balanced by level;
 //! the bias joins at the root. Every adder is sized from the exact interval of its result.
 
+use super::cse::{self, Digit};
 use crate::pipeline::{Builder, Val};
 use tachyon_quantize::fixed::bits_for;
 use tachyon_rtl::Expr;
@@ -75,32 +77,55 @@ fn multiply(b: &mut Builder, x: Val, c: i128) -> Term {
     Term { v: shifted(b, p, k), neg }
 }
 
-/// `bias + Σ c·x[j]` over `row`.
-pub fn lower_row(b: &mut Builder, xs: &[Val], row: &[(u32, i128)], bias: i128) -> Val {
-    let mut terms: Vec<Term> = vec![];
-    for &(j, c) in row {
-        let x = xs[j as usize];
-        if x.lo == 0 && x.hi == 0 {
-            continue;
-        }
-        let digits = csd(c);
-        if digits.len() >= DSP_MIN_DIGITS && x.width() > 4 {
-            terms.push(multiply(b, x, c));
-            continue;
-        }
-        for (k, neg) in digits {
-            let v = shifted(b, x, k);
-            terms.push(Term { v, neg });
+/// All outputs of a linear layer: `bias_i + Σ c·x[j]` over each row. Coefficients with many
+/// CSD digits go to multipliers; the digit terms of all rows go through common-subexpression
+/// elimination ([`super::cse`]) so patterns shared between outputs are computed once.
+pub fn lower_linear(b: &mut Builder, xs: &[Val], rows: &[Vec<(u32, i128)>], bias: &[i128]) -> Vec<Val> {
+    let mut products: Vec<Vec<Term>> = vec![vec![]; rows.len()];
+    let mut digits: Vec<Vec<Digit>> = vec![vec![]; rows.len()];
+    for (i, row) in rows.iter().enumerate() {
+        for &(j, c) in row {
+            let x = xs[j as usize];
+            if x.lo == 0 && x.hi == 0 {
+                continue;
+            }
+            let d = csd(c);
+            if d.len() >= DSP_MIN_DIGITS && x.width() > 4 {
+                products[i].push(multiply(b, x, c));
+            } else {
+                digits[i].extend(d.into_iter().map(|(shift, neg)| Digit { var: j as usize, shift, neg }));
+            }
         }
     }
+    let plan = cse::eliminate(xs.len(), digits);
+    let mut vars: Vec<Val> = xs.to_vec();
+    for s in &plan.shared {
+        let (x, y) = (vars[s.a], shifted(b, vars[s.b], s.d));
+        let t = combine(b, Term { v: x, neg: false }, Term { v: y, neg: s.neg });
+        // `combine` keeps results positive unless both inputs are negative, which cannot happen here.
+        debug_assert!(!t.neg);
+        vars.push(t.v);
+    }
+    plan.rows
+        .iter()
+        .zip(products)
+        .zip(bias)
+        .map(|((row, prods), &bb)| {
+            let mut terms = prods;
+            terms.extend(row.iter().map(|d| Term { v: shifted(b, vars[d.var], d.shift), neg: d.neg }));
+            sum_terms(b, terms, bb)
+        })
+        .collect()
+}
+
+/// Balanced tree over signed terms, with the bias joining at the root.
+fn sum_terms(b: &mut Builder, mut terms: Vec<Term>, bias: i128) -> Val {
     if terms.is_empty() {
         return b.constant(bias);
     }
-    // Balanced tree: combine pairs level by level.
     while terms.len() > 1 {
         let mut next = Vec::with_capacity(terms.len().div_ceil(2));
-        let mut it = terms.chunks(2);
-        for pair in &mut it {
+        for pair in terms.chunks(2) {
             next.push(if pair.len() == 2 { combine(b, pair[0], pair[1]) } else { pair[0] });
         }
         terms = next;

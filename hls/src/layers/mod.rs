@@ -1,5 +1,6 @@
 //! Lowering of each quantized-IR layer kind to netlist operations (one file per family).
 
+pub mod cse;
 pub mod linear;
 pub mod misc;
 pub mod requant;
@@ -12,9 +13,7 @@ use tachyon_quantize::Elem;
 /// Lowers one layer; `xs` are the input values, `out` the output element types.
 pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem]) -> Vec<Val> {
     let ys: Vec<Val> = match kind {
-        LayerKind::Linear { rows, bias } => {
-            rows.iter().zip(bias).map(|(row, &bb)| linear::lower_row(b, xs, row, bb)).collect()
-        }
+        LayerKind::Linear { rows, bias } => linear::lower_linear(b, xs, rows, bias),
         LayerKind::Requant(rs) => {
             xs.iter().zip(rs).zip(out).map(|((&x, r), e)| requant::requant(b, x, r, e.lo, e.hi)).collect()
         }

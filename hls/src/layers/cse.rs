@@ -1,0 +1,162 @@
+//! Common-subexpression elimination for constant matrix–vector products.
+//!
+//! Every coefficient is a list of signed power-of-two digits (CSD), so an output is a sum of
+//! digit terms `±x_j·2^k`. Two terms of one row, `±x_a·2^s` and `±x_b·2^(s+d)`, form a pattern
+//! `x_a ± x_b·2^d` (up to the common sign and shift). When a pattern occurs in two or more places
+//! across the whole matrix, it is computed once by one adder and each occurrence becomes a single
+//! term. Greedy: the most frequent pattern first (ties broken by the pattern itself, so the
+//! result is deterministic), counts updated incrementally, until no pattern repeats.
+//!
+//! Before: `y0 = x0 + 2·x1 + 4·x2`, `y1 = x0 + 2·x1 − x3` (4 + 3 digits, 5 adders)
+//! After:  `s = x0 + 2·x1`; `y0 = s + 4·x2`, `y1 = s − x3` (3 adders)
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+/// `±var·2^shift`; variables `0..n_inputs` are inputs, later ones are [`Shared`] patterns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digit {
+    pub var: usize,
+    pub shift: u32,
+    pub neg: bool,
+}
+
+/// A shared pattern: `var a + (neg ? −1 : 1) · var b · 2^d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Shared {
+    pub a: usize,
+    pub b: usize,
+    pub d: u32,
+    pub neg: bool,
+}
+
+/// The result: shared patterns in creation order (pattern `k` is variable `n_inputs + k`) and
+/// each row as a list of digits over inputs and patterns.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub shared: Vec<Shared>,
+    pub rows: Vec<Vec<Digit>>,
+}
+
+/// The pattern formed by two digits of a row, with the sign and shift of the occurrence.
+fn pattern(p: Digit, q: Digit) -> Option<(Shared, u32, bool)> {
+    let (lo, hi) = if (p.shift, p.var) <= (q.shift, q.var) { (p, q) } else { (q, p) };
+    if lo.var == hi.var && lo.shift == hi.shift {
+        return None;
+    }
+    Some((Shared { a: lo.var, b: hi.var, d: hi.shift - lo.shift, neg: lo.neg != hi.neg }, lo.shift, lo.neg))
+}
+
+/// Greedy CSE over `rows` of digits (variables `0..n_inputs`).
+pub fn eliminate(n_inputs: usize, rows: Vec<Vec<Digit>>) -> Plan {
+    let mut rows = rows;
+    let mut counts: HashMap<Shared, i64> = HashMap::new();
+    let count_row = |row: &[Digit], counts: &mut HashMap<Shared, i64>, delta: i64| {
+        for i in 0..row.len() {
+            for j in i + 1..row.len() {
+                if let Some((p, _, _)) = pattern(row[i], row[j]) {
+                    *counts.entry(p).or_insert(0) += delta;
+                }
+            }
+        }
+    };
+    for r in &rows {
+        count_row(r, &mut counts, 1);
+    }
+    let mut heap: BinaryHeap<(i64, Reverse<Shared>)> =
+        counts.iter().filter(|(_, &c)| c >= 2).map(|(&p, &c)| (c, Reverse(p))).collect();
+    let mut shared = vec![];
+    while let Some((c, Reverse(p))) = heap.pop() {
+        if counts.get(&p).copied().unwrap_or(0) != c {
+            continue; // stale entry
+        }
+        if c < 2 {
+            break;
+        }
+        let var = n_inputs + shared.len();
+        let mut used = false;
+        for row in rows.iter_mut() {
+            // Find non-overlapping occurrences of the pattern in this row.
+            let mut hits = vec![];
+            let mut taken = vec![false; row.len()];
+            for i in 0..row.len() {
+                if taken[i] {
+                    continue;
+                }
+                for j in 0..row.len() {
+                    if i == j || taken[j] {
+                        continue;
+                    }
+                    if let Some((q, shift, neg)) = pattern(row[i], row[j]) {
+                        if q == p {
+                            taken[i] = true;
+                            taken[j] = true;
+                            hits.push(Digit { var, shift, neg });
+                            break;
+                        }
+                    }
+                }
+            }
+            if hits.is_empty() {
+                continue;
+            }
+            used = true;
+            let mut touched: HashMap<Shared, i64> = HashMap::new();
+            count_row(row, &mut touched, -1);
+            let mut next: Vec<Digit> = row.iter().zip(&taken).filter(|(_, &t)| !t).map(|(d, _)| *d).collect();
+            next.extend(hits);
+            next.sort();
+            count_row(&next, &mut touched, 1);
+            *row = next;
+            for (q, delta) in touched {
+                if delta != 0 {
+                    let e = counts.entry(q).or_insert(0);
+                    *e += delta;
+                    if *e >= 2 {
+                        heap.push((*e, Reverse(q)));
+                    }
+                }
+            }
+        }
+        if used {
+            shared.push(p);
+        } else {
+            counts.insert(p, 0);
+        }
+    }
+    Plan { shared, rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(plan: &Plan, n: usize, xs: &[i128], row: &[Digit]) -> i128 {
+        let mut vals: Vec<i128> = xs.to_vec();
+        for s in &plan.shared {
+            let b = vals[s.b] << s.d;
+            vals.push(if s.neg { vals[s.a] - b } else { vals[s.a] + b });
+        }
+        let _ = n;
+        row.iter().map(|d| if d.neg { -(vals[d.var] << d.shift) } else { vals[d.var] << d.shift }).sum()
+    }
+
+    #[test]
+    fn shares_and_preserves_values() {
+        let d = |var, shift, neg| Digit { var, shift, neg };
+        let rows = vec![
+            vec![d(0, 0, false), d(1, 1, false), d(2, 2, false)],
+            vec![d(0, 0, false), d(1, 1, false), d(3, 0, true)],
+        ];
+        let before: Vec<Vec<Digit>> = rows.clone();
+        let plan = eliminate(4, rows);
+        assert_eq!(plan.shared.len(), 1);
+        assert_eq!(plan.rows.iter().map(|r| r.len()).sum::<usize>(), 4);
+        let xs = [3, -5, 7, 11];
+        for (b, a) in before.iter().zip(&plan.rows) {
+            let direct: i128 =
+                b.iter().map(|d| if d.neg { -(xs[d.var] << d.shift) } else { xs[d.var] << d.shift }).sum();
+            assert_eq!(value(&plan, 4, &xs, a), direct);
+        }
+    }
+}
