@@ -76,44 +76,55 @@ pub fn eliminate(n_inputs: usize, rows: Vec<Vec<Digit>>) -> Plan {
         let var = n_inputs + shared.len();
         let mut used = false;
         for row in rows.iter_mut() {
-            // Find non-overlapping occurrences of the pattern in this row.
-            let mut hits = vec![];
-            let mut taken = vec![false; row.len()];
-            for i in 0..row.len() {
-                if taken[i] {
-                    continue;
-                }
-                for j in 0..row.len() {
-                    if i == j || taken[j] {
+            if !row.iter().any(|d| d.var == p.a) || !row.iter().any(|d| d.var == p.b) {
+                continue;
+            }
+            // Replace occurrences one at a time, updating the counts of the pairs they were in.
+            loop {
+                let mut found = None;
+                'search: for i in 0..row.len() {
+                    if row[i].var != p.a && row[i].var != p.b {
                         continue;
                     }
-                    if let Some((q, shift, neg)) = pattern(row[i], row[j]) {
-                        if q == p {
-                            taken[i] = true;
-                            taken[j] = true;
-                            hits.push(Digit { var, shift, neg });
-                            break;
+                    for j in i + 1..row.len() {
+                        if let Some((q, shift, neg)) = pattern(row[i], row[j]) {
+                            if q == p {
+                                found = Some((i, j, shift, neg));
+                                break 'search;
+                            }
                         }
                     }
                 }
-            }
-            if hits.is_empty() {
-                continue;
-            }
-            used = true;
-            let mut touched: HashMap<Shared, i64> = HashMap::new();
-            count_row(row, &mut touched, -1);
-            let mut next: Vec<Digit> = row.iter().zip(&taken).filter(|(_, &t)| !t).map(|(d, _)| *d).collect();
-            next.extend(hits);
-            next.sort();
-            count_row(&next, &mut touched, 1);
-            *row = next;
-            for (q, delta) in touched {
-                if delta != 0 {
-                    let e = counts.entry(q).or_insert(0);
-                    *e += delta;
-                    if *e >= 2 {
-                        heap.push((*e, Reverse(q)));
+                let Some((i, j, shift, neg)) = found else { break };
+                used = true;
+                let mut touched: HashMap<Shared, i64> = HashMap::new();
+                let (di, dj) = (row[i], row[j]);
+                for (k, &dk) in row.iter().enumerate() {
+                    if k != i && k != j {
+                        for d in [di, dj] {
+                            if let Some((q, _, _)) = pattern(d, dk) {
+                                *touched.entry(q).or_insert(0) -= 1;
+                            }
+                        }
+                    }
+                }
+                *touched.entry(p).or_insert(0) -= 1;
+                row.remove(j);
+                row.remove(i);
+                let h = Digit { var, shift, neg };
+                for &dk in row.iter() {
+                    if let Some((q, _, _)) = pattern(h, dk) {
+                        *touched.entry(q).or_insert(0) += 1;
+                    }
+                }
+                row.push(h);
+                for (q, delta) in touched {
+                    if delta != 0 {
+                        let e = counts.entry(q).or_insert(0);
+                        *e += delta;
+                        if *e >= 2 {
+                            heap.push((*e, Reverse(q)));
+                        }
                     }
                 }
             }
