@@ -6,7 +6,6 @@
 pub mod delay;
 pub mod layers;
 pub mod pipeline;
-pub mod prune;
 pub mod report;
 
 use pipeline::{Builder, Val};
@@ -118,7 +117,7 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     }
     let out_valid = b.m.add_output("out_valid", 1, false);
     b.m.assign(out_valid, Expr::Ext(v));
-    let module = prune::prune(b.m);
+    let module = tachyon_rtl::prune(b.m);
     let report = report::build(m, &module, opts, latency, &layer_stages);
     Design { module, latency, inputs, outputs, report }
 }

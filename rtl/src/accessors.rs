@@ -16,6 +16,29 @@ impl SignalKind {
 }
 
 impl Expr {
+    /// The same expression with every operand replaced by `f(operand)`.
+    pub fn map_operands(&self, f: impl Fn(SignalId) -> SignalId) -> Expr {
+        match self {
+            Expr::Const(v) => Expr::Const(*v),
+            Expr::Ext(a) => Expr::Ext(f(*a)),
+            Expr::Neg(a) => Expr::Neg(f(*a)),
+            Expr::Not(a) => Expr::Not(f(*a)),
+            Expr::Shl(a, k) => Expr::Shl(f(*a), *k),
+            Expr::Shr(a, k) => Expr::Shr(f(*a), *k),
+            Expr::Slice { src, lo } => Expr::Slice { src: f(*src), lo: *lo },
+            Expr::Table { index, entries } => Expr::Table { index: f(*index), entries: entries.clone() },
+            Expr::Add(a, b) => Expr::Add(f(*a), f(*b)),
+            Expr::Sub(a, b) => Expr::Sub(f(*a), f(*b)),
+            Expr::Mul(a, b) => Expr::Mul(f(*a), f(*b)),
+            Expr::And(a, b) => Expr::And(f(*a), f(*b)),
+            Expr::Or(a, b) => Expr::Or(f(*a), f(*b)),
+            Expr::Xor(a, b) => Expr::Xor(f(*a), f(*b)),
+            Expr::Cmp(op, a, b) => Expr::Cmp(*op, f(*a), f(*b)),
+            Expr::Mux { sel, t, f: e } => Expr::Mux { sel: f(*sel), t: f(*t), f: f(*e) },
+            Expr::Concat(v) => Expr::Concat(v.iter().map(|&x| f(x)).collect()),
+        }
+    }
+
     /// The operand signals in source order (`Mux` is `sel, t, f`; `Table` is its index).
     pub fn operands(&self) -> Vec<SignalId> {
         match self {

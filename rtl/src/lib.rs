@@ -15,6 +15,7 @@ pub mod emit;
 mod keywords;
 pub mod names;
 pub mod netlist;
+pub mod prune;
 pub mod sim;
 pub mod verify;
 
@@ -22,5 +23,6 @@ pub use dump::dump;
 pub use emit::emit_verilog;
 pub use keywords::is_keyword;
 pub use netlist::{Assign, CmpOp, Expr, Module, Reg, Signal, SignalId, SignalKind};
+pub use prune::prune;
 pub use sim::Sim;
 pub use verify::{verify, Stages, VerifyError};
