@@ -104,27 +104,26 @@ fn jettagging_cosim_and_softmax_argmax() {
     assert!(s.argmax_agreement.unwrap() >= 0.99, "softmax argmax agreement {:?}", s.argmax_agreement);
 }
 
-#[test]
-fn brevitas_tfc_exact_and_cosim() {
+/// A quantized model whose float outputs the interpreter must reproduce exactly, and whose RTL
+/// (with the epilogue applied) must equal them too.
+fn exact_model(stem: &str, random: usize, synth: bool) {
     let Some(d) = shared_models() else { return };
-    let model = d.join("qonnx-model-zoo/TFC_2W2A.onnx");
-    let x = rows(&d.join("qonnx-model-zoo/TFC_2W2A.input.npy"));
-    let want = rows(&d.join("qonnx-model-zoo/TFC_2W2A.output.npy"));
-    let got = interpret(&model, &Config::default(), &x, None);
-    assert_eq!(as_f32(&got), as_f32(&want));
-    let p = build_project(&model, None, "tfc_2w2a");
+    let model = d.join(format!("{stem}.onnx"));
+    let (inputs, outputs) = (d.join(format!("{stem}.input.npy")), d.join(format!("{stem}.output.npy")));
+    let got = interpret(&model, &Config::default(), &rows(&inputs), None);
+    assert_eq!(as_f32(&got), as_f32(&rows(&outputs)));
+    let name = stem.rsplit('/').next().unwrap_or(stem);
+    let p = build_project(&model, None, name);
     lint(&p);
+    if synth {
+        yosys_synth(&p);
+    }
     if !have("verilator") {
         return;
     }
     let s = run(
         &p,
-        &SimOptions {
-            inputs: Some(d.join("qonnx-model-zoo/TFC_2W2A.input.npy")),
-            expect: Some(d.join("qonnx-model-zoo/TFC_2W2A.output.npy")),
-            random: Some(500),
-            ..Default::default()
-        },
+        &SimOptions { inputs: Some(inputs), expect: Some(outputs), random: Some(random), ..Default::default() },
     )
     .unwrap();
     assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
@@ -132,31 +131,13 @@ fn brevitas_tfc_exact_and_cosim() {
 }
 
 #[test]
+fn brevitas_tfc_exact_and_cosim() {
+    exact_model("qonnx-model-zoo/TFC_2W2A", 500, false);
+}
+
+#[test]
 fn bnn_one_layer_exact_and_cosim() {
-    let Some(d) = shared_models() else { return };
-    let model = d.join("hls4ml-example-models/bnn_model_fc_1layer.onnx");
-    let x = rows(&d.join("hls4ml-example-models/bnn_model_fc_1layer.input.npy"));
-    let want = rows(&d.join("hls4ml-example-models/bnn_model_fc_1layer.output.npy"));
-    let got = interpret(&model, &Config::default(), &x, None);
-    assert_eq!(as_f32(&got), as_f32(&want));
-    let p = build_project(&model, None, "bnn_fc_1layer");
-    lint(&p);
-    yosys_synth(&p);
-    if !have("verilator") {
-        return;
-    }
-    let s = run(
-        &p,
-        &SimOptions {
-            inputs: Some(d.join("hls4ml-example-models/bnn_model_fc_1layer.input.npy")),
-            expect: Some(d.join("hls4ml-example-models/bnn_model_fc_1layer.output.npy")),
-            random: Some(1000),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
-    assert_eq!(s.max_abs_diff, Some(0.0));
+    exact_model("hls4ml-example-models/bnn_model_fc_1layer", 1000, true);
 }
 
 fn float_model(name: &str, min_agreement: f64, synth: bool) {
