@@ -1,6 +1,14 @@
 //! The `tachyon` command line.
 
 use anyhow::Result;
+
+/// `println!` that ignores a closed stdout (e.g. `tachyon report … | head`) instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use tachyon::project::{build, BuildOptions};
@@ -90,7 +98,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
         Cmd::Build { model, config, clock_ns, board, top, out, force } => {
             let b = build(&BuildOptions { model, config, clock_ns, board, top, out: out.clone(), force })?;
             let r = &b.design.report;
-            println!(
+            say!(
                 "built {} → {}: {} layers, latency {} cycles ({:.1} ns at {} ns), II 1, estimate LUT {} FF {} DSP {}",
                 r.model,
                 out.display(),
@@ -103,23 +111,21 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 r.total.dsp
             );
             for e in &r.epilogue {
-                println!(
-                    "note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)"
-                );
+                say!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
             }
         }
         Cmd::Sim { project, inputs, expect, limit, random, seed, gap } => {
             let s = run(&project, &SimOptions { inputs, expect, limit, random, seed, gap })?;
-            println!("vectors      {}", s.vectors);
-            println!("mismatches   {}", s.mismatches);
+            say!("vectors      {}", s.vectors);
+            say!("mismatches   {}", s.mismatches);
             for m in &s.first_mismatches {
-                println!("  {m}");
+                say!("  {m}");
             }
-            println!("latency      {} cycles (report: {})", s.latency_cycles, s.expected_latency_cycles);
-            println!("II           {} cycle(s)", s.ii_cycles);
-            println!("verilator    build {:.1} s, run {:.2} s", s.build_seconds, s.run_seconds);
+            say!("latency      {} cycles (report: {})", s.latency_cycles, s.expected_latency_cycles);
+            say!("II           {} cycle(s)", s.ii_cycles);
+            say!("verilator    build {:.1} s, run {:.2} s", s.build_seconds, s.run_seconds);
             if let (Some(d), Some(a), Some(n)) = (s.max_abs_diff, s.argmax_agreement, s.compared_rows) {
-                println!("vs expected  max |Δ| {d:.6}, argmax agreement {:.2} % over {n} samples", a * 100.0);
+                say!("vs expected  max |Δ| {d:.6}, argmax agreement {:.2} % over {n} samples", a * 100.0);
             }
             if s.mismatches > 0 || s.latency_cycles != s.expected_latency_cycles {
                 anyhow::bail!("co-simulation failed: {} mismatching vectors", s.mismatches);
@@ -130,9 +136,9 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             print!("{}", tachyon_frontend::print::dump(&g));
             let un = g.unsupported();
             if !un.is_empty() {
-                println!("\n{} unsupported node(s):", un.len());
+                say!("\n{} unsupported node(s):", un.len());
                 for u in un {
-                    println!("  - {}: {}", u.node, u.reason);
+                    say!("  - {}: {}", u.node, u.reason);
                 }
                 return Ok(());
             }
@@ -142,46 +148,68 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             };
             match tachyon_quantize::lower(&g, &cfg) {
                 Ok(q) => print!("\n{q}"),
-                Err(e) => println!("\ncannot be compiled: {e}"),
+                Err(e) => say!("\ncannot be compiled: {e}"),
             }
         }
         Cmd::Report { project } => {
             let text = std::fs::read_to_string(project.join("report.json"))
                 .map_err(|e| anyhow::anyhow!("{}/report.json: {e}; run tachyon build first", project.display()))?;
             let r: serde_json::Value = serde_json::from_str(&text)?;
-            println!(
+            say!(
                 "{:<28} {:<10} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
-                "layer", "kind", "outs", "width", "stages", "LUT", "FF", "DSP"
+                "layer",
+                "kind",
+                "outs",
+                "width",
+                "stages",
+                "LUT",
+                "FF",
+                "DSP"
             );
             for l in r["layers"].as_array().into_iter().flatten() {
-                println!(
+                say!(
                     "{:<28} {:<10} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
                     l["name"].as_str().unwrap_or(""),
                     l["kind"].as_str().unwrap_or(""),
-                    l["outputs"],
+                    l["outputs"].to_string(),
                     format!("{}-{}", l["width_min"], l["width_max"]),
                     format!("{}-{}", l["stage_in"], l["stage_out"]),
-                    l["estimate"]["lut"],
-                    l["estimate"]["ff"],
-                    l["estimate"]["dsp"]
+                    l["estimate"]["lut"].to_string(),
+                    l["estimate"]["ff"].to_string(),
+                    l["estimate"]["dsp"].to_string()
                 );
             }
             let t = &r["total"];
-            println!("total: LUT {} FF {} CARRY8 {} DSP {}", t["lut"], t["ff"], t["carry8"], t["dsp"]);
-            println!(
+            say!("total: LUT {} FF {} CARRY8 {} DSP {}", t["lut"], t["ff"], t["carry8"], t["dsp"]);
+            say!(
                 "latency {} cycles = {} ns at {} ns, II {}",
-                r["latency_cycles"], r["latency_ns"], r["clock_ns"], r["ii_cycles"]
+                r["latency_cycles"],
+                r["latency_ns"],
+                r["clock_ns"],
+                r["ii_cycles"]
             );
         }
         Cmd::Boards => {
-            println!(
+            say!(
                 "{:<12} {:<24} {:>9} {:>9} {:>6} {:>6} {:>8}",
-                "name", "part", "LUT", "FF", "DSP", "BRAM36", "clock ns"
+                "name",
+                "part",
+                "LUT",
+                "FF",
+                "DSP",
+                "BRAM36",
+                "clock ns"
             );
             for b in tachyon_boards::boards() {
-                println!(
+                say!(
                     "{:<12} {:<24} {:>9} {:>9} {:>6} {:>6} {:>8}",
-                    b.name, b.part, b.lut, b.ff, b.dsp, b.bram36, b.default_clock_ns
+                    b.name,
+                    b.part,
+                    b.lut,
+                    b.ff,
+                    b.dsp,
+                    b.bram36,
+                    b.default_clock_ns
                 );
             }
         }
