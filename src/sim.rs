@@ -137,8 +137,19 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     let work = dir.join("sim");
     let rtl = vec![dir.join("rtl").join(format!("{}.v", manifest.top))];
     let opts = CosimOptions { work_dir: work.clone(), gap: o.gap, trace: false, jobs: 2 };
-    let harness = tachyon_testbenches::build_harness(&rtl, &iface(&manifest), &opts)?;
-    let res = harness.run(&vectors)?;
+    // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner.set_message(format!("verilator: building the harness of {}", manifest.top));
+    let harness = tachyon_testbenches::build_harness(&rtl, &iface(&manifest), &opts);
+    spinner.set_message(format!("verilator: streaming {} vectors", vectors.len()));
+    let res = harness.and_then(|h| h.run(&vectors));
+    spinner.finish_and_clear();
+    let res = res?;
     let mut mismatches = 0;
     let mut first = vec![];
     for (i, (got, want)) in res.outputs.iter().zip(&reference).enumerate() {
