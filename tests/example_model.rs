@@ -6,19 +6,14 @@ mod common;
 
 use common::*;
 use prost::Message;
-use std::path::PathBuf;
-use tachyon::project::{build, BuildOptions};
+use tachyon::project::build;
 use tachyon::sim::{run, SimOptions};
-
-fn opts(model: PathBuf, out: PathBuf) -> BuildOptions {
-    BuildOptions { model, config: None, clock_ns: Some(5.0), board: None, top: "tachyon_top".into(), out, force: false }
-}
 
 #[test]
 fn tiny_mlp_builds_lints_synthesizes_and_cosimulates() {
     let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
     let out = scratch("tiny_mlp");
-    let b = build(&opts(model, out.clone())).unwrap();
+    let b = build(&build_options(model, out.clone())).unwrap();
     for f in ["rtl/tachyon_top.v", "report.json", "model.txt", "tachyon.json"] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
@@ -52,7 +47,7 @@ fn tiny_mlp_builds_lints_synthesizes_and_cosimulates() {
 fn jet_mlp_example_cosimulates() {
     let model = repo().join("examples/jet_mlp/jet_mlp.onnx");
     let out = scratch("jet_mlp");
-    build(&opts(model, out.clone())).unwrap();
+    build(&build_options(model, out.clone())).unwrap();
     lint(&out);
     if !have("verilator") {
         return;
@@ -74,8 +69,8 @@ fn jet_mlp_example_cosimulates() {
 fn same_model_twice_gives_identical_bytes() {
     let model = repo().join("examples/jet_mlp/jet_mlp.onnx");
     let (a, b) = (scratch("det_a"), scratch("det_b"));
-    build(&opts(model.clone(), a.clone())).unwrap();
-    build(&opts(model, b.clone())).unwrap();
+    build(&build_options(model.clone(), a.clone())).unwrap();
+    build(&build_options(model, b.clone())).unwrap();
     for f in ["rtl/tachyon_top.v", "report.json", "model.txt"] {
         assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
     }
@@ -85,10 +80,10 @@ fn same_model_twice_gives_identical_bytes() {
 fn existing_output_needs_force() {
     let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
     let out = scratch("force");
-    build(&opts(model.clone(), out.clone())).unwrap();
-    let e = build(&opts(model.clone(), out.clone())).err().unwrap().to_string();
+    build(&build_options(model.clone(), out.clone())).unwrap();
+    let e = build(&build_options(model.clone(), out.clone())).err().unwrap().to_string();
     assert!(e.contains("--force"), "{e}");
-    let mut o = opts(model, out.clone());
+    let mut o = build_options(model, out.clone());
     o.force = true;
     build(&o).unwrap();
 }
@@ -136,7 +131,7 @@ fn unsupported_ops_are_listed_together_and_nothing_is_written() {
     let path = dir.join("bad.onnx");
     std::fs::write(&path, m.encode_to_vec()).unwrap();
     let out = dir.join("out");
-    let e = format!("{:#}", build(&opts(path, out.clone())).err().unwrap());
+    let e = format!("{:#}", build(&build_options(path, out.clone())).err().unwrap());
     assert!(
         e.contains("2 unsupported")
             && e.contains("erf_1")
@@ -157,15 +152,15 @@ fn truncated_or_foreign_files_give_clear_errors() {
     let cut = dir.join("cut.onnx");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let out = dir.join("out");
-    let e = format!("{:#}", build(&opts(cut, out.clone())).err().unwrap());
+    let e = format!("{:#}", build(&build_options(cut, out.clone())).err().unwrap());
     assert!(e.contains("cut.onnx"), "{e}");
     assert!(!out.exists());
     let txt = dir.join("notes.onnx");
     std::fs::write(&txt, "these are my notes, not a model\n").unwrap();
-    let e = format!("{:#}", build(&opts(txt, out.clone())).err().unwrap());
+    let e = format!("{:#}", build(&build_options(txt, out.clone())).err().unwrap());
     assert!(e.contains("notes.onnx") && e.contains("ONNX"), "{e}");
     assert!(!out.exists());
-    let e = format!("{:#}", build(&opts(dir.join("missing.onnx"), out.clone())).err().unwrap());
+    let e = format!("{:#}", build(&build_options(dir.join("missing.onnx"), out.clone())).err().unwrap());
     assert!(e.contains("missing.onnx") && e.contains("cannot read"), "{e}");
 }
 
@@ -175,7 +170,7 @@ fn config_naming_unknown_layers_is_refused() {
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("c.json");
     std::fs::write(&cfg, r#"{ "layers": { "no_such_layer": { "result": "fixed<8,4>" } } }"#).unwrap();
-    let mut o = opts(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), dir.join("out"));
+    let mut o = build_options(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), dir.join("out"));
     o.config = Some(cfg.clone());
     let e = format!("{:#}", build(&o).err().unwrap());
     assert!(e.contains("no_such_layer"), "{e}");
@@ -200,7 +195,7 @@ fn float_model_takes_precision_from_the_config() {
              "layers": { "dense0_matmul": { "weight": "fixed<5,1,RND>", "result": "ufixed<9,4,RND,SAT>" } } }"#,
     )
     .unwrap();
-    let mut o = opts(model, dir.join("out"));
+    let mut o = build_options(model, dir.join("out"));
     o.config = Some(cfg);
     build(&o).unwrap();
     let text = std::fs::read_to_string(dir.join("out/model.txt")).unwrap();

@@ -9,8 +9,7 @@ mod common;
 
 use common::*;
 use prost::Message;
-use tachyon::project::{build, BuildOptions};
-use tachyon::sim::{run, SimOptions};
+use tachyon::project::build;
 use tachyon_examples::onnx_builder::{Attr, GraphBuilder};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
@@ -74,7 +73,7 @@ fn float_ops_model_is_exact_in_rtl_and_close_to_float() {
     for s in 0..200u64 {
         let x: Vec<f64> = (0..8).map(|i| (((s * 31 + i * 7) % 41) as f64 - 20.0) / 10.0).collect();
         let want = tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, vec![1, 2, 4], x.clone())]).unwrap();
-        let got = interp::dequantize_output(&m, &interp::run(&m, &interp::quantize_input(&m, &x).unwrap())).unwrap();
+        let got = interp::evaluate(&m, &x).unwrap();
         for (a, b) in got.iter().zip(&want[0].data) {
             worst = worst.max((a - b).abs());
         }
@@ -82,23 +81,10 @@ fn float_ops_model_is_exact_in_rtl_and_close_to_float() {
     println!("float_ops: max |interpreter − float| = {worst:.5}");
     assert!(worst < 0.02, "fixed<16,6> tracks the float model: {worst}");
     let out = dir.join("out");
-    build(&BuildOptions {
-        model: path,
-        config: None,
-        clock_ns: Some(5.0),
-        board: None,
-        top: "tachyon_top".into(),
-        out: out.clone(),
-        force: false,
-    })
-    .unwrap();
+    build(&build_options(path, &out)).unwrap();
     lint(&out);
     yosys_synth(&out);
-    if !have("verilator") {
-        return;
-    }
-    let s = run(&out, &SimOptions { random: Some(3000), ..Default::default() }).unwrap();
-    assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
+    cosim_random(&out, 3000);
 }
 
 /// A transpose that really moves data (channels-last to channels-first) becomes wiring.
@@ -129,24 +115,11 @@ fn real_transpose_is_wiring_and_exact() {
         // Values on the fixed<16,6> grid, so the float model is exact too.
         let x: Vec<f64> = (0..6).map(|i| (((s * 13 + i * 5) % 9) as f64 - 4.0) / 8.0).collect();
         let want = tachyon_frontend::eval::run_float(&gr, &[Tensor::new(DType::F32, vec![1, 6], x.clone())]).unwrap();
-        let got = interp::dequantize_output(&m, &interp::run(&m, &interp::quantize_input(&m, &x).unwrap())).unwrap();
+        let got = interp::evaluate(&m, &x).unwrap();
         assert_eq!(got, want[0].data);
     }
     let out = dir.join("out");
-    build(&BuildOptions {
-        model: path,
-        config: None,
-        clock_ns: Some(5.0),
-        board: None,
-        top: "tachyon_top".into(),
-        out: out.clone(),
-        force: false,
-    })
-    .unwrap();
+    build(&build_options(path, &out)).unwrap();
     lint(&out);
-    if !have("verilator") {
-        return;
-    }
-    let s = run(&out, &SimOptions { random: Some(500), ..Default::default() }).unwrap();
-    assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
+    cosim_random(&out, 500);
 }

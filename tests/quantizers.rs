@@ -8,8 +8,7 @@ mod common;
 
 use common::*;
 use prost::Message;
-use tachyon::project::{build, BuildOptions};
-use tachyon::sim::{run, SimOptions};
+use tachyon::project::build;
 use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
@@ -121,8 +120,7 @@ fn interpreter_equals_qonnx_float_semantics() {
             for x in inputs(k as u64, 300) {
                 let want =
                     tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, vec![1, 8], x.clone())]).unwrap();
-                let q = interp::quantize_input(&m, &x).unwrap();
-                let got = interp::dequantize_output(&m, &interp::run(&m, &q)).unwrap();
+                let got = interp::evaluate(&m, &x).unwrap();
                 assert_eq!(got, want[0].data, "{mode} signed={signed} narrow={narrow} bipolar={bipolar} x={x:?}");
                 checked += 1;
             }
@@ -141,22 +139,12 @@ fn quantizer_model_cosimulates() {
         let path = dir.join(format!("q{i}.onnx"));
         std::fs::write(&path, model(3 + i as u64, mode, signed, narrow, bipolar)).unwrap();
         let out = dir.join(format!("out{i}"));
-        build(&BuildOptions {
-            model: path,
-            config: None,
-            clock_ns: Some(2.5),
-            board: None,
-            top: "qtop".into(),
-            out: out.clone(),
-            force: false,
-        })
-        .unwrap();
+        let mut o = build_options(path, &out);
+        o.clock_ns = Some(2.5);
+        o.top = "qtop".into();
+        build(&o).unwrap();
         lint(&out);
         yosys_synth(&out);
-        if !have("verilator") {
-            return;
-        }
-        let s = run(&out, &SimOptions { random: Some(3000), ..Default::default() }).unwrap();
-        assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
+        cosim_random(&out, 3000);
     }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use tachyon::project::{build, BuildOptions};
+use tachyon::project::build;
 use tachyon::sim::{run, SimOptions};
 use tachyon_quantize::{interp, Config};
 use tachyon_testbenches::npy::read_npy;
@@ -26,16 +26,9 @@ fn build_project(model: &Path, config: Option<&str>, name: &str) -> std::path::P
         std::fs::write(&p, c).unwrap();
         p
     });
-    build(&BuildOptions {
-        model: model.into(),
-        config: cfg,
-        clock_ns: Some(5.0),
-        board: None,
-        top: "tachyon_top".into(),
-        out: out.clone(),
-        force: false,
-    })
-    .unwrap();
+    let mut o = build_options(model, &out);
+    o.config = cfg;
+    build(&o).unwrap();
     out
 }
 

@@ -138,3 +138,8 @@ pub fn dequantize_output(m: &QModel, y: &[i128]) -> Result<Vec<f64>, String> {
     let t = apply_steps(&m.epilogue, Tensor::new(DType::F32, m.epilogue_shape.clone(), vals))?;
     Ok(t.data)
 }
+
+/// A float sample in, the model's float outputs out: prologue, integer layers, epilogue.
+pub fn evaluate(m: &QModel, x: &[f64]) -> Result<Vec<f64>, String> {
+    dequantize_output(m, &run(m, &quantize_input(m, x)?))
+}

@@ -69,3 +69,28 @@ pub fn yosys_synth(project: &Path) {
     let out = Command::new("yosys").arg("-q").arg("-p").arg(&script).output().unwrap();
     assert!(out.status.success(), "yosys on {}:\n{}", project.display(), String::from_utf8_lossy(&out.stderr));
 }
+
+/// Build options with the tests' defaults: no config, 5 ns, top `tachyon_top`, no `--force`.
+pub fn build_options(model: impl Into<PathBuf>, out: impl Into<PathBuf>) -> tachyon::project::BuildOptions {
+    tachyon::project::BuildOptions {
+        model: model.into(),
+        config: None,
+        clock_ns: Some(5.0),
+        board: None,
+        top: "tachyon_top".into(),
+        out: out.into(),
+        force: false,
+    }
+}
+
+/// Co-simulates `random` random vectors of a built project and asserts 0 mismatches; `None`
+/// (after a skip notice) when Verilator is absent.
+pub fn cosim_random(project: &Path, random: usize) -> Option<tachyon::sim::SimSummary> {
+    if !have("verilator") {
+        return None;
+    }
+    let s =
+        tachyon::sim::run(project, &tachyon::sim::SimOptions { random: Some(random), ..Default::default() }).unwrap();
+    assert_eq!(s.mismatches, 0, "{}: {:?}", project.display(), s.first_mismatches);
+    Some(s)
+}
