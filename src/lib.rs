@@ -6,3 +6,4 @@
 
 pub mod project;
 pub mod sim;
+pub mod synth;

@@ -79,8 +79,15 @@ enum Cmd {
         #[arg(short, long)]
         config: Option<PathBuf>,
     },
-    /// Print a project's report as a table.
+    /// Print a project's report as a table (with yosys figures once `tachyon synth` has run).
     Report { project: PathBuf },
+    /// Synthesize a project with yosys (synth_xilinx) and compare with the estimate (synth.json).
+    Synth {
+        project: PathBuf,
+        /// yosys synth_xilinx family: xcup (UltraScale+), xcu (UltraScale), xc7 (7 series).
+        #[arg(long, default_value = "xcup")]
+        family: String,
+    },
     /// List the known boards and parts.
     Boards,
 }
@@ -182,11 +189,42 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             let t = &r["total"];
             say!("total: LUT {} FF {} CARRY8 {} DSP {}", t["lut"], t["ff"], t["carry8"], t["dsp"]);
             say!(
-                "latency {} cycles = {} ns at {} ns, II {}",
+                "latency {} cycles = {} ns at {} ns, II {}; slowest stage ≈ {} ns by the delay model",
                 r["latency_cycles"],
                 r["latency_ns"],
                 r["clock_ns"],
-                r["ii_cycles"]
+                r["ii_cycles"],
+                r["critical_stage_ns"]
+            );
+            if let Ok(text) = std::fs::read_to_string(project.join("synth.json")) {
+                let s: tachyon::synth::SynthSummary = serde_json::from_str(&text)?;
+                say!(
+                    "yosys ({}): LUT {} FF {} CARRY {} SRL {} DSP {} BRAM {} — estimate error LUT {:+.1} %, FF {:+.1} %",
+                    s.family,
+                    s.yosys.lut,
+                    s.yosys.ff,
+                    s.yosys.carry,
+                    s.yosys.srl,
+                    s.yosys.dsp,
+                    s.yosys.bram,
+                    s.lut_error * 100.0,
+                    s.ff_error * 100.0
+                );
+            }
+        }
+        Cmd::Synth { project, family } => {
+            let s = tachyon::synth::run(&project, &family)?;
+            say!("{:<10} {:>9} {:>9} {:>7} {:>6} {:>5} {:>5}", "", "LUT", "FF", "CARRY", "SRL", "DSP", "BRAM");
+            for (name, c) in [("yosys", &s.yosys), ("estimate", &s.estimate)] {
+                say!("{:<10} {:>9} {:>9} {:>7} {:>6} {:>5} {:>5}", name, c.lut, c.ff, c.carry, c.srl, c.dsp, c.bram);
+            }
+            say!(
+                "estimate error: LUT {:+.1} %, FF {:+.1} % (vs FF + SRL); {} -family {} in {:.0} s; saved to synth.json",
+                s.lut_error * 100.0,
+                s.ff_error * 100.0,
+                s.yosys_version,
+                s.family,
+                s.seconds
             );
         }
         Cmd::Boards => {

@@ -47,7 +47,8 @@ pub struct Built {
 pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: Option<String>) -> Result<Built> {
     let graph = tachyon_frontend::load_model(model)?;
     let qmodel = tachyon_quantize::lower(&graph, config)?;
-    let design = tachyon_hls::synthesize(&qmodel, &HlsOptions { clock_ns, top: top.to_string() });
+    let strategy = qmodel.layers.iter().map(|l| (l.name.clone(), config.strategy(&l.origin))).collect();
+    let design = tachyon_hls::synthesize(&qmodel, &HlsOptions { clock_ns, top: top.to_string(), strategy });
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;
     let verilog = tachyon_rtl::emit_verilog(&design.module);

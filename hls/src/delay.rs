@@ -1,35 +1,89 @@
-//! A simple delay model of AMD/Xilinx UltraScale+ fabric (ns), used to decide where pipeline
-//! registers go. Calibrated to be conservative: one LUT level plus local routing is ~0.5 ns,
-//! a CARRY8 segment adds ~0.05 ns per 8 bits, block-level routing ~0.3 ns.
+//! A delay model of AMD/Xilinx UltraScale+ fabric, used to decide where pipeline registers go.
+//!
+//! Every value has two arrival times within its pipeline stage: when its least significant bit
+//! is ready and when its most significant bit is. Logic (LUTs, multiplexers, tables) makes all
+//! bits ready together. A ripple-carry adder (LUT per bit into a CARRY8 chain) makes its low
+//! bits ready one *level* after its operands' low bits, and its top bit after the carry has run
+//! up the chain — but a chain of adders overlaps these ripples: level k's carry starts as soon as
+//! level k−1's low bits arrive. So an adder tree of depth D over w-bit values costs about
+//! `D · LEVEL + w · CARRY_PER_BIT`, not `D · (LEVEL + w · CARRY_PER_BIT)`.
+//!
+//! Figures (ns) for a −2 speed grade, taken on the slow side of what Vivado timing reports show
+//! for these primitives: a LUT6 is ~0.1, a local net 0.25–0.45, a CARRY8 entry ~0.1 and the
+//! carry ~0.015 per bit; clock-to-out plus setup ~0.15 and clock uncertainty/skew ~0.3.
 
-/// Time from a register's clock edge to its output plus the next register's setup.
+/// Time from a register's clock edge to its output plus the next register's setup and the
+/// clock uncertainty.
 pub const REGISTER_OVERHEAD_NS: f64 = 0.45;
 
-/// Adder or subtractor (LUT + carry chain) of `width` bits.
-pub fn add(width: u32) -> f64 {
-    0.5 + 0.05 * width.div_ceil(8) as f64 + 0.3
+/// One LUT level plus the net to it.
+pub const LUT_LEVEL_NS: f64 = 0.5;
+
+/// An adder level: LUT, net, and entering/leaving the carry chain.
+pub const ADDER_LEVEL_NS: f64 = 0.6;
+
+/// Carry propagation per bit along a CARRY8 chain.
+pub const CARRY_PER_BIT_NS: f64 = 0.02;
+
+/// How an operation delays its result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Delay {
+    /// Logic: every output bit is ready this long after the latest operand bit.
+    Logic(f64),
+    /// A ripple-carry adder (or comparator) of this many bits.
+    Carry(u32),
 }
 
-/// Comparator: a subtraction's carry chain.
-pub fn compare(width: u32) -> f64 {
-    add(width)
+impl From<f64> for Delay {
+    fn from(ns: f64) -> Delay {
+        Delay::Logic(ns)
+    }
+}
+
+/// Adder or subtractor of `width` bits.
+pub fn add(width: u32) -> Delay {
+    Delay::Carry(width)
+}
+
+/// Comparator of `width` bits: a subtraction's carry chain, or one LUT for narrow operands.
+pub fn compare(width: u32) -> Delay {
+    if width <= 5 {
+        Delay::Logic(LUT_LEVEL_NS)
+    } else {
+        Delay::Carry(width)
+    }
 }
 
 /// 2:1 multiplexer (one LUT level).
-pub fn mux() -> f64 {
-    0.55
+pub fn mux() -> Delay {
+    Delay::Logic(LUT_LEVEL_NS)
 }
 
 /// ROM lookup with an index of `bits` bits built from LUT6 and F7/F8 muxes.
-pub fn table(bits: u32) -> f64 {
-    0.6 + 0.25 * bits.saturating_sub(6) as f64 + 0.3
+pub fn table(bits: u32) -> Delay {
+    Delay::Logic(LUT_LEVEL_NS + 0.1 + 0.25 * bits.saturating_sub(6) as f64)
 }
 
 /// A multiplier of two variables (DSP48E2 combinational path, or LUTs when narrow).
-pub fn multiply(a: u32, b: u32) -> f64 {
+pub fn multiply(a: u32, b: u32) -> Delay {
     if a.min(b) <= 4 {
-        add(a.max(b)) * 2.0
+        Delay::Logic(2.0 * (ADDER_LEVEL_NS + CARRY_PER_BIT_NS * a.max(b) as f64))
     } else {
-        2.6
+        Delay::Logic(2.6)
+    }
+}
+
+/// Arrival times (ps) of a result's low and top bits, from its operands' `(low, top)` times.
+pub fn arrival(d: Delay, operands: &[(u32, u32)], width: u32) -> (u32, u32) {
+    let ps = |ns: f64| (ns * 1000.0).round() as u32;
+    let low_in = operands.iter().map(|o| o.0).max().unwrap_or(0);
+    let top_in = operands.iter().map(|o| o.1).max().unwrap_or(0);
+    match d {
+        Delay::Logic(ns) => (top_in + ps(ns), top_in + ps(ns)),
+        Delay::Carry(_) => {
+            let low = low_in + ps(ADDER_LEVEL_NS);
+            let top = (low + ps(CARRY_PER_BIT_NS * width as f64)).max(top_in + ps(ADDER_LEVEL_NS + CARRY_PER_BIT_NS));
+            (low, top)
+        }
     }
 }

@@ -9,6 +9,8 @@ pub mod pipeline;
 pub mod report;
 
 use pipeline::{Builder, Val};
+use std::collections::BTreeMap;
+pub use tachyon_quantize::config::Strategy;
 use tachyon_quantize::qir::QModel;
 use tachyon_rtl::{Expr, Module};
 
@@ -19,11 +21,13 @@ pub struct HlsOptions {
     pub clock_ns: f64,
     /// Name of the top module.
     pub top: String,
+    /// Multiplication strategy per layer name (absent: [`Strategy::Auto`]).
+    pub strategy: BTreeMap<String, Strategy>,
 }
 
 impl Default for HlsOptions {
     fn default() -> Self {
-        HlsOptions { clock_ns: 5.0, top: "tachyon_top".into() }
+        HlsOptions { clock_ns: 5.0, top: "tachyon_top".into(), strategy: BTreeMap::new() }
     }
 }
 
@@ -85,8 +89,8 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
         b.origin = l.origin.join(", ");
         let xs = vals[l.input.0 as usize].clone().expect("layers are in topological order");
         let start = xs.iter().filter_map(|v| v.stage).max().unwrap_or(0);
-        let ys = layers::lower_layer(&mut b, &l.kind, &xs, &m.tensor(l.output).elems);
-        let ys = if layers::is_boundary(&l.kind) { b.register_all(&ys) } else { ys };
+        let strategy = opts.strategy.get(&l.name).copied().unwrap_or_default();
+        let ys = layers::lower_layer(&mut b, &l.kind, &xs, &m.tensor(l.output).elems, strategy);
         let end = ys.iter().filter_map(|v| v.stage).max().unwrap_or(start);
         layer_stages.push((start, end));
         vals[l.output.0 as usize] = Some(ys);
@@ -117,7 +121,8 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     }
     let out_valid = b.m.add_output("out_valid", 1, false);
     b.m.assign(out_valid, Expr::Ext(v));
+    let critical_ps = b.critical_ps;
     let module = tachyon_rtl::prune(b.m);
-    let report = report::build(m, &module, opts, latency, &layer_stages);
+    let report = report::build(m, &module, opts, latency, &layer_stages, critical_ps);
     Design { module, latency, inputs, outputs, report }
 }

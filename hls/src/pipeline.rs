@@ -7,6 +7,7 @@
 //! two registers fits the clock by the delay model, and all paths into a node cross the same
 //! number of registers (the `rtl` verifier checks that balance).
 
+use crate::delay::Delay;
 use std::collections::HashMap;
 use tachyon_quantize::fixed::bits_for;
 use tachyon_rtl::{Expr, Module, SignalId};
@@ -17,8 +18,12 @@ pub struct Val {
     pub sig: SignalId,
     /// `None` for constants (usable at any stage).
     pub stage: Option<u32>,
-    /// Combinational delay accumulated in its stage, in picoseconds.
+    /// Arrival time of its top bit within its stage, in picoseconds (the delay that must fit
+    /// the clock).
     pub delay_ps: u32,
+    /// Arrival time of its low bit (earlier than `delay_ps` for adder outputs whose carry is
+    /// still rippling; see [`crate::delay`]).
+    pub low_ps: u32,
     /// Exact integer range of the value.
     pub lo: i128,
     pub hi: i128,
@@ -44,6 +49,8 @@ pub struct Builder {
     /// ONNX origin of the layer being built.
     pub origin: String,
     counter: u32,
+    /// Latest arrival time at any register input so far (the critical stage's logic delay).
+    pub critical_ps: u32,
 }
 
 fn ps(ns: f64) -> u32 {
@@ -61,6 +68,7 @@ impl Builder {
             prefix: String::new(),
             origin: String::new(),
             counter: 0,
+            critical_ps: 0,
         }
     }
 
@@ -81,19 +89,20 @@ impl Builder {
                 id
             }
         };
-        Val { sig, stage: None, delay_ps: 0, lo: v, hi: v }
+        Val { sig, stage: None, delay_ps: 0, low_ps: 0, lo: v, hi: v }
     }
 
     /// A value entering at stage 0 (an input port slice).
     pub fn source(&mut self, sig: SignalId, lo: i128, hi: i128) -> Val {
-        Val { sig, stage: Some(0), delay_ps: 0, lo, hi }
+        Val { sig, stage: Some(0), delay_ps: 0, low_ps: 0, lo, hi }
     }
 
     /// Registers `v` once (next stage, zero delay).
     pub fn register(&mut self, v: Val) -> Val {
         let Some(stage) = v.stage else { return v };
+        self.critical_ps = self.critical_ps.max(v.delay_ps);
         if let Some(&q) = self.delayed.get(&(v.sig, stage + 1)) {
-            return Val { sig: q, stage: Some(stage + 1), delay_ps: 0, ..v };
+            return Val { sig: q, stage: Some(stage + 1), delay_ps: 0, low_ps: 0, ..v };
         }
         let base = self.m.signal(v.sig).name.clone();
         let root = match base.rfind("_d") {
@@ -104,7 +113,7 @@ impl Builder {
         let origin = self.origin.clone();
         let q = self.m.reg(&name, v.sig, None, Some(origin.as_str()).filter(|s| !s.is_empty()));
         self.delayed.insert((v.sig, stage + 1), q);
-        Val { sig: q, stage: Some(stage + 1), delay_ps: 0, ..v }
+        Val { sig: q, stage: Some(stage + 1), delay_ps: 0, low_ps: 0, ..v }
     }
 
     /// Brings `v` to `stage` through delay registers (a constant stays a constant).
@@ -119,17 +128,18 @@ impl Builder {
         v
     }
 
-    /// Creates `expr` over `operands` producing the range [lo, hi], with `delay_ns` of logic.
+    /// Creates `expr` over `operands` producing the range [lo, hi], delayed by `delay`.
     pub fn op(
         &mut self,
         what: &str,
         operands: &[Val],
         lo: i128,
         hi: i128,
-        delay_ns: f64,
+        delay: impl Into<Delay>,
         expr: impl FnOnce(&[SignalId]) -> Expr,
     ) -> Val {
-        let d = ps(delay_ns);
+        let delay = delay.into();
+        let width = bits_for(lo, hi);
         let mut stage = operands.iter().filter_map(|v| v.stage).max();
         let mut ops: Vec<Val> = operands
             .iter()
@@ -138,9 +148,12 @@ impl Builder {
                 None => v,
             })
             .collect();
-        let start = ops.iter().filter(|v| v.stage.is_some()).map(|v| v.delay_ps).max().unwrap_or(0);
-        let mut total = start + d;
-        if start > 0 && total > self.budget_ps {
+        let times = |ops: &[Val]| -> Vec<(u32, u32)> {
+            ops.iter().filter(|v| v.stage.is_some()).map(|v| (v.low_ps, v.delay_ps)).collect()
+        };
+        let mut t = crate::delay::arrival(delay, &times(&ops), width);
+        let busy = ops.iter().any(|v| v.stage.is_some() && v.delay_ps > 0);
+        if busy && t.1 > self.budget_ps {
             // Cut: register the operands, the op starts a new stage.
             let s = stage.map(|s| s + 1);
             stage = s;
@@ -151,14 +164,14 @@ impl Builder {
                     None => v,
                 })
                 .collect();
-            total = d;
+            t = crate::delay::arrival(delay, &times(&ops), width);
         }
         let name = self.fresh(what);
         let sigs: Vec<SignalId> = ops.iter().map(|v| v.sig).collect();
         let origin = self.origin.clone();
-        let sig =
-            self.m.wire(&name, bits_for(lo, hi), lo < 0, Some(origin.as_str()).filter(|s| !s.is_empty()), expr(&sigs));
-        Val { sig, stage, delay_ps: if stage.is_some() { total } else { 0 }, lo, hi }
+        let sig = self.m.wire(&name, width, lo < 0, Some(origin.as_str()).filter(|s| !s.is_empty()), expr(&sigs));
+        let (low_ps, delay_ps) = if stage.is_some() { t } else { (0, 0) };
+        Val { sig, stage, delay_ps, low_ps, lo, hi }
     }
 
     /// A layer boundary: brings every value to one stage, registering once more when any value

@@ -52,6 +52,10 @@ pub struct Report {
     pub clock_ns: f64,
     pub latency_cycles: u32,
     pub latency_ns: f64,
+    /// Estimated delay of the slowest stage (logic plus register overhead) by the delay model
+    /// of [`crate::delay`], and the clock it would allow.
+    pub critical_stage_ns: f64,
+    pub fmax_mhz_estimate: f64,
     pub ii_cycles: u32,
     pub input_bits: u32,
     pub output_bits: u32,
@@ -63,11 +67,75 @@ pub struct Report {
     pub input_conversion: String,
 }
 
-fn expr_cost(m: &Module, e: &Expr, w: u32) -> Resources {
+/// Per signal: how many low bits are known to be constant zero, and whether it is a constant.
+/// This is what decides an adder's LUT count after synthesis: a bit position needs a LUT only
+/// where both operands carry a variable bit (constant and zero bits ride the carry chain).
+pub(crate) struct BitFacts {
+    low_zeros: Vec<u32>,
+    constant: Vec<bool>,
+}
+
+impl BitFacts {
+    pub(crate) fn of(m: &Module) -> BitFacts {
+        let n = m.signals.len();
+        let mut f = BitFacts { low_zeros: vec![0; n], constant: vec![false; n] };
+        // Assignments are created operands-first; registers copy their input's facts. Two passes
+        // settle values read through a register before their assignment is listed.
+        for _ in 0..2 {
+            for a in &m.assigns {
+                let d = a.dst.index();
+                let w = m.signal(a.dst).width;
+                let lz = |s: &tachyon_rtl::SignalId| f.low_zeros[s.index()];
+                let (z, c) = match &a.expr {
+                    Expr::Const(v) => (if *v == 0 { w } else { v.trailing_zeros().min(w) }, true),
+                    Expr::Shl(s, k) => (lz(s) + k, f.constant[s.index()]),
+                    Expr::Ext(s) => (lz(s), f.constant[s.index()]),
+                    Expr::Add(x, y) | Expr::Sub(x, y) => {
+                        (lz(x).min(lz(y)), f.constant[x.index()] && f.constant[y.index()])
+                    }
+                    Expr::Neg(x) => (lz(x), f.constant[x.index()]),
+                    Expr::Mul(x, y) => (lz(x) + lz(y), f.constant[x.index()] && f.constant[y.index()]),
+                    Expr::Shr(s, k) => (lz(s).saturating_sub(*k), f.constant[s.index()]),
+                    Expr::Slice { src, lo } => (lz(src).saturating_sub(*lo), f.constant[src.index()]),
+                    _ => (0, false),
+                };
+                f.low_zeros[d] = z.min(w);
+                f.constant[d] = c;
+            }
+            for r in &m.regs {
+                f.low_zeros[r.q.index()] = f.low_zeros[r.d.index()];
+                f.constant[r.q.index()] = f.constant[r.d.index()];
+            }
+        }
+        f
+    }
+
+    /// LUTs of `x ± y` into a `w`-bit result: the bit positions where both operands vary. A
+    /// signed operand varies up to the result's top bit (sign extension); an unsigned one only
+    /// up to its own width.
+    pub(crate) fn adder_luts(&self, m: &Module, x: tachyon_rtl::SignalId, y: tachyon_rtl::SignalId, w: u32) -> u64 {
+        if self.constant[x.index()] || self.constant[y.index()] {
+            return 0;
+        }
+        let span = |s: tachyon_rtl::SignalId| {
+            let sig = m.signal(s);
+            let top = if sig.signed { w } else { sig.width.min(w) };
+            (self.low_zeros[s.index()], top)
+        };
+        let ((a0, a1), (b0, b1)) = (span(x), span(y));
+        (a1.min(b1).saturating_sub(a0.max(b0))) as u64
+    }
+}
+
+fn expr_cost(m: &Module, facts: &BitFacts, e: &Expr, w: u32) -> Resources {
     let wd = |s: &tachyon_rtl::SignalId| m.signal(*s).width;
     let mut r = Resources::default();
     match e {
-        Expr::Add(..) | Expr::Sub(..) | Expr::Neg(_) => {
+        Expr::Add(x, y) | Expr::Sub(x, y) => {
+            r.lut = facts.adder_luts(m, *x, *y, w);
+            r.carry8 = w.div_ceil(8) as u64;
+        }
+        Expr::Neg(_) => {
             r.lut = w as u64;
             r.carry8 = w.div_ceil(8) as u64;
         }
@@ -77,6 +145,9 @@ fn expr_cost(m: &Module, e: &Expr, w: u32) -> Resources {
             r.carry8 = cw.div_ceil(8) as u64;
         }
         Expr::Mux { .. } => r.lut = w.div_ceil(2) as u64,
+        // With a constant operand these are inversions or fixed bits that the consuming LUT absorbs.
+        Expr::And(x, y) | Expr::Or(x, y) | Expr::Xor(x, y)
+            if facts.constant[x.index()] || facts.constant[y.index()] => {}
         Expr::And(..) | Expr::Or(..) | Expr::Xor(..) | Expr::Not(_) => r.lut = w.div_ceil(2) as u64,
         Expr::Table { index, entries } => {
             let bits = wd(index);
@@ -112,9 +183,10 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
             .max_by_key(|(_, n)| n.len())
             .map(|(i, _)| i)
     };
+    let facts = BitFacts::of(m);
     for a in &m.assigns {
         let s = m.signal(a.dst);
-        let r = expr_cost(m, &a.expr, s.width);
+        let r = expr_cost(m, &facts, &a.expr, s.width);
         if let Some(i) = owner(&s.name) {
             out[i] += r;
         }
@@ -122,7 +194,9 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
     }
     for reg in &m.regs {
         let s = m.signal(reg.q);
-        let r = Resources { ff: s.width as u64, ..Default::default() };
+        // Constant low bits of a register are optimized away by synthesis.
+        let ff = if facts.constant[reg.q.index()] { 0 } else { s.width - facts.low_zeros[reg.q.index()] };
+        let r = Resources { ff: ff as u64, ..Default::default() };
         if let Some(i) = owner(&s.name) {
             out[i] += r;
         }
@@ -131,7 +205,16 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
     (out, total)
 }
 
-pub fn build(q: &QModel, m: &Module, opts: &HlsOptions, latency: u32, stages: &[(u32, u32)]) -> Report {
+pub fn build(
+    q: &QModel,
+    m: &Module,
+    opts: &HlsOptions,
+    latency: u32,
+    stages: &[(u32, u32)],
+    critical_ps: u32,
+) -> Report {
+    let critical = critical_ps as f64 / 1000.0 + crate::delay::REGISTER_OVERHEAD_NS;
+    let critical = (critical * 1000.0).round() / 1000.0;
     let names: Vec<String> = q.layers.iter().map(|l| l.name.clone()).collect();
     let (est, total) = per_layer(m, &names);
     let layers = q
@@ -167,6 +250,8 @@ pub fn build(q: &QModel, m: &Module, opts: &HlsOptions, latency: u32, stages: &[
         clock_ns: opts.clock_ns,
         latency_cycles: latency,
         latency_ns: latency as f64 * opts.clock_ns,
+        critical_stage_ns: critical,
+        fmax_mhz_estimate: (1000.0 / critical).round(),
         ii_cycles: 1,
         input_bits: bits(find("in_data")),
         output_bits: bits(find("out_data")),

@@ -4,12 +4,14 @@
 //! ```json
 //! { "input": "fixed<16,6>",
 //!   "default": { "weight": "fixed<16,6>", "bias": "fixed<16,6>", "result": "fixed<16,6>" },
-//!   "layers": { "dense1": { "weight": "fixed<8,3>", "accum": "fixed<24,12>", "result": "fixed<12,4,RND,SAT>" } },
+//!   "layers": { "dense1": { "weight": "fixed<8,3>", "accum": "fixed<24,12>", "result": "fixed<12,4,RND,SAT>",
+//!                           "strategy": "dsp" } },
 //!   "softmax": { "exp_table_bits": 10, "exp_range": 16, "exp_frac": 16, "inv_table_bits": 10, "output_frac": 16 },
 //!   "sigmoid": { "table_bits": 10, "range": 8, "output_frac": 16 } }
 //! ```
 //! Quantized (QONNX) models take their precision from their Quant nodes; for them only `input`
-//! (when the graph input is not quantized), `softmax` and `sigmoid` apply.
+//! (when the graph input is not quantized), `softmax`, `sigmoid` and the per-layer `strategy`
+//! (`auto`, `adders` or `dsp`: how constant weights are multiplied) apply.
 
 use crate::fixed::FixedType;
 use std::collections::BTreeMap;
@@ -24,6 +26,23 @@ pub struct LayerPrecision {
     pub result: Option<String>,
     /// Accumulator type; absent = exact (interval analysis sizes it).
     pub accum: Option<String>,
+    /// How the hardware multiplies by the layer's constant weights (any model, quantized or not).
+    pub strategy: Option<Strategy>,
+}
+
+/// How a linear layer multiplies by its constant weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Adder graphs, with a DSP only for a coefficient whose shift-add chain would be long
+    /// (5 or more signed digits, i.e. 9+-bit weights) on an input wider than 4 bits.
+    #[default]
+    Auto,
+    /// Adder graphs only: no DSP slices at all.
+    Adders,
+    /// A DSP multiply for every coefficient that is not a signed power of two (inputs wider
+    /// than 4 bits); the products are summed by adder trees.
+    Dsp,
 }
 
 /// Table parameters of the softmax.
@@ -123,6 +142,16 @@ impl Config {
         }
         Ok(())
     }
+    /// The multiplication strategy of the layer implementing the ONNX nodes `nodes` (the first
+    /// node named in `layers` with a strategy wins; otherwise the default).
+    pub fn strategy(&self, nodes: &[String]) -> Strategy {
+        nodes
+            .iter()
+            .find_map(|n| self.layers.get(n).and_then(|p| p.strategy))
+            .or(self.default.strategy)
+            .unwrap_or_default()
+    }
+
     /// The type of `field` for the layer named `layer` (default when not overridden).
     pub fn precision(&self, layer: &str, field: Field) -> Option<FixedType> {
         let pick = |p: &LayerPrecision| match field {

@@ -12,6 +12,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use tachyon_quantize::fixed::bits_for;
 
 /// `±var·2^shift`; variables `0..n_inputs` are inputs, later ones are [`Shared`] patterns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,8 +48,39 @@ fn pattern(p: Digit, q: Digit) -> Option<(Shared, u32, bool)> {
     Some((Shared { a: lo.var, b: hi.var, d: hi.shift - lo.shift, neg: lo.neg != hi.neg }, lo.shift, lo.neg))
 }
 
-/// Greedy CSE over `rows` of digits (variables `0..n_inputs`).
-pub fn eliminate(n_inputs: usize, rows: Vec<Vec<Digit>>) -> Plan {
+/// The exact range of a pattern's value from its operands' ranges.
+fn pattern_range(ranges: &[(i128, i128)], p: &Shared) -> (i128, i128) {
+    let (a, b) = (ranges[p.a], ranges[p.b]);
+    let (blo, bhi) = (b.0 << p.d, b.1 << p.d);
+    if p.neg {
+        (a.0 - bhi, a.1 - blo)
+    } else {
+        (a.0 + blo, a.1 + bhi)
+    }
+}
+
+/// LUTs of the adder that computes a pattern: the bit positions where both operands vary (a
+/// signed operand varies up to the result's top bit through its sign extension).
+fn pattern_cost(ranges: &[(i128, i128)], p: &Shared) -> i64 {
+    let (a, b) = (ranges[p.a], ranges[p.b]);
+    let (lo, hi) = pattern_range(ranges, p);
+    let w = bits_for(lo, hi);
+    let top = |r: (i128, i128), shift: u32| if r.0 < 0 { w } else { (bits_for(r.0, r.1) + shift).min(w) };
+    (top(a, 0).min(top(b, p.d)) as i64 - p.d as i64).max(0)
+}
+
+/// Priority of a pattern seen `count` times: the LUTs it saves. Computing it once instead of
+/// `count` times saves `count − 1` adders of its cost; patterns whose operands do not overlap
+/// (pure wiring) still save an adder's carry chain, so they rank last but are taken.
+fn score(ranges: &[(i128, i128)], p: &Shared, count: i64) -> i64 {
+    (count - 1) * (4 * pattern_cost(ranges, p) + 1)
+}
+
+/// Greedy CSE over `rows` of digits; variables `0..inputs.len()` are the inputs, with their
+/// exact integer ranges.
+pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
+    let n_inputs = inputs.len();
+    let mut ranges = inputs.to_vec();
     let mut rows = rows;
     let mut counts: HashMap<Shared, i64> = HashMap::new();
     let count_row = |row: &[Digit], counts: &mut HashMap<Shared, i64>, delta: i64| {
@@ -63,10 +95,10 @@ pub fn eliminate(n_inputs: usize, rows: Vec<Vec<Digit>>) -> Plan {
     for r in &rows {
         count_row(r, &mut counts, 1);
     }
-    let mut heap: BinaryHeap<(i64, Reverse<Shared>)> =
-        counts.iter().filter(|(_, &c)| c >= 2).map(|(&p, &c)| (c, Reverse(p))).collect();
+    let mut heap: BinaryHeap<(i64, i64, Reverse<Shared>)> =
+        counts.iter().filter(|(_, &c)| c >= 2).map(|(&p, &c)| (score(&ranges, &p, c), c, Reverse(p))).collect();
     let mut shared = vec![];
-    while let Some((c, Reverse(p))) = heap.pop() {
+    while let Some((_, c, Reverse(p))) = heap.pop() {
         if counts.get(&p).copied().unwrap_or(0) != c {
             continue; // stale entry
         }
@@ -74,6 +106,8 @@ pub fn eliminate(n_inputs: usize, rows: Vec<Vec<Digit>>) -> Plan {
             break;
         }
         let var = n_inputs + shared.len();
+        ranges.truncate(var);
+        ranges.push(pattern_range(&ranges, &p));
         let mut used = false;
         for row in rows.iter_mut() {
             if !row.iter().any(|d| d.var == p.a) || !row.iter().any(|d| d.var == p.b) {
@@ -123,7 +157,7 @@ pub fn eliminate(n_inputs: usize, rows: Vec<Vec<Digit>>) -> Plan {
                         let e = counts.entry(q).or_insert(0);
                         *e += delta;
                         if *e >= 2 {
-                            heap.push((*e, Reverse(q)));
+                            heap.push((score(&ranges, &q, *e), *e, Reverse(q)));
                         }
                     }
                 }
@@ -160,7 +194,7 @@ mod tests {
             vec![d(0, 0, false), d(1, 1, false), d(3, 0, true)],
         ];
         let before: Vec<Vec<Digit>> = rows.clone();
-        let plan = eliminate(4, rows);
+        let plan = eliminate(&[(-8, 7); 4], rows);
         assert_eq!(plan.shared.len(), 1);
         assert_eq!(plan.rows.iter().map(|r| r.len()).sum::<usize>(), 4);
         let xs = [3, -5, 7, 11];

@@ -13,7 +13,9 @@ pub fn relu(b: &mut Builder, x: Val) -> Val {
         return b.constant(0);
     }
     let z = b.constant(0);
-    let neg = b.op("neg", &[x, z], 0, 1, crate::delay::compare(x.width()), |s| Expr::Cmp(CmpOp::Lt, s[0], s[1]));
+    // x < 0 is the sign bit: wiring.
+    let top = x.width() - 1;
+    let neg = b.op("neg", &[x], 0, 1, 0.0, |s| Expr::Slice { src: s[0], lo: top });
     b.op("relu", &[neg, z, x], 0, x.hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] })
 }
 

@@ -67,18 +67,35 @@ pub fn shift_round(b: &mut Builder, x: Val, s: u32, mode: Round) -> Val {
     b.op("shr", &[t], lo, hi, 0.0, |sg| Expr::Shr(sg[0], s))
 }
 
+/// `x > hi` (`above`) or `x < lo` (`!above`) against a constant. When the bound's low `k` bits
+/// are all ones (`x > hi`) or all zeros (`x < lo`) — always so for fixed-point saturation
+/// bounds like 2^k − 1 and −2^k — only the top bits take part: `x > hi ⇔ ⌊x/2^k⌋ > ⌊hi/2^k⌋`,
+/// a comparator of a few bits (often a single LUT) instead of a full-width carry chain.
+fn beyond(b: &mut Builder, x: Val, bound: i128, above: bool) -> Val {
+    let k = if above { (bound + 1).trailing_zeros() } else { bound.trailing_zeros() };
+    let k = k.min(x.width().saturating_sub(1));
+    let (xs, c) = if k == 0 {
+        (x, bound)
+    } else {
+        (b.op("top", &[x], x.lo >> k, x.hi >> k, 0.0, |s| Expr::Shr(s[0], k)), bound >> k)
+    };
+    let kc = b.constant(c);
+    let (op, what) = if above { (CmpOp::Gt, "ovf") } else { (CmpOp::Lt, "unf") };
+    b.op(what, &[xs, kc], 0, 1, crate::delay::compare(xs.width()), |s| Expr::Cmp(op, s[0], s[1]))
+}
+
 /// Clamps `x` to [lo, hi] with comparators where its range exceeds them.
 pub fn saturate(b: &mut Builder, x: Val, lo: i128, hi: i128) -> Val {
     let mut v = x;
     if v.hi > hi {
         let k = b.constant(hi);
-        let over = b.op("ovf", &[v, k], 0, 1, crate::delay::compare(v.width()), |s| Expr::Cmp(CmpOp::Gt, s[0], s[1]));
+        let over = beyond(b, v, hi, true);
         let (nlo, nhi) = (v.lo.min(hi), hi);
         v = b.op("sat", &[over, k, v], nlo, nhi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
     }
     if v.lo < lo {
         let k = b.constant(lo);
-        let under = b.op("unf", &[v, k], 0, 1, crate::delay::compare(v.width()), |s| Expr::Cmp(CmpOp::Lt, s[0], s[1]));
+        let under = beyond(b, v, lo, false);
         let (nlo, nhi) = (lo, v.hi.max(lo));
         v = b.op("sat", &[under, k, v], nlo, nhi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
     }

@@ -26,6 +26,9 @@ pub struct Sim {
     widths: Vec<u32>,
     signed: Vec<bool>,
     bits: Vec<u128>,
+    /// Bit patterns of ports wider than 128 bits, in 128-bit chunks, least significant first
+    /// (empty for every other signal). Only slices and concatenations touch them.
+    wide: Vec<Vec<u128>>,
     /// Assignments in combinational evaluation order.
     assigns: Vec<Assign>,
     regs: Vec<Reg>,
@@ -39,8 +42,10 @@ impl Sim {
     /// once). All signals start at 0; call [`Sim::eval`] after setting inputs.
     pub fn new(m: &Module) -> Result<Sim, VerifyError> {
         let (stages, order) = verify_with_order(m)?;
-        if let Some(id) = m.signal_ids().find(|&id| m.signal(id).width > 128) {
-            // Values are held in 128 bits; wide buses are for the emitted Verilog only.
+        let is_port = |id: SignalId| matches!(m.signal(id).kind, SignalKind::Input | SignalKind::Output);
+        if let Some(id) = m.signal_ids().find(|&id| m.signal(id).width > 128 && !is_port(id)) {
+            // Values are held in 128 bits; only ports (buses of sliced/concatenated elements)
+            // may be wider.
             return Err(VerifyError::BadWidth {
                 signal: format!("`{}` ({id})", m.signal(id).name),
                 width: m.signal(id).width,
@@ -53,6 +58,11 @@ impl Sim {
             widths: m.signals.iter().map(|s| s.width).collect(),
             signed: m.signals.iter().map(|s| s.signed).collect(),
             bits: vec![0; n],
+            wide: m
+                .signals
+                .iter()
+                .map(|s| if s.width > 128 { vec![0; s.width.div_ceil(128) as usize] } else { vec![] })
+                .collect(),
             assigns: order.into_iter().map(|i| m.assigns[i].clone()).collect(),
             regs: m.regs.clone(),
             rst: m.rst,
@@ -74,9 +84,84 @@ impl Sim {
         self.bits[i] = wrap(value as u128, self.widths[i]);
     }
 
+    /// Sets a port of any width from its bit pattern in 128-bit chunks, least significant
+    /// first (missing chunks are 0, bits beyond the width are dropped).
+    ///
+    /// # Panics
+    /// If `id` is not an input port.
+    pub fn set_input_chunks(&mut self, id: SignalId, chunks: &[u128]) {
+        let i = id.index();
+        assert!(self.kinds.get(i) == Some(&SignalKind::Input), "Sim::set_input_chunks: {id} is not an input port");
+        if self.widths[i] <= 128 {
+            self.bits[i] = wrap(chunks.first().copied().unwrap_or(0), self.widths[i]);
+            return;
+        }
+        let w = self.widths[i];
+        for (k, c) in self.wide[i].iter_mut().enumerate() {
+            let v = chunks.get(k).copied().unwrap_or(0);
+            let left = w - 128 * k as u32;
+            *c = if left >= 128 { v } else { wrap(v, left) };
+        }
+    }
+
+    /// The bit pattern of signal `id` of any width in 128-bit chunks, least significant first.
+    pub fn get_chunks(&self, id: SignalId) -> Vec<u128> {
+        let i = id.index();
+        if self.widths[i] <= 128 {
+            vec![self.bits[i]]
+        } else {
+            self.wide[i].clone()
+        }
+    }
+
+    /// Bits `[lo, lo + width)` of a wide signal.
+    fn wide_slice(&self, i: usize, lo: u32, width: u32) -> u128 {
+        let mut out = 0u128;
+        for k in 0..width.min(128) {
+            let b = lo + k;
+            let bit = (self.wide[i][(b / 128) as usize] >> (b % 128)) & 1;
+            out |= bit << k;
+        }
+        out
+    }
+
+    /// Evaluates an assignment that reads or writes a wide port (a slice or a concatenation).
+    fn eval_wide(&mut self, k: usize) -> bool {
+        let dst = self.assigns[k].dst.index();
+        match &self.assigns[k].expr {
+            crate::Expr::Slice { src, lo } if self.widths[src.index()] > 128 => {
+                self.bits[dst] = self.wide_slice(src.index(), *lo, self.widths[dst]);
+                true
+            }
+            crate::Expr::Concat(parts) if self.widths[dst] > 128 => {
+                let mut words = vec![0u128; self.wide[dst].len()];
+                let mut at = 0u32;
+                for p in parts.iter().rev() {
+                    let pw = self.widths[p.index()];
+                    for b in 0..pw {
+                        let bit = if pw > 128 {
+                            (self.wide[p.index()][(b / 128) as usize] >> (b % 128)) & 1
+                        } else {
+                            (self.bits[p.index()] >> b) & 1
+                        };
+                        let t = at + b;
+                        words[(t / 128) as usize] |= bit << (t % 128);
+                    }
+                    at += pw;
+                }
+                self.wide[dst] = words;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Settles the combinational logic from the current inputs and register values.
     pub fn eval(&mut self) {
         for k in 0..self.assigns.len() {
+            if self.eval_wide(k) {
+                continue;
+            }
             let dst = self.assigns[k].dst.index();
             let v = Values { widths: &self.widths, signed: &self.signed, bits: &self.bits };
             let r = eval_expr(&self.assigns[k].expr, self.widths[dst], &v);

@@ -1,0 +1,152 @@
+//! `tachyon synth`: synthesizes a project's Verilog with yosys (`synth_xilinx`, flattened — the
+//! way resource figures are compared across tools) and sets the counts beside the estimate of
+//! `report.json`, writing both to `synth.json`.
+
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::process::Command;
+
+/// yosys' cell counts of a design.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    pub lut: u64,
+    pub ff: u64,
+    pub carry: u64,
+    pub srl: u64,
+    pub dsp: u64,
+    pub bram: u64,
+}
+
+/// The result of `tachyon synth`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SynthSummary {
+    pub family: String,
+    pub yosys_version: String,
+    pub seconds: f64,
+    pub yosys: Counts,
+    /// The estimate from report.json.
+    pub estimate: Counts,
+    /// (estimate − yosys) / yosys for LUT and FF (FF against FF + SRL: yosys packs delay
+    /// chains into SRLs where the estimate counts flip-flops).
+    pub lut_error: f64,
+    pub ff_error: f64,
+}
+
+/// Sums the cell counts of yosys' `stat` output.
+pub fn parse_stat(text: &str) -> Counts {
+    let mut c = Counts::default();
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        let (Some(cell), Some(n)) = (it.next(), it.next()) else { continue };
+        let Ok(n) = n.parse::<u64>() else { continue };
+        let is = |p: &str| cell.starts_with(p);
+        if cell.len() == 4 && is("LUT") && cell.as_bytes()[3].is_ascii_digit() {
+            c.lut += n;
+        } else if ["FDRE", "FDSE", "FDCE", "FDPE"].contains(&cell) {
+            c.ff += n;
+        } else if cell == "CARRY4" || cell == "CARRY8" {
+            c.carry += n;
+        } else if is("SRL") {
+            c.srl += n;
+        } else if is("DSP48E") {
+            c.dsp += n;
+        } else if is("RAMB18") || is("RAMB36") {
+            c.bram += n;
+        }
+    }
+    c
+}
+
+/// Runs yosys on `project/rtl/*.v` for `family` (`xcup`, `xcu`, `xc7`).
+pub fn run(project: &Path, family: &str) -> Result<SynthSummary> {
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join("report.json"))
+            .with_context(|| format!("{}/report.json: run `tachyon build` first", project.display()))?,
+    )?;
+    let version = match Command::new("yosys").arg("-V").output() {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => bail!("yosys is not installed (Debian/Ubuntu: apt-get install -y yosys; or run scripts/setup.sh)"),
+    };
+    if !["xcup", "xcu", "xc7", "xc6s"].contains(&family) {
+        bail!("unknown family '{family}': use xcup (UltraScale+), xcu (UltraScale) or xc7 (7 series)");
+    }
+    let mut files: Vec<_> = std::fs::read_dir(project.join("rtl"))
+        .with_context(|| format!("{}/rtl", project.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "v"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("{}/rtl has no .v files", project.display());
+    }
+    let work = tempdir(project)?;
+    let stat = work.join("stat.txt");
+    let log = work.join("yosys.log");
+    let script = format!(
+        "read_verilog {}; hierarchy -auto-top; synth_xilinx -family {family} -flatten; tee -o {} stat",
+        files.iter().map(|f| format!("\"{}\"", f.display())).collect::<Vec<_>>().join(" "),
+        stat.display()
+    );
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner.set_message(format!("yosys: synth_xilinx -family {family}"));
+    let start = std::time::Instant::now();
+    let out = Command::new("yosys").arg("-q").arg("-l").arg(&log).arg("-p").arg(&script).output();
+    spinner.finish_and_clear();
+    let out = out.context("cannot run yosys")?;
+    let seconds = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).take(5).collect();
+        let _ = std::fs::remove_dir_all(&work);
+        bail!("yosys failed on {}:\n{}{}", project.display(), errors.join("\n"), String::from_utf8_lossy(&out.stderr));
+    }
+    let yosys = parse_stat(&std::fs::read_to_string(&stat).context("yosys wrote no statistics")?);
+    let _ = std::fs::remove_dir_all(&work);
+    let t = &report["total"];
+    let get = |k: &str| t[k].as_u64().unwrap_or(0);
+    let estimate =
+        Counts { lut: get("lut"), ff: get("ff"), carry: get("carry8"), srl: 0, dsp: get("dsp"), bram: get("bram") };
+    let rel = |e: u64, y: u64| if y == 0 { 0.0 } else { (e as f64 - y as f64) / y as f64 };
+    let summary = SynthSummary {
+        family: family.to_string(),
+        yosys_version: version,
+        seconds,
+        lut_error: rel(estimate.lut, yosys.lut),
+        ff_error: rel(estimate.ff, yosys.ff + yosys.srl),
+        yosys,
+        estimate,
+    };
+    let tmp = project.join(".synth.json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&summary)? + "\n")?;
+    std::fs::rename(&tmp, project.join("synth.json"))?;
+    Ok(summary)
+}
+
+/// A fresh scratch folder inside the project (removed after the run).
+fn tempdir(project: &Path) -> Result<std::path::PathBuf> {
+    let d = project.join(format!(".synth-{}", std::process::id()));
+    if d.exists() {
+        std::fs::remove_dir_all(&d)?;
+    }
+    std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_counts_are_summed_by_kind() {
+        let text =
+            "   Number of cells:   10\n     CARRY8  3\n     FDRE   7\n     FDSE 1\n     LUT2  4\n     LUT6  5\n     \
+                    LUT6_2 9\n     SRL16E 2\n     DSP48E2 1\n     RAMB36E2 2\n     $paramod 3\n";
+        let c = parse_stat(text);
+        assert_eq!(c, Counts { lut: 9, ff: 8, carry: 3, srl: 2, dsp: 1, bram: 2 });
+    }
+}
