@@ -67,18 +67,102 @@ pub struct Report {
     pub input_conversion: String,
 }
 
+/// The bits of every signal that are read, by a backward pass from the outputs.
+fn live_bits(m: &Module) -> Vec<(u32, u32)> {
+    let n = m.signals.len();
+    let mut live = vec![(0u32, 0u32); n];
+    let widen = |live: &mut Vec<(u32, u32)>, s: tachyon_rtl::SignalId, lo: u32, hi: u32| {
+        let w = m.signal(s).width;
+        let (lo, hi) = (lo.min(w), hi.min(w));
+        if lo >= hi {
+            return;
+        }
+        let e = &mut live[s.index()];
+        *e = if e.0 >= e.1 { (lo, hi) } else { (e.0.min(lo), e.1.max(hi)) };
+    };
+    for &p in &m.ports {
+        if m.signal(p).kind == SignalKind::Output {
+            live[p.index()] = (0, m.signal(p).width);
+        }
+    }
+    // Reads of `x` at bits [lo, hi) of a value extended from it: its top bit stands in for the
+    // extension when it is signed.
+    let read_ext = |live: &mut Vec<(u32, u32)>, x: tachyon_rtl::SignalId, lo: u32, hi: u32| {
+        let sx = m.signal(x);
+        widen(live, x, lo, hi);
+        if hi > sx.width && sx.signed {
+            widen(live, x, sx.width - 1, sx.width);
+        }
+    };
+    // Each pass settles one more register stage; stop when nothing changes.
+    loop {
+        let before = live.clone();
+        for a in m.assigns.iter().rev() {
+            let (lo, hi) = live[a.dst.index()];
+            if lo >= hi {
+                continue;
+            }
+            match &a.expr {
+                Expr::Const(_) => {}
+                Expr::Ext(x) | Expr::Not(x) => read_ext(&mut live, *x, lo, hi),
+                Expr::And(x, y) | Expr::Or(x, y) | Expr::Xor(x, y) => {
+                    read_ext(&mut live, *x, lo, hi);
+                    read_ext(&mut live, *y, lo, hi);
+                }
+                Expr::Add(x, y) | Expr::Sub(x, y) => {
+                    // Carries: every bit below the top read one.
+                    read_ext(&mut live, *x, 0, hi);
+                    read_ext(&mut live, *y, 0, hi);
+                }
+                Expr::Neg(x) => read_ext(&mut live, *x, 0, hi),
+                Expr::Shl(x, k) => read_ext(&mut live, *x, lo.saturating_sub(*k), hi.saturating_sub(*k)),
+                Expr::Shr(x, k) => read_ext(&mut live, *x, lo + k, hi + k),
+                Expr::Slice { src, lo: o } => widen(&mut live, *src, lo + o, hi + o),
+                Expr::Concat(parts) => {
+                    let mut at = 0u32;
+                    for p in parts.iter().rev() {
+                        let w = m.signal(*p).width;
+                        widen(&mut live, *p, lo.saturating_sub(at), hi.saturating_sub(at));
+                        at += w;
+                    }
+                }
+                Expr::Mux { sel, t, f } => {
+                    widen(&mut live, *sel, 0, 1);
+                    read_ext(&mut live, *t, lo, hi);
+                    read_ext(&mut live, *f, lo, hi);
+                }
+                Expr::Cmp(_, x, y) | Expr::Mul(x, y) => {
+                    widen(&mut live, *x, 0, u32::MAX);
+                    widen(&mut live, *y, 0, u32::MAX);
+                }
+                Expr::Table { index, .. } => widen(&mut live, *index, 0, u32::MAX),
+            }
+        }
+        for r in &m.regs {
+            let (lo, hi) = live[r.q.index()];
+            widen(&mut live, r.d, lo, hi);
+        }
+        if live == before {
+            return live;
+        }
+    }
+}
+
 /// Per signal: how many low bits are known to be constant zero, and whether it is a constant.
 /// This is what decides an adder's LUT count after synthesis: a bit position needs a LUT only
 /// where both operands carry a variable bit (constant and zero bits ride the carry chain).
 pub(crate) struct BitFacts {
     low_zeros: Vec<u32>,
     constant: Vec<bool>,
+    /// Bits `[lo, hi)` of each signal that anything reads (synthesis removes the logic and the
+    /// flip-flops of the others, e.g. accumulator bits below a requantization's shift).
+    live: Vec<(u32, u32)>,
 }
 
 impl BitFacts {
     pub(crate) fn of(m: &Module) -> BitFacts {
         let n = m.signals.len();
-        let mut f = BitFacts { low_zeros: vec![0; n], constant: vec![false; n] };
+        let mut f = BitFacts { low_zeros: vec![0; n], constant: vec![false; n], live: vec![(0, 0); n] };
         // Assignments are created operands-first; registers copy their input's facts. Two passes
         // settle values read through a register before their assignment is listed.
         for _ in 0..2 {
@@ -107,13 +191,21 @@ impl BitFacts {
                 f.constant[r.q.index()] = f.constant[r.d.index()];
             }
         }
+        f.live = live_bits(m);
         f
     }
 
     /// LUTs of `x ± y` into a `w`-bit result: the bit positions where both operands vary. A
     /// signed operand varies up to the result's top bit (sign extension); an unsigned one only
     /// up to its own width.
-    pub(crate) fn adder_luts(&self, m: &Module, x: tachyon_rtl::SignalId, y: tachyon_rtl::SignalId, w: u32) -> u64 {
+    pub(crate) fn adder_luts(
+        &self,
+        m: &Module,
+        x: tachyon_rtl::SignalId,
+        y: tachyon_rtl::SignalId,
+        w: u32,
+        used: u32,
+    ) -> u64 {
         if self.constant[x.index()] || self.constant[y.index()] {
             return 0;
         }
@@ -123,16 +215,20 @@ impl BitFacts {
             (self.low_zeros[s.index()], top)
         };
         let ((a0, a1), (b0, b1)) = (span(x), span(y));
-        (a1.min(b1).saturating_sub(a0.max(b0))) as u64
+        (a1.min(b1).min(used).saturating_sub(a0.max(b0))) as u64
     }
 }
 
-fn expr_cost(m: &Module, facts: &BitFacts, e: &Expr, w: u32) -> Resources {
+fn expr_cost(m: &Module, facts: &BitFacts, dst: tachyon_rtl::SignalId, e: &Expr, w: u32) -> Resources {
+    let (live_lo, live_hi) = facts.live[dst.index()];
+    if live_lo >= live_hi {
+        return Resources::default();
+    }
     let wd = |s: &tachyon_rtl::SignalId| m.signal(*s).width;
     let mut r = Resources::default();
     match e {
         Expr::Add(x, y) | Expr::Sub(x, y) => {
-            r.lut = facts.adder_luts(m, *x, *y, w);
+            r.lut = facts.adder_luts(m, *x, *y, w, live_hi);
             r.carry8 = w.div_ceil(8) as u64;
         }
         Expr::Neg(_) => {
@@ -186,7 +282,7 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
     let facts = BitFacts::of(m);
     for a in &m.assigns {
         let s = m.signal(a.dst);
-        let r = expr_cost(m, &facts, &a.expr, s.width);
+        let r = expr_cost(m, &facts, a.dst, &a.expr, s.width);
         if let Some(i) = owner(&s.name) {
             out[i] += r;
         }
@@ -195,7 +291,9 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
     for reg in &m.regs {
         let s = m.signal(reg.q);
         // Constant low bits of a register are optimized away by synthesis.
-        let ff = if facts.constant[reg.q.index()] { 0 } else { s.width - facts.low_zeros[reg.q.index()] };
+        let (lo, hi) = facts.live[reg.q.index()];
+        let lo = lo.max(facts.low_zeros[reg.q.index()]);
+        let ff = if facts.constant[reg.q.index()] { 0 } else { hi.saturating_sub(lo) };
         let r = Resources { ff: ff as u64, ..Default::default() };
         if let Some(i) = owner(&s.name) {
             out[i] += r;

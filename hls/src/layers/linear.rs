@@ -74,7 +74,15 @@ fn multiply(b: &mut Builder, x: Val, c: i128) -> (Val, bool) {
 /// The signed partial terms of one output and a constant.
 #[derive(Default)]
 struct Row {
-    terms: Vec<(Val, bool)>,
+    terms: Vec<Term>,
+}
+
+/// `±v`, whose low `zeros` bits are known to be 0.
+#[derive(Clone, Copy)]
+struct Term {
+    v: Val,
+    neg: bool,
+    zeros: u32,
 }
 
 /// All outputs of a linear layer: `bias_i + Σ c·x[j]` over each row. Coefficients with many
@@ -98,7 +106,7 @@ pub fn lower_linear(
             let d = csd(c);
             if on_dsp(strategy, d.len(), &x) {
                 let (p, neg) = multiply(b, x, c);
-                out[i].terms.push((p, neg));
+                out[i].terms.push(Term { v: p, neg, zeros: c.trailing_zeros() });
             } else {
                 digits[i].extend(d.into_iter().map(|(shift, neg)| Digit { var: j as usize, shift, neg }));
             }
@@ -114,59 +122,104 @@ pub fn lower_linear(
     for (r, row) in out.iter_mut().zip(&plan.rows) {
         for d in row {
             let v = shifted(b, vars[d.var], d.shift);
-            r.terms.push((v, d.neg));
+            r.terms.push(Term { v, neg: d.neg, zeros: d.shift });
         }
     }
     out.into_iter().zip(bias).map(|(r, &bb)| finish_row(b, r, bb)).collect()
 }
 
-/// `Σ ±terms + bias` for one output. The two earliest-ready terms (ties: the narrower) are
-/// combined first, so late operands meet short remaining chains and the pipeline stays shallow.
-/// Results stay positive where possible (`a + b`, `a − b`, `b − a`; only two subtrahends make a
-/// negated sum). The bias rides on the earliest term: a constant addend costs no LUTs, and off
-/// the critical path no time.
+/// Terms arriving within this much of the earliest one count as ready together, and are paired
+/// to minimize LUTs rather than strictly by arrival.
+const READY_SLACK_PS: u32 = 150;
+
+/// At most this many ready terms are searched for the cheapest pair.
+const PAIR_SEARCH: usize = 24;
+
+/// The combined value of two terms: `a + b`, `a − b`, `b − a` or `−(a + b)`.
+fn pair_range(p: &Term, q: &Term) -> (i128, i128, bool) {
+    let (a, c) = (p.v, q.v);
+    match (p.neg, q.neg) {
+        (false, false) | (true, true) => (a.lo + c.lo, a.hi + c.hi, p.neg),
+        (false, true) => (a.lo - c.hi, a.hi - c.lo, false),
+        (true, false) => (c.lo - a.hi, c.hi - a.lo, false),
+    }
+}
+
+/// LUTs of the adder combining `p` and `q`: the bit positions where both vary, a signed
+/// operand varying up to the result's top bit (its sign extension).
+fn pair_cost(p: &Term, q: &Term) -> u32 {
+    let (lo, hi, _) = pair_range(p, q);
+    let w = bits_for(lo, hi);
+    let span = |t: &Term| (t.zeros, if t.v.lo < 0 { w } else { t.v.width().min(w) });
+    let ((a0, a1), (b0, b1)) = (span(p), span(q));
+    a1.min(b1).saturating_sub(a0.max(b0))
+}
+
+fn combine(b: &mut Builder, p: Term, q: Term) -> Term {
+    let (v, neg) = match (p.neg, q.neg) {
+        (false, false) => (add(b, p.v, q.v, false), false),
+        (false, true) => (add(b, p.v, q.v, true), false),
+        (true, false) => (add(b, q.v, p.v, true), false),
+        (true, true) => (add(b, p.v, q.v, false), true),
+    };
+    Term { v, neg, zeros: p.zeros.min(q.zeros) }
+}
+
+/// `Σ ±terms + bias` for one output, as a tree built by arrival time: among the terms ready
+/// first (within [`READY_SLACK_PS`] of the earliest), the pair whose adder costs the fewest
+/// LUTs is combined, so late operands meet short remaining chains and the pipeline stays
+/// shallow while the operands of each adder stay aligned. Results stay positive where possible
+/// (`a + b`, `a − b`, `b − a`; only two subtrahends make a negated sum). The bias rides on the
+/// earliest term: a constant addend costs no LUTs, and off the critical path no time.
 ///
 /// Values are kept in two's complement with explicit sign extension rather than as unsigned
 /// values plus offsets: the latter saves the sign-extension LUTs on paper, but yosys' `alumacc`
 /// then merges every fan-out-1 chain of zero-extended additions into one multi-operand `$macc`,
 /// which it maps to a carry-save tree of LUTs at about twice the cost of the carry chains.
 fn finish_row(b: &mut Builder, r: Row, bias: i128) -> Val {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-    let key = |v: &Val| (v.stage.unwrap_or(0), v.delay_ps, v.width());
-    let mut pool: Vec<(Val, bool)> = r.terms;
+    let ready = |t: &Term| (t.v.stage.unwrap_or(0), t.v.delay_ps);
+    let mut pool: Vec<Term> = r.terms;
     if pool.is_empty() {
         return b.constant(bias);
     }
     if bias != 0 {
         // Onto the earliest term (as `bias − v` when that term is subtracted).
-        let i = (0..pool.len()).min_by_key(|&i| (key(&pool[i].0), i)).expect("non-empty");
-        let (v, neg) = pool[i];
+        let i = (0..pool.len()).min_by_key(|&i| (ready(&pool[i]), pool[i].v.width(), i)).expect("non-empty");
+        let t = pool[i];
         let k = b.constant(bias);
-        pool[i] = (if neg { add(b, k, v, true) } else { add(b, v, k, false) }, false);
+        let v = if t.neg { add(b, k, t.v, true) } else { add(b, t.v, k, false) };
+        pool[i] = Term { v, neg: false, zeros: t.zeros.min(bias.trailing_zeros()) };
     }
-    let mut heap: BinaryHeap<Reverse<((u32, u32, u32), usize)>> =
-        pool.iter().enumerate().map(|(i, (v, _))| Reverse((key(v), i))).collect();
-    while heap.len() > 1 {
-        let Reverse((_, i)) = heap.pop().expect("two left");
-        let Reverse((_, j)) = heap.pop().expect("two left");
-        let ((x, xn), (y, yn)) = (pool[i], pool[j]);
-        let (s, neg) = match (xn, yn) {
-            (false, false) => (add(b, x, y, false), false),
-            (false, true) => (add(b, x, y, true), false),
-            (true, false) => (add(b, y, x, true), false),
-            (true, true) => (add(b, x, y, false), true),
-        };
-        heap.push(Reverse((key(&s), pool.len())));
-        pool.push((s, neg));
+    while pool.len() > 1 {
+        pool.sort_by_key(|t| (ready(t), t.v.width()));
+        let (s0, d0) = ready(&pool[0]);
+        let n = pool
+            .iter()
+            .take(PAIR_SEARCH)
+            .take_while(|t| ready(t).0 == s0 && ready(t).1 <= d0 + READY_SLACK_PS)
+            .count()
+            .max(2);
+        let mut best = (u32::MAX, 0, 1);
+        for i in 0..n {
+            for j in i + 1..n {
+                let c = pair_cost(&pool[i], &pool[j]);
+                if c < best.0 {
+                    best = (c, i, j);
+                }
+            }
+        }
+        let (_, i, j) = best;
+        let (p, q) = (pool[i], pool[j]);
+        pool.remove(j);
+        pool.remove(i);
+        pool.push(combine(b, p, q));
     }
-    let Reverse((_, i)) = heap.pop().expect("one left");
-    let (v, neg) = pool[i];
-    if !neg {
-        return v;
+    let t = pool[0];
+    if !t.neg {
+        return t.v;
     }
     let z = b.constant(0);
-    add(b, z, v, true)
+    add(b, z, t.v, true)
 }
 
 #[cfg(test)]
