@@ -5,8 +5,13 @@
 # records it. Needs yosys; the da4ml jet model needs python3 with onnx+numpy and ../shared/tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --bin tachyon >/dev/null 2>&1
-T=$PWD/target/release/tachyon
+# TACHYON=path/to/tachyon benchmarks a given binary (e.g. a snapshot while the tree changes).
+if [ -z "${TACHYON:-}" ]; then
+  cargo build --release --bin tachyon >/dev/null 2>&1
+  T=$PWD/target/release/tachyon
+else
+  T=$TACHYON
+fi
 W=$PWD/target/bench
 rm -rf "$W"; mkdir -p "$W"
 QOR=../shared/tools/qor.sh
@@ -22,8 +27,8 @@ echo "# Benchmark results"
 echo
 echo "Command: \`benches/run.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(yosys -V | cut -d' ' -f1-2))."
 echo
-echo "| model | clock | stages | latency | compile | LUT | FF | CARRY | DSP | yosys |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| model | clock | stages | latency | slowest stage (model) | compile | LUT | FF | CARRY | DSP | est. LUT | est. FF | yosys |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for entry in "${models[@]}"; do
   IFS='|' read -r model label cfg <<<"$entry"
   for clk in 5 2.5; do
@@ -33,14 +38,16 @@ for entry in "${models[@]}"; do
     end=$(date +%s%N)
     ms=$(( (end - start) / 1000000 ))
     ct=$(printf "%d.%03d" $((ms / 1000)) $((ms % 1000)))
-    stages=$(python3 -c "import json;print(json.load(open('$out/report.json'))['latency_cycles'])")
-    lat_ns=$(python3 -c "import json;print('%.1f ns' % json.load(open('$out/report.json'))['latency_ns'])")
+    read -r stages lat_ns crit elut eff <<<"$(python3 -c "
+import json; r = json.load(open('$out/report.json'))
+print(r['latency_cycles'], '%.1f' % r['latency_ns'], '%.2f' % r['critical_stage_ns'], r['total']['lut'], r['total']['ff'])")"
     if command -v yosys >/dev/null && [ -x "$QOR" ]; then
       q=$("$QOR" "$out/rtl" xcup)
       read -r lut ff car dsp ys <<<"$(echo "$q" | awk '{print $2, $4, $6, $10, $16}')"
     else
       lut=-; ff=-; car=-; dsp=-; ys=-
     fi
-    printf "| %s | %s ns | %s | %s | %s s | %s | %s | %s | %s | %s s |\n" "$label" "$clk" "$stages" "$lat_ns" "$ct" "$lut" "$ff" "$car" "$dsp" "$ys"
+    printf "| %s | %s ns | %s | %s ns | %s ns | %s s | %s | %s | %s | %s | %s | %s | %s s |\n" \
+      "$label" "$clk" "$stages" "$lat_ns" "$crit" "$ct" "$lut" "$ff" "$car" "$dsp" "$elut" "$eff" "$ys"
   done
 done

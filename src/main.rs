@@ -106,13 +106,14 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             let b = build(&BuildOptions { model, config, clock_ns, board, top, out: out.clone(), force })?;
             let r = &b.design.report;
             say!(
-                "built {} → {}: {} layers, latency {} cycles ({:.1} ns at {} ns), II 1, estimate LUT {} FF {} DSP {}",
+                "built {} → {}: {} layers, latency {} cycles ({:.1} ns at {} ns), II {}, estimate LUT {} FF {} DSP {}",
                 r.model,
                 out.display(),
                 r.layers.len(),
                 r.latency_cycles,
                 r.latency_ns,
                 r.clock_ns,
+                r.ii_cycles,
                 r.total.lut,
                 r.total.ff,
                 r.total.dsp

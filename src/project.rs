@@ -19,6 +19,9 @@ pub struct Manifest {
     pub board: Option<String>,
     pub top: String,
     pub latency_cycles: u32,
+    /// Initiation interval: inputs may arrive at most once every `ii_cycles` cycles.
+    #[serde(default = "one")]
+    pub ii_cycles: u32,
     pub inputs: Vec<tachyon_hls::BusElem>,
     pub outputs: Vec<tachyon_hls::BusElem>,
 }
@@ -35,6 +38,10 @@ pub struct BuildOptions {
     pub force: bool,
 }
 
+fn one() -> u32 {
+    1
+}
+
 /// Everything produced in memory by a build.
 pub struct Built {
     pub qmodel: QModel,
@@ -48,7 +55,14 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
     let graph = tachyon_frontend::load_model(model)?;
     let qmodel = tachyon_quantize::lower(&graph, config)?;
     let strategy = qmodel.layers.iter().map(|l| (l.name.clone(), config.strategy(&l.origin))).collect();
-    let design = tachyon_hls::synthesize(&qmodel, &HlsOptions { clock_ns, top: top.to_string(), strategy });
+    let reuse = qmodel
+        .layers
+        .iter()
+        .filter(|l| matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. }))
+        .map(|l| (l.name.clone(), config.reuse(&l.origin)))
+        .collect();
+    let opts = HlsOptions { clock_ns, top: top.to_string(), strategy, reuse };
+    let design = tachyon_hls::synthesize(&qmodel, &opts);
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;
     let verilog = tachyon_rtl::emit_verilog(&design.module);
@@ -60,6 +74,7 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
         board,
         top: top.to_string(),
         latency_cycles: design.latency,
+        ii_cycles: design.ii,
         inputs: design.inputs.clone(),
         outputs: design.outputs.clone(),
     };

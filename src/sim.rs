@@ -136,7 +136,9 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     }
     let work = dir.join("sim");
     let rtl = vec![dir.join("rtl").join(format!("{}.v", manifest.top))];
-    let opts = CosimOptions { work_dir: work.clone(), gap: o.gap, trace: false, jobs: 2 };
+    // A design with II > 1 gets its inputs at least II cycles apart.
+    let gap = o.gap.max(manifest.ii_cycles.saturating_sub(1));
+    let opts = CosimOptions { work_dir: work.clone(), gap, trace: false, jobs: 2 };
     // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_style(

@@ -430,9 +430,8 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
         }
         Op::Unsupported { reason } => return Err(reason.clone()),
     }])
-    .map(|v: Vec<Tensor>| {
+    .inspect(|_| {
         let _ = opset;
-        v
     })
 }
 
@@ -502,7 +501,7 @@ pub fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> R<Vec<u
     }
     let known: usize = out.iter().product();
     if let Some(i) = infer {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot reshape {input:?} to {spec:?}"));
         }
         out[i] = total / known;

@@ -16,6 +16,7 @@ const MAX_INFER: usize = 1 << 22;
 
 pub fn infer_and_fold(g: &mut Graph) -> Result<()> {
     let mut keep = vec![true; g.nodes.len()];
+    #[allow(clippy::needless_range_loop)] // `g` is borrowed mutably inside the loop
     for ni in 0..g.nodes.len() {
         let node = g.nodes[ni].clone();
         if node.op == Op::Constant {

@@ -23,11 +23,15 @@ pub struct HlsOptions {
     pub top: String,
     /// Multiplication strategy per layer name (absent: [`Strategy::Auto`]).
     pub strategy: BTreeMap<String, Strategy>,
+    /// Reuse factor per linear layer name (absent or 1: fully parallel). A layer with reuse
+    /// R > 1 time-multiplexes its DSP multipliers over R cycles, and the design then accepts a
+    /// new input every max R cycles (its II).
+    pub reuse: BTreeMap<String, u32>,
 }
 
 impl Default for HlsOptions {
     fn default() -> Self {
-        HlsOptions { clock_ns: 5.0, top: "tachyon_top".into(), strategy: BTreeMap::new() }
+        HlsOptions { clock_ns: 5.0, top: "tachyon_top".into(), strategy: BTreeMap::new(), reuse: BTreeMap::new() }
     }
 }
 
@@ -46,6 +50,8 @@ pub struct Design {
     pub module: Module,
     /// Cycles from `in_valid` to `out_valid`.
     pub latency: u32,
+    /// Initiation interval: inputs may arrive at most once every `ii` cycles.
+    pub ii: u32,
     pub inputs: Vec<BusElem>,
     pub outputs: Vec<BusElem>,
     pub report: report::Report,
@@ -71,6 +77,8 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     let in_bits: u32 = inputs.iter().map(|e| e.width).sum();
     let in_data = module.add_input("in_data", in_bits, false);
     let mut b = Builder::new(module, opts.clock_ns);
+    b.set_valid(in_valid);
+    let mut ii = 1;
     // Input slices, registered once at the boundary.
     b.prefix = "in".into();
     let mut off = 0;
@@ -90,7 +98,14 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
         let xs = vals[l.input.0 as usize].clone().expect("layers are in topological order");
         let start = xs.iter().filter_map(|v| v.stage).max().unwrap_or(0);
         let strategy = opts.strategy.get(&l.name).copied().unwrap_or_default();
-        let ys = layers::lower_layer(&mut b, &l.kind, &xs, &m.tensor(l.output).elems, strategy);
+        let ys = match (&l.kind, opts.reuse.get(&l.name).copied().unwrap_or(1)) {
+            (tachyon_quantize::LayerKind::Linear { rows, bias }, r) if r > 1 => {
+                ii = ii.max(r);
+                let ys = layers::reuse::lower_linear_reuse(&mut b, &xs, rows, bias, r);
+                layers::narrow_all(&mut b, ys, &m.tensor(l.output).elems)
+            }
+            _ => layers::lower_layer(&mut b, &l.kind, &xs, &m.tensor(l.output).elems, strategy),
+        };
         let end = ys.iter().filter_map(|v| v.stage).max().unwrap_or(start);
         layer_stages.push((start, end));
         vals[l.output.0 as usize] = Some(ys);
@@ -115,14 +130,11 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     let out_data = b.m.add_output("out_data", out_bits, false);
     b.m.assign(out_data, Expr::Concat(parts));
     // The valid chain.
-    let mut v = in_valid;
-    for s in 1..=latency {
-        v = b.m.reg(&format!("valid_d{s}"), v, Some(0), None);
-    }
+    let v = b.valid_at(latency);
     let out_valid = b.m.add_output("out_valid", 1, false);
     b.m.assign(out_valid, Expr::Ext(v));
     let critical_ps = b.critical_ps;
     let module = tachyon_rtl::prune(b.m);
-    let report = report::build(m, &module, opts, latency, &layer_stages, critical_ps);
-    Design { module, latency, inputs, outputs, report }
+    let report = report::build(m, &module, opts, latency, ii, &layer_stages, critical_ps);
+    Design { module, latency, ii, inputs, outputs, report }
 }

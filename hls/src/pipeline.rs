@@ -51,6 +51,8 @@ pub struct Builder {
     counter: u32,
     /// Latest arrival time at any register input so far (the critical stage's logic delay).
     pub critical_ps: u32,
+    /// The valid chain: `valid[s]` is the input's valid flag delayed to stage `s`.
+    valid: Vec<SignalId>,
 }
 
 fn ps(ns: f64) -> u32 {
@@ -69,7 +71,25 @@ impl Builder {
             origin: String::new(),
             counter: 0,
             critical_ps: 0,
+            valid: vec![],
         }
+    }
+
+    /// Sets the module's input valid flag (stage 0 of the valid chain).
+    pub fn set_valid(&mut self, in_valid: SignalId) {
+        self.valid = vec![in_valid];
+    }
+
+    /// The input's valid flag delayed to `stage` (extending the `valid_d*` chain as needed).
+    pub fn valid_at(&mut self, stage: u32) -> SignalId {
+        assert!(!self.valid.is_empty(), "valid_at before set_valid");
+        while self.valid.len() <= stage as usize {
+            let s = self.valid.len();
+            let prev = self.valid[s - 1];
+            let q = self.m.reg(&format!("valid_d{s}"), prev, Some(0), None);
+            self.valid.push(q);
+        }
+        self.valid[stage as usize]
     }
 
     fn fresh(&mut self, what: &str) -> String {

@@ -308,6 +308,7 @@ pub fn build(
     m: &Module,
     opts: &HlsOptions,
     latency: u32,
+    ii: u32,
     stages: &[(u32, u32)],
     critical_ps: u32,
 ) -> Report {
@@ -350,7 +351,7 @@ pub fn build(
         latency_ns: latency as f64 * opts.clock_ns,
         critical_stage_ns: critical,
         fmax_mhz_estimate: (1000.0 / critical).round(),
-        ii_cycles: 1,
+        ii_cycles: ii,
         input_bits: bits(find("in_data")),
         output_bits: bits(find("out_data")),
         layers,

@@ -5,13 +5,14 @@
 //! { "input": "fixed<16,6>",
 //!   "default": { "weight": "fixed<16,6>", "bias": "fixed<16,6>", "result": "fixed<16,6>" },
 //!   "layers": { "dense1": { "weight": "fixed<8,3>", "accum": "fixed<24,12>", "result": "fixed<12,4,RND,SAT>",
-//!                           "strategy": "dsp" } },
+//!                           "strategy": "dsp", "reuse": 4 } },
 //!   "softmax": { "exp_table_bits": 10, "exp_range": 16, "exp_frac": 16, "inv_table_bits": 10, "output_frac": 16 },
 //!   "sigmoid": { "table_bits": 10, "range": 8, "output_frac": 16 } }
 //! ```
 //! Quantized (QONNX) models take their precision from their Quant nodes; for them only `input`
 //! (when the graph input is not quantized), `softmax`, `sigmoid` and the per-layer `strategy`
-//! (`auto`, `adders` or `dsp`: how constant weights are multiplied) apply.
+//! (`auto`, `adders` or `dsp`: how constant weights are multiplied) and `reuse` (DSP
+//! time-multiplexing of linear layers, II = the largest reuse) apply.
 
 use crate::fixed::FixedType;
 use std::collections::BTreeMap;
@@ -28,6 +29,9 @@ pub struct LayerPrecision {
     pub accum: Option<String>,
     /// How the hardware multiplies by the layer's constant weights (any model, quantized or not).
     pub strategy: Option<Strategy>,
+    /// Reuse factor of a linear layer: each DSP multiplier serves this many products, one per
+    /// cycle, and the design then accepts a new input every `reuse` cycles (II). 1 = parallel.
+    pub reuse: Option<u32>,
 }
 
 /// How a linear layer multiplies by its constant weights.
@@ -127,6 +131,15 @@ impl Config {
         if let Some(t) = &self.input {
             FixedType::parse(t).map_err(|e| format!("input: {e}"))?;
         }
+        for (name, p) in
+            std::iter::once(("default", &self.default)).chain(self.layers.iter().map(|(k, v)| (k.as_str(), v)))
+        {
+            if let Some(r) = p.reuse {
+                if !(1..=4096).contains(&r) {
+                    return Err(format!("layer '{name}': reuse must be between 1 and 4096 (got {r})"));
+                }
+            }
+        }
         let pow2 = |v: f64| v > 0.0 && v.log2().fract() == 0.0;
         if !pow2(self.softmax.exp_range) || !pow2(self.sigmoid.range) {
             return Err("softmax.exp_range and sigmoid.range must be powers of two".into());
@@ -150,6 +163,11 @@ impl Config {
             .find_map(|n| self.layers.get(n).and_then(|p| p.strategy))
             .or(self.default.strategy)
             .unwrap_or_default()
+    }
+
+    /// The reuse factor of the layer implementing the ONNX nodes `nodes` (1 when not set).
+    pub fn reuse(&self, nodes: &[String]) -> u32 {
+        nodes.iter().find_map(|n| self.layers.get(n).and_then(|p| p.reuse)).or(self.default.reuse).unwrap_or(1)
     }
 
     /// The type of `field` for the layer named `layer` (default when not overridden).

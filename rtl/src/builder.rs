@@ -18,7 +18,7 @@
 //! ```
 
 use crate::names::{sanitize, uniquify};
-use crate::netlist::{Assign, Expr, Module, Reg, Signal, SignalId, SignalKind};
+use crate::netlist::{Assign, Expr, Module, Reg, RegRole, Signal, SignalId, SignalKind};
 
 impl Module {
     /// An empty module called `name` (used verbatim; [`crate::verify()`] checks it is legal).
@@ -119,8 +119,37 @@ impl Module {
             (s.width, s.signed)
         };
         let q = self.add_signal(name, width, signed, SignalKind::Reg, origin);
-        self.regs.push(Reg { q, d, reset });
+        self.regs.push(Reg { q, d, reset, role: RegRole::Pipeline });
         q
+    }
+
+    /// Adds a state register (see [`RegRole::State`]) of the given type whose input is set
+    /// later with [`Module::set_state_input`] (it holds its value until then); returns `q`.
+    pub fn state_reg(
+        &mut self,
+        name: &str,
+        width: u32,
+        signed: bool,
+        reset: Option<i128>,
+        stage: Option<u32>,
+        origin: Option<&str>,
+    ) -> SignalId {
+        let q = self.add_signal(name, width, signed, SignalKind::Reg, origin);
+        self.regs.push(Reg { q, d: q, reset, role: RegRole::State { stage } });
+        q
+    }
+
+    /// Connects the input of state register `q`.
+    ///
+    /// # Panics
+    /// If `q` is not a state register of this module.
+    pub fn set_state_input(&mut self, q: SignalId, d: SignalId) {
+        let r = self
+            .regs
+            .iter_mut()
+            .find(|r| r.q == q && matches!(r.role, RegRole::State { .. }))
+            .expect("set_state_input: not a state register");
+        r.d = d;
     }
 
     /// Creates the 1-bit `clk` input port and records it in [`Module::clk`]; returns the

@@ -130,6 +130,23 @@ pub struct Reg {
     pub q: SignalId,
     pub d: SignalId,
     pub reset: Option<i128>,
+    /// A pipeline register, or state of a time-multiplexed unit.
+    #[serde(default)]
+    pub role: RegRole,
+}
+
+/// What a register is for, as far as pipeline balance is concerned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum RegRole {
+    /// One pipeline stage: `q` is one stage after `d`.
+    #[default]
+    Pipeline,
+    /// State of a time-multiplexed unit (a hold register, a phase counter, an accumulator):
+    /// its input closes a feedback loop, so `d → q` is not a pipeline edge. `q` is read as
+    /// belonging to `stage` — the stage at which the unit's schedule makes its value valid for
+    /// the token there — or to no stage (control and intermediate state). The verifier trusts
+    /// the schedule; co-simulation checks it.
+    State { stage: Option<u32> },
 }
 
 /// A flat module: ports, wires, assignments and registers.

@@ -47,7 +47,7 @@ pub fn prune(m: Module) -> Module {
     }
     for r in &m.regs {
         if let Some(&q) = map.get(&r.q) {
-            out.regs.push(Reg { q, d: map[&r.d], reset: r.reset });
+            out.regs.push(Reg { q, d: map[&r.d], reset: r.reset, role: r.role });
         }
     }
     out

@@ -1,6 +1,6 @@
 //! Builder: names are sanitized and made unique, ports/regs/clock are recorded correctly.
 
-use tachyon_rtl::{verify, Expr, Module, Reg, SignalKind};
+use tachyon_rtl::{verify, Expr, Module, Reg, RegRole, SignalKind};
 
 #[test]
 fn duplicate_names_get_numeric_suffixes() {
@@ -61,7 +61,7 @@ fn ports_wires_and_registers() {
     assert_eq!((m.signal(clk).width, m.signal(clk).kind), (1, SignalKind::Input));
     let qs = m.signal(q);
     assert_eq!((qs.width, qs.signed, qs.kind, qs.origin.as_deref()), (9, true, SignalKind::Reg, Some("node/add")));
-    assert_eq!(m.regs, vec![Reg { q, d: w, reset: Some(-3) }]);
+    assert_eq!(m.regs, vec![Reg { q, d: w, reset: Some(-3), role: RegRole::Pipeline }]);
     assert_eq!(m.assigns.len(), 2);
     assert_eq!(m.find("w_q"), Some(q));
     assert_eq!(m.find("nope"), None);
@@ -75,4 +75,46 @@ fn clock_name_clash_is_resolved() {
     let clk = m.add_clock();
     assert_eq!(m.signal(clk).name, "clk_1");
     assert_eq!(m.clk, Some(clk));
+}
+
+/// State registers close feedback loops (an accumulator) without breaking pipeline balance:
+/// their output takes the stage they declare, and the loop is not a pipeline cycle.
+#[test]
+fn state_registers_close_loops_and_declare_their_stage() {
+    let mut m = Module::new("acc");
+    m.add_clock();
+    let x = m.add_input("x", 8, false);
+    let one = m.wire("one", 1, false, None, Expr::Const(1));
+    let acc = m.state_reg("acc", 12, false, None, Some(3), None);
+    let sum = m.wire("sum", 12, false, None, Expr::Add(acc, one));
+    m.set_state_input(acc, sum);
+    let q = m.reg("q", acc, None, None);
+    let x3 = m.reg("x1", x, None, None);
+    let x3 = m.reg("x2", x3, None, None);
+    let x3 = m.reg("x3", x3, None, None);
+    let both = m.wire("both", 13, false, None, Expr::Add(acc, x3));
+    let y = m.add_output("y", 12, false);
+    m.assign(y, Expr::Ext(q));
+    let z = m.add_output("z", 13, false);
+    let bq = m.reg("bq", both, None, None);
+    m.assign(z, Expr::Ext(bq));
+    let st = verify(&m).expect("a state loop verifies");
+    assert_eq!(st.stage(acc), Some(3));
+    assert_eq!(st.stage(both), Some(3));
+    assert_eq!(st.latency, Some(4));
+    assert!(m.regs.iter().any(|r| r.q == acc && r.role == RegRole::State { stage: Some(3) }));
+    // Read against data of another stage, its declared stage is checked like any other.
+    let mut off = m.clone();
+    let w = off.wire("off_by_one", 13, false, None, Expr::Add(acc, x));
+    let o = off.add_output("o", 13, false);
+    off.assign(o, Expr::Ext(w));
+    assert!(matches!(verify(&off), Err(tachyon_rtl::VerifyError::Unbalanced { .. })));
+    // The same loop through a pipeline register is refused.
+    let mut bad = Module::new("loop");
+    bad.add_clock();
+    let x = bad.add_input("x", 8, false);
+    let w = bad.add_wire("w", 8, false, None);
+    let r = bad.reg("r", w, None, None);
+    bad.assign(w, Expr::Add(r, x));
+    assert!(verify(&bad).is_err());
 }

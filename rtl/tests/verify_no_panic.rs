@@ -3,7 +3,9 @@
 //! tables — and whatever it accepts can be simulated, dumped and emitted without panicking.
 
 use proptest::prelude::*;
-use tachyon_rtl::{dump, emit_verilog, verify, Assign, CmpOp, Expr, Module, Reg, Signal, SignalId, SignalKind, Sim};
+use tachyon_rtl::{
+    dump, emit_verilog, verify, Assign, CmpOp, Expr, Module, Reg, RegRole, Signal, SignalId, SignalKind, Sim,
+};
 
 const NAMES: [&str; 6] = ["a", "b", "wire", "x_1", "9z", "clk"];
 
@@ -60,7 +62,12 @@ fn module() -> impl Strategy<Value = Module> {
             prop::collection::vec(id(n), 0..5),
             prop::collection::vec((id(n), expr(n)).prop_map(|(dst, expr)| Assign { dst, expr }), 0..6),
             prop::collection::vec(
-                (id(n), id(n), prop::option::of(-3i128..3)).prop_map(|(q, d, reset)| Reg { q, d, reset }),
+                (id(n), id(n), prop::option::of(-3i128..3)).prop_map(|(q, d, reset)| Reg {
+                    q,
+                    d,
+                    reset,
+                    role: RegRole::Pipeline,
+                }),
                 0..3,
             ),
             prop::option::of(id(n)),

@@ -5,7 +5,7 @@
 mod common;
 
 use common::fixtures::small;
-use tachyon_rtl::{verify, Assign, Expr, Module, Reg, SignalId, SignalKind, VerifyError};
+use tachyon_rtl::{verify, Assign, Expr, Module, Reg, RegRole, SignalId, SignalKind, VerifyError};
 
 fn err(m: &Module) -> VerifyError {
     verify(m).expect_err("module should be rejected")
@@ -160,7 +160,7 @@ fn exactly_one_assignment_per_wire() {
 fn registers_drive_only_reg_kind_signals() {
     let mut m = small();
     let (s, a) = (id(&m, "sum"), id(&m, "a"));
-    m.regs.push(Reg { q: s, d: a, reset: None });
+    m.regs.push(Reg { q: s, d: a, reset: None, role: RegRole::Pipeline });
     assert!(matches!(err(&m), VerifyError::RegDrivesNonReg { .. }));
 }
 

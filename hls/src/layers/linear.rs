@@ -165,6 +165,12 @@ fn combine(b: &mut Builder, p: Term, q: Term) -> Term {
     Term { v, neg, zeros: p.zeros.min(q.zeros) }
 }
 
+/// `Σ vals + bias` as an arrival-ordered adder tree (see [`finish_row`]).
+pub(crate) fn sum_values(b: &mut Builder, vals: Vec<Val>, bias: i128) -> Val {
+    let terms = vals.into_iter().map(|v| Term { v, neg: false, zeros: 0 }).collect();
+    finish_row(b, Row { terms }, bias)
+}
+
 /// `Σ ±terms + bias` for one output, as a tree built by arrival time: among the terms ready
 /// first (within [`READY_SLACK_PS`] of the earliest), the pair whose adder costs the fewest
 /// LUTs is combined, so late operands meet short remaining chains and the pipeline stays

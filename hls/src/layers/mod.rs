@@ -4,6 +4,7 @@ pub mod cse;
 pub mod linear;
 pub mod misc;
 pub mod requant;
+pub mod reuse;
 pub mod softmax;
 
 use crate::pipeline::{Builder, Val};
@@ -25,6 +26,10 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
         LayerKind::Softmax(s) => softmax::softmax(b, xs, s),
         LayerKind::Gather(src) => src.iter().map(|&j| xs[j as usize]).collect(),
     };
-    // Every value lies in its element's interval: narrow wires that the hardware sized wider.
+    narrow_all(b, ys, out)
+}
+
+/// Every value lies in its element's interval: narrows wires that the hardware sized wider.
+pub fn narrow_all(b: &mut Builder, ys: Vec<Val>, out: &[Elem]) -> Vec<Val> {
     ys.into_iter().zip(out).map(|(y, e)| requant::narrow(b, y, e.lo.max(y.lo), e.hi.min(y.hi))).collect()
 }

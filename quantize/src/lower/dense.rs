@@ -166,7 +166,7 @@ pub(crate) fn lower_dense(
     let w = if trans_b { tachyon_frontend::eval::transpose(&w, &[1, 0]) } else { w };
     let (k, nout) = (w.shape[0], w.shape[1]);
     let count = l.elems(x).len();
-    if k == 0 || count % k != 0 {
+    if k == 0 || !count.is_multiple_of(k) {
         return Err(l.err(n, format!("input of {count} values does not match weights {k}×{nout}")));
     }
     let rows_in = count / k;

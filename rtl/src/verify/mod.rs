@@ -25,7 +25,9 @@
 //!     by them have no stage. All operands of an assignment that have a stage agree, no
 //!     register feedback loop is reachable from a data input, and all outputs that have a stage
 //!     share it (the latency). A valid chain is an ordinary 1-bit register chain from the
-//!     `valid` input and balances like any other data.
+//!     `valid` input and balances like any other data. A state register (`RegRole::State`)
+//!     cuts its feedback loop: its output has the stage it declares (and starts paths of its
+//!     own), or none.
 //!
 //! `verify` never panics, whatever the module contains.
 

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use super::error::{sig, VerifyError};
 use super::graph::{cycle_text, find_cycle};
-use crate::netlist::{Module, SignalId, SignalKind};
+use crate::netlist::{Module, RegRole, SignalId, SignalKind};
 
 /// Result of a successful [`crate::verify()`]: the pipeline stage of every signal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +43,7 @@ fn graph(m: &Module) -> Graph {
             g.preds[a.dst.index()].push(o.index());
         }
     }
-    for r in &m.regs {
+    for r in m.regs.iter().filter(|r| r.role == RegRole::Pipeline) {
         g.users[r.d.index()].push((r.q.index(), 1));
         g.preds[r.q.index()].push(r.d.index());
     }
@@ -59,9 +59,17 @@ pub(crate) fn compute(m: &Module) -> Result<Stages, VerifyError> {
             && Some(i) != m.rst.map(SignalId::index)
     };
 
+    // State registers that declare a stage start paths of their own (their input is not a
+    // pipeline edge).
+    let mut staged_state = vec![false; n];
+    for r in &m.regs {
+        if let RegRole::State { stage: Some(_) } = r.role {
+            staged_state[r.q.index()] = true;
+        }
+    }
     // Signals reachable from a data input.
     let mut reach = vec![false; n];
-    let mut queue: VecDeque<usize> = (0..n).filter(|&i| is_data_input(i)).collect();
+    let mut queue: VecDeque<usize> = (0..n).filter(|&i| is_data_input(i) || staged_state[i]).collect();
     for &i in &queue {
         reach[i] = true;
     }
@@ -120,7 +128,10 @@ pub(crate) fn compute(m: &Module) -> Result<Stages, VerifyError> {
 fn stage_of(m: &Module, g: &Graph, stage: &[Option<u32>], i: usize) -> Result<Option<u32>, VerifyError> {
     match m.signals[i].kind {
         SignalKind::Input => Ok(Some(0)),
-        SignalKind::Reg => Ok(g.preds[i].first().and_then(|&d| stage[d]).map(|s| s + 1)),
+        SignalKind::Reg => match m.regs.iter().find(|r| r.q.index() == i).map(|r| r.role) {
+            Some(RegRole::State { stage }) => Ok(stage),
+            _ => Ok(g.preds[i].first().and_then(|&d| stage[d]).map(|s| s + 1)),
+        },
         SignalKind::Output | SignalKind::Wire => {
             let mut common: Option<(u32, usize)> = None;
             for &p in &g.preds[i] {
