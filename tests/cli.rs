@@ -13,7 +13,7 @@ fn tachyon(args: &[&str]) -> (bool, String) {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["build", "sim", "inspect", "report", "boards"] {
+    for sub in ["build", "sim", "inspect", "report", "synth", "boards"] {
         let (ok, text) = tachyon(&[sub, "--help"]);
         assert!(ok && text.contains("Usage"), "{sub} --help:\n{text}");
     }
@@ -65,4 +65,31 @@ fn errors_exit_nonzero_with_a_message() {
     assert!(!ok && text.contains("error:") && text.contains("model.onnx"), "{text}");
     let (ok, text) = tachyon(&["sim", "/nonexistent/project"]);
     assert!(!ok && text.contains("tachyon.json"), "{text}");
+}
+
+/// `tachyon synth` runs yosys on a project, writes synth.json with the yosys counts beside the
+/// estimate, and `tachyon report` then shows both; the estimate is within 25 % on LUTs.
+#[test]
+fn synth_compares_yosys_with_the_estimate() {
+    let out = scratch("cli_synth");
+    let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
+    let (ok, text) = tachyon(&["build", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--force"]);
+    assert!(ok, "{text}");
+    if !have("yosys") {
+        let (ok, text) = tachyon(&["synth", out.to_str().unwrap()]);
+        assert!(!ok && text.contains("yosys is not installed"), "{text}");
+        return;
+    }
+    let (ok, text) = tachyon(&["synth", out.to_str().unwrap()]);
+    assert!(ok && text.contains("estimate error"), "{text}");
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("synth.json")).unwrap()).unwrap();
+    let lut = s["yosys"]["lut"].as_u64().unwrap();
+    assert!(lut > 100, "{s}");
+    assert!(s["lut_error"].as_f64().unwrap().abs() < 0.25, "estimate within 25 %: {s}");
+    let (ok, text) = tachyon(&["report", out.to_str().unwrap()]);
+    assert!(ok && text.contains("yosys (xcup)") && text.contains("slowest stage"), "{text}");
+    let (ok, text) = tachyon(&["synth", out.to_str().unwrap(), "--family", "nope"]);
+    assert!(!ok && text.contains("unknown family"), "{text}");
+    let (ok, text) = tachyon(&["synth", scratch("cli_synth_missing").to_str().unwrap()]);
+    assert!(!ok && text.contains("report.json"), "{text}");
 }
