@@ -25,6 +25,9 @@ pub const ADDER_LEVEL_NS: f64 = 0.6;
 /// Carry propagation per bit along a CARRY8 chain.
 pub const CARRY_PER_BIT_NS: f64 = 0.02;
 
+/// A DSP48E2 multiply between its input (A/B) and product (M) registers.
+pub const DSP_REGISTERED_NS: f64 = 1.6;
+
 /// How an operation delays its result.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Delay {

@@ -75,6 +75,11 @@ impl Builder {
         }
     }
 
+    /// Logic delay that fits between two registers at the target clock.
+    pub fn budget_ns(&self) -> f64 {
+        self.budget_ps as f64 / 1000.0
+    }
+
     /// Sets the module's input valid flag (stage 0 of the valid chain).
     pub fn set_valid(&mut self, in_valid: SignalId) {
         self.valid = vec![in_valid];
@@ -192,6 +197,22 @@ impl Builder {
         let sig = self.m.wire(&name, width, lo < 0, Some(origin.as_str()).filter(|s| !s.is_empty()), expr(&sigs));
         let (low_ps, delay_ps) = if stage.is_some() { t } else { (0, 0) };
         Val { sig, stage, delay_ps, low_ps, lo, hi }
+    }
+
+    /// `x · y` with the product in [lo, hi]: a DSP48E2 (or LUTs when an operand is narrow). When
+    /// the combinational multiply does not fit the clock, its inputs come straight from
+    /// registers and the product is registered at once, which synthesis packs into the DSP's
+    /// A/B and M registers.
+    pub fn multiply(&mut self, x: Val, y: Val, lo: i128, hi: i128) -> Val {
+        let d = crate::delay::multiply(x.width(), y.width());
+        if matches!(d, Delay::Logic(ns) if ns > self.budget_ns()) {
+            let x = if x.delay_ps > 0 { self.register(x) } else { x };
+            let y = if y.delay_ps > 0 { self.register(y) } else { y };
+            let dd = Delay::Logic(crate::delay::DSP_REGISTERED_NS);
+            let p = self.op("mul", &[x, y], lo, hi, dd, |s| Expr::Mul(s[0], s[1]));
+            return self.register(p);
+        }
+        self.op("mul", &[x, y], lo, hi, d, |s| Expr::Mul(s[0], s[1]))
     }
 
     /// A layer boundary: brings every value to one stage, registering once more when any value

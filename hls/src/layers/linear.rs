@@ -67,7 +67,7 @@ fn multiply(b: &mut Builder, x: Val, c: i128) -> (Val, bool) {
     let (neg, m) = (odd < 0, odd.abs());
     let cv = b.constant(m);
     let (lo, hi) = ((x.lo * m).min(x.hi * m), (x.lo * m).max(x.hi * m));
-    let p = b.op("mul", &[x, cv], lo, hi, crate::delay::multiply(x.width(), cv.width()), |s| Expr::Mul(s[0], s[1]));
+    let p = b.multiply(x, cv, lo, hi);
     (shifted(b, p, k), neg)
 }
 

@@ -50,9 +50,7 @@ pub fn softmax(b: &mut Builder, xs: &[Val], s: &SoftmaxSpec) -> Vec<Val> {
     es.iter()
         .map(|&e| {
             let (lo, hi) = (e.lo * r.lo, e.hi * r.hi);
-            let p = b.op("prod", &[e, r], lo, hi, crate::delay::multiply(e.width(), r.width()), |sg| {
-                Expr::Mul(sg[0], sg[1])
-            });
+            let p = b.multiply(e, r, lo, hi);
             shift_round(b, p, s.out_shift, s.out_round)
         })
         .collect()
