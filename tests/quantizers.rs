@@ -80,13 +80,12 @@ fn model(seed: u64, mode: &str, signed: bool, narrow: bool, bipolar: bool) -> Ve
         let z = g.initializer_f32("t_z", &[], &[0.0]);
         let ib = g.initializer_f32("t_ib", &[], &[8.0]);
         let os = g.initializer_f32("t_os", &[], &[4.0]);
-        let oz = g.initializer_f32("t_oz", &[], &[0.0]);
         let ob = g.initializer_f32("t_ob", &[], &[5.0]);
         g.node(
             "Trunc",
             QONNX_DOMAIN,
             "trunc",
-            &[&relu, &s, &z, &ib, &os, &oz, &ob],
+            &[&relu, &s, &z, &ib, &os, &ob],
             &["y"],
             vec![
                 Attr::string("rounding_mode", mode),

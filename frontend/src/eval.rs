@@ -190,6 +190,27 @@ pub fn int_range(bits: f64, signed: bool, narrow: bool) -> R<(f64, f64)> {
     })
 }
 
+/// The output scale and bit width of a QONNX `Trunc`: opset 2 has six inputs (X, scale,
+/// zeropt, in_bitwidth, out_scale, out_bitwidth); opset 1 has five (X, scale, zeropt,
+/// in_bitwidth, out_bitwidth) and drops `in − out` bits, i.e. out_scale = scale·2^(in−out).
+pub fn trunc_output(inputs: &[Option<&Tensor>]) -> R<(Tensor, f64)> {
+    let scalar = |i: usize, what: &str| -> R<f64> {
+        need(inputs, i, what)?.as_scalar().ok_or_else(|| format!("Trunc {what} must be a scalar"))
+    };
+    match inputs.len() {
+        6 => Ok((need(inputs, 4, "output scale")?.clone(), scalar(5, "output bit width")?)),
+        5 => {
+            let (ib, ob) = (scalar(3, "input bit width")?, scalar(4, "output bit width")?);
+            let f = 2f64.powf(ib - ob);
+            Ok((unary(need(inputs, 1, "scale")?, |s| s * f), ob))
+        }
+        n => Err(format!(
+            "Trunc takes 5 inputs (opset 1: X, scale, zeropt, in_bitwidth, out_bitwidth) or 6 (opset 2: \
+             X, scale, zeropt, in_bitwidth, out_scale, out_bitwidth), not {n}"
+        )),
+    }
+}
+
 fn need<'a>(inputs: &[Option<&'a Tensor>], i: usize, what: &str) -> R<&'a Tensor> {
     inputs.get(i).copied().flatten().ok_or_else(|| format!("missing input {i} ({what})"))
 }
@@ -414,9 +435,8 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
         Op::Trunc { signed, narrow, round } => {
             let xx = x()?;
             let (scale, zp) = (need(inputs, 1, "scale")?, need(inputs, 2, "zeropt")?);
-            let out_scale = need(inputs, 4, "output scale")?;
-            let out_bits =
-                need(inputs, 6, "output bit width")?.as_scalar().ok_or("Trunc bit width must be a scalar")?;
+            let (out_scale, out_bits) = trunc_output(inputs)?;
+            let out_scale = &out_scale;
             let (qmin, qmax) = int_range(out_bits, *signed, *narrow)?;
             let y = binary(xx, scale, |v, s| v / s)?;
             let y = binary(&y, zp, |v, z| v + z)?;

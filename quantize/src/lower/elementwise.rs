@@ -161,12 +161,13 @@ pub(crate) fn quantizer_elems(
             }
         }
         Op::Trunc { signed, narrow, .. } => {
-            let bits = k(6)
-                .and_then(|b| b.as_scalar())
-                .ok_or_else(|| l.err(n, "the output bit width must be a constant scalar"))?;
+            let consts: Vec<_> = (0..n.inputs.len()).map(&k).collect();
+            let refs: Vec<_> = consts.iter().map(|c| c.as_ref()).collect();
+            let (out_scale, bits) = tachyon_frontend::eval::trunc_output(&refs)
+                .map_err(|e| l.err(n, format!("{e} (the scales and bit widths must be constants)")))?;
             let (qmin, qmax) = int_range(bits, *signed, *narrow).map_err(|e| l.err(n, e))?;
-            let os = k(4)
-                .and_then(|s| s.as_scalar())
+            let os = out_scale
+                .as_scalar()
                 .and_then(pow2_frac)
                 .ok_or_else(|| l.err(n, "the output scale must be a power-of-two scalar"))?;
             vec![Elem::new(os, qmin as i128, qmax as i128); count]
