@@ -78,7 +78,7 @@ pub(crate) fn lower_affine(
             }
             let c = other(1).ok_or_else(|| l.err(n, "missing divisor"))?;
             let c = broadcast(l, n, &c, shape)?;
-            if c.iter().any(|&v| v == 0.0) {
+            if c.contains(&0.0) {
                 return Err(l.err(n, "division by zero"));
             }
             (c.iter().map(|&v| 1.0 / v).collect(), vec![0.0; count])

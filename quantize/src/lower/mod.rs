@@ -185,6 +185,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Appends a layer producing a new tensor with the given element types.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn push_layer(
         &mut self,
         node: &str,
