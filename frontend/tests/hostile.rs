@@ -102,6 +102,13 @@ fn huge_and_negative_dims_are_refused_without_allocating() {
     let mut m = good();
     m.graph.as_mut().unwrap().input[0] = vi("x", &[1, -3]);
     assert!(err(&m).contains("negative"), "{}", err(&m));
+    let mut m = good();
+    m.graph.as_mut().unwrap().input[0] = vi("x", &[1, 0]);
+    assert!(err(&m).contains("'x' has an empty (zero) dimension"), "{}", err(&m));
+    let mut m = good();
+    m.graph.as_mut().unwrap().initializer[0].dims = vec![0, 2];
+    m.graph.as_mut().unwrap().initializer[0].float_data.clear();
+    assert!(err(&m).contains("mm"), "a zero-size weight is refused at its node: {}", err(&m));
 }
 
 #[test]

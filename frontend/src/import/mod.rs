@@ -126,16 +126,17 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
                     .iter()
                     .map(|d| match d.value {
                         Some(DimensionValue::DimValue(v)) if v > 0 => Ok(v as usize),
-                        Some(DimensionValue::DimValue(v)) if v < 0 => Err(v),
+                        Some(DimensionValue::DimValue(v)) if v <= 0 => Err(v),
                         _ => Ok(1), // symbolic or unknown: the batch dimension
                     })
                     .collect::<std::result::Result<Vec<usize>, i64>>()
             }),
             _ => return Err(malformed(format!("graph input '{}' is not a tensor", vi.name))),
         };
-        let shape = shape
-            .transpose()
-            .map_err(|d| malformed(format!("graph input '{}' has a negative dimension {d}", vi.name)))?;
+        let shape = shape.transpose().map_err(|d| {
+            let what = if d < 0 { "a negative" } else { "an empty (zero)" };
+            malformed(format!("graph input '{}' has {what} dimension {d}; inputs need positive sizes", vi.name))
+        })?;
         if let Some(s) = &shape {
             crate::tensor::checked_numel(&s.iter().map(|&d| d as i64).collect::<Vec<_>>())
                 .map_err(|e| malformed(format!("graph input '{}': {e}", vi.name)))?;
