@@ -67,12 +67,18 @@ pub fn table(bits: u32) -> Delay {
     Delay::Logic(LUT_LEVEL_NS + 0.1 + 0.25 * bits.saturating_sub(6) as f64)
 }
 
-/// A multiplier of two variables (DSP48E2 combinational path, or LUTs when narrow).
+/// Whether synthesis puts an `a`×`b`-bit multiply on a DSP48E2: yosys `synth_xilinx` maps every
+/// multiply with both operands of 2+ bits and a product of 9+ bits there (Vivado similarly).
+pub fn multiply_on_dsp(a: u32, b: u32) -> bool {
+    a.min(b) >= 2 && a + b >= 9
+}
+
+/// A multiplier of two variables (DSP48E2 combinational path, or a few LUTs when tiny).
 pub fn multiply(a: u32, b: u32) -> Delay {
-    if a.min(b) <= 4 {
-        Delay::Logic(2.0 * (ADDER_LEVEL_NS + CARRY_PER_BIT_NS * a.max(b) as f64))
-    } else {
+    if multiply_on_dsp(a, b) {
         Delay::Logic(2.6)
+    } else {
+        Delay::Logic(LUT_LEVEL_NS * 2.0)
     }
 }
 

@@ -256,10 +256,11 @@ fn expr_cost(m: &Module, facts: &BitFacts, dst: tachyon_rtl::SignalId, e: &Expr,
         }
         Expr::Mul(a, b) => {
             let (x, y) = (wd(a), wd(b));
-            if x.min(y) <= 4 {
-                r.lut = (x * y) as u64;
-            } else {
+            if crate::delay::multiply_on_dsp(x, y) {
+                let (x, y) = (x.max(y), x.min(y));
                 r.dsp = (x.div_ceil(27) * y.div_ceil(18)).max(1) as u64;
+            } else {
+                r.lut = (x * y) as u64;
             }
         }
         Expr::Const(_) | Expr::Ext(_) | Expr::Shl(..) | Expr::Shr(..) | Expr::Slice { .. } | Expr::Concat(_) => {}
