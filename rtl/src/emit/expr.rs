@@ -112,7 +112,7 @@ impl<'a> Render<'a> {
             Expr::Ext(a) => self.ext(*a, 0, w),
             Expr::Add(a, b) => self.binary(*a, "+", *b, w),
             Expr::Sub(a, b) => self.binary(*a, "-", *b, w),
-            Expr::Mul(a, b) => self.binary(*a, "*", *b, w),
+            Expr::Mul(a, b) => self.multiply(*a, *b),
             Expr::Neg(a) => format!("-{}", self.ext(*a, 0, w)),
             Expr::Shl(_, k) if *k >= w => literal(w, 0),
             Expr::Shl(a, 0) => self.ext(*a, 0, w),
@@ -135,6 +135,25 @@ impl<'a> Render<'a> {
             Expr::Not(a) => format!("~{}", self.full(*a)),
             Expr::Table { index, entries } => self.table(dst, *index, entries),
         }
+    }
+
+    /// `a * b` with each operand at its own width (Verilog extends both to the destination by
+    /// the expression's signedness), so synthesis sees the true operand widths — explicit
+    /// sign-extension bits would make yosys use two DSP48E2s for what fits in one. An unsigned
+    /// operand beside a signed one gets a zero sign bit. The emitter brackets these assignments
+    /// with `lint_off WIDTH` (the implicit extension is the point).
+    fn multiply(&mut self, a: SignalId, b: SignalId) -> String {
+        let (sa, sb) = (self.m.signal(a).signed, self.m.signal(b).signed);
+        let mut operand = |id: SignalId, signed: bool| {
+            let full = self.full(id);
+            if sa == sb || signed {
+                full
+            } else {
+                format!("$signed({{1'b0, {full}}})")
+            }
+        };
+        let (x, y) = (operand(a, sa), operand(b, sb));
+        format!("{x} * {y}")
     }
 
     fn binary(&mut self, a: SignalId, op: &str, b: SignalId, w: u32) -> String {

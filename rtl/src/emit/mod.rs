@@ -15,7 +15,9 @@
 //!     wire signed [15:0] p;  // layer1
 //!     reg signed [15:0] p_q;
 //!
-//!     assign p = {{8{a[7]}}, a} * {{8{a[7]}}, a};
+//!     /* verilator lint_off WIDTH */
+//!     assign p = a * a;
+//!     /* verilator lint_on WIDTH */
 //!     assign y = p_q;
 //!
 //!     always @(posedge clk) begin
@@ -35,7 +37,7 @@ mod text;
 
 use std::fmt::Write;
 
-use crate::netlist::{Module, SignalId, SignalKind};
+use crate::netlist::{Expr, Module, SignalId, SignalKind};
 use expr::Render;
 use text::{comment, decl_type, literal};
 
@@ -45,8 +47,18 @@ const LINT_ON: &str = "/* verilator lint_on UNUSED */";
 /// The module as Verilog-2005 text. Assumes `m` passed [`crate::verify()`].
 pub fn emit_verilog(m: &Module) -> String {
     let mut r = Render::new(m);
-    let assigns: Vec<String> =
-        m.assigns.iter().map(|a| format!("    assign {} = {};", r.target(a.dst), r.expr(a.dst, &a.expr))).collect();
+    let assigns: Vec<String> = m
+        .assigns
+        .iter()
+        .map(|a| {
+            let line = format!("    assign {} = {};", r.target(a.dst), r.expr(a.dst, &a.expr));
+            if matches!(a.expr, Expr::Mul(..)) {
+                format!("    /* verilator lint_off WIDTH */\n{line}\n    /* verilator lint_on WIDTH */")
+            } else {
+                line
+            }
+        })
+        .collect();
     let regs = emit_regs(m, &mut r);
     if let Some(clk) = m.clk.filter(|_| !m.regs.is_empty()) {
         r.reads[clk.index()].iter_mut().for_each(|w| *w = u64::MAX);

@@ -39,7 +39,9 @@ module showcase (
         end
     endfunction
 
-    assign p = {{4{x[7]}}, x} * {8'h0, w};
+    /* verilator lint_off WIDTH */
+    assign p = x * $signed({1'b0, w});
+    /* verilator lint_on WIDTH */
     assign bias = 12'hf9c;
     assign acc = {p[11], p} + {bias[11], bias};
     assign is_neg = $signed(acc_q) < $signed({bias[11], bias});
