@@ -38,22 +38,20 @@ pub fn lower_linear_reuse(
 ) -> Vec<Val> {
     let xs = b.register_all(xs);
     let Some(s0) = xs.iter().filter_map(|v| v.stage).max() else {
-        // Nothing varies: every output is a constant.
-        return rows
-            .iter()
-            .zip(bias)
-            .map(|(r, &bb)| b.constant(bb + r.iter().map(|&(j, c)| c * xs[j as usize].lo).sum::<i128>()))
-            .collect();
+        // Nothing depends on the input (values derived from constants only): no schedule to
+        // share; the parallel lowering wires them.
+        return super::linear::lower_linear(b, &xs, rows, bias, tachyon_quantize::config::Strategy::Auto);
     };
     let origin = Some(b.origin.clone()).filter(|o| !o.is_empty());
     let origin = origin.as_deref();
     let prefix = b.prefix.clone();
     let start = b.valid_at(s0);
 
-    // Hold registers for the inputs that vary.
+    // Hold registers for every input that is not a known constant. (A value with no pipeline
+    // stage is derived from constants only, but it is one number only when its interval is.)
     let mut held: Vec<Option<SignalId>> = vec![None; xs.len()];
     for (j, x) in xs.iter().enumerate() {
-        if x.stage.is_none() || !rows.iter().any(|r| r.iter().any(|&(k, c)| k as usize == j && c != 0)) {
+        if x.lo == x.hi || !rows.iter().any(|r| r.iter().any(|&(k, c)| k as usize == j && c != 0)) {
             continue;
         }
         let (w, sg) = (x.width(), x.signed());
