@@ -32,7 +32,17 @@ pub fn shift_round(b: &mut Builder, x: Val, s: u32, mode: Round) -> Val {
         Round::Ceil => (full, None),
         Round::HalfUp => (half, None),
         Round::HalfDown => (half - 1, None),
-        Round::HalfEven => (half - 1, if s < w { Some((s, false)) } else { None }),
+        // x[s] — beyond a signed value's width that is its sign bit; beyond an unsigned one, 0.
+        Round::HalfEven => (
+            half - 1,
+            if s < w {
+                Some((s, false))
+            } else if x.signed() {
+                Some((w - 1, false))
+            } else {
+                None
+            },
+        ),
         Round::ToZero => (0, None),
         Round::HalfAway => (half, if x.signed() { Some((w - 1, true)) } else { None }),
         Round::HalfToZero => (half - 1, if x.signed() { Some((w - 1, false)) } else { None }),
