@@ -90,6 +90,25 @@ enum Cmd {
     },
     /// List the known boards and parts.
     Boards,
+    /// Differential fuzzing: random quantized QONNX models checked at three levels — float QONNX
+    /// semantics vs the reference interpreter, and Verilator co-simulation vs the interpreter.
+    Fuzz {
+        /// Number of random models.
+        #[arg(long, default_value_t = 100)]
+        models: usize,
+        /// Seed of the first model (the others follow: S, S+1, …).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Vectors per model and level.
+        #[arg(long, default_value_t = 100)]
+        vectors: usize,
+        /// Folder for failing models (fail_<seed>.onnx and fail_<seed>.txt).
+        #[arg(short, long, default_value = "fuzz-failures")]
+        out: PathBuf,
+        /// Skip the Verilator level.
+        #[arg(long)]
+        no_verilator: bool,
+    },
 }
 
 fn main() {
@@ -227,6 +246,13 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 s.family,
                 s.seconds
             );
+        }
+        Cmd::Fuzz { models, seed, vectors, out, no_verilator } => {
+            let s = tachyon::fuzz::run_campaign(models, seed, vectors, &out, !no_verilator)?;
+            say!("{s}");
+            if s.failed() > 0 {
+                anyhow::bail!("{} of {} models failed; see {}", s.failed(), s.models, out.display());
+            }
         }
         Cmd::Boards => {
             say!(

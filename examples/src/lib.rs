@@ -5,6 +5,7 @@
 pub mod generate;
 pub mod jet_mlp;
 pub mod onnx_builder;
+pub mod random_model;
 pub mod rng;
 
 pub use generate::{write_examples, ExamplesError};

@@ -1,0 +1,668 @@
+//! Random valid quantized QONNX models for differential fuzzing (`tachyon fuzz`,
+//! `tests/differential.rs`): small MLPs whose every knob is drawn from a seed. The same seed and
+//! [`Limits`] always give the same bytes.
+//!
+//! ```text
+//! x [1,n0] ─[prologue: Mul/Add/Sub/Div by a constant]→ Quant(input, 2..12 bits)
+//!   ─[layout no-op]→ for each of 1..3 layers (widths 1..8):
+//!     MatMul(x, Quant(W)) [+ Add(Quant(b))]  or  Gemm(x, Quant(W), Quant(b)) [transB, alpha, beta]
+//!     [affine op on the grid: Mul/Div/Add/Sub/Neg by dyadic constants, BatchNormalization]
+//!     hidden: [Relu] Quant(act, 1..12 bits) | BipolarQuant  [Trunc]
+//!             [float chain: Mul/Add/BatchNormalization by non-dyadic constants, Relu → Quant]
+//!             [layout no-op]
+//!     last:   Quant(out, 1..16 bits) [→ Softmax | Sigmoid | float Mul epilogue], or no Quant
+//! ```
+//!
+//! Every Quant has a power-of-two scale `2^-k` (k in 0..=8), zero point 0, a random bit width,
+//! signedness, `narrow` and rounding mode (ROUND, HALF_UP, HALF_DOWN, CEIL, FLOOR,
+//! ROUND_TO_ZERO — the spellings `frontend/src/import/quant.rs` accepts). Weights (1..8 bits)
+//! and biases (1..16 bits) are drawn on their grid (integers × scale), some weights zero. Most
+//! activation scales are fitted to the typical magnitude of the values they quantize (tracked
+//! through the layers), so that most models compute something rather than saturate.
+//!
+//! Op families covered (all accepted by `tachyon inspect` / `tachyon build`): Quant (1-bit signed
+//! = bipolar, 1-bit unsigned narrow = constant 0 included), BipolarQuant, Trunc (opset-1
+//! five-input and opset-2 six-input forms), MatMul, Gemm (transB, power-of-two alpha/beta, bias
+//! as C), Add, Sub (both operand orders), Mul (scalar and per-channel, zeros included), Div, Neg,
+//! BatchNormalization (on the grid: ε = 0, var = 4^k; and off the grid before a Quant, becoming
+//! thresholds), float chains with non-dyadic constants between quantizers (thresholds) and after
+//! the last one (epilogue), float prologue ops, Relu (before or after the activation Quant, or
+//! absent), Reshape, Flatten, Identity, Dropout, Cast (to float), Transpose pairs,
+//! Squeeze/Unsqueeze pairs, and a final Softmax or Sigmoid.
+//!
+//! Not covered yet: residual branches and any op with two computed operands (Add of two
+//! activations, Concat of activations — the lowering refuses them: "only one operand may be
+//! non-constant"), non-power-of-two scales and non-zero zero points (refused by the lowering),
+//! Trunc with a non-power-of-two scale, Softmax/Sigmoid in the middle of a network, float
+//! (Quant-free) models, multi-row inputs (batch or sequence dimension), Conv/pooling (not
+//! supported by the front end).
+
+use crate::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use crate::rng::Rng;
+use std::collections::BTreeSet;
+use tachyon_frontend::proto::{data_type, ModelProto};
+
+/// The QONNX rounding modes drawn for Quant and Trunc nodes.
+pub const ROUNDING_MODES: [&str; 6] = ["ROUND", "HALF_UP", "HALF_DOWN", "CEIL", "FLOOR", "ROUND_TO_ZERO"];
+
+/// Knobs bounding a random model; smaller limits give smaller models from the same seed (the
+/// draws are clamped, not redrawn, so a model keeps its structure as far as the limits allow).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Dense layers, 1..=3.
+    pub max_layers: usize,
+    /// Input and layer widths, 1..=8.
+    pub max_width: usize,
+    /// Upper bound on every Quant bit width (weights are at most 8, activations 12, others 16).
+    pub max_bits: u32,
+    /// Optional op families (prologue, affine ops, layout no-ops, float chains, Trunc,
+    /// BipolarQuant, tails); without them a model is a plain Quant–dense–Relu–Quant MLP.
+    pub extras: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_layers: 3, max_width: 8, max_bits: 16, extras: true }
+    }
+}
+
+/// What a random model is made of, for failure reports and tests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RandomModelInfo {
+    pub seed: u64,
+    pub limits: Limits,
+    /// Number of dense layers.
+    pub layers: usize,
+    pub input_width: usize,
+    /// Output width of each dense layer.
+    pub widths: Vec<usize>,
+    /// ONNX op types of the nodes on the activation path (the nodes left after constant folding;
+    /// the Quant nodes of weights and biases fold away).
+    pub ops: BTreeSet<String>,
+    /// `Softmax` or `Sigmoid` when the output goes through a table approximation.
+    pub table: Option<String>,
+    /// One line: layers, widths, quantizers (bits, s/u, n = narrow, scale, rounding), ops.
+    pub description: String,
+}
+
+/// One Quant node's parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct QuantSpec {
+    bits: u32,
+    signed: bool,
+    narrow: bool,
+    /// Scale `2^-frac`.
+    frac: i32,
+    mode: &'static str,
+}
+
+impl QuantSpec {
+    fn scale(&self) -> f32 {
+        f32::powi(2.0, -self.frac)
+    }
+    /// Integer range, as QONNX defines it (1-bit signed is bipolar: −1 or +1).
+    fn range(&self) -> (i64, i64) {
+        let b = self.bits as i64;
+        match (self.signed, self.narrow) {
+            (true, _) if b == 1 => (-1, 1),
+            (true, true) => (-(1 << (b - 1)) + 1, (1 << (b - 1)) - 1),
+            (true, false) => (-(1 << (b - 1)), (1 << (b - 1)) - 1),
+            (false, true) => (0, (1 << b) - 2),
+            (false, false) => (0, (1 << b) - 1),
+        }
+    }
+    /// Largest magnitude of a quantized value.
+    fn max_abs(&self) -> f64 {
+        let (lo, hi) = self.range();
+        lo.abs().max(hi.abs()) as f64 * self.scale() as f64
+    }
+    /// Mostly (`pick` 0..=5 of 0..8) moves the scale so the range covers about twice `mag`, the
+    /// typical magnitude of the quantized values (±1 step of jitter); otherwise keeps the drawn
+    /// scale (often saturating or rounding everything to a few values). Scales stay 2^-0..2^-8.
+    fn fit(&mut self, mag: f64, pick: u64) {
+        let (lo, hi) = self.range();
+        let q = lo.abs().max(hi.abs()).max(1) as f64;
+        if pick <= 5 && mag > 0.0 && mag.is_finite() {
+            let jitter = [0, 0, -1, 1, 0, 0][pick as usize];
+            self.frac = ((q / (2.0 * mag)).log2().round() as i32 + jitter).clamp(0, 8);
+        }
+    }
+    /// A random integer of the range (never 0 for a bipolar quantizer).
+    fn draw_int(&self, r: &mut Rng, cap: i64) -> i64 {
+        let (lo, hi) = self.range();
+        if self.signed && self.bits == 1 {
+            return if chance(r, 0.5) { -1 } else { 1 };
+        }
+        let (lo, hi) = (lo.max(-cap), hi.min(cap));
+        lo + below(r, (hi - lo + 1) as u64) as i64
+    }
+    /// `s8n/2^-5/FLOOR` = signed 8 bits, narrow, scale 2^-5, FLOOR.
+    fn describe(&self) -> String {
+        format!(
+            "{}{}{}/2^-{}/{}",
+            if self.signed { "s" } else { "u" },
+            self.bits,
+            if self.narrow { "n" } else { "" },
+            self.frac,
+            self.mode
+        )
+    }
+}
+
+fn below(r: &mut Rng, n: u64) -> u64 {
+    r.next_u64() % n.max(1)
+}
+
+fn chance(r: &mut Rng, p: f64) -> bool {
+    r.uniform() < p
+}
+
+fn pick<T: Copy>(r: &mut Rng, items: &[T]) -> T {
+    items[below(r, items.len() as u64) as usize]
+}
+
+/// An independent stream for part `part` of the model of `seed`.
+fn stream(seed: u64, part: u64) -> Rng {
+    Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ part.wrapping_mul(0xD1B5_4A32_D192_ED03))
+}
+
+/// A quantizer with `bits` drawn in `1..=max_bits` then clamped to `[min_bits, limit]`.
+fn draw_spec(r: &mut Rng, min_bits: u32, max_bits: u32, limit: u32, p_signed: f64) -> QuantSpec {
+    let bits = (1 + below(r, max_bits as u64) as u32).clamp(min_bits, max_bits.min(limit).max(min_bits));
+    QuantSpec {
+        bits,
+        signed: chance(r, p_signed),
+        narrow: chance(r, 0.25),
+        frac: below(r, 9) as i32,
+        mode: pick(r, &ROUNDING_MODES),
+    }
+}
+
+/// A dyadic constant `m·2^-e` with odd `m` in ±{1,3,5,7} (exact on the fixed-point grid).
+fn dyadic(r: &mut Rng) -> f32 {
+    let m = pick(r, &[1.0f32, 3.0, 5.0, 7.0]) * if chance(r, 0.3) { -1.0 } else { 1.0 };
+    m * f32::powi(2.0, 2 - below(r, 7) as i32)
+}
+
+/// A float constant that is not on any coarse fixed-point grid (forces thresholds/epilogue).
+fn non_dyadic(r: &mut Rng) -> f32 {
+    let v = (0.1 + 1.9 * r.uniform()) as f32;
+    if chance(r, 0.2) {
+        -v
+    } else {
+        v
+    }
+}
+
+/// The model under construction.
+struct Gen {
+    g: GraphBuilder,
+    /// Typical magnitude of the current activation (to choose scales that do not flatten it).
+    mag: f64,
+    ops: BTreeSet<String>,
+    desc: Vec<String>,
+    counter: usize,
+}
+
+impl Gen {
+    fn fresh(&mut self, base: &str) -> String {
+        self.counter += 1;
+        format!("{base}_{}", self.counter)
+    }
+
+    /// A node on the activation path (recorded in `ops`); returns its output.
+    fn op(&mut self, op_type: &str, domain: &str, inputs: &[&str], attrs: Vec<Attr>) -> String {
+        let name = self.fresh(&op_type.to_ascii_lowercase());
+        self.ops.insert(op_type.to_string());
+        self.g.node(op_type, domain, &name, inputs, &[&name], attrs)
+    }
+
+    fn quant(&mut self, x: &str, base: &str, s: &QuantSpec) -> String {
+        let name = self.fresh(base);
+        self.ops.insert("Quant".into());
+        self.g.quant(x, &name, s.scale(), 0.0, s.bits as f32, s.signed, s.narrow, s.mode)
+    }
+
+    /// A quantized constant tensor: the raw initializer (already on the grid) through a Quant.
+    fn quant_const(&mut self, base: &str, shape: &[usize], data: &[f32], s: &QuantSpec) -> String {
+        let raw = self.fresh(base);
+        let raw = self.g.initializer_f32(&raw, shape, data);
+        let name = format!("{raw}q");
+        self.g.quant(&raw, &name, s.scale(), 0.0, s.bits as f32, s.signed, s.narrow, s.mode)
+    }
+
+    fn konst(&mut self, base: &str, shape: &[usize], data: &[f32]) -> String {
+        let name = self.fresh(base);
+        self.g.initializer_f32(&name, shape, data)
+    }
+
+    /// An op whose only effect on a [1, n] tensor is none (or a pair of ops that cancel).
+    fn layout(&mut self, r: &mut Rng, x: &str, n: usize) -> String {
+        match below(r, 7) {
+            0 => {
+                let spec = if chance(r, 0.5) { vec![1, -1] } else { vec![1, n as i64] };
+                let shape = self.fresh("shape");
+                let shape = self.g.initializer_i64(&shape, &[2], &spec);
+                self.desc.push("Reshape".into());
+                self.op("Reshape", "", &[x, &shape], vec![])
+            }
+            1 => {
+                self.desc.push("Flatten".into());
+                self.op("Flatten", "", &[x], vec![Attr::int("axis", 1)])
+            }
+            2 => {
+                self.desc.push("Identity".into());
+                self.op("Identity", "", &[x], vec![])
+            }
+            3 => {
+                self.desc.push("Dropout".into());
+                self.op("Dropout", "", &[x], vec![])
+            }
+            4 => {
+                self.desc.push("Cast".into());
+                self.op("Cast", "", &[x], vec![Attr::int("to", data_type::FLOAT as i64)])
+            }
+            5 => {
+                self.desc.push("Transpose×2".into());
+                let t = self.op("Transpose", "", &[x], vec![Attr::ints("perm", &[1, 0])]);
+                self.op("Transpose", "", &[&t], vec![Attr::ints("perm", &[1, 0])])
+            }
+            _ => {
+                self.desc.push("Squeeze+Unsqueeze".into());
+                let axes = self.fresh("axes");
+                let axes = self.g.initializer_i64(&axes, &[1], &[0]);
+                let s = self.op("Squeeze", "", &[x, &axes], vec![]);
+                self.op("Unsqueeze", "", &[&s, &axes], vec![])
+            }
+        }
+    }
+
+    /// `2^e` near the current magnitude, so added constants neither vanish nor dominate.
+    fn near_mag(&self) -> f32 {
+        f32::powi(2.0, (self.mag.max(1e-6).log2().round() as i32).clamp(-8, 8))
+    }
+
+    /// Add/Sub/Mul/Div/Neg/BatchNormalization with constants exact on the grid.
+    fn affine(&mut self, r: &mut Rng, x: &str, n: usize) -> String {
+        let unit = self.near_mag();
+        let vector = |r: &mut Rng, zeros: bool, unit: f32| -> Vec<f32> {
+            (0..n).map(|_| if zeros && chance(r, 0.1) { 0.0 } else { dyadic(r) * unit }).collect()
+        };
+        let max_abs = |v: &[f32]| v.iter().fold(0.0f64, |m, c| m.max(c.abs() as f64));
+        match below(r, 7) {
+            0 => {
+                let c = dyadic(r);
+                let k = self.konst("mul", &[], &[c]);
+                self.desc.push(format!("Mul({c})"));
+                self.mag *= c.abs() as f64;
+                self.op("Mul", "", &[x, &k], vec![])
+            }
+            1 => {
+                let v = vector(r, true, 1.0);
+                let k = self.konst("mulv", &[n], &v);
+                self.desc.push(format!("Mul({v:?})"));
+                self.mag *= max_abs(&v);
+                if chance(r, 0.5) {
+                    self.op("Mul", "", &[x, &k], vec![])
+                } else {
+                    self.op("Mul", "", &[&k, x], vec![])
+                }
+            }
+            2 => {
+                let c = f32::powi(2.0, below(r, 6) as i32 - 2);
+                let k = self.konst("div", &[], &[c]);
+                self.desc.push(format!("Div({c})"));
+                self.mag /= c as f64;
+                self.op("Div", "", &[x, &k], vec![])
+            }
+            3 => {
+                let v = vector(r, false, unit / 4.0);
+                let k = self.konst("add", &[n], &v);
+                self.desc.push("Add(const)".into());
+                self.mag += max_abs(&v);
+                self.op("Add", "", &[x, &k], vec![])
+            }
+            4 => {
+                let v = vector(r, false, unit / 4.0);
+                let k = self.konst("sub", &[n], &v);
+                self.mag += max_abs(&v);
+                if chance(r, 0.5) {
+                    self.desc.push("Sub(x−c)".into());
+                    self.op("Sub", "", &[x, &k], vec![])
+                } else {
+                    self.desc.push("Sub(c−x)".into());
+                    self.op("Sub", "", &[&k, x], vec![])
+                }
+            }
+            5 => {
+                self.desc.push("Neg".into());
+                self.op("Neg", "", &[x], vec![])
+            }
+            _ => {
+                let scale = vector(r, false, 0.25);
+                let bias = vector(r, false, unit / 4.0);
+                let mean = vector(r, false, unit / 4.0);
+                let var: Vec<f32> = (0..n).map(|_| f32::powi(4.0, below(r, 5) as i32 - 2)).collect();
+                let a: Vec<f32> = scale.iter().zip(&var).map(|(s, v)| s / v.sqrt()).collect();
+                self.mag = self.mag * max_abs(&a) + max_abs(&bias) + max_abs(&mean) * max_abs(&a);
+                let ins: Vec<String> = [("bn_s", scale), ("bn_b", bias), ("bn_m", mean), ("bn_v", var)]
+                    .iter()
+                    .map(|(b, v)| self.konst(b, &[n], v))
+                    .collect();
+                self.desc.push("BatchNorm(grid)".into());
+                self.op(
+                    "BatchNormalization",
+                    "",
+                    &[x, &ins[0], &ins[1], &ins[2], &ins[3]],
+                    vec![Attr::float("epsilon", 0.0)],
+                )
+            }
+        }
+    }
+
+    /// A QONNX Trunc of the activation quantized by `a` (which becomes the Trunc's output type):
+    /// opset-2 form (X, scale, zeropt, in_bitwidth, out_scale, out_bitwidth) dropping 0..3 low
+    /// bits, or opset-1 form (X, scale, zeropt, in_bitwidth, out_bitwidth) dropping in − out bits.
+    fn trunc(&mut self, r: &mut Rng, x: &str, a: &mut QuantSpec, limit: u32) -> String {
+        let t = draw_spec(r, 1, a.bits, limit, 0.5);
+        let opset1 = chance(r, 0.3);
+        let shift = if opset1 { (a.bits - t.bits) as i32 } else { below(r, 4) as i32 };
+        let mut ins = vec![
+            x.to_string(),
+            self.konst("tr_s", &[], &[a.scale()]),
+            self.konst("tr_z", &[], &[0.0]),
+            self.konst("tr_ib", &[], &[a.bits as f32]),
+        ];
+        if !opset1 {
+            ins.push(self.konst("tr_os", &[], &[a.scale() * f32::powi(2.0, shift)]));
+        }
+        ins.push(self.konst("tr_ob", &[], &[t.bits as f32]));
+        let attrs = vec![
+            Attr::int("narrow", t.narrow as i64),
+            Attr::string("rounding_mode", t.mode),
+            Attr::int("signed", t.signed as i64),
+        ];
+        self.desc.push(format!("Trunc{}(>>{shift}, {})", if opset1 { "v1" } else { "" }, t.describe()));
+        let ins: Vec<&str> = ins.iter().map(|s| s.as_str()).collect();
+        *a = QuantSpec { frac: a.frac - shift, ..t };
+        self.op("Trunc", QONNX_DOMAIN, &ins, attrs)
+    }
+
+    /// Float ops with non-dyadic constants (kept in float until the next quantizer).
+    fn float_chain(&mut self, r: &mut Rng, x: &str, n: usize) -> String {
+        let mut cur = x.to_string();
+        let mut parts = vec![];
+        for _ in 0..1 + below(r, 2) {
+            let unit = self.near_mag();
+            cur = match below(r, 4) {
+                0 => {
+                    let c = non_dyadic(r);
+                    let k = self.konst("fmul", &[], &[c]);
+                    parts.push(format!("Mul({c})"));
+                    self.mag *= c.abs() as f64;
+                    self.op("Mul", "", &[&cur, &k], vec![])
+                }
+                1 => {
+                    let v: Vec<f32> = (0..n).map(|_| non_dyadic(r) * unit / 2.0).collect();
+                    let k = self.konst("fadd", &[n], &v);
+                    parts.push("Add(float)".into());
+                    self.mag += v.iter().fold(0.0f64, |m, c| m.max(c.abs() as f64));
+                    self.op("Add", "", &[&cur, &k], vec![])
+                }
+                2 => {
+                    let units = [1.0, unit / 2.0, unit / 2.0, 1.0];
+                    let vals: Vec<Vec<f32>> =
+                        units.iter().map(|u| (0..n).map(|_| non_dyadic(r).abs() * u).collect()).collect();
+                    let a = vals[0].iter().zip(&vals[3]).fold(0.0f64, |m, (s, v)| m.max((s / v.sqrt()) as f64));
+                    self.mag = (self.mag + unit as f64) * a + unit as f64;
+                    let ins: Vec<String> = ["fbn_s", "fbn_b", "fbn_m", "fbn_v"]
+                        .iter()
+                        .zip(&vals)
+                        .map(|(b, v)| self.konst(b, &[n], v))
+                        .collect();
+                    parts.push("BatchNorm(float)".into());
+                    self.op("BatchNormalization", "", &[&cur, &ins[0], &ins[1], &ins[2], &ins[3]], vec![])
+                }
+                _ => {
+                    parts.push("Relu".into());
+                    self.op("Relu", "", &[&cur], vec![])
+                }
+            };
+        }
+        self.desc.push(format!("float[{}]", parts.join(" ")));
+        cur
+    }
+}
+
+/// The ONNX bytes of a model (for crates that do not depend on prost themselves).
+pub fn to_bytes(model: &ModelProto) -> Vec<u8> {
+    prost::Message::encode_to_vec(model)
+}
+
+/// A random model with the default [`Limits`].
+pub fn random_model(seed: u64) -> (ModelProto, RandomModelInfo) {
+    random_model_with(seed, &Limits::default())
+}
+
+/// A random model of the module doc, bounded by `limits`.
+pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModelInfo) {
+    let mut top = stream(seed, 0);
+    let max_width = limits.max_width.clamp(1, 8);
+    let layers = (1 + below(&mut top, 3) as usize).min(limits.max_layers.clamp(1, 3));
+    let width = |r: &mut Rng| (1 + below(r, 8) as usize).min(max_width);
+    let n_in = width(&mut top);
+    let mut widths: Vec<usize> = (0..3).map(|_| width(&mut top)).collect();
+    widths.truncate(layers);
+    let extras = limits.extras;
+    let bits = limits.max_bits.max(1);
+
+    let mut gen =
+        Gen { g: GraphBuilder::new(&format!("fuzz_{seed}")), ops: BTreeSet::new(), desc: vec![], counter: 0, mag: 1.0 };
+    let mut r = stream(seed, 1);
+    let x_in = gen.g.input("x", &[1, n_in as i64]);
+    let mut x = x_in.clone();
+    if chance(&mut r, 0.1) && extras {
+        let (op, c) = pick(&mut r, &[("Mul", 2.0f32), ("Add", 0.5), ("Sub", 1.0), ("Div", 4.0), ("Mul", 0.3)]);
+        let k = gen.konst("pre", &[], &[c]);
+        gen.desc.push(format!("pre {op}({c})"));
+        x = gen.op(op, "", &[&x, &k], vec![]);
+    }
+    let in_spec = draw_spec(&mut r, 2, 12, bits, 0.6);
+    x = gen.quant(&x, "xq", &in_spec);
+    gen.mag = in_spec.max_abs() / 2.0;
+    gen.desc.insert(0, format!("in {n_in}×{}", in_spec.describe()));
+    if chance(&mut r, 0.15) && extras {
+        x = gen.layout(&mut r, &x, n_in);
+    }
+    let mut x_frac = in_spec.frac;
+    let mut table = None;
+    let mut n = n_in;
+    for (i, &n_out) in widths.iter().enumerate() {
+        let last = i + 1 == layers;
+        let mut r = stream(seed, 10 + i as u64);
+        let mut wr = stream(seed, 100 + i as u64);
+        let gemm = chance(&mut r, 0.5);
+        let trans_b = gemm && chance(&mut r, 0.5);
+        let w_spec = draw_spec(&mut r, 1, 8, bits, 0.85);
+        let has_bias = chance(&mut r, 0.8);
+        let mut b_spec = draw_spec(&mut r, 1, 16, bits, 0.8);
+        if chance(&mut r, 0.5) {
+            b_spec.frac = (w_spec.frac + x_frac).clamp(0, 8);
+        }
+        let b_shrink = 1 + below(&mut r, 4) as i32;
+        let (alpha, beta) = if gemm && chance(&mut r, 0.25) {
+            (pick(&mut r, &[1.0f32, 0.5, 2.0, 0.25]), pick(&mut r, &[1.0f32, 0.5, 2.0]))
+        } else {
+            (1.0, 1.0)
+        };
+        // Weights and biases from their own stream, so a change of widths leaves the rest alone.
+        // Some zero weights, where 0 is on the grid (not for bipolar weights).
+        let (lo, hi) = w_spec.range();
+        let zero_ok = lo <= 0 && hi >= 0 && !(w_spec.signed && w_spec.bits == 1);
+        let w_int: Vec<i64> = (0..n * n_out)
+            .map(|_| if chance(&mut wr, 0.15) && zero_ok { 0 } else { w_spec.draw_int(&mut wr, i64::MAX) })
+            .collect();
+        // Typical magnitude of the product: |x| times the largest column norm.
+        let norm = (0..n_out)
+            .map(|o| (0..n).map(|k| (w_int[k * n_out + o] as f64 * w_spec.scale() as f64).powi(2)).sum::<f64>())
+            .fold(0.0, f64::max)
+            .sqrt();
+        gen.mag *= norm * alpha as f64;
+        let w_flat: Vec<f32> = if trans_b {
+            (0..n_out * n).map(|k| w_int[(k % n) * n_out + k / n] as f32 * w_spec.scale()).collect()
+        } else {
+            w_int.iter().map(|&q| q as f32 * w_spec.scale()).collect()
+        };
+        let w_shape = if trans_b { [n_out, n] } else { [n, n_out] };
+        let wq = gen.quant_const(&format!("W{i}"), &w_shape, &w_flat, &w_spec);
+        // Biases 2^-1..2^-4 of the typical product.
+        let b_cap = ((gen.mag / b_spec.scale() as f64) * f64::powi(2.0, -b_shrink)).clamp(1.0, 1e9) as i64;
+        let bq = has_bias.then(|| {
+            let b: Vec<f32> = (0..n_out).map(|_| b_spec.draw_int(&mut wr, b_cap) as f32 * b_spec.scale()).collect();
+            gen.mag += b.iter().fold(0.0f64, |m, v| m.max(v.abs() as f64)) * beta as f64;
+            gen.quant_const(&format!("b{i}"), &[n_out], &b, &b_spec)
+        });
+        let mut layer = format!("{} {n}→{n_out} w{}", if gemm { "Gemm" } else { "MatMul" }, w_spec.describe());
+        if bq.is_some() {
+            layer += &format!(" b{}", b_spec.describe());
+        }
+        x = if gemm {
+            let mut attrs = vec![];
+            if trans_b || chance(&mut r, 0.2) {
+                attrs.push(Attr::int("transB", trans_b as i64));
+                layer += if trans_b { " transB" } else { "" };
+            }
+            if alpha != 1.0 || beta != 1.0 {
+                attrs.push(Attr::float("alpha", alpha));
+                attrs.push(Attr::float("beta", beta));
+                layer += &format!(" α{alpha} β{beta}");
+            }
+            match &bq {
+                Some(b) => gen.op("Gemm", "", &[&x, &wq, b], attrs),
+                None => gen.op("Gemm", "", &[&x, &wq], attrs),
+            }
+        } else {
+            let mm = gen.op("MatMul", "", &[&x, &wq], vec![]);
+            match &bq {
+                Some(b) if chance(&mut r, 0.3) => gen.op("Add", "", &[b, &mm], vec![]),
+                Some(b) => gen.op("Add", "", &[&mm, b], vec![]),
+                None => mm,
+            }
+        };
+        gen.desc.push(layer);
+        if chance(&mut r, 0.3) && extras {
+            x = gen.affine(&mut r, &x, n_out);
+        }
+        let relu = chance(&mut r, 0.7);
+        let relu_after = chance(&mut r, 0.2);
+        let bipolar = chance(&mut r, 0.06) && extras;
+        let trunc = chance(&mut r, 0.1) && extras;
+        let chain = chance(&mut r, 0.15) && extras;
+        let layout = chance(&mut r, 0.15) && extras;
+        let no_out_quant = chance(&mut r, 0.1) && extras;
+        let tail = if extras { below(&mut r, 16) } else { 99 };
+        let mut a_spec = draw_spec(&mut r, 1, 12, bits, if relu { 0.3 } else { 0.8 });
+        a_spec.fit(gen.mag, below(&mut r, 8));
+        if !last {
+            if relu && !relu_after {
+                gen.desc.push("Relu".into());
+                x = gen.op("Relu", "", &[&x], vec![]);
+            }
+            if bipolar {
+                let s = gen.konst("bip_s", &[], &[a_spec.scale()]);
+                gen.desc.push(format!("BipolarQuant/2^-{}", a_spec.frac));
+                x = gen.op("BipolarQuant", QONNX_DOMAIN, &[&x, &s], vec![]);
+                gen.mag = a_spec.scale() as f64;
+            } else {
+                gen.desc.push(format!("act {}", a_spec.describe()));
+                x = gen.quant(&x, "act", &a_spec);
+                gen.mag = gen.mag.min(a_spec.max_abs());
+                if trunc {
+                    x = gen.trunc(&mut r, &x, &mut a_spec, bits);
+                }
+            }
+            if relu && relu_after {
+                gen.desc.push("Relu".into());
+                x = gen.op("Relu", "", &[&x], vec![]);
+            }
+            if chain {
+                x = gen.float_chain(&mut r, &x, n_out);
+                let mut c_spec = draw_spec(&mut r, 1, 12, bits, 0.7);
+                c_spec.fit(gen.mag, below(&mut r, 8));
+                gen.desc.push(format!("act {}", c_spec.describe()));
+                x = gen.quant(&x, "cq", &c_spec);
+                gen.mag = gen.mag.min(c_spec.max_abs());
+                a_spec = c_spec;
+            }
+            if layout {
+                x = gen.layout(&mut r, &x, n_out);
+            }
+            x_frac = a_spec.frac;
+        } else if !no_out_quant {
+            let mut o_spec = draw_spec(&mut r, 1, 16, bits, 0.8);
+            o_spec.fit(gen.mag, below(&mut r, 8));
+            gen.desc.push(format!("out {}", o_spec.describe()));
+            x = gen.quant(&x, "yq", &o_spec);
+            match tail {
+                0 => {
+                    gen.desc.push("Softmax".into());
+                    table = Some("Softmax".to_string());
+                    x = gen.op("Softmax", "", &[&x], vec![Attr::int("axis", -1)]);
+                }
+                1 => {
+                    gen.desc.push("Sigmoid".into());
+                    table = Some("Sigmoid".to_string());
+                    x = gen.op("Sigmoid", "", &[&x], vec![]);
+                }
+                2 => {
+                    let c = non_dyadic(&mut r);
+                    let k = gen.konst("epi", &[], &[c]);
+                    gen.desc.push(format!("epilogue Mul({c})"));
+                    x = gen.op("Mul", "", &[&x, &k], vec![]);
+                }
+                _ => {}
+            }
+        } else {
+            gen.desc.push("out unquantized".into());
+        }
+        n = n_out;
+    }
+    gen.g.output(&x, &[1, n as i64]);
+    let model = gen.g.build(&[("", 13), (QONNX_DOMAIN, 1)]);
+    let info = RandomModelInfo {
+        seed,
+        limits: *limits,
+        layers,
+        input_width: n_in,
+        widths,
+        ops: gen.ops,
+        table,
+        description: gen.desc.join(" · "),
+    };
+    (model, info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn same_seed_same_bytes() {
+        for seed in 0..20 {
+            assert_eq!(random_model(seed).0.encode_to_vec(), random_model(seed).0.encode_to_vec());
+        }
+        assert_ne!(random_model(1).0.encode_to_vec(), random_model(2).0.encode_to_vec());
+    }
+
+    #[test]
+    fn limits_bound_the_model() {
+        let l = Limits { max_layers: 1, max_width: 2, max_bits: 4, extras: false };
+        for seed in 0..30 {
+            let (_, info) = random_model_with(seed, &l);
+            assert_eq!(info.layers, 1);
+            assert!(info.input_width <= 2 && info.widths.iter().all(|&w| w <= 2));
+            assert!(info.table.is_none());
+        }
+    }
+}

@@ -1,0 +1,702 @@
+//! `tachyon fuzz`: differential fuzzing. Random quantized QONNX models
+//! ([`tachyon_examples::random_model`]) are checked at three levels that must agree:
+//!
+//! * (a) float QONNX semantics: [`tachyon_frontend::eval::run_float`] on the graph, every step
+//!   rounded to float32 as onnxruntime and the qonnx executor do;
+//! * (b) the bit-exact reference interpreter: [`interp::evaluate`] on the lowered model
+//!   (prologue, integer layers, epilogue);
+//! * (c) the emitted Verilog, co-simulated by Verilator (`tachyon build` + `tachyon sim`),
+//!   against (b), at the latency and II the build reports; the clock, multiplication strategy
+//!   and reuse factor vary with the seed ([`HardwareVariant`]).
+//!
+//! (a) must equal (b) exactly whenever float32 holds every intermediate value exactly: every
+//! tensor of the quantized model and every partial sum of every linear layer is an integer of at
+//! most 24 bits on its grid ([`float32_exact`]). Otherwise (a) is skipped for that model and
+//! counted as skipped, never silently. Softmax and sigmoid are tables by design
+//! (`quantize::lower::tables`), so a model ending in one is compared within a tolerance.
+//! (c) must match (b) bit for bit. Any error or panic while loading, lowering or building a
+//! generated model is a failure too (level "compile").
+
+use crate::project::{build, BuildOptions};
+use crate::sim::{run, SimOptions};
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tachyon_examples::random_model::{random_model_with, to_bytes, Limits, RandomModelInfo};
+use tachyon_examples::rng::Rng;
+use tachyon_frontend::{DType, Graph, Tensor};
+use tachyon_quantize::{interp, Config, LayerKind, QModel};
+
+/// Float32 represents every integer up to 2^24 exactly.
+pub const F32_EXACT_BITS: u32 = 24;
+
+/// Where a model failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Loading, lowering or building the model failed or panicked.
+    Compile,
+    /// (a): float QONNX semantics disagree with the interpreter.
+    Float,
+    /// (b): the interpreter failed or panicked on an input.
+    Interpreter,
+    /// (c): the Verilog disagrees with the interpreter (or the co-simulation failed).
+    Verilator,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Compile => "compile",
+            Level::Float => "(a) float vs interpreter",
+            Level::Interpreter => "(b) interpreter",
+            Level::Verilator => "(c) verilator vs interpreter",
+        })
+    }
+}
+
+/// The result of one level on one model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Check {
+    /// Every vector agreed bit for bit.
+    Exact,
+    /// Outputs computed through tables agreed within `tolerance`; the largest difference seen.
+    Approx { max_abs_diff: f64, tolerance: f64 },
+    /// Not run, and why.
+    Skipped(String),
+    /// Disagreed or failed: see [`FuzzOutcome::failures`].
+    Failed,
+}
+
+/// One failure of a model, with enough detail to reproduce it.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub level: Level,
+    pub detail: String,
+}
+
+/// What [`check_model`] found.
+#[derive(Clone, Debug)]
+pub struct FuzzOutcome {
+    /// Float vectors run through (b), and (a) unless skipped.
+    pub vectors: usize,
+    /// Level (a) against (b).
+    pub float: Check,
+    /// Vectors co-simulated at level (c).
+    pub rtl_vectors: usize,
+    /// Level (c) against (b).
+    pub rtl: Check,
+    pub failures: Vec<Failure>,
+}
+
+impl FuzzOutcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs `f`, turning a panic into an error message.
+fn guard<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("panicked: {msg}"))
+        }
+    }
+}
+
+/// `Ok` when float32 evaluates the model exactly: every tensor element and every partial sum of
+/// every linear layer (bounded by `|bias| + Σ|c|·max|x|`) is an integer of at most 24 bits on
+/// its grid; otherwise why not.
+pub fn float32_exact(q: &QModel) -> Result<(), String> {
+    let limit = 1i128 << F32_EXACT_BITS;
+    for (k, t) in q.tensors.iter().enumerate() {
+        if let Some(e) = t.elems.iter().find(|e| e.lo.abs() > limit || e.hi.abs() > limit) {
+            return Err(format!(
+                "tensor t{k} '{}' holds integers of {} bits (float32 is exact up to {F32_EXACT_BITS})",
+                t.name,
+                e.width()
+            ));
+        }
+    }
+    for l in &q.layers {
+        if let LayerKind::Linear { rows, bias } = &l.kind {
+            let xe = &q.tensor(l.input).elems;
+            for (row, b) in rows.iter().zip(bias) {
+                let bound = row.iter().fold(b.abs(), |s, &(j, c)| {
+                    let e = xe[j as usize];
+                    s.saturating_add(c.abs().saturating_mul(e.lo.abs().max(e.hi.abs())))
+                });
+                if bound > limit {
+                    return Err(format!(
+                        "partial sums of layer {} reach {} bits (float32 is exact up to {F32_EXACT_BITS})",
+                        l.name,
+                        128 - bound.leading_zeros()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The largest |(a) − (b)| the softmax and sigmoid tables of `q` allow (summed over every table
+/// layer), from their geometry; `None` when `q` has no table. By design (`lower::tables`):
+/// * sigmoid: entries are taken at bin midpoints, off by at most step/2 · max σ' = step/8, plus
+///   the tail beyond ±range and the output rounding;
+/// * softmax: flooring max − x into exp bins inflates each exponential by at most e^step (exact
+///   when every grid point has its own entry), the 1/x table is off by half a bin relative to
+///   2^exp_frac, the tables and the output are rounded, and exponentials beyond exp_range vanish.
+pub fn table_tolerance(q: &QModel, cfg: &Config) -> Option<f64> {
+    let mut total = None;
+    for l in &q.layers {
+        let f = q.tensor(l.input).elems.first().map_or(0, |e| e.frac);
+        let tol = match &l.kind {
+            LayerKind::Lookup(t) => {
+                let c = &cfg.sigmoid;
+                let step = 2f64.powi(t.shift as i32 - f);
+                step / 8.0 + 1.0 / (1.0 + (c.range - step / 2.0).exp()) + 2f64.powi(-(c.output_frac as i32))
+            }
+            LayerKind::Softmax(s) => {
+                let c = &cfg.softmax;
+                let n = q.tensor(l.output).elems.len() as f64;
+                let step = 2f64.powi(s.exp_shift as i32 - f);
+                let bins = if s.exp_shift > 0 { step.exp() - 1.0 } else { 0.0 };
+                let e = 2f64.powi(-(c.exp_frac as i32));
+                bins + 2f64.powi(s.inv_shift as i32) * e
+                    + 2.0 * n * e
+                    + 2.0 * 2f64.powi(-(c.output_frac as i32))
+                    + n * (-(c.exp_range - step)).exp()
+            }
+            _ => continue,
+        };
+        *total.get_or_insert(0.0) += tol;
+    }
+    total
+}
+
+/// `n` float inputs for levels (a) and (b): the all-minimum and all-maximum vectors, then per
+/// element mostly values on the input grid within its range, some between grid points (ties
+/// included) and some beyond the range (float32 values).
+pub fn input_vectors(q: &QModel, n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let elems = q.input_elems();
+    let len: usize = q.prologue.input_shape.iter().product();
+    let mut r = Rng::new(seed ^ 0x6675_7a7a_696e_7075);
+    (0..n)
+        .map(|k| {
+            (0..len)
+                .map(|i| {
+                    let Some(e) = elems.get(i % elems.len().max(1)) else { return 0.0 };
+                    let span = (e.hi - e.lo) as u128 + 1;
+                    let v = match k {
+                        0 => e.lo as f64,
+                        1 => e.hi as f64,
+                        _ => {
+                            let base = (e.lo + (r.next_u64() as u128 % span) as i128) as f64;
+                            match r.next_u64() % 8 {
+                                0 => base + 0.5,
+                                1 => base + r.uniform(),
+                                2 => e.lo as f64 - 1.0 - (r.next_u64() % 4) as f64,
+                                3 => e.hi as f64 + 1.0 + (r.next_u64() % 4) as f64,
+                                _ => base,
+                            }
+                        }
+                    };
+                    (v * 2f64.powi(-e.frac)) as f32 as f64
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Levels (b) and (a): the interpreter on every vector, float semantics compared with it.
+fn check_float(g: &Graph, q: &QModel, cfg: &Config, inputs: &[Vec<f64>], failures: &mut Vec<Failure>) -> Check {
+    let mut fail = |level, detail| {
+        failures.push(Failure { level, detail });
+        Check::Failed
+    };
+    let mut want = Vec::with_capacity(inputs.len());
+    for x in inputs {
+        match guard(|| interp::evaluate(q, x)) {
+            Ok(y) => want.push(y),
+            Err(e) => return fail(Level::Interpreter, format!("input {x:?}: {e}")),
+        }
+    }
+    if let Err(why) = float32_exact(q) {
+        return Check::Skipped(why);
+    }
+    let tolerance = table_tolerance(q, cfg);
+    let mut max_abs_diff: f64 = 0.0;
+    for (x, b) in inputs.iter().zip(&want) {
+        let t = Tensor::new(DType::F32, q.prologue.input_shape.clone(), x.clone());
+        let a = match guard(|| tachyon_frontend::eval::run_float(g, &[t])) {
+            Ok(mut outs) if !outs.is_empty() => outs.swap_remove(0).data,
+            Ok(_) => return fail(Level::Float, "the float run returned no output".into()),
+            Err(e) => return fail(Level::Float, format!("input {x:?}: float evaluation failed: {e}")),
+        };
+        let bad = a.len() != b.len()
+            || match tolerance {
+                None => a.iter().zip(b).any(|(p, q)| p != q),
+                Some(tol) => {
+                    let d = a.iter().zip(b).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+                    max_abs_diff = max_abs_diff.max(d);
+                    d.is_nan() || d > tol
+                }
+            };
+        if bad {
+            return fail(Level::Float, format!("input {x:?}\n  float       {a:?}\n  interpreter {b:?}"));
+        }
+    }
+    match tolerance {
+        None => Check::Exact,
+        Some(tolerance) => Check::Approx { max_abs_diff, tolerance },
+    }
+}
+
+static SCRATCH: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh scratch folder under the system temp dir, unique in this process.
+fn scratch(tag: &str) -> PathBuf {
+    let k = SCRATCH.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("tachyon-fuzz-{}-{tag}-{k}", std::process::id()))
+}
+
+/// The hardware options of level (c), varied with the seed (they change the netlist, never the
+/// numbers: the interpreter is the same for every variant).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HardwareVariant {
+    pub clock_ns: f64,
+    /// Multiplication strategy of every linear layer (`auto`, `adders`, `dsp`).
+    pub strategy: &'static str,
+    /// Reuse factor of every linear layer (II).
+    pub reuse: u32,
+}
+
+impl HardwareVariant {
+    /// Half the seeds get the defaults (5 ns, auto, reuse 1); the others a faster or slower
+    /// clock, a forced strategy and/or a reuse factor.
+    pub fn of_seed(seed: u64) -> HardwareVariant {
+        let mut r = Rng::new(seed ^ 0x6861_7264_7761_7265);
+        let mut pick = |n: u64| (r.next_u64() % n) as usize;
+        if pick(2) == 0 {
+            return HardwareVariant { clock_ns: 5.0, strategy: "auto", reuse: 1 };
+        }
+        HardwareVariant {
+            clock_ns: [5.0, 2.5, 1.6, 10.0][pick(4)],
+            strategy: ["auto", "adders", "dsp"][pick(3)],
+            reuse: [1, 1, 2, 3, 4][pick(5)],
+        }
+    }
+
+    /// The build config, `None` for the defaults.
+    fn config_json(&self) -> Option<String> {
+        (self.strategy != "auto" || self.reuse != 1)
+            .then(|| format!(r#"{{ "default": {{ "strategy": "{}", "reuse": {} }} }}"#, self.strategy, self.reuse))
+    }
+}
+
+impl fmt::Display for HardwareVariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "clock {} ns, strategy {}, reuse {}", self.clock_ns, self.strategy, self.reuse)
+    }
+}
+
+/// Level (c): build the model (with the [`HardwareVariant`] of `seed`) and co-simulate
+/// `vectors` random vectors against the interpreter.
+fn check_rtl(path: &Path, vectors: usize, seed: u64, pb: Option<&ProgressBar>, out: &mut FuzzOutcome) {
+    let dir = scratch(&format!("rtl-{seed}"));
+    let project = dir.join("project");
+    let hw = HardwareVariant::of_seed(seed);
+    let config = dir.join("config.json");
+    let mut opts = BuildOptions {
+        model: path.to_path_buf(),
+        config: None,
+        clock_ns: Some(hw.clock_ns),
+        board: None,
+        top: "fuzz_top".into(),
+        out: project.clone(),
+        force: true,
+    };
+    let mut fail = |level, detail: String| {
+        out.failures.push(Failure { level, detail: format!("[{hw}] {detail}") });
+        out.rtl = Check::Failed;
+    };
+    if let Some(json) = hw.config_json() {
+        if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&config, json)) {
+            return fail(Level::Compile, format!("cannot write {}: {e}", config.display()));
+        }
+        opts.config = Some(config);
+    }
+    let built = guard(|| build(&opts).map_err(|e| format!("{e:#}")));
+    let ii = match built {
+        Ok(b) => b.design.ii,
+        Err(e) => return fail(Level::Compile, format!("tachyon build: {e}")),
+    };
+    let sim = || {
+        guard(|| {
+            run(&project, &SimOptions { random: Some(vectors), seed, ..Default::default() })
+                .map_err(|e| format!("{e:#}"))
+        })
+    };
+    let s = match pb {
+        Some(pb) => pb.suspend(sim),
+        None => sim(),
+    };
+    match s {
+        Err(e) => fail(Level::Verilator, format!("tachyon sim (project kept in {}): {e}", project.display())),
+        Ok(s) if s.mismatches > 0 => fail(
+            Level::Verilator,
+            format!(
+                "{} of {} vectors mismatch (project kept in {}; tachyon sim --random {vectors} --seed {seed}):\n  {}",
+                s.mismatches,
+                s.vectors,
+                project.display(),
+                s.first_mismatches.join("\n  ")
+            ),
+        ),
+        Ok(s) if s.latency_cycles != s.expected_latency_cycles || s.ii_cycles != ii => fail(
+            Level::Verilator,
+            format!(
+                "measured latency {} / II {}, the build reports {} / {} (project kept in {})",
+                s.latency_cycles,
+                s.ii_cycles,
+                s.expected_latency_cycles,
+                ii,
+                project.display()
+            ),
+        ),
+        Ok(s) => {
+            out.rtl = Check::Exact;
+            out.rtl_vectors = s.vectors;
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+/// Checks the model at `path` at the three levels of the module doc with `vectors` vectors per
+/// level drawn from `seed`; level (c) only when `verilator` (skipped, with a notice, when
+/// Verilator is not installed). `Err` only for problems of the fuzzer itself.
+pub fn check_model(path: &Path, vectors: usize, seed: u64, verilator: bool) -> Result<FuzzOutcome> {
+    Ok(check(path, vectors, seed, verilator, None))
+}
+
+fn check(path: &Path, vectors: usize, seed: u64, verilator: bool, pb: Option<&ProgressBar>) -> FuzzOutcome {
+    let mut out = FuzzOutcome {
+        vectors: 0,
+        float: Check::Skipped("not run".into()),
+        rtl_vectors: 0,
+        rtl: Check::Skipped("not run".into()),
+        failures: vec![],
+    };
+    let compiled = guard(|| {
+        let g = tachyon_frontend::load_model(path).map_err(|e| e.to_string())?;
+        let q = tachyon_quantize::lower(&g, &Config::default()).map_err(|e| e.to_string())?;
+        Ok((g, q))
+    });
+    let (g, q) = match compiled {
+        Ok(c) => c,
+        Err(e) => {
+            out.failures.push(Failure { level: Level::Compile, detail: e });
+            return out;
+        }
+    };
+    let inputs = input_vectors(&q, vectors, seed);
+    out.vectors = inputs.len();
+    out.float = check_float(&g, &q, &Config::default(), &inputs, &mut out.failures);
+    out.rtl = if !verilator {
+        Check::Skipped("disabled (--no-verilator)".into())
+    } else if !tachyon_testbenches::verilator_available() {
+        static NOTICE: std::sync::Once = std::sync::Once::new();
+        NOTICE.call_once(|| eprintln!("skipped: verilator not installed (level (c) of tachyon fuzz)"));
+        Check::Skipped("verilator not installed".into())
+    } else {
+        check_rtl(path, vectors, seed, pb, &mut out);
+        out.rtl.clone()
+    };
+    out
+}
+
+/// A failing model written to the campaign's output folder.
+#[derive(Clone, Debug)]
+pub struct FailureRecord {
+    pub seed: u64,
+    pub level: Level,
+    pub description: String,
+    /// `fail_<seed>.onnx`.
+    pub model: PathBuf,
+}
+
+/// Totals of a campaign (counts of models unless said otherwise).
+#[derive(Clone, Debug, Default)]
+pub struct CampaignSummary {
+    pub models: usize,
+    pub first_seed: u64,
+    /// Float vectors run through (b) (and (a) where not skipped).
+    pub vectors: usize,
+    /// Vectors co-simulated at level (c).
+    pub rtl_vectors: usize,
+    pub float_exact: usize,
+    pub float_approx: usize,
+    pub float_skipped: usize,
+    pub rtl_passed: usize,
+    pub rtl_skipped: usize,
+    /// Models failing at each level (a model may fail at several).
+    pub compile_failures: usize,
+    pub float_mismatches: usize,
+    pub interpreter_failures: usize,
+    pub rtl_mismatches: usize,
+    pub failures: Vec<FailureRecord>,
+    /// Why (a) or (c) was skipped, with counts.
+    pub skip_reasons: std::collections::BTreeMap<String, usize>,
+    pub seconds: f64,
+}
+
+impl CampaignSummary {
+    /// Number of failing models.
+    pub fn failed(&self) -> usize {
+        self.failures.len()
+    }
+
+    fn add(&mut self, o: &FuzzOutcome) {
+        self.models += 1;
+        self.vectors += o.vectors;
+        self.rtl_vectors += o.rtl_vectors;
+        let mut skip = |level: &str, why: &str| {
+            // Bit counts vary per model; group by the reason's kind.
+            let kind = if why.contains("float32") { "float32 not exact" } else { why };
+            *self.skip_reasons.entry(format!("{level}: {kind}")).or_insert(0) += 1;
+        };
+        match &o.float {
+            Check::Exact => self.float_exact += 1,
+            Check::Approx { .. } => self.float_approx += 1,
+            Check::Skipped(why) => {
+                self.float_skipped += 1;
+                skip("(a)", why);
+            }
+            Check::Failed => {}
+        }
+        match &o.rtl {
+            Check::Exact | Check::Approx { .. } => self.rtl_passed += 1,
+            Check::Skipped(why) => {
+                self.rtl_skipped += 1;
+                skip("(c)", why);
+            }
+            Check::Failed => {}
+        }
+        let has = |l: Level| o.failures.iter().any(|f| f.level == l);
+        self.compile_failures += has(Level::Compile) as usize;
+        self.float_mismatches += has(Level::Float) as usize;
+        self.interpreter_failures += has(Level::Interpreter) as usize;
+        self.rtl_mismatches += has(Level::Verilator) as usize;
+    }
+}
+
+impl fmt::Display for CampaignSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let last = self.first_seed + self.models.max(1) as u64 - 1;
+        writeln!(f, "models        {} (seeds {}..={last}) in {:.0} s", self.models, self.first_seed, self.seconds)?;
+        writeln!(f, "vectors       {} float, {} co-simulated", self.vectors, self.rtl_vectors)?;
+        writeln!(f, "compile       {} failures", self.compile_failures)?;
+        writeln!(f, "(b) interp    {} failures", self.interpreter_failures)?;
+        writeln!(
+            f,
+            "(a) float     {} mismatches; {} exact, {} within table tolerance, {} skipped",
+            self.float_mismatches, self.float_exact, self.float_approx, self.float_skipped
+        )?;
+        writeln!(
+            f,
+            "(c) verilator {} mismatches; {} exact, {} skipped",
+            self.rtl_mismatches, self.rtl_passed, self.rtl_skipped
+        )?;
+        for (why, n) in &self.skip_reasons {
+            writeln!(f, "  skipped {why}: {n}")?;
+        }
+        for r in &self.failures {
+            writeln!(f, "FAIL seed {} at {}: {} — {}", r.seed, r.level, r.model.display(), r.description)?;
+        }
+        Ok(())
+    }
+}
+
+/// The limits actually used by a model (so shrinking candidates are really smaller).
+fn effective_limits(info: &RandomModelInfo) -> Limits {
+    let width = info.widths.iter().copied().chain([info.input_width]).max().unwrap_or(1);
+    Limits { max_layers: info.layers, max_width: width, ..info.limits }
+}
+
+/// Strictly smaller limits to try, most promising first.
+fn smaller(l: &Limits) -> Vec<Limits> {
+    let mut c = vec![];
+    if l.max_layers > 1 {
+        c.push(Limits { max_layers: l.max_layers - 1, ..*l });
+    }
+    if l.max_width > 1 {
+        c.push(Limits { max_width: l.max_width.div_ceil(2), ..*l });
+        c.push(Limits { max_width: l.max_width - 1, ..*l });
+    }
+    if l.extras {
+        c.push(Limits { extras: false, ..*l });
+    }
+    if l.max_bits > 2 {
+        c.push(Limits { max_bits: l.max_bits.div_ceil(2), ..*l });
+    }
+    c.dedup();
+    c
+}
+
+/// Regenerates the model of `seed` with ever smaller limits while it keeps failing at `level`;
+/// returns the smallest failing model.
+#[allow(clippy::too_many_arguments)]
+fn shrink(
+    seed: u64,
+    level: Level,
+    mut best: (Vec<u8>, RandomModelInfo, FuzzOutcome),
+    vectors: usize,
+    verilator: bool,
+    work: &Path,
+    pb: &ProgressBar,
+) -> Result<(Vec<u8>, RandomModelInfo, FuzzOutcome)> {
+    const MAX_TRIES: usize = 16;
+    let mut tries = 0;
+    'outer: while tries < MAX_TRIES {
+        for limits in smaller(&effective_limits(&best.1)) {
+            tries += 1;
+            let (m, info) = random_model_with(seed, &limits);
+            let bytes = to_bytes(&m);
+            if bytes == best.0 {
+                continue;
+            }
+            pb.set_message(format!("seed {seed}: shrinking ({tries})"));
+            let path = work.join(format!("shrink_{seed}.onnx"));
+            std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            let o = check(&path, vectors, seed, verilator, Some(pb));
+            if o.failures.iter().any(|f| f.level == level) {
+                best = (bytes, info, o);
+                continue 'outer;
+            }
+            if tries >= MAX_TRIES {
+                break;
+            }
+        }
+        break;
+    }
+    Ok(best)
+}
+
+fn failure_report(seed: u64, original: &RandomModelInfo, info: &RandomModelInfo, o: &FuzzOutcome) -> String {
+    let mut s = format!("seed        {seed}\n");
+    let l = info.limits;
+    s += &format!(
+        "limits      max_layers {} max_width {} max_bits {} extras {} (random_model_with)\n",
+        l.max_layers, l.max_width, l.max_bits, l.extras
+    );
+    s += &format!("model       {}\n", info.description);
+    s += &format!("ops         {}\n", info.ops.iter().cloned().collect::<Vec<_>>().join(" "));
+    if original.description != info.description {
+        s += &format!("shrunk from {}\n", original.description);
+    }
+    s += &format!("level (a)   {:?}\nlevel (c)   {:?}\n", o.float, o.rtl);
+    for f in &o.failures {
+        s += &format!("\nFAILED at {}:\n{}\n", f.level, f.detail);
+    }
+    let hw = HardwareVariant::of_seed(seed);
+    s += &format!("\nhardware    {hw}");
+    if let Some(json) = hw.config_json() {
+        s += &format!(" (config.json: {json})");
+    }
+    s += &format!(
+        "\nreproduce:  tachyon inspect fail_{seed}.onnx; tachyon build fail_{seed}.onnx --clock-ns {} [-c config.json] -o p && tachyon sim p --random 100 --seed {seed}\n",
+        hw.clock_ns
+    );
+    s
+}
+
+/// Generates `n_models` models from seeds `first_seed..`, checks each with `vectors` vectors per
+/// level, and writes every failing model (shrunk) as `out_dir/fail_<seed>.onnx` with
+/// `fail_<seed>.txt` (seed, description, level, first mismatching input and outputs).
+pub fn run_campaign(
+    n_models: usize,
+    first_seed: u64,
+    vectors: usize,
+    out_dir: &Path,
+    verilator: bool,
+) -> Result<CampaignSummary> {
+    let start = std::time::Instant::now();
+    let work = scratch("campaign");
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let pb = ProgressBar::new(n_models as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} models [{elapsed}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut summary = CampaignSummary { first_seed, ..Default::default() };
+    for seed in first_seed..first_seed + n_models as u64 {
+        pb.set_message(format!("seed {seed}"));
+        let (model, info) = random_model_with(seed, &Limits::default());
+        let bytes = to_bytes(&model);
+        let path = work.join(format!("model_{seed}.onnx"));
+        std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        let o = check(&path, vectors, seed, verilator, Some(&pb));
+        summary.add(&o);
+        if let Some(level) = o.failures.iter().map(|f| f.level).min() {
+            pb.println(format!("seed {seed}: FAILED at {level}: {}", info.description));
+            let (bytes, small, o) = shrink(seed, level, (bytes, info.clone(), o), vectors, verilator, &work, &pb)?;
+            std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+            let file = out_dir.join(format!("fail_{seed}.onnx"));
+            std::fs::write(&file, &bytes).with_context(|| format!("writing {}", file.display()))?;
+            let txt = out_dir.join(format!("fail_{seed}.txt"));
+            std::fs::write(&txt, failure_report(seed, &info, &small, &o))
+                .with_context(|| format!("writing {}", txt.display()))?;
+            summary.failures.push(FailureRecord { seed, level, description: small.description, model: file });
+        }
+        let _ = std::fs::remove_file(&path);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let _ = std::fs::remove_dir_all(&work);
+    summary.seconds = start.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hardware_variants_cover_every_option() {
+        let v: Vec<HardwareVariant> = (0..200).map(HardwareVariant::of_seed).collect();
+        assert_eq!(v[7], HardwareVariant::of_seed(7), "deterministic");
+        for s in ["auto", "adders", "dsp"] {
+            assert!(v.iter().any(|h| h.strategy == s), "strategy {s}");
+        }
+        for c in [1.6, 2.5, 5.0, 10.0] {
+            assert!(v.iter().any(|h| h.clock_ns == c), "clock {c}");
+        }
+        assert!(v.iter().any(|h| h.reuse == 4));
+        let defaults = v.iter().filter(|h| h.config_json().is_none() && h.clock_ns == 5.0).count();
+        assert!((60..=140).contains(&defaults), "{defaults} of 200 with the default hardware");
+        let json = HardwareVariant { clock_ns: 5.0, strategy: "dsp", reuse: 2 }.config_json().unwrap();
+        let c = Config::parse(&json).unwrap();
+        assert_eq!((c.strategy(&[]), c.reuse(&[])), (tachyon_quantize::config::Strategy::Dsp, 2));
+    }
+
+    #[test]
+    fn float32_exactness_follows_the_intervals() {
+        let (m, _) = tachyon_examples::random_model::random_model(3);
+        let path = std::env::temp_dir().join("tachyon-fuzz-unit-m3.onnx");
+        let g = tachyon_frontend::decode_model(&to_bytes(&m), &path).unwrap();
+        let mut q = tachyon_quantize::lower(&g, &Config::default()).unwrap();
+        assert!(float32_exact(&q).is_ok());
+        let t = q.output.0 as usize;
+        q.tensors[t].elems[0].hi = 1 << 25;
+        let why = float32_exact(&q).unwrap_err();
+        assert!(why.contains("holds integers of") && why.contains(&q.tensors[t].name), "{why}");
+    }
+}

@@ -1,0 +1,185 @@
+//! Differential fuzzing, fixed seeds: random quantized QONNX models
+//! (`tachyon_examples::random_model`) must agree at the three levels of `tachyon::fuzz` — float
+//! QONNX semantics = reference interpreter (exactly, or within the table bounds for softmax and
+//! sigmoid), and Verilator RTL = interpreter, bit for bit. Also: the generator is deterministic,
+//! and every model loads, lowers and contains the op families it claims.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+use tachyon::fuzz::{check_model, input_vectors, Check};
+use tachyon_examples::random_model::{random_model, random_model_with, to_bytes, Limits};
+use tachyon_quantize::{interp, Config};
+
+/// First seed and size of the batch co-simulated by `fixed_seed_batch_agrees_at_three_levels`.
+const FIRST_SEED: u64 = 1;
+const MODELS: u64 = 50;
+/// Vectors per model and level.
+const VECTORS: usize = 50;
+
+/// The op families the generator's module doc claims to cover.
+const FAMILIES: &[&str] = &[
+    "Add",
+    "BatchNormalization",
+    "BipolarQuant",
+    "Cast",
+    "Div",
+    "Dropout",
+    "Flatten",
+    "Gemm",
+    "Identity",
+    "MatMul",
+    "Mul",
+    "Neg",
+    "Quant",
+    "Relu",
+    "Reshape",
+    "Sigmoid",
+    "Softmax",
+    "Squeeze",
+    "Sub",
+    "Transpose",
+    "Trunc",
+    "Unsqueeze",
+];
+
+#[test]
+fn generator_is_deterministic_and_models_have_the_claimed_ops() {
+    let dir = scratch("differential_ops");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seen = BTreeSet::new();
+    for seed in 0..300 {
+        let (m, info) = random_model(seed);
+        let bytes = to_bytes(&m);
+        assert_eq!(bytes, to_bytes(&random_model(seed).0), "seed {seed}: two different models");
+        assert_eq!(info, random_model(seed).1);
+        let path = dir.join(format!("m{seed}.onnx"));
+        let g = tachyon_frontend::decode_model(&bytes, &path).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let ops: BTreeSet<String> = g.nodes.iter().map(|n| n.op_type.clone()).collect();
+        assert_eq!(ops, info.ops, "seed {seed}: {}", info.description);
+        tachyon_quantize::lower(&g, &Config::default()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert!((1..=3).contains(&info.layers) && info.widths.len() == info.layers);
+        assert!((1..=8).contains(&info.input_width) && info.widths.iter().all(|w| (1..=8).contains(w)));
+        seen.extend(info.ops);
+    }
+    let missing: Vec<&&str> = FAMILIES.iter().filter(|f| !seen.contains(**f)).collect();
+    assert!(missing.is_empty(), "op families never generated in 300 seeds: {missing:?}");
+    // Smaller limits give smaller models from the same seed.
+    let small = Limits { max_layers: 1, max_width: 2, max_bits: 4, extras: false };
+    for seed in 0..50 {
+        let (m, info) = random_model_with(seed, &small);
+        assert_eq!(to_bytes(&m), to_bytes(&random_model_with(seed, &small).0));
+        assert!(info.layers == 1 && info.input_width <= 2 && info.widths[0] <= 2, "{}", info.description);
+        assert!(info.ops.iter().all(|o| ["Quant", "MatMul", "Gemm", "Add", "Relu"].contains(&o.as_str())));
+    }
+}
+
+/// The generated models are not degenerate: in most of them the outputs vary with the input.
+#[test]
+fn random_models_compute_something() {
+    let dir = scratch("differential_informative");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut varying = 0;
+    for seed in 0..100 {
+        let (m, _) = random_model(seed);
+        let g = tachyon_frontend::decode_model(&to_bytes(&m), &dir.join("m.onnx")).unwrap();
+        let q = tachyon_quantize::lower(&g, &Config::default()).unwrap();
+        let outs: BTreeSet<Vec<u64>> = input_vectors(&q, 50, seed)
+            .iter()
+            .map(|x| interp::evaluate(&q, x).unwrap().iter().map(|v| v.to_bits()).collect())
+            .collect();
+        varying += (outs.len() > 1) as usize;
+    }
+    assert!(varying >= 70, "only {varying} of 100 random models have outputs that depend on the input");
+}
+
+/// Worker threads of the batch: Verilator builds are mostly single-threaded phases (parsing,
+/// linking), so two builds side by side use two cores better than one build with `-j 2`.
+const WORKERS: usize = 2;
+
+#[test]
+fn fixed_seed_batch_agrees_at_three_levels() {
+    let verilator = have("verilator");
+    let dir = scratch("differential_batch");
+    std::fs::create_dir_all(&dir).unwrap();
+    let start = Instant::now();
+    let next = AtomicU64::new(FIRST_SEED);
+    let outcomes = Mutex::new(vec![]);
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| loop {
+                let seed = next.fetch_add(1, Ordering::Relaxed);
+                if seed >= FIRST_SEED + MODELS {
+                    break;
+                }
+                let (m, info) = random_model(seed);
+                let path = dir.join(format!("model_{seed}.onnx"));
+                std::fs::write(&path, to_bytes(&m)).unwrap();
+                let o = check_model(&path, VECTORS, seed, verilator).unwrap();
+                outcomes.lock().unwrap().push((seed, info, o));
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().unwrap();
+    outcomes.sort_by_key(|(seed, ..)| *seed);
+    let (mut exact, mut approx, mut skipped, mut rtl) = (0, 0, vec![], 0);
+    let mut failures = vec![];
+    for (seed, info, o) in &outcomes {
+        match &o.float {
+            Check::Exact => exact += 1,
+            Check::Approx { .. } => approx += 1,
+            Check::Skipped(why) => skipped.push(format!("seed {seed}: {why}")),
+            Check::Failed => {}
+        }
+        rtl += (o.rtl == Check::Exact) as usize;
+        for f in &o.failures {
+            failures.push(format!("seed {seed} ({}) failed at {}:\n{}", info.description, f.level, f.detail));
+        }
+    }
+    skip_note!(
+        "differential: {} models in {:.1} s; (a) exact {exact}, within table bounds {approx}, skipped {} {:?}; \
+         (c) {rtl} co-simulated",
+        outcomes.len(),
+        start.elapsed().as_secs_f64(),
+        skipped.len(),
+        skipped
+    );
+    assert_eq!(outcomes.len(), MODELS as usize);
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(exact >= MODELS as usize * 3 / 5, "level (a) compared exactly on only {exact} models");
+    if verilator {
+        assert_eq!(rtl, MODELS as usize, "every model co-simulated");
+    }
+}
+
+/// Checks a frozen fuzzer failure from `tests/fixtures/fuzz/` at the three levels (`seed` picks
+/// the vectors and the hardware variant it failed with).
+fn fuzz_fixture(file: &str, seed: u64) {
+    if !have("verilator") {
+        return;
+    }
+    let path = repo().join("tests/fixtures/fuzz").join(file);
+    let o = check_model(&path, VECTORS, seed, true).unwrap();
+    let details: Vec<String> = o.failures.iter().map(|f| format!("{}: {}", f.level, f.detail)).collect();
+    assert!(o.passed(), "{file}:\n{}", details.join("\n"));
+}
+
+/// Reuse > 1 folded compile-time-constant inputs by their interval's lower bound (fixed in
+/// 628d6cf; tests/fixtures/fuzz/reuse_constant_inputs_seed179.txt).
+#[test]
+fn fuzz_seed179_reuse_with_constant_inputs() {
+    fuzz_fixture("reuse_constant_inputs_seed179.onnx", 179);
+}
+
+/// Half-even rounding dropped the x[s] term when the shift reached past a signed value's width
+/// (tests/fixtures/fuzz/half_even_shift_beyond_width.txt).
+#[test]
+fn fuzz_seed379_half_even_shift_beyond_width() {
+    fuzz_fixture("half_even_shift_beyond_width_seed379.onnx", 379);
+    fuzz_fixture("half_even_shift_beyond_width_min.onnx", 1);
+}
