@@ -117,15 +117,18 @@ impl<'a> Lowerer<'a> {
                 coeffs.iter_mut().for_each(|c| c.1 /= 2);
                 frac -= 1;
             }
+            // The exact output interval, in checked arithmetic: a range beyond i128 is refused
+            // like any other over-wide one.
+            let too_wide = || self.err(n, format!("an output needs more than {MAX_BITS} bits; reduce the precision"));
             let (mut lo, mut hi) = (b, b);
             for &(j, c) in &coeffs {
                 let e = xe[j as usize];
-                let (p, q) = (c * e.lo, c * e.hi);
-                lo += p.min(q);
-                hi += p.max(q);
+                let (p, q) = (c.checked_mul(e.lo).ok_or_else(too_wide)?, c.checked_mul(e.hi).ok_or_else(too_wide)?);
+                lo = lo.checked_add(p.min(q)).ok_or_else(too_wide)?;
+                hi = hi.checked_add(p.max(q)).ok_or_else(too_wide)?;
             }
             if crate::fixed::bits_for(lo, hi) > MAX_BITS {
-                return Err(self.err(n, format!("an output needs more than {MAX_BITS} bits; reduce the precision")));
+                return Err(too_wide());
             }
             elems.push(Elem::new(frac, lo, hi));
             out_rows.push(coeffs);

@@ -64,14 +64,16 @@ pub fn fuse_linear(m: &mut QModel) {
             let xe = m.tensors[m.layers[li].input.0 as usize].elems.clone();
             let out = m.layers[li].output.0 as usize;
             for (o, (row, &b)) in rows.iter().zip(bias).enumerate() {
-                let (mut lo, mut hi) = (b, b);
-                for &(j, c) in row {
-                    let (p, q) = (c * xe[j as usize].lo, c * xe[j as usize].hi);
-                    lo += p.min(q);
-                    hi += p.max(q);
+                // Checked: should a partial product leave i128, the second layer's interval
+                // (still a valid bound, fusion being exact) stays.
+                let range = row.iter().try_fold((b, b), |(lo, hi), &(j, c)| {
+                    let (p, q) = (c.checked_mul(xe[j as usize].lo)?, c.checked_mul(xe[j as usize].hi)?);
+                    Some((lo.checked_add(p.min(q))?, hi.checked_add(p.max(q))?))
+                });
+                if let Some((lo, hi)) = range {
+                    let f = m.tensors[out].elems[o].frac;
+                    m.tensors[out].elems[o] = Elem::new(f, lo, hi);
                 }
-                let f = m.tensors[out].elems[o].frac;
-                m.tensors[out].elems[o] = Elem::new(f, lo, hi);
             }
         }
     }
