@@ -25,10 +25,16 @@ pub fn wrap(v: i128, width: u32, signed: bool) -> i128 {
 
 /// Applies one requantization.
 pub fn requant(x: i128, r: &Requant) -> i128 {
-    let v = rescale(x, r.from_frac, r.to_frac, r.round);
     match r.overflow {
-        Overflow::Sat | Overflow::SatSym => v.clamp(r.lo, r.hi),
-        Overflow::Wrap => wrap(v, bits_for(r.lo, r.hi), r.lo < 0),
+        Overflow::Sat | Overflow::SatSym => rescale(x, r.from_frac, r.to_frac, r.round).clamp(r.lo, r.hi),
+        Overflow::Wrap => {
+            let v = if r.to_frac >= r.from_frac {
+                crate::round::shl_wrapping(x, (r.to_frac - r.from_frac) as u32)
+            } else {
+                rescale(x, r.from_frac, r.to_frac, r.round)
+            };
+            wrap(v, bits_for(r.lo, r.hi), r.lo < 0)
+        }
     }
 }
 

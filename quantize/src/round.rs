@@ -71,8 +71,13 @@ pub fn div_round(num: i128, den: i128, mode: Round) -> i128 {
     if r == 0 {
         return q;
     }
-    let twice = 2 * r; // compare r with den/2 without losing precision
-    let half = twice.cmp(&den);
+    // r against den/2 as r against den − r: no overflow for any den.
+    round_up(q, r.cmp(&(den - r)), num, mode)
+}
+
+/// The floor quotient `q` of `num`, moved up by one where `mode` says, given how the dropped
+/// fraction (non-zero) compares with one half.
+fn round_up(q: i128, half: std::cmp::Ordering, num: i128, mode: Round) -> i128 {
     use std::cmp::Ordering::*;
     let up = match mode {
         Round::Floor => false,
@@ -87,19 +92,53 @@ pub fn div_round(num: i128, den: i128, mode: Round) -> i128 {
     q + up as i128
 }
 
-/// `round(num / 2^k)` exactly.
+/// `round(num / 2^k)` exactly, for any `k`.
 pub fn shift_round(num: i128, k: u32, mode: Round) -> i128 {
-    if k == 0 {
-        num
-    } else {
-        div_round(num, 1i128 << k, mode)
+    use std::cmp::Ordering::*;
+    match k {
+        0 => num,
+        1..=126 => div_round(num, 1i128 << k, mode),
+        _ => {
+            // |num| ≤ 2^127 ≤ 2^k: the quotient lies in [−1, 1).
+            if num == 0 {
+                return 0;
+            }
+            if k == 127 && num == i128::MIN {
+                return -1; // exact
+            }
+            let q = if num < 0 { -1 } else { 0 };
+            // The dropped fraction is num/2^k (num > 0) or 1 + num/2^k (num < 0).
+            let half = match (num > 0, k) {
+                (true, 127) => num.cmp(&(1i128 << 126)),
+                (true, _) => Less,
+                (false, 127) => num.cmp(&-(1i128 << 126)),
+                (false, 128) => {
+                    if num == i128::MIN {
+                        Equal
+                    } else {
+                        Greater
+                    }
+                }
+                (false, _) => Greater,
+            };
+            round_up(q, half, num, mode)
+        }
     }
 }
 
 /// Rescales an integer at `from` fractional bits to `to` fractional bits with rounding.
+///
+/// A result beyond i128 saturates (an interval that wide is refused by the lowering as too
+/// wide; wrap-around requantization uses [`shl_wrapping`] instead).
 pub fn rescale(v: i128, from: i32, to: i32, mode: Round) -> i128 {
     if to >= from {
-        v << (to - from) as u32
+        let s = (to - from) as u32;
+        let sat = if v > 0 { i128::MAX } else { i128::MIN };
+        match v {
+            0 => 0,
+            _ if s >= 127 => sat,
+            _ => v.checked_mul(1i128 << s).unwrap_or(sat),
+        }
     } else {
         shift_round(v, (from - to) as u32, mode)
     }
@@ -164,5 +203,44 @@ mod tests {
             assert_eq!(shift_round(5, 2, m), 1);
             assert_eq!(shift_round(7, 2, m), 2);
         }
+    }
+}
+
+/// `v · 2^s` modulo 2^128 (exact in every bit a wrap-around to at most 128 bits keeps).
+pub fn shl_wrapping(v: i128, s: u32) -> i128 {
+    if s >= 128 {
+        0
+    } else {
+        v.wrapping_shl(s)
+    }
+}
+
+#[cfg(test)]
+mod wide_shift_tests {
+    use super::*;
+
+    #[test]
+    fn shifts_beyond_i128_round_exactly() {
+        let m = i128::MIN;
+        assert_eq!(shift_round(m, 127, Round::Floor), -1);
+        assert_eq!(shift_round(m, 127, Round::Ceil), -1);
+        assert_eq!(shift_round(1 << 126, 127, Round::HalfEven), 0);
+        assert_eq!(shift_round(1 << 126, 127, Round::HalfUp), 1);
+        assert_eq!(shift_round(-(1 << 126), 127, Round::HalfUp), 0);
+        assert_eq!(shift_round(-(1 << 126), 127, Round::HalfDown), -1);
+        assert_eq!(shift_round(-(1 << 126), 127, Round::HalfEven), 0);
+        assert_eq!(shift_round(m, 128, Round::HalfEven), 0);
+        assert_eq!(shift_round(m, 128, Round::HalfAway), -1);
+        assert_eq!(shift_round(5, 200, Round::Ceil), 1);
+        assert_eq!(shift_round(5, 200, Round::Floor), 0);
+        assert_eq!(shift_round(-5, 200, Round::Floor), -1);
+        assert_eq!(shift_round(-5, 200, Round::HalfUp), 0);
+        assert_eq!(shift_round(-5, 200, Round::ToZero), 0);
+        assert_eq!(shift_round(i128::MAX, 127, Round::HalfUp), 1);
+        // Huge denominators do not overflow the half comparison.
+        assert_eq!(div_round(i128::MAX - 1, i128::MAX, Round::HalfUp), 1);
+        assert_eq!(div_round(3, i128::MAX, Round::HalfUp), 0);
+        assert_eq!(rescale(3, 0, 200, Round::Floor), i128::MAX);
+        assert_eq!(shl_wrapping(3, 130), 0);
     }
 }
