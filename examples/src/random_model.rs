@@ -134,7 +134,7 @@ impl QuantSpec {
             return if chance(r, 0.5) { -1 } else { 1 };
         }
         let (lo, hi) = (lo.max(-cap), hi.min(cap));
-        lo + below(r, (hi - lo + 1) as u64) as i64
+        lo + r.below((hi - lo + 1) as u64) as i64
     }
     /// `s8n/2^-5/FLOOR` = signed 8 bits, narrow, scale 2^-5, FLOOR.
     fn describe(&self) -> String {
@@ -149,16 +149,12 @@ impl QuantSpec {
     }
 }
 
-fn below(r: &mut Rng, n: u64) -> u64 {
-    r.next_u64() % n.max(1)
-}
-
 fn chance(r: &mut Rng, p: f64) -> bool {
     r.uniform() < p
 }
 
 fn pick<T: Copy>(r: &mut Rng, items: &[T]) -> T {
-    items[below(r, items.len() as u64) as usize]
+    items[r.below(items.len() as u64) as usize]
 }
 
 /// An independent stream for part `part` of the model of `seed`.
@@ -168,12 +164,12 @@ fn stream(seed: u64, part: u64) -> Rng {
 
 /// A quantizer with `bits` drawn in `1..=max_bits` then clamped to `[min_bits, limit]`.
 fn draw_spec(r: &mut Rng, min_bits: u32, max_bits: u32, limit: u32, p_signed: f64) -> QuantSpec {
-    let bits = (1 + below(r, max_bits as u64) as u32).clamp(min_bits, max_bits.min(limit).max(min_bits));
+    let bits = (1 + r.below(max_bits as u64) as u32).clamp(min_bits, max_bits.min(limit).max(min_bits));
     QuantSpec {
         bits,
         signed: chance(r, p_signed),
         narrow: chance(r, 0.25),
-        frac: below(r, 9) as i32,
+        frac: r.below(9) as i32,
         mode: pick(r, &ROUNDING_MODES),
     }
 }
@@ -181,7 +177,7 @@ fn draw_spec(r: &mut Rng, min_bits: u32, max_bits: u32, limit: u32, p_signed: f6
 /// A dyadic constant `m·2^-e` with odd `m` in ±{1,3,5,7} (exact on the fixed-point grid).
 fn dyadic(r: &mut Rng) -> f32 {
     let m = pick(r, &[1.0f32, 3.0, 5.0, 7.0]) * if chance(r, 0.3) { -1.0 } else { 1.0 };
-    m * f32::powi(2.0, 2 - below(r, 7) as i32)
+    m * f32::powi(2.0, 2 - r.below(7) as i32)
 }
 
 /// A float constant that is not on any coarse fixed-point grid (forces thresholds/epilogue).
@@ -238,7 +234,7 @@ impl Gen {
 
     /// An op whose only effect on a [1, n] tensor is none (or a pair of ops that cancel).
     fn layout(&mut self, r: &mut Rng, x: &str, n: usize) -> String {
-        match below(r, 7) {
+        match r.below(7) {
             0 => {
                 let spec = if chance(r, 0.5) { vec![1, -1] } else { vec![1, n as i64] };
                 let shape = self.fresh("shape");
@@ -289,7 +285,7 @@ impl Gen {
             (0..n).map(|_| if zeros && chance(r, 0.1) { 0.0 } else { dyadic(r) * unit }).collect()
         };
         let max_abs = |v: &[f32]| v.iter().fold(0.0f64, |m, c| m.max(c.abs() as f64));
-        match below(r, 7) {
+        match r.below(7) {
             0 => {
                 let c = dyadic(r);
                 let k = self.konst("mul", &[], &[c]);
@@ -309,7 +305,7 @@ impl Gen {
                 }
             }
             2 => {
-                let c = f32::powi(2.0, below(r, 6) as i32 - 2);
+                let c = f32::powi(2.0, r.below(6) as i32 - 2);
                 let k = self.konst("div", &[], &[c]);
                 self.desc.push(format!("Div({c})"));
                 self.mag /= c as f64;
@@ -342,7 +338,7 @@ impl Gen {
                 let scale = vector(r, false, 0.25);
                 let bias = vector(r, false, unit / 4.0);
                 let mean = vector(r, false, unit / 4.0);
-                let var: Vec<f32> = (0..n).map(|_| f32::powi(4.0, below(r, 5) as i32 - 2)).collect();
+                let var: Vec<f32> = (0..n).map(|_| f32::powi(4.0, r.below(5) as i32 - 2)).collect();
                 let a: Vec<f32> = scale.iter().zip(&var).map(|(s, v)| s / v.sqrt()).collect();
                 self.mag = self.mag * max_abs(&a) + max_abs(&bias) + max_abs(&mean) * max_abs(&a);
                 let ins: Vec<String> = [("bn_s", scale), ("bn_b", bias), ("bn_m", mean), ("bn_v", var)]
@@ -366,7 +362,7 @@ impl Gen {
     fn trunc(&mut self, r: &mut Rng, x: &str, a: &mut QuantSpec, limit: u32) -> String {
         let t = draw_spec(r, 1, a.bits, limit, 0.5);
         let opset1 = chance(r, 0.3);
-        let shift = if opset1 { (a.bits - t.bits) as i32 } else { below(r, 4) as i32 };
+        let shift = if opset1 { (a.bits - t.bits) as i32 } else { r.below(4) as i32 };
         let mut ins = vec![
             x.to_string(),
             self.konst("tr_s", &[], &[a.scale()]),
@@ -392,9 +388,9 @@ impl Gen {
     fn float_chain(&mut self, r: &mut Rng, x: &str, n: usize) -> String {
         let mut cur = x.to_string();
         let mut parts = vec![];
-        for _ in 0..1 + below(r, 2) {
+        for _ in 0..1 + r.below(2) {
             let unit = self.near_mag();
-            cur = match below(r, 4) {
+            cur = match r.below(4) {
                 0 => {
                     let c = non_dyadic(r);
                     let k = self.konst("fmul", &[], &[c]);
@@ -448,8 +444,8 @@ pub fn random_model(seed: u64) -> (ModelProto, RandomModelInfo) {
 pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModelInfo) {
     let mut top = stream(seed, 0);
     let max_width = limits.max_width.clamp(1, 8);
-    let layers = (1 + below(&mut top, 3) as usize).min(limits.max_layers.clamp(1, 3));
-    let width = |r: &mut Rng| (1 + below(r, 8) as usize).min(max_width);
+    let layers = (1 + top.below(3) as usize).min(limits.max_layers.clamp(1, 3));
+    let width = |r: &mut Rng| (1 + r.below(8) as usize).min(max_width);
     let n_in = width(&mut top);
     let mut widths: Vec<usize> = (0..3).map(|_| width(&mut top)).collect();
     widths.truncate(layers);
@@ -489,7 +485,7 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
         if chance(&mut r, 0.5) {
             b_spec.frac = (w_spec.frac + x_frac).clamp(0, 8);
         }
-        let b_shrink = 1 + below(&mut r, 4) as i32;
+        let b_shrink = 1 + r.below(4) as i32;
         let (alpha, beta) = if gemm && chance(&mut r, 0.25) {
             (pick(&mut r, &[1.0f32, 0.5, 2.0, 0.25]), pick(&mut r, &[1.0f32, 0.5, 2.0]))
         } else {
@@ -560,9 +556,9 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
         let chain = chance(&mut r, 0.15) && extras;
         let layout = chance(&mut r, 0.15) && extras;
         let no_out_quant = chance(&mut r, 0.1) && extras;
-        let tail = if extras { below(&mut r, 16) } else { 99 };
+        let tail = if extras { r.below(16) } else { 99 };
         let mut a_spec = draw_spec(&mut r, 1, 12, bits, if relu { 0.3 } else { 0.8 });
-        a_spec.fit(gen.mag, below(&mut r, 8));
+        a_spec.fit(gen.mag, r.below(8));
         if !last {
             if relu && !relu_after {
                 gen.desc.push("Relu".into());
@@ -588,7 +584,7 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
             if chain {
                 x = gen.float_chain(&mut r, &x, n_out);
                 let mut c_spec = draw_spec(&mut r, 1, 12, bits, 0.7);
-                c_spec.fit(gen.mag, below(&mut r, 8));
+                c_spec.fit(gen.mag, r.below(8));
                 gen.desc.push(format!("act {}", c_spec.describe()));
                 x = gen.quant(&x, "cq", &c_spec);
                 gen.mag = gen.mag.min(c_spec.max_abs());
@@ -600,7 +596,7 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
             x_frac = a_spec.frac;
         } else if !no_out_quant {
             let mut o_spec = draw_spec(&mut r, 1, 16, bits, 0.8);
-            o_spec.fit(gen.mag, below(&mut r, 8));
+            o_spec.fit(gen.mag, r.below(8));
             gen.desc.push(format!("out {}", o_spec.describe()));
             x = gen.quant(&x, "yq", &o_spec);
             match tail {

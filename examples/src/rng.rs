@@ -38,6 +38,11 @@ impl Rng {
         result
     }
 
+    /// Uniform in `0..n` (0 when `n` is 0), by reduction modulo `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
     /// Uniform in `[0, 1)`, with 53 random bits.
     pub fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)

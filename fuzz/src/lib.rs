@@ -11,27 +11,11 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-/// A small deterministic PRNG (xorshift64*).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub use tachyon_examples::rng::Rng;
 
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next_u64() % n as u64) as usize
-        }
-    }
+/// Uniform in `0..n` (0 when `n` is 0).
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
 }
 
 /// Values that make decoders and allocators misbehave when written as varints.
@@ -54,55 +38,55 @@ fn varint(mut v: u64) -> Vec<u8> {
 /// One to four random mutations of `input` (`other` is a second corpus entry for splicing).
 pub fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     let mut v = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..1 + below(rng, 4) {
         let len = v.len();
-        match rng.below(9) {
+        match below(rng, 9) {
             0 if len > 0 => {
-                let i = rng.below(len);
-                v[i] ^= 1 << rng.below(8);
+                let i = below(rng, len);
+                v[i] ^= 1 << below(rng, 8);
             }
             1 if len > 0 => {
-                let i = rng.below(len);
+                let i = below(rng, len);
                 v[i] = rng.next_u64() as u8;
             }
             2 => {
-                let i = rng.below(len + 1);
+                let i = below(rng, len + 1);
                 v.insert(i, rng.next_u64() as u8);
             }
             3 if len > 0 => {
-                let i = rng.below(len);
-                let n = 1 + rng.below((len - i).min(16));
+                let i = below(rng, len);
+                let n = 1 + below(rng, (len - i).min(16));
                 v.drain(i..i + n);
             }
             4 => {
                 // A protobuf varint with an interesting value (a field length, a dimension, ...).
-                let i = rng.below(len + 1);
-                let x = INTERESTING[rng.below(INTERESTING.len())];
+                let i = below(rng, len + 1);
+                let x = INTERESTING[below(rng, INTERESTING.len())];
                 let bytes = varint(x);
                 v.splice(i..i, bytes);
             }
             5 if len > 1 => {
                 // Overwrite what may be a length prefix or a varint with an interesting value.
-                let i = rng.below(len);
-                let x = INTERESTING[rng.below(INTERESTING.len())];
+                let i = below(rng, len);
+                let x = INTERESTING[below(rng, INTERESTING.len())];
                 let bytes = varint(x);
                 let end = (i + bytes.len()).min(len);
                 v.splice(i..end, bytes);
             }
             6 if !other.is_empty() => {
                 // Splice: a prefix of this input and a suffix of the other.
-                let i = rng.below(len + 1);
-                let j = rng.below(other.len());
+                let i = below(rng, len + 1);
+                let j = below(rng, other.len());
                 v.truncate(i);
                 v.extend_from_slice(&other[j..]);
             }
-            7 if len > 0 => v.truncate(rng.below(len)),
+            7 if len > 0 => v.truncate(below(rng, len)),
             _ if len > 1 => {
                 // Duplicate a chunk (repeated fields, nested messages).
-                let i = rng.below(len);
-                let n = 1 + rng.below((len - i).min(64));
+                let i = below(rng, len);
+                let n = 1 + below(rng, (len - i).min(64));
                 let chunk = v[i..i + n].to_vec();
-                let at = rng.below(len + 1);
+                let at = below(rng, len + 1);
                 v.splice(at..at, chunk);
             }
             _ => v.push(rng.next_u64() as u8),
@@ -181,47 +165,54 @@ fn quietly<T>(f: impl FnOnce() -> T) -> T {
     r
 }
 
-/// `iterations` mutated inputs from `corpus` through the decoder and the lowering.
-pub fn fuzz_decoder(corpus: &[Vec<u8>], iterations: u64, seed: u64, crash_dir: Option<&Path>) -> Stats {
+/// The outcome of one execution: accepted (and, for models, lowered too) or refused.
+enum Outcome {
+    Accepted { lowered: bool },
+    Refused,
+}
+
+/// `iterations` inputs mutated from `corpus` through `run`; a panic is saved as `kind-….ext`.
+fn fuzz(
+    corpus: &[Vec<u8>],
+    iterations: u64,
+    seed: u64,
+    crash_dir: Option<&Path>,
+    (kind, ext): (&str, &str),
+    run: impl Fn(&[u8]) -> Result<Outcome, String>,
+) -> Stats {
     let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
     quietly(|| {
         for _ in 0..iterations {
-            let a = &corpus[rng.below(corpus.len())];
-            let b = &corpus[rng.below(corpus.len())];
+            let a = &corpus[below(&mut rng, corpus.len())];
+            let b = &corpus[below(&mut rng, corpus.len())];
             let input = mutate(&mut rng, a, b);
             stats.executions += 1;
-            match decode_one(&input) {
-                Ok((true, lowered)) => {
+            match run(&input) {
+                Ok(Outcome::Accepted { lowered }) => {
                     stats.accepted += 1;
                     stats.lowered += lowered as u64;
                 }
-                Ok((false, _)) => stats.refused += 1,
-                Err(_) => save_crash(crash_dir, "decoder", "onnx", &input, &mut stats),
+                Ok(Outcome::Refused) => stats.refused += 1,
+                Err(_) => save_crash(crash_dir, kind, ext, &input, &mut stats),
             }
         }
     });
     stats
 }
 
+/// `iterations` mutated inputs from `corpus` through the decoder and the lowering.
+pub fn fuzz_decoder(corpus: &[Vec<u8>], iterations: u64, seed: u64, crash_dir: Option<&Path>) -> Stats {
+    fuzz(corpus, iterations, seed, crash_dir, ("decoder", "onnx"), |input| {
+        decode_one(input).map(|(ok, lowered)| if ok { Outcome::Accepted { lowered } } else { Outcome::Refused })
+    })
+}
+
 /// `iterations` mutated configs from `corpus` through the config parser.
 pub fn fuzz_config(corpus: &[Vec<u8>], iterations: u64, seed: u64, crash_dir: Option<&Path>) -> Stats {
-    let mut rng = Rng::new(seed);
-    let mut stats = Stats::default();
-    quietly(|| {
-        for _ in 0..iterations {
-            let a = &corpus[rng.below(corpus.len())];
-            let b = &corpus[rng.below(corpus.len())];
-            let input = mutate(&mut rng, a, b);
-            stats.executions += 1;
-            match config_one(&input) {
-                Ok(true) => stats.accepted += 1,
-                Ok(false) => stats.refused += 1,
-                Err(_) => save_crash(crash_dir, "config", "json", &input, &mut stats),
-            }
-        }
-    });
-    stats
+    fuzz(corpus, iterations, seed, crash_dir, ("config", "json"), |input| {
+        config_one(input).map(|ok| if ok { Outcome::Accepted { lowered: false } } else { Outcome::Refused })
+    })
 }
 
 /// The files of `dir` with extension `ext`, sorted, read into memory.

@@ -221,6 +221,71 @@ fn random_matrix(rows: usize, cols: usize, bits: u32, density: f64, seed: u64) -
         .collect()
 }
 
+/// A linear layer with a random matrix on `cols` inputs of `xbits` bits, its test vectors and
+/// the naive dot products Σ c·x + b they must give.
+struct MatrixCase {
+    m: QModel,
+    vectors: Vec<Vec<i128>>,
+    naive: Vec<Vec<i128>>,
+}
+
+/// `random` random vectors plus, for each of the first `extreme_rows` outputs, the inputs that
+/// maximize and minimize it.
+#[allow(clippy::too_many_arguments)]
+fn matrix_case(
+    rows: usize,
+    cols: usize,
+    cbits: u32,
+    xbits: u32,
+    signed: bool,
+    density: f64,
+    seed: u64,
+    bias: Vec<i128>,
+    random: usize,
+    extreme_rows: usize,
+) -> MatrixCase {
+    let (lo, hi) =
+        if signed { (-(1i128 << (xbits - 1)), (1i128 << (xbits - 1)) - 1) } else { (0, (1i128 << xbits) - 1) };
+    let ins = vec![Elem::new(0, lo, hi); cols];
+    let matrix = random_matrix(rows, cols, cbits, density, seed);
+    let outs: Vec<Elem> = matrix
+        .iter()
+        .zip(&bias)
+        .map(|(r, &b)| {
+            let (mut l, mut h) = (b, b);
+            for &(_, c) in r {
+                l += (c * lo).min(c * hi);
+                h += (c * lo).max(c * hi);
+            }
+            Elem::new(0, l, h)
+        })
+        .collect();
+    let m = model(ins.clone(), LayerKind::Linear { rows: matrix.clone(), bias: bias.clone() }, outs);
+    tachyon_quantize::verify::verify(&m).unwrap();
+    let mut vectors = vectors(&ins, seed, random);
+    for r in matrix.iter().take(extreme_rows) {
+        let mut up = vec![lo; cols];
+        let mut down = vec![hi; cols];
+        for &(j, c) in r {
+            up[j as usize] = if c > 0 { hi } else { lo };
+            down[j as usize] = if c > 0 { lo } else { hi };
+        }
+        vectors.push(up);
+        vectors.push(down);
+    }
+    let naive = vectors
+        .iter()
+        .map(|x| {
+            matrix
+                .iter()
+                .zip(&bias)
+                .map(|(r, &b)| b + r.iter().map(|&(j, c)| c * x[j as usize]).sum::<i128>())
+                .collect()
+        })
+        .collect();
+    MatrixCase { m, vectors, naive }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
@@ -235,35 +300,11 @@ proptest! {
         signed: bool, density in 0.2f64..1.0, clock in prop::sample::select(vec![2.0f64, 5.0]),
         strategy in prop::sample::select(vec![Mult::Auto, Mult::Adders, Mult::Dsp]), seed: u64,
     ) {
-        let (lo, hi) = if signed { (-(1i128 << (xbits - 1)), (1i128 << (xbits - 1)) - 1) } else { (0, (1i128 << xbits) - 1) };
-        let ins = vec![Elem::new(0, lo, hi); cols];
-        let matrix = random_matrix(rows, cols, cbits, density, seed);
         let bias: Vec<i128> = (0..rows).map(|i| (i as i128 * 7919 - 3000) << (cbits / 2)).collect();
-        let outs: Vec<Elem> = matrix.iter().zip(&bias).map(|(r, &b)| {
-            let (mut l, mut h) = (b, b);
-            for &(_, c) in r { l += (c * lo).min(c * hi); h += (c * lo).max(c * hi); }
-            Elem::new(0, l, h)
-        }).collect();
-        let m = model(ins.clone(), LayerKind::Linear { rows: matrix.clone(), bias: bias.clone() }, outs);
-        tachyon_quantize::verify::verify(&m).unwrap();
-        let mut v = vectors(&ins, seed, 24);
-        for r in matrix.iter().take(4) {
-            // The inputs that maximize and minimize this output.
-            let mut up = vec![lo; cols];
-            let mut down = vec![hi; cols];
-            for &(j, c) in r {
-                up[j as usize] = if c > 0 { hi } else { lo };
-                down[j as usize] = if c > 0 { lo } else { hi };
-            }
-            v.push(up);
-            v.push(down);
-        }
-        let got = simulate_with(&m, clock, strategy, 1, &v);
-        let naive: Vec<Vec<i128>> = v.iter().map(|x| {
-            matrix.iter().zip(&bias).map(|(r, &b)| b + r.iter().map(|&(j, c)| c * x[j as usize]).sum::<i128>()).collect()
-        }).collect();
-        prop_assert_eq!(got.len(), v.len());
-        prop_assert_eq!(got, naive);
+        let c = matrix_case(rows, cols, cbits, xbits, signed, density, seed, bias, 24, 4);
+        let got = simulate_with(&c.m, clock, strategy, 1, &c.vectors);
+        prop_assert_eq!(got.len(), c.vectors.len());
+        prop_assert_eq!(got, c.naive);
     }
 }
 
@@ -278,27 +319,9 @@ proptest! {
         rows in 1usize..=12, cols in 1usize..=20, cbits in 2u32..=12, xbits in 2u32..=12, signed: bool,
         density in 0.3f64..1.0, reuse in 2u32..=9, clock in prop::sample::select(vec![2.5f64, 5.0]), seed: u64,
     ) {
-        let (lo, hi) = if signed { (-(1i128 << (xbits - 1)), (1i128 << (xbits - 1)) - 1) } else { (0, (1i128 << xbits) - 1) };
-        let ins = vec![Elem::new(0, lo, hi); cols];
-        let matrix = random_matrix(rows, cols, cbits, density, seed);
         let bias: Vec<i128> = (0..rows).map(|i| i as i128 * 37 - 100).collect();
-        let outs: Vec<Elem> = matrix.iter().zip(&bias).map(|(r, &b)| {
-            let (mut l, mut h) = (b, b);
-            for &(_, c) in r { l += (c * lo).min(c * hi); h += (c * lo).max(c * hi); }
-            Elem::new(0, l, h)
-        }).collect();
-        let m = model(ins.clone(), LayerKind::Linear { rows: matrix.clone(), bias: bias.clone() }, outs);
-        let mut v = vectors(&ins, seed, 16);
-        for r in matrix.iter().take(3) {
-            let mut up = vec![lo; cols];
-            for &(j, c) in r { up[j as usize] = if c > 0 { hi } else { lo }; }
-            v.push(up.clone());
-            v.push(up.iter().map(|&x| if x == hi { lo } else { hi }).collect());
-        }
-        let got = simulate_with(&m, clock, Mult::Auto, reuse, &v);
-        let naive: Vec<Vec<i128>> = v.iter().map(|x| {
-            matrix.iter().zip(&bias).map(|(r, &b)| b + r.iter().map(|&(j, c)| c * x[j as usize]).sum::<i128>()).collect()
-        }).collect();
-        prop_assert_eq!(got, naive);
+        let c = matrix_case(rows, cols, cbits, xbits, signed, density, seed, bias, 16, 3);
+        let got = simulate_with(&c.m, clock, Mult::Auto, reuse, &c.vectors);
+        prop_assert_eq!(got, c.naive);
     }
 }
