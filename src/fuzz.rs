@@ -128,7 +128,7 @@ pub fn float32_exact(q: &QModel) -> Result<(), String> {
     }
     for l in &q.layers {
         if let LayerKind::Linear { rows, bias } = &l.kind {
-            let xe = &q.tensor(l.input).elems;
+            let xe = &q.layer_input_elems(l);
             for (row, b) in rows.iter().zip(bias) {
                 let bound = row.iter().fold(b.abs(), |s, &(j, c)| {
                     let e = xe[j as usize];
@@ -157,7 +157,7 @@ pub fn float32_exact(q: &QModel) -> Result<(), String> {
 pub fn table_tolerance(q: &QModel, cfg: &Config) -> Option<f64> {
     let mut total = None;
     for l in &q.layers {
-        let f = q.tensor(l.input).elems.first().map_or(0, |e| e.frac);
+        let f = q.layer_input_elems(l).first().map_or(0, |e| e.frac);
         let tol = match &l.kind {
             LayerKind::Lookup(t) => {
                 let c = &cfg.sigmoid;

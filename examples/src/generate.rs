@@ -3,6 +3,7 @@
 //! so regenerating gives identical files.
 
 use crate::jet_mlp::{jet_inputs, jet_mlp, normal_inputs, tiny_mlp, JET_SIZES, TINY_SIZES};
+use crate::set_models::{deep_set, interaction_net, particle_inputs, DeepSetShape, InteractionShape};
 use prost::Message;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,8 @@ pub const INPUT_SEED: u64 = 1;
 pub const JET_VECTORS: usize = 256;
 /// Number of input vectors shipped with the tiny model.
 pub const TINY_VECTORS: usize = 64;
+/// Number of input vectors shipped with each set model.
+pub const SET_VECTORS: usize = 64;
 
 /// Failures while writing the example files.
 #[derive(Debug, thiserror::Error)]
@@ -97,5 +100,53 @@ pub fn write_examples(out_dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
     let inputs = normal_inputs(INPUT_SEED, TINY_VECTORS, TINY_SIZES[0]);
     write_npy(&p, &[TINY_VECTORS, TINY_SIZES[0]], &inputs)?;
     written.push(p);
+
+    let ds = DeepSetShape::tagger();
+    let dir = out_dir.join("deep_set");
+    create_dir(&dir)?;
+    let p = dir.join("deep_set.onnx");
+    write_file(&p, &deep_set(&ds, MODEL_SEED).encode_to_vec())?;
+    written.push(p);
+    let p = dir.join("deep_set.input.npy");
+    let inputs = particle_inputs(INPUT_SEED, SET_VECTORS, ds.particles, ds.features);
+    write_npy(&p, &[SET_VECTORS, ds.particles, ds.features], &inputs)?;
+    written.push(p);
+    let p = dir.join("reuse.json");
+    write_file(&p, SET_REUSE_CONFIG.as_bytes())?;
+    written.push(p);
+
+    let is = InteractionShape::tagger();
+    let dir = out_dir.join("interaction_net");
+    create_dir(&dir)?;
+    let p = dir.join("interaction_net.onnx");
+    write_file(&p, &interaction_net(&is, MODEL_SEED).encode_to_vec())?;
+    written.push(p);
+    let p = dir.join("interaction_net.input.npy");
+    let inputs = particle_inputs(INPUT_SEED, SET_VECTORS, is.particles, is.features);
+    write_npy(&p, &[SET_VECTORS, is.particles, is.features], &inputs)?;
+    written.push(p);
+    let p = dir.join("reuse.json");
+    write_file(&p, IN_REUSE_CONFIG.as_bytes())?;
+    written.push(p);
     Ok(written)
 }
+
+/// The deep set's reuse config: φ, the per-particle network that holds most multiplies, on
+/// time-multiplexed DSPs (II = 4).
+pub const SET_REUSE_CONFIG: &str = r#"{
+  "layers": {
+    "phi0_matmul": { "reuse": 4 },
+    "phi1_matmul": { "reuse": 4 }
+  }
+}
+"#;
+
+/// The interaction network's reuse config: the relational network f_R, applied to every one of
+/// the N(N−1) edges, on time-multiplexed DSPs (II = 4).
+pub const IN_REUSE_CONFIG: &str = r#"{
+  "layers": {
+    "fr0_matmul": { "reuse": 4 },
+    "fr1_matmul": { "reuse": 4 }
+  }
+}
+"#;

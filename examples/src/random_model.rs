@@ -10,6 +10,8 @@
 //!     hidden: [Relu] Quant(act, 1..12 bits) | BipolarQuant  [Trunc]
 //!             [float chain: Mul/Add/BatchNormalization by non-dyadic constants, Relu → Quant]
 //!             [layout no-op]
+//!             [Add | Sub | Max with an earlier tensor of the same width, or Concat with any
+//!              earlier tensor (input or hidden)] [Quant]
 //!     last:   Quant(out, 1..16 bits) [→ Softmax | Sigmoid | float Mul epilogue], or no Quant
 //! ```
 //!
@@ -28,11 +30,10 @@
 //! thresholds), float chains with non-dyadic constants between quantizers (thresholds) and after
 //! the last one (epilogue), float prologue ops, Relu (before or after the activation Quant, or
 //! absent), Reshape, Flatten, Identity, Dropout, Cast (to float), Transpose pairs,
-//! Squeeze/Unsqueeze pairs, and a final Softmax or Sigmoid.
+//! Squeeze/Unsqueeze pairs, a final Softmax or Sigmoid, and skip connections: Add, Sub or Max of
+//! two activations and Concat of two activations (both operand orders).
 //!
-//! Not covered yet: residual branches and any op with two computed operands (Add of two
-//! activations, Concat of activations — the lowering refuses them: "only one operand may be
-//! non-constant"), non-power-of-two scales and non-zero zero points (refused by the lowering),
+//! Not covered yet: non-power-of-two scales and non-zero zero points (refused by the lowering),
 //! Trunc with a non-power-of-two scale, Softmax/Sigmoid in the middle of a network, float
 //! (Quant-free) models, multi-row inputs (batch or sequence dimension), Conv/pooling (not
 //! supported by the front end).
@@ -473,8 +474,11 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     let mut x_frac = in_spec.frac;
     let mut table = None;
     let mut n = n_in;
+    // Tensors a later layer may add to or concatenate with: (name, width, magnitude).
+    let mut earlier: Vec<(String, usize, f64)> = vec![(x.clone(), n_in, gen.mag)];
     for (i, &n_out) in widths.iter().enumerate() {
         let last = i + 1 == layers;
+        let mut n_next = n_out;
         let mut r = stream(seed, 10 + i as u64);
         let mut wr = stream(seed, 100 + i as u64);
         let gemm = chance(&mut r, 0.5);
@@ -594,6 +598,35 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
                 x = gen.layout(&mut r, &x, n_out);
             }
             x_frac = a_spec.frac;
+            // Skip connections from their own stream, so models without them keep their bytes.
+            let mut sr = stream(seed, 200 + i as u64);
+            if chance(&mut sr, 0.25) && extras {
+                let (px, pn, pmag) = earlier[sr.below(earlier.len() as u64) as usize].clone();
+                if pn == n_out && chance(&mut sr, 0.6) {
+                    let op = pick(&mut sr, &["Add", "Sub", "Max"]);
+                    gen.desc.push(format!("{op} with an earlier tensor"));
+                    x = if chance(&mut sr, 0.5) { gen.op(op, "", &[&x, &px], vec![]) } else { gen.op(op, "", &[&px, &x], vec![]) };
+                    gen.mag = gen.mag.max(pmag) * if op == "Max" { 1.0 } else { 1.5 };
+                } else {
+                    gen.desc.push(format!("Concat with an earlier tensor of {pn}"));
+                    x = if chance(&mut sr, 0.5) {
+                        gen.op("Concat", "", &[&x, &px], vec![Attr::int("axis", 1)])
+                    } else {
+                        gen.op("Concat", "", &[&px, &x], vec![Attr::int("axis", -1)])
+                    };
+                    gen.mag = gen.mag.max(pmag);
+                    n_next = n_out + pn;
+                }
+                if chance(&mut sr, 0.5) {
+                    let mut s_spec = draw_spec(&mut sr, 2, 12, bits, 0.8);
+                    s_spec.fit(gen.mag, sr.below(8));
+                    gen.desc.push(format!("act {}", s_spec.describe()));
+                    x = gen.quant(&x, "sq", &s_spec);
+                    gen.mag = gen.mag.min(s_spec.max_abs());
+                    x_frac = s_spec.frac;
+                }
+            }
+            earlier.push((x.clone(), n_next, gen.mag));
         } else if !no_out_quant {
             let mut o_spec = draw_spec(&mut r, 1, 16, bits, 0.8);
             o_spec.fit(gen.mag, r.below(8));
@@ -621,7 +654,7 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
         } else {
             gen.desc.push("out unquantized".into());
         }
-        n = n_out;
+        n = n_next;
     }
     gen.g.output(&x, &[1, n as i64]);
     let model = gen.g.build(&[("", 13), (QONNX_DOMAIN, 1)]);

@@ -95,7 +95,11 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     for l in &m.layers {
         b.prefix = l.name.clone();
         b.origin = l.origin.join(", ");
-        let xs = vals[l.input.0 as usize].clone().expect("layers are in topological order");
+        let xs: Vec<Val> = l
+            .inputs
+            .iter()
+            .flat_map(|t| vals[t.0 as usize].clone().expect("layers are in topological order"))
+            .collect();
         let start = xs.iter().filter_map(|v| v.stage).max().unwrap_or(0);
         let strategy = opts.strategy.get(&l.name).copied().unwrap_or_default();
         let ys = match (&l.kind, opts.reuse.get(&l.name).copied().unwrap_or(1)) {

@@ -22,7 +22,7 @@ fn model(inputs: Vec<Elem>, kind: LayerKind, outputs: Vec<Elem>) -> QModel {
             name: "layer".into(),
             origin: vec!["node".into()],
             kind,
-            input: TensorId(0),
+            inputs: vec![TensorId(0)],
             output: TensorId(1),
         }],
         input: TensorId(0),

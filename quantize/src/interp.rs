@@ -63,7 +63,7 @@ pub fn run_all(m: &QModel, input: &[i128]) -> Vec<Vec<i128>> {
     let mut vals: Vec<Vec<i128>> = vec![vec![]; m.tensors.len()];
     vals[m.input.0 as usize] = input.to_vec();
     for l in &m.layers {
-        let x = &vals[l.input.0 as usize];
+        let x: Vec<i128> = l.inputs.iter().flat_map(|t| vals[t.0 as usize].iter().copied()).collect();
         let y: Vec<i128> = match &l.kind {
             LayerKind::Linear { rows, bias } => rows
                 .iter()
@@ -76,8 +76,11 @@ pub fn run_all(m: &QModel, input: &[i128]) -> Vec<Vec<i128>> {
             LayerKind::Lookup(t) => {
                 x.iter().map(|&v| t.entries[table_index((v >> t.shift) - t.offset, t.entries.len())]).collect()
             }
-            LayerKind::Softmax(s) => softmax(x, s),
+            LayerKind::Softmax(s) => softmax(&x, s),
             LayerKind::Gather(src) => src.iter().map(|&j| x[j as usize]).collect(),
+            LayerKind::Max(sets) => {
+                sets.iter().map(|set| set.iter().map(|&j| x[j as usize]).max().unwrap_or(0)).collect()
+            }
         };
         vals[l.output.0 as usize] = y;
     }

@@ -102,8 +102,11 @@ pub enum LayerKind {
     Lookup(LookupSpec),
     /// Softmax over all elements.
     Softmax(SoftmaxSpec),
-    /// Wiring: `y_i = x_{src_i}` (transposes, slices).
+    /// Wiring: `y_i = x_{src_i}` (transposes, slices, concatenations, pair building).
     Gather(Vec<u32>),
+    /// `y_i = max_{j in sets_i} x_j` over non-empty sets (max pooling, ReduceMax). Inputs share
+    /// one grid.
+    Max(Vec<Vec<u32>>),
 }
 
 impl LayerKind {
@@ -116,6 +119,7 @@ impl LayerKind {
             LayerKind::Lookup(_) => "lookup",
             LayerKind::Softmax(_) => "softmax",
             LayerKind::Gather(_) => "gather",
+            LayerKind::Max(_) => "max",
         }
     }
 }
@@ -128,7 +132,9 @@ pub struct Layer {
     /// ONNX nodes this layer implements.
     pub origin: Vec<String>,
     pub kind: LayerKind,
-    pub input: TensorId,
+    /// The tensors it reads. Element indices of the kind (rows, sources, sets) address their
+    /// concatenation: `inputs[0]`'s elements first, then `inputs[1]`'s, and so on.
+    pub inputs: Vec<TensorId>,
     pub output: TensorId,
 }
 
@@ -185,6 +191,10 @@ impl QModel {
     }
     pub fn output_elems(&self) -> &[Elem] {
         &self.tensor(self.output).elems
+    }
+    /// The element types a layer reads: its inputs' elements, concatenated.
+    pub fn layer_input_elems(&self, l: &Layer) -> Vec<Elem> {
+        l.inputs.iter().flat_map(|&t| self.tensor(t).elems.iter().copied()).collect()
     }
 }
 
@@ -243,14 +253,16 @@ impl fmt::Display for QModel {
                 LayerKind::Softmax(s) => {
                     format!(" exp table {} entries, 1/x table {} entries", s.exp_table.len(), s.inv_table.len())
                 }
+                LayerKind::Max(sets) => format!(" {} maxima", sets.len()),
                 LayerKind::Gather(_) | LayerKind::Relu => String::new(),
             };
+            let ins: Vec<String> = l.inputs.iter().map(|t| t.to_string()).collect();
             writeln!(
                 f,
                 "  {} = {} {}{}  ; {} [{}]",
                 l.output,
                 l.kind.mnemonic(),
-                l.input,
+                ins.join(" ++ "),
                 detail,
                 l.name,
                 l.origin.join(", ")

@@ -25,15 +25,20 @@ pub fn verify(m: &QModel) -> Result<(), String> {
     };
     defined[idx(m.input)?] = true;
     for l in &m.layers {
-        let (i, o) = (idx(l.input)?, idx(l.output)?);
-        if !defined[i] {
-            return Err(format!("layer {} reads {} before it is defined", l.name, l.input));
+        if l.inputs.is_empty() {
+            return Err(format!("layer {} reads nothing", l.name));
         }
+        for &t in &l.inputs {
+            if !defined[idx(t)?] {
+                return Err(format!("layer {} reads {t} before it is defined", l.name));
+            }
+        }
+        let o = idx(l.output)?;
         if defined[o] {
             return Err(format!("layer {} writes {} a second time", l.name, l.output));
         }
         defined[o] = true;
-        let xe = &m.tensors[i].elems;
+        let xe = &m.layer_input_elems(l);
         let ye = &m.tensors[o].elems;
         let bad = |what: String| Err(format!("layer {}: {what}", l.name));
         // (lo, hi) the layer can produce for output k.
@@ -102,9 +107,32 @@ pub fn verify(m: &QModel) -> Result<(), String> {
                 produced = vec![(0, crate::round::shift_round(emax * rmax, s.out_shift, s.out_round)); ye.len()];
             }
             LayerKind::Gather(src) => {
-                for &j in src {
+                for (&j, y) in src.iter().zip(ye) {
                     let e = xe.get(j as usize).ok_or(format!("layer {}: gather index {j} out of range", l.name))?;
+                    if e.frac != y.frac {
+                        return bad(format!("gather moves element {j} from grid 2^-{} to 2^-{}", e.frac, y.frac));
+                    }
                     produced.push((e.lo, e.hi));
+                }
+            }
+            LayerKind::Max(sets) => {
+                for (set, y) in sets.iter().zip(ye) {
+                    let (mut lo, mut hi) = (i128::MAX, i128::MIN);
+                    for &j in set {
+                        let e = xe.get(j as usize).ok_or(format!("layer {}: max index {j} out of range", l.name))?;
+                        if e.frac != y.frac {
+                            return bad(format!("max reads element {j} on grid 2^-{}, not 2^-{}", e.frac, y.frac));
+                        }
+                        lo = lo.max(e.lo);
+                        hi = hi.max(e.hi);
+                    }
+                    if set.is_empty() {
+                        return bad("max over an empty set".into());
+                    }
+                    produced.push((lo, hi));
+                }
+                if sets.len() != ye.len() {
+                    return bad(format!("{} maxima for {} outputs", sets.len(), ye.len()));
                 }
             }
         }

@@ -25,6 +25,10 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
         LayerKind::Lookup(t) => xs.iter().map(|&x| misc::lookup(b, x, t)).collect(),
         LayerKind::Softmax(s) => softmax::softmax(b, xs, s),
         LayerKind::Gather(src) => src.iter().map(|&j| xs[j as usize]).collect(),
+        LayerKind::Max(sets) => sets
+            .iter()
+            .map(|set| softmax::tree(b, set.iter().map(|&j| xs[j as usize]).collect(), &mut softmax::max2))
+            .collect(),
     };
     narrow_all(b, ys, out)
 }

@@ -9,7 +9,14 @@ use tachyon_quantize::fixed::bits_for;
 use tachyon_quantize::qir::SoftmaxSpec;
 use tachyon_rtl::{CmpOp, Expr};
 
-fn max2(b: &mut Builder, p: Val, q: Val) -> Val {
+/// `max(p, q)`: a comparator and a mux, or a plain wire when the intervals already decide.
+pub(crate) fn max2(b: &mut Builder, p: Val, q: Val) -> Val {
+    if p.lo >= q.hi {
+        return p;
+    }
+    if q.lo >= p.hi {
+        return q;
+    }
     let w = bits_for(p.lo.min(q.lo), p.hi.max(q.hi));
     let gt = b.op("gt", &[p, q], 0, 1, crate::delay::compare(w), |s| Expr::Cmp(CmpOp::Gt, s[0], s[1]));
     b.op("max", &[gt, p, q], p.lo.max(q.lo), p.hi.max(q.hi), crate::delay::mux(), |s| Expr::Mux {
@@ -19,7 +26,8 @@ fn max2(b: &mut Builder, p: Val, q: Val) -> Val {
     })
 }
 
-fn tree(b: &mut Builder, mut vs: Vec<Val>, f: &mut dyn FnMut(&mut Builder, Val, Val) -> Val) -> Val {
+/// Reduces `vs` (non-empty) pairwise, as a balanced tree.
+pub(crate) fn tree(b: &mut Builder, mut vs: Vec<Val>, f: &mut dyn FnMut(&mut Builder, Val, Val) -> Val) -> Val {
     while vs.len() > 1 {
         let mut next = vec![];
         for pair in vs.chunks(2) {

@@ -78,13 +78,42 @@ impl<'a> Lowerer<'a> {
     pub(crate) fn build_linear(
         &mut self,
         n: &Node,
-        x: TensorId,
+        xs: &[TensorId],
         rows: Vec<Vec<(u32, i128, i32)>>,
         bias: Vec<(i128, i32)>,
         shape: Vec<usize>,
         out_name: &str,
     ) -> Result<TensorId, QuantizeError> {
-        let xe = self.elems(x).to_vec();
+        self.linear_layer(n, xs, rows, bias, shape, out_name, None)
+    }
+
+    /// [`Self::build_linear`] with every output on the grid `2^-frac` (fine enough for every term).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn build_linear_on_grid(
+        &mut self,
+        n: &Node,
+        xs: &[TensorId],
+        rows: Vec<Vec<(u32, i128, i32)>>,
+        bias: Vec<(i128, i32)>,
+        shape: Vec<usize>,
+        out_name: &str,
+        frac: i32,
+    ) -> Result<TensorId, QuantizeError> {
+        self.linear_layer(n, xs, rows, bias, shape, out_name, Some(frac))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn linear_layer(
+        &mut self,
+        n: &Node,
+        xs: &[TensorId],
+        rows: Vec<Vec<(u32, i128, i32)>>,
+        bias: Vec<(i128, i32)>,
+        shape: Vec<usize>,
+        out_name: &str,
+        grid: Option<i32>,
+    ) -> Result<TensorId, QuantizeError> {
+        let xe: Vec<Elem> = xs.iter().flat_map(|&t| self.elems(t).to_vec()).collect();
         let mut out_rows = Vec::with_capacity(rows.len());
         let mut out_bias = Vec::with_capacity(rows.len());
         let mut elems = Vec::with_capacity(rows.len());
@@ -96,6 +125,10 @@ impl<'a> Lowerer<'a> {
             }
             if frac == i32::MIN {
                 frac = 0;
+            }
+            if let Some(g) = grid {
+                debug_assert!(g >= frac, "the requested grid is fine enough for every term");
+                frac = g;
             }
             let align = |m: i128, sh: i32| -> Result<i128, QuantizeError> {
                 if sh > MAX_BITS as i32 || m.unsigned_abs().leading_zeros() as i32 <= sh + 8 {
@@ -112,7 +145,7 @@ impl<'a> Lowerer<'a> {
                 .collect::<Result<_, QuantizeError>>()?;
             let mut b = if bm != 0 { align(bm, frac - bf)? } else { 0 };
             // Remove common factors of two (no bit wasted at the output).
-            while (b != 0 || !coeffs.is_empty()) && b % 2 == 0 && coeffs.iter().all(|c| c.1 % 2 == 0) {
+            while grid.is_none() && (b != 0 || !coeffs.is_empty()) && b % 2 == 0 && coeffs.iter().all(|c| c.1 % 2 == 0) {
                 b /= 2;
                 coeffs.iter_mut().for_each(|c| c.1 /= 2);
                 frac -= 1;
@@ -135,7 +168,7 @@ impl<'a> Lowerer<'a> {
             out_bias.push(b);
         }
         let kind = LayerKind::Linear { rows: out_rows, bias: out_bias };
-        Ok(self.push_layer(&n.name, vec![n.name.clone()], kind, x, out_name, shape, elems))
+        Ok(self.push_layer_multi(&n.name, vec![n.name.clone()], kind, xs.to_vec(), out_name, shape, elems))
     }
 }
 
@@ -195,5 +228,5 @@ pub(crate) fn lower_dense(
             rows.push((0..k).map(|i| ((r * k + i) as u32, coeff[i * nout + o].0, coeff[i * nout + o].1)).collect());
         }
     }
-    l.build_linear(n, x, rows, bias, out_shape.to_vec(), out_name)
+    l.build_linear(n, &[x], rows, bias, out_shape.to_vec(), out_name)
 }

@@ -13,8 +13,8 @@ pub fn fuse_linear(m: &mut QModel) {
     let mut i = 1;
     while i < m.layers.len() {
         let (a, b) = (&m.layers[i - 1], &m.layers[i]);
-        let readers = m.layers.iter().filter(|l| l.input == a.output).count();
-        let fusable = b.input == a.output && readers == 1 && m.output != a.output;
+        let readers = m.layers.iter().filter(|l| l.inputs.contains(&a.output)).count();
+        let fusable = b.inputs == [a.output] && readers == 1 && m.output != a.output;
         if let (true, LayerKind::Linear { rows: r1, bias: b1 }, LayerKind::Linear { rows: r2, bias: b2 }) =
             (fusable, &a.kind, &b.kind)
         {
@@ -45,12 +45,12 @@ pub fn fuse_linear(m: &mut QModel) {
                 let mut origin = a.origin.clone();
                 origin.extend(b.origin.iter().cloned());
                 let name = a.name.clone();
-                let input = a.input;
+                let inputs = a.inputs.clone();
                 let layer = &mut m.layers[i];
                 layer.kind = LayerKind::Linear { rows, bias };
                 layer.origin = origin;
                 layer.name = name;
-                layer.input = input;
+                layer.inputs = inputs;
                 m.layers.remove(i - 1);
                 continue;
             }
@@ -61,7 +61,7 @@ pub fn fuse_linear(m: &mut QModel) {
     // recompute them from the fused rows.
     for li in 0..m.layers.len() {
         if let LayerKind::Linear { rows, bias } = &m.layers[li].kind {
-            let xe = m.tensors[m.layers[li].input.0 as usize].elems.clone();
+            let xe = m.layer_input_elems(&m.layers[li]);
             let out = m.layers[li].output.0 as usize;
             for (o, (row, &b)) in rows.iter().zip(bias).enumerate() {
                 // Checked: should a partial product leave i128, the second layer's interval

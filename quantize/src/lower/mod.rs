@@ -18,6 +18,7 @@ mod dense;
 mod elementwise;
 pub use elementwise::requant_elem;
 pub mod fuse;
+mod structural;
 pub mod tables;
 
 use crate::config::{Config, Field};
@@ -196,9 +197,24 @@ impl<'a> Lowerer<'a> {
         shape: Vec<usize>,
         elems: Vec<Elem>,
     ) -> TensorId {
+        self.push_layer_multi(node, origin, kind, vec![input], out_name, shape, elems)
+    }
+
+    /// Appends a layer reading several tensors (indices address their concatenation).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_layer_multi(
+        &mut self,
+        node: &str,
+        origin: Vec<String>,
+        kind: LayerKind,
+        inputs: Vec<TensorId>,
+        out_name: &str,
+        shape: Vec<usize>,
+        elems: Vec<Elem>,
+    ) -> TensorId {
         let output = self.new_tensor(out_name, shape, elems);
         let name = self.layer_name(node);
-        self.m.layers.push(Layer { name, origin, kind, input, output });
+        self.m.layers.push(Layer { name, origin, kind, inputs, output });
         output
     }
 
@@ -278,6 +294,12 @@ impl<'a> Lowerer<'a> {
         if n.outputs.is_empty() {
             return Ok(());
         }
+        let computed: Vec<usize> = (0..n.inputs.len())
+            .filter(|&i| n.input(i).is_some_and(|v| !matches!(self.sym(v), Sym::Const(_))))
+            .collect();
+        if computed.len() >= 2 {
+            return self.structural(n, &computed);
+        }
         let out = n.outputs[0];
         let (slot, args) = self.split_inputs(n)?;
         let x = n.inputs[slot].expect("running input exists");
@@ -347,6 +369,64 @@ impl<'a> Lowerer<'a> {
         Ok(t)
     }
 
+    /// A structural op (see [`structural`]) on the computed inputs in `slots`, each of which must be
+    /// quantized (a float model's input is quantized here if it is still float).
+    fn structural(&mut self, n: &Node, slots: &[usize]) -> Result<(), QuantizeError> {
+        let Some(family) = structural::family(n, slots) else {
+            return Err(self.err(
+                n,
+                format!(
+                    "{} of {} computed tensors is not supported (only sums, differences, concatenations, \
+                     maxima and other linear or wiring ops may combine computed tensors)",
+                    n.op_type,
+                    slots.len()
+                ),
+            ));
+        };
+        let mut ops = vec![];
+        for &slot in slots {
+            let v = n.inputs[slot].expect("computed inputs are present");
+            let t = match self.sym(v).clone() {
+                Sym::Q(t) => t,
+                Sym::Pre { steps } if !self.input_done => self.materialize_input(steps, v),
+                Sym::Pre { .. } => {
+                    return Err(self.err(n, "the float model input reaches this op through two different float paths; quantize it once first"))
+                }
+                Sym::Pending { .. } => {
+                    return Err(self.err(n, "float operations with non-power-of-two constants must be followed by a Quant node before they meet another tensor"))
+                }
+                Sym::Const(_) => unreachable!("computed inputs are not constants"),
+            };
+            self.set(v, Sym::Q(t));
+            let t = self.finish(t)?;
+            let shape = self.shape_of(v);
+            if shape.iter().product::<usize>() != self.elems(t).len() {
+                return Err(self.err(n, format!("input {slot} has shape {shape:?} but {} values", self.elems(t).len())));
+            }
+            ops.push((slot, t, shape));
+        }
+        match family {
+            structural::Family::Wiring => {
+                let outs = structural::lower_wiring(self, n, &ops)?;
+                for (&v, t) in n.outputs.iter().zip(outs) {
+                    self.set(v, Sym::Q(t));
+                }
+            }
+            structural::Family::Linear { strict } => {
+                let y = structural::lower_linear(self, n, &ops, strict)?;
+                if self.float_mode {
+                    self.unfinished.insert(y, n.name.clone());
+                }
+                self.set(n.outputs[0], Sym::Q(y));
+            }
+            structural::Family::Max => {
+                let y = structural::lower_max(self, n, &ops)?;
+                self.set(n.outputs[0], Sym::Q(y));
+            }
+        }
+        Ok(())
+    }
+
     /// A node whose running input is the quantized tensor `t`.
     fn q_node(
         &mut self,
@@ -358,6 +438,15 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Sym, QuantizeError> {
         let out_shape = self.shape_of(out);
         let out_name = self.g.value(out).name.clone();
+        let handled_here = match &n.op {
+            Op::MatMul | Op::Gemm { .. } => slot == 0,
+            Op::Transpose { .. } => true,
+            _ => false,
+        };
+        if !handled_here && structural::family(n, &[slot]).is_some() {
+            self.structural(n, &[slot])?;
+            return Ok(self.sym(out).clone());
+        }
         Ok(match &n.op {
             Op::MatMul | Op::Gemm { .. } => {
                 let t = self.finish(t)?;

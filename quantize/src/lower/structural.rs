@@ -1,0 +1,269 @@
+//! Structural lowerings: ops whose quantized form follows from evaluating them, not from
+//! per-op arithmetic rules. Each reads one or more computed tensors (constants beside them are
+//! parameters) and falls in one of three families:
+//!
+//! * **wiring** (Concat, Slice, Gather, Expand, Tile, Split, Transpose …): the op is evaluated
+//!   once on the element indices of its inputs; what comes out says where each output element
+//!   comes from ([`LayerKind::Gather`]);
+//! * **linear** (Add/Sub of two computed tensors, MatMul with the weights on the left, Einsum,
+//!   ReduceSum/ReduceMean, Conv, average pooling, Pad, Concat with constants …): the op is
+//!   evaluated on zero and on every unit vector of its inputs' concatenation, which yields the
+//!   bias and the coefficient of every input in every output ([`LayerKind::Linear`]);
+//! * **maxima** (ReduceMax, MaxPool, GlobalMaxPool, Max of several tensors): evaluated on every
+//!   unit vector, an output that turns to one reads that input ([`LayerKind::Max`]).
+//!
+//! The evaluations use the front end's float semantics in binary64, so each coefficient is the
+//! model's own constant; a result that is not exact in binary64 is refused rather than rounded.
+
+use super::dense::{dyadic, GRID_FRAC};
+use super::Lowerer;
+use crate::config::Field;
+use crate::error::QuantizeError;
+use crate::fixed::Elem;
+use crate::qir::{LayerKind, TensorId};
+use tachyon_frontend::eval::eval_op;
+use tachyon_frontend::{DType, Node, Tensor};
+
+/// Largest `inputs × outputs` a linear or max op is probed for (a dense coefficient matrix of
+/// this many entries is looked at).
+const MAX_PROBE: usize = 1 << 28;
+
+/// How a structural op is lowered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    Wiring,
+    /// `strict`: the coefficients come from the op's structure (an average's 1/count), not from
+    /// weights, so they must be exact fixed-point numbers even in a float model's config.
+    Linear {
+        strict: bool,
+    },
+    Max,
+}
+
+/// The family of `n` when its computed inputs are in `slots`, or `None` when it is not structural.
+pub(crate) fn family(n: &Node, slots: &[usize]) -> Option<Family> {
+    if !n.domain.is_empty() && n.domain != "ai.onnx" {
+        return None;
+    }
+    let single = slots.len() == 1;
+    Some(match n.op_type.as_str() {
+        "Slice" | "Gather" | "Expand" | "Tile" | "Split" | "Transpose" | "DepthToSpace" | "SpaceToDepth"
+            if single && slots[0] == 0 =>
+        {
+            Family::Wiring
+        }
+        "Concat" if slots.len() == n.inputs.iter().flatten().count() => Family::Wiring,
+        // One computed operand of Add/Sub is an affine op with a constant (`lower_affine`).
+        "Add" | "Sub" | "Sum" if slots.len() >= 2 => Family::Linear { strict: false },
+        "Concat" | "Einsum" | "Pad" | "ReduceSum" => Family::Linear { strict: false },
+        "MatMul" | "Gemm" | "Conv" | "ConvTranspose" if single => Family::Linear { strict: false },
+        "Mean" | "ReduceMean" | "AveragePool" | "GlobalAveragePool" if single || n.op_type == "Mean" => {
+            Family::Linear { strict: true }
+        }
+        "ReduceMax" | "MaxPool" | "GlobalMaxPool" if single && slots[0] == 0 => Family::Max,
+        "Max" => Family::Max,
+        _ => return None,
+    })
+}
+
+/// The computed operands of `n`: (input slot, tensor, ONNX shape).
+pub(crate) type Operands = [(usize, TensorId, Vec<usize>)];
+
+/// Evaluates `n` with `fill(k, i)` as element `i` of the `k`-th computed operand.
+fn evaluate(
+    l: &Lowerer,
+    n: &Node,
+    ops: &Operands,
+    dtype: DType,
+    fill: &dyn Fn(usize, usize) -> f64,
+) -> Result<Vec<Tensor>, QuantizeError> {
+    let mut args: Vec<Option<Tensor>> = n.inputs.iter().map(|&v| l.g.konst(v).cloned()).collect();
+    for (k, (slot, _, shape)) in ops.iter().enumerate() {
+        let count: usize = shape.iter().product();
+        args[*slot] = Some(Tensor::new(dtype, shape.clone(), (0..count).map(|i| fill(k, i)).collect()));
+    }
+    let refs: Vec<Option<&Tensor>> = args.iter().map(|a| a.as_ref()).collect();
+    eval_op(&n.op, &refs, l.g.opset).map_err(|e| l.err(n, e))
+}
+
+/// Offsets of each operand in the concatenation of the operands' elements, and its length.
+fn offsets(ops: &Operands) -> (Vec<usize>, usize) {
+    let mut offs = vec![];
+    let mut total = 0;
+    for (_, _, shape) in ops {
+        offs.push(total);
+        total += shape.iter().product::<usize>();
+    }
+    (offs, total)
+}
+
+/// Lowers a wiring op: one Gather layer per output.
+pub(crate) fn lower_wiring(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<Vec<TensorId>, QuantizeError> {
+    let (offs, total) = offsets(ops);
+    if total >= 1 << 24 {
+        return Err(l.err(n, format!("{total} input elements are too many to wire")));
+    }
+    let outs = evaluate(l, n, ops, DType::F32, &|k, i| (offs[k] + i) as f64)?;
+    let inputs: Vec<TensorId> = ops.iter().map(|o| o.1).collect();
+    let xe: Vec<Elem> = inputs.iter().flat_map(|&t| l.elems(t).to_vec()).collect();
+    let mut ids = vec![];
+    for (o, out) in outs.iter().enumerate() {
+        let Some(&v) = n.outputs.get(o) else { break };
+        let src: Vec<u32> = out
+            .data
+            .iter()
+            .map(|&x| {
+                if x.fract() == 0.0 && x >= 0.0 && (x as usize) < total {
+                    Ok(x as u32)
+                } else {
+                    Err(l.err(n, "the op does not only move elements (a constant enters the output)"))
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let elems = src.iter().map(|&j| xe[j as usize]).collect();
+        let name = l.g.value(v).name.clone();
+        let shape = l.g.value(v).shape.clone().unwrap_or_else(|| out.shape.clone());
+        let identity = inputs.len() == 1 && src.len() == total && src.iter().enumerate().all(|(i, &j)| i == j as usize);
+        ids.push(if identity {
+            inputs[0]
+        } else {
+            l.push_layer_multi(&n.name, vec![n.name.clone()], LayerKind::Gather(src), inputs.clone(), &name, shape, elems)
+        });
+    }
+    Ok(ids)
+}
+
+/// The output's dense response to every unit input: `f0` at zero input and, per input `j`,
+/// the outputs that change with their change.
+struct Response {
+    f0: Vec<f64>,
+    /// Per input element, (output index, change) for every output that moves.
+    cols: Vec<Vec<(usize, f64)>>,
+    shape: Vec<usize>,
+}
+
+fn probe(l: &Lowerer, n: &Node, ops: &Operands) -> Result<Response, QuantizeError> {
+    let (offs, total) = offsets(ops);
+    let f0 = evaluate(l, n, ops, DType::F64, &|_, _| 0.0)?.swap_remove(0);
+    if total.saturating_mul(f0.data.len()) > MAX_PROBE {
+        return Err(l.err(
+            n,
+            format!("{total} inputs × {} outputs is too large to lower this op element by element", f0.data.len()),
+        ));
+    }
+    let mut cols = Vec::with_capacity(total);
+    for j in 0..total {
+        let k = offs.iter().rposition(|&o| o <= j).unwrap_or(0);
+        let at = j - offs[k];
+        let y = evaluate(l, n, ops, DType::F64, &|kk, i| if kk == k && i == at { 1.0 } else { 0.0 })?.swap_remove(0);
+        let mut col = vec![];
+        for (i, (&a, &b)) in y.data.iter().zip(&f0.data).enumerate() {
+            let d = a - b;
+            if !d.is_finite() || b + d != a {
+                return Err(l.err(n, format!("output {i} is not exact in binary64 for input {j}")));
+            }
+            if d != 0.0 {
+                col.push((i, d));
+            }
+        }
+        cols.push(col);
+    }
+    Ok(Response { shape: f0.shape.clone(), f0: f0.data, cols })
+}
+
+/// Lowers a linear op to one Linear layer over the concatenation of its computed operands.
+pub(crate) fn lower_linear(
+    l: &mut Lowerer,
+    n: &Node,
+    ops: &Operands,
+    strict: bool,
+) -> Result<TensorId, QuantizeError> {
+    let r = probe(l, n, ops)?;
+    let inputs: Vec<TensorId> = ops.iter().map(|o| o.1).collect();
+    let v = n.outputs[0];
+    let name = l.g.value(v).name.clone();
+    let shape = l.g.value(v).shape.clone().unwrap_or_else(|| r.shape.clone());
+    // Every output a copy of one input (pair building by one-hot matrices, padding-free
+    // reshuffles): wiring.
+    let mut src = vec![None; r.f0.len()];
+    let mut copies = r.f0.iter().all(|&b| b == 0.0);
+    for (j, col) in r.cols.iter().enumerate() {
+        for &(i, d) in col {
+            copies &= d == 1.0 && src[i].replace(j as u32).is_none();
+        }
+    }
+    if copies && src.iter().all(Option::is_some) {
+        let src: Vec<u32> = src.into_iter().flatten().collect();
+        let xe: Vec<Elem> = inputs.iter().flat_map(|&t| l.elems(t).to_vec()).collect();
+        let elems = src.iter().map(|&j| xe[j as usize]).collect();
+        return Ok(l.push_layer_multi(&n.name, vec![n.name.clone()], LayerKind::Gather(src), inputs, &name, shape, elems));
+    }
+    let coeff = |l: &Lowerer, v: f64, field: Field| -> Result<(i128, i32), QuantizeError> {
+        if strict && !l.float_mode {
+            return dyadic(v, GRID_FRAC).ok_or_else(|| {
+                l.err(
+                    n,
+                    format!(
+                        "the op scales by {v}, which has no exact fixed-point form (an average over a count that \
+                         is not a power of two); use a power-of-two count, or a sum followed by a quantized \
+                         constant multiply"
+                    ),
+                )
+            });
+        }
+        l.constant(&n.name, v, field)
+    };
+    let mut rows: Vec<Vec<(u32, i128, i32)>> = vec![vec![]; r.f0.len()];
+    for (j, col) in r.cols.iter().enumerate() {
+        for &(i, d) in col {
+            let (m, f) = coeff(l, d, Field::Weight)?;
+            rows[i].push((j as u32, m, f));
+        }
+    }
+    let bias = r.f0.iter().map(|&b| coeff(l, b, Field::Bias)).collect::<Result<Vec<_>, _>>()?;
+    l.build_linear(n, &inputs, rows, bias, shape, &name)
+}
+
+/// Lowers a max op to one Max layer, aligning the inputs to one grid first when they differ.
+pub(crate) fn lower_max(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<TensorId, QuantizeError> {
+    let r = probe(l, n, ops)?;
+    if r.f0.iter().any(|&v| v != 0.0) {
+        return Err(l.err(n, "a maximum with a constant operand is not supported"));
+    }
+    let mut sets: Vec<Vec<u32>> = vec![vec![]; r.f0.len()];
+    for (j, col) in r.cols.iter().enumerate() {
+        for &(i, d) in col {
+            if d != 1.0 {
+                return Err(l.err(n, "the op is not a maximum over its inputs"));
+            }
+            sets[i].push(j as u32);
+        }
+    }
+    if let Some(i) = sets.iter().position(|s| s.is_empty()) {
+        return Err(l.err(n, format!("output {i} reads no input (a pooling window lies entirely in the padding)")));
+    }
+    let mut inputs: Vec<TensorId> = ops.iter().map(|o| o.1).collect();
+    let mut xe: Vec<Elem> = inputs.iter().flat_map(|&t| l.elems(t).to_vec()).collect();
+    let frac = xe.iter().map(|e| e.frac).max().unwrap_or(0);
+    if xe.iter().any(|e| e.frac != frac) {
+        // Shift every input onto the finest grid (wiring plus zero bits).
+        let rows = (0..xe.len()).map(|j| vec![(j as u32, 1, 0)]).collect::<Vec<_>>();
+        let bias = vec![(0, 0); xe.len()];
+        let shape = vec![xe.len()];
+        let t = l.build_linear_on_grid(n, &inputs, rows, bias, shape, &format!("{}_aligned", n.name), frac)?;
+        inputs = vec![t];
+        xe = l.elems(t).to_vec();
+    }
+    let elems = sets
+        .iter()
+        .map(|s| {
+            let lo = s.iter().map(|&j| xe[j as usize].lo).max().unwrap_or(0);
+            let hi = s.iter().map(|&j| xe[j as usize].hi).max().unwrap_or(0);
+            Elem::new(frac, lo, hi)
+        })
+        .collect();
+    let v = n.outputs[0];
+    let name = l.g.value(v).name.clone();
+    let shape = l.g.value(v).shape.clone().unwrap_or(r.shape);
+    Ok(l.push_layer_multi(&n.name, vec![n.name.clone()], LayerKind::Max(sets), inputs, &name, shape, elems))
+}
