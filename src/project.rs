@@ -111,14 +111,30 @@ pub fn build(o: &BuildOptions) -> Result<Built> {
 }
 
 fn write_project(b: &Built, out: &Path, force: bool, board: Option<&tachyon_boards::Board>) -> Result<()> {
+    write_project_with(b, out, force, board, &mut |path, bytes| std::fs::write(path, bytes))
+}
+
+/// Writes the project through `put` (every file but the harness sources goes through it, so a
+/// test can make any of them fail): into a temporary sibling folder first, renamed onto `out` at
+/// the end. On any failure the temporary folder is removed and an existing `out` is untouched.
+fn write_project_with(
+    b: &Built,
+    out: &Path,
+    force: bool,
+    board: Option<&tachyon_boards::Board>,
+    put: &mut dyn FnMut(&Path, &[u8]) -> std::io::Result<()>,
+) -> Result<()> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let tmp = parent.join(format!(".{name}.tachyon-tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
+    let mut put = |path: PathBuf, bytes: &[u8]| -> Result<()> {
+        put(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    };
     let result = (|| -> Result<()> {
         std::fs::create_dir_all(tmp.join("rtl"))?;
-        std::fs::write(tmp.join("rtl").join(format!("{}.v", b.manifest.top)), &b.verilog)?;
+        put(tmp.join("rtl").join(format!("{}.v", b.manifest.top)), b.verilog.as_bytes())?;
         let mut report = serde_json::to_value(&b.design.report)?;
         if let Some(board) = board {
             report["board"] = serde_json::to_value(board)?;
@@ -132,9 +148,9 @@ fn write_project(b: &Built, out: &Path, force: bool, board: Option<&tachyon_boar
             }
             report["warnings"] = serde_json::to_value(warnings)?;
         }
-        std::fs::write(tmp.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")?;
-        std::fs::write(tmp.join("model.txt"), b.qmodel.to_string())?;
-        std::fs::write(tmp.join("tachyon.json"), serde_json::to_string_pretty(&b.manifest)? + "\n")?;
+        put(tmp.join("report.json"), (serde_json::to_string_pretty(&report)? + "\n").as_bytes())?;
+        put(tmp.join("model.txt"), b.qmodel.to_string().as_bytes())?;
+        put(tmp.join("tachyon.json"), (serde_json::to_string_pretty(&b.manifest)? + "\n").as_bytes())?;
         crate::sim::write_harness_sources(b, &tmp.join("sim"))?;
         Ok(())
     })();
@@ -167,4 +183,63 @@ pub fn load(dir: &Path) -> Result<(Manifest, Built)> {
         );
     }
     Ok((m, built))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> Built {
+        let dir = std::env::temp_dir().join(format!("tachyon-write-fail-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let model = dir.join("tiny.onnx");
+        std::fs::write(&model, prost::Message::encode_to_vec(&tachyon_examples::tiny_mlp(0))).unwrap();
+        compile(&model, &Config::default(), 5.0, "tachyon_top", None).unwrap()
+    }
+
+    /// Names in `dir` (sorted), to see that nothing partial is left beside the output.
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_write_failure_midway_leaves_nothing_behind() {
+        let b = tiny();
+        let parent = std::env::temp_dir().join(format!("tachyon-write-fail-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&parent);
+        std::fs::create_dir_all(&parent).unwrap();
+        let out = parent.join("proj");
+        // Fail at the first, second, … file: every time an error naming the file, no output
+        // folder and no temporary folder.
+        for fail_at in 0..4 {
+            let mut n = 0;
+            let err = write_project_with(&b, &out, false, None, &mut |path, bytes| {
+                n += 1;
+                if n > fail_at {
+                    return Err(std::io::Error::other("injected: device full"));
+                }
+                std::fs::write(path, bytes)
+            })
+            .unwrap_err();
+            let msg = format!("{err:#}");
+            assert!(msg.contains("cannot write") && msg.contains("injected"), "{msg}");
+            assert!(listing(&parent).is_empty(), "after failing at file {fail_at}: {:?}", listing(&parent));
+        }
+        // With --force over an existing project, a failure keeps the old project intact.
+        write_project(&b, &out, false, None).unwrap();
+        let before = std::fs::read(out.join("tachyon.json")).unwrap();
+        let err = write_project_with(&b, &out, true, None, &mut |path, bytes| {
+            if path.ends_with("model.txt") {
+                return Err(std::io::Error::other("injected: device full"));
+            }
+            std::fs::write(path, bytes)
+        });
+        assert!(err.is_err());
+        assert_eq!(listing(&parent), vec!["proj".to_string()]);
+        assert_eq!(std::fs::read(out.join("tachyon.json")).unwrap(), before);
+        std::fs::remove_dir_all(&parent).unwrap();
+    }
 }
