@@ -605,7 +605,11 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
                 if pn == n_out && chance(&mut sr, 0.6) {
                     let op = pick(&mut sr, &["Add", "Sub", "Max"]);
                     gen.desc.push(format!("{op} with an earlier tensor"));
-                    x = if chance(&mut sr, 0.5) { gen.op(op, "", &[&x, &px], vec![]) } else { gen.op(op, "", &[&px, &x], vec![]) };
+                    x = if chance(&mut sr, 0.5) {
+                        gen.op(op, "", &[&x, &px], vec![])
+                    } else {
+                        gen.op(op, "", &[&px, &x], vec![])
+                    };
                     gen.mag = gen.mag.max(pmag) * if op == "Max" { 1.0 } else { 1.5 };
                 } else {
                     gen.desc.push(format!("Concat with an earlier tensor of {pn}"));

@@ -85,7 +85,9 @@ impl InteractionShape {
 fn grid_normal(rng: &mut Rng, n: usize, std: f64, frac: i32, bits: f32) -> Vec<f32> {
     let scale = f64::powi(2.0, frac);
     let hi = f64::powi(2.0, bits as i32 - 1);
-    (0..n).map(|_| ((rng.normal_with(0.0, std) * scale).round_ties_even().clamp(-hi, hi - 1.0) / scale) as f32).collect()
+    (0..n)
+        .map(|_| ((rng.normal_with(0.0, std) * scale).round_ties_even().clamp(-hi, hi - 1.0) / scale) as f32)
+        .collect()
 }
 
 struct Net<'a> {
@@ -163,7 +165,8 @@ pub fn interaction_net(shape: &InteractionShape, seed: u64) -> ModelProto {
     let x = g.input("x", &[1, n as i64, f as i64]);
     g.output("y", &[1, classes as i64]);
     // Ordered pairs (receiver i, sender j), i ≠ j, receiver-major.
-    let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).collect();
+    let pairs: Vec<(usize, usize)> =
+        (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).collect();
     let e = pairs.len();
     let mut rr = vec![0f32; e * n];
     let mut rs = vec![0f32; e * n];
