@@ -2,11 +2,20 @@
 //! subgraphs, to infer shapes, and as the float reference run of a whole model ([`run_float`]).
 //!
 //! Tensors whose dtype is `F32` are rounded to f32 after every elementary step, mirroring the
-//! float32 evaluation of onnxruntime / the qonnx executor (MatMul accumulates in f64 before its
-//! single rounding, so it can differ from a BLAS float32 sum in the last bit).
+//! float32 evaluation of onnxruntime / the qonnx executor (MatMul, Conv, Einsum and the
+//! reductions accumulate in f64 before their single rounding, so they can differ from a float32
+//! sum in the last bit).
+//!
+//! Op families with more than a few lines live in submodules: `cnn` (Conv and pooling),
+//! [`einsum`], `movement` (Slice, Expand, Tile, Split, Pad) and `reduce`.
 
-use crate::ir::{Graph, Op, RoundMode};
-use crate::tensor::{DType, Tensor};
+mod cnn;
+pub mod einsum;
+mod movement;
+mod reduce;
+
+use crate::ir::{Graph, Op, ReduceKind, RoundMode};
+use crate::tensor::{DType, Tensor, MAX_ELEMENTS};
 
 type R<T> = Result<T, String>;
 
@@ -34,6 +43,59 @@ fn norm_axis(axis: i64, rank: usize) -> R<usize> {
         return Err(format!("axis {axis} is out of range for a tensor of rank {rank}"));
     }
     Ok(a as usize)
+}
+
+/// Normalizes axes of a rank-`rank` tensor (negative ones count from the end), refusing
+/// out-of-range and repeated axes; `what` names the op in errors.
+fn norm_axes(axes: &[i64], rank: usize, what: &str) -> R<Vec<usize>> {
+    let mut out = Vec::with_capacity(axes.len());
+    for &a in axes {
+        let n = if a < 0 { a + rank as i64 } else { a };
+        if n < 0 || n >= rank as i64 {
+            return Err(format!("{what} axis {a} is out of range for a tensor of rank {rank}"));
+        }
+        if out.contains(&(n as usize)) {
+            return Err(format!("{what} axis {a} is given twice"));
+        }
+        out.push(n as usize);
+    }
+    Ok(out)
+}
+
+/// C-order strides of `shape`.
+fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut st = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        st[i] = st[i + 1] * shape[i + 1];
+    }
+    st
+}
+
+/// Advances C-order coordinates within `shape` by one element (back to all zeros after the last).
+fn next_coord(coord: &mut [usize], shape: &[usize]) {
+    for i in (0..shape.len()).rev() {
+        coord[i] += 1;
+        if coord[i] < shape[i] {
+            return;
+        }
+        coord[i] = 0;
+    }
+}
+
+/// Number of elements of an output shape, refused above [`MAX_ELEMENTS`].
+fn check_size(shape: &[usize]) -> R<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+        .ok_or_else(|| format!("the output shape {shape:?} has more than {MAX_ELEMENTS} elements"))
+}
+
+/// Elementwise fold of any number of inputs with broadcasting (Max, Min).
+fn variadic(inputs: &[Option<&Tensor>], what: &str, f: impl Fn(f64, f64) -> f64) -> R<Tensor> {
+    let mut ts = inputs.iter().flatten();
+    let first = ts.next().ok_or_else(|| format!("{what} needs at least one input"))?;
+    ts.try_fold((*first).clone(), |acc, t| binary(&acc, t, &f))
 }
 
 /// Numpy-style broadcast shape of two shapes.
@@ -222,6 +284,14 @@ fn ints_of(t: &Tensor, what: &str) -> R<Vec<i64>> {
 /// Evaluates one op on concrete tensors (`None` = omitted optional input). `shapes` gives the
 /// input shapes (needed by `Shape`, which reads no data).
 pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>> {
+    // An empty tensor may declare huge other dimensions; refusing them keeps every product of
+    // dimensions (strides, outer and inner counts) within `MAX_ELEMENTS`.
+    for (i, t) in inputs.iter().enumerate() {
+        if let Some(t) = t {
+            check_size(&t.shape.iter().map(|&d| d.max(1)).collect::<Vec<_>>())
+                .map_err(|_| format!("input {i} of shape {:?} has too large dimensions", t.shape))?;
+        }
+    }
     let x = || need(inputs, 0, "data");
     Ok(vec![match op {
         Op::MatMul => matmul(x()?, need(inputs, 1, "B")?)?,
@@ -447,6 +517,76 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
             let ozp = binary(zp, &ts, |z, t| z / t)?;
             let y = binary(&y, &ozp, |v, z| v - z)?;
             binary(&y, out_scale, |v, s| v * s)?
+        }
+        Op::Tanh => unary(x()?, f64::tanh),
+        Op::LeakyRelu { alpha } => unary(x()?, |v| if v < 0.0 { alpha * v } else { v }),
+        Op::HardSigmoid { alpha, beta } => unary(x()?, |v| (alpha * v + beta).clamp(0.0, 1.0)),
+        Op::Clip { min, max } => {
+            let bound = |attr: &Option<f64>, i: usize, what: &str, unbounded: f64| -> R<f64> {
+                match (attr, inputs.get(i).copied().flatten()) {
+                    (Some(v), _) => Ok(*v),
+                    (None, Some(t)) => t.as_scalar().ok_or_else(|| format!("Clip {what} must be a scalar")),
+                    (None, None) => Ok(unbounded),
+                }
+            };
+            let (lo, hi) = (bound(min, 1, "min", f64::NEG_INFINITY)?, bound(max, 2, "max", f64::INFINITY)?);
+            unary(x()?, |v| v.max(lo).min(hi))
+        }
+        Op::Max => variadic(inputs, "Max", f64::max)?,
+        Op::Min => variadic(inputs, "Min", f64::min)?,
+        Op::Reduce { kind, axes, keepdims, noop_with_empty_axes } => reduce::reduce_op(
+            x()?,
+            *kind,
+            axes.as_deref(),
+            inputs.get(1).copied().flatten(),
+            *keepdims,
+            *noop_with_empty_axes,
+        )?,
+        Op::Einsum { equation } => einsum::einsum(equation, &inputs.iter().flatten().copied().collect::<Vec<_>>())?,
+        Op::Slice { starts, ends, axes } => {
+            let input =
+                |i: usize, what: &str| inputs.get(i).copied().flatten().map(|t| movement::slice_bounds(t, what));
+            match (starts, ends) {
+                (Some(s), Some(e)) => movement::slice(x()?, s, e, axes.as_deref(), None)?,
+                _ => {
+                    let s = input(1, "starts").ok_or("Slice needs the input 'starts'")??;
+                    let e = input(2, "ends").ok_or("Slice needs the input 'ends'")??;
+                    let axes = input(3, "axes").transpose()?;
+                    let steps = input(4, "steps").transpose()?;
+                    movement::slice(x()?, &s, &e, axes.as_deref(), steps.as_deref())?
+                }
+            }
+        }
+        Op::Expand => movement::expand(x()?, need(inputs, 1, "shape")?)?,
+        Op::Tile => movement::tile(x()?, need(inputs, 1, "repeats")?)?,
+        Op::Split { axis, split, outputs } => {
+            let sizes = match (split, inputs.get(1).copied().flatten()) {
+                (Some(s), _) => Some(s.clone()),
+                (None, Some(t)) => Some(ints_of(t, "Split sizes")?),
+                (None, None) => None,
+            };
+            return movement::split(x()?, *axis, sizes, *outputs);
+        }
+        Op::Conv { window, group } => {
+            cnn::conv(x()?, need(inputs, 1, "W")?, inputs.get(2).copied().flatten(), window, *group)?
+        }
+        Op::MaxPool { window, ceil_mode } => cnn::max_pool(x()?, window, *ceil_mode)?,
+        Op::AveragePool { window, ceil_mode, count_include_pad } => {
+            cnn::average_pool(x()?, window, *ceil_mode, *count_include_pad)?
+        }
+        Op::GlobalAveragePool => reduce::global_pool(x()?, ReduceKind::Mean)?,
+        Op::GlobalMaxPool => reduce::global_pool(x()?, ReduceKind::Max)?,
+        Op::Pad { mode, pads, value } => {
+            let pads = match pads {
+                Some(p) => p.clone(),
+                None => ints_of(need(inputs, 1, "pads")?, "Pad pads")?,
+            };
+            let value = match inputs.get(2).copied().flatten() {
+                Some(t) => t.as_scalar().ok_or("Pad constant_value must be a scalar")?,
+                None => *value,
+            };
+            let axes = inputs.get(3).copied().flatten().map(|t| ints_of(t, "Pad axes")).transpose()?;
+            movement::pad(x()?, *mode, &pads, value, axes.as_deref())?
         }
         Op::Unsupported { reason } => return Err(reason.clone()),
     }])

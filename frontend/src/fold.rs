@@ -79,6 +79,15 @@ pub fn infer_and_fold(g: &mut Graph) -> Result<()> {
         if dummies.iter().zip(&node.inputs).any(|(d, i)| i.is_some() && d.is_none()) {
             continue; // depends on an unsupported node
         }
+        if let Some(v) =
+            node.op.shape_inputs().iter().filter_map(|&i| node.input(i)).find(|&v| g.value(v).konst.is_none())
+        {
+            return Err(node_err(format!(
+                "input '{}' decides the output shape, so it must be a constant (an initializer, a Constant node or \
+                 computable from them)",
+                g.value(v).name
+            )));
+        }
         let ins: Vec<Option<&Tensor>> = dummies.iter().map(|t| t.as_ref()).collect();
         let outs = eval_op(&node.op, &ins, g.opset).map_err(node_err)?;
         for (&o, t) in node.outputs.iter().zip(outs) {

@@ -69,6 +69,54 @@ impl RoundMode {
     }
 }
 
+/// The reduction of a `Reduce*` op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceKind {
+    Sum,
+    Mean,
+    Max,
+    Min,
+}
+
+/// `auto_pad` of Conv and the pools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoPad {
+    /// Explicit `pads`.
+    NotSet,
+    /// Output size ⌈in / stride⌉, an odd padding's extra cell at the end.
+    SameUpper,
+    /// Output size ⌈in / stride⌉, an odd padding's extra cell at the beginning.
+    SameLower,
+    /// No padding.
+    Valid,
+}
+
+/// Sliding-window geometry of Conv and the pools as the attributes give it. `None` is the ONNX
+/// default: the kernel from the weights (Conv), strides and dilations 1, pads 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// `kernel_shape`, one entry per spatial axis.
+    pub kernel: Option<Vec<usize>>,
+    pub strides: Option<Vec<usize>>,
+    pub dilations: Option<Vec<usize>>,
+    /// `[x1_begin, x2_begin, …, x1_end, x2_end, …]`.
+    pub pads: Option<Vec<usize>>,
+    pub auto_pad: AutoPad,
+}
+
+/// `mode` of Pad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PadMode {
+    /// The constant value.
+    Constant,
+    /// Mirror without repeating the edge: `[1 2 3]` padded by 2 gives `3 2 [1 2 3] 2 1`.
+    Reflect,
+    /// Repeat the edge value.
+    Edge,
+    /// Wrap around (opset 19).
+    Wrap,
+}
+
 /// The operations Tachyon understands. Attributes are decoded and validated at import.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
@@ -143,6 +191,81 @@ pub enum Op {
         narrow: bool,
         round: RoundMode,
     },
+    Tanh,
+    /// `x` for x ≥ 0, else `alpha·x`.
+    LeakyRelu {
+        alpha: f64,
+    },
+    /// `clamp(alpha·x + beta, 0, 1)`.
+    HardSigmoid {
+        alpha: f64,
+        beta: f64,
+    },
+    /// Clip to `[min, max]`: bounds from the attributes (opset < 11); `None` reads inputs 1 and 2
+    /// (opset ≥ 11), an absent one leaving that side unbounded.
+    Clip {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    /// Elementwise maximum of any number of inputs, with broadcasting.
+    Max,
+    /// Elementwise minimum of any number of inputs, with broadcasting.
+    Min,
+    /// ReduceSum / ReduceMean / ReduceMax / ReduceMin. `axes` from the attribute (ReduceSum before
+    /// opset 13, the others before 18); `None` reads the optional second input. No axes, or an empty
+    /// list, reduces every axis, or nothing when `noop_with_empty_axes`.
+    Reduce {
+        kind: ReduceKind,
+        axes: Option<Vec<i64>>,
+        keepdims: bool,
+        noop_with_empty_axes: bool,
+    },
+    /// Einsum, the equation in explicit form (`ij,jk->ik`, whitespace removed).
+    Einsum {
+        equation: String,
+    },
+    /// Slice. Before opset 10 `starts`, `ends` and `axes` are attributes (stored here); from 10 on
+    /// they are inputs (data, starts, ends, axes, steps) and these fields are `None`.
+    Slice {
+        starts: Option<Vec<i64>>,
+        ends: Option<Vec<i64>>,
+        axes: Option<Vec<i64>>,
+    },
+    /// Numpy-style broadcast to the shape given by the second (constant) input.
+    Expand,
+    /// Repeats along each axis as often as the second (constant) input says.
+    Tile,
+    /// Split along `axis` into `outputs` parts: sizes from the `split` attribute (opset < 13), else
+    /// from the optional second input, else equal parts (the last one smaller when uneven).
+    Split {
+        axis: i64,
+        split: Option<Vec<i64>>,
+        outputs: usize,
+    },
+    /// N-D convolution, input N×C×D1×…, weights M×(C/group)×k1×…, optional bias of M.
+    Conv {
+        window: Window,
+        group: usize,
+    },
+    /// Max pooling (the optional `Indices` output is refused at import).
+    MaxPool {
+        window: Window,
+        ceil_mode: bool,
+    },
+    AveragePool {
+        window: Window,
+        ceil_mode: bool,
+        count_include_pad: bool,
+    },
+    GlobalAveragePool,
+    GlobalMaxPool,
+    /// Pad (negative pads crop). `pads` and `value` from the attributes (opset < 11); from 11 on
+    /// `pads` is `None`, and the inputs (pads, constant_value, axes) give them.
+    Pad {
+        mode: PadMode,
+        pads: Option<Vec<i64>>,
+        value: f64,
+    },
     /// An op Tachyon cannot handle, with the reason; kept so `inspect` can show it.
     Unsupported {
         reason: String,
@@ -181,7 +304,40 @@ impl Op {
             Op::Quant { .. } => "Quant",
             Op::BipolarQuant => "BipolarQuant",
             Op::Trunc { .. } => "Trunc",
+            Op::Tanh => "Tanh",
+            Op::LeakyRelu { .. } => "LeakyRelu",
+            Op::HardSigmoid { .. } => "HardSigmoid",
+            Op::Clip { .. } => "Clip",
+            Op::Max => "Max",
+            Op::Min => "Min",
+            Op::Reduce { kind, .. } => match kind {
+                ReduceKind::Sum => "ReduceSum",
+                ReduceKind::Mean => "ReduceMean",
+                ReduceKind::Max => "ReduceMax",
+                ReduceKind::Min => "ReduceMin",
+            },
+            Op::Einsum { .. } => "Einsum",
+            Op::Slice { .. } => "Slice",
+            Op::Expand => "Expand",
+            Op::Tile => "Tile",
+            Op::Split { .. } => "Split",
+            Op::Conv { .. } => "Conv",
+            Op::MaxPool { .. } => "MaxPool",
+            Op::AveragePool { .. } => "AveragePool",
+            Op::GlobalAveragePool => "GlobalAveragePool",
+            Op::GlobalMaxPool => "GlobalMaxPool",
+            Op::Pad { .. } => "Pad",
             Op::Unsupported { .. } => "Unsupported",
+        }
+    }
+    /// Input slots whose values, not only their shapes, decide the output shape: shape inference
+    /// needs them constant (after folding).
+    pub fn shape_inputs(&self) -> &'static [usize] {
+        match self {
+            Op::Reduce { axes: None, .. } | Op::Expand | Op::Tile | Op::Split { split: None, .. } => &[1],
+            Op::Slice { starts: None, .. } => &[1, 2, 3, 4],
+            Op::Pad { pads: None, .. } => &[1, 3],
+            _ => &[],
         }
     }
 }

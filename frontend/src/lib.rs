@@ -14,5 +14,5 @@ pub mod tensor;
 
 pub use error::{FrontendError, NodeRef, Unsupported};
 pub use import::{decode_model, load_model};
-pub use ir::{Graph, Node, NodeId, Op, RoundMode, Value, ValueId};
+pub use ir::{AutoPad, Graph, Node, NodeId, Op, PadMode, ReduceKind, RoundMode, Value, ValueId, Window};
 pub use tensor::{DType, Tensor};

@@ -1,7 +1,21 @@
 //! Text dump of a graph, as `tachyon inspect` prints it.
 
-use crate::ir::{Graph, Op};
+use crate::ir::{AutoPad, Graph, Op, Window};
 use std::fmt::Write;
+
+/// The attributes of a window that differ from the defaults, e.g. ` kernel=[3, 3] strides=[2, 2]`.
+fn window_str(w: &Window) -> String {
+    let mut s = String::new();
+    for (name, v) in [("kernel", &w.kernel), ("strides", &w.strides), ("dilations", &w.dilations), ("pads", &w.pads)] {
+        if let Some(v) = v {
+            let _ = write!(s, " {name}={v:?}");
+        }
+    }
+    if w.auto_pad != AutoPad::NotSet {
+        let _ = write!(s, " auto_pad={:?}", w.auto_pad);
+    }
+    s
+}
 
 fn shape_str(s: &Option<Vec<usize>>) -> String {
     match s {
@@ -44,6 +58,21 @@ pub fn dump(g: &Graph) -> String {
             }
             Op::Softmax { axis, .. } => format!("  ; axis={axis}"),
             Op::Transpose { perm } => format!("  ; perm={perm:?}"),
+            Op::LeakyRelu { alpha } => format!("  ; alpha={alpha}"),
+            Op::HardSigmoid { alpha, beta } => format!("  ; alpha={alpha} beta={beta}"),
+            Op::Clip { min, max } if min.is_some() || max.is_some() => format!("  ; min={min:?} max={max:?}"),
+            Op::Reduce { axes, keepdims, noop_with_empty_axes, .. } => {
+                let axes = axes.as_ref().map_or("input".into(), |a| format!("{a:?}"));
+                format!("  ; axes={axes} keepdims={keepdims} noop_with_empty_axes={noop_with_empty_axes}")
+            }
+            Op::Einsum { equation } => format!("  ; {equation}"),
+            Op::Split { axis, split, .. } => format!("  ; axis={axis} split={split:?}"),
+            Op::Conv { window, group } => format!("  ;{} group={group}", window_str(window)),
+            Op::MaxPool { window, ceil_mode } => format!("  ;{} ceil_mode={ceil_mode}", window_str(window)),
+            Op::AveragePool { window, ceil_mode, count_include_pad } => {
+                format!("  ;{} ceil_mode={ceil_mode} count_include_pad={count_include_pad}", window_str(window))
+            }
+            Op::Pad { mode, .. } => format!("  ; mode={mode:?}"),
             Op::Unsupported { reason } => format!("  ; UNSUPPORTED: {reason}"),
             _ => String::new(),
         };

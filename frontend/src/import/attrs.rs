@@ -15,6 +15,9 @@ impl<'a> Attrs<'a> {
     pub fn int_or(&self, name: &str, default: i64) -> i64 {
         self.int(name).unwrap_or(default)
     }
+    pub fn float(&self, name: &str) -> Option<f64> {
+        self.get(name).map(|a| a.f as f64)
+    }
     pub fn float_or(&self, name: &str, default: f64) -> f64 {
         self.get(name).map(|a| a.f as f64).unwrap_or(default)
     }

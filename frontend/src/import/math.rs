@@ -1,4 +1,4 @@
-//! Importers of arithmetic, linear-algebra and activation ops.
+//! Importers of arithmetic, linear-algebra (Einsum included) and activation ops.
 
 use super::Attrs;
 use crate::ir::Op;
@@ -28,6 +28,30 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String
         "Neg" => Op::Neg,
         "Relu" => Op::Relu,
         "Sigmoid" => Op::Sigmoid,
+        "Tanh" => Op::Tanh,
+        // The defaults as the float32 attributes of an exported model would hold them.
+        "LeakyRelu" => Op::LeakyRelu { alpha: a.float_or("alpha", f64::from(0.01f32)) },
+        "HardSigmoid" => {
+            Op::HardSigmoid { alpha: a.float_or("alpha", f64::from(0.2f32)), beta: a.float_or("beta", 0.5) }
+        }
+        "Clip" => {
+            let (min, max) = (a.float("min"), a.float("max"));
+            if opset >= 11 && (min.is_some() || max.is_some()) {
+                return Err(format!(
+                    "Clip attributes 'min' and 'max' were replaced by inputs in opset 11; this model is opset {opset}, \
+                     so give the bounds as the second and third inputs"
+                ));
+            }
+            Op::Clip { min, max }
+        }
+        "Max" => Op::Max,
+        "Min" => Op::Min,
+        "Einsum" => {
+            let eq = a.string("equation").ok_or("Einsum needs the string attribute 'equation' (e.g. \"ij,jk->ik\")")?;
+            Op::Einsum {
+                equation: crate::eval::einsum::normalize(&eq).map_err(|e| format!("attribute 'equation': {e}"))?,
+            }
+        }
         "Softmax" => Op::Softmax { axis: a.int_or("axis", if opset >= 13 { -1 } else { 1 }), legacy: opset < 13 },
         "BatchNormalization" => {
             if a.int("training_mode").unwrap_or(0) != 0 {

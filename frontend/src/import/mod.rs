@@ -3,8 +3,10 @@
 //! `Op::Unsupported` so that every one of them can be reported together (and shown by `inspect`).
 
 mod attrs;
+mod cnn;
 mod math;
 mod quant;
+mod reduce;
 mod shape;
 
 pub use attrs::Attrs;
@@ -27,7 +29,13 @@ fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, String> {
         if let Some(op) = math::import(&n.op_type, &a, opset)? {
             return Ok(op);
         }
-        if let Some(op) = shape::import(&n.op_type, &a, opset)? {
+        if let Some(op) = shape::import(&n.op_type, &a, opset, &n.output)? {
+            return Ok(op);
+        }
+        if let Some(op) = reduce::import(&n.op_type, &a, opset)? {
+            return Ok(op);
+        }
+        if let Some(op) = cnn::import(&n.op_type, &a, opset, &n.output)? {
             return Ok(op);
         }
         // Brevitas sometimes exports Quant without a domain.
