@@ -109,6 +109,28 @@ fn argmax(v: &[f64]) -> usize {
     v.iter().enumerate().fold(0, |b, (k, &x)| if x > v[b] { k } else { b })
 }
 
+fn rtl_files(dir: &Path, m: &Manifest) -> Vec<PathBuf> {
+    vec![dir.join("rtl").join(format!("{}.v", m.top))]
+}
+
+/// Harness options for a project: work folder `sim/`, and a design with II > 1 gets its inputs
+/// at least II cycles apart.
+fn cosim_options(dir: &Path, m: &Manifest, gap: u32) -> CosimOptions {
+    CosimOptions { work_dir: dir.join("sim"), gap: gap.max(m.ii_cycles.saturating_sub(1)), trace: false, jobs: 2 }
+}
+
+/// The RTL's output integers for `vectors` (input-bus integers) of the project in `dir`, from a
+/// Verilator run; no comparison.
+pub fn rtl_outputs(dir: &Path, vectors: &[Vec<i128>]) -> Result<Vec<Vec<i128>>> {
+    let (manifest, _) = crate::project::load(dir)?;
+    if !tachyon_testbenches::verilator_available() {
+        bail!("verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate");
+    }
+    let opts = cosim_options(dir, &manifest, 0);
+    let h = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &iface(&manifest), &opts)?;
+    Ok(h.run(vectors)?.outputs)
+}
+
 /// Runs the co-simulation of the project in `dir`.
 pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     let (manifest, built) = crate::project::load(dir)?;
@@ -135,10 +157,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         bail!("verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate");
     }
     let work = dir.join("sim");
-    let rtl = vec![dir.join("rtl").join(format!("{}.v", manifest.top))];
-    // A design with II > 1 gets its inputs at least II cycles apart.
-    let gap = o.gap.max(manifest.ii_cycles.saturating_sub(1));
-    let opts = CosimOptions { work_dir: work.clone(), gap, trace: false, jobs: 2 };
+    let opts = cosim_options(dir, &manifest, o.gap);
     // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_style(
@@ -147,7 +166,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     );
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     spinner.set_message(format!("verilator: building the harness of {}", manifest.top));
-    let harness = tachyon_testbenches::build_harness(&rtl, &iface(&manifest), &opts);
+    let harness = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &iface(&manifest), &opts);
     spinner.set_message(format!("verilator: streaming {} vectors", vectors.len()));
     let res = harness.and_then(|h| h.run(&vectors));
     spinner.finish_and_clear();

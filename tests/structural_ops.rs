@@ -54,7 +54,12 @@ fn residual() -> Case {
     let y = dense(&mut g, &mut rng, &cat, "d1", 12, 4, 1);
     g.node("Identity", "", "out", &[&y], &["y"], vec![]);
     g.output("y", &[1, 4]);
-    Case { name: "residual", input: vec![1, 6], output: vec![1, 4], model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec() }
+    Case {
+        name: "residual",
+        input: vec![1, 6],
+        output: vec![1, 4],
+        model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec(),
+    }
 }
 
 /// A small deep set: φ shared over 4 particles (rank-3 MatMul), then sum, mean and max over
@@ -68,14 +73,27 @@ fn deep_set() -> Case {
     let r = g.node("Relu", "", "phi_relu", &[&h], &["phi_act"], vec![]);
     let axes = g.initializer_i64("axes", &[1], &[1]);
     let s = g.node("ReduceSum", "", "pool_sum", &[&r, &axes], &["sum"], vec![Attr::int("keepdims", 0)]);
-    let m = g.node("ReduceMean", "", "pool_mean", &[&r], &["mean"], vec![Attr::ints("axes", &[1]), Attr::int("keepdims", 0)]);
+    let m = g.node(
+        "ReduceMean",
+        "",
+        "pool_mean",
+        &[&r],
+        &["mean"],
+        vec![Attr::ints("axes", &[1]), Attr::int("keepdims", 0)],
+    );
     let mq = q(&mut g, &m, "mean_q", 3, 9.0);
-    let mx = g.node("ReduceMax", "", "pool_max", &[&r], &["max"], vec![Attr::ints("axes", &[-2]), Attr::int("keepdims", 0)]);
+    let mx =
+        g.node("ReduceMax", "", "pool_max", &[&r], &["max"], vec![Attr::ints("axes", &[-2]), Attr::int("keepdims", 0)]);
     let cat = g.node("Concat", "", "cat", &[&s, &mq, &mx], &["pooled"], vec![Attr::int("axis", -1)]);
     let y = dense(&mut g, &mut rng, &cat, "rho", 15, 3, 1);
     g.node("Identity", "", "out", &[&y], &["y"], vec![]);
     g.output("y", &[1, 3]);
-    Case { name: "deep_set", input: vec![1, 4, 3], output: vec![1, 3], model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec() }
+    Case {
+        name: "deep_set",
+        input: vec![1, 4, 3],
+        output: vec![1, 3],
+        model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec(),
+    }
 }
 
 /// Interaction-network plumbing: receiving/sending matrices on the left of a MatMul, the
@@ -88,7 +106,8 @@ fn pairs() -> Case {
     let x = g.input("x", &[1, n as i64, 2]);
     let xq = q(&mut g, &x, "xq", 3, 7.0);
     // Ordered pairs (i, j), i ≠ j: receiving and sending one-hot matrices.
-    let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).collect();
+    let pairs: Vec<(usize, usize)> =
+        (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).collect();
     let mut rr = vec![0f32; pairs.len() * n];
     let mut rs = vec![0f32; pairs.len() * n];
     for (p, &(i, j)) in pairs.iter().enumerate() {
@@ -123,7 +142,12 @@ fn pairs() -> Case {
     let fl = g.node("Flatten", "", "flat", &[&mx], &["flat"], vec![Attr::int("axis", 1)]);
     g.node("Identity", "", "out", &[&fl], &["y"], vec![]);
     g.output("y", &[1, 4]);
-    Case { name: "pairs", input: vec![1, n as i64, 2], output: vec![1, 4], model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec() }
+    Case {
+        name: "pairs",
+        input: vec![1, n as i64, 2],
+        output: vec![1, 4],
+        model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec(),
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -144,13 +168,17 @@ fn interpreter_equals_float_semantics() {
         let path = write(&case, &dir);
         let g = tachyon_frontend::load_model(&path).unwrap();
         let m = tachyon_quantize::lower(&g, &Config::default()).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        assert_eq!(g.value(g.outputs[0]).shape.as_deref(), Some(&case.output.iter().map(|&d| d as usize).collect::<Vec<_>>()[..]));
+        assert_eq!(
+            g.value(g.outputs[0]).shape.as_deref(),
+            Some(&case.output.iter().map(|&d| d as usize).collect::<Vec<_>>()[..])
+        );
         let shape: Vec<usize> = case.input.iter().map(|&d| d as usize).collect();
         let count: usize = shape.iter().product();
         let mut rng = Rng::new(5);
         for _ in 0..500 {
             let x: Vec<f64> = (0..count).map(|_| (rng.below(4001) as f64 - 2000.0) / 97.0).collect();
-            let want = tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, shape.clone(), x.clone())]).unwrap();
+            let want =
+                tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, shape.clone(), x.clone())]).unwrap();
             let got = interp::evaluate(&m, &x).unwrap();
             assert_eq!(got, want[0].data, "{}: x={x:?}", case.name);
         }

@@ -172,7 +172,7 @@ proptest! {
     fn requantization_is_exact(ins in prop::collection::vec(prop_oneof![elem(), narrow_elem()], 1..5), to in -2i32..8, round in 0usize..8, sat: bool, bits in 2u32..10, signed: bool, seed: u64) {
         let modes = [Round::Floor, Round::Ceil, Round::ToZero, Round::HalfUp, Round::HalfDown, Round::HalfEven, Round::HalfAway, Round::HalfToZero];
         let (lo, hi) = if signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) };
-        let specs: Vec<Requant> = ins.iter().map(|e| Requant { from_frac: e.frac, to_frac: to, round: modes[round], lo, hi, overflow: if sat { Overflow::Sat } else { Overflow::Wrap } }).collect();
+        let specs: Vec<Requant> = ins.iter().map(|e| Requant { from_frac: e.frac, to_frac: to, div: 1, round: modes[round], lo, hi, overflow: if sat { Overflow::Sat } else { Overflow::Wrap } }).collect();
         let m0 = model(ins.clone(), LayerKind::Requant(specs.clone()), vec![]);
         let outs: Vec<Elem> = ins.iter().zip(&specs).map(|(e, r)| tachyon_quantize::lower::requant_elem(e, r)).collect();
         let mut m = m0;
@@ -182,6 +182,27 @@ proptest! {
         let got = simulate(&m, 5.0, &v);
         let want: Vec<Vec<i128>> = v.iter().map(|x| interp::run(&m, x)).collect();
         prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn division_by_odd_constants_is_exact(ins in prop::collection::vec(prop_oneof![elem(), narrow_elem()], 1..4), to in -3i32..6, round in 0usize..8, div in 1u32..40, bits in 2u32..10, signed: bool, seed: u64) {
+        let modes = [Round::Floor, Round::Ceil, Round::ToZero, Round::HalfUp, Round::HalfDown, Round::HalfEven, Round::HalfAway, Round::HalfToZero];
+        let div = 2 * div + 1;
+        let (lo, hi) = if signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) };
+        let specs: Vec<Requant> = ins.iter().map(|e| Requant { from_frac: e.frac, to_frac: to, div, round: modes[round], lo, hi, overflow: Overflow::Sat }).collect();
+        let outs: Vec<Elem> = ins.iter().zip(&specs).map(|(e, r)| tachyon_quantize::lower::requant_elem(e, r)).collect();
+        let m = model(ins.clone(), LayerKind::Requant(specs.clone()), outs);
+        tachyon_quantize::verify::verify(&m).unwrap();
+        let v = vectors(&ins, seed, 60);
+        // The interpreter is the exact rational rounding …
+        for x in &v {
+            for ((&xi, r), y) in x.iter().zip(&specs).zip(interp::run(&m, x)) {
+                let (num, den) = if to >= r.from_frac { (xi << (to - r.from_frac), div as i128) } else { (xi, (div as i128) << (r.from_frac - to)) };
+                prop_assert_eq!(y, tachyon_quantize::round::div_round(num, den, modes[round]).clamp(lo, hi));
+            }
+        }
+        // … and the hardware equals it.
+        prop_assert_eq!(simulate(&m, 2.5, &v), v.iter().map(|x| interp::run(&m, x)).collect::<Vec<_>>());
     }
 
     #[test]

@@ -26,7 +26,13 @@ pub fn wrap(v: i128, width: u32, signed: bool) -> i128 {
 /// Applies one requantization.
 pub fn requant(x: i128, r: &Requant) -> i128 {
     match r.overflow {
-        Overflow::Sat | Overflow::SatSym => rescale(x, r.from_frac, r.to_frac, r.round).clamp(r.lo, r.hi),
+        Overflow::Sat | Overflow::SatSym => {
+            crate::round::rescale_div(x, r.from_frac, r.to_frac, r.div, r.round).clamp(r.lo, r.hi)
+        }
+        Overflow::Wrap if r.div > 1 => {
+            let v = crate::round::rescale_div(x, r.from_frac, r.to_frac, r.div, r.round);
+            wrap(v, bits_for(r.lo, r.hi), r.lo < 0)
+        }
         Overflow::Wrap => {
             let v = if r.to_frac >= r.from_frac {
                 crate::round::shl_wrapping(x, (r.to_frac - r.from_frac) as u32)

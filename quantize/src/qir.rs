@@ -37,12 +37,17 @@ pub struct QTensor {
     pub elems: Vec<Elem>,
 }
 
-/// Conversion of one element from one fixed-point grid to another.
+/// Conversion of one element from one fixed-point grid to another, optionally divided by an odd
+/// constant on the way: `y = overflow(round(x · 2^(to_frac − from_frac) / div))`, exactly.
+/// (`div > 1` comes from means and average pools over counts that are not powers of two; it is
+/// only used with saturation.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Requant {
     /// Fractional bits of the input and of the output.
     pub from_frac: i32,
     pub to_frac: i32,
+    /// Odd divisor, 1 for a plain requantization.
+    pub div: u32,
     pub round: Round,
     /// Integer range of the output and what to do outside it.
     pub lo: i128,
@@ -240,7 +245,12 @@ impl fmt::Display for QModel {
                 }
                 LayerKind::Requant(r) => match r.first() {
                     Some(q) => {
-                        format!(" 2^-{} → 2^-{} {} {}", q.from_frac, q.to_frac, q.round.name(), q.overflow.name())
+                        let divs: std::collections::BTreeSet<u32> =
+                            r.iter().map(|q| q.div).filter(|&d| d > 1).collect();
+                        let divs: Vec<String> = divs.iter().map(|d| d.to_string()).collect();
+                        let div =
+                            if divs.is_empty() { String::new() } else { format!(" divided by {}", divs.join("/")) };
+                        format!(" 2^-{} → 2^-{}{div} {} {}", q.from_frac, q.to_frac, q.round.name(), q.overflow.name())
                     }
                     None => String::new(),
                 },

@@ -144,6 +144,35 @@ pub fn rescale(v: i128, from: i32, to: i32, mode: Round) -> i128 {
     }
 }
 
+/// `round(v · 2^(to − from) / div)` exactly, for an odd `div ≥ 1`; saturates like [`rescale`].
+pub fn rescale_div(v: i128, from: i32, to: i32, div: u32, mode: Round) -> i128 {
+    if div <= 1 {
+        return rescale(v, from, to, mode);
+    }
+    let d = div as i128;
+    if to >= from {
+        let s = (to - from) as u32;
+        match (s < 127).then(|| v.checked_mul(1i128 << s)).flatten() {
+            Some(num) => div_round(num, d, mode),
+            None => {
+                if v > 0 {
+                    i128::MAX
+                } else {
+                    i128::MIN
+                }
+            }
+        }
+    } else {
+        let s = (from - to) as u32;
+        match (s < 127).then(|| d.checked_mul(1i128 << s)).flatten() {
+            Some(den) => div_round(v, den, mode),
+            // |v| < 2^127 ≤ den / 2: the quotient lies strictly between −1/2 and 1/2, rounded as
+            // ±1/4 is.
+            None => div_round(v.signum(), 4, mode),
+        }
+    }
+}
+
 /// Rounds a finite f64 to an integer in `mode` (exact: f64 rounding to an integer is exact).
 pub fn round_f64(x: f64, mode: Round) -> f64 {
     let f = x.floor();

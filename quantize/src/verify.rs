@@ -64,6 +64,9 @@ pub fn verify(m: &QModel) -> Result<(), String> {
                     return bad("requant spec count differs from element count".into());
                 }
                 for (r, e) in rs.iter().zip(xe) {
+                    if r.div == 0 || r.div % 2 == 0 || (r.div > 1 && r.overflow == crate::fixed::Overflow::Wrap) {
+                        return bad(format!("requant divisor {} (must be odd, and 1 with wrap-around)", r.div));
+                    }
                     if r.from_frac != e.frac {
                         return bad(format!("requant expects grid 2^-{} but input is on 2^-{}", r.from_frac, e.frac));
                     }

@@ -21,7 +21,7 @@ proptest! {
         let t = |v: f64| Tensor::scalar(DType::F64, v);
         let want = quant(&t(x), &t(scale), &t(0.0), bits as f64, signed, narrow, MODES[mode]).unwrap().data[0];
         let (lo, hi) = int_range(bits as f64, signed, narrow).unwrap();
-        let r = Requant { from_frac: in_frac, to_frac: out_frac, round: MODES[mode].into(), lo: lo as i128, hi: hi as i128, overflow: Overflow::Sat };
+        let r = Requant { from_frac: in_frac, to_frac: out_frac, div: 1, round: MODES[mode].into(), lo: lo as i128, hi: hi as i128, overflow: Overflow::Sat };
         let got = requant(n as i128, &r) as f64 * scale;
         prop_assert_eq!(got, want, "x={} scale={} bits={} signed={} narrow={} mode={:?}", x, scale, bits, signed, narrow, MODES[mode]);
     }

@@ -120,8 +120,103 @@ pub fn narrow(b: &mut Builder, x: Val, lo: i128, hi: i128) -> Val {
     b.op("fit", &[x], lo, hi, 0.0, |s| Expr::Ext(s[0]))
 }
 
+/// `round(n / p)` for a constant `p ≥ 2`, exactly: the floor quotient by a multiply and a shift,
+/// the remainder, and a correction of one decided by the remainder (and for some modes the
+/// quotient's sign or parity).
+///
+/// With `a = ⌊n_lo / p⌋`, `n' = n − a·p` lies in `[0, N]`. For `S = bits(N) + bits(p)` and
+/// `M = ⌈2^S / p⌉`, `M·p − 2^S < p`, so `n'·M / 2^S` exceeds `n'/p` by less than `N·p / (p·2^S)
+/// < 1/p` and `⌊n'·M / 2^S⌋ = ⌊n'/p⌋`. The hardware computes `q = (M·n + a·(2^S − M·p)) >> S`
+/// (one constant multiply, as an adder graph or a DSP), `r = n − p·q ∈ [0, p)` and
+/// `q + up(r, q)`.
+pub fn div_round(b: &mut Builder, n: Val, p: i128, mode: Round) -> Val {
+    use super::linear::lower_linear;
+    use tachyon_quantize::config::Strategy;
+    let a = n.lo.div_euclid(p);
+    let span = n.hi - a * p;
+    let s = bits_for(0, span) + bits_for(0, p);
+    let m = ((1i128 << s) + p - 1) / p;
+    let bias = a * ((1i128 << s) - m * p);
+    let t = lower_linear(b, &[n], &[vec![(0, m)]], &[bias], Strategy::Auto)[0];
+    let (qlo, qhi) = (n.lo.div_euclid(p), n.hi.div_euclid(p));
+    let q = b.op("quot", &[t], t.lo >> s, t.hi >> s, 0.0, |sg| Expr::Shr(sg[0], s));
+    let q = narrow(b, q, qlo, qhi);
+    if mode == Round::Floor {
+        return q;
+    }
+    let r = lower_linear(b, &[n, q], &[vec![(0, 1), (1, -p)]], &[0], Strategy::Auto)[0];
+    let r = narrow(b, r, 0, p - 1);
+    let ge = |b: &mut Builder, v: i128| -> Val {
+        let k = b.constant(v);
+        b.op("ge", &[r, k], 0, 1, crate::delay::compare(r.width()), |sg| Expr::Cmp(CmpOp::Ge, sg[0], sg[1]))
+    };
+    let and =
+        |b: &mut Builder, x: Val, y: Val| b.op("and", &[x, y], 0, 1, crate::delay::mux(), |sg| Expr::And(sg[0], sg[1]));
+    let or =
+        |b: &mut Builder, x: Val, y: Val| b.op("or", &[x, y], 0, 1, crate::delay::mux(), |sg| Expr::Or(sg[0], sg[1]));
+    let negative = |b: &mut Builder| if q.lo < 0 { bit(b, q, q.width() - 1) } else { b.constant(0) };
+    let nonzero = ge(b, 1);
+    let above = ge(b, p / 2 + 1);
+    // r = p/2 exactly (only for even p): r ≥ p/2 and not above.
+    let tie = |b: &mut Builder| -> Option<Val> {
+        (p % 2 == 0).then(|| {
+            let at = ge(b, p / 2);
+            let not_above = b.op("not", &[above], 0, 1, crate::delay::mux(), |sg| Expr::Not(sg[0]));
+            let not_above = narrow(b, not_above, 0, 1);
+            and(b, at, not_above)
+        })
+    };
+    let up = match mode {
+        Round::Floor => unreachable!("handled above"),
+        Round::Ceil => nonzero,
+        Round::ToZero => {
+            let neg = negative(b);
+            and(b, nonzero, neg)
+        }
+        Round::HalfDown => above,
+        Round::HalfUp | Round::HalfEven | Round::HalfAway | Round::HalfToZero => match tie(b) {
+            None => above,
+            Some(t) => {
+                let t = match mode {
+                    Round::HalfUp => t,
+                    Round::HalfEven => {
+                        let odd = bit(b, q, 0);
+                        and(b, t, odd)
+                    }
+                    Round::HalfAway => {
+                        let neg = negative(b);
+                        let pos = b.op("not", &[neg], 0, 1, crate::delay::mux(), |sg| Expr::Not(sg[0]));
+                        let pos = narrow(b, pos, 0, 1);
+                        and(b, t, pos)
+                    }
+                    _ => {
+                        let neg = negative(b);
+                        and(b, t, neg)
+                    }
+                };
+                or(b, above, t)
+            }
+        },
+    };
+    b.op("rnd", &[q, up], q.lo, q.hi + 1, crate::delay::add(bits_for(q.lo, q.hi + 1)), |sg| Expr::Add(sg[0], sg[1]))
+}
+
 /// One element's requantization.
 pub fn requant(b: &mut Builder, x: Val, r: &Requant, out_lo: i128, out_hi: i128) -> Val {
+    if r.div > 1 {
+        // Division by an odd constant (a mean): exact rounding, then saturation.
+        let k = r.to_frac - r.from_frac;
+        let (n, p) = if k >= 0 {
+            let k = k as u32;
+            let n = if k == 0 { x } else { b.op("shl", &[x], x.lo << k, x.hi << k, 0.0, |s| Expr::Shl(s[0], k)) };
+            (n, r.div as i128)
+        } else {
+            (x, (r.div as i128) << (-k) as u32)
+        };
+        let v = div_round(b, n, p, r.round);
+        let v = saturate(b, v, r.lo, r.hi);
+        return narrow(b, v, out_lo.min(v.lo.max(out_lo)), out_hi.max(v.hi.min(out_hi)));
+    }
     let k = r.to_frac - r.from_frac;
     let v = if k >= 0 {
         let k = k as u32;

@@ -145,7 +145,8 @@ impl<'a> Lowerer<'a> {
                 .collect::<Result<_, QuantizeError>>()?;
             let mut b = if bm != 0 { align(bm, frac - bf)? } else { 0 };
             // Remove common factors of two (no bit wasted at the output).
-            while grid.is_none() && (b != 0 || !coeffs.is_empty()) && b % 2 == 0 && coeffs.iter().all(|c| c.1 % 2 == 0) {
+            while grid.is_none() && (b != 0 || !coeffs.is_empty()) && b % 2 == 0 && coeffs.iter().all(|c| c.1 % 2 == 0)
+            {
                 b /= 2;
                 coeffs.iter_mut().for_each(|c| c.1 /= 2);
                 frac -= 1;

@@ -7,13 +7,16 @@ use crate::error::QuantizeError;
 use crate::fixed::{Elem, Overflow};
 use crate::interp::apply_steps;
 use crate::qir::{FloatStep, LayerKind, Requant, Steps, TensorId};
-use crate::round::rescale;
+use crate::round::rescale_div;
 use tachyon_frontend::eval::{broadcast_index, broadcast_shape, int_range, transpose};
 use tachyon_frontend::{DType, Node, Op, Tensor};
 
 /// Exact output interval of a requantization.
 pub fn requant_elem(e: &Elem, r: &Requant) -> Elem {
-    let (lo, hi) = (rescale(e.lo, r.from_frac, r.to_frac, r.round), rescale(e.hi, r.from_frac, r.to_frac, r.round));
+    let (lo, hi) = (
+        rescale_div(e.lo, r.from_frac, r.to_frac, r.div, r.round),
+        rescale_div(e.hi, r.from_frac, r.to_frac, r.div, r.round),
+    );
     match r.overflow {
         Overflow::Sat | Overflow::SatSym => Elem::new(r.to_frac, lo.clamp(r.lo, r.hi), hi.clamp(r.lo, r.hi)),
         Overflow::Wrap if lo >= r.lo && hi <= r.hi => Elem::new(r.to_frac, lo, hi),
@@ -183,9 +186,13 @@ pub(crate) fn lower_quantizer(
     t: TensorId,
     shape: &[usize],
     out_name: &str,
+    divisors: Option<&[u32]>,
 ) -> Result<TensorId, QuantizeError> {
     let xe = l.elems(t).to_vec();
     let outs = quantizer_elems(l, n, xe.len(), Some(&xe))?;
+    if divisors.is_some() && matches!(n.op, Op::Trunc { .. }) {
+        return Err(l.err(n, "Trunc after a mean over a count that is not a power of two is not supported; use Quant"));
+    }
     let bipolar =
         outs.iter().all(|e| e.lo == -1 && e.hi == 1) && matches!(n.op, Op::BipolarQuant | Op::Quant { .. }) && {
             let bits = n.input(3).and_then(|v| l.g.value(v).konst.as_ref()).and_then(|b| b.as_scalar());
@@ -217,6 +224,7 @@ pub(crate) fn lower_quantizer(
             .iter()
             .map(|e| Requant {
                 from_frac: e.frac,
+                div: 1,
                 to_frac: fs,
                 round: crate::round::Round::HalfEven,
                 lo: i128::MIN / 4,
@@ -239,8 +247,10 @@ pub(crate) fn lower_quantizer(
     let specs: Vec<Requant> = ie
         .iter()
         .zip(&outs)
-        .map(|(e, o)| Requant {
+        .enumerate()
+        .map(|(i, (e, o))| Requant {
             from_frac: e.frac,
+            div: divisors.map_or(1, |d| d[i]),
             to_frac: o.frac,
             round,
             lo: o.lo,

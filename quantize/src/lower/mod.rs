@@ -36,6 +36,12 @@ enum Sym {
         steps: Vec<FloatStep>,
     },
     Q(TensorId),
+    /// `base` divided element-wise by odd `divisors` (a mean over a count that is not a power of
+    /// two): exact only through the quantizer that must follow.
+    Divided {
+        base: TensorId,
+        divisors: Vec<u32>,
+    },
     /// `shape` is the ONNX shape of the value the first step reads.
     Pending {
         base: TensorId,
@@ -119,6 +125,14 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
             l.m.output = t;
             l.m.epilogue = steps;
             l.m.epilogue_shape = shape;
+        }
+        Sym::Divided { .. } => {
+            return Err(QuantizeError::Model {
+                path: g.path.display().to_string(),
+                what: "the output is a mean over a count that is not a power of two; add a Quant node after it so \
+                       the division has an exact rounding"
+                    .into(),
+            })
         }
         Sym::Pre { .. } | Sym::Const(_) => {
             return Err(QuantizeError::Model {
@@ -275,7 +289,15 @@ impl<'a> Lowerer<'a> {
         let elems = self.elems(t).to_vec();
         let specs: Vec<Requant> = elems
             .iter()
-            .map(|e| Requant { from_frac: e.frac, to_frac: ty.frac(), round: ty.round, lo, hi, overflow: ty.overflow })
+            .map(|e| Requant {
+                from_frac: e.frac,
+                to_frac: ty.frac(),
+                div: 1,
+                round: ty.round,
+                lo,
+                hi,
+                overflow: ty.overflow,
+            })
             .collect();
         let out: Vec<Elem> = specs.iter().zip(&elems).map(|(r, e)| elementwise::requant_elem(e, r)).collect();
         let shape = self.m.tensor(t).shape.clone();
@@ -351,6 +373,26 @@ impl<'a> Lowerer<'a> {
                 let s = self.q_node(n, slot, &args, t, out)?;
                 self.set(out, s);
             }
+            Sym::Divided { base, divisors } => {
+                if matches!(n.op, Op::Quant { .. } | Op::BipolarQuant) {
+                    let shape = self.shape_of(out);
+                    let name = self.g.value(out).name.clone();
+                    let t = elementwise::lower_quantizer(self, n, base, &shape, &name, Some(&divisors))?;
+                    self.set(out, Sym::Q(t));
+                } else if matches!(
+                    n.op,
+                    Op::Identity
+                        | Op::Dropout
+                        | Op::Reshape { .. }
+                        | Op::Flatten { .. }
+                        | Op::Squeeze { .. }
+                        | Op::Unsqueeze { .. }
+                ) {
+                    self.set(out, Sym::Divided { base, divisors });
+                } else {
+                    return Err(self.err(n, "a mean over a count that is not a power of two must be followed by a Quant node (the division is exact only as part of its rounding)"));
+                }
+            }
         }
         Ok(())
     }
@@ -395,6 +437,9 @@ impl<'a> Lowerer<'a> {
                 Sym::Pending { .. } => {
                     return Err(self.err(n, "float operations with non-power-of-two constants must be followed by a Quant node before they meet another tensor"))
                 }
+                Sym::Divided { .. } => {
+                    return Err(self.err(n, "a mean over a count that is not a power of two must be followed by a Quant node before it meets another tensor"))
+                }
                 Sym::Const(_) => unreachable!("computed inputs are not constants"),
             };
             self.set(v, Sym::Q(t));
@@ -413,11 +458,12 @@ impl<'a> Lowerer<'a> {
                 }
             }
             structural::Family::Linear { strict } => {
-                let y = structural::lower_linear(self, n, &ops, strict)?;
+                let (y, divisors) = structural::lower_linear(self, n, &ops, strict)?;
                 if self.float_mode {
                     self.unfinished.insert(y, n.name.clone());
                 }
-                self.set(n.outputs[0], Sym::Q(y));
+                let s = if divisors.iter().all(|&d| d == 1) { Sym::Q(y) } else { Sym::Divided { base: y, divisors } };
+                self.set(n.outputs[0], s);
             }
             structural::Family::Max => {
                 let y = structural::lower_max(self, n, &ops)?;
@@ -479,7 +525,7 @@ impl<'a> Lowerer<'a> {
             }
             Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. } => {
                 let t = self.finish(t)?;
-                Sym::Q(elementwise::lower_quantizer(self, n, t, &out_shape, &out_name)?)
+                Sym::Q(elementwise::lower_quantizer(self, n, t, &out_shape, &out_name, None)?)
             }
             Op::Softmax { axis, legacy } => {
                 let t = self.finish(t)?;

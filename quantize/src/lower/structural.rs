@@ -127,7 +127,15 @@ pub(crate) fn lower_wiring(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<
         ids.push(if identity {
             inputs[0]
         } else {
-            l.push_layer_multi(&n.name, vec![n.name.clone()], LayerKind::Gather(src), inputs.clone(), &name, shape, elems)
+            l.push_layer_multi(
+                &n.name,
+                vec![n.name.clone()],
+                LayerKind::Gather(src),
+                inputs.clone(),
+                &name,
+                shape,
+                elems,
+            )
         });
     }
     Ok(ids)
@@ -172,12 +180,15 @@ fn probe(l: &Lowerer, n: &Node, ops: &Operands) -> Result<Response, QuantizeErro
 }
 
 /// Lowers a linear op to one Linear layer over the concatenation of its computed operands.
+/// For an average over a count that is not a power of two (`strict` in a quantized model), the
+/// layer computes `divisor ×` the average exactly and returns the per-element odd divisors,
+/// which the quantizer that must follow divides by; otherwise the divisors are all 1.
 pub(crate) fn lower_linear(
     l: &mut Lowerer,
     n: &Node,
     ops: &Operands,
     strict: bool,
-) -> Result<TensorId, QuantizeError> {
+) -> Result<(TensorId, Vec<u32>), QuantizeError> {
     let r = probe(l, n, ops)?;
     let inputs: Vec<TensorId> = ops.iter().map(|o| o.1).collect();
     let v = n.outputs[0];
@@ -196,32 +207,97 @@ pub(crate) fn lower_linear(
         let src: Vec<u32> = src.into_iter().flatten().collect();
         let xe: Vec<Elem> = inputs.iter().flat_map(|&t| l.elems(t).to_vec()).collect();
         let elems = src.iter().map(|&j| xe[j as usize]).collect();
-        return Ok(l.push_layer_multi(&n.name, vec![n.name.clone()], LayerKind::Gather(src), inputs, &name, shape, elems));
+        let t = l.push_layer_multi(&n.name, vec![n.name.clone()], LayerKind::Gather(src), inputs, &name, shape, elems);
+        return Ok((t, vec![1; r.f0.len()]));
     }
-    let coeff = |l: &Lowerer, v: f64, field: Field| -> Result<(i128, i32), QuantizeError> {
-        if strict && !l.float_mode {
-            return dyadic(v, GRID_FRAC).ok_or_else(|| {
-                l.err(
-                    n,
-                    format!(
-                        "the op scales by {v}, which has no exact fixed-point form (an average over a count that \
-                         is not a power of two); use a power-of-two count, or a sum followed by a quantized \
-                         constant multiply"
-                    ),
-                )
-            });
-        }
-        l.constant(&n.name, v, field)
-    };
-    let mut rows: Vec<Vec<(u32, i128, i32)>> = vec![vec![]; r.f0.len()];
+    let exact = strict && !l.float_mode;
+    // Per output: its terms (input, value).
+    let mut terms: Vec<Vec<(u32, f64)>> = vec![vec![]; r.f0.len()];
     for (j, col) in r.cols.iter().enumerate() {
         for &(i, d) in col {
-            let (m, f) = coeff(l, d, Field::Weight)?;
-            rows[i].push((j as u32, m, f));
+            terms[i].push((j as u32, d));
         }
     }
-    let bias = r.f0.iter().map(|&b| coeff(l, b, Field::Bias)).collect::<Result<Vec<_>, _>>()?;
-    l.build_linear(n, &inputs, rows, bias, shape, &name)
+    let mut rows: Vec<Vec<(u32, i128, i32)>> = Vec::with_capacity(terms.len());
+    let mut bias = Vec::with_capacity(terms.len());
+    let mut divisors = Vec::with_capacity(terms.len());
+    for (row, &b) in terms.iter().zip(&r.f0) {
+        if !exact {
+            let mut out = Vec::with_capacity(row.len());
+            for &(j, d) in row {
+                let (m, f) = l.constant(&n.name, d, Field::Weight)?;
+                out.push((j, m, f));
+            }
+            rows.push(out);
+            bias.push(l.constant(&n.name, b, Field::Bias)?);
+            divisors.push(1);
+            continue;
+        }
+        // One divisor for the whole row: the least common multiple of its terms' odd divisors.
+        let mut div = 1u64;
+        for v in row.iter().map(|t| t.1).chain(std::iter::once(b)) {
+            let d = strict_coefficient(l, n, v)?.0 as u64;
+            div = div / gcd(div, d) * d;
+            if div > MAX_DIV as u64 {
+                return Err(l.err(n, format!("the op's divisors multiply past {MAX_DIV}")));
+            }
+        }
+        let scaled = |v: f64| -> Result<(i128, i32), QuantizeError> {
+            match strict_coefficient(l, n, v * div as f64)? {
+                (1, m, f) => Ok((m, f)),
+                _ => Err(l.err(n, format!("coefficient {v} times {div} is not exact"))),
+            }
+        };
+        let mut out = Vec::with_capacity(row.len());
+        for &(j, d) in row {
+            let (m, f) = scaled(d)?;
+            out.push((j, m, f));
+        }
+        rows.push(out);
+        bias.push(scaled(b)?);
+        divisors.push(div as u32);
+    }
+    Ok((l.build_linear(n, &inputs, rows, bias, shape, &name)?, divisors))
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Largest odd divisor an average may need (a count of 4095 elements, times a power of two).
+const MAX_DIV: u32 = 4095;
+
+/// `v · D` as an exact fixed-point number for the smallest odd `D ≤ MAX_DIV`: `(D, m, f)` with
+/// `v · D = m · 2^-f`. The op's coefficient is a count's reciprocal, which binary64 holds only
+/// rounded, so `v · D` is snapped to the 2^-GRID_FRAC grid when it lies within 10^-9 of it.
+fn odd_denominator(v: f64) -> Option<(u32, i128, i32)> {
+    let grid = f64::powi(2.0, GRID_FRAC);
+    (1..=MAX_DIV).step_by(2).find_map(|d| {
+        let s = v * d as f64 * grid;
+        let r = s.round();
+        ((s - r).abs() < 1e-9 * s.abs().max(1.0)).then(|| dyadic(r / grid, GRID_FRAC)).flatten().map(|(m, f)| (d, m, f))
+    })
+}
+
+/// An exact coefficient of a structural op (an average's reciprocal count) with the odd divisor
+/// it needs: `(divisor, m, f)` where the coefficient is `m · 2^-f / divisor`.
+fn strict_coefficient(l: &Lowerer, n: &Node, v: f64) -> Result<(u32, i128, i32), QuantizeError> {
+    if let Some((m, f)) = dyadic(v, GRID_FRAC) {
+        return Ok((1, m, f));
+    }
+    odd_denominator(v).ok_or_else(|| {
+        l.err(
+            n,
+            format!(
+                "the op scales by {v}, which is not an exact fraction with an odd denominator of at most \
+                 {MAX_DIV}; use a sum followed by a quantized constant multiply"
+            ),
+        )
+    })
 }
 
 /// Lowers a max op to one Max layer, aligning the inputs to one grid first when they differ.

@@ -20,6 +20,7 @@ fn align(l: &mut Lowerer, n: &Node, t: TensorId, shape: &[usize]) -> (TensorId, 
         .iter()
         .map(|e| Requant {
             from_frac: e.frac,
+            div: 1,
             to_frac: f,
             round: Round::Floor,
             lo: e.lo << (f - e.frac),
