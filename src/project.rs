@@ -61,7 +61,16 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
         .filter(|l| matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. }))
         .map(|l| (l.name.clone(), config.reuse(&l.origin)))
         .collect();
-    let opts = HlsOptions { clock_ns, top: top.to_string(), strategy, reuse };
+    let mut set_reuse = std::collections::BTreeMap::new();
+    for (k, l) in qmodel.layers.iter().enumerate() {
+        let r = config.set_reuse(&l.origin);
+        if r > 1 {
+            tachyon_hls::layers::fold::segment(&qmodel, k, r)
+                .map_err(|e| anyhow::anyhow!("{}: set_reuse: {e}", model.display()))?;
+            set_reuse.insert(l.name.clone(), r);
+        }
+    }
+    let opts = HlsOptions { clock_ns, top: top.to_string(), strategy, reuse, set_reuse };
     let design = tachyon_hls::synthesize(&qmodel, &opts);
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;

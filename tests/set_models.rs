@@ -64,12 +64,22 @@ fn set_models_match_float_semantics() {
 #[test]
 fn set_models_cosimulate_and_are_permutation_invariant_in_rtl() {
     let dir = scratch("set_models_rtl");
-    for c in cases() {
+    // Fully parallel (II = 1), and φ folded over the particles (deep set: 6 particles on 2 or 3
+    // copies; interaction network: the object network's 4 particles on 2 copies).
+    let runs = [("deep_set", 1), ("deep_set", 3), ("deep_set", 2), ("interaction_net", 1), ("interaction_net", 2)];
+    for (name, fold) in runs {
+        let c = cases().into_iter().find(|c| c.name == name).unwrap();
         let path = write(&c, &dir);
-        let out = dir.join(c.name);
+        let out = dir.join(format!("{name}_fold{fold}"));
         let mut o = build_options(path, &out);
         o.clock_ns = Some(2.5);
-        let built = build(&o).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        if fold > 1 {
+            let cfg = dir.join(format!("{name}_fold{fold}.json"));
+            std::fs::write(&cfg, format!("{{\"layers\": {{\"pool\": {{\"set_reuse\": {fold}}}}}}}")).unwrap();
+            o.config = Some(cfg);
+        }
+        let built = build(&o).unwrap_or_else(|e| panic!("{name} fold {fold}: {e}"));
+        assert_eq!(built.design.ii, fold, "{name}");
         lint(&out);
         if cosim_random(&out, 1000).is_none() {
             skip_note!("skipped: verilator is not installed (RTL permutation check of {})", c.name);
@@ -121,5 +131,24 @@ fn shipped_set_examples_build() {
         o.config = cfg.map(|c| root.join(c));
         let b = build(&o).unwrap_or_else(|e| panic!("{model}: {e}"));
         assert_eq!(b.design.ii, if cfg.is_some() { 4 } else { 1 }, "{model}");
+    }
+}
+
+#[test]
+fn set_reuse_that_cannot_fold_is_refused_by_name() {
+    let dir = scratch("set_models_bad_fold");
+    let c = cases().into_iter().find(|c| c.name == "deep_set").unwrap();
+    let path = write(&c, &dir);
+    for (layer, r, want) in
+        [("pool", 4, "must divide the 6 particles"), ("rho0_matmul", 2, "not a sum, mean or maximum")]
+    {
+        let cfg = dir.join(format!("{layer}.json"));
+        std::fs::write(&cfg, format!("{{\"layers\": {{\"{layer}\": {{\"set_reuse\": {r}}}}}}}")).unwrap();
+        let mut o = build_options(&path, dir.join(format!("out_{layer}")));
+        o.config = Some(cfg);
+        let Err(e) = build(&o) else { panic!("{layer}: set_reuse {r} was accepted") };
+        let e = format!("{e:#}");
+        assert!(e.contains("set_reuse") && e.contains(want), "{layer}: {e}");
+        assert!(!dir.join(format!("out_{layer}")).exists());
     }
 }

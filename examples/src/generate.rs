@@ -131,22 +131,20 @@ pub fn write_examples(out_dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
     Ok(written)
 }
 
-/// The deep set's reuse config: φ, the per-particle network that holds most multiplies, on
-/// time-multiplexed DSPs (II = 4).
+/// The deep set's reuse config: φ, the per-particle network that holds most of the arithmetic,
+/// built 8 times instead of 32 and time-multiplexed over 4 phases (II = 4).
 pub const SET_REUSE_CONFIG: &str = r#"{
   "layers": {
-    "phi0_matmul": { "reuse": 4 },
-    "phi1_matmul": { "reuse": 4 }
+    "pool": { "set_reuse": 4 }
   }
 }
 "#;
 
-/// The interaction network's reuse config: the relational network f_R, applied to every one of
-/// the N(N−1) edges, on time-multiplexed DSPs (II = 4).
+/// The interaction network's reuse config: the object network f_O built 2 times instead of 8
+/// and time-multiplexed over 4 phases (II = 4); the relational network stays parallel.
 pub const IN_REUSE_CONFIG: &str = r#"{
   "layers": {
-    "fr0_matmul": { "reuse": 4 },
-    "fr1_matmul": { "reuse": 4 }
+    "pool": { "set_reuse": 4 }
   }
 }
 "#;

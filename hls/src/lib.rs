@@ -27,11 +27,21 @@ pub struct HlsOptions {
     /// R > 1 time-multiplexes its DSP multipliers over R cycles, and the design then accepts a
     /// new input every max R cycles (its II).
     pub reuse: BTreeMap<String, u32>,
+    /// Set folding per aggregation layer name (a sum, mean or max over particles): the
+    /// per-particle network before it is built N / R times and time-multiplexed over R phases
+    /// ([`layers::fold`]); II = R. Check with [`layers::fold::segment`] first.
+    pub set_reuse: BTreeMap<String, u32>,
 }
 
 impl Default for HlsOptions {
     fn default() -> Self {
-        HlsOptions { clock_ns: 5.0, top: "tachyon_top".into(), strategy: BTreeMap::new(), reuse: BTreeMap::new() }
+        HlsOptions {
+            clock_ns: 5.0,
+            top: "tachyon_top".into(),
+            strategy: BTreeMap::new(),
+            reuse: BTreeMap::new(),
+            set_reuse: BTreeMap::new(),
+        }
     }
 }
 
@@ -91,8 +101,33 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     }
     let mut vals: Vec<Option<Vec<Val>>> = vec![None; m.tensors.len()];
     vals[m.input.0 as usize] = Some(b.register_all(&xs));
-    let mut layer_stages = vec![];
-    for l in &m.layers {
+    // Folded set segments, by aggregation layer index.
+    let mut folds: BTreeMap<usize, (layers::fold::Segment, u32)> = BTreeMap::new();
+    for (name, &r) in &opts.set_reuse {
+        let Some(agg) = m.layers.iter().position(|l| &l.name == name) else { continue };
+        if r > 1 {
+            let seg = layers::fold::segment(m, agg, r).expect("set_reuse is checked before synthesis");
+            folds.insert(agg, (seg, r));
+        }
+    }
+    let folded: Vec<usize> = folds.values().flat_map(|(s, _)| s.layers.iter().copied()).collect();
+    let mut layer_stages: Vec<(u32, u32)> = vec![(0, 0); m.layers.len()];
+    for (li, l) in m.layers.iter().enumerate() {
+        if folded.contains(&li) {
+            continue; // lowered with its aggregation
+        }
+        if let Some((seg, r)) = folds.get(&li) {
+            let first = seg.layers.first().map_or(li, |&k| k);
+            let input = m.layers[first].inputs[0];
+            let xs = vals[input.0 as usize].clone().expect("layers are in topological order");
+            let (ys, stages) = layers::fold::lower_folded(&mut b, m, seg, &xs, *r, &opts.strategy);
+            for (&k, st) in seg.layers.iter().chain(std::iter::once(&li)).zip(stages) {
+                layer_stages[k] = st;
+            }
+            ii = ii.max(*r);
+            vals[l.output.0 as usize] = Some(layers::narrow_all(&mut b, ys, &m.tensor(l.output).elems));
+            continue;
+        }
         b.prefix = l.name.clone();
         b.origin = l.origin.join(", ");
         let xs: Vec<Val> = l
@@ -111,7 +146,7 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
             _ => layers::lower_layer(&mut b, &l.kind, &xs, &m.tensor(l.output).elems, strategy),
         };
         let end = ys.iter().filter_map(|v| v.stage).max().unwrap_or(start);
-        layer_stages.push((start, end));
+        layer_stages[li] = (start, end);
         vals[l.output.0 as usize] = Some(ys);
     }
     // Outputs leave from registers (nothing combinational reaches the user's logic).

@@ -11,8 +11,10 @@
 //! ```
 //! Quantized (QONNX) models take their precision from their Quant nodes; for them only `input`
 //! (when the graph input is not quantized), `softmax`, `sigmoid` and the per-layer `strategy`
-//! (`auto`, `adders` or `dsp`: how constant weights are multiplied) and `reuse` (DSP
-//! time-multiplexing of linear layers, II = the largest reuse) apply.
+//! (`auto`, `adders` or `dsp`: how constant weights are multiplied), `reuse` (DSP
+//! time-multiplexing of linear layers, II = the largest reuse) and `set_reuse` (on the
+//! aggregation of a set model, e.g. `"pool": { "set_reuse": 4 }`: the per-particle network is
+//! built N/4 times and time-multiplexed over 4 phases, II = 4) apply.
 
 use crate::fixed::FixedType;
 use std::collections::BTreeMap;
@@ -32,6 +34,10 @@ pub struct LayerPrecision {
     /// Reuse factor of a linear layer: each DSP multiplier serves this many products, one per
     /// cycle, and the design then accepts a new input every `reuse` cycles (II). 1 = parallel.
     pub reuse: Option<u32>,
+    /// On a sum, mean or max over particles (ReduceSum/ReduceMean/ReduceMax of a set model): the
+    /// per-particle network feeding it is built N / `set_reuse` times and time-multiplexed over
+    /// `set_reuse` phases; the design then accepts a new set every `set_reuse` cycles (II).
+    pub set_reuse: Option<u32>,
 }
 
 /// How a linear layer multiplies by its constant weights.
@@ -139,6 +145,14 @@ impl Config {
                     return Err(format!("layer '{name}': reuse must be between 1 and 4096 (got {r})"));
                 }
             }
+            if let Some(r) = p.set_reuse {
+                if !(1..=4096).contains(&r) {
+                    return Err(format!("layer '{name}': set_reuse must be between 1 and 4096 (got {r})"));
+                }
+                if name == "default" {
+                    return Err("set_reuse belongs to an aggregation layer, not to 'default'".into());
+                }
+            }
         }
         let pow2 = |v: f64| v > 0.0 && v.log2().fract() == 0.0;
         if !pow2(self.softmax.exp_range) || !pow2(self.sigmoid.range) {
@@ -168,6 +182,11 @@ impl Config {
     /// The reuse factor of the layer implementing the ONNX nodes `nodes` (1 when not set).
     pub fn reuse(&self, nodes: &[String]) -> u32 {
         nodes.iter().find_map(|n| self.layers.get(n).and_then(|p| p.reuse)).or(self.default.reuse).unwrap_or(1)
+    }
+
+    /// The set reuse factor of the layer implementing the ONNX nodes `nodes` (1 when not set).
+    pub fn set_reuse(&self, nodes: &[String]) -> u32 {
+        nodes.iter().find_map(|n| self.layers.get(n).and_then(|p| p.set_reuse)).unwrap_or(1)
     }
 
     /// The type of `field` for the layer named `layer` (default when not overridden).

@@ -1,8 +1,10 @@
 //! Lowering of each quantized-IR layer kind to netlist operations (one file per family).
 
 pub mod cse;
+pub mod fold;
 pub mod linear;
 pub mod misc;
+pub mod phases;
 pub mod requant;
 pub mod reuse;
 pub mod softmax;

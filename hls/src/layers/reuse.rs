@@ -20,10 +20,11 @@
 //! registers ([`tachyon_rtl::RegRole::State`]); the accumulators are read at stage input + R + 3.
 
 use super::linear::sum_values;
+use super::phases;
 use crate::delay;
 use crate::pipeline::{Builder, Val};
 use tachyon_quantize::fixed::bits_for;
-use tachyon_rtl::{CmpOp, Expr, SignalId};
+use tachyon_rtl::{Expr, SignalId};
 
 /// Pipeline registers between a token's arrival and its complete lane sums, beyond R.
 const LANE_LATENCY: u32 = 3;
@@ -54,33 +55,11 @@ pub fn lower_linear_reuse(
         if x.lo == x.hi || !rows.iter().any(|r| r.iter().any(|&(k, c)| k as usize == j && c != 0)) {
             continue;
         }
-        let (w, sg) = (x.width(), x.signed());
-        let q = b.m.state_reg(&format!("{prefix}_hold{j}"), w, sg, None, None, origin);
-        let d = b.m.wire(&format!("{prefix}_hold{j}_next"), w, sg, origin, Expr::Mux { sel: start, t: x.sig, f: q });
-        b.m.set_state_input(q, d);
-        held[j] = Some(q);
+        held[j] = Some(phases::hold(b, &format!("{prefix}_hold{j}"), *x, start, origin));
     }
-
-    // Phase counter: 0 in the cycle after a token arrives, then counting (wrapping).
-    let cbits = bits_for(0, reuse as i128 - 1).max(1);
-    let cnt = b.m.state_reg(&format!("{prefix}_phase"), cbits, false, Some(0), None, origin);
-    let one = b.m.wire(&format!("{prefix}_one"), 1, false, None, Expr::Const(1));
-    let inc = b.m.wire(&format!("{prefix}_phase_inc"), cbits + 1, false, origin, Expr::Add(cnt, one));
-    let wrapped = b.m.wire(&format!("{prefix}_phase_wrap"), cbits, false, origin, Expr::Slice { src: inc, lo: 0 });
-    let zero_c = b.m.wire(&format!("{prefix}_phase_zero"), cbits, false, None, Expr::Const(0));
-    let next = b.m.wire(
-        &format!("{prefix}_phase_next"),
-        cbits,
-        false,
-        origin,
-        Expr::Mux { sel: start, t: zero_c, f: wrapped },
-    );
-    b.m.set_state_input(cnt, next);
-    let sel_bits: Vec<SignalId> = (0..cbits)
-        .map(|k| b.m.wire(&format!("{prefix}_phase_b{k}"), 1, false, origin, Expr::Slice { src: cnt, lo: k }))
-        .collect();
-    let first = b.m.wire(&format!("{prefix}_first"), 1, false, origin, Expr::Cmp(CmpOp::Eq, cnt, zero_c));
-    let first_a = b.m.reg(&format!("{prefix}_first_a"), first, None, origin);
+    let ph = phases::phases(b, &prefix, reuse, start, origin);
+    let (cnt, cbits) = (ph.cnt, ph.bits.len() as u32);
+    let first_a = b.m.reg(&format!("{prefix}_first_a"), ph.first, None, origin);
     let first_b = b.m.reg(&format!("{prefix}_first_b"), first_a, None, origin);
 
     let read_stage = s0 + reuse + LANE_LATENCY;
@@ -88,7 +67,7 @@ pub fn lower_linear_reuse(
     let ps = |ns: f64| (ns * 1000.0).round() as u32;
     let n_in = xs.len();
     let slots = n_in.div_ceil(reuse as usize);
-    let phases = 1usize << cbits;
+    let span = ph.span;
     // The input of slot k in phase p (None: no input, or one that does not vary).
     let input_of = |k: usize, p: usize| -> Option<usize> {
         let j = k + p * slots;
@@ -97,7 +76,7 @@ pub fn lower_linear_reuse(
     // A: one operand multiplexer per slot, shared by all outputs.
     let mut operands: Vec<Option<(SignalId, i128, i128)>> = vec![];
     for k in 0..slots {
-        let ins: Vec<usize> = (0..phases).filter_map(|p| input_of(k, p)).collect();
+        let ins: Vec<usize> = (0..span).filter_map(|p| input_of(k, p)).collect();
         if ins.is_empty() {
             operands.push(None);
             continue;
@@ -106,36 +85,10 @@ pub fn lower_linear_reuse(
         let hi = ins.iter().map(|&j| xs[j].hi).max().unwrap_or(0);
         let (ow, osg) = (bits_for(lo, hi), lo < 0);
         let name = |what: &str| format!("{prefix}_s{k}_{what}");
-        let mut level: Vec<SignalId> = (0..phases)
-            .map(|p| {
-                let h = held[input_of(k, p).unwrap_or(ins[0])].expect("held input");
-                let sg = b.m.signal(h);
-                if sg.width == ow && sg.signed == osg {
-                    h
-                } else {
-                    b.m.wire(&name("opx"), ow, osg, origin, Expr::Ext(h))
-                }
-            })
-            .collect();
-        let mut levels = 0;
-        for &bit in &sel_bits {
-            if level.windows(2).all(|w| w[0] == w[1]) {
-                level.truncate(1);
-                break;
-            }
-            level = level
-                .chunks(2)
-                .map(|p| {
-                    if p[0] == p[1] {
-                        p[0]
-                    } else {
-                        b.m.wire(&name("opm"), ow, osg, origin, Expr::Mux { sel: bit, t: p[1], f: p[0] })
-                    }
-                })
-                .collect();
-            levels += 1;
-        }
-        let op_a = b.m.reg(&name("op_a"), level[0], None, origin);
+        let inputs: Vec<SignalId> =
+            (0..span).map(|p| held[input_of(k, p).unwrap_or(ins[0])].expect("held input")).collect();
+        let (sel, levels) = phases::by_phase(b, &name("op"), &inputs, &ph, ow, osg, origin);
+        let op_a = b.m.reg(&name("op_a"), sel, None, origin);
         worst_ps = worst_ps.max(ps(levels as f64 * delay::LUT_LEVEL_NS));
         operands.push(Some((op_a, lo, hi)));
     }
@@ -153,7 +106,7 @@ pub fn lower_linear_reuse(
         let mut lanes = vec![];
         for (k, operand) in operands.iter().enumerate() {
             let Some((op_a, lo, hi)) = *operand else { continue };
-            let coefs: Vec<i128> = (0..phases).map(|p| input_of(k, p).map_or(0, |j| coef_of[j])).collect();
+            let coefs: Vec<i128> = (0..span).map(|p| input_of(k, p).map_or(0, |j| coef_of[j])).collect();
             if coefs.iter().all(|&c| c == 0) {
                 continue;
             }

@@ -6,7 +6,8 @@
 //!   value); any other op ends it by quantizing to the configured input type;
 //! * `Q` — a tensor of the quantized IR;
 //! * `Pending` — a quantized tensor followed by float ops with non-power-of-two constants
-//!   (e.g. batch norm in a Brevitas model). The next quantizer turns the whole chain into exact
+//!   (e.g. batch norm in a Brevitas model) or float functions (Tanh, HardSigmoid; see
+//!   [`activation`]). The next quantizer turns the whole chain into exact
 //!   step functions ([`LayerKind::Threshold`]) evaluated with the float semantics; at the graph
 //!   output the chain becomes the epilogue.
 //!
@@ -14,6 +15,7 @@
 //! hls4ml-style; results are requantized where a layer ends (before a non-linear op or output).
 //! Consecutive linear layers are fused afterwards ([`fuse::fuse_linear`]).
 
+mod activation;
 mod dense;
 mod elementwise;
 pub use elementwise::requant_elem;
@@ -326,7 +328,7 @@ impl<'a> Lowerer<'a> {
         let (slot, args) = self.split_inputs(n)?;
         let x = n.inputs[slot].expect("running input exists");
         let sym = self.sym(x).clone();
-        let step = FloatStep { node: n.name.clone(), op: n.op.clone(), args: args.clone() };
+        let step = activation::float_step(self, n, &args)?;
         let is_quantizer = matches!(n.op, Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. });
         let is_float_elementwise =
             matches!(n.op, Op::Add | Op::Sub | Op::Mul | Op::Div | Op::BatchNorm { .. } | Op::Neg | Op::Pow | Op::Sqrt);
@@ -358,7 +360,16 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Sym::Pending { base, shape, mut steps } => {
-                if is_layout && !matches!(n.op, Op::Transpose { .. }) || is_float_elementwise || n.op == Op::Relu {
+                let is_activation = matches!(
+                    n.op,
+                    Op::Relu
+                        | Op::Clip { .. }
+                        | Op::LeakyRelu { .. }
+                        | Op::Tanh
+                        | Op::HardSigmoid { .. }
+                        | Op::Sigmoid
+                );
+                if is_layout && !matches!(n.op, Op::Transpose { .. }) || is_float_elementwise || is_activation {
                     steps.push(step);
                     self.set(out, Sym::Pending { base, shape, steps });
                 } else if is_quantizer {
@@ -366,7 +377,8 @@ impl<'a> Lowerer<'a> {
                     let t = elementwise::resolve_pending(self, n, base, &shape, &steps, out)?;
                     self.set(out, Sym::Q(t));
                 } else {
-                    return Err(self.err(n, "float operations with non-power-of-two constants must be followed by a Quant node before this op (they have no exact fixed-point form otherwise)"));
+                    let names: Vec<String> = steps.iter().map(|s| format!("'{}' ({})", s.node, s.op.mnemonic())).collect();
+                    return Err(self.err(n, format!("the float ops {} have no exact fixed-point form (constants that are not powers of two, or a non-linear function such as Tanh); put a Quant node after them, before this op, and they become exact step functions", names.join(", "))));
                 }
             }
             Sym::Q(t) => {
@@ -473,6 +485,16 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
+    /// `n` applied to the quantized tensor `t` as the first float step of a chain that the next
+    /// quantizer resolves into exact step functions.
+    fn pending(&self, n: &Node, slot: usize, args: &[Option<Tensor>], t: TensorId) -> Result<Sym, QuantizeError> {
+        Ok(Sym::Pending {
+            base: t,
+            shape: n.inputs[slot].and_then(|v| self.g.value(v).shape.clone()).unwrap_or_default(),
+            steps: vec![activation::float_step(self, n, args)?],
+        })
+    }
+
     /// A node whose running input is the quantized tensor `t`.
     fn q_node(
         &mut self,
@@ -510,11 +532,7 @@ impl<'a> Lowerer<'a> {
                         }
                         Sym::Q(y)
                     }
-                    None => Sym::Pending {
-                        base: t,
-                        shape: n.inputs[slot].and_then(|v| self.g.value(v).shape.clone()).unwrap_or_default(),
-                        steps: vec![FloatStep { node: n.name.clone(), op: n.op.clone(), args: args.to_vec() }],
-                    },
+                    None => self.pending(n, slot, args, t)?,
                 }
             }
             Op::Relu => {
@@ -540,6 +558,30 @@ impl<'a> Lowerer<'a> {
                     self.unfinished.insert(y, n.name.clone());
                 }
                 Sym::Q(y)
+            }
+            Op::Clip { .. } | Op::LeakyRelu { .. } if slot != 0 => {
+                return Err(self.err(n, "the bounds or slope must be constants; only the first input may be computed"))
+            }
+            Op::Clip { .. } => {
+                let t = self.finish(t)?;
+                match activation::lower_clip(self, n, args, t, &out_shape, &out_name)? {
+                    Some(y) => Sym::Q(y),
+                    None => self.pending(n, slot, args, t)?,
+                }
+            }
+            Op::LeakyRelu { alpha } => {
+                let t = self.finish(t)?;
+                match activation::lower_leaky_relu(self, n, *alpha, t, &out_shape, &out_name)? {
+                    Some(y) => Sym::Q(y),
+                    None => self.pending(n, slot, args, t)?,
+                }
+            }
+            Op::Tanh | Op::HardSigmoid { .. } => {
+                if self.float_mode {
+                    return Err(activation::float_model_error(self, n));
+                }
+                let t = self.finish(t)?;
+                self.pending(n, slot, args, t)?
             }
             Op::Sigmoid => {
                 let t = self.finish(t)?;

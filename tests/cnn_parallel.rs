@@ -1,0 +1,454 @@
+//! Convolutional networks in the parallel style (every layer unrolled, II = 1), end to end on
+//! small QONNX models built here: Conv 2-D (stride, non-square kernel, one-sided pads, dilation,
+//! bias, quantized weights), depthwise and pointwise Conv, Conv 1-D, MaxPool and AveragePool
+//! (stride, padding, `count_include_pad` 0 and 1, counts that are not powers of two), global
+//! pools, Pad (constant, reflect, edge), Concat on the channel axis, a residual Add of two conv
+//! branches, Clip, LeakyRelu, Tanh and HardSigmoid before a Quant, and the Transposes Keras
+//! exporters put around channels-last graphs.
+//!
+//! For every fixture the interpreter must equal the float QONNX semantics exactly on a few
+//! hundred random inputs, the Verilog must lint clean, and the RTL must equal the interpreter
+//! on random vectors. The hls4ml `conv1d_small_keras` model (a float model, config precision)
+//! is built and co-simulated on its own input samples when `../shared/models` is present.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use prost::Message;
+use std::path::{Path, PathBuf};
+use tachyon::project::build;
+use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_examples::rng::Rng;
+use tachyon_frontend::{DType, Tensor};
+use tachyon_quantize::{interp, Config};
+
+/// Random values on the 2^-`frac` grid in [-`lim`, `lim`].
+fn grid(rng: &mut Rng, n: usize, frac: i32, lim: f32) -> Vec<f32> {
+    let steps = (lim * 2f32.powi(frac)) as u64;
+    (0..n).map(|_| (rng.below(2 * steps + 1) as f32 - steps as f32) * 2f32.powi(-frac)).collect()
+}
+
+/// `Quant` to `bits` signed bits on the 2^-`frac` grid, rounding half to even.
+fn q(g: &mut GraphBuilder, x: &str, y: &str, frac: i32, bits: f32) -> String {
+    g.quant(x, y, 2f32.powi(-frac), 0.0, bits, true, false, "ROUND")
+}
+
+/// Geometry and extras of one Conv node.
+#[derive(Default)]
+struct ConvSpec<'a> {
+    cin: usize,
+    cout: usize,
+    kernel: &'a [usize],
+    strides: Option<&'a [i64]>,
+    pads: Option<&'a [i64]>,
+    dilations: Option<&'a [i64]>,
+    group: usize,
+    bias: bool,
+    /// Float weights quantized by a weight `Quant` node (as QONNX exporters write them) rather
+    /// than stored on the grid.
+    weight_quant: bool,
+}
+
+/// A Conv node with fresh weights (2^-3 grid in [-1, 1]) and bias (2^-4 grid).
+fn conv(g: &mut GraphBuilder, rng: &mut Rng, x: &str, name: &str, s: ConvSpec) -> String {
+    let group = s.group.max(1);
+    let mut wshape = vec![s.cout, s.cin / group];
+    wshape.extend_from_slice(s.kernel);
+    let count: usize = wshape.iter().product();
+    let mut w = if s.weight_quant {
+        let raw: Vec<f32> = (0..count).map(|_| (rng.uniform() as f32 - 0.5) * 2.2).collect();
+        let w = g.initializer_f32(&format!("{name}_wf"), &wshape, &raw);
+        q(g, &w, &format!("{name}_w"), 3, 5.0)
+    } else {
+        let w = grid(rng, count, 3, 1.0);
+        g.initializer_f32(&format!("{name}_w"), &wshape, &w)
+    };
+    let mut inputs = vec![x.to_string(), std::mem::take(&mut w)];
+    if s.bias {
+        let b = grid(rng, s.cout, 4, 1.0);
+        inputs.push(g.initializer_f32(&format!("{name}_b"), &[s.cout], &b));
+    }
+    let mut attrs = vec![Attr::ints("kernel_shape", &s.kernel.iter().map(|&k| k as i64).collect::<Vec<_>>())];
+    if let Some(v) = s.strides {
+        attrs.push(Attr::ints("strides", v));
+    }
+    if let Some(v) = s.pads {
+        attrs.push(Attr::ints("pads", v));
+    }
+    if let Some(v) = s.dilations {
+        attrs.push(Attr::ints("dilations", v));
+    }
+    if group > 1 {
+        attrs.push(Attr::int("group", group as i64));
+    }
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    g.node("Conv", "", name, &refs, &[&format!("{name}_out")], attrs)
+}
+
+/// A pooling node with explicit geometry.
+fn pool(g: &mut GraphBuilder, op: &str, x: &str, name: &str, kernel: &[i64], strides: &[i64], pads: &[i64]) -> String {
+    let mut attrs = vec![Attr::ints("kernel_shape", kernel), Attr::ints("strides", strides)];
+    if !pads.is_empty() {
+        attrs.push(Attr::ints("pads", pads));
+    }
+    g.node(op, "", name, &[x], &[&format!("{name}_out")], attrs)
+}
+
+/// A test model: its name, input shape (as the graph declares it) and serialized QONNX.
+struct Case {
+    name: &'static str,
+    input: Vec<usize>,
+    model: Vec<u8>,
+}
+
+fn case(name: &'static str, input: &[i64], g: GraphBuilder) -> Case {
+    Case {
+        name,
+        input: input.iter().map(|&d| d as usize).collect(),
+        model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec(),
+    }
+}
+
+/// Conv 2-D: stride 2 on one axis, a 3×2 kernel, pads on one side only, quantized weights,
+/// bias; then a dilated conv with symmetric pads. NCHW input.
+fn conv2d_geometry() -> Case {
+    let mut rng = Rng::new(101);
+    let mut g = GraphBuilder::new("conv2d_geometry");
+    let x = g.input("x", &[1, 2, 7, 5]);
+    let xq = q(&mut g, &x, "xq", 3, 7.0);
+    let spec = ConvSpec {
+        cin: 2,
+        cout: 3,
+        kernel: &[3, 2],
+        strides: Some(&[2, 1]),
+        pads: Some(&[1, 0, 0, 1]),
+        bias: true,
+        weight_quant: true,
+        ..Default::default()
+    };
+    let c1 = conv(&mut g, &mut rng, &xq, "conv1", spec);
+    let c1q = q(&mut g, &c1, "conv1_q", 2, 8.0);
+    let r1 = g.node("Relu", "", "relu1", &[&c1q], &["relu1_out"], vec![]);
+    let spec = ConvSpec {
+        cin: 3,
+        cout: 2,
+        kernel: &[2, 2],
+        pads: Some(&[1, 1, 1, 1]),
+        dilations: Some(&[1, 2]),
+        bias: true,
+        ..Default::default()
+    };
+    let c2 = conv(&mut g, &mut rng, &r1, "conv2", spec);
+    q(&mut g, &c2, "y", 2, 8.0);
+    g.output("y", &[1, 2, 4, 5]);
+    case("conv2d_geometry", &[1, 2, 7, 5], g)
+}
+
+/// Depthwise 3×3 conv (group = channels), Clip (ReLU6-like, bounds on a finer grid than the
+/// tensor), pointwise 1×1 conv, LeakyRelu with alpha 1/8.
+fn depthwise_pointwise() -> Case {
+    let mut rng = Rng::new(102);
+    let mut g = GraphBuilder::new("depthwise_pointwise");
+    let x = g.input("x", &[1, 3, 6, 5]);
+    let xq = q(&mut g, &x, "xq", 3, 6.0);
+    let spec = ConvSpec {
+        cin: 3,
+        cout: 3,
+        kernel: &[3, 3],
+        pads: Some(&[1, 1, 1, 1]),
+        group: 3,
+        bias: true,
+        ..Default::default()
+    };
+    let dw = conv(&mut g, &mut rng, &xq, "dw", spec);
+    let dwq = q(&mut g, &dw, "dw_q", 2, 8.0);
+    let lo = g.initializer_f32("clip_lo", &[], &[0.0]);
+    let hi = g.initializer_f32("clip_hi", &[], &[3.125]);
+    let cl = g.node("Clip", "", "clip", &[&dwq, &lo, &hi], &["clip_out"], vec![]);
+    let spec = ConvSpec { cin: 3, cout: 4, kernel: &[1, 1], ..Default::default() };
+    let pw = conv(&mut g, &mut rng, &cl, "pw", spec);
+    let pwq = q(&mut g, &pw, "pw_q", 2, 8.0);
+    let lr = g.node("LeakyRelu", "", "leaky", &[&pwq], &["leaky_out"], vec![Attr::float("alpha", 0.125)]);
+    q(&mut g, &lr, "y", 4, 9.0);
+    g.output("y", &[1, 4, 6, 5]);
+    case("depthwise_pointwise", &[1, 3, 6, 5], g)
+}
+
+/// Conv 1-D with stride, dilation and uneven pads, max pooling, and a global average over 3
+/// positions (an odd count carried into the Quant after it).
+fn conv1d() -> Case {
+    let mut rng = Rng::new(103);
+    let mut g = GraphBuilder::new("conv1d");
+    let x = g.input("x", &[1, 3, 12]);
+    let xq = q(&mut g, &x, "xq", 3, 7.0);
+    let spec = ConvSpec {
+        cin: 3,
+        cout: 4,
+        kernel: &[3],
+        strides: Some(&[2]),
+        pads: Some(&[2, 1]),
+        dilations: Some(&[2]),
+        bias: true,
+        ..Default::default()
+    };
+    let c = conv(&mut g, &mut rng, &xq, "conv", spec);
+    let cq = q(&mut g, &c, "conv_q", 2, 8.0);
+    let r = g.node("Relu", "", "relu", &[&cq], &["relu_out"], vec![]);
+    let mp = pool(&mut g, "MaxPool", &r, "maxpool", &[2], &[2], &[]);
+    let gap = g.node("GlobalAveragePool", "", "gap", &[&mp], &["gap_out"], vec![]);
+    let gq = q(&mut g, &gap, "gap_q", 4, 9.0);
+    g.node("Flatten", "", "flat", &[&gq], &["y"], vec![Attr::int("axis", 1)]);
+    g.output("y", &[1, 4]);
+    case("conv1d", &[1, 3, 12], g)
+}
+
+/// MaxPool and two AveragePools (count_include_pad 0: counts 4, 6, 9 by position; 1: a
+/// constant count of 6) with stride and padding, concatenated on the channel axis.
+fn pools2d() -> Case {
+    let mut g = GraphBuilder::new("pools2d");
+    let x = g.input("x", &[1, 2, 7, 5]);
+    let xq = q(&mut g, &x, "xq", 2, 7.0);
+    let mp = pool(&mut g, "MaxPool", &xq, "maxpool", &[3, 2], &[2, 2], &[1, 0, 1, 1]);
+    let a0 = pool(&mut g, "AveragePool", &xq, "avg_excl", &[3, 3], &[2, 2], &[1, 1, 1, 1]);
+    let a0q = q(&mut g, &a0, "avg_excl_q", 3, 9.0);
+    let a1 = g.node(
+        "AveragePool",
+        "",
+        "avg_incl",
+        &[&xq],
+        &["avg_incl_out"],
+        vec![
+            Attr::ints("kernel_shape", &[3, 2]),
+            Attr::ints("strides", &[2, 2]),
+            Attr::ints("pads", &[1, 0, 1, 1]),
+            Attr::int("count_include_pad", 1),
+        ],
+    );
+    let a1q = q(&mut g, &a1, "avg_incl_q", 3, 9.0);
+    g.node("Concat", "", "cat", &[&mp, &a0q, &a1q], &["y"], vec![Attr::int("axis", 1)]);
+    g.output("y", &[1, 6, 4, 3]);
+    case("pools2d", &[1, 2, 7, 5], g)
+}
+
+/// Pointwise conv, then a global average over 35 positions and a global max, concatenated,
+/// flattened and a dense layer.
+fn global_pools() -> Case {
+    let mut rng = Rng::new(105);
+    let mut g = GraphBuilder::new("global_pools");
+    let x = g.input("x", &[1, 3, 5, 7]);
+    let xq = q(&mut g, &x, "xq", 3, 7.0);
+    let spec = ConvSpec { cin: 3, cout: 4, kernel: &[1, 1], bias: true, ..Default::default() };
+    let c = conv(&mut g, &mut rng, &xq, "conv", spec);
+    let cq = q(&mut g, &c, "conv_q", 2, 8.0);
+    let gap = g.node("GlobalAveragePool", "", "gap", &[&cq], &["gap_out"], vec![]);
+    let gapq = q(&mut g, &gap, "gap_q", 4, 10.0);
+    let gmp = g.node("GlobalMaxPool", "", "gmp", &[&cq], &["gmp_out"], vec![]);
+    let cat = g.node("Concat", "", "cat", &[&gapq, &gmp], &["cat_out"], vec![Attr::int("axis", 1)]);
+    let fl = g.node("Flatten", "", "flat", &[&cat], &["flat_out"], vec![Attr::int("axis", 1)]);
+    let w = grid(&mut rng, 8 * 3, 3, 1.0);
+    let w = g.initializer_f32("dense_w", &[8, 3], &w);
+    let d = g.node("MatMul", "", "dense", &[&fl, &w], &["dense_out"], vec![]);
+    q(&mut g, &d, "y", 2, 10.0);
+    g.output("y", &[1, 3]);
+    case("global_pools", &[1, 3, 5, 7], g)
+}
+
+/// Pad in constant (non-zero value), reflect and edge modes to one shape, concatenated on the
+/// channel axis, then a strided conv.
+fn pads() -> Case {
+    let mut rng = Rng::new(106);
+    let mut g = GraphBuilder::new("pads");
+    let x = g.input("x", &[1, 2, 5, 4]);
+    let xq = q(&mut g, &x, "xq", 3, 7.0);
+    let pad = |g: &mut GraphBuilder, name: &str, mode: &str, p: &[i64], value: Option<f32>| {
+        let pp = g.initializer_i64(&format!("{name}_pads"), &[8], p);
+        let mut ins = vec![xq.clone(), pp];
+        if let Some(v) = value {
+            ins.push(g.initializer_f32(&format!("{name}_value"), &[], &[v]));
+        }
+        let refs: Vec<&str> = ins.iter().map(String::as_str).collect();
+        g.node("Pad", "", name, &refs, &[&format!("{name}_out")], vec![Attr::string("mode", mode)])
+    };
+    let pc = pad(&mut g, "pad_const", "constant", &[0, 0, 1, 2, 0, 0, 2, 0], Some(0.75));
+    let pr = pad(&mut g, "pad_reflect", "reflect", &[0, 0, 2, 1, 0, 0, 1, 1], None);
+    let pe = pad(&mut g, "pad_edge", "edge", &[0, 0, 3, 2, 0, 0, 0, 0], None);
+    let cat = g.node("Concat", "", "cat", &[&pc, &pr, &pe], &["cat_out"], vec![Attr::int("axis", 1)]);
+    let spec = ConvSpec { cin: 6, cout: 2, kernel: &[3, 3], strides: Some(&[2, 2]), bias: true, ..Default::default() };
+    let c = conv(&mut g, &mut rng, &cat, "conv", spec);
+    q(&mut g, &c, "y", 2, 9.0);
+    g.output("y", &[1, 2, 3, 2]);
+    case("pads", &[1, 2, 5, 4], g)
+}
+
+/// A residual block: two 3×3 convs on one branch, a 1×1 conv on the skip, Add, Quant, Relu.
+fn residual() -> Case {
+    let mut rng = Rng::new(107);
+    let mut g = GraphBuilder::new("residual");
+    let x = g.input("x", &[1, 2, 6, 5]);
+    let xq = q(&mut g, &x, "xq", 3, 6.0);
+    let k3 =
+        |cin| ConvSpec { cin, cout: 3, kernel: &[3, 3], pads: Some(&[1, 1, 1, 1]), bias: true, ..Default::default() };
+    let a = conv(&mut g, &mut rng, &xq, "conv_a", k3(2));
+    let aq = q(&mut g, &a, "conv_a_q", 2, 7.0);
+    let ar = g.node("Relu", "", "relu_a", &[&aq], &["relu_a_out"], vec![]);
+    let b = conv(&mut g, &mut rng, &ar, "conv_b", k3(3));
+    let bq = q(&mut g, &b, "conv_b_q", 2, 8.0);
+    let s = conv(&mut g, &mut rng, &xq, "skip", ConvSpec { cin: 2, cout: 3, kernel: &[1, 1], ..Default::default() });
+    let sq = q(&mut g, &s, "skip_q", 3, 8.0);
+    let add = g.node("Add", "", "add", &[&bq, &sq], &["add_out"], vec![]);
+    let addq = q(&mut g, &add, "add_q", 2, 8.0);
+    g.node("Relu", "", "relu_out", &[&addq], &["y"], vec![]);
+    g.output("y", &[1, 3, 6, 5]);
+    case("residual", &[1, 2, 6, 5], g)
+}
+
+/// A channels-last graph as Keras exporters write it: NHWC input, Transpose(0,3,1,2) into the
+/// convs (after the input Quant, so the transpose is hardware wiring), Transpose(0,2,3,1) back
+/// before Flatten and a dense layer.
+fn keras_nhwc() -> Case {
+    let mut rng = Rng::new(108);
+    let mut g = GraphBuilder::new("keras_nhwc");
+    let x = g.input("x", &[1, 6, 5, 2]);
+    let xq = q(&mut g, &x, "xq", 3, 7.0);
+    let t = g.node("Transpose", "", "to_nchw", &[&xq], &["nchw"], vec![Attr::ints("perm", &[0, 3, 1, 2])]);
+    let spec =
+        ConvSpec { cin: 2, cout: 3, kernel: &[3, 3], pads: Some(&[1, 1, 1, 1]), bias: true, ..Default::default() };
+    let c = conv(&mut g, &mut rng, &t, "conv", spec);
+    let cq = q(&mut g, &c, "conv_q", 2, 8.0);
+    let r = g.node("Relu", "", "relu", &[&cq], &["relu_out"], vec![]);
+    let mp = pool(&mut g, "MaxPool", &r, "maxpool", &[2, 2], &[2, 2], &[]);
+    let back = g.node("Transpose", "", "to_nhwc", &[&mp], &["nhwc"], vec![Attr::ints("perm", &[0, 2, 3, 1])]);
+    let fl = g.node("Flatten", "", "flat", &[&back], &["flat_out"], vec![Attr::int("axis", 1)]);
+    let w = grid(&mut rng, 18 * 4, 3, 1.0);
+    let w = g.initializer_f32("dense_w", &[18, 4], &w);
+    let d = g.node("MatMul", "", "dense", &[&fl, &w], &["dense_out"], vec![]);
+    q(&mut g, &d, "y", 1, 10.0);
+    g.output("y", &[1, 4]);
+    case("keras_nhwc", &[1, 6, 5, 2], g)
+}
+
+/// The same layout with the Transpose on the float input, before the input Quant (the
+/// prologue permutes; the hardware input is NCHW).
+fn keras_nhwc_prologue() -> Case {
+    let mut rng = Rng::new(109);
+    let mut g = GraphBuilder::new("keras_nhwc_prologue");
+    let x = g.input("x", &[1, 4, 5, 2]);
+    let t = g.node("Transpose", "", "to_nchw", &[&x], &["nchw"], vec![Attr::ints("perm", &[0, 3, 1, 2])]);
+    let xq = q(&mut g, &t, "xq", 3, 7.0);
+    let spec = ConvSpec { cin: 2, cout: 2, kernel: &[2, 3], strides: Some(&[1, 2]), bias: true, ..Default::default() };
+    let c = conv(&mut g, &mut rng, &xq, "conv", spec);
+    let cq = q(&mut g, &c, "conv_q", 2, 8.0);
+    g.node("Transpose", "", "to_nhwc", &[&cq], &["y"], vec![Attr::ints("perm", &[0, 2, 3, 1])]);
+    g.output("y", &[1, 3, 2, 2]);
+    case("keras_nhwc_prologue", &[1, 4, 5, 2], g)
+}
+
+/// Activations between quantizers: Clip with one bound, LeakyRelu with a non-power-of-two
+/// alpha, Tanh and HardSigmoid — each followed by a Quant, so each is an exact step function.
+fn activations() -> Case {
+    let mut rng = Rng::new(110);
+    let mut g = GraphBuilder::new("activations");
+    let x = g.input("x", &[1, 2, 3, 3]);
+    let xq = q(&mut g, &x, "xq", 3, 7.0);
+    let spec = ConvSpec { cin: 2, cout: 4, kernel: &[1, 1], bias: true, ..Default::default() };
+    let c = conv(&mut g, &mut rng, &xq, "conv", spec);
+    let cq = q(&mut g, &c, "conv_q", 3, 8.0);
+    let lo = g.initializer_f32("clip_lo", &[], &[-1.25]);
+    let cl = g.node("Clip", "", "clip_min", &[&cq, &lo], &["clip_out"], vec![]);
+    let lr = g.node("LeakyRelu", "", "leaky", &[&cl], &["leaky_out"], vec![Attr::float("alpha", 0.3)]);
+    let lrq = q(&mut g, &lr, "leaky_q", 3, 8.0);
+    let th = g.node("Tanh", "", "tanh", &[&lrq], &["tanh_out"], vec![]);
+    let thq = q(&mut g, &th, "tanh_q", 5, 7.0);
+    let hs = g.node(
+        "HardSigmoid",
+        "",
+        "hsig",
+        &[&thq],
+        &["hsig_out"],
+        vec![Attr::float("alpha", 0.2), Attr::float("beta", 0.5)],
+    );
+    q(&mut g, &hs, "y", 5, 7.0);
+    g.output("y", &[1, 4, 3, 3]);
+    case("activations", &[1, 2, 3, 3], g)
+}
+
+fn write(case: &Case, dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("{}.onnx", case.name));
+    std::fs::write(&path, &case.model).unwrap();
+    path
+}
+
+/// The interpreter equals the float QONNX semantics on 300 random inputs; the project builds,
+/// lints clean and co-simulates with 0 mismatches.
+fn check(case: Case) {
+    let dir = scratch(&format!("cnn_parallel_{}", case.name));
+    let path = write(&case, &dir);
+    let g = tachyon_frontend::load_model(&path).unwrap();
+    let m = tachyon_quantize::lower(&g, &Config::default()).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    let count: usize = case.input.iter().product();
+    let mut rng = Rng::new(5);
+    for _ in 0..300 {
+        let x: Vec<f64> = (0..count).map(|_| (rng.below(4001) as f64 - 2000.0) / 150.0).collect();
+        let want = tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, case.input.clone(), x.clone())])
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let got = interp::evaluate(&m, &x).unwrap();
+        assert_eq!(got, want[0].data, "{}: x={x:?}", case.name);
+    }
+    let out = dir.join("project");
+    let built = build(&build_options(&path, &out)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    assert_eq!(built.design.ii, 1, "{}: parallel style", case.name);
+    lint(&out);
+    cosim_random(&out, 1000);
+}
+
+#[test]
+fn conv2d_stride_dilation_one_sided_pads() {
+    check(conv2d_geometry());
+}
+
+#[test]
+fn depthwise_clip_pointwise_leaky_relu() {
+    check(depthwise_pointwise());
+}
+
+#[test]
+fn conv1d_maxpool_global_average() {
+    check(conv1d());
+}
+
+#[test]
+fn max_and_average_pools_with_padding() {
+    check(pools2d());
+}
+
+#[test]
+fn global_average_and_max_pools() {
+    check(global_pools());
+}
+
+#[test]
+fn pad_modes_and_channel_concat() {
+    check(pads());
+}
+
+#[test]
+fn residual_add_of_two_conv_branches() {
+    check(residual());
+}
+
+#[test]
+fn keras_channels_last_transposes() {
+    check(keras_nhwc());
+}
+
+#[test]
+fn keras_transpose_in_the_prologue() {
+    check(keras_nhwc_prologue());
+}
+
+#[test]
+fn activations_before_quantizers() {
+    check(activations());
+}
