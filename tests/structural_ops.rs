@@ -150,8 +150,44 @@ fn pairs() -> Case {
     }
 }
 
+/// Pairs as PyTorch exports them: Unsqueeze + Expand of the particles both ways, Concat on the
+/// feature axis, Reshape to a pair list, Gather of the off-diagonal pairs, a shared edge
+/// network, ReduceSum over the edges (keepdims) and Squeeze.
+fn torch_pairs() -> Case {
+    let mut rng = Rng::new(14);
+    let n = 3usize;
+    let mut g = GraphBuilder::new("torch_pairs");
+    let x = g.input("x", &[1, n as i64, 2]);
+    let xq = q(&mut g, &x, "xq", 3, 6.0);
+    let ax2 = g.initializer_i64("ax2", &[1], &[2]);
+    let ax1 = g.initializer_i64("ax1", &[1], &[1]);
+    let full = g.initializer_i64("full", &[4], &[1, n as i64, n as i64, 2]);
+    let a = g.node("Unsqueeze", "", "recv_unsq", &[&xq, &ax2], &["ra"], vec![]);
+    let a = g.node("Expand", "", "recv_exp", &[&a, &full], &["rb"], vec![]);
+    let b = g.node("Unsqueeze", "", "send_unsq", &[&xq, &ax1], &["sa"], vec![]);
+    let b = g.node("Expand", "", "send_exp", &[&b, &full], &["sb"], vec![]);
+    let cat = g.node("Concat", "", "pair_cat", &[&a, &b], &["pc"], vec![Attr::int("axis", -1)]);
+    let shape = g.initializer_i64("pair_shape", &[3], &[1, (n * n) as i64, 4]);
+    let flat = g.node("Reshape", "", "pair_list", &[&cat, &shape], &["pl"], vec![]);
+    let off: Vec<i64> = (0..n * n).filter(|k| k / n != k % n).map(|k| k as i64).collect();
+    let idx = g.initializer_i64("off_diag", &[off.len()], &off);
+    let edges = g.node("Gather", "", "off_diag_pairs", &[&flat, &idx], &["edges"], vec![Attr::int("axis", 1)]);
+    let e = dense(&mut g, &mut rng, &edges, "edge", 4, 3, 2);
+    let sum = g.node("ReduceSum", "", "edge_sum", &[&e, &ax1], &["es"], vec![Attr::int("keepdims", 1)]);
+    let sq = g.node("Squeeze", "", "squeeze", &[&sum, &ax1], &["sq"], vec![]);
+    let y = q(&mut g, &sq, "y_q", 1, 12.0);
+    g.node("Identity", "", "out", &[&y], &["y"], vec![]);
+    g.output("y", &[1, 3]);
+    Case {
+        name: "torch_pairs",
+        input: vec![1, n as i64, 2],
+        output: vec![1, 3],
+        model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec(),
+    }
+}
+
 fn cases() -> Vec<Case> {
-    vec![residual(), deep_set(), pairs()]
+    vec![residual(), deep_set(), pairs(), torch_pairs()]
 }
 
 fn write(case: &Case, dir: &std::path::Path) -> std::path::PathBuf {
