@@ -33,6 +33,10 @@
 //! Squeeze/Unsqueeze pairs, a final Softmax or Sigmoid, and skip connections: Add, Sub or Max of
 //! two activations and Concat of two activations (both operand orders).
 //!
+//! Set models (one in five): the input is [1, P, n0] with P = 2..5 particles; the layers before
+//! a ReduceSum/ReduceMean/ReduceMax over the particles act on each particle (MatMul on a rank-3
+//! tensor; no Gemm, affine, layout or skip extras there), the rest as above.
+//!
 //! Not covered yet: non-power-of-two scales and non-zero zero points (refused by the lowering),
 //! Trunc with a non-power-of-two scale, Softmax/Sigmoid in the middle of a network, float
 //! (Quant-free) models, multi-row inputs (batch or sequence dimension), Conv/pooling (not
@@ -80,6 +84,9 @@ pub struct RandomModelInfo {
     /// ONNX op types of the nodes on the activation path (the nodes left after constant folding;
     /// the Quant nodes of weights and biases fold away).
     pub ops: BTreeSet<String>,
+    /// Particles of a set model (input [1, particles, input_width], aggregated over the
+    /// particles by a ReduceSum/ReduceMean/ReduceMax); 1 for an MLP (input [1, input_width]).
+    pub particles: usize,
     /// `Softmax` or `Sigmoid` when the output goes through a table approximation.
     pub table: Option<String>,
     /// One line: layers, widths, quantizers (bits, s/u, n = narrow, scale, rounding), ops.
@@ -274,6 +281,30 @@ impl Gen {
         }
     }
 
+    /// Sum, mean or max over the particle axis of `x` [1, particles, n], then (always after a mean
+    /// over a count that is not a power of two, otherwise sometimes) a Quant.
+    fn aggregate(&mut self, r: &mut Rng, x: &str, particles: usize, limit: u32) -> String {
+        let op = pick(r, &["ReduceSum", "ReduceMean", "ReduceMax"]);
+        self.desc.push(format!("{op} over particles"));
+        let y = if op == "ReduceSum" {
+            let axes = self.fresh("axes");
+            let axes = self.g.initializer_i64(&axes, &[1], &[1]);
+            self.mag *= particles as f64;
+            self.op(op, "", &[x, &axes], vec![Attr::int("keepdims", 0)])
+        } else {
+            self.op(op, "", &[x], vec![Attr::ints("axes", &[1]), Attr::int("keepdims", 0)])
+        };
+        if chance(r, 0.5) || (op == "ReduceMean" && !particles.is_power_of_two()) {
+            let mut s = draw_spec(r, 2, 12, limit, 0.8);
+            s.fit(self.mag, r.below(8));
+            self.desc.push(format!("act {}", s.describe()));
+            let q = self.quant(&y, "aq", &s);
+            self.mag = self.mag.min(s.max_abs());
+            return q;
+        }
+        y
+    }
+
     /// `2^e` near the current magnitude, so added constants neither vanish nor dominate.
     fn near_mag(&self) -> f32 {
         f32::powi(2.0, (self.mag.max(1e-6).log2().round() as i32).clamp(-8, 8))
@@ -456,7 +487,18 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     let mut gen =
         Gen { g: GraphBuilder::new(&format!("fuzz_{seed}")), ops: BTreeSet::new(), desc: vec![], counter: 0, mag: 1.0 };
     let mut r = stream(seed, 1);
-    let x_in = gen.g.input("x", &[1, n_in as i64]);
+    // Set models from their own stream, so MLPs keep their bytes: the layers before the
+    // aggregation act on every particle (MatMul on a rank-3 tensor).
+    let mut sr0 = stream(seed, 300);
+    let particles = if extras && chance(&mut sr0, 0.2) { 2 + sr0.below(4) as usize } else { 1 };
+    let set_mode = particles > 1;
+    let agg_at = sr0.below(layers as u64) as usize;
+    let x_in = if set_mode {
+        gen.desc.push(format!("set of {particles}"));
+        gen.g.input("x", &[1, particles as i64, n_in as i64])
+    } else {
+        gen.g.input("x", &[1, n_in as i64])
+    };
     let mut x = x_in.clone();
     if chance(&mut r, 0.1) && extras {
         let (op, c) = pick(&mut r, &[("Mul", 2.0f32), ("Add", 0.5), ("Sub", 1.0), ("Div", 4.0), ("Mul", 0.3)]);
@@ -468,7 +510,7 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     x = gen.quant(&x, "xq", &in_spec);
     gen.mag = in_spec.max_abs() / 2.0;
     gen.desc.insert(0, format!("in {n_in}×{}", in_spec.describe()));
-    if chance(&mut r, 0.15) && extras {
+    if chance(&mut r, 0.15) && extras && !set_mode {
         x = gen.layout(&mut r, &x, n_in);
     }
     let mut x_frac = in_spec.frac;
@@ -476,12 +518,19 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     let mut n = n_in;
     // Tensors a later layer may add to or concatenate with: (name, width, magnitude).
     let mut earlier: Vec<(String, usize, f64)> = vec![(x.clone(), n_in, gen.mag)];
+    let mut aggregated = !set_mode;
     for (i, &n_out) in widths.iter().enumerate() {
+        if !aggregated && i == agg_at {
+            x = gen.aggregate(&mut sr0, &x, particles, bits);
+            earlier = vec![(x.clone(), n, gen.mag)];
+            aggregated = true;
+        }
+        let pre_agg = !aggregated;
         let last = i + 1 == layers;
         let mut n_next = n_out;
         let mut r = stream(seed, 10 + i as u64);
         let mut wr = stream(seed, 100 + i as u64);
-        let gemm = chance(&mut r, 0.5);
+        let gemm = chance(&mut r, 0.5) && !pre_agg;
         let trans_b = gemm && chance(&mut r, 0.5);
         let w_spec = draw_spec(&mut r, 1, 8, bits, 0.85);
         let has_bias = chance(&mut r, 0.8);
@@ -550,15 +599,15 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
             }
         };
         gen.desc.push(layer);
-        if chance(&mut r, 0.3) && extras {
+        if chance(&mut r, 0.3) && extras && !pre_agg {
             x = gen.affine(&mut r, &x, n_out);
         }
         let relu = chance(&mut r, 0.7);
         let relu_after = chance(&mut r, 0.2);
         let bipolar = chance(&mut r, 0.06) && extras;
         let trunc = chance(&mut r, 0.1) && extras;
-        let chain = chance(&mut r, 0.15) && extras;
-        let layout = chance(&mut r, 0.15) && extras;
+        let chain = chance(&mut r, 0.15) && extras && !pre_agg;
+        let layout = chance(&mut r, 0.15) && extras && !pre_agg;
         let no_out_quant = chance(&mut r, 0.1) && extras;
         let tail = if extras { r.below(16) } else { 99 };
         let mut a_spec = draw_spec(&mut r, 1, 12, bits, if relu { 0.3 } else { 0.8 });
@@ -600,7 +649,7 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
             x_frac = a_spec.frac;
             // Skip connections from their own stream, so models without them keep their bytes.
             let mut sr = stream(seed, 200 + i as u64);
-            if chance(&mut sr, 0.25) && extras {
+            if chance(&mut sr, 0.25) && extras && !pre_agg {
                 let (px, pn, pmag) = earlier[sr.below(earlier.len() as u64) as usize].clone();
                 if pn == n_out && chance(&mut sr, 0.6) {
                     let op = pick(&mut sr, &["Add", "Sub", "Max"]);
@@ -630,7 +679,9 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
                     x_frac = s_spec.frac;
                 }
             }
-            earlier.push((x.clone(), n_next, gen.mag));
+            if !pre_agg {
+                earlier.push((x.clone(), n_next, gen.mag));
+            }
         } else if !no_out_quant {
             let mut o_spec = draw_spec(&mut r, 1, 16, bits, 0.8);
             o_spec.fit(gen.mag, r.below(8));
@@ -669,6 +720,7 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
         input_width: n_in,
         widths,
         ops: gen.ops,
+        particles,
         table,
         description: gen.desc.join(" · "),
     };
