@@ -43,6 +43,8 @@ struct ConvSpec<'a> {
     strides: Option<&'a [i64]>,
     pads: Option<&'a [i64]>,
     dilations: Option<&'a [i64]>,
+    /// `auto_pad` (e.g. `SAME_UPPER`, as some Keras exporters write padding='same').
+    auto_pad: Option<&'a str>,
     group: usize,
     bias: bool,
     /// Float weights quantized by a weight `Quant` node (as QONNX exporters write them) rather
@@ -78,6 +80,9 @@ fn conv(g: &mut GraphBuilder, rng: &mut Rng, x: &str, name: &str, s: ConvSpec) -
     }
     if let Some(v) = s.dilations {
         attrs.push(Attr::ints("dilations", v));
+    }
+    if let Some(v) = s.auto_pad {
+        attrs.push(Attr::string("auto_pad", v));
     }
     if group > 1 {
         attrs.push(Attr::int("group", group as i64));
@@ -204,7 +209,8 @@ fn conv1d() -> Case {
 }
 
 /// MaxPool and two AveragePools (count_include_pad 0: counts 4, 6, 9 by position; 1: a
-/// constant count of 6) with stride and padding, concatenated on the channel axis.
+/// constant count of 6) with stride and padding, concatenated on the channel axis, and a max
+/// pool over the concatenation (its channels on two grids, aligned first).
 fn pools2d() -> Case {
     let mut g = GraphBuilder::new("pools2d");
     let x = g.input("x", &[1, 2, 7, 5]);
@@ -226,8 +232,9 @@ fn pools2d() -> Case {
         ],
     );
     let a1q = q(&mut g, &a1, "avg_incl_q", 3, 9.0);
-    g.node("Concat", "", "cat", &[&mp, &a0q, &a1q], &["y"], vec![Attr::int("axis", 1)]);
-    g.output("y", &[1, 6, 4, 3]);
+    let cat = g.node("Concat", "", "cat", &[&mp, &a0q, &a1q], &["cat_out"], vec![Attr::int("axis", 1)]);
+    g.node("MaxPool", "", "maxpool2", &[&cat], &["y"], vec![Attr::ints("kernel_shape", &[2, 2])]);
+    g.output("y", &[1, 6, 3, 2]);
     case("pools2d", &[1, 2, 7, 5], g)
 }
 
@@ -304,7 +311,8 @@ fn residual() -> Case {
 }
 
 /// A channels-last graph as Keras exporters write it: NHWC input, Transpose(0,3,1,2) into the
-/// convs (after the input Quant, so the transpose is hardware wiring), Transpose(0,2,3,1) back
+/// convs (after the input Quant, so the transpose is hardware wiring), a 3×2 conv with
+/// `auto_pad` SAME_UPPER (the odd padding's extra column at the end), Transpose(0,2,3,1) back
 /// before Flatten and a dense layer.
 fn keras_nhwc() -> Case {
     let mut rng = Rng::new(108);
@@ -313,7 +321,7 @@ fn keras_nhwc() -> Case {
     let xq = q(&mut g, &x, "xq", 3, 7.0);
     let t = g.node("Transpose", "", "to_nchw", &[&xq], &["nchw"], vec![Attr::ints("perm", &[0, 3, 1, 2])]);
     let spec =
-        ConvSpec { cin: 2, cout: 3, kernel: &[3, 3], pads: Some(&[1, 1, 1, 1]), bias: true, ..Default::default() };
+        ConvSpec { cin: 2, cout: 3, kernel: &[3, 2], auto_pad: Some("SAME_UPPER"), bias: true, ..Default::default() };
     let c = conv(&mut g, &mut rng, &t, "conv", spec);
     let cq = q(&mut g, &c, "conv_q", 2, 8.0);
     let r = g.node("Relu", "", "relu", &[&cq], &["relu_out"], vec![]);
@@ -345,7 +353,8 @@ fn keras_nhwc_prologue() -> Case {
 }
 
 /// Activations between quantizers: Clip with one bound, LeakyRelu with a non-power-of-two
-/// alpha, Tanh and HardSigmoid — each followed by a Quant, so each is an exact step function.
+/// alpha, Tanh, HardSigmoid, and a Sigmoid after a non-power-of-two gain — each followed by a
+/// Quant, so each chain is an exact step function.
 fn activations() -> Case {
     let mut rng = Rng::new(110);
     let mut g = GraphBuilder::new("activations");
@@ -368,7 +377,11 @@ fn activations() -> Case {
         &["hsig_out"],
         vec![Attr::float("alpha", 0.2), Attr::float("beta", 0.5)],
     );
-    q(&mut g, &hs, "y", 5, 7.0);
+    let hsq = q(&mut g, &hs, "hsig_q", 5, 7.0);
+    let c = g.initializer_f32("gain", &[], &[2.7]);
+    let m = g.node("Mul", "", "gain_mul", &[&hsq, &c], &["gain_out"], vec![]);
+    let sg = g.node("Sigmoid", "", "sigmoid", &[&m], &["sigmoid_out"], vec![]);
+    q(&mut g, &sg, "y", 6, 8.0);
     g.output("y", &[1, 4, 3, 3]);
     case("activations", &[1, 2, 3, 3], g)
 }
@@ -451,4 +464,226 @@ fn keras_transpose_in_the_prologue() {
 #[test]
 fn activations_before_quantizers() {
     check(activations());
+}
+
+/// Lowering error text of a model built here.
+fn lowering_error(name: &'static str, g: GraphBuilder) -> String {
+    let c = case(name, &[], g);
+    let path = write(&c, &scratch(&format!("cnn_parallel_{name}")));
+    let g = tachyon_frontend::load_model(&path).unwrap();
+    match tachyon_quantize::lower(&g, &Config::default()) {
+        Ok(_) => panic!("{name}: lowered, but it should have been refused"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Tanh and HardSigmoid are exact only as step functions ending in a Quant: in a model without
+/// quantizers, or when another op follows before the Quant, the error names the node and says
+/// what to do.
+#[test]
+fn float_activations_without_a_quantizer_are_refused_clearly() {
+    let mut rng = Rng::new(111);
+    let mut g = GraphBuilder::new("float_tanh");
+    let x = g.input("x", &[1, 2, 4, 4]);
+    let c = conv(&mut g, &mut rng, &x, "conv", ConvSpec { cin: 2, cout: 2, kernel: &[1, 1], ..Default::default() });
+    let th = g.node("Tanh", "", "tanh", &[&c], &["tanh_out"], vec![]);
+    g.node("Relu", "", "relu", &[&th], &["y"], vec![]);
+    g.output("y", &[1, 2, 4, 4]);
+    let e = lowering_error("float_tanh", g);
+    assert!(e.contains("node 'tanh' (Tanh)") && e.contains("no quantizers") && e.contains("Quant node"), "{e}");
+
+    let mut g = GraphBuilder::new("hsig_into_conv");
+    let x = g.input("x", &[1, 2, 4, 4]);
+    let xq = q(&mut g, &x, "xq", 3, 6.0);
+    let hs = g.node("HardSigmoid", "", "hsig", &[&xq], &["hsig_out"], vec![]);
+    let c = conv(&mut g, &mut rng, &hs, "conv", ConvSpec { cin: 2, cout: 2, kernel: &[1, 1], ..Default::default() });
+    q(&mut g, &c, "y", 3, 8.0);
+    g.output("y", &[1, 2, 4, 4]);
+    let e = lowering_error("hsig_into_conv", g);
+    assert!(
+        e.contains("node 'conv' (Conv)") && e.contains("'hsig' (HardSigmoid)") && e.contains("put a Quant node"),
+        "{e}"
+    );
+}
+
+/// A float model (no Quant nodes, hls4ml-style precision from the config) with ReLU6 as Clip
+/// and a LeakyRelu: both lower to exact layers on the configured grid; the RTL equals the
+/// interpreter.
+#[test]
+fn float_model_clip_and_leaky_relu_cosimulate() {
+    let mut rng = Rng::new(112);
+    let mut g = GraphBuilder::new("float_relu6_leaky");
+    let x = g.input("x", &[1, 2, 5, 4]);
+    let spec =
+        ConvSpec { cin: 2, cout: 3, kernel: &[3, 3], pads: Some(&[1, 1, 1, 1]), bias: true, ..Default::default() };
+    let c = conv(&mut g, &mut rng, &x, "conv1", spec);
+    let lo = g.initializer_f32("zero", &[], &[0.0]);
+    let hi = g.initializer_f32("six", &[], &[6.0]);
+    let r6 = g.node("Clip", "", "relu6", &[&c, &lo, &hi], &["relu6_out"], vec![]);
+    let spec = ConvSpec { cin: 3, cout: 2, kernel: &[1, 1], bias: true, ..Default::default() };
+    let c2 = conv(&mut g, &mut rng, &r6, "conv2", spec);
+    g.node("LeakyRelu", "", "leaky", &[&c2], &["y"], vec![Attr::float("alpha", 0.125)]);
+    g.output("y", &[1, 2, 5, 4]);
+    let c = case("float_relu6_leaky", &[1, 2, 5, 4], g);
+    let dir = scratch("cnn_parallel_float_relu6_leaky");
+    let path = write(&c, &dir);
+    let g = tachyon_frontend::load_model(&path).unwrap();
+    let m = tachyon_quantize::lower(&g, &Config::default()).unwrap();
+    let kinds = |node: &str| -> Vec<&str> {
+        m.layers.iter().filter(|l| l.origin == [node]).map(|l| l.kind.mnemonic()).collect()
+    };
+    assert_eq!(kinds("relu6"), ["requant"], "ReLU6 is one saturation");
+    assert_eq!(kinds("leaky"), ["relu", "linear"], "LeakyRelu is α·x + (1−α)·relu(x)");
+    let out = dir.join("project");
+    build(&build_options(&path, &out)).unwrap();
+    lint(&out);
+    cosim_random(&out, 1000);
+}
+
+/// The hls4ml `conv1d_small_keras` model (float, channels-last: Transpose, three Conv 1-D +
+/// Relu, Transpose back, two dense layers, softmax) in the parallel style with the default
+/// precision: co-simulated on its own input samples plus random vectors.
+#[test]
+fn hls4ml_conv1d_small_keras_cosimulates() {
+    let Some(d) = shared_models() else { return };
+    let dir = d.join("hls4ml-example-models");
+    let model = dir.join("conv1d_small_keras.onnx");
+    if !model.is_file() {
+        skip_note!("skipped: {} is absent", model.display());
+        return;
+    }
+    let out = scratch("cnn_parallel_conv1d_small_keras");
+    let built = build(&build_options(&model, &out)).unwrap();
+    assert_eq!(built.design.ii, 1);
+    lint(&out);
+    if !have("verilator") {
+        return;
+    }
+    let s = tachyon::sim::run(
+        &out,
+        &tachyon::sim::SimOptions {
+            inputs: Some(dir.join("conv1d_small_keras.input.npy")),
+            expect: Some(dir.join("conv1d_small_keras.output.npy")),
+            random: Some(1000),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    println!(
+        "conv1d_small_keras: argmax agreement with the float outputs {:.2} %, max |Δ| {:.5}",
+        s.argmax_agreement.unwrap() * 100.0,
+        s.max_abs_diff.unwrap()
+    );
+    assert_eq!(s.vectors, 1256);
+    assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
+    assert_eq!(s.latency_cycles, s.expected_latency_cycles);
+    assert_eq!(s.ii_cycles, 1);
+    // The default fixed<16,6> everywhere keeps the softmax within 0.01 of the float model.
+    assert!(s.max_abs_diff.unwrap() < 0.01, "max |Δ| {:?}", s.max_abs_diff);
+}
+
+/// One random sliding-window op on a random small input: Conv (groups, strides, dilations,
+/// explicit or automatic pads, bias), MaxPool and AveragePool (ceil_mode, count_include_pad),
+/// Pad or a global pool, 1-D or 2-D, followed by a Quant.
+fn random_window_model(rng: &mut Rng, k: u64) -> (Vec<usize>, Vec<u8>) {
+    let pick = |rng: &mut Rng, lo: u64, hi: u64| lo + rng.below(hi - lo + 1);
+    let rank = pick(rng, 1, 2) as usize;
+    let c = pick(rng, 1, 3) as usize;
+    let mut shape = vec![1, c];
+    shape.extend((0..rank).map(|_| pick(rng, 3, 7) as usize));
+    let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+    let mut g = GraphBuilder::new(&format!("window_{k}"));
+    let x = g.input("x", &dims);
+    let xq = q(&mut g, &x, "xq", 3, 7.0);
+    let kernel: Vec<usize> = (0..rank).map(|a| pick(rng, 1, 3.min(shape[2 + a]) as u64) as usize).collect();
+    let ks: Vec<i64> = kernel.iter().map(|&v| v as i64).collect();
+    let strides: Vec<i64> = (0..rank).map(|_| pick(rng, 1, 3) as i64).collect();
+    let pads: Vec<i64> = (0..2 * rank).map(|i| pick(rng, 0, kernel[i % rank] as u64 - 1) as i64).collect();
+    let op = rng.below(6);
+    let y = match op {
+        0 => {
+            let groups: Vec<usize> = (1..=c).filter(|&g| c.is_multiple_of(g)).collect();
+            let group = groups[rng.below(groups.len() as u64) as usize];
+            let cout = group * pick(rng, 1, 2) as usize;
+            let dil: Vec<i64> = (0..rank).map(|_| pick(rng, 1, 2) as i64).collect();
+            let auto = ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"][rng.below(4) as usize];
+            let fits = (0..rank).all(|a| (kernel[a] - 1) * (dil[a] as usize) < shape[2 + a]);
+            let spec = ConvSpec {
+                cin: c,
+                cout,
+                kernel: &kernel,
+                strides: Some(&strides),
+                pads: (auto == "NOTSET").then_some(&pads[..]),
+                dilations: fits.then_some(&dil[..]),
+                auto_pad: (auto != "NOTSET").then_some(auto),
+                group,
+                bias: rng.below(2) == 1,
+                weight_quant: rng.below(2) == 1,
+            };
+            conv(&mut g, rng, &xq, "conv", spec)
+        }
+        1 | 2 => {
+            let mut attrs = vec![
+                Attr::ints("kernel_shape", &ks),
+                Attr::ints("strides", &strides),
+                Attr::ints("pads", &pads),
+                Attr::int("ceil_mode", rng.below(2) as i64),
+            ];
+            let name = if op == 1 { "MaxPool" } else { "AveragePool" };
+            if op == 2 {
+                attrs.push(Attr::int("count_include_pad", rng.below(2) as i64));
+            }
+            g.node(name, "", "pool", &[&xq], &["pool_out"], attrs)
+        }
+        3 => {
+            let mode = ["constant", "reflect", "edge"][rng.below(3) as usize];
+            let mut p = vec![0i64; 2 * (rank + 2)];
+            for a in 0..rank {
+                let most = if mode == "reflect" { shape[2 + a] as u64 - 1 } else { 3 };
+                p[2 + a] = pick(rng, 0, most.min(2)) as i64;
+                p[rank + 4 + a] = pick(rng, 0, most.min(2)) as i64;
+            }
+            let pp = g.initializer_i64("pads", &[p.len()], &p);
+            let v = g.initializer_f32("value", &[], &[(rng.below(9) as f32 - 4.0) / 4.0]);
+            g.node("Pad", "", "pad", &[&xq, &pp, &v], &["pad_out"], vec![Attr::string("mode", mode)])
+        }
+        4 => g.node("GlobalAveragePool", "", "gap", &[&xq], &["gap_out"], vec![]),
+        _ => g.node("GlobalMaxPool", "", "gmp", &[&xq], &["gmp_out"], vec![]),
+    };
+    q(&mut g, &y, "y", 4, 10.0);
+    g.output("y", &[1]);
+    (shape, g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec())
+}
+
+/// Property: 300 random window geometries, each lowered exactly (interpreter = float QONNX
+/// semantics on 40 random inputs). Windows that lie entirely in the padding (ceil_mode) are
+/// refused by name; that is allowed, but rarely.
+#[test]
+fn random_window_geometries_match_float_semantics() {
+    let dir = scratch("cnn_parallel_windows");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng::new(2024);
+    let mut refused = 0;
+    for k in 0..300 {
+        let (shape, model) = random_window_model(&mut rng, k);
+        let path = dir.join(format!("window_{k}.onnx"));
+        std::fs::write(&path, &model).unwrap();
+        let g = tachyon_frontend::load_model(&path).unwrap_or_else(|e| panic!("window_{k}: {e}"));
+        let m = match tachyon_quantize::lower(&g, &Config::default()) {
+            Ok(m) => m,
+            Err(e) if e.to_string().contains("lies entirely in the padding") => {
+                refused += 1;
+                continue;
+            }
+            Err(e) => panic!("window_{k}: {e}"),
+        };
+        let count: usize = shape.iter().product();
+        for _ in 0..40 {
+            let x: Vec<f64> = (0..count).map(|_| (rng.below(2001) as f64 - 1000.0) / 120.0).collect();
+            let want = tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, shape.clone(), x.clone())])
+                .unwrap_or_else(|e| panic!("window_{k}: {e}"));
+            assert_eq!(interp::evaluate(&m, &x).unwrap(), want[0].data, "window_{k}: x={x:?}");
+        }
+    }
+    assert!(refused < 15, "{refused} of 300 geometries refused");
 }

@@ -362,12 +362,7 @@ impl<'a> Lowerer<'a> {
             Sym::Pending { base, shape, mut steps } => {
                 let is_activation = matches!(
                     n.op,
-                    Op::Relu
-                        | Op::Clip { .. }
-                        | Op::LeakyRelu { .. }
-                        | Op::Tanh
-                        | Op::HardSigmoid { .. }
-                        | Op::Sigmoid
+                    Op::Relu | Op::Clip { .. } | Op::LeakyRelu { .. } | Op::Tanh | Op::HardSigmoid { .. } | Op::Sigmoid
                 );
                 if is_layout && !matches!(n.op, Op::Transpose { .. }) || is_float_elementwise || is_activation {
                     steps.push(step);
@@ -377,7 +372,8 @@ impl<'a> Lowerer<'a> {
                     let t = elementwise::resolve_pending(self, n, base, &shape, &steps, out)?;
                     self.set(out, Sym::Q(t));
                 } else {
-                    let names: Vec<String> = steps.iter().map(|s| format!("'{}' ({})", s.node, s.op.mnemonic())).collect();
+                    let names: Vec<String> =
+                        steps.iter().map(|s| format!("'{}' ({})", s.node, s.op.mnemonic())).collect();
                     return Err(self.err(n, format!("the float ops {} have no exact fixed-point form (constants that are not powers of two, or a non-linear function such as Tanh); put a Quant node after them, before this op, and they become exact step functions", names.join(", "))));
                 }
             }
