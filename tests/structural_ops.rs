@@ -186,8 +186,42 @@ fn torch_pairs() -> Case {
     }
 }
 
+/// Products of two computed tensors, attention-style: Q·Kᵀ by MatMul, the scores times V by
+/// Einsum, an element-wise Mul with a broadcast gate, then a dense layer.
+fn attention_like() -> Case {
+    let mut rng = Rng::new(15);
+    let (s_len, d) = (3usize, 2usize);
+    let mut g = GraphBuilder::new("attention_like");
+    let x = g.input("x", &[1, s_len as i64, d as i64]);
+    let xq = q(&mut g, &x, "xq", 3, 6.0);
+    let qm = dense(&mut g, &mut rng, &xq, "wq", d, d, 2);
+    let km = dense(&mut g, &mut rng, &xq, "wk", d, d, 2);
+    let vm = dense(&mut g, &mut rng, &xq, "wv", d, d, 2);
+    let kt = g.node("Transpose", "", "kt", &[&km], &["kt_out"], vec![Attr::ints("perm", &[0, 2, 1])]);
+    let scores = g.node("MatMul", "", "scores", &[&qm, &kt], &["sc"], vec![]);
+    let sq = q(&mut g, &scores, "sc_q", 2, 8.0);
+    let relu = g.node("Relu", "", "sc_relu", &[&sq], &["sr"], vec![]);
+    let att = g.node("Einsum", "", "attend", &[&relu, &vm], &["att"], vec![Attr::string("equation", "bij,bjk->bik")]);
+    let aq = q(&mut g, &att, "att_q", 1, 10.0);
+    let gate =
+        g.node("ReduceMax", "", "gate", &[&aq], &["gt"], vec![Attr::ints("axes", &[1]), Attr::int("keepdims", 1)]);
+    let gated = g.node("Mul", "", "gated", &[&aq, &gate], &["gd"], vec![]);
+    let gq = q(&mut g, &gated, "gd_q", 0, 12.0);
+    let sq2 = g.node("Mul", "", "square", &[&gq, &gq], &["sq2"], vec![]);
+    let fl = g.node("Flatten", "", "flat", &[&sq2], &["fl"], vec![Attr::int("axis", 1)]);
+    let y = dense(&mut g, &mut rng, &fl, "out_dense", s_len * d, 2, 0);
+    g.node("Identity", "", "out", &[&y], &["y"], vec![]);
+    g.output("y", &[1, 2]);
+    Case {
+        name: "attention_like",
+        input: vec![1, s_len as i64, d as i64],
+        output: vec![1, 2],
+        model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec(),
+    }
+}
+
 fn cases() -> Vec<Case> {
-    vec![residual(), deep_set(), pairs(), torch_pairs()]
+    vec![residual(), deep_set(), pairs(), torch_pairs(), attention_like()]
 }
 
 fn write(case: &Case, dir: &std::path::Path) -> std::path::PathBuf {

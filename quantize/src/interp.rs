@@ -84,6 +84,7 @@ pub fn run_all(m: &QModel, input: &[i128]) -> Vec<Vec<i128>> {
             }
             LayerKind::Softmax(s) => softmax(&x, s),
             LayerKind::Gather(src) => src.iter().map(|&j| x[j as usize]).collect(),
+            LayerKind::Product(pairs) => pairs.iter().map(|&(a, b)| x[a as usize] * x[b as usize]).collect(),
             LayerKind::Max(sets) => {
                 sets.iter().map(|set| set.iter().map(|&j| x[j as usize]).max().unwrap_or(0)).collect()
             }

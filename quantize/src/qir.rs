@@ -112,6 +112,9 @@ pub enum LayerKind {
     /// `y_i = max_{j in sets_i} x_j` over non-empty sets (max pooling, ReduceMax). Inputs share
     /// one grid.
     Max(Vec<Vec<u32>>),
+    /// `y_i = x_a · x_b` for `pairs_i = (a, b)`: products of two computed values (element-wise
+    /// products, attention's Q·Kᵀ and A·V before their sums).
+    Product(Vec<(u32, u32)>),
 }
 
 impl LayerKind {
@@ -125,6 +128,7 @@ impl LayerKind {
             LayerKind::Softmax(_) => "softmax",
             LayerKind::Gather(_) => "gather",
             LayerKind::Max(_) => "max",
+            LayerKind::Product(_) => "product",
         }
     }
 }
@@ -264,6 +268,7 @@ impl fmt::Display for QModel {
                     format!(" exp table {} entries, 1/x table {} entries", s.exp_table.len(), s.inv_table.len())
                 }
                 LayerKind::Max(sets) => format!(" {} maxima", sets.len()),
+                LayerKind::Product(p) => format!(" {} products", p.len()),
                 LayerKind::Gather(_) | LayerKind::Relu => String::new(),
             };
             let ins: Vec<String> = l.inputs.iter().map(|t| t.to_string()).collect();

@@ -118,6 +118,24 @@ pub fn verify(m: &QModel) -> Result<(), String> {
                     produced.push((e.lo, e.hi));
                 }
             }
+            LayerKind::Product(pairs) => {
+                for (&(a, b), y) in pairs.iter().zip(ye) {
+                    let get =
+                        |j: u32| xe.get(j as usize).ok_or(format!("layer {}: product index {j} out of range", l.name));
+                    let (ea, eb) = (get(a)?, get(b)?);
+                    if ea.frac.checked_add(eb.frac) != Some(y.frac) {
+                        return bad(format!(
+                            "product of grids 2^-{} and 2^-{} is not on 2^-{}",
+                            ea.frac, eb.frac, y.frac
+                        ));
+                    }
+                    let c = [ea.lo * eb.lo, ea.lo * eb.hi, ea.hi * eb.lo, ea.hi * eb.hi];
+                    produced.push((*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0)));
+                }
+                if pairs.len() != ye.len() {
+                    return bad(format!("{} products for {} outputs", pairs.len(), ye.len()));
+                }
+            }
             LayerKind::Max(sets) => {
                 for (set, y) in sets.iter().zip(ye) {
                     let (mut lo, mut hi) = (i128::MAX, i128::MIN);

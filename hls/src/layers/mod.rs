@@ -27,12 +27,28 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
         LayerKind::Lookup(t) => xs.iter().map(|&x| misc::lookup(b, x, t)).collect(),
         LayerKind::Softmax(s) => softmax::softmax(b, xs, s),
         LayerKind::Gather(src) => src.iter().map(|&j| xs[j as usize]).collect(),
+        LayerKind::Product(pairs) => pairs.iter().map(|&(a, c)| product(b, xs[a as usize], xs[c as usize])).collect(),
         LayerKind::Max(sets) => sets
             .iter()
             .map(|set| softmax::tree(b, set.iter().map(|&j| xs[j as usize]).collect(), &mut softmax::max2))
             .collect(),
     };
     narrow_all(b, ys, out)
+}
+
+/// `x · y` of two computed values: a constant multiply (adder graph) when one is a known
+/// constant, otherwise a multiplier (DSP48E2 or LUTs, as synthesis decides by width).
+fn product(b: &mut Builder, x: Val, y: Val) -> Val {
+    let c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
+    let (lo, hi) = (*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0));
+    if lo == hi {
+        return b.constant(lo);
+    }
+    if x.lo == x.hi || y.lo == y.hi {
+        let (k, v) = if x.lo == x.hi { (x.lo, y) } else { (y.lo, x) };
+        return linear::lower_linear(b, &[v], &[vec![(0, k)]], &[0], Strategy::Auto)[0];
+    }
+    b.multiply(x, y, lo, hi)
 }
 
 /// Every value lies in its element's interval: narrows wires that the hardware sized wider.

@@ -477,6 +477,13 @@ impl<'a> Lowerer<'a> {
                 let y = structural::lower_max(self, n, &ops)?;
                 self.set(n.outputs[0], Sym::Q(y));
             }
+            structural::Family::Bilinear => {
+                let y = structural::lower_bilinear(self, n, &ops)?;
+                if self.float_mode {
+                    self.unfinished.insert(y, n.name.clone());
+                }
+                self.set(n.outputs[0], Sym::Q(y));
+            }
         }
         Ok(())
     }

@@ -21,8 +21,9 @@ use crate::config::Field;
 use crate::error::QuantizeError;
 use crate::fixed::Elem;
 use crate::qir::{LayerKind, TensorId};
+use tachyon_frontend::eval::broadcast_index;
 use tachyon_frontend::eval::eval_op;
-use tachyon_frontend::{DType, Node, Tensor};
+use tachyon_frontend::{DType, Node, Op, Tensor};
 
 /// Largest `inputs × outputs` a linear or max op is probed for (a dense coefficient matrix of
 /// this many entries is looked at).
@@ -38,6 +39,8 @@ pub(crate) enum Family {
         strict: bool,
     },
     Max,
+    /// Products of two computed operands (Mul, MatMul, Einsum), summed where the op sums.
+    Bilinear,
 }
 
 /// The family of `n` when its computed inputs are in `slots`, or `None` when it is not structural.
@@ -53,6 +56,7 @@ pub(crate) fn family(n: &Node, slots: &[usize]) -> Option<Family> {
             Family::Wiring
         }
         "Concat" if slots.len() == n.inputs.iter().flatten().count() => Family::Wiring,
+        "Mul" | "MatMul" | "Einsum" if slots.len() == 2 => Family::Bilinear,
         // One computed operand of Add/Sub is an affine op with a constant (`lower_affine`).
         "Add" | "Sub" | "Sum" if slots.len() >= 2 => Family::Linear { strict: false },
         "Concat" | "Einsum" | "Pad" | "ReduceSum" => Family::Linear { strict: false },
@@ -342,4 +346,135 @@ pub(crate) fn lower_max(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<Ten
     let name = l.g.value(v).name.clone();
     let shape = l.g.value(v).shape.clone().unwrap_or(r.shape);
     Ok(l.push_layer_multi(&n.name, vec![n.name.clone()], LayerKind::Max(sets), inputs, &name, shape, elems))
+}
+
+/// For each output of a bilinear op of the computed operands `a` (shape `sa`) and `b` (shape
+/// `sb`), the pairs `(i, j)` whose products `a_i · b_j` it sums.
+fn bilinear_terms(n: &Node, sa: &[usize], sb: &[usize], out: &[usize]) -> Result<Vec<Vec<(usize, usize)>>, String> {
+    let count: usize = out.iter().product();
+    let strides = |s: &[usize]| -> Vec<usize> {
+        let mut st = vec![1; s.len()];
+        for k in (0..s.len().saturating_sub(1)).rev() {
+            st[k] = st[k + 1] * s[k + 1];
+        }
+        st
+    };
+    match &n.op {
+        Op::Mul => Ok((0..count).map(|o| vec![(broadcast_index(out, sa, o), broadcast_index(out, sb, o))]).collect()),
+        Op::MatMul => {
+            if sa.len() < 2 || sb.len() < 2 || out.len() < 2 {
+                return Err("MatMul of two computed tensors needs operands of rank 2 or more".into());
+            }
+            let (m, k, nn) = (sa[sa.len() - 2], sa[sa.len() - 1], sb[sb.len() - 1]);
+            if sb[sb.len() - 2] != k {
+                return Err(format!("MatMul of shapes {sa:?} and {sb:?}: inner dimensions differ"));
+            }
+            // Batch dimensions broadcast like element-wise ops: map an output batch index to each
+            // operand's batch through broadcast_index on the batch shapes.
+            let ob = &out[..out.len() - 2];
+            let (ab, bb) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
+            let batches: usize = ob.iter().product();
+            let mut terms = Vec::with_capacity(count);
+            for t in 0..batches {
+                let (ta, tb) = (broadcast_index(ob, ab, t), broadcast_index(ob, bb, t));
+                for i in 0..m {
+                    for j in 0..nn {
+                        terms.push((0..k).map(|q| ((ta * m + i) * k + q, (tb * k + q) * nn + j)).collect());
+                    }
+                }
+            }
+            Ok(terms)
+        }
+        Op::Einsum { equation } => {
+            let (ins, outl) = tachyon_frontend::eval::einsum::parse(equation)?;
+            if ins.len() != 2 || ins[0].len() != sa.len() || ins[1].len() != sb.len() {
+                return Err(format!("Einsum '{equation}' does not match operands of shapes {sa:?} and {sb:?}"));
+            }
+            let mut dim = [0usize; 128];
+            for (term, shape) in ins.iter().zip([sa, sb]) {
+                for (&c, &d) in term.iter().zip(shape) {
+                    dim[c as usize] = d;
+                }
+            }
+            let letters: Vec<u8> = (0..128u8).filter(|&c| ins.iter().any(|t| t.contains(&c))).collect();
+            let (st_a, st_b) = (strides(sa), strides(sb));
+            let oshape: Vec<usize> = outl.iter().map(|&c| dim[c as usize]).collect();
+            let st_o = strides(&oshape);
+            let mut terms: Vec<Vec<(usize, usize)>> = vec![vec![]; count];
+            let total: usize = letters.iter().map(|&c| dim[c as usize]).product();
+            let mut val = [0usize; 128];
+            for mut flat in 0..total {
+                for &c in letters.iter().rev() {
+                    val[c as usize] = flat % dim[c as usize];
+                    flat /= dim[c as usize];
+                }
+                let pos = |term: &[u8], st: &[usize]| -> usize {
+                    term.iter().zip(st).map(|(&c, &s)| val[c as usize] * s).sum()
+                };
+                terms[pos(&outl, &st_o)].push((pos(&ins[0], &st_a), pos(&ins[1], &st_b)));
+            }
+            Ok(terms)
+        }
+        _ => Err(format!("{} is not a product of two tensors", n.op_type)),
+    }
+}
+
+/// Lowers a product of two computed operands: one Product layer (each distinct pair once),
+/// then, where the op sums several products per output, a Linear layer of those sums.
+pub(crate) fn lower_bilinear(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<TensorId, QuantizeError> {
+    let [(_, ta, sa), (_, tb, sb)] = ops else {
+        return Err(l.err(n, "a product needs exactly two computed operands"));
+    };
+    let v = n.outputs[0];
+    let name = l.g.value(v).name.clone();
+    let shape = l.g.value(v).shape.clone().unwrap_or_default();
+    let terms = bilinear_terms(n, sa, sb, &shape).map_err(|e| l.err(n, e))?;
+    let na = sa.iter().product::<usize>();
+    if terms.iter().map(Vec::len).sum::<usize>() > MAX_PROBE {
+        return Err(l.err(n, "too many products to lower"));
+    }
+    let xe: Vec<Elem> = l.elems(*ta).iter().chain(l.elems(*tb)).copied().collect();
+    let mut pairs: Vec<(u32, u32)> = vec![];
+    let mut index = std::collections::BTreeMap::new();
+    let mut rows = vec![];
+    for t in &terms {
+        let mut row = vec![];
+        for &(i, j) in t {
+            let key = ((i) as u32, (na + j) as u32);
+            let k = *index.entry(key).or_insert_with(|| {
+                pairs.push(key);
+                pairs.len() - 1
+            });
+            row.push((k as u32, 1i128, 0i32));
+        }
+        rows.push(row);
+    }
+    let elems: Vec<Elem> = pairs
+        .iter()
+        .map(|&(a, b)| {
+            let (ea, eb) = (xe[a as usize], xe[b as usize]);
+            let c = [ea.lo * eb.lo, ea.lo * eb.hi, ea.hi * eb.lo, ea.hi * eb.hi];
+            Elem::new(ea.frac + eb.frac, *c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0))
+        })
+        .collect();
+    if let Some(e) = elems.iter().find(|e| e.width() > super::dense::MAX_BITS / 2) {
+        return Err(l.err(n, format!("a product needs {} bits; reduce the precision of its operands", e.width())));
+    }
+    let direct =
+        terms.iter().enumerate().all(|(o, t)| t.len() == 1 && rows[o][0].0 as usize == o) && pairs.len() == terms.len();
+    let pshape = if direct { shape.clone() } else { vec![pairs.len()] };
+    let pname = if direct { name.clone() } else { format!("{name}_products") };
+    let p = l.push_layer_multi(
+        &n.name,
+        vec![n.name.clone()],
+        LayerKind::Product(pairs),
+        vec![*ta, *tb],
+        &pname,
+        pshape,
+        elems,
+    );
+    if direct {
+        return Ok(p);
+    }
+    l.build_linear(n, &[p], rows, vec![(0, 0); terms.len()], shape, &name)
 }
