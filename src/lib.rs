@@ -4,7 +4,10 @@
 //! `model.txt` and `tachyon.json` (the manifest: model path, config, clock — everything `sim`
 //! needs to rebuild the same quantized model and reference).
 
+pub mod axis;
 pub mod fuzz;
 pub mod project;
 pub mod sim;
 pub mod synth;
+pub mod tools;
+pub mod vivado;

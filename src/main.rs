@@ -88,6 +88,17 @@ enum Cmd {
         #[arg(long, default_value = "xcup")]
         family: String,
     },
+    /// Run the project's Vivado flow (vivado/build.tcl: out-of-context synthesis, implementation,
+    /// timing and utilization reports) if vivado is on PATH; otherwise print what to run where.
+    Vivado {
+        project: PathBuf,
+        /// core (the pipelined core, default) or axis (its AXI-Stream wrapper).
+        #[arg(long)]
+        variant: Option<String>,
+        /// Override the part written into build.tcl (from --board at build time).
+        #[arg(long)]
+        part: Option<String>,
+    },
     /// List the known boards and parts.
     Boards,
     /// Differential fuzzing: random quantized QONNX models checked at three levels — float QONNX
@@ -246,6 +257,19 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 s.family,
                 s.seconds
             );
+        }
+        Cmd::Vivado { project, variant, part } => {
+            match tachyon::vivado::run(&project, &tachyon::vivado::VivadoOptions { variant, part })? {
+                tachyon::vivado::Outcome::NotInstalled { instructions } => say!("{instructions}"),
+                tachyon::vivado::Outcome::Ran(r) => {
+                    let fmt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v}"));
+                    say!("vivado {} on {} at {} ns: {} in {:.0} s", r.top, r.part, r.clock_ns, r.status, r.seconds);
+                    say!("WNS {} ns, Fmax {} MHz", fmt(r.wns_ns), fmt(r.fmax_mhz));
+                    let u = &r.utilization;
+                    say!("post-route: LUT {} FF {} DSP {} BRAM36 {} URAM {}", u.lut, u.ff, u.dsp, u.bram36, u.uram);
+                    say!("reports in {}", r.out_dir.display());
+                }
+            }
         }
         Cmd::Fuzz { models, seed, vectors, out, no_verilator } => {
             let s = tachyon::fuzz::run_campaign(models, seed, vectors, &out, !no_verilator)?;

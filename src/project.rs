@@ -160,6 +160,15 @@ fn write_project_with(
         put(tmp.join("report.json"), (serde_json::to_string_pretty(&report)? + "\n").as_bytes())?;
         put(tmp.join("model.txt"), b.qmodel.to_string().as_bytes())?;
         put(tmp.join("tachyon.json"), (serde_json::to_string_pretty(&b.manifest)? + "\n").as_bytes())?;
+        let axis = crate::axis::wrapper_path(&b.manifest.top);
+        std::fs::create_dir_all(tmp.join("axis"))?;
+        put(tmp.join(axis), crate::axis::verilog(&b.manifest, &b.design.report.model).as_bytes())?;
+        for (rel, text) in crate::vivado::files(&b.manifest, board, &b.design.report.model)? {
+            if let Some(dir) = rel.parent() {
+                std::fs::create_dir_all(tmp.join(dir))?;
+            }
+            put(tmp.join(rel), text.as_bytes())?;
+        }
         crate::sim::write_harness_sources(b, &tmp.join("sim"))?;
         Ok(())
     })();

@@ -64,12 +64,12 @@ pub(crate) fn harness_cpp(iface: &TopInterface) -> String {
 
 /// Words in the harness's word array for a bus: at least 2, so a 33..64-bit
 /// `QData` port can always be assembled from `w[0]` and `w[1]`.
-fn words(bits: u32) -> u32 {
+pub(crate) fn words(bits: u32) -> u32 {
     bits.div_ceil(32).max(2)
 }
 
 /// `static const` tables of offsets, widths and signedness for one direction.
-fn element_table(prefix: &str, elems: &[PortElem]) -> String {
+pub(crate) fn element_table(prefix: &str, elems: &[PortElem]) -> String {
     let mut off = Vec::with_capacity(elems.len());
     let mut acc = 0u32;
     for e in elems {
@@ -91,7 +91,7 @@ fn element_table(prefix: &str, elems: &[PortElem]) -> String {
 }
 
 /// Assigns the word array `w` to an input port, by Verilator's port type for `bits`.
-fn drive_code(port: &str, bits: u32) -> String {
+pub(crate) fn drive_code(port: &str, bits: u32) -> String {
     match bits {
         0..=32 => format!("top->{port} = w[0];"),
         33..=64 => format!("top->{port} = (QData)w[0] | ((QData)w[1] << 32);"),
@@ -100,7 +100,7 @@ fn drive_code(port: &str, bits: u32) -> String {
 }
 
 /// Copies an output port into the word array `w`.
-fn read_code(port: &str, bits: u32) -> String {
+pub(crate) fn read_code(port: &str, bits: u32) -> String {
     match bits {
         0..=32 => format!("w[0] = (uint32_t)top->{port}; w[1] = 0;"),
         33..=64 => {

@@ -97,7 +97,7 @@ pub(crate) fn parse_outputs(
 /// One output element: signed elements as written, unsigned ones up to
 /// `2^width − 1`; an unsigned 128-bit value at or above `2^127` becomes the
 /// `i128` with the same bit pattern.
-fn parse_elem(tok: &str, e: &PortElem) -> Result<i128, String> {
+pub(crate) fn parse_elem(tok: &str, e: &PortElem) -> Result<i128, String> {
     let not_int = || format!("{tok:?} is not an integer");
     let too_big = || format!("{tok} does not fit in {}", e.describe());
     if tok.starts_with('-') {

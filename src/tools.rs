@@ -1,0 +1,69 @@
+//! Shared pieces of the commands that drive external tools (vivado, yosys, nextpnr, icepack):
+//! reading a project's manifest, a progress spinner with elapsed time, running a tool with its
+//! output saved to a log and its error lines passed through.
+
+use crate::project::Manifest;
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::process::Command;
+
+/// Reads `dir/tachyon.json` (without recompiling the model).
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(dir.join("tachyon.json")).with_context(|| {
+        format!("{} is not a Tachyon project (no tachyon.json); run tachyon build first", dir.display())
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("{}/tachyon.json is malformed", dir.display()))
+}
+
+/// A spinner on stderr with the message and elapsed time (hidden when stderr is not a terminal).
+pub fn spinner(msg: &str) -> indicatif::ProgressBar {
+    let s = indicatif::ProgressBar::new_spinner();
+    s.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    s.set_message(msg.to_string());
+    s
+}
+
+/// Whether `tool` starts (`tool --version` or `tool -V` exits successfully).
+pub fn available(tool: &str) -> bool {
+    ["--version", "-V"].iter().any(|a| Command::new(tool).arg(a).output().is_ok_and(|o| o.status.success()))
+}
+
+/// Runs `tool args` in `cwd` under a spinner, saving stdout and stderr to `log`. On failure the
+/// error names the tool, the log and the tool's own error lines.
+pub fn run_logged(tool: &str, args: &[String], cwd: &Path, log: &Path, what: &str) -> Result<f64> {
+    let spinner = spinner(&format!("{tool}: {what}"));
+    let start = std::time::Instant::now();
+    let out = Command::new(tool).args(args).current_dir(cwd).output();
+    spinner.finish_and_clear();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("{tool} is not installed: run scripts/setup.sh (Debian/Ubuntu packages)")
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot start {tool}")),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let text = format!("$ {tool} {}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n", args.join(" "));
+    std::fs::write(log, &text).with_context(|| format!("cannot write {}", log.display()))?;
+    if !out.status.success() {
+        let errors: Vec<&str> = stdout
+            .lines()
+            .chain(stderr.lines())
+            .filter(|l| l.contains("ERROR") || l.contains("Error") || l.starts_with("error"))
+            .take(12)
+            .collect();
+        let shown = if errors.is_empty() {
+            stderr.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        } else {
+            errors.join("\n")
+        };
+        bail!("{tool} failed ({}) while {what}; full output in {}:\n{shown}", out.status, log.display());
+    }
+    Ok(seconds)
+}
