@@ -268,3 +268,41 @@ fn structural_models_cosimulate() {
         cosim_random(&out, 2000);
     }
 }
+
+/// Softmax along one axis of a multi-row tensor (attention scores): the last axis and a middle
+/// axis. The tables approximate exp and 1/x, so the interpreter is compared with the float
+/// semantics within the tables' error, and the RTL with the interpreter exactly.
+#[test]
+fn softmax_along_an_axis_of_several_rows() {
+    let dir = scratch("softmax_rows");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (k, axis) in [-1i64, 1].into_iter().enumerate() {
+        let mut g = GraphBuilder::new("softmax_rows");
+        let x = g.input("x", &[1, 3, 4]);
+        let xq = q(&mut g, &x, "xq", 3, 8.0);
+        let sm = g.node("Softmax", "", "attn_softmax", &[&xq], &["sm"], vec![Attr::int("axis", axis)]);
+        g.node("Identity", "", "out", &[&sm], &["y"], vec![]);
+        g.output("y", &[1, 3, 4]);
+        let path = dir.join(format!("softmax_{k}.onnx"));
+        std::fs::write(&path, g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec()).unwrap();
+        let graph = tachyon_frontend::load_model(&path).unwrap();
+        let m = tachyon_quantize::lower(&graph, &Config::default()).unwrap();
+        let mut rng = Rng::new(3);
+        let mut worst: f64 = 0.0;
+        for _ in 0..300 {
+            let x: Vec<f64> = (0..12).map(|_| (rng.below(161) as f64 - 80.0) / 16.0).collect();
+            let want = tachyon_frontend::eval::run_float(&graph, &[Tensor::new(DType::F32, vec![1, 3, 4], x.clone())])
+                .unwrap();
+            let got = interp::evaluate(&m, &x).unwrap();
+            // Each softmax group sums to 1 in the float model.
+            for (a, b) in got.iter().zip(&want[0].data) {
+                worst = worst.max((a - b).abs());
+            }
+        }
+        assert!(worst < 0.01, "axis {axis}: softmax rows off by {worst}");
+        let out = dir.join(format!("out{k}"));
+        build(&build_options(&path, &out)).unwrap();
+        lint(&out);
+        cosim_random(&out, 1000);
+    }
+}

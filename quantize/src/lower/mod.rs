@@ -498,6 +498,43 @@ impl<'a> Lowerer<'a> {
         })
     }
 
+    /// A softmax along one axis of a tensor with several rows (attention scores): one softmax
+    /// per group of `dim` elements (stride `inner`), then wiring back into the input's order.
+    #[allow(clippy::too_many_arguments)]
+    fn softmax_groups(
+        &mut self,
+        n: &Node,
+        t: TensorId,
+        outer: usize,
+        dim: usize,
+        inner: usize,
+        shape: &[usize],
+        out_name: &str,
+    ) -> Result<TensorId, QuantizeError> {
+        let xe = self.elems(t).to_vec();
+        let mut parts = vec![];
+        let mut place = vec![0u32; xe.len()];
+        let mut at = 0u32;
+        for o in 0..outer {
+            for i in 0..inner {
+                let src: Vec<u32> = (0..dim).map(|k| ((o * dim + k) * inner + i) as u32).collect();
+                for &j in &src {
+                    place[j as usize] = at;
+                    at += 1;
+                }
+                let elems = src.iter().map(|&j| xe[j as usize]).collect();
+                let name = format!("{out_name}_group{}", o * inner + i);
+                let g =
+                    self.push_layer(&n.name, vec![n.name.clone()], LayerKind::Gather(src), t, &name, vec![dim], elems);
+                parts.push(tables::lower_softmax(self, n, g, &[dim], &format!("{name}_softmax"))?);
+            }
+        }
+        let ye: Vec<Elem> = parts.iter().flat_map(|&p| self.elems(p).to_vec()).collect();
+        let elems = place.iter().map(|&k| ye[k as usize]).collect();
+        let kind = LayerKind::Gather(place);
+        Ok(self.push_layer_multi(&n.name, vec![n.name.clone()], kind, parts, out_name, shape.to_vec(), elems))
+    }
+
     /// A node whose running input is the quantized tensor `t`.
     fn q_node(
         &mut self,
@@ -552,11 +589,23 @@ impl<'a> Lowerer<'a> {
                 let t = self.finish(t)?;
                 let r = out_shape.len() as i64;
                 let ax = if *axis < 0 { axis + r } else { *axis };
-                let rows: usize = out_shape[..ax.max(0) as usize].iter().product();
-                if rows != 1 || (!legacy && ax != r - 1) {
-                    return Err(self.err(n, format!("softmax over axis {axis} of shape {out_shape:?}: only a softmax over all features of one sample is supported")));
+                if ax < 0 || ax >= r.max(1) {
+                    return Err(self.err(n, format!("softmax axis {axis} is out of range for shape {out_shape:?}")));
                 }
-                let y = tables::lower_softmax(self, n, t, &out_shape, &out_name)?;
+                let ax = ax as usize;
+                let outer: usize = out_shape[..ax].iter().product();
+                // Opset < 13 coerces to 2-D at the axis (one softmax over all trailing elements);
+                // from 13 the softmax runs along one axis.
+                let (dim, inner) = if *legacy {
+                    (out_shape[ax..].iter().product::<usize>(), 1)
+                } else {
+                    (out_shape[ax], out_shape[ax + 1..].iter().product::<usize>())
+                };
+                let y = if outer * inner == 1 {
+                    tables::lower_softmax(self, n, t, &out_shape, &out_name)?
+                } else {
+                    self.softmax_groups(n, t, outer, dim, inner, &out_shape, &out_name)?
+                };
                 if self.float_mode {
                     self.unfinished.insert(y, n.name.clone());
                 }
