@@ -205,15 +205,15 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         }
         let mut maxd: f64 = 0.0;
         let mut agree = 0;
-        for i in 0..n {
-            let got = interp::dequantize_output(&built.qmodel, &res.outputs[i]).map_err(|e| anyhow::anyhow!(e))?;
-            if got.len() != exp[i].len() {
-                bail!("{}: sample {i} has {} values, the model outputs {}", p.display(), exp[i].len(), got.len());
+        for (i, (out, want)) in res.outputs.iter().zip(&exp).take(n).enumerate() {
+            let got = interp::dequantize_output(&built.qmodel, out).map_err(|e| anyhow::anyhow!(e))?;
+            if got.len() != want.len() {
+                bail!("{}: sample {i} has {} values, the model outputs {}", p.display(), want.len(), got.len());
             }
-            for (a, b) in got.iter().zip(&exp[i]) {
+            for (a, b) in got.iter().zip(want) {
                 maxd = maxd.max((a - b).abs());
             }
-            if argmax(&got) == argmax(&exp[i]) {
+            if argmax(&got) == argmax(want) {
                 agree += 1;
             }
         }

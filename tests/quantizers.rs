@@ -26,6 +26,7 @@ impl Lcg {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn quant_node(
     g: &mut GraphBuilder,
     x: &str,

@@ -51,6 +51,7 @@ fn simulate_with(m: &QModel, clock_ns: f64, strategy: Mult, reuse: u32, vectors:
         top: "dut".into(),
         strategy: m.layers.iter().map(|l| (l.name.clone(), strategy)).collect(),
         reuse: m.layers.iter().map(|l| (l.name.clone(), reuse)).collect(),
+        ..HlsOptions::default()
     };
     let d = synthesize(m, &opts);
     assert_eq!(d.ii, reuse.max(1));

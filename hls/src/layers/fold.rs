@@ -48,7 +48,7 @@ fn aggregation(m: &QModel, agg: usize) -> Result<(usize, Combine), String> {
     }
     let n_in = m.tensor(l.inputs[0]).elems.len();
     let f = m.tensor(l.output).elems.len();
-    if f == 0 || n_in % f != 0 || n_in / f < 2 {
+    if f == 0 || !n_in.is_multiple_of(f) || n_in / f < 2 {
         return Err(what("it is not a sum, mean or maximum over a particle axis"));
     }
     let n = n_in / f;
@@ -164,7 +164,7 @@ pub fn segment(m: &QModel, agg: usize, reuse: u32) -> Result<Segment, String> {
     }
     let start = &m.tensor(t).elems;
     let f = start.len() / n;
-    if start.len() % n != 0 || (0..start.len()).any(|k| start[k] != start[k % f]) {
+    if !start.len().is_multiple_of(n) || (0..start.len()).any(|k| start[k] != start[k % f]) {
         return Err(format!(
             "layer {name}: the particles entering the per-particle network differ in type; they cannot share hardware"
         ));
