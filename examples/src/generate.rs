@@ -102,33 +102,40 @@ pub fn write_examples(out_dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
     written.push(p);
 
     let ds = DeepSetShape::tagger();
-    let dir = out_dir.join("deep_set");
-    create_dir(&dir)?;
-    let p = dir.join("deep_set.onnx");
-    write_file(&p, &deep_set(&ds, MODEL_SEED).encode_to_vec())?;
-    written.push(p);
-    let p = dir.join("deep_set.input.npy");
     let inputs = particle_inputs(INPUT_SEED, SET_VECTORS, ds.particles, ds.features);
-    write_npy(&p, &[SET_VECTORS, ds.particles, ds.features], &inputs)?;
-    written.push(p);
-    let p = dir.join("reuse.json");
-    write_file(&p, SET_REUSE_CONFIG.as_bytes())?;
-    written.push(p);
-
+    let shape = [SET_VECTORS, ds.particles, ds.features];
+    written.extend(write_set_model(
+        out_dir,
+        "deep_set",
+        &deep_set(&ds, MODEL_SEED),
+        &shape,
+        &inputs,
+        SET_REUSE_CONFIG,
+    )?);
     let is = InteractionShape::tagger();
-    let dir = out_dir.join("interaction_net");
-    create_dir(&dir)?;
-    let p = dir.join("interaction_net.onnx");
-    write_file(&p, &interaction_net(&is, MODEL_SEED).encode_to_vec())?;
-    written.push(p);
-    let p = dir.join("interaction_net.input.npy");
     let inputs = particle_inputs(INPUT_SEED, SET_VECTORS, is.particles, is.features);
-    write_npy(&p, &[SET_VECTORS, is.particles, is.features], &inputs)?;
-    written.push(p);
-    let p = dir.join("reuse.json");
-    write_file(&p, IN_REUSE_CONFIG.as_bytes())?;
-    written.push(p);
+    let shape = [SET_VECTORS, is.particles, is.features];
+    let model = interaction_net(&is, MODEL_SEED);
+    written.extend(write_set_model(out_dir, "interaction_net", &model, &shape, &inputs, IN_REUSE_CONFIG)?);
     Ok(written)
+}
+
+/// Writes `name/{name.onnx, name.input.npy, reuse.json}` under `out_dir`.
+fn write_set_model(
+    out_dir: &Path,
+    name: &str,
+    model: &tachyon_frontend::proto::ModelProto,
+    shape: &[usize],
+    inputs: &[f32],
+    reuse: &str,
+) -> Result<Vec<PathBuf>, ExamplesError> {
+    let dir = out_dir.join(name);
+    create_dir(&dir)?;
+    let files = [dir.join(format!("{name}.onnx")), dir.join(format!("{name}.input.npy")), dir.join("reuse.json")];
+    write_file(&files[0], &model.encode_to_vec())?;
+    write_npy(&files[1], shape, inputs)?;
+    write_file(&files[2], reuse.as_bytes())?;
+    Ok(files.to_vec())
 }
 
 /// The deep set's reuse config: φ, the per-particle network that holds most of the arithmetic,

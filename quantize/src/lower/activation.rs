@@ -161,7 +161,7 @@ pub(crate) fn lower_leaky_relu(
     let (am, af) = a;
     let one_minus = if af >= 0 { ((1i128 << af) - am, af) } else { (1 - (am << -af), 0) };
     let rows = (0..count as u32).map(|i| vec![(i, am, af), (count as u32 + i, one_minus.0, one_minus.1)]).collect();
-    let y = l.build_linear(n, &[t, r], rows, vec![(0, 0); count], shape.to_vec(), out_name)?;
+    let y = l.build_linear(n, &[t, r], rows, vec![(0, 0); count], shape.to_vec(), out_name, None)?;
     Ok(Some(y))
 }
 

@@ -73,37 +73,10 @@ impl<'a> Lowerer<'a> {
 
     /// Builds a Linear layer: output `i` is `bias_i + Σ m·2^-f · x_j` over `rows[i] = [(j, m, f)]`.
     /// Coefficients are aligned to the finest grid each output needs, then common factors of two
-    /// are removed so every output sits on its coarsest exact grid.
+    /// are removed so every output sits on its coarsest exact grid — or, with `grid`, on
+    /// `2^-grid` (fine enough for every term).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn build_linear(
-        &mut self,
-        n: &Node,
-        xs: &[TensorId],
-        rows: Vec<Vec<(u32, i128, i32)>>,
-        bias: Vec<(i128, i32)>,
-        shape: Vec<usize>,
-        out_name: &str,
-    ) -> Result<TensorId, QuantizeError> {
-        self.linear_layer(n, xs, rows, bias, shape, out_name, None)
-    }
-
-    /// [`Self::build_linear`] with every output on the grid `2^-frac` (fine enough for every term).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn build_linear_on_grid(
-        &mut self,
-        n: &Node,
-        xs: &[TensorId],
-        rows: Vec<Vec<(u32, i128, i32)>>,
-        bias: Vec<(i128, i32)>,
-        shape: Vec<usize>,
-        out_name: &str,
-        frac: i32,
-    ) -> Result<TensorId, QuantizeError> {
-        self.linear_layer(n, xs, rows, bias, shape, out_name, Some(frac))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn linear_layer(
         &mut self,
         n: &Node,
         xs: &[TensorId],
@@ -229,5 +202,5 @@ pub(crate) fn lower_dense(
             rows.push((0..k).map(|i| ((r * k + i) as u32, coeff[i * nout + o].0, coeff[i * nout + o].1)).collect());
         }
     }
-    l.build_linear(n, &[x], rows, bias, out_shape.to_vec(), out_name)
+    l.build_linear(n, &[x], rows, bias, out_shape.to_vec(), out_name, None)
 }

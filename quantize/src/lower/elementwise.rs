@@ -129,7 +129,7 @@ pub(crate) fn lower_affine(
         rows.push(vec![(i as u32, m, f)]);
         bias.push(l.constant(&key, offset[i], Field::Bias)?);
     }
-    Ok(Some(l.build_linear(n, &[t], rows, bias, shape.to_vec(), out_name)?))
+    Ok(Some(l.build_linear(n, &[t], rows, bias, shape.to_vec(), out_name, None)?))
 }
 
 /// Per-element output types of a quantizer node applied to `count` elements.

@@ -261,7 +261,7 @@ pub(crate) fn lower_linear(
         bias.push(scaled(b)?);
         divisors.push(div as u32);
     }
-    Ok((l.build_linear(n, &inputs, rows, bias, shape, &name)?, divisors))
+    Ok((l.build_linear(n, &inputs, rows, bias, shape, &name, None)?, divisors))
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -330,7 +330,7 @@ pub(crate) fn lower_max(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<Ten
         let rows = (0..xe.len()).map(|j| vec![(j as u32, 1, 0)]).collect::<Vec<_>>();
         let bias = vec![(0, 0); xe.len()];
         let shape = vec![xe.len()];
-        let t = l.build_linear_on_grid(n, &inputs, rows, bias, shape, &format!("{}_aligned", n.name), frac)?;
+        let t = l.build_linear(n, &inputs, rows, bias, shape, &format!("{}_aligned", n.name), Some(frac))?;
         inputs = vec![t];
         xe = l.elems(t).to_vec();
     }
@@ -476,5 +476,5 @@ pub(crate) fn lower_bilinear(l: &mut Lowerer, n: &Node, ops: &Operands) -> Resul
     if direct {
         return Ok(p);
     }
-    l.build_linear(n, &[p], rows, vec![(0, 0); terms.len()], shape, &name)
+    l.build_linear(n, &[p], rows, vec![(0, 0); terms.len()], shape, &name, None)
 }
