@@ -1,23 +1,20 @@
 #!/usr/bin/env bash
 # Installs what Tachyon's tests and flows need on a Debian/Ubuntu machine: Verilator (co-simulation),
-# yosys (synthesis checks and resource figures), Icarus Verilog, a C++ compiler and make.
-# Idempotent: does nothing when everything is already there.
+# yosys (synthesis checks and resource figures), Icarus Verilog, a C++ compiler and make,
+# nextpnr-ice40 and fpga-icestorm (icepack) for the open iCE40 bitstream flow, and tclsh (syntax
+# check of the generated Vivado scripts). Idempotent: does nothing when everything is already there.
 set -euo pipefail
-need=()
-for tool in verilator yosys iverilog g++ make; do
-  command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+# tool:package
+wanted=(verilator:verilator yosys:yosys iverilog:iverilog g++:g++ make:make
+        nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm tclsh:tcl)
+pkgs=()
+for tp in "${wanted[@]}"; do
+  command -v "${tp%%:*}" >/dev/null 2>&1 || pkgs+=("${tp#*:}")
 done
-if [ ${#need[@]} -eq 0 ]; then
-  echo "setup: verilator, yosys, iverilog, g++ and make are installed"
+if [ ${#pkgs[@]} -eq 0 ]; then
+  echo "setup: verilator, yosys, iverilog, g++, make, nextpnr-ice40, icepack and tclsh are installed"
   exit 0
 fi
-pkgs=()
-for t in "${need[@]}"; do
-  case "$t" in
-    g++) pkgs+=(g++) ;;
-    *) pkgs+=("$t") ;;
-  esac
-done
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null 2>&1 || { echo "setup: need root or sudo to install ${pkgs[*]}"; exit 1; }
@@ -26,4 +23,4 @@ fi
 echo "setup: installing ${pkgs[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
-echo "setup: done ($(verilator --version), $(yosys -V))"
+echo "setup: done ($(verilator --version), $(yosys -V), $(nextpnr-ice40 --version 2>&1 | head -1))"

@@ -5,6 +5,7 @@
 //! needs to rebuild the same quantized model and reference).
 
 pub mod axis;
+pub mod bitstream;
 pub mod fuzz;
 pub mod project;
 pub mod sim;

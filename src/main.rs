@@ -99,6 +99,20 @@ enum Cmd {
         #[arg(long)]
         part: Option<String>,
     },
+    /// Open-source iCE40 flow: a UART board top around the core, yosys synth_ice40, nextpnr-ice40,
+    /// icepack → OUT/ice40/<top>_<board>.bin, with the achieved Fmax and utilization.
+    Bitstream {
+        project: PathBuf,
+        /// iCE40 board (default: the project's --board).
+        #[arg(long)]
+        board: Option<String>,
+        /// nextpnr placement seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Timing target in MHz (default: the board oscillator, 12 MHz on the iCEBreaker).
+        #[arg(long)]
+        freq: Option<f64>,
+    },
     /// List the known boards and parts.
     Boards,
     /// Differential fuzzing: random quantized QONNX models checked at three levels — float QONNX
@@ -269,6 +283,33 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                     say!("post-route: LUT {} FF {} DSP {} BRAM36 {} URAM {}", u.lut, u.ff, u.dsp, u.bram36, u.uram);
                     say!("reports in {}", r.out_dir.display());
                 }
+            }
+        }
+        Cmd::Bitstream { project, board, seed, freq } => {
+            let o = tachyon::bitstream::BitstreamOptions { board, seed, freq_mhz: freq };
+            let s = tachyon::bitstream::run(&project, &o)?;
+            say!("bitstream   {} ({} bytes)", s.bin.display(), s.bin_bytes);
+            say!(
+                "timing      Fmax {:.2} MHz achieved, {:.2} MHz required ({})",
+                s.fmax_mhz,
+                s.constraint_mhz,
+                if s.fmax_mhz >= s.constraint_mhz { "met" } else { "FAILED" }
+            );
+            for (cell, (used, avail)) in &s.utilization {
+                if *used > 0 {
+                    say!("utilization {cell:<16} {used:>6} / {avail}");
+                }
+            }
+            say!(
+                "board top   {} on {} ({}): UART {} baud, see the header of ice40/{}.v",
+                s.top,
+                s.board,
+                s.part,
+                tachyon::bitstream::BAUD,
+                s.top
+            );
+            if s.fmax_mhz < s.constraint_mhz {
+                anyhow::bail!("nextpnr did not meet the {:.2} MHz clock of {}", s.constraint_mhz, s.board);
             }
         }
         Cmd::Fuzz { models, seed, vectors, out, no_verilator } => {

@@ -106,7 +106,7 @@ pub fn build(o: &BuildOptions) -> Result<Built> {
         Some(b) => Some(tachyon_boards::find(b).map_err(|e| anyhow::anyhow!(e))?),
         None => None,
     };
-    let clock = o.clock_ns.or(board.as_ref().map(|b| b.default_clock_ns)).unwrap_or(5.0);
+    let clock = o.clock_ns.or(board.as_ref().map(|b| b.schedule_clock_ns.unwrap_or(b.default_clock_ns))).unwrap_or(5.0);
     if !(clock > 0.0 && clock < 1000.0) {
         bail!("--clock-ns {clock} is not a sensible clock period");
     }

@@ -32,6 +32,11 @@ pub fn available(tool: &str) -> bool {
     ["--version", "-V"].iter().any(|a| Command::new(tool).arg(a).output().is_ok_and(|o| o.status.success()))
 }
 
+/// Whether an executable named `tool` is in a folder of `PATH`.
+pub fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+}
+
 /// Runs `tool args` in `cwd` under a spinner, saving stdout and stderr to `log`. On failure the
 /// error names the tool, the log and the tool's own error lines.
 pub fn run_logged(tool: &str, args: &[String], cwd: &Path, log: &Path, what: &str) -> Result<f64> {

@@ -170,3 +170,194 @@ fn have_tclsh() -> bool {
     }
     ok
 }
+
+/// Packs bus elements (element 0 at bit 0) into little-endian bytes.
+fn pack(values: &[i128], widths: &[u32]) -> Vec<u8> {
+    let total: u32 = widths.iter().sum();
+    let mut bytes = vec![0u8; total.div_ceil(8) as usize];
+    let mut off = 0;
+    for (&v, &w) in values.iter().zip(widths) {
+        for b in 0..w {
+            if (v >> b) & 1 == 1 {
+                bytes[((off + b) / 8) as usize] |= 1 << ((off + b) % 8);
+            }
+        }
+        off += w;
+    }
+    bytes
+}
+
+/// Unpacks little-endian bytes into bus elements of the given widths and signedness.
+fn unpack(bytes: &[u8], elems: &[(u32, bool)]) -> Vec<i128> {
+    let bit = |i: u32| (bytes[(i / 8) as usize] >> (i % 8)) & 1 == 1;
+    let mut off = 0;
+    elems
+        .iter()
+        .map(|&(w, signed)| {
+            let mut v: i128 = 0;
+            for b in 0..w {
+                if bit(off + b) {
+                    v |= 1 << b;
+                }
+            }
+            if signed && (v >> (w - 1)) & 1 == 1 {
+                v -= 1 << w;
+            }
+            off += w;
+            v
+        })
+        .collect()
+}
+
+/// The iCEBreaker board top (UART bridge) simulated by Icarus with a fast baud rate: bytes sent
+/// on RX come back on TX as the reference interpreter's outputs.
+fn simulate_board_top(project: &Path, n: usize) {
+    if !have("iverilog") {
+        return;
+    }
+    let (m, built) = tachyon::project::load(project).unwrap();
+    let board = tachyon_boards::find("icebreaker").unwrap();
+    let (verilog, _) = tachyon::bitstream::board_files(&m, &board, "tiny").unwrap();
+    let dir = project.join("uart_sim");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("tachyon_top_icebreaker.v"), verilog).unwrap();
+    if have("verilator") {
+        let top = ["--top-module", "tachyon_top_icebreaker"];
+        let out = Command::new("verilator")
+            .args(["--lint-only", "-Wall"])
+            .args(top)
+            .arg(dir.join("tachyon_top_icebreaker.v"))
+            .arg(project.join("rtl/tachyon_top.v"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && text.trim().is_empty(), "verilator -Wall on the board top:\n{text}");
+    }
+    let vectors = tachyon::sim::random_vectors(&built, n, 3);
+    let in_w: Vec<u32> = m.inputs.iter().map(|e| e.width).collect();
+    let out_e: Vec<(u32, bool)> = m.outputs.iter().map(|e| (e.width, e.signed)).collect();
+    let in_bytes: Vec<u8> = vectors.iter().flat_map(|v| pack(v, &in_w)).collect();
+    let per_in = in_w.iter().sum::<u32>().div_ceil(8) as usize;
+    let per_out = out_e.iter().map(|e| e.0).sum::<u32>().div_ceil(8) as usize;
+    let hex: String = in_bytes.iter().map(|b| format!("{b:02x}\n")).collect();
+    std::fs::write(dir.join("in.hex"), hex).unwrap();
+    let tb = format!(
+        r#"`timescale 1ns/1ps
+module tb;
+    localparam CPB = 8, NIN = {nin}, PER_IN = {per_in}, PER_OUT = {per_out}, NVEC = {n};
+    reg clk = 0, rx = 1;
+    wire tx, ledr_n, ledg_n;
+    reg [7:0] mem [0:NIN-1];
+    integer i, k, b, got;
+    reg [7:0] byte_in;
+    always #5 clk = ~clk;
+    tachyon_top_icebreaker dut (.CLK(clk), .BTN_N(1'b1), .RX(rx), .TX(tx), .LEDR_N(ledr_n), .LEDG_N(ledg_n));
+    defparam dut.u_rx.CLKS_PER_BIT = CPB;
+    defparam dut.u_tx.CLKS_PER_BIT = CPB;
+    task send(input [7:0] v); begin
+        rx = 0; repeat (CPB) @(posedge clk);
+        for (b = 0; b < 8; b = b + 1) begin rx = v[b]; repeat (CPB) @(posedge clk); end
+        rx = 1; repeat (CPB) @(posedge clk);
+    end endtask
+    task recv; begin
+        @(negedge tx); repeat (CPB / 2) @(posedge clk);
+        for (b = 0; b < 8; b = b + 1) begin repeat (CPB) @(posedge clk); byte_in[b] = tx; end
+        repeat (CPB) @(posedge clk);
+        if (tx !== 1'b1) $display("FRAMING");
+        $display("B %0d", byte_in);
+    end endtask
+    initial begin
+        $readmemh("in.hex", mem);
+        repeat (20) @(posedge clk);
+        for (i = 0; i < NVEC; i = i + 1) begin
+            fork
+                for (k = 0; k < PER_IN; k = k + 1) send(mem[i * PER_IN + k]);
+                for (got = 0; got < PER_OUT; got = got + 1) recv;
+            join
+        end
+        if (ledr_n !== 1'b1) $display("OVERRUN");
+        $display("DONE");
+        $finish;
+    end
+    initial begin #50000000 $display("TIMEOUT"); $finish; end
+endmodule
+"#,
+        nin = in_bytes.len()
+    );
+    std::fs::write(dir.join("tb.v"), tb).unwrap();
+    let core = project.join("rtl/tachyon_top.v");
+    let out = Command::new("iverilog")
+        .current_dir(&dir)
+        .args(["-o", "tb.vvp", "tb.v", "tachyon_top_icebreaker.v"])
+        .arg(&core)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "iverilog:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("vvp").current_dir(&dir).args(["-n", "tb.vvp"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("DONE") && !text.contains("TIMEOUT") && !text.contains("FRAMING"), "{text}");
+    assert!(!text.contains("OVERRUN"), "{text}");
+    let bytes: Vec<u8> = text.lines().filter_map(|l| l.strip_prefix("B ")).map(|b| b.parse().unwrap()).collect();
+    assert_eq!(bytes.len(), n * per_out, "{text}");
+    for (i, v) in vectors.iter().enumerate() {
+        let got = unpack(&bytes[i * per_out..(i + 1) * per_out], &out_e);
+        assert_eq!(got, tachyon_quantize::interp::run(&built.qmodel, v), "vector {i} through the UART board top");
+    }
+}
+
+/// `tachyon bitstream --board icebreaker` on the tiny MLP: a real .bin from yosys, nextpnr-ice40
+/// and icepack, nextpnr's report parsed (Fmax meets the 12 MHz oscillator), and the UART board
+/// top computes the reference outputs in simulation.
+#[test]
+fn icebreaker_bitstream_of_tiny_mlp() {
+    let out = scratch("ice40_tiny");
+    let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
+    let (ok, text) = tachyon(&["build", model.to_str().unwrap(), "--board", "icebreaker", "-o", out.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    simulate_board_top(&out, 6);
+    let missing: Vec<&str> =
+        ["yosys", "nextpnr-ice40", "icepack"].into_iter().filter(|t| !tachyon::tools::on_path(t)).collect();
+    if !missing.is_empty() {
+        skip_note!("skipped: {} not installed (run scripts/setup.sh)", missing.join(", "));
+        let (ok, text) = tachyon(&["bitstream", out.to_str().unwrap()]);
+        assert!(!ok && text.contains("not installed") && text.contains("setup.sh"), "{text}");
+        return;
+    }
+    let (ok, text) = tachyon(&["bitstream", out.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    assert!(text.contains("Fmax") && text.contains("ICESTORM_LC"), "{text}");
+    let bin = out.join("ice40/tachyon_top_icebreaker.bin");
+    let len = std::fs::metadata(&bin).unwrap().len();
+    assert_eq!(len, 104_090, "an iCE40 UP5K bitstream has a fixed size");
+    let report = std::fs::read_to_string(out.join("ice40/nextpnr_report.json")).unwrap();
+    let (fmax, constraint, util) = tachyon::bitstream::parse_nextpnr_report(&report).unwrap();
+    assert_eq!(constraint, 12.0);
+    assert!(fmax >= constraint, "Fmax {fmax}");
+    let (lc, avail) = util["ICESTORM_LC"];
+    assert!(lc > 500 && lc <= avail, "{lc} / {avail}");
+    let s: tachyon::bitstream::BitstreamSummary =
+        serde_json::from_str(&std::fs::read_to_string(out.join("ice40/summary.json")).unwrap()).unwrap();
+    assert_eq!((s.fmax_mhz, s.bin_bytes), (fmax, len));
+    assert!(s.yosys["SB_LUT4"] > 0);
+    assert!(!out.join("ice40.failed").exists() && !has_tmp(&out));
+    skip_note!("iCE40 tiny_mlp: Fmax {fmax:.2} MHz, {lc}/{avail} LCs, {} s nextpnr", s.seconds["nextpnr"]);
+
+    // A Xilinx board is pointed at `tachyon vivado`; a design too slow for the clock leaves no .bin.
+    let (ok, text) = tachyon(&["bitstream", out.to_str().unwrap(), "--board", "vu13p"]);
+    assert!(!ok && text.contains("tachyon vivado"), "{text}");
+    // A clock the design cannot reach: an error with advice, no .bin, the logs kept aside, the
+    // earlier results untouched.
+    let (ok, text) = tachyon(&["bitstream", out.to_str().unwrap(), "--freq", "150"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("150.00 MHz") && text.contains("--clock-ns") && text.contains("ice40.failed"), "{text}");
+    assert!(
+        out.join("ice40.failed/nextpnr.log").is_file()
+            && !out.join("ice40.failed").join(bin.file_name().unwrap()).exists()
+    );
+    assert_eq!(std::fs::metadata(&bin).unwrap().len(), len);
+    assert!(!has_tmp(&out));
+}
+
+fn has_tmp(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("tmp"))
+}

@@ -16,6 +16,19 @@ pub struct Board {
     pub uram: u64,
     pub default_clock_ns: f64,
     pub note: String,
+    /// The clock period the pipeline is scheduled for when no --clock-ns is given, if it is not
+    /// `default_clock_ns`: registers are placed by the UltraScale+ delay model, and iCE40 logic
+    /// and routing are about ten times slower, so a design meant for the iCEBreaker's 12 MHz is
+    /// scheduled as if for 5 ns (it then reaches 13–40 MHz in nextpnr).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_clock_ns: Option<f64>,
+    /// Frequency of the board's own oscillator in MHz (boards with a board-top flow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osc_mhz: Option<f64>,
+    /// Package pins of the board's I/O by role (`clk`, `uart_rx`, `uart_tx`, `button_n`,
+    /// `led_r_n`, `led_g_n`), for generated board tops; empty for bare parts.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub pins: std::collections::BTreeMap<String, String>,
 }
 
 /// Every known board, in file order.
