@@ -306,3 +306,55 @@ fn softmax_along_an_axis_of_several_rows() {
         cosim_random(&out, 1000);
     }
 }
+
+/// LayerNormalization over the last axis of [1, 3, F] (tokens), F = 4 and 5, with Scale and B,
+/// followed by a Quant. The 1/√x tables approximate the float semantics: the interpreter stays
+/// within two output steps of them, and the RTL equals the interpreter exactly — including rows
+/// with zero variance (ε alone).
+#[test]
+fn layer_normalization_of_tokens() {
+    let dir = scratch("layernorm");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in [4usize, 5] {
+        let mut rng = Rng::new(f as u64);
+        let mut g = GraphBuilder::new("layernorm");
+        let x = g.input("x", &[1, 3, f as i64]);
+        let xq = q(&mut g, &x, "xq", 4, 8.0);
+        let scale = g.initializer_f32("gamma", &[f], &weights(&mut rng, f));
+        let bias = g.initializer_f32("beta", &[f], &weights(&mut rng, f));
+        let ln = g.node(
+            "LayerNormalization",
+            "",
+            "ln",
+            &[&xq, &scale, &bias],
+            &["ln_out"],
+            vec![Attr::int("axis", -1), Attr::float("epsilon", 1e-3)],
+        );
+        let y = q(&mut g, &ln, "yq", 5, 10.0);
+        g.node("Identity", "", "out", &[&y], &["y"], vec![]);
+        g.output("y", &[1, 3, f as i64]);
+        let path = dir.join(format!("ln{f}.onnx"));
+        std::fs::write(&path, g.build(&[("", 17), (QONNX_DOMAIN, 1)]).encode_to_vec()).unwrap();
+        let graph = tachyon_frontend::load_model(&path).unwrap();
+        let m = tachyon_quantize::lower(&graph, &Config::default()).unwrap();
+        let mut worst: f64 = 0.0;
+        for k in 0..400 {
+            let x: Vec<f64> = if k % 50 == 0 {
+                vec![(k / 50) as f64 * 0.25; 3 * f] // equal values: zero variance
+            } else {
+                (0..3 * f).map(|_| (rng.below(161) as f64 - 80.0) / 16.0).collect()
+            };
+            let want = tachyon_frontend::eval::run_float(&graph, &[Tensor::new(DType::F32, vec![1, 3, f], x.clone())])
+                .unwrap();
+            let got = interp::evaluate(&m, &x).unwrap();
+            for (a, b) in got.iter().zip(&want[0].data) {
+                worst = worst.max((a - b).abs());
+            }
+        }
+        assert!(worst <= 2.0 / 32.0, "F = {f}: layer normalization off by {worst}");
+        let out = dir.join(format!("out{f}"));
+        build(&build_options(&path, &out)).unwrap();
+        lint(&out);
+        cosim_random(&out, 1000);
+    }
+}

@@ -359,6 +359,38 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
                 .collect();
             Tensor::new(dt, xx.shape.clone(), data)
         }
+        Op::LayerNorm { axis, epsilon } => {
+            let xx = x()?;
+            let r = xx.shape.len();
+            let a = norm_axis(*axis, r)?;
+            let inner: usize = xx.shape[a..].iter().product();
+            let scale = need(inputs, 1, "Scale")?;
+            let norm_shape = &xx.shape[a..];
+            let bias = inputs.get(2).copied().flatten();
+            for (t, what) in [(Some(scale), "Scale"), (bias, "B")] {
+                if let Some(t) = t {
+                    if broadcast_shape(norm_shape, &t.shape).ok().as_deref() != Some(norm_shape) {
+                        return Err(format!(
+                            "LayerNormalization {what} of shape {:?} does not broadcast to {norm_shape:?}",
+                            t.shape
+                        ));
+                    }
+                }
+            }
+            let dt = xx.dtype;
+            let mut data = Vec::with_capacity(xx.len());
+            for row in xx.data.chunks(inner.max(1)) {
+                let mean = row.iter().sum::<f64>() / inner as f64;
+                let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / inner as f64;
+                let den = (var + epsilon).sqrt();
+                for (k, &v) in row.iter().enumerate() {
+                    let s = scale.data[broadcast_index(norm_shape, &scale.shape, k)];
+                    let b = bias.map_or(0.0, |b| b.data[broadcast_index(norm_shape, &b.shape, k)]);
+                    data.push(fit(dt, (v - mean) / den * s + b));
+                }
+            }
+            Tensor::new(dt, xx.shape.clone(), data)
+        }
         Op::Flatten { axis } => {
             let xx = x()?;
             let r = xx.shape.len();

@@ -144,6 +144,12 @@ pub enum Op {
     BatchNorm {
         epsilon: f64,
     },
+    /// LayerNormalization over the axes from `axis` to the last: `(x − mean) / √(var + ε) ·
+    /// Scale + B`.
+    LayerNorm {
+        axis: i64,
+        epsilon: f64,
+    },
     Flatten {
         axis: i64,
     },
@@ -289,6 +295,7 @@ impl Op {
             Op::Sigmoid => "Sigmoid",
             Op::Softmax { .. } => "Softmax",
             Op::BatchNorm { .. } => "BatchNormalization",
+            Op::LayerNorm { .. } => "LayerNormalization",
             Op::Flatten { .. } => "Flatten",
             Op::Reshape { .. } => "Reshape",
             Op::Identity => "Identity",

@@ -93,6 +93,22 @@ impl Default for SigmoidConfig {
     }
 }
 
+/// Table parameters of layer normalization.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayerNormConfig {
+    /// Mantissa bits of the variance that index the 1/√x tables (2 × 2^(bits−1) entries).
+    pub mant_bits: u32,
+    /// Fractional bits of the normalized outputs (before the Quant that follows).
+    pub output_frac: u32,
+}
+
+impl Default for LayerNormConfig {
+    fn default() -> Self {
+        LayerNormConfig { mant_bits: 8, output_frac: 10 }
+    }
+}
+
 /// The whole configuration file.
 #[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -104,6 +120,7 @@ pub struct Config {
     pub layers: BTreeMap<String, LayerPrecision>,
     pub softmax: SoftmaxConfig,
     pub sigmoid: SigmoidConfig,
+    pub layernorm: LayerNormConfig,
 }
 
 /// Which precision field.
@@ -163,6 +180,9 @@ impl Config {
             || !(1..=16).contains(&self.sigmoid.table_bits)
         {
             return Err("table sizes must be between 2^1 and 2^16 entries".into());
+        }
+        if !(2..=14).contains(&self.layernorm.mant_bits) || self.layernorm.output_frac > 30 {
+            return Err("layernorm.mant_bits must be between 2 and 14 and layernorm.output_frac at most 30".into());
         }
         if self.softmax.exp_frac > 30 || self.softmax.output_frac > 30 || self.sigmoid.output_frac > 30 {
             return Err("softmax/sigmoid fractional bits must be at most 30".into());

@@ -4,7 +4,8 @@
 //! [`crate::round`]'s quotient/remainder definitions), independent of how `hls` builds hardware.
 
 use crate::fixed::{bits_for, Overflow};
-use crate::qir::{FloatStep, InputConv, LayerKind, QModel, Requant, SoftmaxSpec, Steps};
+use crate::qir::{FloatStep, InputConv, LayerKind, LayerNormSpec, QModel, Requant, SoftmaxSpec, Steps};
+use crate::round::Round;
 use crate::round::{rescale, round_f64, shift_round};
 use tachyon_frontend::eval::eval_op;
 use tachyon_frontend::{DType, Tensor};
@@ -64,6 +65,31 @@ pub fn softmax(x: &[i128], s: &SoftmaxSpec) -> Vec<i128> {
     e.iter().map(|&ei| shift_round(ei * r, s.out_shift, s.out_round)).collect()
 }
 
+/// `(k, m)`: the bit length of `v ≥ 1` and its top `t` bits (`⌊v · 2^(t−k)⌋`).
+pub fn normalize(v: i128, t: u32) -> (u32, i128) {
+    let k = 128 - v.leading_zeros();
+    let m = if k >= t { v >> (k - t) } else { v << (t - k) };
+    (k, m)
+}
+
+/// The integer layer normalization, step by step as [`LayerNormSpec`] documents it.
+pub fn layernorm(x: &[i128], s: &LayerNormSpec) -> Vec<i128> {
+    let n = x.len() as i128;
+    let sum: i128 = x.iter().sum();
+    let d: Vec<i128> = x.iter().map(|&v| n * v - sum).collect();
+    let v: i128 = d.iter().map(|&di| di * di).sum::<i128>() + s.eps;
+    let (k, m) = normalize(v, s.mant_bits);
+    let e = k as i32 - s.mant_bits as i32;
+    let pi = e.rem_euclid(2);
+    let h = (e - pi) / 2;
+    let r = s.rsqrt[pi as usize][(m - (1i128 << (s.mant_bits - 1))) as usize] << (s.hmax - h);
+    d.iter()
+        .zip(&s.gain)
+        .zip(&s.bias)
+        .map(|((&di, &g), &b)| shift_round(di * r * g, s.shift, Round::HalfUp) + b)
+        .collect()
+}
+
 /// Runs the layers on one input vector; returns the value of every tensor (indexed by id).
 pub fn run_all(m: &QModel, input: &[i128]) -> Vec<Vec<i128>> {
     let mut vals: Vec<Vec<i128>> = vec![vec![]; m.tensors.len()];
@@ -84,6 +110,7 @@ pub fn run_all(m: &QModel, input: &[i128]) -> Vec<Vec<i128>> {
             }
             LayerKind::Softmax(s) => softmax(&x, s),
             LayerKind::Gather(src) => src.iter().map(|&j| x[j as usize]).collect(),
+            LayerKind::LayerNorm(s) => layernorm(&x, s),
             LayerKind::Product(pairs) => pairs.iter().map(|&(a, b)| x[a as usize] * x[b as usize]).collect(),
             LayerKind::Max(sets) => {
                 sets.iter().map(|set| set.iter().map(|&j| x[j as usize]).max().unwrap_or(0)).collect()

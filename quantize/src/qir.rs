@@ -81,6 +81,53 @@ pub struct SoftmaxSpec {
     pub out_round: Round,
 }
 
+/// Integer layer normalization over all elements of the input (one group); a 1/√x table is the
+/// specification (see `lower::tables::lower_layernorm` for how it is made). With `n` inputs:
+///
+/// * `S = Σ x`, `D_i = n·x_i − S`, `V = Σ D_i² + eps` (exact; V ≥ 1);
+/// * `k` = bit length of V, `e = k − mant_bits`, `π = e mod 2`, `h = (e − π) / 2`,
+///   `m = ⌊V · 2^−e⌋ ∈ [2^(mant_bits−1), 2^mant_bits)` (a left shift when e < 0);
+/// * `r = rsqrt[π][m − 2^(mant_bits−1)] · 2^(hmax − h)` (≈ 2^(p + hmax) / √V);
+/// * `y_i = round_half_up(D_i · r · gain_i / 2^shift) + bias_i`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LayerNormSpec {
+    pub eps: i128,
+    pub mant_bits: u32,
+    /// The 1/√ tables for even and odd exponents.
+    pub rsqrt: [Vec<i128>; 2],
+    /// Largest `h` the input range allows (so `hmax − h ≥ 0`).
+    pub hmax: i32,
+    /// The tables hold ≈ 2^p / √(m · 2^π).
+    pub p: u32,
+    pub gain: Vec<i128>,
+    pub shift: u32,
+    pub bias: Vec<i128>,
+}
+
+impl LayerNormSpec {
+    /// Bounds of every output: `|D_i| ≤ √V`, so `|D_i · r| ≤ (1 + δ) · 2^(p + hmax)` where `1 + δ`
+    /// is the largest ratio of a table entry to the exact 2^p / √x over the mantissas it serves.
+    pub fn output_bounds(&self) -> Vec<(i128, i128)> {
+        let half = 1i128 << (self.mant_bits - 1);
+        let mut ratio: f64 = 1.0;
+        for (pi, table) in self.rsqrt.iter().enumerate() {
+            for (idx, &r) in table.iter().enumerate() {
+                let m = (half + idx as i128 + 1) as f64 * f64::powi(2.0, pi as i32);
+                ratio = ratio.max(r as f64 * m.sqrt() / f64::powi(2.0, self.p as i32));
+            }
+        }
+        let scale = ratio * (1.0 + 1e-9) * f64::powi(2.0, self.p as i32 + self.hmax - self.shift as i32);
+        self.gain
+            .iter()
+            .zip(&self.bias)
+            .map(|(&g, &b)| {
+                let m = (g.unsigned_abs() as f64 * scale).ceil() as i128 + 1;
+                (b - m, b + m)
+            })
+            .collect()
+    }
+}
+
 /// `y = entries[clamp((x >> shift) − offset, 0, len−1)]` — a function given by its table.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct LookupSpec {
@@ -115,6 +162,8 @@ pub enum LayerKind {
     /// `y_i = x_a · x_b` for `pairs_i = (a, b)`: products of two computed values (element-wise
     /// products, attention's Q·Kᵀ and A·V before their sums).
     Product(Vec<(u32, u32)>),
+    /// Layer normalization over all elements (see [`LayerNormSpec`]).
+    LayerNorm(LayerNormSpec),
 }
 
 impl LayerKind {
@@ -129,6 +178,7 @@ impl LayerKind {
             LayerKind::Gather(_) => "gather",
             LayerKind::Max(_) => "max",
             LayerKind::Product(_) => "product",
+            LayerKind::LayerNorm(_) => "layernorm",
         }
     }
 }
@@ -269,6 +319,7 @@ impl fmt::Display for QModel {
                 }
                 LayerKind::Max(sets) => format!(" {} maxima", sets.len()),
                 LayerKind::Product(p) => format!(" {} products", p.len()),
+                LayerKind::LayerNorm(s) => format!(" 1/√x tables of 2×{} entries", s.rsqrt[0].len()),
                 LayerKind::Gather(_) | LayerKind::Relu => String::new(),
             };
             let ins: Vec<String> = l.inputs.iter().map(|t| t.to_string()).collect();

@@ -118,6 +118,19 @@ pub fn verify(m: &QModel) -> Result<(), String> {
                     produced.push((e.lo, e.hi));
                 }
             }
+            LayerKind::LayerNorm(s) => {
+                let half = 1usize << s.mant_bits.saturating_sub(1);
+                if s.mant_bits < 2 || s.rsqrt.iter().any(|t| t.len() != half) || s.eps < 1 {
+                    return bad("malformed layer normalization tables".into());
+                }
+                if s.gain.len() != ye.len() || s.bias.len() != ye.len() || xe.len() != ye.len() {
+                    return bad("layer normalization parameters do not match its elements".into());
+                }
+                if xe.windows(2).any(|w| w[0].frac != w[1].frac) {
+                    return bad("layer normalization inputs must share one grid".into());
+                }
+                produced = s.output_bounds();
+            }
             LayerKind::Product(pairs) => {
                 for (&(a, b), y) in pairs.iter().zip(ye) {
                     let get =

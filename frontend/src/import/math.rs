@@ -53,6 +53,12 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String
             }
         }
         "Softmax" => Op::Softmax { axis: a.int_or("axis", if opset >= 13 { -1 } else { 1 }), legacy: opset < 13 },
+        "LayerNormalization" => {
+            if opset < 17 {
+                return Err(format!("LayerNormalization is an opset-17 op; this model imports opset {opset}"));
+            }
+            Op::LayerNorm { axis: a.int_or("axis", -1), epsilon: a.float_or("epsilon", f64::from(1e-5f32)) }
+        }
         "BatchNormalization" => {
             if a.int("training_mode").unwrap_or(0) != 0 {
                 return Err(

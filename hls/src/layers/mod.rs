@@ -4,6 +4,7 @@ pub mod cse;
 pub mod fold;
 pub mod linear;
 pub mod misc;
+pub mod norm;
 pub mod phases;
 pub mod requant;
 pub mod reuse;
@@ -27,6 +28,7 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
         LayerKind::Lookup(t) => xs.iter().map(|&x| misc::lookup(b, x, t)).collect(),
         LayerKind::Softmax(s) => softmax::softmax(b, xs, s),
         LayerKind::Gather(src) => src.iter().map(|&j| xs[j as usize]).collect(),
+        LayerKind::LayerNorm(s) => norm::layernorm(b, xs, s),
         LayerKind::Product(pairs) => pairs.iter().map(|&(a, c)| product(b, xs[a as usize], xs[c as usize])).collect(),
         LayerKind::Max(sets) => sets
             .iter()

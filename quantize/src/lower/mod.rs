@@ -498,10 +498,11 @@ impl<'a> Lowerer<'a> {
         })
     }
 
-    /// A softmax along one axis of a tensor with several rows (attention scores): one softmax
-    /// per group of `dim` elements (stride `inner`), then wiring back into the input's order.
+    /// An op along one axis of a tensor with several rows (softmax of attention scores, layer
+    /// normalization of tokens): `lower` once per group of `dim` elements (stride `inner`), then
+    /// wiring back into the input's order.
     #[allow(clippy::too_many_arguments)]
-    fn softmax_groups(
+    fn groups(
         &mut self,
         n: &Node,
         t: TensorId,
@@ -510,6 +511,7 @@ impl<'a> Lowerer<'a> {
         inner: usize,
         shape: &[usize],
         out_name: &str,
+        lower: &mut dyn FnMut(&mut Self, TensorId, &str) -> Result<TensorId, QuantizeError>,
     ) -> Result<TensorId, QuantizeError> {
         let xe = self.elems(t).to_vec();
         let mut parts = vec![];
@@ -526,7 +528,7 @@ impl<'a> Lowerer<'a> {
                 let name = format!("{out_name}_group{}", o * inner + i);
                 let g =
                     self.push_layer(&n.name, vec![n.name.clone()], LayerKind::Gather(src), t, &name, vec![dim], elems);
-                parts.push(tables::lower_softmax(self, n, g, &[dim], &format!("{name}_softmax"))?);
+                parts.push(lower(self, g, &name)?);
             }
         }
         let ye: Vec<Elem> = parts.iter().flat_map(|&p| self.elems(p).to_vec()).collect();
@@ -604,7 +606,9 @@ impl<'a> Lowerer<'a> {
                 let y = if outer * inner == 1 {
                     tables::lower_softmax(self, n, t, &out_shape, &out_name)?
                 } else {
-                    self.softmax_groups(n, t, outer, dim, inner, &out_shape, &out_name)?
+                    self.groups(n, t, outer, dim, inner, &out_shape, &out_name, &mut |l, g, name| {
+                        tables::lower_softmax(l, n, g, &[dim], &format!("{name}_softmax"))
+                    })?
                 };
                 if self.float_mode {
                     self.unfinished.insert(y, n.name.clone());
@@ -634,6 +638,50 @@ impl<'a> Lowerer<'a> {
                 }
                 let t = self.finish(t)?;
                 self.pending(n, slot, args, t)?
+            }
+            Op::LayerNorm { axis, epsilon } => {
+                let t = self.finish(t)?;
+                let r = out_shape.len() as i64;
+                let ax = if *axis < 0 { axis + r } else { *axis };
+                if slot != 0 || ax < 0 || ax >= r.max(1) {
+                    return Err(self.err(n, format!("LayerNormalization axis {axis} of shape {out_shape:?}: the normalized input must be the first input and the axis in range")));
+                }
+                let ax = ax as usize;
+                let outer: usize = out_shape[..ax].iter().product();
+                let dim: usize = out_shape[ax..].iter().product();
+                let norm_shape = out_shape[ax..].to_vec();
+                let per = |c: Option<&Tensor>, default: f64| -> Result<Vec<f64>, QuantizeError> {
+                    match c {
+                        None => Ok(vec![default; dim]),
+                        Some(c) => {
+                            let ok = tachyon_frontend::eval::broadcast_shape(&norm_shape, &c.shape).ok().as_deref()
+                                == Some(&norm_shape[..]);
+                            if !ok {
+                                return Err(self.err(
+                                    n,
+                                    format!("Scale/B of shape {:?} does not broadcast to {norm_shape:?}", c.shape),
+                                ));
+                            }
+                            Ok((0..dim)
+                                .map(|k| c.data[tachyon_frontend::eval::broadcast_index(&norm_shape, &c.shape, k)])
+                                .collect())
+                        }
+                    }
+                };
+                let gamma = per(args.get(1).and_then(|a| a.as_ref()), 1.0)?;
+                let beta = per(args.get(2).and_then(|a| a.as_ref()), 0.0)?;
+                let eps = *epsilon;
+                let y = if outer == 1 {
+                    tables::lower_layernorm(self, n, t, eps, &gamma, &beta, &out_shape, &out_name)?
+                } else {
+                    self.groups(n, t, outer, dim, 1, &out_shape, &out_name, &mut |l, g, name| {
+                        tables::lower_layernorm(l, n, g, eps, &gamma, &beta, &[dim], &format!("{name}_norm"))
+                    })?
+                };
+                if self.float_mode {
+                    self.unfinished.insert(y, n.name.clone());
+                }
+                Sym::Q(y)
             }
             Op::Sigmoid => {
                 let t = self.finish(t)?;

@@ -5,7 +5,7 @@
 use super::Lowerer;
 use crate::error::QuantizeError;
 use crate::fixed::{Elem, Overflow};
-use crate::qir::{LayerKind, LookupSpec, Requant, SoftmaxSpec, TensorId};
+use crate::qir::{LayerKind, LayerNormSpec, LookupSpec, Requant, SoftmaxSpec, TensorId};
 use crate::round::Round;
 use tachyon_frontend::Node;
 
@@ -130,4 +130,77 @@ pub(crate) fn lower_sigmoid(
     let spec = LookupSpec { func: "sigmoid".into(), shift, offset, entries: table };
     let elems = vec![Elem::new(c.output_frac as i32, lo, hi); l.elems(t).len()];
     Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Lookup(spec), t, out_name, shape.to_vec(), elems))
+}
+
+/// Layer normalization of one group (all elements of `t`) with `Scale` and `B` given per
+/// element, as [`LayerNormSpec`] documents. The 1/√x tables are made from the config
+/// (`layernorm.mant_bits`), with `p = 2·mant_bits` bits of precision; `gain_i = γ_i·√n·2^G`
+/// (G = output_frac + 16) and `shift = p + hmax + G − output_frac`, so that
+/// `D_i · r · gain_i / 2^shift ≈ γ_i · (x_i − μ) / √(var + ε) · 2^output_frac`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lower_layernorm(
+    l: &mut Lowerer,
+    n: &Node,
+    t: TensorId,
+    epsilon: f64,
+    gamma: &[f64],
+    beta: &[f64],
+    shape: &[usize],
+    out_name: &str,
+) -> Result<TensorId, QuantizeError> {
+    let c = l.cfg.layernorm.clone();
+    let (t, f) = align(l, n, t, shape);
+    let xe = l.elems(t).to_vec();
+    let count = xe.len() as i128;
+    let tbits = c.mant_bits;
+    let p = 2 * tbits;
+    let of = c.output_frac as i32;
+    let g = of + 16;
+    // ε in the units of V = n³ · (var + ε) · 4^f, at least 1 (so V ≥ 1).
+    let eps = (epsilon * (count as f64).powi(3) * f64::powi(4.0, f)).round().max(1.0);
+    if !eps.is_finite() || eps > 1e30 {
+        return Err(l.err(n, format!("epsilon {epsilon} is out of range for inputs on the 2^-{f} grid")));
+    }
+    let eps = eps as i128;
+    // The largest V: |D_i| ≤ n·max|x| + |S| ≤ 2n·max|x|.
+    let amax = xe.iter().map(|e| e.lo.abs().max(e.hi.abs())).max().unwrap_or(0);
+    let dmax = 2 * count * amax;
+    let vmax = dmax.checked_mul(dmax).and_then(|d2| d2.checked_mul(count)).and_then(|v| v.checked_add(eps));
+    let vmax = vmax.filter(|v| crate::fixed::bits_for(0, *v) <= 100).ok_or_else(|| {
+        l.err(n, "the variance of these inputs needs more than 100 bits; quantize the input to fewer bits")
+    })?;
+    let h_of = |v: i128| {
+        let k = 128 - v.leading_zeros() as i32;
+        let e = k - tbits as i32;
+        (e - e.rem_euclid(2)) / 2
+    };
+    let hmax = h_of(vmax);
+    let half = 1i128 << (tbits - 1);
+    let table = |pi: i32| -> Vec<i128> {
+        (0..half)
+            .map(|idx| {
+                // The mantissa m stands for V · 2^−e in [m, m + 1): its midpoint.
+                let m = (half + idx) as f64 + 0.5;
+                (f64::powi(2.0, p as i32) / (m * f64::powi(2.0, pi)).sqrt()).round() as i128
+            })
+            .collect()
+    };
+    let root_n = (count as f64).sqrt();
+    let gain: Vec<i128> = gamma.iter().map(|&v| (v * root_n * f64::powi(2.0, g)).round() as i128).collect();
+    let bias: Vec<i128> = beta.iter().map(|&v| (v * f64::powi(2.0, of)).round() as i128).collect();
+    let spec = LayerNormSpec {
+        eps,
+        mant_bits: tbits,
+        rsqrt: [table(0), table(1)],
+        hmax,
+        p,
+        gain,
+        shift: (p as i32 + hmax + g - of) as u32,
+        bias,
+    };
+    let elems: Vec<Elem> = spec.output_bounds().into_iter().map(|(lo, hi)| Elem::new(of, lo, hi)).collect();
+    if let Some(e) = elems.iter().find(|e| e.width() > 64) {
+        return Err(l.err(n, format!("normalized outputs need {} bits; check Scale and B", e.width())));
+    }
+    Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::LayerNorm(spec), t, out_name, shape.to_vec(), elems))
 }
