@@ -8,6 +8,7 @@ pub mod onnx_builder;
 pub mod random_model;
 pub mod rng;
 pub mod set_models;
+pub mod transformer;
 
 pub use generate::{write_examples, ExamplesError};
 pub use jet_mlp::{float_mlp, jet_inputs, jet_mlp, tiny_mlp};

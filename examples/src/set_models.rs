@@ -82,7 +82,7 @@ impl InteractionShape {
 
 /// Values drawn from normal(0, `std`), rounded half to even onto the signed `bits`-bit grid of
 /// scale 2^-`frac`.
-fn grid_normal(rng: &mut Rng, n: usize, std: f64, frac: i32, bits: f32) -> Vec<f32> {
+pub(crate) fn grid_normal(rng: &mut Rng, n: usize, std: f64, frac: i32, bits: f32) -> Vec<f32> {
     let scale = f64::powi(2.0, frac);
     let hi = f64::powi(2.0, bits as i32 - 1);
     (0..n)
@@ -90,19 +90,20 @@ fn grid_normal(rng: &mut Rng, n: usize, std: f64, frac: i32, bits: f32) -> Vec<f
         .collect()
 }
 
-struct Net<'a> {
-    g: &'a mut GraphBuilder,
-    rng: &'a mut Rng,
+/// A QONNX network under construction: dense layers with quantized weights and activations.
+pub(crate) struct Net<'a> {
+    pub(crate) g: &'a mut GraphBuilder,
+    pub(crate) rng: &'a mut Rng,
 }
 
 impl Net<'_> {
-    fn quant(&mut self, x: &str, name: &str, frac: i32, bits: f32, signed: bool, mode: &str) -> String {
+    pub(crate) fn quant(&mut self, x: &str, name: &str, frac: i32, bits: f32, signed: bool, mode: &str) -> String {
         self.g.quant(x, name, f32::powi(2.0, -frac), 0.0, bits, signed, false, mode)
     }
 
     /// One dense layer `x · W + b` on the last axis (shared over the leading ones), then either
     /// ReLU and the hidden-activation quantizer or, for the last layer, the output quantizer.
-    fn dense(&mut self, x: &str, prefix: &str, n_in: usize, n_out: usize, last: bool) -> String {
+    pub(crate) fn dense(&mut self, x: &str, prefix: &str, n_in: usize, n_out: usize, last: bool) -> String {
         let w = grid_normal(self.rng, n_in * n_out, (2.0 / n_in as f64).sqrt(), WEIGHT_FRAC, WEIGHT_BITS);
         let b = grid_normal(self.rng, n_out, 0.1, BIAS_FRAC, BIAS_BITS);
         let w = self.g.initializer_f32(&format!("{prefix}_W"), &[n_in, n_out], &w);
@@ -120,7 +121,14 @@ impl Net<'_> {
 
     /// Dense layers of the given widths after an input of width `n_in`; `last_out` makes the
     /// final layer an output layer.
-    fn mlp(&mut self, mut x: String, prefix: &str, mut n_in: usize, widths: &[usize], last_out: bool) -> String {
+    pub(crate) fn mlp(
+        &mut self,
+        mut x: String,
+        prefix: &str,
+        mut n_in: usize,
+        widths: &[usize],
+        last_out: bool,
+    ) -> String {
         for (i, &w) in widths.iter().enumerate() {
             x = self.dense(&x, &format!("{prefix}{i}"), n_in, w, last_out && i + 1 == widths.len());
             n_in = w;

@@ -1,0 +1,57 @@
+//! The transformer encoder of examples/src/transformer.rs end to end at a small size: multi-head
+//! attention (Reshape/Transpose into heads, Q·Kᵀ, a softmax per row, A·V), residual adds, two
+//! LayerNormalizations per block, a ReLU feed-forward, mean pooling. The softmax and 1/√x
+//! tables approximate the float model (the error is printed and bounded); the RTL equals the
+//! interpreter exactly.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use prost::Message;
+use tachyon::project::build;
+use tachyon_examples::rng::Rng;
+use tachyon_examples::transformer::{transformer, TransformerShape, TRANSFORMER_CONFIG};
+use tachyon_frontend::{DType, Tensor};
+use tachyon_quantize::{interp, Config};
+
+fn tiny() -> TransformerShape {
+    TransformerShape { tokens: 4, features: 3, d: 4, heads: 2, blocks: 1, ffn: 4, classes: 3 }
+}
+
+#[test]
+fn small_transformer_tracks_float_and_cosimulates() {
+    let dir = scratch("transformer");
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = tiny();
+    let path = dir.join("transformer.onnx");
+    std::fs::write(&path, transformer(&s, 7).encode_to_vec()).unwrap();
+    let cfg_path = dir.join("transformer.json");
+    std::fs::write(&cfg_path, TRANSFORMER_CONFIG).unwrap();
+    let cfg = Config::load(&cfg_path).unwrap();
+    let g = tachyon_frontend::load_model(&path).unwrap();
+    let m = tachyon_quantize::lower(&g, &cfg).unwrap();
+    let mut rng = Rng::new(1);
+    let (mut worst, mut agree, n) = (0f64, 0, 300);
+    let argmax = |v: &[f64]| v.iter().enumerate().fold(0, |b, (k, &x)| if x > v[b] { k } else { b });
+    for _ in 0..n {
+        let x: Vec<f64> = (0..s.tokens * s.features).map(|_| rng.normal()).collect();
+        let want =
+            tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, vec![1, s.tokens, s.features], x.clone())])
+                .unwrap();
+        let got = interp::evaluate(&m, &x).unwrap();
+        for (a, b) in got.iter().zip(&want[0].data) {
+            worst = worst.max((a - b).abs());
+        }
+        agree += (argmax(&got) == argmax(&want[0].data)) as usize;
+    }
+    skip_note!("transformer: max |fixed − float| = {worst:.4}, argmax agreement {agree}/{n}");
+    assert!(agree * 10 >= n * 8, "argmax agreement {agree}/{n}");
+    let out = dir.join("out");
+    let mut o = build_options(&path, &out);
+    o.config = Some(cfg_path);
+    o.clock_ns = Some(2.5);
+    build(&o).unwrap();
+    lint(&out);
+    cosim_random(&out, 1000);
+}
