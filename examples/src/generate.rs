@@ -4,6 +4,7 @@
 
 use crate::jet_mlp::{jet_inputs, jet_mlp, normal_inputs, tiny_mlp, JET_SIZES, TINY_SIZES};
 use crate::set_models::{deep_set, interaction_net, particle_inputs, DeepSetShape, InteractionShape};
+use crate::transformer::{transformer, TransformerShape, TRANSFORMER_CONFIG};
 use prost::Message;
 use std::path::{Path, PathBuf};
 
@@ -117,10 +118,16 @@ pub fn write_examples(out_dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
     let shape = [SET_VECTORS, is.particles, is.features];
     let model = interaction_net(&is, MODEL_SEED);
     written.extend(write_set_model(out_dir, "interaction_net", &model, &shape, &inputs, IN_REUSE_CONFIG)?);
+    let ts = TransformerShape::jet();
+    let inputs = particle_inputs(INPUT_SEED, SET_VECTORS, ts.tokens, ts.features);
+    let shape = [SET_VECTORS, ts.tokens, ts.features];
+    let model = transformer(&ts, MODEL_SEED);
+    written.extend(write_set_model(out_dir, "transformer", &model, &shape, &inputs, TRANSFORMER_CONFIG)?);
     Ok(written)
 }
 
-/// Writes `name/{name.onnx, name.input.npy, reuse.json}` under `out_dir`.
+/// Writes `name/{name.onnx, name.input.npy, <config>}` under `out_dir` (the config is
+/// `transformer.json` for the transformer, `reuse.json` otherwise).
 fn write_set_model(
     out_dir: &Path,
     name: &str,
@@ -131,7 +138,8 @@ fn write_set_model(
 ) -> Result<Vec<PathBuf>, ExamplesError> {
     let dir = out_dir.join(name);
     create_dir(&dir)?;
-    let files = [dir.join(format!("{name}.onnx")), dir.join(format!("{name}.input.npy")), dir.join("reuse.json")];
+    let config = if name == "transformer" { "transformer.json" } else { "reuse.json" };
+    let files = [dir.join(format!("{name}.onnx")), dir.join(format!("{name}.input.npy")), dir.join(config)];
     write_file(&files[0], &model.encode_to_vec())?;
     write_npy(&files[1], shape, inputs)?;
     write_file(&files[2], reuse.as_bytes())?;
