@@ -106,6 +106,9 @@ pub fn verilog(m: &Manifest, model: &str) -> String {
 /// What an AXI-Stream co-simulation found.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct AxisSummary {
+    /// Probabilities of source valid and sink ready per cycle.
+    pub p_valid: f64,
+    pub p_ready: f64,
     pub vectors: usize,
     /// Output beats received (must equal `vectors`).
     pub received: usize,
@@ -123,7 +126,8 @@ pub struct AxisSummary {
 }
 
 /// Co-simulates the wrapper of the project in `dir` with `vectors` under `run` (source valid /
-/// sink ready probabilities) and compares every beat with the reference interpreter.
+/// sink ready probabilities) and compares every beat with the reference interpreter; the summary
+/// is also saved as `dir/sim/axis/results.json`.
 pub fn cosim(dir: &Path, vectors: &[Vec<i128>], run: &AxisRun) -> Result<AxisSummary> {
     let (m, built) = crate::project::load(dir)?;
     let wrapper = dir.join(wrapper_path(&m.top));
@@ -147,7 +151,9 @@ pub fn cosim(dir: &Path, vectors: &[Vec<i128>], run: &AxisRun) -> Result<AxisSum
     let tlast_errors = (0..res.tlast.len().min(vectors.len()))
         .filter(|&i| res.tlast[i] != tachyon_testbenches::axis_tlast_of(i, vectors.len(), run.tlast_every))
         .count();
-    Ok(AxisSummary {
+    let summary = AxisSummary {
+        p_valid: run.p_valid,
+        p_ready: run.p_ready,
         vectors: vectors.len(),
         received: res.outputs.len(),
         mismatches,
@@ -157,7 +163,11 @@ pub fn cosim(dir: &Path, vectors: &[Vec<i128>], run: &AxisRun) -> Result<AxisSum
         min_accept_gap: res.min_accept_gap,
         max_accept_gap: res.max_accept_gap,
         cycles: res.cycles,
-    })
+    };
+    let path = dir.join("sim").join("axis").join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(summary)
 }
 
 /// Builds the Verilator harness of the wrapper in `dir/sim/axis/`.

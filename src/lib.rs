@@ -7,6 +7,7 @@
 pub mod axis;
 pub mod bitstream;
 pub mod fuzz;
+pub mod html;
 pub mod project;
 pub mod sim;
 pub mod synth;

@@ -72,6 +72,16 @@ enum Cmd {
         /// Idle cycles between vectors (0 = back to back).
         #[arg(long, default_value_t = 0)]
         gap: u32,
+        /// Co-simulate the AXI-Stream wrapper (axis/<top>_axis.v) under random backpressure instead:
+        /// every output must arrive exactly once, in order, bit-exact (random vectors only).
+        #[arg(long)]
+        axis: bool,
+        /// With --axis: probability that the source offers a vector on a cycle.
+        #[arg(long, default_value_t = 0.7)]
+        valid_prob: f64,
+        /// With --axis: probability that the sink is ready on a cycle.
+        #[arg(long, default_value_t = 0.5)]
+        ready_prob: f64,
     },
     /// Print the graph as Tachyon understands it, what is unsupported, and the quantized model.
     Inspect {
@@ -79,7 +89,8 @@ enum Cmd {
         #[arg(short, long)]
         config: Option<PathBuf>,
     },
-    /// Print a project's report as a table (with yosys figures once `tachyon synth` has run).
+    /// Print a project's report as a table (with yosys figures once `tachyon synth` has run) and write
+    /// OUT/report.html (self-contained: layers, pipeline, widths, estimate vs yosys, co-simulation).
     Report { project: PathBuf },
     /// Synthesize a project with yosys (synth_xilinx) and compare with the estimate (synth.json).
     Synth {
@@ -166,7 +177,31 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 say!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
             }
         }
-        Cmd::Sim { project, inputs, expect, limit, random, seed, gap } => {
+        Cmd::Sim { project, axis: true, random, seed, valid_prob, ready_prob, inputs, .. } => {
+            if inputs.is_some() {
+                anyhow::bail!("--axis takes random vectors only (--random N); drop --inputs");
+            }
+            let (_, built) = tachyon::project::load(&project)?;
+            let vectors = tachyon::sim::random_vectors(&built, random.unwrap_or(1000), seed);
+            let run = tachyon_testbenches::AxisRun { p_valid: valid_prob, p_ready: ready_prob, seed, tlast_every: 8 };
+            let s = tachyon::axis::cosim(&project, &vectors, &run)?;
+            say!("vectors      {} (source valid {valid_prob}, sink ready {ready_prob})", s.vectors);
+            say!("received     {}", s.received);
+            say!("mismatches   {}", s.mismatches);
+            for m in &s.first_mismatches {
+                say!("  {m}");
+            }
+            say!("tlast errors {}", s.tlast_errors);
+            say!("protocol     {} violation(s)", s.protocol_errors.len());
+            for p in &s.protocol_errors {
+                say!("  {p}");
+            }
+            say!("accept gap   {}..{} cycles, {} cycles in all", s.min_accept_gap, s.max_accept_gap, s.cycles);
+            if s.received != s.vectors || s.mismatches > 0 || s.tlast_errors > 0 || !s.protocol_errors.is_empty() {
+                anyhow::bail!("AXI-Stream co-simulation failed");
+            }
+        }
+        Cmd::Sim { project, inputs, expect, limit, random, seed, gap, .. } => {
             let s = run(&project, &SimOptions { inputs, expect, limit, random, seed, gap })?;
             say!("vectors      {}", s.vectors);
             say!("mismatches   {}", s.mismatches);
@@ -256,6 +291,8 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                     s.ff_error * 100.0
                 );
             }
+            let html = tachyon::html::write(&project)?;
+            say!("wrote {}", html.display());
         }
         Cmd::Synth { project, family } => {
             let s = tachyon::synth::run(&project, &family)?;
