@@ -173,6 +173,12 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 r.total.ff,
                 r.total.dsp
             );
+            let written: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap_or_default())
+                    .unwrap_or_default();
+            for w in written["warnings"].as_array().into_iter().flatten() {
+                say!("warning: {}", w.as_str().unwrap_or(""));
+            }
             for e in &r.epilogue {
                 say!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
             }

@@ -361,3 +361,50 @@ fn icebreaker_bitstream_of_tiny_mlp() {
 fn has_tmp(dir: &Path) -> bool {
     std::fs::read_dir(dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("tmp"))
 }
+
+/// The shipped jet MLP builds for every board in the database: the board's clock (or its
+/// scheduling clock), its part in report.json and in the Vivado script, the clock in the XDC, a
+/// budget warning exactly when the estimate exceeds the part, and lint-clean core + AXI-Stream
+/// wrapper.
+#[test]
+fn jet_mlp_builds_for_every_board() {
+    let model = repo().join("examples/jet_mlp/jet_mlp.onnx");
+    let boards = tachyon_boards::boards();
+    assert!(boards.len() >= 7);
+    for board in boards {
+        let out = scratch(&format!("jet_{}", board.name));
+        let mut o = build_options(&model, &out);
+        o.clock_ns = None;
+        o.board = Some(board.name.clone());
+        let b = tachyon::project::build(&o).unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
+        let clock = board.schedule_clock_ns.unwrap_or(board.default_clock_ns);
+        assert_eq!(b.manifest.clock_ns, clock, "{}", board.name);
+        assert_eq!(b.manifest.board.as_deref(), Some(board.name.as_str()));
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+        assert_eq!(report["board"]["part"], board.part.as_str());
+        let t = &b.design.report.total;
+        let over = t.lut > board.lut || t.ff > board.ff || t.dsp > board.dsp;
+        let warnings = report["warnings"].as_array().unwrap();
+        assert_eq!(!warnings.is_empty(), over, "{}: budget warning {warnings:?} for {t:?}", board.name);
+        if board.family == "ice40" {
+            assert!(!out.join("vivado").exists(), "{}: no Vivado flow for iCE40", board.name);
+        } else {
+            let tcl = std::fs::read_to_string(out.join("vivado/build.tcl")).unwrap();
+            assert!(tcl.contains(&format!("set part \"{}\"", board.part)), "{}", board.name);
+            let xdc = std::fs::read_to_string(out.join("vivado/tachyon_top.xdc")).unwrap();
+            assert!(xdc.contains(&format!("create_clock -period {clock:.3} -name clk")), "{}:\n{xdc}", board.name);
+        }
+        if have("verilator") {
+            let out_lint = Command::new("verilator")
+                .args(["--lint-only", "-Wall"])
+                .arg(out.join("rtl/tachyon_top.v"))
+                .arg(out.join("axis/tachyon_top_axis.v"))
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out_lint.stderr);
+            assert!(out_lint.status.success() && text.trim().is_empty(), "{}: verilator -Wall:\n{text}", board.name);
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
