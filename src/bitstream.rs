@@ -44,7 +44,7 @@ pub struct BitstreamSummary {
     pub fmax_mhz: f64,
     pub constraint_mhz: f64,
     /// nextpnr utilization: cell type → (used, available).
-    pub utilization: BTreeMap<String, (u64, u64)>,
+    pub utilization: Utilization,
     /// yosys cell counts after synth_ice40 (SB_LUT4, SB_CARRY, SB_DFF*, SB_MAC16, SB_RAM40_4K).
     pub yosys: BTreeMap<String, u64>,
     /// Wall time of yosys, nextpnr and icepack.
@@ -148,13 +148,16 @@ pub fn board_files(m: &Manifest, board: &Board, model: &str) -> Result<(String, 
     Ok((verilog, pcf))
 }
 
+/// Cell type → (used, available), as nextpnr reports utilization.
+pub type Utilization = BTreeMap<String, (u64, u64)>;
+
 /// Reads nextpnr's `--report` JSON: (lowest achieved Fmax, its constraint, utilization).
-pub fn parse_nextpnr_report(text: &str) -> Result<(f64, f64, BTreeMap<String, (u64, u64)>)> {
+pub fn parse_nextpnr_report(text: &str) -> Result<(f64, f64, Utilization)> {
     let v: serde_json::Value = serde_json::from_str(text).context("nextpnr report is not JSON")?;
     let mut best: Option<(f64, f64)> = None;
     for (_, c) in v["fmax"].as_object().into_iter().flatten() {
         let (Some(a), Some(k)) = (c["achieved"].as_f64(), c["constraint"].as_f64()) else { continue };
-        if best.map_or(true, |(b, _)| a < b) {
+        if best.is_none_or(|(b, _)| a < b) {
             best = Some((a, k));
         }
     }

@@ -49,7 +49,7 @@ impl Default for AxisRun {
 
 /// The tlast the harness sends with input `i` of `n`.
 pub fn axis_tlast_of(i: usize, n: usize, every: usize) -> bool {
-    (every > 0 && (i + 1) % every == 0) || i + 1 == n
+    (every > 0 && (i + 1).is_multiple_of(every)) || i + 1 == n
 }
 
 /// What one run saw on `m_axis`.
