@@ -297,6 +297,37 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                     s.ff_error * 100.0
                 );
             }
+            let read = |p: PathBuf| -> Option<serde_json::Value> {
+                serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()
+            };
+            if let Some(s) = read(project.join("sim/results.json")) {
+                say!(
+                    "co-simulation: {} vectors, {} mismatches, latency {} cycles, II {}",
+                    s["vectors"],
+                    s["mismatches"],
+                    s["latency_cycles"],
+                    s["ii_cycles"]
+                );
+            }
+            if let Some(s) = read(project.join("sim/axis/results.json")) {
+                say!(
+                    "AXI-Stream: {} vectors, {} received, {} mismatches, {} protocol errors",
+                    s["vectors"],
+                    s["received"],
+                    s["mismatches"],
+                    s["protocol_errors"].as_array().map_or(0, |a| a.len())
+                );
+            }
+            if let Some(s) = read(project.join("ice40/summary.json")) {
+                say!(
+                    "iCE40 ({}): Fmax {:.2} MHz (required {} MHz), logic cells {} of {}",
+                    s["board"].as_str().unwrap_or(""),
+                    s["fmax_mhz"].as_f64().unwrap_or(0.0),
+                    s["constraint_mhz"],
+                    s["utilization"]["ICESTORM_LC"][0],
+                    s["utilization"]["ICESTORM_LC"][1]
+                );
+            }
             let html = tachyon::html::write(&project)?;
             say!("wrote {}", html.display());
         }
