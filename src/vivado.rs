@@ -207,7 +207,7 @@ pub fn run(project: &Path, o: &VivadoOptions) -> Result<Outcome> {
             "vivado is not on PATH, so nothing was run. On a machine with Vivado (2020.2 or newer), with {p} copied there:\n  \
              source /path/to/Xilinx/Vivado/<version>/settings64.sh\n  cd {p}/vivado && {cmd}\n\
              Reports then appear in {p}/vivado/out/{variant}/ (timing_summary.rpt, utilization.rpt, results.txt); \
-             `tachyon vivado {p}` run there prints the summary.",
+             with that folder back here, `tachyon report {p}` shows WNS and Fmax in report.html.",
             p = project.display(),
             cmd = command_line(o),
         );
