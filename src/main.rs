@@ -179,6 +179,13 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             for w in written["warnings"].as_array().into_iter().flatten() {
                 say!("warning: {}", w.as_str().unwrap_or(""));
             }
+            if written["board"]["family"] == "ice40" {
+                say!(
+                    "note: the estimate counts UltraScale+ LUT6s; an iCE40 needs about 1.4 LUT4s per LUT \
+                     (tiny MLP: 1,199 → 1,722 SB_LUT4), and `tachyon bitstream {}` gives the real figures",
+                    out.display()
+                );
+            }
             for e in &r.epilogue {
                 say!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
             }
