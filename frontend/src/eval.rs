@@ -691,14 +691,16 @@ pub fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> R<Vec<u
             _ => return Err(format!("Reshape shape {spec:?} is invalid")),
         }
     }
-    let known: usize = out.iter().product();
+    // Checked: a shape whose dimensions multiply past usize cannot match any tensor.
+    let product = |dims: &[usize]| dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let known = product(&out).ok_or_else(|| format!("Reshape shape {spec:?} is too large"))?;
     if let Some(i) = infer {
         if known == 0 || !total.is_multiple_of(known) {
             return Err(format!("cannot reshape {input:?} to {spec:?}"));
         }
         out[i] = total / known;
     }
-    if out.iter().product::<usize>() != total {
+    if product(&out) != Some(total) {
         return Err(format!("cannot reshape {input:?} ({total} elements) to {spec:?}"));
     }
     Ok(out)

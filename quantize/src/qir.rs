@@ -121,8 +121,8 @@ impl LayerNormSpec {
             .iter()
             .zip(&self.bias)
             .map(|(&g, &b)| {
-                let m = (g.unsigned_abs() as f64 * scale).ceil() as i128 + 1;
-                (b - m, b + m)
+                let m = ((g.unsigned_abs() as f64 * scale).ceil() as i128).saturating_add(1);
+                (b.saturating_sub(m), b.saturating_add(m))
             })
             .collect()
     }

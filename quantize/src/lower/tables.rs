@@ -164,7 +164,7 @@ pub(crate) fn lower_layernorm(
     let eps = eps as i128;
     // The largest V: |D_i| ≤ n·max|x| + |S| ≤ 2n·max|x|.
     let amax = xe.iter().map(|e| e.lo.abs().max(e.hi.abs())).max().unwrap_or(0);
-    let dmax = 2 * count * amax;
+    let dmax = amax.checked_mul(2 * count).unwrap_or(i128::MAX);
     let vmax = dmax.checked_mul(dmax).and_then(|d2| d2.checked_mul(count)).and_then(|v| v.checked_add(eps));
     let vmax = vmax.filter(|v| crate::fixed::bits_for(0, *v) <= 100).ok_or_else(|| {
         l.err(n, "the variance of these inputs needs more than 100 bits; quantize the input to fewer bits")
@@ -186,8 +186,16 @@ pub(crate) fn lower_layernorm(
             .collect()
     };
     let root_n = (count as f64).sqrt();
-    let gain: Vec<i128> = gamma.iter().map(|&v| (v * root_n * f64::powi(2.0, g)).round() as i128).collect();
-    let bias: Vec<i128> = beta.iter().map(|&v| (v * f64::powi(2.0, of)).round() as i128).collect();
+    // Scale and B as integers (times `factor`), refused beyond 2^60.
+    let fixed = |v: f64, factor: f64, what: &str| -> Result<i128, QuantizeError> {
+        let s = v * factor;
+        if !s.is_finite() || s.abs() >= f64::powi(2.0, 60) {
+            return Err(l.err(n, format!("{what} value {v} is too large for a fixed-point layer normalization")));
+        }
+        Ok(s.round() as i128)
+    };
+    let gain = gamma.iter().map(|&v| fixed(v, root_n * f64::powi(2.0, g), "Scale")).collect::<Result<Vec<_>, _>>()?;
+    let bias = beta.iter().map(|&v| fixed(v, f64::powi(2.0, of), "B")).collect::<Result<Vec<_>, _>>()?;
     let spec = LayerNormSpec {
         eps,
         mant_bits: tbits,
