@@ -207,11 +207,12 @@ fn widths(h: &mut String, layers: &[Value]) {
             if types.len() > shown.len() { format!(" … {} more", types.len() - shown.len()) } else { String::new() };
         let _ = writeln!(
             h,
-            "<details><summary><code>{}</code>: {} outputs, {}–{} bits</summary><code>{}</code>{more}</details>",
+            "<details><summary><code>{}</code>: {} outputs, {}–{} bits ({} distinct types)</summary><code>{}</code>{more}</details>",
             num(&l["name"]),
-            types.len(),
+            num(&l["outputs"]),
             num(&l["width_min"]),
             num(&l["width_max"]),
+            types.len(),
             shown.join(" ")
         );
     }
