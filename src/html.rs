@@ -262,6 +262,25 @@ fn extras(h: &mut String, dir: &Path) {
             for m in s["first_mismatches"].as_array().into_iter().flatten() {
                 let _ = write!(h, "<div><code>{}</code></div>", num(m));
             }
+            let errors = s["layer_errors"].as_array().cloned().unwrap_or_default();
+            if !errors.is_empty() {
+                h.push_str(
+                    "<h3>Fixed point vs float, per layer</h3><div class=\"sub\">on the <code>--inputs</code> samples, \
+                     against the model's float semantics</div><table><tr><th>layer</th><th>ONNX tensor</th>\
+                     <th>max |Δ|</th><th>rms</th></tr>",
+                );
+                for e in &errors {
+                    let _ = write!(
+                        h,
+                        "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{:.6}</td><td>{:.6}</td></tr>",
+                        num(&e["layer"]),
+                        num(&e["tensor"]),
+                        e["max_abs"].as_f64().unwrap_or(0.0),
+                        e["rms"].as_f64().unwrap_or(0.0)
+                    );
+                }
+                h.push_str("</table>");
+            }
         }
         None => h.push_str("<p class=\"sub\">not run yet: <code>tachyon sim</code></p>"),
     }

@@ -227,6 +227,12 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             if let (Some(d), Some(a), Some(n)) = (s.max_abs_diff, s.argmax_agreement, s.compared_rows) {
                 say!("vs expected  max |Δ| {d:.6}, argmax agreement {:.2} % over {n} samples", a * 100.0);
             }
+            if !s.layer_errors.is_empty() {
+                say!("fixed vs float per layer (the model's float semantics on the --inputs samples):");
+                for e in &s.layer_errors {
+                    say!("  {:<28} max |Δ| {:<12.6} rms {:.6}", e.layer, e.max_abs, e.rms);
+                }
+            }
             if s.mismatches > 0 || s.latency_cycles != s.expected_latency_cycles {
                 anyhow::bail!("co-simulation failed: {} mismatching vectors", s.mismatches);
             }

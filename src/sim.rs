@@ -7,7 +7,8 @@
 use crate::project::{Built, Manifest};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
-use tachyon_quantize::interp;
+use tachyon_frontend::{DType, Tensor};
+use tachyon_quantize::{interp, QModel};
 use tachyon_testbenches::{CosimOptions, PortElem, TopInterface};
 
 /// Options of `tachyon sim`.
@@ -40,6 +41,60 @@ pub struct SimSummary {
     pub max_abs_diff: Option<f64>,
     pub argmax_agreement: Option<f64>,
     pub compared_rows: Option<usize>,
+    /// With --inputs: per layer whose output is an ONNX tensor, how far the fixed-point values
+    /// are from the float model's on those samples.
+    pub layer_errors: Vec<LayerError>,
+}
+
+/// Float-vs-fixed error of one layer's output over the `--inputs` samples.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LayerError {
+    pub layer: String,
+    /// The ONNX tensor it computes.
+    pub tensor: String,
+    pub max_abs: f64,
+    pub rms: f64,
+}
+
+/// For every layer whose output stands for an ONNX tensor of the same size, the largest and
+/// root-mean-square difference between the interpreter's value (the RTL's, bit for bit) and the
+/// float model's on `samples` (float rows of the graph input).
+pub fn layer_errors(model: &Path, q: &QModel, samples: &[Vec<f64>]) -> Result<Vec<LayerError>> {
+    let g = tachyon_frontend::load_model(model)?;
+    let input = g.inputs.first().copied().ok_or_else(|| anyhow::anyhow!("the model has no input"))?;
+    let shape = g.value(input).shape.clone().unwrap_or_default();
+    let by_name: std::collections::BTreeMap<&str, usize> =
+        g.values.iter().enumerate().map(|(k, v)| (v.name.as_str(), k)).collect();
+    let mut acc: Vec<(f64, f64, usize)> = vec![(0.0, 0.0, 0); q.layers.len()];
+    for x in samples {
+        let vals = tachyon_frontend::eval::run_float_values(&g, &[Tensor::new(DType::F32, shape.clone(), x.clone())])
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let ints = interp::run_all(q, &interp::quantize_input(q, x).map_err(|e| anyhow::anyhow!(e))?);
+        for (k, l) in q.layers.iter().enumerate() {
+            let t = q.tensor(l.output);
+            let Some(f) = by_name.get(t.name.as_str()).and_then(|&v| vals[v].as_ref()) else { continue };
+            if f.data.len() != t.elems.len() {
+                continue;
+            }
+            for ((&v, e), &want) in ints[l.output.0 as usize].iter().zip(&t.elems).zip(&f.data) {
+                let d = (v as f64 * 2f64.powi(-e.frac) - want).abs();
+                acc[k].0 = acc[k].0.max(d);
+                acc[k].1 += d * d;
+                acc[k].2 += 1;
+            }
+        }
+    }
+    Ok(q.layers
+        .iter()
+        .zip(acc)
+        .filter(|(_, a)| a.2 > 0)
+        .map(|(l, (max_abs, sq, n))| LayerError {
+            layer: l.name.clone(),
+            tensor: q.tensor(l.output).name.clone(),
+            max_abs,
+            rms: (sq / n as f64).sqrt(),
+        })
+        .collect())
 }
 
 fn iface(m: &Manifest) -> TopInterface {
@@ -136,9 +191,11 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     let (manifest, built) = crate::project::load(dir)?;
     let mut vectors = vec![];
     let mut npy_rows = 0;
+    let mut float_rows: Vec<Vec<f64>> = vec![];
     if let Some(p) = &o.inputs {
         let (rows, _) = read_rows(p)?;
         let rows: Vec<_> = rows.into_iter().take(o.limit.unwrap_or(usize::MAX)).collect();
+        float_rows = rows.clone();
         for (i, r) in rows.iter().enumerate() {
             vectors.push(
                 interp::quantize_input(&built.qmodel, r)
@@ -196,7 +253,11 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         max_abs_diff: None,
         argmax_agreement: None,
         compared_rows: None,
+        layer_errors: vec![],
     };
+    if !float_rows.is_empty() {
+        summary.layer_errors = layer_errors(&manifest.model, &built.qmodel, &float_rows)?;
+    }
     if let Some(p) = &o.expect {
         let (exp, _) = read_rows(p)?;
         let n = npy_rows.min(exp.len());

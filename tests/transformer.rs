@@ -47,6 +47,15 @@ fn small_transformer_tracks_float_and_cosimulates() {
     }
     skip_note!("transformer: max |fixed − float| = {worst:.4}, argmax agreement {agree}/{n}");
     assert!(agree * 10 >= n * 8, "argmax agreement {agree}/{n}");
+    // Per-layer error report: the first layers are exact (no table before them), the softmax
+    // and layer normalization depart from float by their tables, and every layer is reported.
+    let samples: Vec<Vec<f64>> = (0..50).map(|_| (0..s.tokens * s.features).map(|_| rng.normal()).collect()).collect();
+    let errors = tachyon::sim::layer_errors(&path, &m, &samples).unwrap();
+    let err = |name: &str| errors.iter().find(|e| e.layer == name).unwrap_or_else(|| panic!("{name}: {errors:?}"));
+    assert_eq!(err("embed_matmul").max_abs, 0.0);
+    assert_eq!(err("b0_scores_q").max_abs, 0.0);
+    assert!(err("b0_attn_q").max_abs > 0.0 && err("b0_attn_q").max_abs < 0.1, "{errors:?}");
+    assert!(errors.iter().any(|e| e.tensor == "b0_norm1_q"), "{errors:?}");
     let out = dir.join("out");
     let mut o = build_options(&path, &out);
     o.config = Some(cfg_path);

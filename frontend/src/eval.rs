@@ -708,6 +708,16 @@ pub fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> R<Vec<u
 
 /// Runs the whole graph in float semantics on one input per graph input; returns the outputs.
 pub fn run_float(g: &Graph, inputs: &[Tensor]) -> R<Vec<Tensor>> {
+    let vals = run_float_values(g, inputs)?;
+    g.outputs
+        .iter()
+        .map(|o| vals[o.0 as usize].clone().ok_or_else(|| format!("output '{}' was not computed", g.value(*o).name)))
+        .collect()
+}
+
+/// Runs the whole graph in float semantics and returns every value (indexed by value id;
+/// `None` for values no node computed).
+pub fn run_float_values(g: &Graph, inputs: &[Tensor]) -> R<Vec<Option<Tensor>>> {
     let mut vals: Vec<Option<Tensor>> = g.values.iter().map(|v| v.konst.clone()).collect();
     if inputs.len() != g.inputs.len() {
         return Err(format!("the model has {} inputs, {} given", g.inputs.len(), inputs.len()));
@@ -725,8 +735,5 @@ pub fn run_float(g: &Graph, inputs: &[Tensor]) -> R<Vec<Tensor>> {
             vals[o.0 as usize] = Some(t);
         }
     }
-    g.outputs
-        .iter()
-        .map(|o| vals[o.0 as usize].clone().ok_or_else(|| format!("output '{}' was not computed", g.value(*o).name)))
-        .collect()
+    Ok(vals)
 }
