@@ -90,6 +90,14 @@ pub(crate) fn build_args(
 
 /// Runs the build in `work_dir`, saving its output to `work_dir/build.log`,
 /// and returns the harness executable.
+/// `ccache` when it runs (checked once per process).
+fn ccache() -> Option<&'static str> {
+    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let found =
+        *FOUND.get_or_init(|| Command::new("ccache").arg("--version").output().is_ok_and(|o| o.status.success()));
+    found.then_some("ccache")
+}
+
 pub(crate) fn build(
     work_dir: &Path,
     rtl: &[PathBuf],
@@ -106,6 +114,9 @@ pub(crate) fn build(
         .env_remove("MAKEFLAGS")
         .env_remove("MFLAGS")
         .env_remove("MAKELEVEL")
+        // Verilator's makefile compiles its runtime (verilated.cpp, …) for every harness: through
+        // ccache, when installed, that happens once.
+        .envs(ccache().map(|c| ("OBJCACHE", c)))
         .output()
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => CosimError::VerilatorMissing,
