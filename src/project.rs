@@ -70,7 +70,12 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
             set_reuse.insert(l.name.clone(), r);
         }
     }
-    let opts = HlsOptions { clock_ns, top: top.to_string(), strategy, reuse, set_reuse };
+    // The board's family sets how much slower than the UltraScale+ model its logic is.
+    let delay_scale = match &board {
+        Some(name) => tachyon_boards::find(name).map_err(|e| anyhow::anyhow!(e))?.delay_scale.unwrap_or(1.0),
+        None => 1.0,
+    };
+    let opts = HlsOptions { clock_ns, top: top.to_string(), strategy, reuse, set_reuse, delay_scale };
     let design = tachyon_hls::synthesize(&qmodel, &opts);
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;

@@ -475,3 +475,21 @@ fn board_commands_have_help() {
         assert!(ok && text.contains("Usage"), "{sub} --help:\n{text}");
     }
 }
+
+/// The board's family drives the delay model: at one clock period, a slower family gets more
+/// pipeline stages, and the report's slowest stage is given in that family's delays.
+#[test]
+fn slower_families_get_more_stages_at_the_same_clock() {
+    let dir = scratch("board_delay_scale");
+    let model = repo().join("examples/jet_mlp/jet_mlp.onnx");
+    let mut stages = vec![];
+    for board in ["vu13p", "ku115", "arty-a7"] {
+        let mut o = build_options(&model, dir.join(board));
+        o.board = Some(board.into());
+        o.clock_ns = Some(5.0);
+        let b = tachyon::project::build(&o).unwrap();
+        assert!(b.design.report.critical_stage_ns <= 5.0 + 1e-9, "{board}: {}", b.design.report.critical_stage_ns);
+        stages.push(b.design.latency);
+    }
+    assert!(stages[0] < stages[1] && stages[1] < stages[2], "stages per board {stages:?}");
+}

@@ -22,6 +22,11 @@ pub struct Board {
     /// scheduled as if for 5 ns (it then reaches 13–40 MHz in nextpnr).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_clock_ns: Option<f64>,
+    /// How much slower the part's logic and routing are than the UltraScale+ -2 the delay model
+    /// describes (1 when absent): registers are placed as if the clock were this much shorter,
+    /// and the report's stage delays and Fmax estimate are scaled back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_scale: Option<f64>,
     /// Frequency of the board's own oscillator in MHz (boards with a board-top flow).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub osc_mhz: Option<f64>,

@@ -31,6 +31,9 @@ pub struct HlsOptions {
     /// per-particle network before it is built N / R times and time-multiplexed over R phases
     /// ([`layers::fold`]); II = R. Check with [`layers::fold::segment`] first.
     pub set_reuse: BTreeMap<String, u32>,
+    /// Delay of the target family relative to the UltraScale+ model (1 = UltraScale+ -2): the
+    /// pipeline is scheduled for `clock_ns / delay_scale`.
+    pub delay_scale: f64,
 }
 
 impl Default for HlsOptions {
@@ -41,6 +44,7 @@ impl Default for HlsOptions {
             strategy: BTreeMap::new(),
             reuse: BTreeMap::new(),
             set_reuse: BTreeMap::new(),
+            delay_scale: 1.0,
         }
     }
 }
@@ -86,7 +90,7 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     let outputs = bus(m.output_elems());
     let in_bits: u32 = inputs.iter().map(|e| e.width).sum();
     let in_data = module.add_input("in_data", in_bits, false);
-    let mut b = Builder::new(module, opts.clock_ns);
+    let mut b = Builder::new(module, opts.clock_ns / opts.delay_scale.max(1e-3));
     b.set_valid(in_valid);
     let mut ii = 1;
     // Input slices, registered once at the boundary.

@@ -313,7 +313,7 @@ pub fn build(
     stages: &[(u32, u32)],
     critical_ps: u32,
 ) -> Report {
-    let critical = critical_ps as f64 / 1000.0 + crate::delay::REGISTER_OVERHEAD_NS;
+    let critical = (critical_ps as f64 / 1000.0 + crate::delay::REGISTER_OVERHEAD_NS) * opts.delay_scale.max(1e-3);
     let critical = (critical * 1000.0).round() / 1000.0;
     let names: Vec<String> = q.layers.iter().map(|l| l.name.clone()).collect();
     let (est, total) = per_layer(m, &names);
