@@ -135,7 +135,7 @@ pub(crate) fn lower_sigmoid(
 /// Layer normalization of one group (all elements of `t`) with `Scale` and `B` given per
 /// element, as [`LayerNormSpec`] documents. The 1/√x tables are made from the config
 /// (`layernorm.mant_bits`), with `p = 2·mant_bits` bits of precision; `gain_i = γ_i·√n·2^G`
-/// (G = output_frac + 16) and `shift = p + hmax + G − output_frac`, so that
+/// (G = output_frac + 8) and `shift = p + hmax + G − output_frac`, so that
 /// `D_i · r · gain_i / 2^shift ≈ γ_i · (x_i − μ) / √(var + ε) · 2^output_frac`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn lower_layernorm(
@@ -155,7 +155,7 @@ pub(crate) fn lower_layernorm(
     let tbits = c.mant_bits;
     let p = 2 * tbits;
     let of = c.output_frac as i32;
-    let g = of + 16;
+    let g = of + 8;
     // ε in the units of V = n³ · (var + ε) · 4^f, at least 1 (so V ≥ 1).
     let eps = (epsilon * (count as f64).powi(3) * f64::powi(4.0, f)).round().max(1.0);
     if !eps.is_finite() || eps > 1e30 {
