@@ -87,7 +87,7 @@ pub fn layernorm(b: &mut Builder, xs: &[Val], s: &LayerNormSpec) -> Vec<Val> {
         b.constant((k.lo - t as i128).rem_euclid(2))
     } else {
         let bit = b.op("kbit", &[k], 0, 1, 0.0, |sg| Expr::Slice { src: sg[0], lo: 0 });
-        if t % 2 == 0 {
+        if t.is_multiple_of(2) {
             bit
         } else {
             let nb = b.op("kpar", &[bit], 0, 1, delay::mux(), |sg| Expr::Not(sg[0]));
