@@ -95,6 +95,7 @@ pub(crate) fn axis_cpp(iface: &TopInterface) -> String {
         words(m_w)
     ));
     include_str!("axis_template.cpp")
+        .replace("@COMMON@", &crate::harness::common_cpp("tachyon_axis"))
         .replace("@MODEL@", MODEL_CLASS)
         .replace("@TABLES@", &tables)
         .replace("@DRIVE@", &drive_code("s_axis_tdata", s_w))

@@ -56,6 +56,7 @@ pub(crate) fn harness_cpp(iface: &TopInterface) -> String {
         words(out_bits)
     ));
     TEMPLATE
+        .replace("@COMMON@", &common_cpp("tachyon_cosim"))
         .replace("@MODEL@", MODEL_CLASS)
         .replace("@TABLES@", &tables)
         .replace("@DRIVE@", &drive_code("in_data", in_bits))
@@ -111,6 +112,12 @@ pub(crate) fn read_code(port: &str, bits: u32) -> String {
 }
 
 const TEMPLATE: &str = include_str!("harness_template.cpp");
+
+/// The C++ both harnesses share (128-bit words, bit packing, decimal I/O), with error messages
+/// prefixed by `program`; it holds the `@TABLES@` placeholder.
+pub(crate) fn common_cpp(program: &str) -> String {
+    include_str!("harness_common.cpp").replace("@PROGRAM@", program)
+}
 
 #[cfg(test)]
 mod tests {
