@@ -687,3 +687,23 @@ fn random_window_geometries_match_float_semantics() {
     }
     assert!(refused < 15, "{refused} of 300 geometries refused");
 }
+
+/// The shipped 64-sample pulse CNN (examples/pulse_cnn) in the parallel style: II = 1, the
+/// fixed point equals the float semantics on its shipped pulses at every layer, and the RTL
+/// equals the interpreter.
+#[test]
+fn pulse_cnn_example_parallel_style() {
+    let dir = scratch("pulse_cnn_parallel");
+    let model = repo().join("examples/pulse_cnn/pulse_cnn.onnx");
+    let inputs = repo().join("examples/pulse_cnn/pulse_cnn.input.npy");
+    let mut o = build_options(&model, &dir);
+    o.clock_ns = Some(2.5);
+    let b = tachyon::project::build(&o).unwrap();
+    assert_eq!(b.design.ii, 1);
+    lint(&dir);
+    let a = tachyon_testbenches::npy::read_npy(&inputs).unwrap();
+    let rows: Vec<Vec<f64>> = a.to_f64().chunks(64).map(|c| c.to_vec()).collect();
+    let errors = tachyon::sim::layer_errors(&model, &b.qmodel, &rows).unwrap();
+    assert!(!errors.is_empty() && errors.iter().all(|e| e.max_abs == 0.0), "{errors:?}");
+    cosim_random(&dir, 500);
+}

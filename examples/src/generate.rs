@@ -3,6 +3,7 @@
 //! so regenerating gives identical files.
 
 use crate::jet_mlp::{jet_inputs, jet_mlp, normal_inputs, tiny_mlp, JET_SIZES, TINY_SIZES};
+use crate::pulse_cnn::{pulse_cnn, pulse_inputs, PULSE_SAMPLES};
 use crate::set_models::{deep_set, interaction_net, particle_inputs, DeepSetShape, InteractionShape};
 use crate::transformer::{transformer, TransformerShape, TRANSFORMER_CONFIG};
 use prost::Message;
@@ -123,6 +124,14 @@ pub fn write_examples(out_dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
     let shape = [SET_VECTORS, ts.tokens, ts.features];
     let model = transformer(&ts, MODEL_SEED);
     written.extend(write_set_model(out_dir, "transformer", &model, &shape, &inputs, TRANSFORMER_CONFIG)?);
+    let dir = out_dir.join("pulse_cnn");
+    create_dir(&dir)?;
+    let p = dir.join("pulse_cnn.onnx");
+    write_file(&p, &pulse_cnn(MODEL_SEED).encode_to_vec())?;
+    written.push(p);
+    let p = dir.join("pulse_cnn.input.npy");
+    write_npy(&p, &[SET_VECTORS, 1, PULSE_SAMPLES], &pulse_inputs(INPUT_SEED, SET_VECTORS))?;
+    written.push(p);
     Ok(written)
 }
 

@@ -5,6 +5,7 @@
 pub mod generate;
 pub mod jet_mlp;
 pub mod onnx_builder;
+pub mod pulse_cnn;
 pub mod random_model;
 pub mod rng;
 pub mod set_models;
