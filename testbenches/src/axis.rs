@@ -19,12 +19,11 @@
 //!    violations=` (`min_gap`/`max_gap`: fewest/most edges between two accepted inputs).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::cosim::{PortElem, TopInterface};
-use crate::cosim_error::{tail, CosimError};
+use crate::cosim_error::CosimError;
 use crate::harness::{drive_code, element_table, read_code, words, DRAIN_CYCLES, MODEL_CLASS, RESET_CYCLES};
-use crate::harness_io::{parse_elem, render_vectors};
+use crate::harness_io::{parse_elem, run_harness};
 
 /// Edges without any handshake after which the harness gives up.
 pub const AXIS_TIMEOUT_CYCLES: u32 = 10_000;
@@ -127,29 +126,18 @@ pub fn build_axis_harness(
 impl AxisHarness {
     /// Streams `vectors` through the wrapper as `run` says.
     pub fn run(&self, vectors: &[Vec<i128>], run: &AxisRun) -> Result<AxisResult, CosimError> {
-        let text = render_vectors(vectors, &self.iface.inputs)?;
-        let in_path = self.work_dir.join("inputs.txt");
-        let out_path = self.work_dir.join("outputs.txt");
-        std::fs::write(&in_path, text).map_err(CosimError::io(&in_path))?;
         let p = |x: f64| ((x.clamp(0.0, 1.0) * 65536.0).round() as u64).to_string();
-        let out = Command::new(&self.binary)
-            .arg(&in_path)
-            .arg(&out_path)
-            .arg(p(run.p_valid))
-            .arg(p(run.p_ready))
-            .arg(run.seed.to_string())
-            .arg(run.tlast_every.to_string())
-            .arg(AXIS_TIMEOUT_CYCLES.to_string())
-            .output()
-            .map_err(CosimError::io(&self.binary))?;
-        if !out.status.success() {
-            return Err(CosimError::RunFailed {
-                binary: self.binary.clone(),
-                status: out.status.to_string(),
-                stderr_tail: tail(&String::from_utf8_lossy(&out.stderr), 30),
-            });
-        }
-        let written = std::fs::read_to_string(&out_path).map_err(CosimError::io(&out_path))?;
+        let args: Vec<std::ffi::OsString> = [
+            p(run.p_valid),
+            p(run.p_ready),
+            run.seed.to_string(),
+            run.tlast_every.to_string(),
+            AXIS_TIMEOUT_CYCLES.to_string(),
+        ]
+        .into_iter()
+        .map(Into::into)
+        .collect();
+        let (written, out_path) = run_harness(&self.binary, &self.work_dir, vectors, &self.iface.inputs, &args)?;
         parse(&written, &self.iface.outputs, &out_path)
     }
 }

@@ -32,22 +32,7 @@ int main(int argc, char** argv) {
     const unsigned long long tlast_every = std::strtoull(argv[6], nullptr, 10);
     const unsigned long long timeout = std::strtoull(argv[7], nullptr, 10);
 
-    std::string text;
-    {
-        FILE* f = std::fopen(argv[1], "rb");
-        if (!f) die(std::string("cannot open ") + argv[1]);
-        char buf[1 << 16];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-        std::fclose(f);
-    }
-    std::vector<u128> flat;
-    for (const char* p = text.c_str();;) {
-        u128 v;
-        if (!parse_int(p, v)) break;
-        flat.push_back(v);
-    }
-    if (flat.size() % N_IN != 0) die("number of input integers is not a multiple of the input element count");
+    const std::vector<u128> flat = read_inputs(argv[1]);
     const size_t n_vec = flat.size() / N_IN;
 
     VerilatedContext ctx;

@@ -21,12 +21,11 @@
 //! initiation interval are measured, never assumed.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cosim_error::{tail, CosimError};
+use crate::cosim_error::CosimError;
 use crate::{harness, harness_io, verilator};
 
 /// Idle cycles (no input, no output) the harness waits after the last input
@@ -239,24 +238,12 @@ impl Harness {
     /// Like [`Harness::run`] with `gap` idle cycles between vectors (no rebuild).
     pub fn run_with_gap(&self, vectors: &[Vec<i128>], gap: u32) -> Result<CosimResult, CosimError> {
         let start = Instant::now();
-        let text = harness_io::render_vectors(vectors, &self.iface.inputs)?;
-        let in_path = self.work_dir.join("inputs.txt");
-        let out_path = self.work_dir.join("outputs.txt");
-        std::fs::write(&in_path, text).map_err(CosimError::io(&in_path))?;
-        let mut cmd = Command::new(&self.binary);
-        cmd.arg(&in_path).arg(&out_path).arg(gap.to_string()).arg(IDLE_TIMEOUT_CYCLES.to_string());
+        let mut args = vec![gap.to_string().into(), IDLE_TIMEOUT_CYCLES.to_string().into()];
         if self.trace {
-            cmd.arg(self.vcd_path());
+            args.push(self.vcd_path().into_os_string());
         }
-        let out = cmd.output().map_err(CosimError::io(&self.binary))?;
-        if !out.status.success() {
-            return Err(CosimError::RunFailed {
-                binary: self.binary.clone(),
-                status: out.status.to_string(),
-                stderr_tail: tail(&String::from_utf8_lossy(&out.stderr), 30),
-            });
-        }
-        let written = std::fs::read_to_string(&out_path).map_err(CosimError::io(&out_path))?;
+        let (written, out_path) =
+            harness_io::run_harness(&self.binary, &self.work_dir, vectors, &self.iface.inputs, &args)?;
         let (outputs, s) = harness_io::parse_outputs(&written, &self.iface.outputs, &out_path)?;
         let malformed = |reason: String| CosimError::Malformed { path: out_path.clone(), line: 0, reason };
         if s.inputs != vectors.len() {

@@ -81,3 +81,22 @@ static void print_elem(std::string& s, u128 bits, unsigned w, bool is_signed) {
         print_u128(s, bits);
     }
 }
+
+// Reads the input file: whitespace-separated integers, a whole number of vectors of N_IN.
+static std::vector<u128> read_inputs(const char* path) {
+    std::string text;
+    FILE* f = std::fopen(path, "rb");
+    if (!f) die(std::string("cannot open ") + path);
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+    std::vector<u128> flat;
+    for (const char* p = text.c_str();;) {
+        u128 v;
+        if (!parse_int(p, v)) break;
+        flat.push_back(v);
+    }
+    if (flat.size() % N_IN != 0) die("number of input integers is not a multiple of the input element count");
+    return flat;
+}

@@ -2,11 +2,13 @@
 //! reads and the output beats plus summary line it writes (format in
 //! [`crate::harness`]).
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::cosim::PortElem;
-use crate::cosim_error::CosimError;
+use crate::cosim_error::{tail, CosimError};
 
 /// The `# summary` line of the harness output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +143,31 @@ fn parse_summary(rest: &str) -> Result<Summary, String> {
         bad_latency: field!("bad_latency"),
         extra: field!("extra"),
     })
+}
+
+/// Writes `vectors` to `work_dir/inputs.txt`, runs `binary inputs.txt outputs.txt args…` and
+/// returns what it wrote to `work_dir/outputs.txt`, with that path (for messages).
+pub(crate) fn run_harness(
+    binary: &Path,
+    work_dir: &Path,
+    vectors: &[Vec<i128>],
+    inputs: &[PortElem],
+    args: &[OsString],
+) -> Result<(String, PathBuf), CosimError> {
+    let text = render_vectors(vectors, inputs)?;
+    let in_path = work_dir.join("inputs.txt");
+    let out_path = work_dir.join("outputs.txt");
+    std::fs::write(&in_path, text).map_err(CosimError::io(&in_path))?;
+    let out = Command::new(binary).arg(&in_path).arg(&out_path).args(args).output().map_err(CosimError::io(binary))?;
+    if !out.status.success() {
+        return Err(CosimError::RunFailed {
+            binary: binary.to_path_buf(),
+            status: out.status.to_string(),
+            stderr_tail: tail(&String::from_utf8_lossy(&out.stderr), 30),
+        });
+    }
+    let written = std::fs::read_to_string(&out_path).map_err(CosimError::io(&out_path))?;
+    Ok((written, out_path))
 }
 
 #[cfg(test)]
