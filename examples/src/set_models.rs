@@ -101,17 +101,39 @@ impl Net<'_> {
         self.g.quant(x, name, f32::powi(2.0, -frac), 0.0, bits, signed, false, mode)
     }
 
-    /// One dense layer `x · W + b` on the last axis (shared over the leading ones), then either
-    /// ReLU and the hidden-activation quantizer or, for the last layer, the output quantizer.
-    pub(crate) fn dense(&mut self, x: &str, prefix: &str, n_in: usize, n_out: usize, last: bool) -> String {
-        let w = grid_normal(self.rng, n_in * n_out, (2.0 / n_in as f64).sqrt(), WEIGHT_FRAC, WEIGHT_BITS);
-        let b = grid_normal(self.rng, n_out, 0.1, BIAS_FRAC, BIAS_BITS);
+    /// `x · W + b` on the last axis (shared over the leading ones): He-normal weights and
+    /// normal(0, 0.1) biases on their grids, times `scale` (rounded back onto the grids unless
+    /// it is 1), behind weight and bias quantizers.
+    pub(crate) fn linear(&mut self, x: &str, prefix: &str, n_in: usize, n_out: usize, scale: f64) -> String {
+        let mut w = grid_normal(self.rng, n_in * n_out, (2.0 / n_in as f64).sqrt(), WEIGHT_FRAC, WEIGHT_BITS);
+        let mut b = grid_normal(self.rng, n_out, 0.1, BIAS_FRAC, BIAS_BITS);
+        if scale != 1.0 {
+            let onto = |v: f32, frac: i32, bits: f32| {
+                let s = f64::powi(2.0, frac);
+                let hi = f64::powi(2.0, bits as i32 - 1);
+                ((v as f64 * scale * s).round_ties_even().clamp(-hi, hi - 1.0) / s) as f32
+            };
+            w.iter_mut().for_each(|v| *v = onto(*v, WEIGHT_FRAC, WEIGHT_BITS));
+            b.iter_mut().for_each(|v| *v = onto(*v, BIAS_FRAC, BIAS_BITS));
+        }
         let w = self.g.initializer_f32(&format!("{prefix}_W"), &[n_in, n_out], &w);
         let wq = self.quant(&w, &format!("{prefix}_Wq"), WEIGHT_FRAC, WEIGHT_BITS, true, "ROUND");
         let b = self.g.initializer_f32(&format!("{prefix}_b"), &[n_out], &b);
         let bq = self.quant(&b, &format!("{prefix}_bq"), BIAS_FRAC, BIAS_BITS, true, "ROUND");
         let mm = self.g.node("MatMul", "", &format!("{prefix}_matmul"), &[x, &wq], &[&format!("{prefix}_mm")], vec![]);
-        let add = self.g.node("Add", "", &format!("{prefix}_bias"), &[&mm, &bq], &[&format!("{prefix}_add")], vec![]);
+        self.g.node("Add", "", &format!("{prefix}_bias"), &[&mm, &bq], &[&format!("{prefix}_add")], vec![])
+    }
+
+    /// The mean over the particle (token) axis 1 of [1, N, F], without keeping the axis.
+    pub(crate) fn mean_over_particles(&mut self, x: &str) -> String {
+        let axes = vec![Attr::ints("axes", &[1]), Attr::int("keepdims", 0)];
+        self.g.node("ReduceMean", "", "pool", &[x], &["pool_mean"], axes)
+    }
+
+    /// One dense layer ([`Net::linear`]), then either ReLU and the hidden-activation quantizer
+    /// or, for the last layer, the output quantizer.
+    pub(crate) fn dense(&mut self, x: &str, prefix: &str, n_in: usize, n_out: usize, last: bool) -> String {
+        let add = self.linear(x, prefix, n_in, n_out, 1.0);
         if last {
             return self.quant(&add, &format!("{prefix}_out"), OUT_FRAC, OUT_BITS, true, "FLOOR");
         }
@@ -148,14 +170,7 @@ pub fn deep_set(shape: &DeepSetShape, seed: u64) -> ModelProto {
     let mut net = Net { g: &mut g, rng: &mut rng };
     let xq = net.quant(&x, "xq", INPUT_FRAC, INPUT_BITS, true, "ROUND");
     let h = net.mlp(xq, "phi", f, &shape.phi, false);
-    let pooled = net.g.node(
-        "ReduceMean",
-        "",
-        "pool",
-        &[&h],
-        &["pool_mean"],
-        vec![Attr::ints("axes", &[1]), Attr::int("keepdims", 0)],
-    );
+    let pooled = net.mean_over_particles(&h);
     let pooled = net.quant(&pooled, "pool_act", ACT_FRAC, ACT_BITS, false, "FLOOR");
     let width = *shape.phi.last().unwrap_or(&f);
     let y = net.mlp(pooled, "rho", width, &shape.rho, true);

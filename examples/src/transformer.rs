@@ -18,7 +18,7 @@
 
 use crate::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use crate::rng::Rng;
-use crate::set_models::{grid_normal, BIAS_BITS, BIAS_FRAC, INPUT_BITS, INPUT_FRAC, WEIGHT_BITS, WEIGHT_FRAC};
+use crate::set_models::{Net, INPUT_BITS, INPUT_FRAC};
 use tachyon_frontend::proto::ModelProto;
 
 /// Activations between ops: fixed<8,3> (scale 2^-4).
@@ -67,26 +67,8 @@ impl Enc<'_> {
         self.quant(x, name, ACT_FRAC, ACT_BITS, true)
     }
 
-    /// `x · W + b` on the last axis, W and b scaled by `scale` (a power of two keeps them on
-    /// the grid; other scales are rounded back onto it).
     fn linear(&mut self, x: &str, prefix: &str, n_in: usize, n_out: usize, scale: f64) -> String {
-        let mut w = grid_normal(self.rng, n_in * n_out, (2.0 / n_in as f64).sqrt(), WEIGHT_FRAC, WEIGHT_BITS);
-        let mut b = grid_normal(self.rng, n_out, 0.1, BIAS_FRAC, BIAS_BITS);
-        if scale != 1.0 {
-            let onto = |v: f32, frac: i32, bits: f32| {
-                let s = f64::powi(2.0, frac);
-                let hi = f64::powi(2.0, bits as i32 - 1);
-                ((v as f64 * scale * s).round_ties_even().clamp(-hi, hi - 1.0) / s) as f32
-            };
-            w.iter_mut().for_each(|v| *v = onto(*v, WEIGHT_FRAC, WEIGHT_BITS));
-            b.iter_mut().for_each(|v| *v = onto(*v, BIAS_FRAC, BIAS_BITS));
-        }
-        let w = self.g.initializer_f32(&format!("{prefix}_W"), &[n_in, n_out], &w);
-        let wq = self.quant(&w, &format!("{prefix}_Wq"), WEIGHT_FRAC, WEIGHT_BITS, true);
-        let b = self.g.initializer_f32(&format!("{prefix}_b"), &[n_out], &b);
-        let bq = self.quant(&b, &format!("{prefix}_bq"), BIAS_FRAC, BIAS_BITS, true);
-        let mm = self.g.node("MatMul", "", &format!("{prefix}_matmul"), &[x, &wq], &[&format!("{prefix}_mm")], vec![]);
-        self.g.node("Add", "", &format!("{prefix}_bias"), &[&mm, &bq], &[&format!("{prefix}_add")], vec![])
+        Net { g: &mut *self.g, rng: &mut *self.rng }.linear(x, prefix, n_in, n_out, scale)
     }
 
     fn shape(&mut self, name: &str, dims: &[i64]) -> String {
@@ -183,14 +165,7 @@ pub fn transformer(s: &TransformerShape, seed: u64) -> ModelProto {
     for k in 0..s.blocks {
         h = e.block(&h, k, s);
     }
-    let pooled = e.g.node(
-        "ReduceMean",
-        "",
-        "pool",
-        &[&h],
-        &["pool_mean"],
-        vec![Attr::ints("axes", &[1]), Attr::int("keepdims", 0)],
-    );
+    let pooled = Net { g: &mut *e.g, rng: &mut *e.rng }.mean_over_particles(&h);
     let pooled = e.act(&pooled, "pool_q");
     let logits = e.linear(&pooled, "classifier", s.d, s.classes, 1.0);
     let y = e.quant(&logits, "logits_q", 5 + 2, 12.0, true);

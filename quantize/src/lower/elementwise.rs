@@ -1,5 +1,5 @@
 //! Element-wise lowerings: affine ops with constants, quantizers, float chains resolved into
-//! step functions, and transposes.
+//! step functions.
 
 use super::Lowerer;
 use crate::config::Field;
@@ -8,7 +8,7 @@ use crate::fixed::{Elem, Overflow};
 use crate::interp::apply_steps;
 use crate::qir::{FloatStep, LayerKind, Requant, Steps, TensorId};
 use crate::round::rescale_div;
-use tachyon_frontend::eval::{broadcast_index, broadcast_shape, int_range, transpose};
+use tachyon_frontend::eval::{broadcast_index, broadcast_shape, int_range};
 use tachyon_frontend::{DType, Node, Op, Tensor};
 
 /// Exact output interval of a requantization.
@@ -321,39 +321,4 @@ pub(crate) fn resolve_pending(
     let out_name = l.g.value(out).name.clone();
     let out_shape = l.g.value(out).shape.clone().unwrap_or_default();
     Ok(l.push_layer(&n.name, origin, LayerKind::Threshold(all), base, &out_name, out_shape, elems))
-}
-
-/// Transpose: free when it only moves size-1 axes, otherwise a wiring layer.
-pub(crate) fn lower_transpose(
-    l: &mut Lowerer,
-    n: &Node,
-    perm: Option<&[i64]>,
-    t: TensorId,
-    out_shape: &[usize],
-    out_name: &str,
-) -> Result<TensorId, QuantizeError> {
-    // The ONNX shape of the input value (the quantized tensor may be an alias of another shape).
-    let in_shape = n.input(0).and_then(|v| l.g.value(v).shape.clone()).unwrap_or_default();
-    let r = in_shape.len();
-    if in_shape.iter().product::<usize>() != l.elems(t).len() || p_len_mismatch(perm, r) {
-        return Err(l.err(n, format!("Transpose of shape {in_shape:?} with perm {perm:?} is malformed")));
-    }
-    let p: Vec<usize> = match perm {
-        Some(p) => p.iter().map(|&v| if v < 0 { (v + r as i64) as usize } else { v as usize }).collect(),
-        None => (0..r).rev().collect(),
-    };
-    let moved: Vec<usize> = p.iter().copied().filter(|&a| in_shape[a] > 1).collect();
-    if moved.windows(2).all(|w| w[0] < w[1]) {
-        return Ok(t);
-    }
-    let count: usize = in_shape.iter().product();
-    let idx = Tensor::new(DType::Int, in_shape, (0..count).map(|i| i as f64).collect());
-    let src: Vec<u32> = transpose(&idx, &p).data.iter().map(|&v| v as u32).collect();
-    let xe = l.elems(t).to_vec();
-    let elems = src.iter().map(|&j| xe[j as usize]).collect();
-    Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Gather(src), t, out_name, out_shape.to_vec(), elems))
-}
-
-fn p_len_mismatch(perm: Option<&[i64]>, rank: usize) -> bool {
-    perm.is_some_and(|p| p.len() != rank)
 }

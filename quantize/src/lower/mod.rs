@@ -550,7 +550,6 @@ impl<'a> Lowerer<'a> {
         let out_name = self.g.value(out).name.clone();
         let handled_here = match &n.op {
             Op::MatMul | Op::Gemm { .. } => slot == 0,
-            Op::Transpose { .. } => true,
             _ => false,
         };
         if !handled_here && structural::family(n, &[slot]).is_some() {
@@ -706,9 +705,6 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 Sym::Q(t)
-            }
-            Op::Transpose { perm } => {
-                Sym::Q(elementwise::lower_transpose(self, n, perm.as_deref(), t, &out_shape, &out_name)?)
             }
             Op::Pow | Op::Sqrt => return Err(self.err(n, "Pow/Sqrt of an activation is not supported")),
             other => return Err(self.err(n, format!("{} on an activation is not supported", other.mnemonic()))),
