@@ -19,10 +19,11 @@ fi
 W=$PWD/target/bench-sets
 rm -rf "$W"; mkdir -p "$W"
 QOR=../shared/tools/qor.sh
-# model|label|config (may be empty)
+# model|label|config (a file, inline JSON, or empty)
 runs=(
   "deep_set|deep set N=32 F=16, φ 16-32-32, mean, ρ 32-16-5 (II 1)|"
   "deep_set|deep set, set_reuse 4 (φ ×8, II 4)|examples/deep_set/reuse.json"
+  "deep_set|deep set, set_reuse 8 (φ ×4, II 8)|{\"layers\": {\"pool\": {\"set_reuse\": 8}}}"
   "interaction_net|interaction network N=8 F=8, 56 edges (II 1)|"
   "interaction_net|interaction network, set_reuse 4 (f_O ×2, II 4)|examples/interaction_net/reuse.json"
 )
@@ -34,7 +35,13 @@ for entry in "${runs[@]}"; do
   IFS='|' read -r name label cfg <<<"$entry"
   out="$W/$(echo "$label" | tr -c 'a-zA-Z0-9' '_')"
   cargs=()
-  [ -n "$cfg" ] && cargs=(-c "$cfg")
+  if [ -n "$cfg" ]; then
+    if [ "${cfg:0:1}" = "{" ]; then
+      echo "$cfg" >"$out.json"
+      cfg="$out.json"
+    fi
+    cargs=(-c "$cfg")
+  fi
   start=$(date +%s%N)
   "$T" build "examples/$name/$name.onnx" "${cargs[@]}" --clock-ns 2.5 -o "$out" --force >/dev/null
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
