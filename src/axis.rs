@@ -180,6 +180,7 @@ pub fn harness(dir: &Path, m: &Manifest) -> Result<tachyon_testbenches::AxisHarn
         top: wrapper_name(&m.top),
         inputs: m.inputs.iter().map(pe).collect(),
         outputs: m.outputs.iter().map(pe).collect(),
+        frame: vec![],
     };
     let rtl = vec![dir.join("rtl").join(format!("{}.v", m.top)), dir.join(wrapper_path(&m.top))];
     let spinner = crate::tools::spinner(&format!("verilator: building the AXI-Stream harness of {}", m.top));

@@ -24,6 +24,10 @@ pub struct Manifest {
     pub ii_cycles: u32,
     pub inputs: Vec<tachyon_hls::BusElem>,
     pub outputs: Vec<tachyon_hls::BusElem>,
+    /// Stream style: the flat input element of each slot of each beat (see
+    /// `tachyon_hls::Design::frame`); absent for one-beat inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame: Option<Vec<u32>>,
 }
 
 /// Options of `tachyon build`.
@@ -55,7 +59,7 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
     let graph = tachyon_frontend::load_model(model)?;
     let qmodel = tachyon_quantize::lower(&graph, config)?;
     let strategy = qmodel.layers.iter().map(|l| (l.name.clone(), config.strategy(&l.origin))).collect();
-    let reuse = qmodel
+    let reuse: std::collections::BTreeMap<String, u32> = qmodel
         .layers
         .iter()
         .filter(|l| matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. }))
@@ -75,7 +79,28 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
         Some(name) => tachyon_boards::find(name).map_err(|e| anyhow::anyhow!(e))?.delay_scale.unwrap_or(1.0),
         None => 1.0,
     };
-    let opts = HlsOptions { clock_ns, top: top.to_string(), strategy, reuse, set_reuse, delay_scale };
+    let stream = match config.style() {
+        tachyon_quantize::config::Style::Parallel => None,
+        tachyon_quantize::config::Style::Stream => {
+            let parallel: std::collections::BTreeSet<String> =
+                qmodel.layers.iter().filter(|l| config.forced_parallel(&l.origin)).map(|l| l.name.clone()).collect();
+            let plan = tachyon_hls::layers::stream::plan(&qmodel, &parallel)
+                .map_err(|e| anyhow::anyhow!("{}: style \"stream\": {e}", model.display()))?;
+            for (l, how) in qmodel.layers.iter().zip(&plan.layers) {
+                if how.is_some() && (reuse.get(&l.name).is_some_and(|&r: &u32| r > 1) || set_reuse.contains_key(&l.name)) {
+                    anyhow::bail!(
+                        "{}: layer '{}' (ONNX {}) streams, and reuse/set_reuse apply to parallel layers; \
+                         remove the reuse or give the layer \"style\": \"parallel\"",
+                        model.display(),
+                        l.name,
+                        l.origin.join(", ")
+                    );
+                }
+            }
+            Some(parallel)
+        }
+    };
+    let opts = HlsOptions { clock_ns, top: top.to_string(), strategy, reuse, set_reuse, delay_scale, stream };
     let design = tachyon_hls::synthesize(&qmodel, &opts);
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;
@@ -91,6 +116,7 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
         ii_cycles: design.ii,
         inputs: design.inputs.clone(),
         outputs: design.outputs.clone(),
+        frame: design.frame.clone(),
     };
     Ok(Built { qmodel, design, verilog, manifest })
 }
@@ -165,9 +191,13 @@ fn write_project_with(
         put(tmp.join("report.json"), (serde_json::to_string_pretty(&report)? + "\n").as_bytes())?;
         put(tmp.join("model.txt"), b.qmodel.to_string().as_bytes())?;
         put(tmp.join("tachyon.json"), (serde_json::to_string_pretty(&b.manifest)? + "\n").as_bytes())?;
-        let axis = crate::axis::wrapper_path(&b.manifest.top);
-        std::fs::create_dir_all(tmp.join("axis"))?;
-        put(tmp.join(axis), crate::axis::verilog(&b.manifest, &b.design.report.model).as_bytes())?;
+        // The AXI-Stream wrapper feeds one whole input per beat; a stream-style core takes a
+        // frame of consecutive pixel beats instead, which the user's pixel source provides.
+        if b.manifest.frame.is_none() {
+            let axis = crate::axis::wrapper_path(&b.manifest.top);
+            std::fs::create_dir_all(tmp.join("axis"))?;
+            put(tmp.join(axis), crate::axis::verilog(&b.manifest, &b.design.report.model).as_bytes())?;
+        }
         for (rel, text) in crate::vivado::files(&b.manifest, board, &b.design.report.model)? {
             if let Some(dir) = rel.parent() {
                 std::fs::create_dir_all(tmp.join(dir))?;

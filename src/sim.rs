@@ -103,6 +103,7 @@ fn iface(m: &Manifest) -> TopInterface {
         top: m.top.clone(),
         inputs: m.inputs.iter().map(pe).collect(),
         outputs: m.outputs.iter().map(pe).collect(),
+        frame: m.frame.clone().unwrap_or_default(),
     }
 }
 
@@ -169,9 +170,10 @@ fn rtl_files(dir: &Path, m: &Manifest) -> Vec<PathBuf> {
 }
 
 /// Harness options for a project: work folder `sim/`, and a design with II > 1 gets its inputs
-/// at least II cycles apart.
+/// at least II cycles apart (a stream design's frame of pixel beats fills its II).
 fn cosim_options(dir: &Path, m: &Manifest, gap: u32) -> CosimOptions {
-    CosimOptions { work_dir: dir.join("sim"), gap: gap.max(m.ii_cycles.saturating_sub(1)), trace: false, jobs: 2 }
+    let beats = m.frame.as_ref().map_or(1, |f| (f.len() / m.inputs.len().max(1)) as u32);
+    CosimOptions { work_dir: dir.join("sim"), gap: gap.max(m.ii_cycles.saturating_sub(beats)), trace: false, jobs: 2 }
 }
 
 /// The RTL's output integers for `vectors` (input-bus integers) of the project in `dir`, from a

@@ -41,6 +41,12 @@ pub struct LayerReport {
     pub stage_in: u32,
     pub stage_out: u32,
     pub cycles: u32,
+    /// `parallel`: the layer computes all its outputs for one input at once; `stream`: one
+    /// output pixel (all channels) at a time, every `pixel_interval` cycles.
+    pub style: String,
+    pub pixel_interval: Option<u64>,
+    /// Cycles between inputs the layer accepts (the design's II: every layer keeps pace).
+    pub ii_cycles: u32,
     pub estimate: Resources,
 }
 
@@ -57,6 +63,12 @@ pub struct Report {
     pub critical_stage_ns: f64,
     pub fmax_mhz_estimate: f64,
     pub ii_cycles: u32,
+    /// `parallel` or `stream` (see [`crate::layers::stream`]).
+    pub style: String,
+    /// Inferences per microsecond at the target clock (1000 / (II · clock_ns)).
+    pub throughput_per_us: f64,
+    /// Stream style: pixels (beats) per frame.
+    pub frame_beats: Option<usize>,
     pub input_bits: u32,
     pub output_bits: u32,
     pub layers: Vec<LayerReport>,
@@ -312,6 +324,7 @@ pub fn build(
     ii: u32,
     stages: &[(u32, u32)],
     critical_ps: u32,
+    stream: Option<&crate::layers::stream::Plan>,
 ) -> Report {
     let critical = (critical_ps as f64 / 1000.0 + crate::delay::REGISTER_OVERHEAD_NS) * opts.delay_scale.max(1e-3);
     let critical = (critical * 1000.0).round() / 1000.0;
@@ -322,7 +335,8 @@ pub fn build(
         .iter()
         .zip(stages)
         .zip(est)
-        .map(|((l, &(s0, s1)), e)| {
+        .enumerate()
+        .map(|(li, ((l, &(s0, s1)), e))| {
             let elems = &q.tensor(l.output).elems;
             let mut types: Vec<String> = elems.iter().map(|e| e.describe()).collect();
             types.dedup();
@@ -337,6 +351,15 @@ pub fn build(
                 stage_in: s0,
                 stage_out: s1,
                 cycles: s1 - s0,
+                style: match stream.and_then(|p| p.layers[li].as_ref()) {
+                    Some(_) => "stream".into(),
+                    None => "parallel".into(),
+                },
+                pixel_interval: stream.and_then(|p| {
+                    p.layers[li].as_ref()?;
+                    p.maps[l.output.0 as usize].as_ref().map(|t| t.lat.b)
+                }),
+                ii_cycles: ii,
                 estimate: e,
             }
         })
@@ -353,6 +376,9 @@ pub fn build(
         critical_stage_ns: critical,
         fmax_mhz_estimate: (1000.0 / critical).round(),
         ii_cycles: ii,
+        style: if stream.is_some() { "stream".into() } else { "parallel".into() },
+        throughput_per_us: (1000.0 / (ii as f64 * opts.clock_ns) * 1000.0).round() / 1000.0,
+        frame_beats: stream.map(|p| p.beats),
         input_bits: bits(find("in_data")),
         output_bits: bits(find("out_data")),
         layers,

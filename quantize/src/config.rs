@@ -38,6 +38,20 @@ pub struct LayerPrecision {
     /// per-particle network feeding it is built N / `set_reuse` times and time-multiplexed over
     /// `set_reuse` phases; the design then accepts a new set every `set_reuse` cycles (II).
     pub set_reuse: Option<u32>,
+    /// Hardware style of a CNN. On `default`: `parallel` (everything unrolled, II = 1) or
+    /// `stream` (pixels enter one per clock through line buffers, II = pixels per frame). On a
+    /// layer of a stream model: `parallel` keeps that layer, and what depends on it, out of the
+    /// stream (it is fed once per frame).
+    pub style: Option<Style>,
+}
+
+/// See [`LayerPrecision::style`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Style {
+    #[default]
+    Parallel,
+    Stream,
 }
 
 /// How a linear layer multiplies by its constant weights.
@@ -171,6 +185,14 @@ impl Config {
                 }
             }
         }
+        if self.style() == Style::Parallel {
+            if let Some((name, _)) = self.layers.iter().find(|(_, p)| p.style == Some(Style::Stream)) {
+                return Err(format!(
+                    "layer '{name}': style \"stream\" is a whole-model choice: set it on \"default\" (a stream \
+                     model starts streaming at its input), and mark layers that should stay \"parallel\""
+                ));
+            }
+        }
         let pow2 = |v: f64| v > 0.0 && v.log2().fract() == 0.0;
         if !pow2(self.softmax.exp_range) || !pow2(self.sigmoid.range) {
             return Err("softmax.exp_range and sigmoid.range must be powers of two".into());
@@ -205,6 +227,16 @@ impl Config {
     }
 
     /// The set reuse factor of the layer implementing the ONNX nodes `nodes` (1 when not set).
+    /// The model's style (`default.style`).
+    pub fn style(&self) -> Style {
+        self.default.style.unwrap_or_default()
+    }
+
+    /// Whether a layer implementing `nodes` is asked to stay parallel in a stream model.
+    pub fn forced_parallel(&self, nodes: &[String]) -> bool {
+        nodes.iter().any(|n| self.layers.get(n).and_then(|p| p.style) == Some(Style::Parallel))
+    }
+
     pub fn set_reuse(&self, nodes: &[String]) -> u32 {
         nodes.iter().find_map(|n| self.layers.get(n).and_then(|p| p.set_reuse)).unwrap_or(1)
     }

@@ -83,9 +83,36 @@ pub struct TopInterface {
     pub inputs: Vec<PortElem>,
     /// Elements of `out_data`, element 0 in the least significant bits.
     pub outputs: Vec<PortElem>,
+    /// Stream style: an input vector is a frame of `frame.len() / inputs.len()` consecutive
+    /// beats, and slot `s` of beat `k` carries vector element `frame[k · inputs.len() + s]`.
+    /// Empty: one beat carries the whole vector.
+    #[serde(default)]
+    pub frame: Vec<u32>,
 }
 
 impl TopInterface {
+    /// Beats per input vector.
+    pub fn beats(&self) -> usize {
+        if self.frame.is_empty() {
+            1
+        } else {
+            self.frame.len() / self.inputs.len().max(1)
+        }
+    }
+
+    /// The element type of every entry of an input vector (of `frame.len()` entries in the
+    /// stream style).
+    pub fn vector_elems(&self) -> Vec<PortElem> {
+        if self.frame.is_empty() {
+            return self.inputs.clone();
+        }
+        let mut v = vec![self.inputs[0]; self.frame.len()];
+        for (k, &e) in self.frame.iter().enumerate() {
+            v[e as usize] = self.inputs[k % self.inputs.len()];
+        }
+        v
+    }
+
     /// Total width of `in_data`.
     pub fn in_bits(&self) -> u32 {
         self.inputs.iter().map(|e| e.width).sum()
@@ -116,6 +143,18 @@ impl TopInterface {
             // Verilator's own limit on a signal width is 64 Ki bits.
             if elems.iter().map(|e| u64::from(e.width)).sum::<u64>() > 65_536 {
                 return Err(bad(format!("the {dir} bus is wider than 65536 bits")));
+            }
+        }
+        if !self.frame.is_empty() {
+            let mut seen = vec![false; self.frame.len()];
+            let ok = self.frame.len() % self.inputs.len() == 0
+                && self.frame.iter().all(|&e| (e as usize) < seen.len() && !std::mem::replace(&mut seen[e as usize], true));
+            if !ok {
+                return Err(bad(format!(
+                    "the frame map must be a permutation of the {} vector elements, {} per beat",
+                    self.frame.len(),
+                    self.inputs.len()
+                )));
             }
         }
         Ok(())
@@ -243,7 +282,7 @@ impl Harness {
             args.push(self.vcd_path().into_os_string());
         }
         let (written, out_path) =
-            harness_io::run_harness(&self.binary, &self.work_dir, vectors, &self.iface.inputs, &args)?;
+            harness_io::run_harness(&self.binary, &self.work_dir, vectors, &self.iface.vector_elems(), &args)?;
         let (outputs, s) = harness_io::parse_outputs(&written, &self.iface.outputs, &out_path)?;
         let malformed = |reason: String| CosimError::Malformed { path: out_path.clone(), line: 0, reason };
         if s.inputs != vectors.len() {

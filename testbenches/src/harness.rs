@@ -8,7 +8,9 @@
 //!    the `i128` with its bit pattern);
 //! 2. holds `rst` high for [`RESET_CYCLES`] rising edges, then drives vector
 //!    `k` with `in_valid = 1` on post-reset edge `k·(1+GAP)` and `in_valid = 0`
-//!    (and `in_data = 0`) on the edges in between;
+//!    (and `in_data = 0`) on the edges in between; a stream-style design
+//!    (`TopInterface::frame`) takes vector `k` as `B` beats on the consecutive
+//!    edges from `k·(B+GAP)`, and its latency counts from the first beat;
 //! 3. before every rising edge, after the inputs have settled, samples
 //!    `out_valid`; a beat sampled before edge `e` is "valid at edge `e`", so a
 //!    combinational design has latency 0 and each register stage adds 1;
@@ -48,6 +50,7 @@ pub(crate) fn harness_cpp(iface: &TopInterface) -> String {
     tables.push_str(&format!("// Top module `{}`.\n", iface.top));
     tables.push_str(&element_table("IN", &iface.inputs));
     tables.push_str(&element_table("OUT", &iface.outputs));
+    tables.push_str(&frame_table(iface));
     tables.push_str(&format!(
         "static const unsigned IN_BITS = {in_bits}, IN_WORDS = {};\n\
          static const unsigned OUT_BITS = {out_bits}, OUT_WORDS = {};\n\
@@ -67,6 +70,22 @@ pub(crate) fn harness_cpp(iface: &TopInterface) -> String {
 /// `QData` port can always be assembled from `w[0]` and `w[1]`.
 pub(crate) fn words(bits: u32) -> u32 {
     bits.div_ceil(32).max(2)
+}
+
+/// `BEATS` per vector, `N_VEC_IN` integers per vector, and `BEAT_SRC[k · N_IN + s]`: the vector
+/// element in slot `s` of beat `k`.
+pub(crate) fn frame_table(iface: &TopInterface) -> String {
+    let src: Vec<String> = if iface.frame.is_empty() {
+        (0..iface.inputs.len()).map(|e| e.to_string()).collect()
+    } else {
+        iface.frame.iter().map(|e| e.to_string()).collect()
+    };
+    format!(
+        "static const unsigned BEATS = {}, N_VEC_IN = {};\nstatic const unsigned BEAT_SRC[] = {{{}}};\n",
+        iface.beats(),
+        src.len(),
+        src.join(", ")
+    )
 }
 
 /// `static const` tables of offsets, widths and signedness for one direction.
@@ -129,6 +148,7 @@ mod tests {
             top: "t".into(),
             inputs: vec![PortElem { width: 7, signed: true }, PortElem { width: 70, signed: true }],
             outputs: vec![PortElem { width: 33, signed: false }],
+            frame: vec![],
         };
         let cpp = harness_cpp(&iface);
         assert!(cpp.contains("for (unsigned i = 0; i < 3; ++i) top->in_data[i] = w[i];"));

@@ -82,7 +82,7 @@ static void print_elem(std::string& s, u128 bits, unsigned w, bool is_signed) {
     }
 }
 
-// Reads the input file: whitespace-separated integers, a whole number of vectors of N_IN.
+// Reads the input file: whitespace-separated integers, a whole number of vectors of N_VEC_IN.
 static std::vector<u128> read_inputs(const char* path) {
     std::string text;
     FILE* f = std::fopen(path, "rb");
@@ -97,6 +97,6 @@ static std::vector<u128> read_inputs(const char* path) {
         if (!parse_int(p, v)) break;
         flat.push_back(v);
     }
-    if (flat.size() % N_IN != 0) die("number of input integers is not a multiple of the input element count");
+    if (flat.size() % N_VEC_IN != 0) die("number of input integers is not a multiple of the input element count");
     return flat;
 }

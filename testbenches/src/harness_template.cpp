@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
     const unsigned long long timeout = std::strtoull(argv[4], nullptr, 10);
 
     const std::vector<u128> flat = read_inputs(argv[1]);
-    const size_t n_vec = flat.size() / N_IN;
+    const size_t n_vec = flat.size() / N_VEC_IN;
 
     VerilatedContext ctx;
     ctx.commandArgs(argc, argv);
@@ -71,15 +71,19 @@ int main(int argc, char** argv) {
     std::vector<unsigned long long> accepted(n_vec);
     size_t next_in = 0, produced = 0, extra = 0;
     long long latency = -1, bad_index = -1, bad_latency = 0;
-    unsigned long long ii = 1 + gap, last_beat = 0, idle = 0, drain = 0;
+    unsigned long long ii = BEATS + gap, last_beat = 0, idle = 0, drain = 0;
     bool have_ii = false;
     for (unsigned long long cycle = 0;; ++cycle) {
-        const bool drive = next_in < n_vec && cycle == next_in * (1 + gap);
+        // Vector next_in occupies the BEATS edges from next_in * (BEATS + gap).
+        const unsigned long long first = next_in * (BEATS + gap);
+        const bool drive = next_in < n_vec && cycle >= first && cycle < first + BEATS;
         std::memset(in_w, 0, sizeof in_w);
         if (drive) {
+            const unsigned long long beat = cycle - first;
             for (unsigned e = 0; e < N_IN; ++e)
-                put_bits(in_w, IN_OFF[e], IN_W[e], flat[next_in * N_IN + e] & mask_of(IN_W[e]));
-            accepted[next_in++] = cycle;
+                put_bits(in_w, IN_OFF[e], IN_W[e], flat[next_in * N_VEC_IN + BEAT_SRC[beat * N_IN + e]] & mask_of(IN_W[e]));
+            if (beat == 0) accepted[next_in] = cycle;
+            if (beat + 1 == BEATS) ++next_in;
         }
         top->in_valid = drive ? 1 : 0;
         drive_in(top, in_w);

@@ -92,6 +92,7 @@ fn build_speed_5000_assigns() {
         top: "big".into(),
         inputs: vec![PortElem::signed(8); N_IN],
         outputs: vec![PortElem::signed(16); N_OUT],
+        frame: vec![],
     };
     let h = build_harness(&[rtl], &iface, &CosimOptions { jobs: 2, ..CosimOptions::new(&dir) }).unwrap();
     let mut rng = Rng::new(7);

@@ -17,6 +17,7 @@ fn erratic_iface() -> TopInterface {
         top: "erratic".into(),
         inputs: vec![PortElem::unsigned(2), PortElem::signed(38)],
         outputs: vec![PortElem::unsigned(2), PortElem::signed(38)],
+        frame: vec![],
     }
 }
 
@@ -119,6 +120,7 @@ fn verilator_warnings_fail_the_build_with_its_diagnostics() {
         top: "broken".into(),
         inputs: vec![PortElem::unsigned(4)],
         outputs: vec![PortElem::unsigned(4)],
+        frame: vec![],
     };
     let err = build_harness(&[rtl], &iface, &CosimOptions::new(&dir)).unwrap_err();
     let CosimError::BuildFailed { stderr_tail, log, .. } = &err else { panic!("{err}") };

@@ -16,6 +16,7 @@ fn pipe2_iface() -> TopInterface {
         top: "pipe2".into(),
         inputs: vec![PortElem::signed(7), PortElem::signed(70), PortElem::signed(128)],
         outputs: vec![PortElem::signed(8), PortElem::signed(71), PortElem::signed(128)],
+        frame: vec![],
     }
 }
 
@@ -123,7 +124,7 @@ fn comb_pass_wide_elements_straddle_words() {
     if skip_without_verilator() {
         return;
     }
-    let iface = TopInterface { top: "comb_pass".into(), inputs: pass_inputs(), outputs: pass_outputs() };
+    let iface = TopInterface { top: "comb_pass".into(), inputs: pass_inputs(), outputs: pass_outputs(), frame: vec![] };
     assert_eq!((iface.in_bits(), iface.out_bits()), (455, 455));
     let opts = CosimOptions { jobs: 2, ..CosimOptions::new(work_dir("comb_pass")) };
     let h = build_harness(&[fixture("comb_pass.v")], &iface, &opts).unwrap();

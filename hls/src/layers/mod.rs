@@ -9,6 +9,7 @@ pub mod phases;
 pub mod requant;
 pub mod reuse;
 pub mod softmax;
+pub mod stream;
 
 use crate::pipeline::{Builder, Val};
 use tachyon_quantize::config::Strategy;
@@ -40,7 +41,7 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
 
 /// `x · y` of two computed values: a constant multiply (adder graph) when one is a known
 /// constant, otherwise a multiplier (DSP48E2 or LUTs, as synthesis decides by width).
-fn product(b: &mut Builder, x: Val, y: Val) -> Val {
+pub(crate) fn product(b: &mut Builder, x: Val, y: Val) -> Val {
     let c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
     let (lo, hi) = (*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0));
     if lo == hi {
