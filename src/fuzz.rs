@@ -12,8 +12,10 @@
 //! (a) must equal (b) exactly whenever float32 holds every intermediate value exactly: every
 //! tensor of the quantized model and every partial sum of every linear layer is an integer of at
 //! most 24 bits on its grid ([`float32_exact`]). Otherwise (a) is skipped for that model and
-//! counted as skipped, never silently. Softmax and sigmoid are tables by design
-//! (`quantize::lower::tables`), so a model ending in one is compared within a tolerance.
+//! counted as skipped, never silently. Softmax, sigmoid and layer normalization are tables by
+//! design (`quantize::lower::tables`): wherever they occur, the float run is compared with the
+//! table's output within the bound its geometry allows and then continues from the table's
+//! values ([`tables`]), so the ops before and after are still compared exactly.
 //! (c) must match (b) bit for bit. Any error or panic while loading, lowering or building a
 //! generated model is a failure too (level "compile").
 
@@ -27,8 +29,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tachyon_examples::random_model::{random_model_with, to_bytes, Limits, RandomModelInfo};
 use tachyon_examples::rng::Rng;
-use tachyon_frontend::{DType, Graph, Tensor};
+use tachyon_frontend::Graph;
 use tachyon_quantize::{interp, Config, LayerKind, QModel};
+
+mod tables;
+pub use tables::{run_float_through_tables, site_tolerance, table_sites, SiteStats, TableSite};
 
 /// Float32 represents every integer up to 2^24 exactly.
 pub const F32_EXACT_BITS: u32 = 24;
@@ -147,41 +152,6 @@ pub fn float32_exact(q: &QModel) -> Result<(), String> {
     Ok(())
 }
 
-/// The largest |(a) − (b)| the softmax and sigmoid tables of `q` allow (summed over every table
-/// layer), from their geometry; `None` when `q` has no table. By design (`lower::tables`):
-/// * sigmoid: entries are taken at bin midpoints, off by at most step/2 · max σ' = step/8, plus
-///   the tail beyond ±range and the output rounding;
-/// * softmax: flooring max − x into exp bins inflates each exponential by at most e^step (exact
-///   when every grid point has its own entry), the 1/x table is off by half a bin relative to
-///   2^exp_frac, the tables and the output are rounded, and exponentials beyond exp_range vanish.
-pub fn table_tolerance(q: &QModel, cfg: &Config) -> Option<f64> {
-    let mut total = None;
-    for l in &q.layers {
-        let f = q.layer_input_elems(l).first().map_or(0, |e| e.frac);
-        let tol = match &l.kind {
-            LayerKind::Lookup(t) => {
-                let c = &cfg.sigmoid;
-                let step = 2f64.powi(t.shift as i32 - f);
-                step / 8.0 + 1.0 / (1.0 + (c.range - step / 2.0).exp()) + 2f64.powi(-(c.output_frac as i32))
-            }
-            LayerKind::Softmax(s) => {
-                let c = &cfg.softmax;
-                let n = q.tensor(l.output).elems.len() as f64;
-                let step = 2f64.powi(s.exp_shift as i32 - f);
-                let bins = if s.exp_shift > 0 { step.exp() - 1.0 } else { 0.0 };
-                let e = 2f64.powi(-(c.exp_frac as i32));
-                bins + 2f64.powi(s.inv_shift as i32) * e
-                    + 2.0 * n * e
-                    + 2.0 * 2f64.powi(-(c.output_frac as i32))
-                    + n * (-(c.exp_range - step)).exp()
-            }
-            _ => continue,
-        };
-        *total.get_or_insert(0.0) += tol;
-    }
-    total
-}
-
 /// `n` float inputs for levels (a) and (b): the all-minimum and all-maximum vectors, then per
 /// element mostly values on the input grid within its range, some between grid points (ties
 /// included) and some beyond the range (float32 values).
@@ -232,31 +202,24 @@ fn check_float(g: &Graph, q: &QModel, cfg: &Config, inputs: &[Vec<f64>], failure
     if let Err(why) = float32_exact(q) {
         return Check::Skipped(why);
     }
-    let tolerance = table_tolerance(q, cfg);
-    let mut max_abs_diff: f64 = 0.0;
+    let sites = match table_sites(g, q) {
+        Ok(s) => s,
+        Err(why) => return Check::Skipped(why),
+    };
+    let mut stats = SiteStats::default();
     for (x, b) in inputs.iter().zip(&want) {
-        let t = Tensor::new(DType::F32, q.prologue.input_shape.clone(), x.clone());
-        let a = match guard(|| tachyon_frontend::eval::run_float(g, &[t])) {
-            Ok(mut outs) if !outs.is_empty() => outs.swap_remove(0).data,
-            Ok(_) => return fail(Level::Float, "the float run returned no output".into()),
-            Err(e) => return fail(Level::Float, format!("input {x:?}: float evaluation failed: {e}")),
+        let a = match guard(|| run_float_through_tables(g, q, cfg, &sites, x, &mut stats)) {
+            Ok(a) => a,
+            Err(e) => return fail(Level::Float, format!("input {x:?}: {e}")),
         };
-        let bad = a.len() != b.len()
-            || match tolerance {
-                None => a.iter().zip(b).any(|(p, q)| p != q),
-                Some(tol) => {
-                    let d = a.iter().zip(b).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
-                    max_abs_diff = max_abs_diff.max(d);
-                    d.is_nan() || d > tol
-                }
-            };
-        if bad {
+        if a.len() != b.len() || a.iter().zip(b).any(|(p, q)| p != q) {
             return fail(Level::Float, format!("input {x:?}\n  float       {a:?}\n  interpreter {b:?}"));
         }
     }
-    match tolerance {
-        None => Check::Exact,
-        Some(tolerance) => Check::Approx { max_abs_diff, tolerance },
+    if sites.is_empty() {
+        Check::Exact
+    } else {
+        Check::Approx { max_abs_diff: stats.max_abs_diff, tolerance: stats.max_tolerance }
     }
 }
 

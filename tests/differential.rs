@@ -1,8 +1,9 @@
 //! Differential fuzzing, fixed seeds: random quantized QONNX models
 //! (`tachyon_examples::random_model`) must agree at the three levels of `tachyon::fuzz` — float
-//! QONNX semantics = reference interpreter (exactly, or within the table bounds for softmax and
-//! sigmoid), and Verilator RTL = interpreter, bit for bit. Also: the generator is deterministic,
-//! and every model loads, lowers and contains the op families it claims.
+//! QONNX semantics = reference interpreter (exactly, or within the table bounds at every
+//! softmax, sigmoid and layer normalization), and Verilator RTL = interpreter, bit for bit.
+//! Also: the generator is deterministic, and every model loads, lowers and contains the op
+//! families it claims.
 
 #[macro_use]
 mod common;
@@ -25,19 +26,28 @@ const VECTORS: usize = 50;
 /// The op families the generator's module doc claims to cover.
 const FAMILIES: &[&str] = &[
     "Add",
+    "AveragePool",
     "BatchNormalization",
     "BipolarQuant",
     "Cast",
+    "Clip",
     "Concat",
+    "Conv",
     "Div",
     "Dropout",
     "Flatten",
     "Gemm",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
     "Identity",
+    "LayerNormalization",
+    "LeakyRelu",
     "MatMul",
     "Max",
+    "MaxPool",
     "Mul",
     "Neg",
+    "Pad",
     "Quant",
     "ReduceMax",
     "ReduceMean",
@@ -45,6 +55,7 @@ const FAMILIES: &[&str] = &[
     "Relu",
     "Reshape",
     "Sigmoid",
+    "Slice",
     "Softmax",
     "Squeeze",
     "Sub",
@@ -58,6 +69,7 @@ fn generator_is_deterministic_and_models_have_the_claimed_ops() {
     let dir = scratch("differential_ops");
     std::fs::create_dir_all(&dir).unwrap();
     let mut seen = BTreeSet::new();
+    let mut cnn = 0;
     for seed in 0..300 {
         let (m, info) = random_model(seed);
         let bytes = to_bytes(&m);
@@ -69,11 +81,21 @@ fn generator_is_deterministic_and_models_have_the_claimed_ops() {
         assert_eq!(ops, info.ops, "seed {seed}: {}", info.description);
         tachyon_quantize::lower(&g, &Config::default()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         assert!((1..=3).contains(&info.layers) && info.widths.len() == info.layers);
-        assert!((1..=8).contains(&info.input_width) && info.widths.iter().all(|w| (1..=8).contains(w)));
+        assert!(info.input_width >= 1 && info.widths.iter().all(|w| (1..=8).contains(w)));
+        match &info.input_shape[..] {
+            [1, n] | [1, _, n] if info.particles > 1 || info.input_shape.len() == 2 => {
+                assert!((1..=8).contains(n) && *n == info.input_width)
+            }
+            [1, c, l] => assert!((1..=3).contains(c) && (3..=12).contains(l), "{:?}", info.input_shape),
+            [1, c, h, w] => assert!((1..=3).contains(c) && (2..=6).contains(h) && (2..=6).contains(w)),
+            other => panic!("seed {seed}: input shape {other:?}"),
+        }
+        cnn += (info.input_shape.len() > 2 && info.particles == 1) as usize;
         seen.extend(info.ops);
     }
     let missing: Vec<&&str> = FAMILIES.iter().filter(|f| !seen.contains(**f)).collect();
     assert!(missing.is_empty(), "op families never generated in 300 seeds: {missing:?}");
+    assert!((25..=80).contains(&cnn), "{cnn} CNN models of 300");
     // Smaller limits give smaller models from the same seed.
     let small = Limits { max_layers: 1, max_width: 2, max_bits: 4, extras: false };
     for seed in 0..50 {
@@ -187,4 +209,30 @@ fn fuzz_seed179_reuse_with_constant_inputs() {
 fn fuzz_seed379_half_even_shift_beyond_width() {
     fuzz_fixture("half_even_shift_beyond_width_seed379.onnx", 379);
     fuzz_fixture("half_even_shift_beyond_width_min.onnx", 1);
+}
+
+/// Clip with one bound of an element that always lies beyond it (a conv channel whose range is
+/// all negative, then Clip(x, 0)) was refused as "Clip bounds 0 and inf meet on the grid" —
+/// found by the CNN models of the fuzzer. The element is the bound, a constant.
+#[test]
+fn fuzz_clip_one_bound_of_an_element_beyond_it() {
+    use tachyon_examples::onnx_builder::{GraphBuilder, QONNX_DOMAIN};
+    let mut g = GraphBuilder::new("clip_beyond");
+    let x = g.input("x", &[1, 2]);
+    let xq = g.quant(&x, "xq", 1.0, 0.0, 4.0, false, false, "ROUND");
+    let off = g.initializer_f32("off", &[2], &[-16.0, -4.0]);
+    let shifted = g.node("Add", "", "shift", &[&xq, &off], &["shifted"], vec![]);
+    let lo = g.initializer_f32("lo", &[], &[0.0]);
+    let hi = g.initializer_f32("hi", &[], &[-2.0]);
+    let floor = g.node("Clip", "", "clip_lo", &[&shifted, &lo], &["floored"], vec![]);
+    let ceil = g.node("Clip", "", "clip_hi", &[&floor, "", &hi], &["ceiled"], vec![]);
+    g.quant(&ceil, "y", 1.0, 0.0, 6.0, true, false, "ROUND");
+    g.output("y", &[1, 2]);
+    let dir = scratch("differential_clip");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("clip_beyond.onnx");
+    std::fs::write(&path, to_bytes(&g.build(&[("", 13), (QONNX_DOMAIN, 1)]))).unwrap();
+    let o = check_model(&path, VECTORS, 1, have("verilator")).unwrap();
+    let details: Vec<String> = o.failures.iter().map(|f| format!("{}: {}", f.level, f.detail)).collect();
+    assert!(o.passed() && o.float == Check::Exact, "{:?}\n{}", o.float, details.join("\n"));
 }

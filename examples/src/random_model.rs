@@ -1,5 +1,6 @@
 //! Random valid quantized QONNX models for differential fuzzing (`tachyon fuzz`,
-//! `tests/differential.rs`): small MLPs whose every knob is drawn from a seed. The same seed and
+//! `tests/differential.rs`): small MLPs, set models and CNNs whose every knob is drawn from a
+//! seed. The same seed and
 //! [`Limits`] always give the same bytes.
 //!
 //! ```text
@@ -12,6 +13,8 @@
 //!             [layout no-op]
 //!             [Add | Sub | Max with an earlier tensor of the same width, or Concat with any
 //!              earlier tensor (input or hidden)] [Quant]
+//!             [block: LayerNormalization | MatMul or Mul of two activations | Softmax per row
+//!              → Quant]                                            (blocks.rs)
 //!     last:   Quant(out, 1..16 bits) [→ Softmax | Sigmoid | float Mul epilogue], or no Quant
 //! ```
 //!
@@ -33,14 +36,33 @@
 //! Squeeze/Unsqueeze pairs, a final Softmax or Sigmoid, and skip connections: Add, Sub or Max of
 //! two activations and Concat of two activations (both operand orders).
 //!
+//! CNN models (about one in six, `cnn.rs`): the input is [1, C, L] or [1, C, H, W] (C ≤ 3,
+//! L ≤ 12, H, W ≤ 6) and 1..2 blocks of [Pad (constant)] Conv (kernel 1..3, stride 1..2,
+//! dilation 1..2, symmetric or one-sided pads, depthwise groups, quantized weights, bias or
+//! not) [Relu | Clip | LeakyRelu] Quant [MaxPool | AveragePool (count_include_pad 0/1, pads) →
+//! Quant], then [GlobalAveragePool → Quant | GlobalMaxPool] and Flatten feed the dense layers.
+//!
+//! Transformer-style blocks after a hidden activation (`blocks.rs`, about one hidden layer in
+//! four), each followed by a Quant: LayerNormalization (opset 17, axis −1, Scale and B, on the
+//! vector or per row of [1, r, k]); MatMul of two activations (x·xᵀ or xᵀ·x of a reshaped x,
+//! or two Slices of x reshaped to [a, b] and [b, c], rank 2 or 3); Mul of two activations
+//! (x ⊙ x or with an earlier tensor); Softmax over the last axis of [1, r, k], r, k ≥ 2.
+//!
+//! Every optional family draws from its own stream (set models 300, CNN 400, blocks 500 + layer),
+//! so a model without it keeps the bytes it had before the family was added.
+//!
 //! Set models (one in five): the input is [1, P, n0] with P = 2..5 particles; the layers before
 //! a ReduceSum/ReduceMean/ReduceMax over the particles act on each particle (MatMul on a rank-3
 //! tensor; no Gemm, affine, layout or skip extras there), the rest as above.
 //!
 //! Not covered yet: non-power-of-two scales and non-zero zero points (refused by the lowering),
-//! Trunc with a non-power-of-two scale, Softmax/Sigmoid in the middle of a network, float
-//! (Quant-free) models, multi-row inputs (batch or sequence dimension), Conv/pooling (not
-//! supported by the front end).
+//! Trunc with a non-power-of-two scale, a Sigmoid in the middle of a network, float
+//! (Quant-free) models, multi-row inputs (batch or sequence dimension), Tanh/HardSigmoid,
+//! ConvTranspose, Pad in reflect/edge mode, Einsum, full attention heads (Q·Kᵀ → Softmax → ·V
+//! in one block).
+
+mod blocks;
+mod cnn;
 
 use crate::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use crate::rng::Rng;
@@ -78,7 +100,11 @@ pub struct RandomModelInfo {
     pub limits: Limits,
     /// Number of dense layers.
     pub layers: usize,
+    /// Width of the first dense layer's input: the input width of an MLP or set model, the
+    /// flattened feature count of a CNN model (which may exceed 8).
     pub input_width: usize,
+    /// The graph input's shape ([1, n], [1, particles, n], [1, C, L] or [1, C, H, W]).
+    pub input_shape: Vec<usize>,
     /// Output width of each dense layer.
     pub widths: Vec<usize>,
     /// ONNX op types of the nodes on the activation path (the nodes left after constant folding;
@@ -206,6 +232,8 @@ struct Gen {
     ops: BTreeSet<String>,
     desc: Vec<String>,
     counter: usize,
+    /// The default-domain opset the model imports (13, or 17 for LayerNormalization).
+    opset: i64,
 }
 
 impl Gen {
@@ -484,8 +512,14 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     let extras = limits.extras;
     let bits = limits.max_bits.max(1);
 
-    let mut gen =
-        Gen { g: GraphBuilder::new(&format!("fuzz_{seed}")), ops: BTreeSet::new(), desc: vec![], counter: 0, mag: 1.0 };
+    let mut gen = Gen {
+        g: GraphBuilder::new(&format!("fuzz_{seed}")),
+        ops: BTreeSet::new(),
+        desc: vec![],
+        counter: 0,
+        mag: 1.0,
+        opset: 13,
+    };
     let mut r = stream(seed, 1);
     // Set models from their own stream, so MLPs keep their bytes: the layers before the
     // aggregation act on every particle (MatMul on a rank-3 tensor).
@@ -493,9 +527,20 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     let particles = if extras && chance(&mut sr0, 0.2) { 2 + sr0.below(4) as usize } else { 1 };
     let set_mode = particles > 1;
     let agg_at = sr0.below(layers as u64) as usize;
+    // CNN models from their own stream too: a convolutional front whose flattened output feeds
+    // the dense layers.
+    let mut cr = stream(seed, 400);
+    let cnn = (extras && chance(&mut cr, 0.22) && !set_mode).then(|| cnn::CnnInput::draw(&mut cr, max_width));
+    let input_shape: Vec<usize> = match &cnn {
+        Some(c) => c.dims().iter().map(|&d| d as usize).collect(),
+        None if set_mode => vec![1, particles, n_in],
+        None => vec![1, n_in],
+    };
     let x_in = if set_mode {
         gen.desc.push(format!("set of {particles}"));
         gen.g.input("x", &[1, particles as i64, n_in as i64])
+    } else if let Some(c) = &cnn {
+        gen.g.input("x", &c.dims())
     } else {
         gen.g.input("x", &[1, n_in as i64])
     };
@@ -510,14 +555,19 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     x = gen.quant(&x, "xq", &in_spec);
     gen.mag = in_spec.max_abs() / 2.0;
     gen.desc.insert(0, format!("in {n_in}×{}", in_spec.describe()));
-    if chance(&mut r, 0.15) && extras && !set_mode {
+    if chance(&mut r, 0.15) && extras && !set_mode && cnn.is_none() {
         x = gen.layout(&mut r, &x, n_in);
     }
     let mut x_frac = in_spec.frac;
     let mut table = None;
     let mut n = n_in;
+    if let Some(c) = &cnn {
+        gen.desc[0] = format!("in {:?}×{}", &input_shape[1..], in_spec.describe());
+        (x, n, x_frac) = gen.cnn_front(&mut cr, &x, c, x_frac, bits);
+    }
+    let dense_in = n;
     // Tensors a later layer may add to or concatenate with: (name, width, magnitude).
-    let mut earlier: Vec<(String, usize, f64)> = vec![(x.clone(), n_in, gen.mag)];
+    let mut earlier: Vec<(String, usize, f64)> = vec![(x.clone(), n, gen.mag)];
     let mut aggregated = !set_mode;
     for (i, &n_out) in widths.iter().enumerate() {
         if !aggregated && i == agg_at {
@@ -679,6 +729,13 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
                     x_frac = s_spec.frac;
                 }
             }
+            // Transformer-style blocks from their own stream as well.
+            let mut hr = stream(seed, 500 + i as u64);
+            if extras && !pre_agg {
+                if let Some((y, w, f)) = gen.hidden_block(&mut hr, &x, n_next, x_frac, &earlier, bits) {
+                    (x, n_next, x_frac) = (y, w, f);
+                }
+            }
             if !pre_agg {
                 earlier.push((x.clone(), n_next, gen.mag));
             }
@@ -712,12 +769,13 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
         n = n_next;
     }
     gen.g.output(&x, &[1, n as i64]);
-    let model = gen.g.build(&[("", 13), (QONNX_DOMAIN, 1)]);
+    let model = gen.g.build(&[("", gen.opset), (QONNX_DOMAIN, 1)]);
     let info = RandomModelInfo {
         seed,
         limits: *limits,
         layers,
-        input_width: n_in,
+        input_width: dense_in,
+        input_shape,
         widths,
         ops: gen.ops,
         particles,

@@ -100,7 +100,14 @@ pub(crate) fn lower_clip(
     for e in &xe {
         let to = grid.map_or(e.frac, |g| g.max(e.frac));
         let at = |b: Option<(i128, i32)>, v: i128| b.map_or_else(|| shl(v, to - e.frac), |(m, f)| shl(m, to - f));
-        let (rlo, rhi) = (at(bounds[0], e.lo)?, at(bounds[1], e.hi)?);
+        let (mut rlo, mut rhi) = (at(bounds[0], e.lo)?, at(bounds[1], e.hi)?);
+        // With one bound, an element entirely beyond it is that bound: Clip(x, 0) of an
+        // element that is always negative is 0.
+        match bounds {
+            [Some(_), None] => rhi = rhi.max(rlo),
+            [None, Some(_)] => rlo = rlo.min(rhi),
+            _ => {}
+        }
         if rlo > rhi {
             // The config's bias type rounded the bounds across each other (float models only).
             return Err(l.err(n, format!("Clip bounds {lo} and {hi} meet on the grid 2^-{to}")));
