@@ -260,13 +260,21 @@ fn plan_from(m: &QModel, input: StreamTensor, spatial: usize, parallel: &BTreeSe
                 if !same {
                     continue;
                 }
-                PixelMap::layouts(&out.shape, spatial).into_iter().find_map(|map| {
-                    let (rows, bias, fracs) = normalize(op, &ins, &in_elems, &map, &out.elems, &rows, &bias)?;
-                    let in_maps: Vec<&PixelMap> = ins.iter().map(|t| &t.map).collect();
-                    let win = window(op, &in_maps, &map, &rows, &bias)?;
-                    let lat = schedule(&win, ins[0].lat, beats)?;
-                    Some((StreamLayer::Window(win), StreamTensor { map, lat, fracs }))
-                })
+                // Of the layouts under which the layer is a window, the one with the fewest taps
+                // (a transpose read the right way round is a plain wire per channel).
+                PixelMap::layouts(&out.shape, spatial)
+                    .into_iter()
+                    .filter_map(|map| {
+                        let (rows, bias, fracs) = normalize(op, &ins, &in_elems, &map, &out.elems, &rows, &bias)?;
+                        let in_maps: Vec<&PixelMap> = ins.iter().map(|t| &t.map).collect();
+                        let win = window(op, &in_maps, &map, &rows, &bias)?;
+                        let lat = schedule(&win, ins[0].lat, beats)?;
+                        Some((StreamLayer::Window(win), StreamTensor { map, lat, fracs }))
+                    })
+                    .min_by_key(|(w, _)| match w {
+                        StreamLayer::Window(w) => w.taps.len(),
+                        StreamLayer::Elementwise(_) => 0,
+                    })
             }
             LayerKind::Softmax(_) | LayerKind::LayerNorm(_) => None,
         };
@@ -558,6 +566,15 @@ fn window_with(
         taps.iter().map(|t| t.0).max().unwrap_or(0).max(0),
         taps.iter().map(|t| t.1).max().unwrap_or(0).max(0),
     );
+    // A gather whose kernel has several taps takes, at each position, the one tap on the grid:
+    // a sum of masked taps. A product needs its two operands at every position.
+    let many = kernels.iter().any(|k| k.len() > 1);
+    let op = match op {
+        WindowOp::Gather if many => WindowOp::Linear,
+        WindowOp::Product if kernels.iter().any(|k| k.len() > 2) => return None,
+        WindowOp::Product if kernels.iter().any(|k| k.len() == 2 && k.values().any(|&c| c == 3)) => return None,
+        op => op,
+    };
     Some(Window {
         op,
         stride: (sr, sc),
@@ -574,7 +591,7 @@ fn window_with(
 /// that all fall within one frame period of `beats` cycles.
 fn schedule(win: &Window, lat: Lattice, beats: usize) -> Option<Lattice> {
     let out = Lattice { a: lat.a * win.stride.0 as u64, b: lat.b * win.stride.1 as u64 };
-    if win.h > 1 && out.b * win.w as u64 > out.a {
+    if win.h > 1 && out.b * (win.w as u64 - 1) >= out.a {
         return None;
     }
     let span = out.a * (win.h as u64 - 1) + out.b * (win.w as u64 - 1);

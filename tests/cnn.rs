@@ -1,5 +1,6 @@
-//! Convolutional networks in the parallel style (every layer unrolled, II = 1), end to end on
-//! small QONNX models built here: Conv 2-D (stride, non-square kernel, one-sided pads, dilation,
+//! Convolutional networks in both hardware styles — `parallel` (every layer unrolled, II = 1)
+//! and `stream` (pixels one per clock through line buffers, II = pixels) — end to end on small
+//! QONNX models built here: Conv 2-D (stride, non-square kernel, one-sided pads, dilation,
 //! bias, quantized weights), depthwise and pointwise Conv, Conv 1-D, MaxPool and AveragePool
 //! (stride, padding, `count_include_pad` 0 and 1, counts that are not powers of two), global
 //! pools, Pad (constant, reflect, edge), Concat on the channel axis, a residual Add of two conv
@@ -7,9 +8,12 @@
 //! exporters put around channels-last graphs.
 //!
 //! For every fixture the interpreter must equal the float QONNX semantics exactly on a few
-//! hundred random inputs, the Verilog must lint clean, and the RTL must equal the interpreter
-//! on random vectors. The hls4ml `conv1d_small_keras` model (a float model, config precision)
-//! is built and co-simulated on its own input samples when `../shared/models` is present.
+//! hundred random inputs, and in both styles the Verilog must lint clean and the RTL must equal
+//! the interpreter on random vectors (the stream design also with idle gaps between frames).
+//! The hls4ml `conv1d_small_keras` and `conv2d_small_keras` models (float models, config
+//! precision) are built in both styles and co-simulated on their own input samples when
+//! `../shared/models` is present; random window geometries are co-simulated in the stream
+//! style.
 
 #[macro_use]
 mod common;
@@ -103,6 +107,9 @@ fn pool(g: &mut GraphBuilder, op: &str, x: &str, name: &str, kernel: &[i64], str
 /// A test model: its name, input shape (as the graph declares it) and serialized QONNX.
 struct Case {
     name: &'static str,
+    /// Whether the stream style applies (reflect and edge pads are position-dependent wiring,
+    /// not sliding windows: a model that starts with them stays parallel, and says so).
+    streams: bool,
     input: Vec<usize>,
     model: Vec<u8>,
 }
@@ -110,6 +117,7 @@ struct Case {
 fn case(name: &'static str, input: &[i64], g: GraphBuilder) -> Case {
     Case {
         name,
+        streams: true,
         input: input.iter().map(|&d| d as usize).collect(),
         model: g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec(),
     }
@@ -285,7 +293,7 @@ fn pads() -> Case {
     let c = conv(&mut g, &mut rng, &cat, "conv", spec);
     q(&mut g, &c, "y", 2, 9.0);
     g.output("y", &[1, 2, 3, 2]);
-    case("pads", &[1, 2, 5, 4], g)
+    Case { streams: false, ..case("pads", &[1, 2, 5, 4], g) }
 }
 
 /// A residual block: two 3×3 convs on one branch, a 1×1 conv on the skip, Add, Quant, Relu.
@@ -414,6 +422,49 @@ fn check(case: Case) {
     assert_eq!(built.design.ii, 1, "{}: parallel style", case.name);
     lint(&out);
     cosim_random(&out, 1000);
+    if case.streams {
+        check_stream(case.name, &path, &dir, None);
+    } else {
+        let mut o = build_options(&path, dir.join("stream"));
+        o.config = Some(stream_config(&dir));
+        let e = build(&o).err().unwrap_or_else(|| panic!("{}: the stream style should be refused", case.name));
+        assert!(format!("{e:#}").contains("use the parallel style"), "{}: {e:#}", case.name);
+    }
+}
+
+/// A stream-style config.
+fn stream_config(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join("stream.json");
+    std::fs::write(&p, r#"{"default": {"style": "stream"}}"#).unwrap();
+    p
+}
+
+/// The stream style: the first layer streams, II = pixels per frame, lint clean, and 0
+/// mismatches with frames back to back and with idle cycles between them.
+fn check_stream(name: &str, model: &Path, dir: &Path, pixels: Option<usize>) -> tachyon::project::Built {
+    let out = dir.join("stream");
+    let mut o = build_options(model, &out);
+    o.config = Some(stream_config(dir));
+    let built = build(&o).unwrap_or_else(|e| panic!("{name}: stream: {e}"));
+    let beats = built.design.frame.as_ref().map_or(1, |f| f.len() / built.design.inputs.len());
+    assert_eq!(built.design.ii as usize, pixels.unwrap_or(beats), "{name}: II = pixels");
+    assert_eq!(built.design.ii as usize, beats, "{name}: a frame fills the II");
+    let r = &built.design.report;
+    assert_eq!(r.style, "stream");
+    assert_eq!(r.layers[0].style, "stream", "{name}: the first layer streams");
+    assert_eq!(built.design.frame.as_ref().map(|f| f.len()), Some(built.qmodel.input_elems().len()));
+    lint(&out);
+    if cosim_random(&out, 300).is_some() {
+        let s = tachyon::sim::run(
+            &out,
+            &tachyon::sim::SimOptions { random: Some(100), gap: 3, seed: 9, ..Default::default() },
+        )
+        .unwrap();
+        assert_eq!(s.mismatches, 0, "{name}: with gaps: {:?}", s.first_mismatches);
+        assert_eq!(s.latency_cycles, s.expected_latency_cycles);
+    }
+    built
 }
 
 #[test]
@@ -543,43 +594,63 @@ fn float_model_clip_and_leaky_relu_cosimulate() {
 /// The hls4ml `conv1d_small_keras` model (float, channels-last: Transpose, three Conv 1-D +
 /// Relu, Transpose back, two dense layers, softmax) in the parallel style with the default
 /// precision: co-simulated on its own input samples plus random vectors.
-#[test]
-fn hls4ml_conv1d_small_keras_cosimulates() {
+/// An hls4ml example CNN in both styles on its 256 samples plus random vectors: 0 mismatches,
+/// argmax agreement with the float outputs printed, softmax within 0.01.
+fn hls4ml_cnn(name: &str, pixels: usize) {
     let Some(d) = shared_models() else { return };
     let dir = d.join("hls4ml-example-models");
-    let model = dir.join("conv1d_small_keras.onnx");
+    let model = dir.join(format!("{name}.onnx"));
     if !model.is_file() {
         skip_note!("skipped: {} is absent", model.display());
         return;
     }
-    let out = scratch("cnn_parallel_conv1d_small_keras");
-    let built = build(&build_options(&model, &out)).unwrap();
-    assert_eq!(built.design.ii, 1);
-    lint(&out);
-    if !have("verilator") {
-        return;
+    let base = scratch(&format!("cnn_{name}"));
+    std::fs::create_dir_all(&base).unwrap();
+    for style in ["parallel", "stream"] {
+        let out = base.join(style);
+        let mut o = build_options(&model, &out);
+        if style == "stream" {
+            o.config = Some(stream_config(&base));
+        }
+        let built = build(&o).unwrap();
+        assert_eq!(built.design.ii as usize, if style == "stream" { pixels } else { 1 });
+        lint(&out);
+        if !have("verilator") {
+            return;
+        }
+        let s = tachyon::sim::run(
+            &out,
+            &tachyon::sim::SimOptions {
+                inputs: Some(dir.join(format!("{name}.input.npy"))),
+                expect: Some(dir.join(format!("{name}.output.npy"))),
+                random: Some(500),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        println!(
+            "{name} ({style}): II {}, latency {} cycles, argmax agreement with the float outputs {:.2} %, max |Δ| {:.5}",
+            s.ii_cycles,
+            s.latency_cycles,
+            s.argmax_agreement.unwrap() * 100.0,
+            s.max_abs_diff.unwrap()
+        );
+        assert_eq!(s.vectors, 756);
+        assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
+        assert_eq!(s.latency_cycles, s.expected_latency_cycles);
+        // The default fixed<16,6> everywhere keeps the softmax within 0.01 of the float model.
+        assert!(s.max_abs_diff.unwrap() < 0.01, "max |Δ| {:?}", s.max_abs_diff);
     }
-    let s = tachyon::sim::run(
-        &out,
-        &tachyon::sim::SimOptions {
-            inputs: Some(dir.join("conv1d_small_keras.input.npy")),
-            expect: Some(dir.join("conv1d_small_keras.output.npy")),
-            random: Some(1000),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    println!(
-        "conv1d_small_keras: argmax agreement with the float outputs {:.2} %, max |Δ| {:.5}",
-        s.argmax_agreement.unwrap() * 100.0,
-        s.max_abs_diff.unwrap()
-    );
-    assert_eq!(s.vectors, 1256);
-    assert_eq!(s.mismatches, 0, "{:?}", s.first_mismatches);
-    assert_eq!(s.latency_cycles, s.expected_latency_cycles);
-    assert_eq!(s.ii_cycles, 1);
-    // The default fixed<16,6> everywhere keeps the softmax within 0.01 of the float model.
-    assert!(s.max_abs_diff.unwrap() < 0.01, "max |Δ| {:?}", s.max_abs_diff);
+}
+
+#[test]
+fn hls4ml_conv1d_small_keras_both_styles() {
+    hls4ml_cnn("conv1d_small_keras", 10);
+}
+
+#[test]
+fn hls4ml_conv2d_small_keras_both_styles() {
+    hls4ml_cnn("conv2d_small_keras", 64);
 }
 
 /// One random sliding-window op on a random small input: Conv (groups, strides, dilations,
@@ -688,6 +759,39 @@ fn random_window_geometries_match_float_semantics() {
     assert!(refused < 15, "{refused} of 300 geometries refused");
 }
 
+/// Property: random window geometries in the stream style. Every geometry that the stream plan
+/// accepts is exact by construction of the check; the first 24 accepted are co-simulated (with
+/// and without gaps between frames). Pads that are not zeros (reflect, edge, a non-zero
+/// constant) are not sliding windows and stay parallel, so not every geometry streams.
+#[test]
+fn random_window_geometries_stream() {
+    let dir = scratch("cnn_stream_windows");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng::new(77);
+    let (mut streamed, mut lowered, mut simulated) = (0, 0, 0);
+    for k in 0..200 {
+        let (shape, model) = random_window_model(&mut rng, k);
+        let path = dir.join(format!("window_{k}.onnx"));
+        std::fs::write(&path, &model).unwrap();
+        let g = tachyon_frontend::load_model(&path).unwrap();
+        let Ok(m) = tachyon_quantize::lower(&g, &Config::default()) else { continue };
+        lowered += 1;
+        if tachyon_hls::layers::stream::plan(&m, &Default::default()).is_err() {
+            continue;
+        }
+        streamed += 1;
+        if simulated < 24 {
+            simulated += 1;
+            // The plan may read a geometry whose frame would overrun its period channels-last
+            // (several pixels per beat): the II is the beats per frame either way.
+            let _ = &shape;
+            check_stream(&format!("window_{k}"), &path, &dir.join(format!("w{k}")), None);
+        }
+    }
+    println!("stream style: {streamed} of {lowered} random window geometries stream, {simulated} co-simulated");
+    assert!(streamed * 10 >= lowered * 7, "only {streamed} of {lowered} geometries stream");
+}
+
 /// The shipped 64-sample pulse CNN (examples/pulse_cnn) in the parallel style: II = 1, the
 /// fixed point equals the float semantics on its shipped pulses at every layer, and the RTL
 /// equals the interpreter.
@@ -706,4 +810,28 @@ fn pulse_cnn_example_parallel_style() {
     let errors = tachyon::sim::layer_errors(&model, &b.qmodel, &rows).unwrap();
     assert!(!errors.is_empty() && errors.iter().all(|e| e.max_abs == 0.0), "{errors:?}");
     cosim_random(&dir, 500);
+}
+
+/// The pulse CNN in the stream style: one sample per clock, II = 64 (a new pulse every 64
+/// cycles, back to back), the spatial layers stream and the dense tail is fed once per pulse;
+/// exact on the shipped pulses and on random vectors, with and without gaps.
+#[test]
+fn pulse_cnn_example_stream_style() {
+    let dir = scratch("pulse_cnn_stream");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = repo().join("examples/pulse_cnn/pulse_cnn.onnx");
+    let b = check_stream("pulse_cnn", &model, &dir, Some(64));
+    let styles: Vec<&str> = b.design.report.layers.iter().map(|l| l.style.as_str()).collect();
+    assert_eq!(styles.iter().filter(|s| **s == "stream").count(), 9, "{styles:?}");
+    if have("verilator") {
+        let s = tachyon::sim::run(
+            &dir.join("stream"),
+            &tachyon::sim::SimOptions {
+                inputs: Some(repo().join("examples/pulse_cnn/pulse_cnn.input.npy")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((s.vectors, s.mismatches, s.ii_cycles), (64, 0, 64));
+    }
 }
