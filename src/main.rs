@@ -262,9 +262,10 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}/report.json: {e}; run tachyon build first", project.display()))?;
             let r: serde_json::Value = serde_json::from_str(&text)?;
             say!(
-                "{:<28} {:<10} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
+                "{:<28} {:<10} {:<9} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
                 "layer",
                 "kind",
+                "style",
                 "outs",
                 "width",
                 "stages",
@@ -273,10 +274,17 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 "DSP"
             );
             for l in r["layers"].as_array().into_iter().flatten() {
+                // `stream/k`: one output pixel every k cycles.
+                let style = match (l["style"].as_str(), l["pixel_interval"].as_u64()) {
+                    (Some("stream"), Some(k)) => format!("stream/{k}"),
+                    (Some(s), _) => s.to_string(),
+                    _ => String::new(),
+                };
                 say!(
-                    "{:<28} {:<10} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
+                    "{:<28} {:<10} {:<9} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
                     l["name"].as_str().unwrap_or(""),
                     l["kind"].as_str().unwrap_or(""),
+                    style,
                     l["outputs"].to_string(),
                     format!("{}-{}", l["width_min"], l["width_max"]),
                     format!("{}-{}", l["stage_in"], l["stage_out"]),
@@ -288,11 +296,13 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             let t = &r["total"];
             say!("total: LUT {} FF {} CARRY8 {} DSP {}", t["lut"], t["ff"], t["carry8"], t["dsp"]);
             say!(
-                "latency {} cycles = {} ns at {} ns, II {}; slowest stage ≈ {} ns by the delay model",
+                "latency {} cycles = {} ns at {} ns, II {} ({} style, {} inferences/µs); slowest stage ≈ {} ns by the delay model",
                 r["latency_cycles"],
                 r["latency_ns"],
                 r["clock_ns"],
                 r["ii_cycles"],
+                r["style"].as_str().unwrap_or("parallel"),
+                r["throughput_per_us"],
                 r["critical_stage_ns"]
             );
             if let Ok(text) = std::fs::read_to_string(project.join("synth.json")) {

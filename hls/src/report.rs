@@ -13,6 +13,11 @@ pub struct Resources {
     pub carry8: u64,
     pub dsp: u64,
     pub bram: u64,
+    /// Shift-register LUTs (SRL16/SRL32): runs of registers without reset that only feed the
+    /// next one (line buffers, long delay chains), which synthesis packs into LUTs. Counted
+    /// apart from `lut`, as yosys reports them.
+    #[serde(default)]
+    pub srl: u64,
 }
 
 impl std::ops::AddAssign for Resources {
@@ -22,6 +27,7 @@ impl std::ops::AddAssign for Resources {
         self.carry8 += o.carry8;
         self.dsp += o.dsp;
         self.bram += o.bram;
+        self.srl += o.srl;
     }
 }
 
@@ -280,6 +286,60 @@ fn expr_cost(m: &Module, facts: &BitFacts, dst: tachyon_rtl::SignalId, e: &Expr,
     r
 }
 
+/// Runs of at least three registers without reset, each feeding only the next (the last may
+/// feed anything), as synthesis packs them into shift-register LUTs: per register, `Some(len)`
+/// for the first of a run of `len`, `Some(0)` for the rest, `None` outside runs.
+fn shift_runs(m: &Module) -> Vec<Option<u32>> {
+    let n = m.signals.len();
+    let mut fanout = vec![0u32; n];
+    for a in &m.assigns {
+        for o in a.expr.operands() {
+            fanout[o.index()] += 1;
+        }
+    }
+    for r in &m.regs {
+        fanout[r.d.index()] += 1;
+    }
+    for &p in &m.ports {
+        fanout[p.index()] += 1;
+    }
+    let mut reg_of = vec![usize::MAX; n];
+    for (k, r) in m.regs.iter().enumerate() {
+        reg_of[r.q.index()] = k;
+    }
+    let plain = |k: usize| m.regs[k].reset.is_none() && m.regs[k].d != m.regs[k].q;
+    // prev[k]: the register that feeds k and only k.
+    let prev: Vec<Option<usize>> = (0..m.regs.len())
+        .map(|k| {
+            let p = reg_of[m.regs[k].d.index()];
+            (plain(k) && p != usize::MAX && plain(p) && fanout[m.regs[p].q.index()] == 1).then_some(p)
+        })
+        .collect();
+    let mut next = vec![None; m.regs.len()];
+    for (k, p) in prev.iter().enumerate() {
+        if let Some(p) = *p {
+            next[p] = Some(k);
+        }
+    }
+    let mut out = vec![None; m.regs.len()];
+    for k in 0..m.regs.len() {
+        if prev[k].is_some() || next[k].is_none() {
+            continue;
+        }
+        let mut run = vec![k];
+        while let Some(j) = next[*run.last().expect("non-empty")] {
+            run.push(j);
+        }
+        if run.len() >= 3 {
+            out[k] = Some(run.len() as u32);
+            for &j in &run[1..] {
+                out[j] = Some(0);
+            }
+        }
+    }
+    out
+}
+
 /// Resources per layer name (signals are named `<layer>_…`).
 fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
     let mut out = vec![Resources::default(); names.len()];
@@ -301,13 +361,19 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
         }
         total += r;
     }
-    for reg in &m.regs {
+    let shift = shift_runs(m);
+    for (k, reg) in m.regs.iter().enumerate() {
         let s = m.signal(reg.q);
         // Constant low bits of a register are optimized away by synthesis.
         let (lo, hi) = facts.live[reg.q.index()];
         let lo = lo.max(facts.low_zeros[reg.q.index()]);
-        let ff = if facts.constant[reg.q.index()] { 0 } else { hi.saturating_sub(lo) };
-        let r = Resources { ff: ff as u64, ..Default::default() };
+        let ff = if facts.constant[reg.q.index()] { 0 } else { hi.saturating_sub(lo) as u64 };
+        // A run of shift registers becomes one SRL32 per bit and 32 stages, placed at its head.
+        let r = match shift[k] {
+            Some(0) => Resources::default(),
+            Some(len) => Resources { srl: ff * len.div_ceil(32) as u64, ..Default::default() },
+            None => Resources { ff, ..Default::default() },
+        };
         if let Some(i) = owner(&s.name) {
             out[i] += r;
         }
