@@ -197,7 +197,7 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
                 stream::StreamLayer::Window(win) => stream::lower_window(&mut b, win, &xs, &hull, strategy),
             };
             let end = y.chans.iter().filter_map(|v| v.stage).max().unwrap_or(start);
-            layer_stages[li] = (start, end);
+            layer_stages[li] = (start, end.max(start));
             streams[l.output.0 as usize] = Some(y);
             continue;
         }
@@ -234,7 +234,7 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
             _ => layers::lower_layer(&mut b, &l.kind, &xs, &m.tensor(l.output).elems, strategy),
         };
         let end = ys.iter().filter_map(|v| v.stage).max().unwrap_or(start);
-        layer_stages[li] = (start, end);
+        layer_stages[li] = (start, end.max(start));
         vals[l.output.0 as usize] = Some(ys);
     }
     capture(&mut b, m.output, &mut vals, &streams);
