@@ -64,3 +64,57 @@ fn small_transformer_tracks_float_and_cosimulates() {
     lint(&out);
     cosim_random(&out, 1000);
 }
+
+/// The GELU forms a transformer export can hold — ONNX `Gelu` (opset 20, exact and tanh
+/// approximation), the erf decomposition `x · 0.5 · (1 + erf(x / √2))` that older exporters
+/// write, and SiLU `x · σ(x)` — each between two quantizers: one float chain over `x` (two
+/// branches of the same tensor meet in a Mul), tabulated into exact step functions. The
+/// interpreter equals the float semantics on every input code; the RTL equals the interpreter.
+#[test]
+fn gelu_forms_between_quantizers_are_exact() {
+    use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+    let dir = scratch("gelu_forms");
+    std::fs::create_dir_all(&dir).unwrap();
+    for form in ["gelu", "gelu_tanh", "erf", "silu"] {
+        let mut g = GraphBuilder::new(form);
+        let x = g.input("x", &[1, 16]);
+        let xq = g.quant(&x, "xq", 2f32.powi(-4), 0.0, 8.0, true, false, "ROUND");
+        let y = match form {
+            "gelu" | "gelu_tanh" => {
+                let approximate = if form == "gelu" { "none" } else { "tanh" };
+                g.node("Gelu", "", "gelu", &[&xq], &["act"], vec![Attr::string("approximate", approximate)])
+            }
+            "erf" => {
+                let r2 = g.initializer_f32("sqrt2", &[], &[std::f32::consts::SQRT_2]);
+                let one = g.initializer_f32("one", &[], &[1.0]);
+                let half = g.initializer_f32("half", &[], &[0.5]);
+                let d = g.node("Div", "", "div", &[&xq, &r2], &["d"], vec![]);
+                let e = g.node("Erf", "", "erf", &[&d], &["e"], vec![]);
+                let a = g.node("Add", "", "add", &[&e, &one], &["a"], vec![]);
+                let m = g.node("Mul", "", "mul", &[&xq, &a], &["m"], vec![]);
+                g.node("Mul", "", "mul_half", &[&m, &half], &["act"], vec![])
+            }
+            _ => {
+                let s = g.node("Sigmoid", "", "sig", &[&xq], &["s"], vec![]);
+                g.node("Mul", "", "silu", &[&s, &xq], &["act"], vec![])
+            }
+        };
+        g.quant(&y, "y", 2f32.powi(-5), 0.0, 9.0, true, false, "ROUND");
+        g.output("y", &[1, 16]);
+        let path = dir.join(format!("{form}.onnx"));
+        std::fs::write(&path, g.build(&[("", 20), (QONNX_DOMAIN, 1)]).encode_to_vec()).unwrap();
+        let graph = tachyon_frontend::load_model(&path).unwrap_or_else(|e| panic!("{form}: {e}"));
+        let m = tachyon_quantize::lower(&graph, &Config::default()).unwrap_or_else(|e| panic!("{form}: {e}"));
+        // All 256 input codes, 16 per vector.
+        for chunk in 0..16 {
+            let x: Vec<f64> = (0..16).map(|k| ((chunk * 16 + k) as f64 - 128.0) / 16.0).collect();
+            let want =
+                tachyon_frontend::eval::run_float(&graph, &[Tensor::new(DType::F32, vec![1, 16], x.clone())]).unwrap();
+            assert_eq!(interp::evaluate(&m, &x).unwrap(), want[0].data, "{form}: x={x:?}");
+        }
+        let out = dir.join(format!("{form}_project"));
+        build(&build_options(&path, &out)).unwrap_or_else(|e| panic!("{form}: {e}"));
+        lint(&out);
+        cosim_random(&out, 300);
+    }
+}

@@ -143,6 +143,25 @@ fn binary(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> R<Tensor> {
     Ok(Tensor::new(dt, shape, data))
 }
 
+/// The error function, to f64 precision: `erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (2n+1)!!`
+/// (all terms positive, so no cancellation), and ±1 beyond |x| = 6 (erfc(6) < 3·10⁻¹⁷).
+pub fn erf(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    let a = x.abs();
+    if a >= 6.0 {
+        return x.signum();
+    }
+    let (mut term, mut sum, mut n) = (a, a, 0.0);
+    while term > sum * 1e-17 {
+        n += 1.0;
+        term *= 2.0 * a * a / (2.0 * n + 1.0);
+        sum += term;
+    }
+    (2.0 / std::f64::consts::PI.sqrt() * (-a * a).exp() * sum).min(1.0).copysign(x)
+}
+
 fn unary(a: &Tensor, f: impl Fn(f64) -> f64) -> Tensor {
     Tensor::new(a.dtype, a.shape.clone(), a.data.iter().map(|&v| fit(a.dtype, f(v))).collect())
 }
@@ -551,6 +570,12 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
             binary(&y, out_scale, |v, s| v * s)?
         }
         Op::Tanh => unary(x()?, f64::tanh),
+        Op::Erf => unary(x()?, erf),
+        Op::Gelu { tanh: false } => unary(x()?, |v| 0.5 * v * (1.0 + erf(v * std::f64::consts::FRAC_1_SQRT_2))),
+        Op::Gelu { tanh: true } => unary(x()?, |v| {
+            let k = (2.0 / std::f64::consts::PI).sqrt();
+            0.5 * v * (1.0 + (k * (v + 0.044715 * v * v * v)).tanh())
+        }),
         Op::LeakyRelu { alpha } => unary(x()?, |v| if v < 0.0 { alpha * v } else { v }),
         Op::HardSigmoid { alpha, beta } => unary(x()?, |v| (alpha * v + beta).clamp(0.0, 1.0)),
         Op::Clip { min, max } => {

@@ -198,6 +198,13 @@ pub enum Op {
         round: RoundMode,
     },
     Tanh,
+    /// The error function.
+    Erf,
+    /// `x · Φ(x)` (`0.5·x·(1 + erf(x/√2))`), or with `tanh` its approximation
+    /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` (opset 20).
+    Gelu {
+        tanh: bool,
+    },
     /// `x` for x ≥ 0, else `alpha·x`.
     LeakyRelu {
         alpha: f64,
@@ -312,6 +319,8 @@ impl Op {
             Op::BipolarQuant => "BipolarQuant",
             Op::Trunc { .. } => "Trunc",
             Op::Tanh => "Tanh",
+            Op::Erf => "Erf",
+            Op::Gelu { .. } => "Gelu",
             Op::LeakyRelu { .. } => "LeakyRelu",
             Op::HardSigmoid { .. } => "HardSigmoid",
             Op::Clip { .. } => "Clip",

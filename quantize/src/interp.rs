@@ -127,8 +127,21 @@ pub fn run(m: &QModel, input: &[i128]) -> Vec<i128> {
 }
 
 pub(crate) fn apply_steps(steps: &[FloatStep], mut t: Tensor) -> Result<Tensor, String> {
+    let base = steps.iter().any(|s| s.base_operand.is_some()).then(|| t.clone());
     for s in steps {
-        let args: Vec<Option<&Tensor>> = s.args.iter().map(|a| Some(a.as_ref().unwrap_or(&t))).collect();
+        let other = match (&s.base_operand, &base) {
+            (Some((slot, chain)), Some(b)) => Some((*slot, apply_steps(chain, b.clone())?)),
+            _ => None,
+        };
+        let args: Vec<Option<&Tensor>> = s
+            .args
+            .iter()
+            .enumerate()
+            .map(|(k, a)| match &other {
+                Some((slot, o)) if *slot == k => Some(o),
+                _ => Some(a.as_ref().unwrap_or(&t)),
+            })
+            .collect();
         let mut out = eval_op(&s.op, &args, 13).map_err(|e| format!("{}: {e}", s.node))?;
         t = out.swap_remove(0);
     }

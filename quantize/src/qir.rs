@@ -205,6 +205,10 @@ pub struct FloatStep {
     pub op: Op,
     /// Operands; `None` marks the running tensor.
     pub args: Vec<Option<Tensor>>,
+    /// An operand computed from the chain's base instead (`(slot, steps)`): the base tensor the
+    /// chain started from, through `steps` — so that `x · erf(x / √2)` (GELU) or `x · σ(x)` is
+    /// one chain over `x`.
+    pub base_operand: Option<(usize, Vec<FloatStep>)>,
 }
 
 /// How the prologue's float result becomes the integers of the input bus.

@@ -29,6 +29,19 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String
         "Relu" => Op::Relu,
         "Sigmoid" => Op::Sigmoid,
         "Tanh" => Op::Tanh,
+        "Erf" => Op::Erf,
+        "Gelu" => {
+            if opset < 20 {
+                return Err(format!("Gelu is an opset-20 op; this model imports opset {opset}"));
+            }
+            match a.string("approximate").as_deref().unwrap_or("none") {
+                "none" => Op::Gelu { tanh: false },
+                "tanh" => Op::Gelu { tanh: true },
+                other => {
+                    return Err(format!("attribute 'approximate' is \"{other}\"; Gelu knows \"none\" and \"tanh\""))
+                }
+            }
+        }
         // The defaults as the float32 attributes of an exported model would hold them.
         "LeakyRelu" => Op::LeakyRelu { alpha: a.float_or("alpha", f64::from(0.01f32)) },
         "HardSigmoid" => {

@@ -54,9 +54,14 @@ pub(crate) fn clip_bounds(l: &Lowerer, n: &Node, args: &[Option<Tensor>]) -> Res
 pub(crate) fn float_step(l: &Lowerer, n: &Node, args: &[Option<Tensor>]) -> Result<FloatStep, QuantizeError> {
     if let Op::Clip { .. } = n.op {
         let (lo, hi) = clip_bounds(l, n, args)?;
-        return Ok(FloatStep { node: n.name.clone(), op: Op::Clip { min: Some(lo), max: Some(hi) }, args: vec![None] });
+        return Ok(FloatStep {
+            node: n.name.clone(),
+            op: Op::Clip { min: Some(lo), max: Some(hi) },
+            args: vec![None],
+            base_operand: None,
+        });
     }
-    Ok(FloatStep { node: n.name.clone(), op: n.op.clone(), args: args.to_vec() })
+    Ok(FloatStep { node: n.name.clone(), op: n.op.clone(), args: args.to_vec(), base_operand: None })
 }
 
 /// A bound as a fixed-point number `(m, f)`: exact in a quantized model (`None` when it is not on

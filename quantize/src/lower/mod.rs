@@ -321,6 +321,13 @@ impl<'a> Lowerer<'a> {
         let computed: Vec<usize> = (0..n.inputs.len())
             .filter(|&i| n.input(i).is_some_and(|v| !matches!(self.sym(v), Sym::Const(_))))
             .collect();
+        if computed.len() == 2 {
+            if let Some(sym) = self.same_base(n, &computed) {
+                let out = n.outputs[0];
+                self.set(out, sym);
+                return Ok(());
+            }
+        }
         if computed.len() >= 2 {
             return self.structural(n, &computed);
         }
@@ -362,7 +369,14 @@ impl<'a> Lowerer<'a> {
             Sym::Pending { base, shape, mut steps } => {
                 let is_activation = matches!(
                     n.op,
-                    Op::Relu | Op::Clip { .. } | Op::LeakyRelu { .. } | Op::Tanh | Op::HardSigmoid { .. } | Op::Sigmoid
+                    Op::Relu
+                        | Op::Clip { .. }
+                        | Op::LeakyRelu { .. }
+                        | Op::Tanh
+                        | Op::HardSigmoid { .. }
+                        | Op::Sigmoid
+                        | Op::Erf
+                        | Op::Gelu { .. }
                 );
                 if is_layout && !matches!(n.op, Op::Transpose { .. }) || is_float_elementwise || is_activation {
                     steps.push(step);
@@ -486,6 +500,37 @@ impl<'a> Lowerer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// An element-wise op of two operands that are both the same quantized tensor `x` or float
+    /// chains waiting on it (GELU's `x · (1 + erf(x/√2))`, SiLU's `x · σ(x)`), at least one a
+    /// chain: one chain over `x`, which the next quantizer tabulates exactly.
+    fn same_base(&self, n: &Node, slots: &[usize]) -> Option<Sym> {
+        if !matches!(n.op, Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::Min | Op::Pow) || n.outputs.len() != 1
+        {
+            return None;
+        }
+        let view = |v: ValueId| -> Option<(TensorId, Vec<usize>, Vec<FloatStep>)> {
+            match self.sym(v) {
+                Sym::Q(t) => Some((*t, self.shape_of(v), vec![])),
+                Sym::Pending { base, shape, steps } => Some((*base, shape.clone(), steps.clone())),
+                _ => None,
+            }
+        };
+        let (a, b) = (view(n.inputs[slots[0]]?)?, view(n.inputs[slots[1]]?)?);
+        if a.0 != b.0 || a.1 != b.1 || (a.2.is_empty() && b.2.is_empty()) || self.shape_of(n.outputs[0]) != a.1 {
+            return None;
+        }
+        // The running tensor is a chain operand; the other one is recomputed from the base.
+        let (run, other, other_slot) = if a.2.is_empty() { (b, a, slots[0]) } else { (a, b, slots[1]) };
+        let mut steps = run.2;
+        steps.push(FloatStep {
+            node: n.name.clone(),
+            op: n.op.clone(),
+            args: vec![None; n.inputs.len()],
+            base_operand: Some((other_slot, other.2)),
+        });
+        Some(Sym::Pending { base: run.0, shape: run.1, steps })
     }
 
     /// `n` applied to the quantized tensor `t` as the first float step of a chain that the next
@@ -631,7 +676,7 @@ impl<'a> Lowerer<'a> {
                     None => self.pending(n, slot, args, t)?,
                 }
             }
-            Op::Tanh | Op::HardSigmoid { .. } => {
+            Op::Tanh | Op::HardSigmoid { .. } | Op::Erf | Op::Gelu { .. } => {
                 if self.float_mode {
                     return Err(activation::float_model_error(self, n));
                 }
