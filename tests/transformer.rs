@@ -118,3 +118,60 @@ fn gelu_forms_between_quantizers_are_exact() {
         cosim_random(&out, 300);
     }
 }
+
+/// `nn.LayerNorm` as exporters before opset 17 write it (ReduceMean, Sub, Pow, ReduceMean, Add ε,
+/// Sqrt, Div, Mul γ, Add β) is fused into LayerNormalization: the same quantized model, bit for
+/// bit, as the opset-17 op with the same γ, β and ε, and it co-simulates.
+#[test]
+fn decomposed_layernorm_is_fused() {
+    use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+    let dir = scratch("layernorm_decomposed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let gamma: Vec<f32> = (0..8).map(|k| 0.75 + 0.0625 * k as f32).collect();
+    let beta: Vec<f32> = (0..8).map(|k| -0.25 + 0.125 * k as f32).collect();
+    let model = |decomposed: bool| {
+        let mut g = GraphBuilder::new("ln");
+        let x = g.input("x", &[1, 4, 8]);
+        let xq = g.quant(&x, "xq", 2f32.powi(-4), 0.0, 8.0, true, false, "ROUND");
+        let gm = g.initializer_f32("gamma", &[8], &gamma);
+        let bt = g.initializer_f32("beta", &[8], &beta);
+        let y = if decomposed {
+            let axes = || vec![Attr::ints("axes", &[-1]), Attr::int("keepdims", 1)];
+            let two = g.initializer_f32("two", &[], &[2.0]);
+            let eps = g.initializer_f32("eps", &[], &[1e-5]);
+            let m = g.node("ReduceMean", "", "mean", &[&xq], &["m"], axes());
+            let d = g.node("Sub", "", "sub", &[&xq, &m], &["d"], vec![]);
+            let p = g.node("Pow", "", "pow", &[&d, &two], &["p"], vec![]);
+            let v = g.node("ReduceMean", "", "var", &[&p], &["v"], axes());
+            let ve = g.node("Add", "", "add_eps", &[&v, &eps], &["ve"], vec![]);
+            let s = g.node("Sqrt", "", "sqrt", &[&ve], &["s"], vec![]);
+            let n = g.node("Div", "", "div", &[&d, &s], &["n"], vec![]);
+            let ng = g.node("Mul", "", "mul_gamma", &[&n, &gm], &["ng"], vec![]);
+            g.node("Add", "", "add_beta", &[&ng, &bt], &["ln"], vec![])
+        } else {
+            let attrs = vec![Attr::int("axis", -1), Attr::float("epsilon", 1e-5)];
+            g.node("LayerNormalization", "", "ln", &[&xq, &gm, &bt], &["ln"], attrs)
+        };
+        g.quant(&y, "y", 2f32.powi(-5), 0.0, 10.0, true, false, "ROUND");
+        g.output("y", &[1, 4, 8]);
+        g.build(&[("", if decomposed { 13 } else { 17 }), (QONNX_DOMAIN, 1)]).encode_to_vec()
+    };
+    let (pd, pn) = (dir.join("decomposed.onnx"), dir.join("native.onnx"));
+    std::fs::write(&pd, model(true)).unwrap();
+    std::fs::write(&pn, model(false)).unwrap();
+    let (gd, gn) = (tachyon_frontend::load_model(&pd).unwrap(), tachyon_frontend::load_model(&pn).unwrap());
+    assert!(gd.nodes.iter().any(|n| matches!(n.op, tachyon_frontend::Op::LayerNorm { .. })), "not fused");
+    let (md, mn) = (
+        tachyon_quantize::lower(&gd, &Config::default()).unwrap(),
+        tachyon_quantize::lower(&gn, &Config::default()).unwrap(),
+    );
+    let mut rng = Rng::new(3);
+    for _ in 0..200 {
+        let x: Vec<f64> = (0..32).map(|_| rng.normal() * 2.0).collect();
+        assert_eq!(interp::evaluate(&md, &x).unwrap(), interp::evaluate(&mn, &x).unwrap(), "x={x:?}");
+    }
+    let out = dir.join("project");
+    build(&build_options(&pd, &out)).unwrap();
+    lint(&out);
+    cosim_random(&out, 300);
+}

@@ -6,6 +6,7 @@
 pub mod error;
 pub mod eval;
 pub mod fold;
+pub mod fuse;
 pub mod import;
 pub mod ir;
 pub mod print;

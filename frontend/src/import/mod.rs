@@ -237,6 +237,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
         return Err(malformed("the graph has no output".into()));
     }
     crate::fold::infer_and_fold(&mut g)?;
+    crate::fuse::fuse_layernorm(&mut g);
     Ok(g)
 }
 
