@@ -56,10 +56,15 @@ impl TransformerShape {
 struct Enc<'a> {
     g: &'a mut GraphBuilder,
     rng: &'a mut Rng,
+    /// The float model: no activation quantizers (the weights stay on their grids).
+    float: bool,
 }
 
 impl Enc<'_> {
     fn quant(&mut self, x: &str, name: &str, frac: i32, bits: f32, signed: bool) -> String {
+        if self.float {
+            return x.to_string();
+        }
         self.g.quant(x, name, f32::powi(2.0, -frac), 0.0, bits, signed, false, "ROUND")
     }
 
@@ -153,12 +158,22 @@ impl Enc<'_> {
 /// The transformer encoder of the module doc (graph `transformer`, input `x` [1,S,F], output
 /// `y` [1,C]).
 pub fn transformer(s: &TransformerShape, seed: u64) -> ModelProto {
+    encoder(s, seed, false)
+}
+
+/// The float model the quantized one stands for: the same graph and the same weights (on their
+/// grids), without the activation quantizers — the reference for argmax agreement.
+pub fn transformer_float(s: &TransformerShape, seed: u64) -> ModelProto {
+    encoder(s, seed, true)
+}
+
+fn encoder(s: &TransformerShape, seed: u64, float: bool) -> ModelProto {
     assert!(s.heads > 0 && s.d.is_multiple_of(s.heads), "d must be a multiple of the number of heads");
     let mut rng = Rng::new(seed);
     let mut g = GraphBuilder::new("transformer");
     let x = g.input("x", &[1, s.tokens as i64, s.features as i64]);
     g.output("y", &[1, s.classes as i64]);
-    let mut e = Enc { g: &mut g, rng: &mut rng };
+    let mut e = Enc { g: &mut g, rng: &mut rng, float };
     let xq = e.quant(&x, "xq", INPUT_FRAC, INPUT_BITS, true);
     let h = e.linear(&xq, "embed", s.features, s.d, 1.0);
     let mut h = e.act(&h, "embed_q");

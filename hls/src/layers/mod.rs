@@ -15,6 +15,7 @@ use crate::pipeline::{Builder, Val};
 use tachyon_quantize::config::Strategy;
 use tachyon_quantize::qir::LayerKind;
 use tachyon_quantize::Elem;
+use tachyon_rtl::Expr;
 
 /// Lowers one layer; `xs` are the input values, `out` the output element types, `strategy` how a
 /// linear layer multiplies by its weights.
@@ -30,7 +31,9 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
         LayerKind::Softmax(s) => softmax::softmax(b, xs, s),
         LayerKind::Gather(src) => src.iter().map(|&j| xs[j as usize]).collect(),
         LayerKind::LayerNorm(s) => norm::layernorm(b, xs, s),
-        LayerKind::Product(pairs) => pairs.iter().map(|&(a, c)| product(b, xs[a as usize], xs[c as usize])).collect(),
+        LayerKind::Product(pairs) => {
+            pairs.iter().map(|&(a, c)| product_with(b, xs[a as usize], xs[c as usize], strategy)).collect()
+        }
         LayerKind::Max(sets) => sets
             .iter()
             .map(|set| softmax::tree(b, set.iter().map(|&j| xs[j as usize]).collect(), &mut softmax::max2))
@@ -42,6 +45,45 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
 /// `x · y` of two computed values: a constant multiply (adder graph) when one is a known
 /// constant, otherwise a multiplier (DSP48E2 or LUTs, as synthesis decides by width).
 pub(crate) fn product(b: &mut Builder, x: Val, y: Val) -> Val {
+    product_with(b, x, y, Strategy::Auto)
+}
+
+/// [`product`] with the layer's strategy: `adders` builds the multiplier from LUTs (partial
+/// products of the narrower operand's bits, summed by an adder tree), `dsp` and `auto` leave the
+/// multiply to a DSP48E2 (or to synthesis for tiny widths).
+pub(crate) fn product_with(b: &mut Builder, x: Val, y: Val, strategy: Strategy) -> Val {
+    if strategy == Strategy::Adders && x.lo != x.hi && y.lo != y.hi {
+        return lut_multiply(b, x, y);
+    }
+    product_inner(b, x, y)
+}
+
+/// `x · y` from LUTs: `Σ_j y_j · (x << j)` over the bits of the narrower operand, the top bit
+/// of a signed one weighing `−2^(w−1)`; each partial product is an AND (a multiplexer with 0),
+/// the sum an adder tree sized by interval analysis.
+fn lut_multiply(b: &mut Builder, x: Val, y: Val) -> Val {
+    let (x, y) = if y.width() <= x.width() { (x, y) } else { (y, x) };
+    let w = y.width();
+    let mut parts = vec![];
+    let mut row = vec![];
+    let zero = b.constant(0);
+    for j in 0..w {
+        let bit = b.op("ybit", &[y], 0, 1, 0.0, |s| Expr::Slice { src: s[0], lo: j });
+        let (lo, hi) = ((x.lo << j).min(0), (x.hi << j).max(0));
+        let sx = if j == 0 { x } else { b.op("xsh", &[x], x.lo << j, x.hi << j, 0.0, |s| Expr::Shl(s[0], j)) };
+        let pp =
+            b.op("pp", &[bit, sx, zero], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+        let neg = y.signed() && j == w - 1;
+        row.push((parts.len() as u32, if neg { -1 } else { 1 }));
+        parts.push(pp);
+    }
+    let c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
+    let (lo, hi) = (*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0));
+    let p = linear::lower_linear(b, &parts, &[row], &[0], Strategy::Adders)[0];
+    requant::narrow(b, p, lo.max(p.lo), hi.min(p.hi))
+}
+
+fn product_inner(b: &mut Builder, x: Val, y: Val) -> Val {
     let c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
     let (lo, hi) = (*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0));
     if lo == hi {

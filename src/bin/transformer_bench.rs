@@ -1,0 +1,104 @@
+//! Benchmark of the jet transformer (examples/transformer): builds it at a 2.5 ns clock, runs
+//! the float model (same graph and weights, no activation quantizers) on N particle inputs,
+//! co-simulates the RTL on the same inputs against the interpreter, and prints compile time,
+//! latency, II, the resource estimate, mismatches and the argmax agreement with the float model.
+//!
+//! ```text
+//! cargo run --release --bin transformer_bench -- [N=1000] [--small]
+//! ```
+//!
+//! `--small` uses a 4-token, d = 4 encoder (quick); the default is the shipped 16×16, d = 16,
+//! 2-head, 2-block model. Work files go to `target/bench-transformer/`.
+
+use anyhow::{Context, Result};
+use prost::Message;
+use std::path::PathBuf;
+use std::time::Instant;
+use tachyon_examples::set_models::particle_inputs;
+use tachyon_examples::transformer::{transformer, transformer_float, TransformerShape, TRANSFORMER_CONFIG};
+use tachyon_frontend::{DType, Tensor};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1000);
+    let small = args.iter().any(|a| a == "--small");
+    let shape = if small {
+        TransformerShape { tokens: 4, features: 3, d: 4, heads: 2, blocks: 1, ffn: 4, classes: 3 }
+    } else {
+        TransformerShape::jet()
+    };
+    let work = PathBuf::from("target/bench-transformer");
+    std::fs::create_dir_all(&work)?;
+    let (model, float_model, config) =
+        (work.join("transformer.onnx"), work.join("transformer_float.onnx"), work.join("transformer.json"));
+    std::fs::write(&model, transformer(&shape, 1).encode_to_vec())?;
+    std::fs::write(&float_model, transformer_float(&shape, 1).encode_to_vec())?;
+    std::fs::write(&config, TRANSFORMER_CONFIG)?;
+    // Inputs and the float model's outputs on them.
+    let x = particle_inputs(7, n, shape.tokens, shape.features);
+    let per = shape.tokens * shape.features;
+    let g = tachyon_frontend::load_model(&float_model)?;
+    let mut y = vec![];
+    for row in x.chunks(per) {
+        let t = Tensor::new(DType::F32, vec![1, shape.tokens, shape.features], row.iter().map(|&v| v as f64).collect());
+        let out = tachyon_frontend::eval::run_float(&g, &[t]).map_err(|e| anyhow::anyhow!(e))?;
+        y.extend(out[0].data.iter().map(|&v| v as f32));
+    }
+    let (xi, yo) = (work.join("inputs.npy"), work.join("float_outputs.npy"));
+    tachyon_testbenches::npy::write_npy_f32(&xi, &[n, shape.tokens, shape.features], &x)?;
+    tachyon_testbenches::npy::write_npy_f32(&yo, &[n, shape.classes], &y)?;
+    let out = work.join("project");
+    let start = Instant::now();
+    let built = tachyon::project::build(&tachyon::project::BuildOptions {
+        model: model.clone(),
+        config: Some(config),
+        clock_ns: Some(2.5),
+        board: None,
+        top: "tachyon_top".into(),
+        out: out.clone(),
+        force: true,
+    })?;
+    let compile = start.elapsed().as_secs_f64();
+    let r = &built.design.report;
+    println!(
+        "transformer {}×{} d={} heads={} blocks={} ffn={}: compile {compile:.1} s; latency {} cycles = {:.1} ns at 2.5 ns, II {}; estimate LUT {} FF {} SRL {} DSP {}",
+        shape.tokens,
+        shape.features,
+        shape.d,
+        shape.heads,
+        shape.blocks,
+        shape.ffn,
+        r.latency_cycles,
+        r.latency_ns,
+        r.ii_cycles,
+        r.total.lut,
+        r.total.ff,
+        r.total.srl,
+        r.total.dsp
+    );
+    let mut by_kind: std::collections::BTreeMap<&str, (u32, u64, u64)> = Default::default();
+    for l in &r.layers {
+        let e = by_kind.entry(l.kind.as_str()).or_default();
+        e.0 = e.0.max(l.cycles);
+        e.1 += l.estimate.lut;
+        e.2 += l.estimate.dsp;
+    }
+    for (k, (c, lut, dsp)) in by_kind {
+        println!("  {k:<10} deepest layer {c:>3} cycles, LUT {lut:>8}, DSP {dsp:>6}");
+    }
+    let s = tachyon::sim::run(
+        &out,
+        &tachyon::sim::SimOptions { inputs: Some(xi), expect: Some(yo), ..Default::default() },
+    )
+    .context("co-simulation")?;
+    println!(
+        "co-simulation: {} vectors, {} mismatches, latency {} cycles, Verilator build {:.0} s; argmax agreement with the float model {:.2} % (max |Δ| of the logits {:.4})",
+        s.vectors,
+        s.mismatches,
+        s.latency_cycles,
+        s.build_seconds,
+        s.argmax_agreement.unwrap_or(0.0) * 100.0,
+        s.max_abs_diff.unwrap_or(0.0)
+    );
+    Ok(())
+}
