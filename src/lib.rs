@@ -6,6 +6,7 @@
 
 pub mod axis;
 pub mod bitstream;
+pub mod decompose;
 pub mod fuzz;
 pub mod html;
 pub mod project;

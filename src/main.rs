@@ -49,6 +49,47 @@ enum Cmd {
         /// Replace the output folder if it exists.
         #[arg(long)]
         force: bool,
+        /// Decompose the model first (Mixed-TD, see `tachyon decompose`) within this relative
+        /// output error (0.01 = 1 %); the decomposed model is written beside OUT as OUT.td.onnx.
+        #[arg(long, value_name = "BUDGET")]
+        decompose: Option<f64>,
+        /// Calibration inputs of --decompose (.npy, first axis = sample).
+        #[arg(long, value_name = "X.npy", requires = "decompose")]
+        calib: Option<PathBuf>,
+    },
+    /// Mixed-TD: decompose Conv/MatMul/Gemm layers (channel or spatial SVD, CP) with quantized
+    /// factors, choosing per layer the method and rank the hls cost model prices lowest within an
+    /// error budget measured on calibration inputs; writes the decomposed QONNX model.
+    Decompose {
+        /// ONNX or QONNX model file.
+        model: PathBuf,
+        /// Largest relative output error of the whole model vs the original (0.01 = 1 %).
+        #[arg(long, default_value_t = 0.01)]
+        budget: f64,
+        /// Calibration inputs (.npy, first axis = sample); default: standard-normal samples.
+        #[arg(long)]
+        inputs: Option<PathBuf>,
+        /// Calibration samples to use.
+        #[arg(short = 'n', long, default_value_t = 64)]
+        samples: usize,
+        /// Bit width of the factors (default: each layer's weight width).
+        #[arg(long)]
+        bits: Option<u32>,
+        /// Bit width of the intermediate activations between factors.
+        #[arg(long, default_value_t = 12)]
+        act_bits: u32,
+        /// Configuration the cost model compiles with (e.g. {"default": {"style": "stream"}}).
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+        /// Clock period of the cost model, ns.
+        #[arg(long, default_value_t = 2.5)]
+        clock_ns: f64,
+        /// Output model file.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Also write the per-layer results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Co-simulate a project with Verilator against the bit-exact reference interpreter.
     Sim {
@@ -157,7 +198,31 @@ fn main() {
 
 fn dispatch(cmd: Cmd) -> Result<()> {
     match cmd {
-        Cmd::Build { model, config, clock_ns, board, top, out, force } => {
+        Cmd::Build { model, config, clock_ns, board, top, out, force, decompose, calib } => {
+            let model = match decompose {
+                None => model,
+                Some(budget) => {
+                    let o = tachyon::decompose::Options {
+                        budget,
+                        inputs: calib,
+                        config: match &config {
+                            Some(p) => tachyon_quantize::Config::load(p).map_err(|e| anyhow::anyhow!(e))?,
+                            None => Default::default(),
+                        },
+                        clock_ns: clock_ns.unwrap_or(5.0),
+                        ..Default::default()
+                    };
+                    let d = tachyon::decompose::decompose(&model, &o)?;
+                    say!("{}", tachyon::decompose::table(&d));
+                    let mut name = out.file_name().unwrap_or_default().to_os_string();
+                    name.push(".td.onnx");
+                    let p = out.with_file_name(name);
+                    std::fs::write(&p, prost::Message::encode_to_vec(&d.model))
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+                    say!("wrote the decomposed model {}", p.display());
+                    p
+                }
+            };
             let b = build(&BuildOptions { model, config, clock_ns, board, top, out: out.clone(), force })?;
             let r = &b.design.report;
             say!(
@@ -189,6 +254,29 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             for e in &r.epilogue {
                 say!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
             }
+        }
+        Cmd::Decompose { model, budget, inputs, samples, bits, act_bits, config, clock_ns, out, json } => {
+            let o = tachyon::decompose::Options {
+                budget,
+                inputs,
+                samples,
+                weight_bits: bits,
+                act_bits,
+                config: match &config {
+                    Some(p) => tachyon_quantize::Config::load(p).map_err(|e| anyhow::anyhow!(e))?,
+                    None => Default::default(),
+                },
+                clock_ns,
+            };
+            let d = tachyon::decompose::decompose(&model, &o)?;
+            say!("{}", tachyon::decompose::table(&d));
+            std::fs::write(&out, prost::Message::encode_to_vec(&d.model))
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            if let Some(j) = json {
+                std::fs::write(&j, serde_json::to_string_pretty(&d.layers)?)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", j.display()))?;
+            }
+            say!("wrote {}", out.display());
         }
         Cmd::Sim { project, axis: true, random, seed, valid_prob, ready_prob, inputs, .. } => {
             if inputs.is_some() {

@@ -2,6 +2,7 @@
 //! vectors, plus a README for the jet model. Every byte is a function of the fixed seeds below,
 //! so regenerating gives identical files.
 
+use crate::calo_cnn::{calo_cnn, calo_inputs, CALO_SIDE};
 use crate::jet_mlp::{jet_inputs, jet_mlp, normal_inputs, tiny_mlp, JET_SIZES, TINY_SIZES};
 use crate::pulse_cnn::{pulse_cnn, pulse_inputs, PULSE_SAMPLES};
 use crate::set_models::{deep_set, interaction_net, particle_inputs, DeepSetShape, InteractionShape};
@@ -131,6 +132,14 @@ pub fn write_examples(out_dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
     written.push(p);
     let p = dir.join("pulse_cnn.input.npy");
     write_npy(&p, &[SET_VECTORS, 1, PULSE_SAMPLES], &pulse_inputs(INPUT_SEED, SET_VECTORS))?;
+    written.push(p);
+    let dir = out_dir.join("calo_cnn");
+    create_dir(&dir)?;
+    let p = dir.join("calo_cnn.onnx");
+    write_file(&p, &calo_cnn(MODEL_SEED).encode_to_vec())?;
+    written.push(p);
+    let p = dir.join("calo_cnn.input.npy");
+    write_npy(&p, &[SET_VECTORS, 1, CALO_SIDE, CALO_SIDE], &calo_inputs(INPUT_SEED, SET_VECTORS))?;
     written.push(p);
     Ok(written)
 }

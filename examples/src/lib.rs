@@ -2,6 +2,7 @@
 //! ([`onnx_builder`]), a seeded PRNG ([`rng`]), the shipped jet/tiny/float MLPs ([`jet_mlp`]) and
 //! the writer of the committed example files ([`generate`], run by the `make-examples` binary).
 
+pub mod calo_cnn;
 pub mod generate;
 pub mod jet_mlp;
 pub mod onnx_builder;
