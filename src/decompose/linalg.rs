@@ -31,7 +31,11 @@ impl Matrix {
         Mat::from_fn(self.rows, self.cols, |i, j| self.at(i, j))
     }
     fn from_faer(m: faer::MatRef<'_, f64>) -> Matrix {
-        Matrix::new(m.nrows(), m.ncols(), (0..m.nrows() * m.ncols()).map(|k| m[(k / m.ncols(), k % m.ncols())]).collect())
+        Matrix::new(
+            m.nrows(),
+            m.ncols(),
+            (0..m.nrows() * m.ncols()).map(|k| m[(k / m.ncols(), k % m.ncols())]).collect(),
+        )
     }
     /// `self · other`.
     pub fn matmul(&self, other: &Matrix) -> Matrix {
@@ -50,7 +54,11 @@ impl Matrix {
         out
     }
     pub fn transpose(&self) -> Matrix {
-        Matrix::new(self.cols, self.rows, (0..self.rows * self.cols).map(|k| self.at(k % self.rows, k / self.rows)).collect())
+        Matrix::new(
+            self.cols,
+            self.rows,
+            (0..self.rows * self.cols).map(|k| self.at(k % self.rows, k / self.rows)).collect(),
+        )
     }
     /// Frobenius norm.
     pub fn norm(&self) -> f64 {
@@ -207,7 +215,13 @@ fn khatri_rao_except(f: &[Matrix; 4], n: usize, rank: usize) -> Matrix {
 /// leading left singular vectors of each unfolding (columns beyond the unfolding's rank from a
 /// fixed cosine pattern), so the result is deterministic. Returns the decomposition and its
 /// relative reconstruction error.
-pub fn cp_als(t: &[f64], dims: [usize; 4], rank: usize, max_iters: usize, tol: f64) -> Result<(Cp, f64), NoConvergence> {
+pub fn cp_als(
+    t: &[f64],
+    dims: [usize; 4],
+    rank: usize,
+    max_iters: usize,
+    tol: f64,
+) -> Result<(Cp, f64), NoConvergence> {
     let norm = t.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-300);
     let unfolds: Vec<Matrix> = (0..4).map(|n| unfold(t, dims, n)).collect();
     let mut factors: [Matrix; 4] = std::array::from_fn(|n| Matrix::zeros(dims[n], rank));

@@ -126,9 +126,10 @@ fn calibration(g: &Graph, o: &Options) -> Result<Vec<Tensor>> {
     let [input] = g.inputs.as_slice() else {
         bail!("{}: decomposition handles models with one input ({} found)", g.path.display(), g.inputs.len())
     };
-    let shape = g.value(*input).shape.clone().with_context(|| {
-        format!("{}: the shape of input '{}' is unknown", g.path.display(), g.value(*input).name)
-    })?;
+    let shape =
+        g.value(*input).shape.clone().with_context(|| {
+            format!("{}: the shape of input '{}' is unknown", g.path.display(), g.value(*input).name)
+        })?;
     let per: usize = shape.iter().product();
     let rows: Vec<Vec<f64>> = match &o.inputs {
         Some(p) => {
@@ -162,9 +163,7 @@ fn run(model: &ModelProto, path: &Path, inputs: &[Tensor], names: &[String]) -> 
     let g = tachyon_frontend::decode_model(&model.encode_to_vec(), path)?;
     let ids: Vec<usize> = names
         .iter()
-        .map(|n| {
-            g.values.iter().position(|v| &v.name == n).with_context(|| format!("internal error: no tensor '{n}'"))
-        })
+        .map(|n| g.values.iter().position(|v| &v.name == n).with_context(|| format!("internal error: no tensor '{n}'")))
         .collect::<Result<_>>()?;
     let mut r = Run { outputs: vec![], named: vec![vec![]; names.len()] };
     for x in inputs {
@@ -362,7 +361,8 @@ fn search(base: &ModelProto, t: &Target, target: f64, cx: &Ctx) -> Result<(Optio
     for method in t.methods() {
         for &bits in &bit_choices {
             let hi = t.max_rank(method);
-            let eval = |r: usize| candidate(base, cx.path, t, method, r, bits, cx.o, cx.inputs, &cx.reference, &layer_ref);
+            let eval =
+                |r: usize| candidate(base, cx.path, t, method, r, bits, cx.o, cx.inputs, &cx.reference, &layer_ref);
             // Coarse scan over ranks 1, 2, 3, 4, 6, 8, 12, 16, … (the error need not fall all the
             // way to full rank: every extra term brings its own rounding), then bisection
             // between the last failing and the first passing point.
@@ -409,7 +409,8 @@ fn search(base: &ModelProto, t: &Target, target: f64, cx: &Ctx) -> Result<(Optio
 
 /// Ranks 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, … below `hi`, and `hi`.
 fn scan_ranks(hi: usize) -> Vec<usize> {
-    let mut v: Vec<usize> = (0..).map(|k| if k % 2 == 0 { 1 << (k / 2) } else { 3 << (k / 2) }).take_while(|&r| r < hi).collect();
+    let mut v: Vec<usize> =
+        (0..).map(|k| if k % 2 == 0 { 1 << (k / 2) } else { 3 << (k / 2) }).take_while(|&r| r < hi).collect();
     v.sort_unstable();
     v.dedup();
     if hi >= 1 {
@@ -419,7 +420,12 @@ fn scan_ranks(hi: usize) -> Vec<usize> {
 }
 
 /// `original` with every chosen decomposition applied except layer `except`'s.
-fn with_choices(original: &ModelProto, targets: &[Target], chosen: &[Option<(Candidate, Cost)>], except: Option<usize>) -> ModelProto {
+fn with_choices(
+    original: &ModelProto,
+    targets: &[Target],
+    chosen: &[Option<(Candidate, Cost)>],
+    except: Option<usize>,
+) -> ModelProto {
     let mut m = original.clone();
     for (k, c) in chosen.iter().enumerate() {
         if let (Some((c, _)), false) = (c, except == Some(k)) {
@@ -467,8 +473,7 @@ fn select(
     for pass in 0..2 {
         for &k in &order {
             cost_so_far += before[k].cost;
-            let target =
-                if pass == 0 { o.budget * (cost_so_far as f64 / total_cost as f64).sqrt() } else { o.budget };
+            let target = if pass == 0 { o.budget * (cost_so_far as f64 / total_cost as f64).sqrt() } else { o.budget };
             let base = with_choices(original, &priced, &chosen, Some(k));
             let (best, t) = search(&base, &priced[k], target, &cx)?;
             tried[k] = t;

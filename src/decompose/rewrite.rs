@@ -178,7 +178,9 @@ fn target(
             .and_then(|t| t.as_scalar())
             .map(|b| b as u32)
             .ok_or_else(|| format!("its weight quantizer '{}' has no constant bit width", q.name))?,
-        Some(p) => return Err(format!("its weight comes out of {} '{}', not a Quant or initializer", p.op_type, p.name)),
+        Some(p) => {
+            return Err(format!("its weight comes out of {} '{}', not a Quant or initializer", p.op_type, p.name))
+        }
         None => default_bits,
     };
     let no_shape = || format!("the shape of '{x}' or '{out}' is unknown");
@@ -187,7 +189,10 @@ fn target(
     let kind = match n.op_type.as_str() {
         "Conv" => {
             if w.shape.len() != 4 {
-                return Err(format!("a {}-D convolution (only 2-D ones are decomposed)", w.shape.len().saturating_sub(2)));
+                return Err(format!(
+                    "a {}-D convolution (only 2-D ones are decomposed)",
+                    w.shape.len().saturating_sub(2)
+                ));
             }
             if attr(n, "group").is_some_and(|a| a.i != 1) {
                 return Err("a grouped convolution".into());
@@ -208,7 +213,15 @@ fn target(
                 Some(v) => return Err(format!("attribute pads = {v:?} is not 2-D")),
             };
             let s = &w.shape;
-            Kind::Conv { f: s[0], c: s[1], kh: s[2], kw: s[3], strides: get2("strides")?, pads, dilations: get2("dilations")? }
+            Kind::Conv {
+                f: s[0],
+                c: s[1],
+                kh: s[2],
+                kw: s[3],
+                strides: get2("strides")?,
+                pads,
+                dilations: get2("dilations")?,
+            }
         }
         op => {
             if w.shape.len() != 2 {
@@ -220,7 +233,8 @@ fn target(
             }
             let trans_b = gemm && attr(n, "transB").is_some_and(|a| a.i != 0);
             let (n_in, n_out) = if trans_b { (w.shape[1], w.shape[0]) } else { (w.shape[0], w.shape[1]) };
-            let weight = if trans_b { Matrix::new(n_out, n_in, w.data.clone()).transpose().data } else { w.data.clone() };
+            let weight =
+                if trans_b { Matrix::new(n_out, n_in, w.data.clone()).transpose().data } else { w.data.clone() };
             return Ok(Target {
                 index,
                 name: name.to_string(),
@@ -232,7 +246,15 @@ fn target(
             });
         }
     };
-    Ok(Target { index, name: name.into(), kind, weight: w.data.clone(), weight_bits: bits, input: x.clone(), output: out.clone() })
+    Ok(Target {
+        index,
+        name: name.into(),
+        kind,
+        weight: w.data.clone(),
+        weight_bits: bits,
+        input: x.clone(),
+        output: out.clone(),
+    })
 }
 
 /// The quantized stages of a candidate, with `bits`-bit factors. For the SVD methods the first
@@ -244,7 +266,8 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
         (Kind::Dense { gemm, n_in, n_out }, _) => {
             let w = Matrix::new(*n_in, *n_out, t.weight.clone());
             let (a, b) = two_factors(&w, r, bits)?;
-            let err = Matrix::new(*n_in, r, a.values.clone()).matmul(&Matrix::new(r, *n_out, b.values.clone())).rel_error(&w);
+            let err =
+                Matrix::new(*n_in, r, a.values.clone()).matmul(&Matrix::new(r, *n_out, b.values.clone())).rel_error(&w);
             let last = if *gemm { "Gemm" } else { "MatMul" };
             let mut last_attrs = vec![];
             if *gemm {
@@ -264,7 +287,9 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
             // wᵀ [CKK × F] ≈ b [CKK × r] · a [r × F]: stage 0 weight [r, C, Kh, Kw] = bᵀ, stage 1 [F, r] = aᵀ.
             let first = transpose_q(&b, c * kh * kw, r);
             let second = transpose_q(&a, r, f);
-            let err = Matrix::new(f, r, second.values.clone()).matmul(&Matrix::new(r, c * kh * kw, first.values.clone())).rel_error(&w);
+            let err = Matrix::new(f, r, second.values.clone())
+                .matmul(&Matrix::new(r, c * kh * kw, first.values.clone()))
+                .rel_error(&w);
             Ok((
                 vec![
                     Stage {
@@ -278,7 +303,12 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
                             ints("dilations", &dilations),
                         ],
                     },
-                    Stage { op: "Conv", weight: second, shape: vec![f, r, 1, 1], attrs: vec![ints("kernel_shape", &[1, 1])] },
+                    Stage {
+                        op: "Conv",
+                        weight: second,
+                        shape: vec![f, r, 1, 1],
+                        attrs: vec![ints("kernel_shape", &[1, 1])],
+                    },
                 ],
                 err,
             ))
@@ -293,7 +323,9 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
                 m.set(cc * kw + j, ff * kh + h, x);
             }
             let (v, u) = two_factors(&m, r, bits)?;
-            let err = Matrix::new(c * kw, r, v.values.clone()).matmul(&Matrix::new(r, f * kh, u.values.clone())).rel_error(&m);
+            let err = Matrix::new(c * kw, r, v.values.clone())
+                .matmul(&Matrix::new(r, f * kh, u.values.clone()))
+                .rel_error(&m);
             // stage 0 [r, C, 1, Kw] from vᵀ; stage 1 [F, r, Kh, 1] from u [r, (f, kh)].
             let first = transpose_q(&v, c * kw, r);
             let mut second = u.clone();
@@ -355,7 +387,12 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
             let tr = |q: &Quantized, rows: usize| transpose_q(q, rows, r);
             Ok((
                 vec![
-                    Stage { op: "Conv", weight: tr(&qc, c), shape: vec![r, c, 1, 1], attrs: vec![ints("kernel_shape", &[1, 1])] },
+                    Stage {
+                        op: "Conv",
+                        weight: tr(&qc, c),
+                        shape: vec![r, c, 1, 1],
+                        attrs: vec![ints("kernel_shape", &[1, 1])],
+                    },
                     Stage {
                         op: "Conv",
                         weight: tr(&qh, kh),
@@ -380,7 +417,12 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
                             int("group", r as i64),
                         ],
                     },
-                    Stage { op: "Conv", weight: qf, shape: vec![f, r, 1, 1], attrs: vec![ints("kernel_shape", &[1, 1])] },
+                    Stage {
+                        op: "Conv",
+                        weight: qf,
+                        shape: vec![f, r, 1, 1],
+                        attrs: vec![ints("kernel_shape", &[1, 1])],
+                    },
                 ],
                 err,
             ))
@@ -459,9 +501,7 @@ pub fn apply(model: &ModelProto, t: &Target, stages: &[Stage], acts: &[Option<Ac
         let mut attrs = s.attrs.clone();
         if last {
             inputs.extend(orig.input.iter().skip(2).cloned());
-            attrs.extend(
-                orig.attribute.iter().filter(|a| matches!(a.name.as_str(), "alpha" | "beta")).cloned(),
-            );
+            attrs.extend(orig.attribute.iter().filter(|a| matches!(a.name.as_str(), "alpha" | "beta")).cloned());
         }
         let out = if last { t.output.clone() } else { stage_out(t, k) };
         nodes.push(NodeProto {

@@ -1,0 +1,231 @@
+//! Mixed-TD (`tachyon decompose`): the numerical kernels on known low-rank matrices and tensors,
+//! the geometry of every rewrite (a decomposed layer with exact factors computes what the layer
+//! computed), and a decomposed model end to end — its integer interpreter equals the float QONNX
+//! semantics of the written model exactly, it builds, lints clean and co-simulates with 0
+//! mismatches.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use prost::Message;
+use std::path::{Path, PathBuf};
+use tachyon::decompose::linalg::{cp_als, svd_factors, Matrix};
+use tachyon::decompose::rewrite::{apply, find_targets, stages, Method};
+use tachyon::decompose::{decompose, rel_error, Options};
+use tachyon::project::build;
+use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_examples::rng::Rng;
+use tachyon_frontend::proto::ModelProto;
+use tachyon_frontend::{DType, Tensor};
+use tachyon_quantize::{interp, Config};
+
+/// A random rows × cols matrix of rank `rank`.
+fn low_rank(rng: &mut Rng, rows: usize, cols: usize, rank: usize) -> Matrix {
+    let a = Matrix::new(rows, rank, (0..rows * rank).map(|_| rng.normal()).collect());
+    let b = Matrix::new(rank, cols, (0..rank * cols).map(|_| rng.normal()).collect());
+    a.matmul(&b)
+}
+
+#[test]
+fn truncated_svd_is_exact_from_the_true_rank_on() {
+    let mut rng = Rng::new(1);
+    let m = low_rank(&mut rng, 12, 9, 3);
+    for r in [3, 4, 9] {
+        let (a, b) = svd_factors(&m, r).unwrap();
+        assert!(a.matmul(&b).rel_error(&m) < 1e-10, "rank {r}: {}", a.matmul(&b).rel_error(&m));
+    }
+    let (a, b) = svd_factors(&m, 2).unwrap();
+    assert!(a.matmul(&b).rel_error(&m) > 1e-3, "rank 2 of a rank-3 matrix cannot be exact");
+}
+
+#[test]
+fn cp_als_converges_on_a_synthetic_rank_r_tensor() {
+    let mut rng = Rng::new(2);
+    let dims = [5, 4, 3, 3];
+    let rank = 3;
+    let f: Vec<Vec<f64>> = dims.iter().map(|&d| (0..d * rank).map(|_| rng.normal()).collect()).collect();
+    let mut t = vec![0f64; dims.iter().product()];
+    for r in 0..rank {
+        for a in 0..dims[0] {
+            for b in 0..dims[1] {
+                for c in 0..dims[2] {
+                    for d in 0..dims[3] {
+                        t[((a * dims[1] + b) * dims[2] + c) * dims[3] + d] +=
+                            f[0][a * rank + r] * f[1][b * rank + r] * f[2][c * rank + r] * f[3][d * rank + r];
+                    }
+                }
+            }
+        }
+    }
+    let (cp, err) = cp_als(&t, dims, rank, 2000, 1e-14).unwrap();
+    let rec = cp.reconstruct();
+    assert!(rel_error(&rec, &t) < 1e-5, "CP-ALS error {err}");
+    let (_, err1) = cp_als(&t, dims, 1, 200, 1e-12).unwrap();
+    assert!(err1 > 1e-2, "rank 1 cannot fit a rank-3 tensor");
+}
+
+/// input [1, c, h, w] → Quant → Conv(spec) (+ bias) → y.
+fn conv_model(rng: &mut Rng, c: usize, f: usize, hw: usize, attrs: Vec<Attr>, w: &[f32], k: [usize; 2]) -> ModelProto {
+    let mut g = GraphBuilder::new("conv_td");
+    let x = g.input("x", &[1, c as i64, hw as i64, hw as i64]);
+    let xq = g.quant(&x, "xq", 0.125, 0.0, 8.0, true, false, "ROUND");
+    let wi = g.initializer_f32("W", &[f, c, k[0], k[1]], w);
+    let b: Vec<f32> = (0..f).map(|_| (rng.below(9) as f32 - 4.0) / 8.0).collect();
+    let bi = g.initializer_f32("B", &[f], &b);
+    g.node("Conv", "", "conv", &[&xq, &wi, &bi], &["y"], attrs);
+    g.output("y", &[1, f as i64, 0, 0]);
+    g.build(&[("", 13), (QONNX_DOMAIN, 1)])
+}
+
+fn float_run(model: &ModelProto, inputs: &[Tensor]) -> Vec<f64> {
+    let g = tachyon_frontend::decode_model(&model.encode_to_vec(), Path::new("test.onnx")).unwrap();
+    inputs
+        .iter()
+        .flat_map(|x| tachyon_frontend::eval::run_float(&g, std::slice::from_ref(x)).unwrap()[0].data.clone())
+        .collect()
+}
+
+/// Each rewrite, with factors of 24 bits and no intermediate quantizer, computes the layer: the
+/// reshapings, strides, pads, dilations and depthwise groups of the stages are right.
+#[test]
+fn rewrites_compute_the_layer() {
+    let mut rng = Rng::new(3);
+    let (c, f, hw) = (3, 4, 7);
+    let attrs = || {
+        vec![
+            Attr::ints("kernel_shape", &[3, 3]),
+            Attr::ints("strides", &[2, 1]),
+            Attr::ints("pads", &[1, 0, 2, 1]),
+            Attr::ints("dilations", &[1, 2]),
+        ]
+    };
+    // CP rank 2 weights, so that CP at rank 2 is exact too.
+    let dims = [f, c, 3, 3];
+    let fs: Vec<Vec<f64>> = dims.iter().map(|&d| (0..d * 2).map(|_| rng.normal()).collect()).collect();
+    let mut w = vec![0f32; f * c * 9];
+    for (i, v) in w.iter_mut().enumerate() {
+        let (a, b, cc, d) = (i / (c * 9), (i / 9) % c, (i / 3) % 3, i % 3);
+        *v = (0..2).map(|r| fs[0][a * 2 + r] * fs[1][b * 2 + r] * fs[2][cc * 2 + r] * fs[3][d * 2 + r]).sum::<f64>()
+            as f32;
+    }
+    let model = conv_model(&mut rng, c, f, hw, attrs(), &w, [3, 3]);
+    let g = tachyon_frontend::decode_model(&model.encode_to_vec(), Path::new("test.onnx")).unwrap();
+    let (targets, notes) = find_targets(&model, &g, 8);
+    assert_eq!(targets.len(), 1, "{notes:?}");
+    let t = &targets[0];
+    let inputs: Vec<Tensor> = (0..4)
+        .map(|_| Tensor::new(DType::F32, vec![1, c, hw, hw], (0..c * hw * hw).map(|_| rng.normal()).collect()))
+        .collect();
+    let want = float_run(&model, &inputs);
+    for (method, r) in [(Method::Channel, f), (Method::Spatial, (f * 3).min(c * 3)), (Method::Cp, 2)] {
+        let (st, werr) = stages(t, method, r, 24).unwrap();
+        assert!(werr < 1e-5, "{method} r{r}: weight error {werr}");
+        let m = apply(&model, t, &st, &vec![None; st.len() - 1]);
+        let got = float_run(&m, &inputs);
+        assert_eq!(got.len(), want.len(), "{method}: output shape");
+        assert!(rel_error(&got, &want) < 1e-5, "{method} r{r}: output error {}", rel_error(&got, &want));
+    }
+}
+
+/// A small QONNX CNN with a low-rank conv and a low-rank dense layer: x [1,2,4,4] → Quant →
+/// Conv 2→6 3×3 pad 1 → Relu → Quant → GlobalAveragePool → Quant → Flatten → MatMul 6→6 + bias
+/// → Quant → y.
+fn small_cnn() -> ModelProto {
+    let mut rng = Rng::new(4);
+    let mut g = GraphBuilder::new("small_td");
+    let x = g.input("x", &[1, 2, 4, 4]);
+    g.output("y", &[1, 6]);
+    let xq = g.quant(&x, "xq", 0.125, 0.0, 8.0, true, false, "ROUND");
+    // Rank-1 kernels (channel reshaping) and rank-2 dense weights, on a 2^-7 grid.
+    let u: Vec<f64> = (0..6).map(|_| rng.normal()).collect();
+    let v: Vec<f64> = (0..18).map(|_| rng.normal()).collect();
+    let w = Matrix::new(6, 18, (0..108).map(|i| u[i / 18] * v[i % 18]).collect());
+    let on_grid = |m: &Matrix| -> Vec<f32> {
+        let max = m.data.iter().fold(0f64, |a, v| a.max(v.abs()));
+        m.data.iter().map(|v| ((v / max * 0.99 * 128.0).round() / 128.0) as f32).collect()
+    };
+    let wi = g.initializer_f32("conv_W", &[6, 2, 3, 3], &on_grid(&w));
+    let wq = g.quant(&wi, "conv_Wq", 1.0 / 128.0, 0.0, 8.0, true, false, "ROUND");
+    let b = g.initializer_f32("conv_b", &[6], &[0.125, -0.25, 0.0, 0.5, 0.0, 0.0625]);
+    let c = g.node(
+        "Conv",
+        "",
+        "conv",
+        &[&xq, &wq, &b],
+        &["conv_out"],
+        vec![Attr::ints("kernel_shape", &[3, 3]), Attr::ints("pads", &[1, 1, 1, 1])],
+    );
+    let r = g.node("Relu", "", "relu", &[&c], &["relu_out"], vec![]);
+    let a = g.quant(&r, "act", 1.0 / 64.0, 0.0, 12.0, false, false, "FLOOR");
+    let p = g.node("GlobalAveragePool", "", "gap", &[&a], &["gap_out"], vec![]);
+    let pq = g.quant(&p, "gap_act", 1.0 / 64.0, 0.0, 12.0, false, false, "FLOOR");
+    let fl = g.node("Flatten", "", "flatten", &[&pq], &["flat"], vec![Attr::int("axis", 1)]);
+    let m = low_rank(&mut rng, 6, 6, 2);
+    let di = g.initializer_f32("dense_W", &[6, 6], &on_grid(&m));
+    let dq = g.quant(&di, "dense_Wq", 1.0 / 128.0, 0.0, 8.0, true, false, "ROUND");
+    let mm = g.node("MatMul", "", "dense", &[&fl, &dq], &["dense_out"], vec![]);
+    let db = g.initializer_f32("dense_b", &[6], &[0.0, 0.25, -0.125, 0.0, 0.5, 0.0]);
+    let ad = g.node("Add", "", "dense_bias", &[&mm, &db], &["dense_sum"], vec![]);
+    let y = g.quant(&ad, "yq", 1.0 / 256.0, 0.0, 16.0, true, false, "FLOOR");
+    g.node("Identity", "", "output", &[&y], &["y"], vec![]);
+    g.build(&[("", 13), (QONNX_DOMAIN, 1)])
+}
+
+fn write_model(dir: &Path, name: &str, m: &ModelProto) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, m.encode_to_vec()).unwrap();
+    p
+}
+
+#[test]
+fn decomposed_model_is_bit_exact_and_cosimulates() {
+    let dir = scratch("decompose_small_cnn");
+    let path = write_model(&dir, "small.onnx", &small_cnn());
+    let mut rng = Rng::new(6);
+    let calib: Vec<f32> = (0..32 * 32).map(|_| (rng.normal() * 2.0) as f32).collect();
+    let npy = dir.join("calib.npy");
+    tachyon_testbenches::npy::write_npy_f32(&npy, &[32, 2, 4, 4], &calib).unwrap();
+    let o = Options { budget: 0.05, inputs: Some(npy), samples: 32, clock_ns: 5.0, ..Default::default() };
+    let d = decompose(&path, &o).unwrap();
+    let table = tachyon::decompose::table(&d);
+    assert!(d.layers.iter().any(|l| l.method.is_some()), "nothing was decomposed:\n{table}");
+    assert!(d.model_error <= 0.05, "{table}");
+    for l in d.layers.iter().filter(|l| l.method.is_some()) {
+        assert!(l.after.cost < l.before.cost, "{table}");
+        assert!(l.params_after < l.params_before, "{table}");
+    }
+    println!("{table}");
+    let td = write_model(&dir, "small.td.onnx", &d.model);
+    // Deterministic: the same inputs give the same bytes.
+    assert_eq!(decompose(&path, &o).unwrap().model.encode_to_vec(), d.model.encode_to_vec());
+
+    // Interpreter == float semantics of the decomposed QONNX model, exactly.
+    let g = tachyon_frontend::load_model(&td).unwrap();
+    let m = tachyon_quantize::lower(&g, &Config::default()).unwrap();
+    for _ in 0..200 {
+        let x: Vec<f64> = (0..32).map(|_| (rng.below(257) as f64 - 128.0) / 16.0).collect();
+        let want =
+            tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, vec![1, 2, 4, 4], x.clone())]).unwrap();
+        assert_eq!(interp::evaluate(&m, &x).unwrap(), want[0].data, "x={x:?}\n{table}");
+    }
+    let out = dir.join("project");
+    build(&build_options(&td, &out)).unwrap();
+    lint(&out);
+    cosim_random(&out, 300);
+}
+
+#[test]
+fn bad_options_are_refused_with_the_reason() {
+    let dir = scratch("decompose_errors");
+    let path = write_model(&dir, "small.onnx", &small_cnn());
+    let e = decompose(&path, &Options { budget: -1.0, ..Default::default() }).err().unwrap();
+    assert!(format!("{e:#}").contains("--budget"), "{e:#}");
+    let npy = dir.join("bad.npy");
+    tachyon_testbenches::npy::write_npy_f32(&npy, &[3, 5], &[0.0; 15]).unwrap();
+    let e = decompose(&path, &Options { inputs: Some(npy), ..Default::default() }).err().unwrap();
+    assert!(format!("{e:#}").contains("do not split into samples"), "{e:#}");
+    let e = decompose(&dir.join("missing.onnx"), &Options::default()).err().unwrap();
+    assert!(format!("{e:#}").contains("missing.onnx"), "{e:#}");
+}
