@@ -225,7 +225,7 @@ fn bad_options_are_refused_with_the_reason() {
     let npy = dir.join("bad.npy");
     tachyon_testbenches::npy::write_npy_f32(&npy, &[3, 5], &[0.0; 15]).unwrap();
     let e = decompose(&path, &Options { inputs: Some(npy), ..Default::default() }).err().unwrap();
-    assert!(format!("{e:#}").contains("do not split into samples"), "{e:#}");
+    assert!(format!("{e:#}").contains("does not hold samples"), "{e:#}");
     let e = decompose(&dir.join("missing.onnx"), &Options::default()).err().unwrap();
     assert!(format!("{e:#}").contains("missing.onnx"), "{e:#}");
 }

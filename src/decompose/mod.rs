@@ -135,11 +135,13 @@ fn calibration(g: &Graph, o: &Options) -> Result<Vec<Tensor>> {
         Some(p) => {
             let a = tachyon_testbenches::npy::read_npy(p)?;
             let data = a.to_f64();
-            if per == 0 || data.len() % per != 0 || data.is_empty() {
+            let sample: usize = a.shape.iter().skip(1).product();
+            if per == 0 || a.shape.len() < 2 || sample != per || data.is_empty() {
                 bail!(
-                    "{}: {} values do not split into samples of the model input's shape {shape:?}",
+                    "{}: an array of shape {:?} does not hold samples of the model input's shape {shape:?} \
+                     (the first axis is the sample)",
                     p.display(),
-                    data.len()
+                    a.shape
                 );
             }
             data.chunks(per).take(o.samples.max(1)).map(|c| c.to_vec()).collect()
