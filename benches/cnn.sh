@@ -19,4 +19,5 @@ bench_table "$PWD/target/bench-cnn" \
   "$h/conv1d_small_keras.onnx|$h/conv1d_small_keras.input.npy|hls4ml conv1d_small_keras, parallel|" \
   "$h/conv1d_small_keras.onnx|$h/conv1d_small_keras.input.npy|hls4ml conv1d_small_keras, stream|$stream" \
   "$h/conv2d_small_keras.onnx|$h/conv2d_small_keras.input.npy|hls4ml conv2d_small_keras, parallel|" \
-  "$h/conv2d_small_keras.onnx|$h/conv2d_small_keras.input.npy|hls4ml conv2d_small_keras, stream|$stream"
+  "$h/conv2d_small_keras.onnx|$h/conv2d_small_keras.input.npy|hls4ml conv2d_small_keras, stream|$stream" \
+  "$h/conv2d_small_keras.onnx|$h/conv2d_small_keras.input.npy|hls4ml conv2d_small_keras, stream, dense head on DSPs with reuse 32|{\"default\": {\"style\": \"stream\"}, \"layers\": {\"Gemm#6\": {\"strategy\": \"dsp\", \"reuse\": 32}}}"

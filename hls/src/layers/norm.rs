@@ -77,7 +77,14 @@ pub fn layernorm(b: &mut Builder, xs: &[Val], s: &LayerNormSpec) -> Vec<Val> {
     // Normalize: w = V << (L − k) has its top bit at L − 1; the ROM index is the T − 1 bits below.
     let t = s.mant_bits;
     let l = kmax.max(t);
-    let amount = lower_linear(b, &[k], &[vec![(0, -1)]], &[l as i128], Strategy::Adders)[0];
+    // L − k straight from the flags (a second small adder tree, in parallel with k's), so the
+    // shifter does not wait for k.
+    let amount = if flags.is_empty() {
+        b.constant(l as i128 - kmin as i128)
+    } else {
+        let minus: Vec<(u32, i128)> = (0..flags.len() as u32).map(|j| (j, -1)).collect();
+        lower_linear(b, &flags, &[minus], &[l as i128 - kmin as i128], Strategy::Adders)[0]
+    };
     let amount = narrow(b, amount, (l - kmax) as i128, (l - kmin) as i128);
     let w = shift_left_by(b, v, amount, 1i128 << (l - 1), (1i128 << l) - 1);
     let half = 1i128 << (t - 1);
@@ -116,13 +123,23 @@ pub fn layernorm(b: &mut Builder, xs: &[Val], s: &LayerNormSpec) -> Vec<Val> {
                 b.multiply(di, r, *zc.iter().min().unwrap_or(&0), *zc.iter().max().unwrap_or(&0))
             };
             let q = lower_linear(b, &[z], &[vec![(0, g)]], &[0], Strategy::Auto)[0];
-            let y = shift_round(b, q, s.shift, Round::HalfUp);
-            if bias == 0 {
-                return y;
+            if s.shift == 0 || bias == 0 {
+                let y = shift_round(b, q, s.shift, Round::HalfUp);
+                if bias == 0 {
+                    return y;
+                }
+                let c = b.constant(bias);
+                let (lo, hi) = (y.lo + bias, y.hi + bias);
+                return b.op("bias", &[y, c], lo, hi, delay::add(bits_for(lo, hi)), |sg| Expr::Add(sg[0], sg[1]));
             }
-            let c = b.constant(bias);
-            let (lo, hi) = (y.lo + bias, y.hi + bias);
-            b.op("bias", &[y, c], lo, hi, delay::add(bits_for(lo, hi)), |sg| Expr::Add(sg[0], sg[1]))
+            // round_half_up(q / 2^shift) + bias = ⌊(q + 2^(shift−1) + bias·2^shift) / 2^shift⌋: one
+            // adder for the rounding and the bias.
+            let k = (1i128 << (s.shift - 1)) + (bias << s.shift);
+            let c = b.constant(k);
+            let (lo, hi) = (q.lo + k, q.hi + k);
+            let t = b.op("rbias", &[q, c], lo, hi, delay::add(bits_for(lo, hi)), |sg| Expr::Add(sg[0], sg[1]));
+            let sh = s.shift;
+            b.op("rshift", &[t], lo >> sh, hi >> sh, 0.0, |sg| Expr::Shr(sg[0], sh))
         })
         .collect()
 }

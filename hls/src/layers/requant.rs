@@ -58,6 +58,22 @@ pub fn shift_round(b: &mut Builder, x: Val, s: u32, mode: Round) -> Val {
         let (lo, hi) = (t.lo, t.hi + full);
         t = b.op("rnd", &[t, off], lo, hi, crate::delay::add(bits_for(lo, hi)), |s| Expr::Add(s[0], s[1]));
     }
+    match extra {
+        // One adder: the data-dependent bit picks between two constants (c ± 1 or c), which
+        // costs no logic level before the carry chain.
+        Some((k, negative)) if c != 0 => {
+            let bt = bit(b, x, k);
+            let alt = if negative { c - 1 } else { c + 1 };
+            let (kc, ka) = (b.constant(c), b.constant(alt));
+            let (olo, ohi) = (c.min(alt), c.max(alt));
+            let off = b.op("off", &[bt, ka, kc], olo, ohi, 0.0, |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+            let (lo, hi) = (t.lo + olo, t.hi + ohi);
+            t = b.op("rnd", &[t, off], lo, hi, crate::delay::add(bits_for(lo, hi)), |s| Expr::Add(s[0], s[1]));
+            let (lo, hi) = (t.lo >> s, t.hi >> s);
+            return b.op("shr", &[t], lo, hi, 0.0, |sg| Expr::Shr(sg[0], s));
+        }
+        _ => {}
+    }
     if c != 0 {
         let k = b.constant(c);
         let (lo, hi) = (t.lo + c, t.hi + c);

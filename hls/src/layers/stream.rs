@@ -250,9 +250,8 @@ fn plan_from(m: &QModel, input: StreamTensor, spatial: usize, parallel: &BTreeSe
                 if ins.len() != 1 || ins[0].map.at.len() != out.elems.len() {
                     continue;
                 }
-                per_channel(&l.kind, &ins[0], in_elems[0], &out.elems).map(|(k, fracs)| {
-                    (StreamLayer::Elementwise(k), StreamTensor { fracs, ..ins[0].clone() })
-                })
+                per_channel(&l.kind, &ins[0], in_elems[0], &out.elems)
+                    .map(|(k, fracs)| (StreamLayer::Elementwise(k), StreamTensor { fracs, ..ins[0].clone() }))
             }
             LayerKind::Linear { .. } | LayerKind::Gather(_) | LayerKind::Max(_) | LayerKind::Product(_) => {
                 let (op, rows, bias) = as_rows(&l.kind);
@@ -460,13 +459,7 @@ fn stride_candidates(n_in: usize, n_out: usize) -> Vec<usize> {
 }
 
 /// The sliding window that `rows` (over the concatenation of `ins`) computes onto `out`, if any.
-fn window(
-    op: WindowOp,
-    ins: &[&PixelMap],
-    out: &PixelMap,
-    rows: &[Vec<(u32, i128)>],
-    bias: &[i128],
-) -> Option<Window> {
+fn window(op: WindowOp, ins: &[&PixelMap], out: &PixelMap, rows: &[Vec<(u32, i128)>], bias: &[i128]) -> Option<Window> {
     let (h, w) = (ins[0].h, ins[0].w);
     if rows.len() != out.at.len() {
         return None;
@@ -562,10 +555,8 @@ fn window_with(
     let taps: Vec<(i64, i64, u32)> =
         kernels.iter().flat_map(|k| k.keys().copied()).collect::<BTreeSet<_>>().into_iter().collect();
     let index: BTreeMap<(i64, i64, u32), u32> = taps.iter().enumerate().map(|(k, &t)| (t, k as u32)).collect();
-    let reach = (
-        taps.iter().map(|t| t.0).max().unwrap_or(0).max(0),
-        taps.iter().map(|t| t.1).max().unwrap_or(0).max(0),
-    );
+    let reach =
+        (taps.iter().map(|t| t.0).max().unwrap_or(0).max(0), taps.iter().map(|t| t.1).max().unwrap_or(0).max(0));
     // A gather whose kernel has several taps takes, at each position, the one tap on the grid:
     // a sum of masked taps. A product needs its two operands at every position.
     let many = kernels.iter().any(|k| k.len() > 1);
@@ -623,22 +614,14 @@ pub fn channel_hull(elems: &[tachyon_quantize::Elem], t: &StreamTensor) -> Vec<(
 
 /// Lowers an element-wise layer on every channel.
 pub fn lower_elementwise(b: &mut Builder, kind: &LayerKind, x: &Stream, hull: &[(i128, i128)]) -> Stream {
-    let out: Vec<tachyon_quantize::Elem> = hull
-        .iter()
-        .map(|&(lo, hi)| tachyon_quantize::Elem { lo, hi, frac: 0 })
-        .collect();
+    let out: Vec<tachyon_quantize::Elem> =
+        hull.iter().map(|&(lo, hi)| tachyon_quantize::Elem { lo, hi, frac: 0 }).collect();
     let ys = super::lower_layer(b, kind, &x.chans, &out, Strategy::Auto);
     Stream { chans: ys, ..x.clone() }
 }
 
 /// Lowers a window layer: line buffer, tap registers, masks, and the kernel engine.
-pub fn lower_window(
-    b: &mut Builder,
-    win: &Window,
-    xs: &[Stream],
-    hull: &[(i128, i128)],
-    strategy: Strategy,
-) -> Stream {
+pub fn lower_window(b: &mut Builder, win: &Window, xs: &[Stream], hull: &[(i128, i128)], strategy: Strategy) -> Stream {
     let lat = xs[0].lat;
     let (h, w) = (xs[0].h, xs[0].w);
     let chans: Vec<Val> = xs.iter().flat_map(|s| s.chans.iter().copied()).collect();
@@ -806,9 +789,8 @@ fn position(
     // The frame-start pulse one cycle before the first output pixel: it sets the counters so
     // that they read 0 in that pixel's cycle.
     let start = b.valid_at(emit - 1);
-    let m_zero = |b: &mut Builder, name: &str, width: u32| {
-        b.m.wire(&format!("{name}_zero"), width, false, None, Expr::Const(0))
-    };
+    let m_zero =
+        |b: &mut Builder, name: &str, width: u32| b.m.wire(&format!("{name}_zero"), width, false, None, Expr::Const(0));
     let last_col = if h > 1 { lat.a - 1 } else { lat.b * (w as u64 - 1) };
     let cw = bits_for(0, last_col as i128 + 1).max(1);
     let col = b.m.state_reg(&format!("{prefix}_col"), cw, false, Some((last_col + 1) as i128), None, origin);
@@ -847,7 +829,13 @@ impl Position {
         let mut conds = vec![];
         let mut cmp = |b: &mut Builder, sig: SignalId, op: CmpOp, v: u64| {
             let width = b.m.signal(sig).width;
-            let k = b.m.wire(&format!("{prefix}_mk"), width.max(bits_for(0, v as i128)), false, None, Expr::Const(v as i128));
+            let k = b.m.wire(
+                &format!("{prefix}_mk"),
+                width.max(bits_for(0, v as i128)),
+                false,
+                None,
+                Expr::Const(v as i128),
+            );
             conds.push(b.m.wire(&format!("{prefix}_mc"), 1, false, origin, Expr::Cmp(op, sig, k)));
         };
         if c_lo > 0 {
