@@ -204,3 +204,41 @@ fn activation_products_on_luts() {
         cosim_random(&out, 500);
     }
 }
+
+/// Class-token pooling as exporters write it: a learned token concatenated in front of the
+/// particle tokens (Concat with a constant), a per-token layer, and the class token's row taken
+/// by Gather(index 0) — wiring and constants, exact, co-simulated.
+#[test]
+fn class_token_pooling() {
+    use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+    let dir = scratch("class_token");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut g = GraphBuilder::new("cls");
+    let x = g.input("x", &[1, 4, 6]);
+    let xq = g.quant(&x, "xq", 2f32.powi(-4), 0.0, 8.0, true, false, "ROUND");
+    let cls: Vec<f32> = (0..6).map(|k| (k as f32 - 2.5) / 4.0).collect();
+    let c = g.initializer_f32("cls_token", &[1, 1, 6], &cls);
+    let t = g.node("Concat", "", "prepend_cls", &[&c, &xq], &["tokens"], vec![Attr::int("axis", 1)]);
+    let w: Vec<f32> = (0..36).map(|k| ((k * 7 % 11) as f32 - 5.0) / 8.0).collect();
+    let w = g.initializer_f32("w", &[6, 6], &w);
+    let h = g.node("MatMul", "", "mix", &[&t, &w], &["h"], vec![]);
+    let hq = g.quant(&h, "hq", 2f32.powi(-4), 0.0, 10.0, true, false, "ROUND");
+    let idx = g.initializer_i64("zero", &[], &[0]);
+    let y = g.node("Gather", "", "take_cls", &[&hq, &idx], &["y"], vec![Attr::int("axis", 1)]);
+    let _ = y;
+    g.output("y", &[1, 6]);
+    let path = dir.join("cls.onnx");
+    std::fs::write(&path, g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec()).unwrap();
+    let graph = tachyon_frontend::load_model(&path).unwrap();
+    let m = tachyon_quantize::lower(&graph, &Config::default()).unwrap();
+    let mut rng = Rng::new(4);
+    for _ in 0..100 {
+        let x: Vec<f64> = (0..24).map(|_| rng.normal() * 2.0).collect();
+        let want = tachyon_frontend::eval::run_float(&graph, &[Tensor::new(DType::F32, vec![1, 4, 6], x.clone())]).unwrap();
+        assert_eq!(interp::evaluate(&m, &x).unwrap(), want[0].data);
+    }
+    let out = dir.join("project");
+    build(&build_options(&path, &out)).unwrap();
+    lint(&out);
+    cosim_random(&out, 200);
+}
