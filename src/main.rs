@@ -72,6 +72,9 @@ enum Cmd {
         /// Calibration samples to use.
         #[arg(short = 'n', long, default_value_t = 64)]
         samples: usize,
+        /// Held-out inputs (.npy): the final relative output error on them is printed too.
+        #[arg(long)]
+        validate: Option<PathBuf>,
         /// Bit width of the factors (default: each layer's weight width).
         #[arg(long)]
         bits: Option<u32>,
@@ -255,11 +258,12 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 say!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
             }
         }
-        Cmd::Decompose { model, budget, inputs, samples, bits, act_bits, config, clock_ns, out, json } => {
+        Cmd::Decompose { model, budget, inputs, samples, validate, bits, act_bits, config, clock_ns, out, json } => {
             let o = tachyon::decompose::Options {
                 budget,
                 inputs,
                 samples,
+                validate,
                 weight_bits: bits,
                 act_bits,
                 config: match &config {

@@ -44,6 +44,8 @@ pub struct Options {
     pub inputs: Option<PathBuf>,
     /// Calibration samples used (the first ones of `inputs`).
     pub samples: usize,
+    /// Held-out inputs (.npy) on which the final error is also measured (not used to choose).
+    pub validate: Option<PathBuf>,
     /// Factor bit width (None: each layer's weight width and two bits more are both tried).
     pub weight_bits: Option<u32>,
     /// Bit width of the intermediate activations.
@@ -59,6 +61,7 @@ impl Default for Options {
             budget: 0.01,
             inputs: None,
             samples: 64,
+            validate: None,
             weight_bits: None,
             act_bits: 12,
             config: Config::default(),
@@ -68,8 +71,11 @@ impl Default for Options {
 }
 
 /// Estimated resources of one layer (its sub-model) and the scalar cost.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Cost {
+    /// Output widths (bits) of the sub-model's linear layers, in order: the layer's accumulator
+    /// before, the stages' after — the bit growth of the factors in hardware.
+    pub widths: Vec<u32>,
     pub lut: u64,
     pub dsp: u64,
     pub cost: u64,
@@ -118,11 +124,14 @@ pub struct Outcome {
     pub layers: Vec<LayerResult>,
     /// Layers left alone because they cannot be decomposed, with the reason.
     pub notes: Vec<String>,
+    /// Relative output error on the calibration inputs.
     pub model_error: f64,
+    /// Samples of `Options::validate` and the relative output error on them.
+    pub validation: Option<(usize, f64)>,
 }
 
 /// Calibration inputs: each a tensor of the model's input shape.
-fn calibration(g: &Graph, o: &Options) -> Result<Vec<Tensor>> {
+fn calibration(g: &Graph, file: Option<&Path>, samples: usize) -> Result<Vec<Tensor>> {
     let [input] = g.inputs.as_slice() else {
         bail!("{}: decomposition handles models with one input ({} found)", g.path.display(), g.inputs.len())
     };
@@ -131,7 +140,7 @@ fn calibration(g: &Graph, o: &Options) -> Result<Vec<Tensor>> {
             format!("{}: the shape of input '{}' is unknown", g.path.display(), g.value(*input).name)
         })?;
     let per: usize = shape.iter().product();
-    let rows: Vec<Vec<f64>> = match &o.inputs {
+    let rows: Vec<Vec<f64>> = match file {
         Some(p) => {
             let a = tachyon_testbenches::npy::read_npy(p)?;
             let data = a.to_f64();
@@ -144,11 +153,11 @@ fn calibration(g: &Graph, o: &Options) -> Result<Vec<Tensor>> {
                     a.shape
                 );
             }
-            data.chunks(per).take(o.samples.max(1)).map(|c| c.to_vec()).collect()
+            data.chunks(per).take(samples.max(1)).map(|c| c.to_vec()).collect()
         }
         None => {
             let mut rng = tachyon_examples::rng::Rng::new(7);
-            (0..o.samples.max(1)).map(|_| (0..per).map(|_| rng.normal()).collect()).collect()
+            (0..samples.max(1)).map(|_| (0..per).map(|_| rng.normal()).collect()).collect()
         }
     };
     Ok(rows.into_iter().map(|r| Tensor::new(DType::F32, shape.clone(), r)).collect())
@@ -282,7 +291,7 @@ fn sub_model(model: &ModelProto, g: &Graph, t: &Target) -> Result<ModelProto> {
         if v == entry || !seen.insert(v.clone()) {
             continue;
         }
-        if let Some(k) = graph.node.iter().position(|n| n.output.iter().any(|o| *o == v)) {
+        if let Some(k) = graph.node.iter().position(|n| n.output.contains(&v)) {
             keep[k] = true;
             stack.extend(graph.node[k].input.iter().filter(|i| !i.is_empty()).cloned());
         }
@@ -315,7 +324,8 @@ fn price(m: &ModelProto, scratch: &Path, name: &str, o: &Options) -> Result<Cost
     });
     let built = built.with_context(|| format!("pricing '{name}' with the hls cost model"))?;
     let t = &built.design.report.total;
-    Ok(Cost { lut: t.lut, dsp: t.dsp, cost: t.lut + DSP_LUTS * t.dsp })
+    let widths = built.design.report.layers.iter().filter(|l| l.kind == "linear").map(|l| l.width_max).collect();
+    Ok(Cost { widths, lut: t.lut, dsp: t.dsp, cost: t.lut + DSP_LUTS * t.dsp })
 }
 
 /// Decomposes the model at `path` (see the module doc).
@@ -330,13 +340,23 @@ pub fn decompose(path: &Path, o: &Options) -> Result<Outcome> {
     let original = ModelProto::decode(bytes.as_slice())
         .map_err(|e| anyhow::anyhow!("{}: not an ONNX model: {e}", path.display()))?;
     let g = tachyon_frontend::decode_model(&bytes, path)?;
-    let inputs = calibration(&g, o)?;
+    let inputs = calibration(&g, o.inputs.as_deref(), o.samples)?;
+    let held_out = match &o.validate {
+        Some(p) => Some(calibration(&g, Some(p), usize::MAX)?),
+        None => None,
+    };
     let (mut targets, notes) = find_targets(&original, &g, o.weight_bits.unwrap_or(8));
     let scratch = std::env::temp_dir().join(format!("tachyon-decompose-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
     let result = select(path, &original, &g, &mut targets, notes, &inputs, o, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
-    result
+    let mut outcome = result?;
+    if let Some(x) = held_out {
+        let want = run(&original, path, &x, &[])?.outputs;
+        let got = run(&outcome.model, path, &x, &[])?.outputs;
+        outcome.validation = Some((x.len(), rel_error(&got, &want)));
+    }
+    Ok(outcome)
 }
 
 /// What the search needs besides the layer: the model file (for messages), calibration inputs,
@@ -351,7 +371,7 @@ struct Ctx<'a> {
 
 /// The cheapest candidate of layer `t` on top of `base` whose model error is within `target`,
 /// by bisection over the ranks of every (method, factor bits); and what was tried.
-fn search(base: &ModelProto, t: &Target, target: f64, cx: &Ctx) -> Result<(Option<(Candidate, Cost)>, Vec<Tried>)> {
+fn search(base: &ModelProto, t: &Target, target: f64, cx: &Ctx) -> Result<(Option<Choice>, Vec<Tried>)> {
     let layer_ref = run(base, cx.path, cx.inputs, std::slice::from_ref(&t.output))?.named.remove(0);
     let bg = tachyon_frontend::decode_model(&base.encode_to_vec(), cx.path)?;
     let mut tried = vec![];
@@ -420,6 +440,9 @@ fn scan_ranks(hi: usize) -> Vec<usize> {
     }
     v
 }
+
+/// A chosen candidate and its cost.
+type Choice = (Candidate, Cost);
 
 /// `original` with every chosen decomposition applied except layer `except`'s.
 fn with_choices(
@@ -490,14 +513,14 @@ fn select(
     let mut layers = vec![];
     for &k in &order {
         let t = &priced[k];
-        let b = before[k];
+        let b = before[k].clone();
         let mut res = LayerResult {
             layer: t.name.clone(),
             method: None,
             rank: 0,
             params_before: t.params(),
             params_after: t.params(),
-            before: b,
+            before: b.clone(),
             after: b,
             layer_error: 0.0,
             model_error: 0.0,
@@ -511,7 +534,7 @@ fn select(
             res.rank = c.rank;
             res.bits = c.bits;
             res.params_after = t.params_of(c.method, c.rank);
-            res.after = *cost;
+            res.after = cost.clone();
             res.layer_error = c.layer_error;
             res.model_error = c.model_error;
             res.weight_error = c.weight_error;
@@ -519,7 +542,7 @@ fn select(
         }
         layers.push(res);
     }
-    Ok(Outcome { model, layers, notes, model_error })
+    Ok(Outcome { model, layers, notes, model_error, validation: None })
 }
 
 /// The per-layer table printed by `tachyon decompose`.
@@ -553,10 +576,16 @@ pub fn table(o: &Outcome) -> String {
                 _ => format!("{} w{}: none (best {:.2}%)", t.method, t.bits, 100.0 * t.model_error),
             })
             .collect();
+        if l.method.is_some() {
+            s += &format!("{:<14} linear output widths {:?} → {:?} bits\n", "", l.before.widths, l.after.widths);
+        }
         s += &format!("{:<14} tried: {} (layer cost {})\n", "", tried.join("; "), l.before.cost);
     }
     let (b, a): (u64, u64) = o.layers.iter().fold((0, 0), |(b, a), l| (b + l.before.lut, a + l.after.lut));
     s += &format!("layers' LUT estimate {b} → {a}; relative output error {:.3}%\n", 100.0 * o.model_error);
+    if let Some((n, e)) = o.validation {
+        s += &format!("held-out inputs: {n} samples, relative output error {:.3}%\n", 100.0 * e);
+    }
     for n in &o.notes {
         s += &format!("note: {n}\n");
     }
