@@ -229,3 +229,57 @@ fn bad_options_are_refused_with_the_reason() {
     let e = decompose(&dir.join("missing.onnx"), &Options::default()).err().unwrap();
     assert!(format!("{e:#}").contains("missing.onnx"), "{e:#}");
 }
+
+/// The same decomposed model in the stream style: lints and co-simulates with frames back to back.
+#[test]
+fn decomposed_model_streams() {
+    let dir = scratch("decompose_small_cnn_stream");
+    let path = write_model(&dir, "small.onnx", &small_cnn());
+    let cfg = dir.join("stream.json");
+    std::fs::write(&cfg, r#"{"default": {"style": "stream"}}"#).unwrap();
+    let o = Options { budget: 0.05, config: Config::load(&cfg).unwrap(), clock_ns: 5.0, ..Default::default() };
+    let d = decompose(&path, &o).unwrap();
+    let table = tachyon::decompose::table(&d);
+    assert!(d.layers.iter().any(|l| l.method.is_some()), "nothing was decomposed:\n{table}");
+    let td = write_model(&dir, "small.td.onnx", &d.model);
+    let out = dir.join("project");
+    let mut bo = build_options(&td, &out);
+    bo.config = Some(cfg);
+    let built = build(&bo).unwrap();
+    assert_eq!(built.design.report.style, "stream");
+    lint(&out);
+    cosim_random(&out, 200);
+}
+
+/// `tachyon decompose` writes the model and prints the table; `tachyon build --decompose`
+/// writes OUT.td.onnx and builds the project from it.
+#[test]
+fn cli_decompose_and_build_decompose() {
+    let dir = scratch("decompose_cli");
+    let path = write_model(&dir, "small.onnx", &small_cnn());
+    let exe = env!("CARGO_BIN_EXE_tachyon");
+    let td = dir.join("small.td.onnx");
+    let out = std::process::Command::new(exe)
+        .args(["decompose", path.to_str().unwrap(), "--budget", "0.05", "-o", td.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("layer err") && text.contains("relative output error"), "{text}");
+    assert!(td.is_file());
+    let prj = dir.join("prj");
+    let out = std::process::Command::new(exe)
+        .args(["build", path.to_str().unwrap(), "--decompose", "0.05", "--clock-ns", "5", "-o", prj.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.join("prj.td.onnx").is_file() && prj.join("rtl/tachyon_top.v").is_file(), "{text}");
+    let manifest = std::fs::read_to_string(prj.join("tachyon.json")).unwrap();
+    assert!(manifest.contains("prj.td.onnx"), "{manifest}");
+    let bad = std::process::Command::new(exe)
+        .args(["decompose", path.to_str().unwrap(), "--budget", "0", "-o", td.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--budget"));
+}
