@@ -97,6 +97,7 @@ pub fn svd_factors(m: &Matrix, r: usize) -> Result<(Matrix, Matrix), NoConvergen
     let r = r.min(s.len());
     let mut a = Matrix::zeros(m.rows, r);
     let mut b = Matrix::zeros(r, m.cols);
+    #[allow(clippy::needless_range_loop)]
     for k in 0..r {
         let umax = (0..m.rows).fold(0f64, |x, i| x.max(u.at(i, k).abs())).max(1e-300);
         let vmax = (0..m.cols).fold(0f64, |x, j| x.max(vt.at(k, j).abs())).max(1e-300);
@@ -270,7 +271,7 @@ pub fn cp_als(
 fn balance(f: &mut [Matrix; 4], rank: usize) {
     for r in 0..rank {
         let maxes: Vec<f64> = f.iter().map(|m| (0..m.rows).fold(0f64, |x, i| x.max(m.at(i, r).abs()))).collect();
-        if maxes.iter().any(|&m| m == 0.0) {
+        if maxes.contains(&0.0) {
             continue;
         }
         let g = maxes.iter().product::<f64>().powf(0.25);

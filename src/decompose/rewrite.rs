@@ -283,7 +283,7 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
         }
         (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, Method::Channel) => {
             let w = Matrix::new(f, c * kh * kw, t.weight.clone());
-            let (b, a) = two_factors(&w.transpose(), r, bits).map(|(a, b)| (a, b))?;
+            let (b, a) = two_factors(&w.transpose(), r, bits)?;
             // wᵀ [CKK × F] ≈ b [CKK × r] · a [r × F]: stage 0 weight [r, C, Kh, Kw] = bᵀ, stage 1 [F, r] = aᵀ.
             let first = transpose_q(&b, c * kh * kw, r);
             let second = transpose_q(&a, r, f);
