@@ -346,7 +346,10 @@ pub fn decompose(path: &Path, o: &Options) -> Result<Outcome> {
         None => None,
     };
     let (mut targets, notes) = find_targets(&original, &g, o.weight_bits.unwrap_or(8));
-    let scratch = std::env::temp_dir().join(format!("tachyon-decompose-{}", std::process::id()));
+    // One scratch folder per call (calls may run in parallel threads of one process).
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = std::env::temp_dir().join(format!("tachyon-decompose-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
     let result = select(path, &original, &g, &mut targets, notes, &inputs, o, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
