@@ -84,7 +84,7 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
         tachyon_quantize::config::Style::Stream => {
             let parallel: std::collections::BTreeSet<String> =
                 qmodel.layers.iter().filter(|l| config.forced_parallel(&l.origin)).map(|l| l.name.clone()).collect();
-            let plan = tachyon_hls::layers::stream::plan(&qmodel, &parallel)
+            let plan = tachyon_hls::layers::stream::plan(&qmodel, &parallel, config.pixels_per_clock())
                 .map_err(|e| anyhow::anyhow!("{}: style \"stream\": {e}", model.display()))?;
             for (l, how) in qmodel.layers.iter().zip(&plan.layers) {
                 if how.is_some() && (reuse.get(&l.name).is_some_and(|&r: &u32| r > 1) || set_reuse.contains_key(&l.name)) {
@@ -100,7 +100,16 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
             Some(parallel)
         }
     };
-    let opts = HlsOptions { clock_ns, top: top.to_string(), strategy, reuse, set_reuse, delay_scale, stream };
+    let opts = HlsOptions {
+        clock_ns,
+        top: top.to_string(),
+        strategy,
+        reuse,
+        set_reuse,
+        delay_scale,
+        stream,
+        pixels_per_clock: config.pixels_per_clock(),
+    };
     let design = tachyon_hls::synthesize(&qmodel, &opts);
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;

@@ -776,7 +776,7 @@ fn random_window_geometries_stream() {
         let g = tachyon_frontend::load_model(&path).unwrap();
         let Ok(m) = tachyon_quantize::lower(&g, &Config::default()) else { continue };
         lowered += 1;
-        if tachyon_hls::layers::stream::plan(&m, &Default::default()).is_err() {
+        if tachyon_hls::layers::stream::plan(&m, &Default::default(), 1).is_err() {
             continue;
         }
         streamed += 1;
@@ -833,5 +833,55 @@ fn pulse_cnn_example_stream_style() {
         )
         .unwrap();
         assert_eq!((s.vectors, s.mismatches, s.ii_cycles), (64, 0, 64));
+    }
+}
+
+/// Several pixels per clock: adjacent pixels of a row enter together and every window is read
+/// over pixel groups (a conv over pixels is a window over groups), so II = pixels / P. The pulse
+/// CNN at 2, 4 and 8 samples per clock and the 12-sample Conv 1-D fixture at 3 and 4 co-simulate
+/// with 0 mismatches (with and without gaps); a width that P does not divide is refused by name.
+#[test]
+fn several_pixels_per_clock() {
+    let base = scratch("cnn_pixels_per_clock");
+    std::fs::create_dir_all(&base).unwrap();
+    let pulse = repo().join("examples/pulse_cnn/pulse_cnn.onnx");
+    let mut cases: Vec<(String, PathBuf, usize, usize)> =
+        [2, 4, 8].iter().map(|&p| (format!("pulse_p{p}"), pulse.clone(), p, 64 / p)).collect();
+    let c1 = write(&conv1d(), &base);
+    cases.push(("conv1d_p3".into(), c1.clone(), 3, 4));
+    cases.push(("conv1d_p4".into(), c1, 4, 3));
+    // 5 pixels wide: 2 per clock is refused.
+    cases.push(("residual_p2".into(), write(&residual(), &base), 2, 0));
+    for (name, model, p, ii) in cases {
+        let dir = base.join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("stream.json");
+        std::fs::write(&cfg, format!(r#"{{"default": {{"style": "stream", "pixels_per_clock": {p}}}}}"#)).unwrap();
+        let out = dir.join("project");
+        let mut o = build_options(&model, &out);
+        o.config = Some(cfg);
+        match build(&o) {
+            Ok(b) => {
+                let beats = b.design.frame.as_ref().map(|f| f.len() / b.design.inputs.len()).unwrap();
+                assert_eq!(b.design.ii as usize, beats, "{name}");
+                if ii > 0 {
+                    assert_eq!(b.design.ii as usize, ii, "{name}");
+                }
+                lint(&out);
+                if cosim_random(&out, 300).is_some() {
+                    let s = tachyon::sim::run(
+                        &out,
+                        &tachyon::sim::SimOptions { random: Some(100), gap: 5, seed: 2, ..Default::default() },
+                    )
+                    .unwrap();
+                    assert_eq!(s.mismatches, 0, "{name}: with gaps");
+                }
+            }
+            Err(e) => {
+                assert_eq!(ii, 0, "{name}: {e:#}");
+                let e = format!("{e:#}");
+                assert!(e.contains("pixels per clock need a row width divisible by"), "{name}: {e}");
+            }
+        }
     }
 }

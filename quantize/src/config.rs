@@ -43,6 +43,9 @@ pub struct LayerPrecision {
     /// layer of a stream model: `parallel` keeps that layer, and what depends on it, out of the
     /// stream (it is fed once per frame).
     pub style: Option<Style>,
+    /// On `default` of a stream model: pixels that enter per clock (adjacent pixels of a row;
+    /// the row width must be a multiple). II = pixels per frame / this. Default 1.
+    pub pixels_per_clock: Option<u32>,
 }
 
 /// See [`LayerPrecision::style`].
@@ -193,6 +196,16 @@ impl Config {
                 ));
             }
         }
+        if let Some(p) = self.default.pixels_per_clock {
+            if !(1..=1024).contains(&p) || self.style() != Style::Stream {
+                return Err(format!(
+                    "default.pixels_per_clock ({p}) is for the stream style and must be between 1 and 1024"
+                ));
+            }
+        }
+        if let Some((name, _)) = self.layers.iter().find(|(_, l)| l.pixels_per_clock.is_some()) {
+            return Err(format!("layer '{name}': pixels_per_clock belongs to \"default\" (the whole stream)"));
+        }
         let pow2 = |v: f64| v > 0.0 && v.log2().fract() == 0.0;
         if !pow2(self.softmax.exp_range) || !pow2(self.sigmoid.range) {
             return Err("softmax.exp_range and sigmoid.range must be powers of two".into());
@@ -230,6 +243,11 @@ impl Config {
     /// The model's style (`default.style`).
     pub fn style(&self) -> Style {
         self.default.style.unwrap_or_default()
+    }
+
+    /// Pixels per clock of a stream model (`default.pixels_per_clock`, 1 if absent).
+    pub fn pixels_per_clock(&self) -> usize {
+        self.default.pixels_per_clock.unwrap_or(1).max(1) as usize
     }
 
     /// Whether a layer implementing `nodes` is asked to stay parallel in a stream model.

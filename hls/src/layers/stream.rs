@@ -54,32 +54,56 @@ impl PixelMap {
     /// The channels-first and channels-last readings of `shape` with `spatial` (1 or 2)
     /// spatial axes; a tensor of rank `spatial` has one channel.
     pub fn layouts(shape: &[usize], spatial: usize) -> Vec<PixelMap> {
+        Self::grouped_layouts(shape, spatial, &[1])
+    }
+
+    /// [`PixelMap::layouts`] with `p` horizontally adjacent pixels read as one (for each `p` in
+    /// `groups` that divides the width): the grid is `h × w/p` and a grouped pixel's channels are
+    /// pixel 0's channels, then pixel 1's, and so on. A convolution over the pixels is again a
+    /// sliding window over the groups, so the stream style takes `p` pixels per clock this way.
+    pub fn grouped_layouts(shape: &[usize], spatial: usize, groups: &[usize]) -> Vec<PixelMap> {
         // The batch axis (a leading 1) is not part of the layout.
         let shape = if shape.len() >= 2 && shape[0] == 1 { &shape[1..] } else { shape };
         let grid = |dims: &[usize]| if dims.len() == 1 { (1, dims[0]) } else { (dims[0], dims[1]) };
-        let make = |h: usize, w: usize, c: usize, first: bool| {
+        let make = |h: usize, w: usize, c: usize, first: bool, p: usize| {
+            let (wg, cg) = (w / p, c * p);
             let mut at = vec![0u32; h * w * c];
-            for pos in 0..h * w {
-                for ch in 0..c {
-                    at[pos * c + ch] = if first { ch * h * w + pos } else { pos * c + ch } as u32;
+            for r in 0..h {
+                for g in 0..wg {
+                    for k in 0..p {
+                        for ch in 0..c {
+                            let pos = r * w + g * p + k;
+                            let e = if first { ch * h * w + pos } else { pos * c + ch };
+                            at[(r * wg + g) * cg + k * c + ch] = e as u32;
+                        }
+                    }
                 }
             }
-            PixelMap { h, w, c, at }
+            PixelMap { h, w: wg, c: cg, at }
         };
         let mut out = vec![];
-        if shape.len() == spatial {
-            let (h, w) = grid(shape);
-            out.push(make(h, w, 1, true));
-        } else if shape.len() == spatial + 1 {
-            let (h, w) = grid(&shape[1..]);
-            out.push(make(h, w, shape[0], true));
-            let (h, w) = grid(&shape[..spatial]);
-            let cl = make(h, w, shape[spatial], false);
-            if !out.contains(&cl) {
-                out.push(cl);
+        let mut push = |m: PixelMap| {
+            if m.h * m.w > 0 && m.c > 0 && !out.contains(&m) {
+                out.push(m);
+            }
+        };
+        for &p in groups {
+            if shape.len() == spatial {
+                let (h, w) = grid(shape);
+                if p > 0 && w % p == 0 {
+                    push(make(h, w, 1, true, p));
+                }
+            } else if shape.len() == spatial + 1 {
+                let (h, w) = grid(&shape[1..]);
+                if p > 0 && w % p == 0 {
+                    push(make(h, w, shape[0], true, p));
+                }
+                let (h, w) = grid(&shape[..spatial]);
+                if p > 0 && w % p == 0 {
+                    push(make(h, w, shape[spatial], false, p));
+                }
             }
         }
-        out.retain(|m| m.h * m.w > 0 && m.c > 0);
         out
     }
 
@@ -191,7 +215,7 @@ impl Plan {
 /// `parallel` (and what depends only on them) stay parallel. Both input layouts are tried; the
 /// one that streams more layers wins (channels-first on a tie). Fails, with the reason, when the
 /// input is not an image or signal or when no layer streams.
-pub fn plan(m: &QModel, parallel: &BTreeSet<String>) -> Result<Plan, String> {
+pub fn plan(m: &QModel, parallel: &BTreeSet<String>, pixels_per_clock: usize) -> Result<Plan, String> {
     let input = m.tensor(m.input);
     let core = if input.shape.len() >= 2 && input.shape[0] == 1 { &input.shape[1..] } else { &input.shape[..] };
     let spatial = match core.len() {
@@ -205,8 +229,18 @@ pub fn plan(m: &QModel, parallel: &BTreeSet<String>) -> Result<Plan, String> {
             ))
         }
     };
+    let p = pixels_per_clock.max(1);
+    let maps = PixelMap::grouped_layouts(&input.shape, spatial, &[p]);
+    if maps.is_empty() && p > 1 {
+        return Err(format!(
+            "{p} pixels per clock need a row width divisible by {p}; the input '{}' has shape {:?}",
+            input.name, input.shape
+        ));
+    }
+    // Output grids may group fewer pixels (after a stride): any divisor of p.
+    let groups: Vec<usize> = (1..=p).rev().filter(|d| p % d == 0).collect();
     let mut best: Option<Plan> = None;
-    for map in PixelMap::layouts(&input.shape, spatial) {
+    for map in maps {
         // One grid per channel on the bus: the channel's elements must share a fixed-point grid.
         let fracs: Vec<i32> = (0..map.c).map(|ch| input.elems[map.at[ch] as usize].frac).collect();
         let uniform = (0..map.c)
@@ -215,13 +249,19 @@ pub fn plan(m: &QModel, parallel: &BTreeSet<String>) -> Result<Plan, String> {
             continue;
         }
         let lat = Lattice { a: map.w as u64, b: 1 };
-        let p = plan_from(m, StreamTensor { map, lat, fracs }, spatial, parallel);
-        if best.as_ref().is_none_or(|b| p.streamed() > b.streamed()) {
-            best = Some(p);
+        let plan = plan_from(m, StreamTensor { map, lat, fracs }, spatial, parallel, &groups);
+        if best.as_ref().is_none_or(|b| plan.streamed() > b.streamed()) {
+            best = Some(plan);
         }
     }
     match best {
         Some(p) if p.streamed() > 0 => Ok(p),
+        _ if p > 1 => Err(format!(
+            "no layer of the model is a sliding window over groups of {p} pixels of the input '{}' {:?}: \
+             {p} pixels per clock need a row width divisible by {p} (and windows that fit the shorter \
+             period); use fewer pixels per clock",
+            input.name, input.shape
+        )),
         _ => Err(format!(
             "no layer of the model is a sliding window over the input '{}' {:?} (a convolution, pool, \
              pad or element-wise layer on a signal or image), so the stream style does not apply; \
@@ -231,7 +271,7 @@ pub fn plan(m: &QModel, parallel: &BTreeSet<String>) -> Result<Plan, String> {
     }
 }
 
-fn plan_from(m: &QModel, input: StreamTensor, spatial: usize, parallel: &BTreeSet<String>) -> Plan {
+fn plan_from(m: &QModel, input: StreamTensor, spatial: usize, parallel: &BTreeSet<String>, groups: &[usize]) -> Plan {
     let beats = input.map.pixels();
     let mut maps: Vec<Option<StreamTensor>> = vec![None; m.tensors.len()];
     maps[m.input.0 as usize] = Some(input);
@@ -261,7 +301,7 @@ fn plan_from(m: &QModel, input: StreamTensor, spatial: usize, parallel: &BTreeSe
                 }
                 // Of the layouts under which the layer is a window, the one with the fewest taps
                 // (a transpose read the right way round is a plain wire per channel).
-                PixelMap::layouts(&out.shape, spatial)
+                PixelMap::grouped_layouts(&out.shape, spatial, groups)
                     .into_iter()
                     .filter_map(|map| {
                         let (rows, bias, fracs) = normalize(op, &ins, &in_elems, &map, &out.elems, &rows, &bias)?;
