@@ -311,7 +311,9 @@ fn sub_model(model: &ModelProto, g: &Graph, t: &Target) -> Result<ModelProto> {
 
 /// Compiles a sub-model in memory (through a scratch file) and prices it.
 fn price(m: &ModelProto, scratch: &Path, name: &str, o: &Options) -> Result<Cost> {
-    let p = scratch.join(format!("{name}.onnx"));
+    // Node names may hold '/' or ':' (TensorFlow exporters): keep the file name plain.
+    let file: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let p = scratch.join(format!("{file}.onnx"));
     std::fs::write(&p, m.encode_to_vec()).with_context(|| format!("cannot write {}", p.display()))?;
     // A layer after the spatial part (a dense head) is parallel in a stream model: price it so.
     let built = crate::project::compile(&p, &o.config, o.clock_ns, "tachyon_top", None).or_else(|e| {
