@@ -16,6 +16,7 @@ echo
 bench_table "$PWD/target/bench-cnn" \
   "$p.onnx|$p.input.npy|pulse CNN, 64 samples, parallel|" \
   "$p.onnx|$p.input.npy|pulse CNN, 64 samples, stream|$stream" \
+  "$p.onnx|$p.input.npy|pulse CNN, 64 samples, stream, 4 samples per clock|{\"default\": {\"style\": \"stream\", \"pixels_per_clock\": 4}}" \
   "$h/conv1d_small_keras.onnx|$h/conv1d_small_keras.input.npy|hls4ml conv1d_small_keras, parallel|" \
   "$h/conv1d_small_keras.onnx|$h/conv1d_small_keras.input.npy|hls4ml conv1d_small_keras, stream|$stream" \
   "$h/conv2d_small_keras.onnx|$h/conv2d_small_keras.input.npy|hls4ml conv2d_small_keras, parallel|" \

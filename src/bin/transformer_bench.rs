@@ -4,11 +4,12 @@
 //! latency, II, the resource estimate, mismatches and the argmax agreement with the float model.
 //!
 //! ```text
-//! cargo run --release --bin transformer_bench -- [N=1000] [--small]
+//! cargo run --release --bin transformer_bench -- [N=1000] [--small] [--no-sim]
 //! ```
 //!
 //! `--small` uses a 4-token, d = 4 encoder (quick); the default is the shipped 16×16, d = 16,
-//! 2-head, 2-block model. Work files go to `target/bench-transformer/`.
+//! 2-head, 2-block model. `--no-sim` stops after the build (the full-size Verilator build needs
+//! more than an hour of one core). Work files go to `target/bench-transformer/`.
 
 use anyhow::{Context, Result};
 use prost::Message;
@@ -22,6 +23,7 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1000);
     let small = args.iter().any(|a| a == "--small");
+    let no_sim = args.iter().any(|a| a == "--no-sim");
     let shape = if small {
         TransformerShape { tokens: 4, features: 3, d: 4, heads: 2, blocks: 1, ffn: 4, classes: 3 }
     } else {
@@ -85,6 +87,9 @@ fn main() -> Result<()> {
     }
     for (k, (c, lut, dsp)) in by_kind {
         println!("  {k:<10} deepest layer {c:>3} cycles, LUT {lut:>8}, DSP {dsp:>6}");
+    }
+    if no_sim {
+        return Ok(());
     }
     let s = tachyon::sim::run(
         &out,
