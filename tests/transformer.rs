@@ -242,3 +242,42 @@ fn class_token_pooling() {
     lint(&out);
     cosim_random(&out, 200);
 }
+
+/// The stream style is not only for images: particles and tokens are pixels of a 1-D signal
+/// whose channels are the features. A deep set streams φ one particle per clock (and two per
+/// clock), the transformer streams its per-token layers up to the attention; both co-simulate
+/// exactly, frames back to back and with gaps.
+#[test]
+fn particles_and_tokens_stream() {
+    use tachyon_examples::set_models::{deep_set, DeepSetShape};
+    let dir = scratch("tokens_stream");
+    std::fs::create_dir_all(&dir).unwrap();
+    let ds = DeepSetShape { particles: 6, features: 4, phi: vec![8, 8], rho: vec![6, 3] };
+    let t = tiny();
+    let models = [
+        ("deep_set", deep_set(&ds, 3).encode_to_vec(), 1, 6),
+        ("deep_set_p2", deep_set(&ds, 3).encode_to_vec(), 2, 3),
+        ("transformer", transformer(&t, 7).encode_to_vec(), 1, t.tokens),
+    ];
+    for (name, bytes, p, ii) in models {
+        let path = dir.join(format!("{name}.onnx"));
+        std::fs::write(&path, bytes).unwrap();
+        let mut cfg: serde_json::Value = serde_json::from_str(TRANSFORMER_CONFIG).unwrap();
+        cfg["default"] = serde_json::json!({"style": "stream", "pixels_per_clock": p});
+        let cfg_path = dir.join(format!("{name}.json"));
+        std::fs::write(&cfg_path, cfg.to_string()).unwrap();
+        let out = dir.join(name);
+        let mut o = build_options(&path, &out);
+        o.config = Some(cfg_path);
+        let b = build(&o).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        assert_eq!(b.design.ii as usize, ii, "{name}");
+        let streamed = b.design.report.layers.iter().filter(|l| l.style == "stream").count();
+        assert!(streamed >= 3, "{name}: {streamed} layers stream");
+        lint(&out);
+        if cosim_random(&out, 300).is_some() {
+            let s = tachyon::sim::run(&out, &tachyon::sim::SimOptions { random: Some(100), gap: 2, ..Default::default() })
+                .unwrap();
+            assert_eq!(s.mismatches, 0, "{name}: with gaps");
+        }
+    }
+}
