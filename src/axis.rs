@@ -130,6 +130,14 @@ pub struct AxisSummary {
 /// is also saved as `dir/sim/axis/results.json`.
 pub fn cosim(dir: &Path, vectors: &[Vec<i128>], run: &AxisRun) -> Result<AxisSummary> {
     let (m, built) = crate::project::load(dir)?;
+    if m.frame.is_some() {
+        bail!(
+            "{} is a stream-style design (a frame of pixel beats per input): it has no AXI-Stream wrapper, which \
+             feeds one whole input per beat; co-simulate the core with `tachyon sim {}`",
+            dir.display(),
+            dir.display()
+        );
+    }
     let wrapper = dir.join(wrapper_path(&m.top));
     if !wrapper.is_file() {
         bail!("{} is missing (project built by an older Tachyon): run tachyon build again", wrapper.display());

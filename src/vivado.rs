@@ -201,6 +201,13 @@ pub fn run(project: &Path, o: &VivadoOptions) -> Result<Outcome> {
     if !["core", "axis"].contains(&variant.as_str()) {
         bail!("unknown variant '{variant}': core (the pipelined core) or axis (its AXI-Stream wrapper)");
     }
+    if variant == "axis" && manifest.frame.is_some() {
+        bail!(
+            "{} is a stream-style design: it has no AXI-Stream wrapper (which feeds one whole input per beat); \
+             use --variant core",
+            project.display()
+        );
+    }
     let found = Command::new("vivado").arg("-version").output();
     if !found.as_ref().is_ok_and(|o| o.status.success()) {
         let instructions = format!(

@@ -834,6 +834,14 @@ fn pulse_cnn_example_stream_style() {
         .unwrap();
         assert_eq!((s.vectors, s.mismatches, s.ii_cycles), (64, 0, 64));
     }
+    // No AXI-Stream wrapper for a stream design (it feeds one whole input per beat): said so.
+    let out = dir.join("stream");
+    assert!(!out.join("axis").exists());
+    let e = tachyon::axis::cosim(&out, &[], &Default::default()).unwrap_err();
+    assert!(format!("{e:#}").contains("stream-style design"), "{e:#}");
+    let o = tachyon::vivado::VivadoOptions { variant: Some("axis".into()), ..Default::default() };
+    let e = tachyon::vivado::run(&out, &o).unwrap_err();
+    assert!(format!("{e:#}").contains("stream-style design"), "{e:#}");
 }
 
 /// Several pixels per clock: adjacent pixels of a row enter together and every window is read
