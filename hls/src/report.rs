@@ -382,6 +382,7 @@ fn per_layer(m: &Module, names: &[String]) -> (Vec<Resources>, Resources) {
     (out, total)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     q: &QModel,
     m: &Module,

@@ -147,7 +147,7 @@ impl TopInterface {
         }
         if !self.frame.is_empty() {
             let mut seen = vec![false; self.frame.len()];
-            let ok = self.frame.len() % self.inputs.len() == 0
+            let ok = self.frame.len().is_multiple_of(self.inputs.len())
                 && self.frame.iter().all(|&e| (e as usize) < seen.len() && !std::mem::replace(&mut seen[e as usize], true));
             if !ok {
                 return Err(bad(format!(

@@ -238,7 +238,7 @@ pub fn plan(m: &QModel, parallel: &BTreeSet<String>, pixels_per_clock: usize) ->
         ));
     }
     // Output grids may group fewer pixels (after a stride): any divisor of p.
-    let groups: Vec<usize> = (1..=p).rev().filter(|d| p % d == 0).collect();
+    let groups: Vec<usize> = (1..=p).rev().filter(|&d| p.is_multiple_of(d)).collect();
     let mut best: Option<Plan> = None;
     for map in maps {
         // One grid per channel on the bus: the channel's elements must share a fixed-point grid.
@@ -354,7 +354,7 @@ fn normalize(
     out_elems: &[tachyon_quantize::Elem],
     rows: &[Vec<(u32, i128)>],
     bias: &[i128],
-) -> Option<(Vec<Vec<(u32, i128)>>, Vec<i128>, Vec<i32>)> {
+) -> Option<(Rows, Vec<i128>, Vec<i32>)> {
     if rows.len() != out.at.len() {
         return None;
     }
@@ -466,8 +466,11 @@ fn per_channel(
     Some((kind, out_fracs))
 }
 
+/// Sparse rows `(input, coefficient)` per output.
+type Rows = Vec<Vec<(u32, i128)>>;
+
 /// A window-shaped kind as sparse rows over its (concatenated) inputs.
-fn as_rows(kind: &LayerKind) -> (WindowOp, Vec<Vec<(u32, i128)>>, Vec<i128>) {
+fn as_rows(kind: &LayerKind) -> (WindowOp, Rows, Vec<i128>) {
     match kind {
         LayerKind::Linear { rows, bias } => {
             let rows = rows.iter().map(|r| r.iter().copied().filter(|&(_, c)| c != 0).collect()).collect();
@@ -856,6 +859,7 @@ fn position(
 impl Position {
     /// A register that is 1 in the cycles of output pixels with row in `[r_lo, r_hi]` and column
     /// in `[c_lo, c_hi]` (computed from the counters' next values, so it is a plain register).
+    #[allow(clippy::too_many_arguments)]
     fn mask(
         &self,
         b: &mut Builder,
