@@ -50,16 +50,18 @@ enum Cmd {
         #[arg(long)]
         force: bool,
         /// Decompose the model first (Mixed-TD, see `tachyon decompose`) within this relative
-        /// output error (0.01 = 1 %); the decomposed model is written beside OUT as OUT.td.onnx.
+        /// output error (0.01 = 1 %); the decomposed model is stored in the project as
+        /// OUT/model.td.onnx (the manifest points to it).
         #[arg(long, value_name = "BUDGET")]
         decompose: Option<f64>,
         /// Calibration inputs of --decompose (.npy, first axis = sample).
         #[arg(long, value_name = "X.npy", requires = "decompose")]
         calib: Option<PathBuf>,
     },
-    /// Mixed-TD: decompose Conv/MatMul/Gemm layers (channel or spatial SVD, CP) with quantized
-    /// factors, choosing per layer the method and rank the hls cost model prices lowest within an
-    /// error budget measured on calibration inputs; writes the decomposed QONNX model.
+    /// Mixed-TD: decompose Conv/MatMul/Gemm layers (channel, spatial or channel-group SVD, CP)
+    /// with quantized factors, choosing per layer the method and rank the hls cost model prices
+    /// lowest within an error budget measured on calibration inputs; writes the decomposed QONNX
+    /// model.
     Decompose {
         /// ONNX or QONNX model file.
         model: PathBuf,
@@ -202,8 +204,8 @@ fn main() {
 fn dispatch(cmd: Cmd) -> Result<()> {
     match cmd {
         Cmd::Build { model, config, clock_ns, board, top, out, force, decompose, calib } => {
-            let model = match decompose {
-                None => model,
+            let decomposed = match decompose {
+                None => None,
                 Some(budget) => {
                     let o = tachyon::decompose::Options {
                         budget,
@@ -217,16 +219,19 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                     };
                     let d = tachyon::decompose::decompose(&model, &o)?;
                     say!("{}", tachyon::decompose::table(&d));
-                    let mut name = out.file_name().unwrap_or_default().to_os_string();
-                    name.push(".td.onnx");
-                    let p = out.with_file_name(name);
-                    std::fs::write(&p, prost::Message::encode_to_vec(&d.model))
-                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
-                    say!("wrote the decomposed model {}", p.display());
-                    p
+                    Some(prost::Message::encode_to_vec(&d.model))
                 }
             };
-            let b = build(&BuildOptions { model, config, clock_ns, board, top, out: out.clone(), force })?;
+            let opts = BuildOptions { model, config, clock_ns, board, top, out: out.clone(), force };
+            let b = match &decomposed {
+                None => build(&opts)?,
+                Some(bytes) => {
+                    let file = std::path::Path::new(tachyon::project::DECOMPOSED_MODEL);
+                    let b = tachyon::project::build_with_model(&opts, file, bytes)?;
+                    say!("wrote the decomposed model {}", out.join(file).display());
+                    b
+                }
+            };
             let r = &b.design.report;
             say!(
                 "built {} → {}: {} layers, latency {} cycles ({:.1} ns at {} ns), II {}, estimate LUT {} FF {} DSP {}",

@@ -30,6 +30,9 @@ pub struct Manifest {
     pub frame: Option<Vec<u32>>,
 }
 
+/// Where `tachyon build --decompose` stores the decomposed model in the project folder.
+pub const DECOMPOSED_MODEL: &str = "model.td.onnx";
+
 /// Options of `tachyon build`.
 #[derive(Clone, Debug)]
 pub struct BuildOptions {
@@ -57,7 +60,19 @@ pub struct Built {
 /// Reads, quantizes and lowers a model (no files written).
 pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: Option<String>) -> Result<Built> {
     let graph = tachyon_frontend::load_model(model)?;
-    let qmodel = tachyon_quantize::lower(&graph, config)?;
+    compile_graph(&graph, model, config, clock_ns, top, board)
+}
+
+/// [`compile`] of an imported graph; `model` is the file the manifest points to.
+fn compile_graph(
+    graph: &tachyon_frontend::Graph,
+    model: &Path,
+    config: &Config,
+    clock_ns: f64,
+    top: &str,
+    board: Option<String>,
+) -> Result<Built> {
+    let qmodel = tachyon_quantize::lower(graph, config)?;
     let strategy = qmodel.layers.iter().map(|l| (l.name.clone(), config.strategy(&l.origin))).collect();
     let reuse: std::collections::BTreeMap<String, u32> = qmodel
         .layers
@@ -87,7 +102,9 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
             let plan = tachyon_hls::layers::stream::plan(&qmodel, &parallel, config.pixels_per_clock())
                 .map_err(|e| anyhow::anyhow!("{}: style \"stream\": {e}", model.display()))?;
             for (l, how) in qmodel.layers.iter().zip(&plan.layers) {
-                if how.is_some() && (reuse.get(&l.name).is_some_and(|&r: &u32| r > 1) || set_reuse.contains_key(&l.name)) {
+                if how.is_some()
+                    && (reuse.get(&l.name).is_some_and(|&r: &u32| r > 1) || set_reuse.contains_key(&l.name))
+                {
                     anyhow::bail!(
                         "{}: layer '{}' (ONNX {}) streams, and reuse/set_reuse apply to parallel layers; \
                          remove the reuse or give the layer \"style\": \"parallel\"",
@@ -137,8 +154,32 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     }
 }
 
-/// `tachyon build`.
+/// `tachyon build`. A model file inside the output folder (a model an earlier build stored
+/// there, rebuilt with `force`) is carried over into the new project, so the manifest keeps
+/// pointing at it.
 pub fn build(o: &BuildOptions) -> Result<Built> {
+    let inside = match (std::fs::canonicalize(&o.model), std::fs::canonicalize(&o.out)) {
+        (Ok(m), Ok(out)) => m.strip_prefix(&out).ok().map(Path::to_path_buf),
+        _ => None,
+    };
+    match inside {
+        Some(rel) if o.force => {
+            let bytes = std::fs::read(&o.model).with_context(|| format!("cannot read {}", o.model.display()))?;
+            build_from(o, Some((&rel, &bytes)))
+        }
+        _ => build_from(o, None),
+    }
+}
+
+/// `tachyon build` of a model held in memory (`bytes`, such as the model `tachyon build
+/// --decompose` makes): stored in the project as OUT/`file` together with the rest of the
+/// project (all or nothing: a failure leaves neither), and the manifest points to it. `file`
+/// is relative to OUT and must not be one of the project's own files; `o.model` is unused.
+pub fn build_with_model(o: &BuildOptions, file: &Path, bytes: &[u8]) -> Result<Built> {
+    build_from(o, Some((file, bytes)))
+}
+
+fn build_from(o: &BuildOptions, model: Option<(&Path, &[u8])>) -> Result<Built> {
     if o.out.exists() && !o.force {
         bail!("output folder {} already exists; pass --force to replace it", o.out.display());
     }
@@ -154,23 +195,51 @@ pub fn build(o: &BuildOptions) -> Result<Built> {
         bail!("--top '{}' is not a valid Verilog module name (letters, digits, _; not a keyword)", o.top);
     }
     let config = load_config(o.config.as_deref())?;
-    let built = compile(&o.model, &config, clock, &o.top, board.as_ref().map(|b| b.name.clone()))?;
-    write_project(&built, &o.out, o.force, board.as_ref())?;
+    let board_name = board.as_ref().map(|b| b.name.clone());
+    let built = match model {
+        None => compile(&o.model, &config, clock, &o.top, board_name)?,
+        Some((file, bytes)) => {
+            let plain = file.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !plain || file.as_os_str().is_empty() {
+                bail!("internal error: the model's place in the project {} is not a relative path", file.display());
+            }
+            // Where the model will be once the project is in place (for the manifest).
+            let name = o.out.file_name().with_context(|| format!("{} is not a folder name", o.out.display()))?;
+            let parent = o.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let at = match std::fs::canonicalize(parent) {
+                Ok(p) => p.join(name),
+                Err(_) => std::path::absolute(&o.out)
+                    .with_context(|| format!("cannot make {} an absolute path", o.out.display()))?,
+            }
+            .join(file);
+            let graph = tachyon_frontend::decode_model(bytes, &at)?;
+            compile_graph(&graph, &at, &config, clock, &o.top, board_name)?
+        }
+    };
+    write_project(&built, &o.out, o.force, board.as_ref(), model)?;
     Ok(built)
 }
 
-fn write_project(b: &Built, out: &Path, force: bool, board: Option<&tachyon_boards::Board>) -> Result<()> {
-    write_project_with(b, out, force, board, &mut |path, bytes| std::fs::write(path, bytes))
+fn write_project(
+    b: &Built,
+    out: &Path,
+    force: bool,
+    board: Option<&tachyon_boards::Board>,
+    model: Option<(&Path, &[u8])>,
+) -> Result<()> {
+    write_project_with(b, out, force, board, model, &mut |path, bytes| std::fs::write(path, bytes))
 }
 
 /// Writes the project through `put` (every file but the harness sources goes through it, so a
 /// test can make any of them fail): into a temporary sibling folder first, renamed onto `out` at
 /// the end. On any failure the temporary folder is removed and an existing `out` is untouched.
+/// `model`: a model file stored in the project too (path relative to `out`, bytes).
 fn write_project_with(
     b: &Built,
     out: &Path,
     force: bool,
     board: Option<&tachyon_boards::Board>,
+    model: Option<(&Path, &[u8])>,
     put: &mut dyn FnMut(&Path, &[u8]) -> std::io::Result<()>,
 ) -> Result<()> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -214,6 +283,19 @@ fn write_project_with(
             put(tmp.join(rel), text.as_bytes())?;
         }
         crate::sim::write_harness_sources(b, &tmp.join("sim"))?;
+        if let Some((file, bytes)) = model {
+            let p = tmp.join(file);
+            if p.exists() {
+                bail!(
+                    "the model cannot be stored as {} in the project: the project has a file of that name",
+                    file.display()
+                );
+            }
+            if let Some(dir) = p.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            put(p, bytes)?;
+        }
         Ok(())
     })();
     if let Err(e) = result {
@@ -278,7 +360,7 @@ mod tests {
         // folder and no temporary folder.
         for fail_at in 0..4 {
             let mut n = 0;
-            let err = write_project_with(&b, &out, false, None, &mut |path, bytes| {
+            let err = write_project_with(&b, &out, false, None, None, &mut |path, bytes| {
                 n += 1;
                 if n > fail_at {
                     return Err(std::io::Error::other("injected: device full"));
@@ -291,9 +373,9 @@ mod tests {
             assert!(listing(&parent).is_empty(), "after failing at file {fail_at}: {:?}", listing(&parent));
         }
         // With --force over an existing project, a failure keeps the old project intact.
-        write_project(&b, &out, false, None).unwrap();
+        write_project(&b, &out, false, None, None).unwrap();
         let before = std::fs::read(out.join("tachyon.json")).unwrap();
-        let err = write_project_with(&b, &out, true, None, &mut |path, bytes| {
+        let err = write_project_with(&b, &out, true, None, None, &mut |path, bytes| {
             if path.ends_with("model.txt") {
                 return Err(std::io::Error::other("injected: device full"));
             }
@@ -302,6 +384,25 @@ mod tests {
         assert!(err.is_err());
         assert_eq!(listing(&parent), vec!["proj".to_string()]);
         assert_eq!(std::fs::read(out.join("tachyon.json")).unwrap(), before);
+        // A model stored in the project: failing to write it (the last file) keeps the old
+        // project intact too, and leaves no temporary folder.
+        let model = (Path::new("model.td.onnx"), &b"onnx bytes"[..]);
+        let err = write_project_with(&b, &out, true, None, Some(model), &mut |path, bytes| {
+            if path.ends_with("model.td.onnx") {
+                return Err(std::io::Error::other("injected: device full"));
+            }
+            std::fs::write(path, bytes)
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("model.td.onnx"), "{err:#}");
+        assert_eq!(listing(&parent), vec!["proj".to_string()]);
+        assert!(!out.join("model.td.onnx").exists());
+        write_project(&b, &out, true, None, Some(model)).unwrap();
+        assert_eq!(std::fs::read(out.join("model.td.onnx")).unwrap(), b"onnx bytes");
+        // A name the project itself uses is refused.
+        let err = write_project(&b, &out, true, None, Some((Path::new("report.json"), b""))).unwrap_err();
+        assert!(format!("{err:#}").contains("has a file of that name"), "{err:#}");
+        assert_eq!(std::fs::read(out.join("model.td.onnx")).unwrap(), b"onnx bytes");
         std::fs::remove_dir_all(&parent).unwrap();
     }
 }

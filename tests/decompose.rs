@@ -12,7 +12,7 @@ use prost::Message;
 use std::path::{Path, PathBuf};
 use tachyon::decompose::linalg::{cp_als, svd_factors, Matrix};
 use tachyon::decompose::rewrite::{apply, find_targets, stages, Method};
-use tachyon::decompose::{decompose, rel_error, Options};
+use tachyon::decompose::{calibrate, decompose, rel_error, Options};
 use tachyon::project::build;
 use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_examples::rng::Rng;
@@ -128,26 +128,162 @@ fn rewrites_compute_the_layer() {
     }
 }
 
+/// The grouped reshapings at full rank compute the layer (any weights): input-channel groups
+/// (a grouped Kh×Kw conv, then a 1×1 conv) and output-channel groups (a Kh×Kw conv, then a
+/// grouped 1×1 conv), with strides, one-sided pads and dilations; below full rank they do not.
+#[test]
+fn grouped_rewrites_compute_the_layer() {
+    let mut rng = Rng::new(8);
+    let (c, f, hw) = (4, 8, 7);
+    let attrs = vec![
+        Attr::ints("kernel_shape", &[3, 3]),
+        Attr::ints("strides", &[2, 1]),
+        Attr::ints("pads", &[1, 0, 2, 1]),
+        Attr::ints("dilations", &[1, 2]),
+    ];
+    let w: Vec<f32> = (0..f * c * 9).map(|_| rng.normal() as f32).collect();
+    let model = conv_model(&mut rng, c, f, hw, attrs, &w, [3, 3]);
+    let g = tachyon_frontend::decode_model(&model.encode_to_vec(), Path::new("test.onnx")).unwrap();
+    let (targets, notes) = find_targets(&model, &g, 8);
+    assert_eq!(targets.len(), 1, "{notes:?}");
+    let t = &targets[0];
+    let methods = t.methods();
+    for m in [Method::InGroups(2), Method::InGroups(4), Method::OutGroups(2), Method::OutGroups(4)] {
+        assert!(methods.contains(&m), "{m} missing from {methods:?}");
+    }
+    let inputs: Vec<Tensor> = (0..4)
+        .map(|_| Tensor::new(DType::F32, vec![1, c, hw, hw], (0..c * hw * hw).map(|_| rng.normal()).collect()))
+        .collect();
+    let want = float_run(&model, &inputs);
+    // Full rank: min(F, C/G·9) per input group, min(F/G, C·9) per output group.
+    for (method, r) in
+        [(Method::InGroups(2), 8), (Method::InGroups(4), 8), (Method::OutGroups(2), 4), (Method::OutGroups(4), 2)]
+    {
+        let (st, werr) = stages(t, method, r, 24).unwrap();
+        assert!(werr < 1e-5, "{method} r{r}: weight error {werr}");
+        let m = apply(&model, t, &st, &vec![None; st.len() - 1]);
+        let got = float_run(&m, &inputs);
+        assert_eq!(got.len(), want.len(), "{method}: output shape");
+        assert!(rel_error(&got, &want) < 1e-5, "{method} r{r}: output error {}", rel_error(&got, &want));
+        assert_eq!(t.params_of(method, r), st.iter().map(|s| s.shape.iter().product::<usize>()).sum::<usize>());
+        let (_, werr) = stages(t, method, r - 1, 24).unwrap();
+        assert!(werr > 1e-3, "{method}: rank {} of a full-rank weight cannot be exact ({werr})", r - 1);
+    }
+    // Group counts that do not divide the channels are not offered.
+    let odd = conv_model(&mut rng, 3, 6, hw, vec![Attr::ints("kernel_shape", &[3, 3])], &w[..6 * 3 * 9], [3, 3]);
+    let g = tachyon_frontend::decode_model(&odd.encode_to_vec(), Path::new("test.onnx")).unwrap();
+    let methods = find_targets(&odd, &g, 8).0[0].methods();
+    assert!(methods.contains(&Method::OutGroups(2)) && !methods.contains(&Method::OutGroups(4)), "{methods:?}");
+    assert!(!methods.iter().any(|m| matches!(m, Method::InGroups(_))), "{methods:?}");
+}
+
+/// A decomposed model with each grouped reshaping (8-bit factors, 12-bit calibrated
+/// intermediates, as the search builds them): the integer interpreter equals the float QONNX
+/// semantics exactly, and — general grouped convolutions, 2 input channels per group in the
+/// first stage of the input-group rewrite, r per group in the second of the output-group one —
+/// it builds, lints and co-simulates with 0 mismatches in both styles.
+#[test]
+fn grouped_decompositions_are_bit_exact_and_cosimulate() {
+    let dir = scratch("decompose_grouped");
+    let model = cnn("grouped_td", 4, 8, 5, 3);
+    let path = write_model(&dir, "grouped.onnx", &model);
+    let g = tachyon_frontend::load_model(&path).unwrap();
+    let (targets, notes) = find_targets(&model, &g, 8);
+    let t = targets.iter().find(|t| t.name == "conv").unwrap_or_else(|| panic!("{notes:?}"));
+    let mut rng = Rng::new(9);
+    let calib: Vec<Tensor> = (0..16)
+        .map(|_| Tensor::new(DType::F32, vec![1, 4, 5, 5], (0..100).map(|_| rng.normal() * 2.0).collect()))
+        .collect();
+    let stream = dir.join("stream.json");
+    std::fs::write(&stream, r#"{"default": {"style": "stream"}}"#).unwrap();
+    for (method, r) in [(Method::InGroups(2), 3), (Method::OutGroups(2), 3), (Method::OutGroups(4), 2)] {
+        let (st, werr) = stages(t, method, r, 8).unwrap();
+        assert!(werr < 0.05, "{method} r{r}: weight error {werr}");
+        let (acts, _) = calibrate(&model, &path, t, &st, 12, &calib).unwrap();
+        let td = write_model(&dir, &format!("{method}.onnx"), &apply(&model, t, &st, &acts));
+        let g = tachyon_frontend::load_model(&td).unwrap();
+        let m = tachyon_quantize::lower(&g, &Config::default()).unwrap();
+        for _ in 0..100 {
+            let x: Vec<f64> = (0..100).map(|_| (rng.below(257) as f64 - 128.0) / 16.0).collect();
+            let want =
+                tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, vec![1, 4, 5, 5], x.clone())]).unwrap();
+            assert_eq!(interp::evaluate(&m, &x).unwrap(), want[0].data, "{method}: x={x:?}");
+        }
+        for (style, cfg) in [("parallel", None), ("stream", Some(stream.clone()))] {
+            let out = dir.join(format!("{method}_{style}"));
+            let mut bo = build_options(&td, &out);
+            bo.config = cfg;
+            let built = build(&bo).unwrap_or_else(|e| panic!("{method} {style}: {e:#}"));
+            assert_eq!(built.design.report.style, style);
+            lint(&out);
+            cosim_random(&out, 100);
+        }
+    }
+}
+
+/// The search picks an input-group reshaping for a conv whose input-channel groups are each
+/// rank 1 (rank 2 over all channels: the channel SVD needs rank 2 and a first stage twice as
+/// large), within the budget, and the result builds.
+#[test]
+fn search_picks_input_groups_when_they_are_low_rank() {
+    let dir = scratch("decompose_pick_groups");
+    let mut rng = Rng::new(10);
+    let (c, f) = (4, 8);
+    let mut w = Matrix::zeros(f, c * 9);
+    for gi in 0..2 {
+        let u: Vec<f64> = (0..f).map(|_| rng.normal()).collect();
+        let v: Vec<f64> = (0..18).map(|_| rng.normal()).collect();
+        for (ff, uu) in u.iter().enumerate() {
+            for (i, vv) in v.iter().enumerate() {
+                w.set(ff, gi * 18 + i, uu * vv);
+            }
+        }
+    }
+    let path = write_model(&dir, "blocks.onnx", &cnn_with("blocks_td", c, 5, &w, &mut rng));
+    let o = Options { budget: 0.05, clock_ns: 5.0, ..Default::default() };
+    let d = decompose(&path, &o).unwrap();
+    let table = tachyon::decompose::table(&d);
+    println!("{table}");
+    let conv = d.layers.iter().find(|l| l.layer == "conv").unwrap();
+    assert!(matches!(conv.method, Some(Method::InGroups(_))), "{table}");
+    assert!(d.model_error <= 0.05 && conv.after.cost < conv.before.cost, "{table}");
+    let td = write_model(&dir, "blocks.td.onnx", &d.model);
+    build(&build_options(&td, dir.join("project"))).unwrap();
+}
+
 /// A small QONNX CNN with a low-rank conv and a low-rank dense layer: x [1,2,4,4] → Quant →
 /// Conv 2→6 3×3 pad 1 → Relu → Quant → GlobalAveragePool → Quant → Flatten → MatMul 6→6 + bias
 /// → Quant → y.
 fn small_cnn() -> ModelProto {
+    cnn("small_td", 2, 6, 4, 1)
+}
+
+/// [`small_cnn`] with C input channels, F filters, an hw × hw image and conv kernels of rank
+/// `rank` in the channel reshaping (the dense layer F → 6).
+fn cnn(name: &str, c: usize, f: usize, hw: usize, rank: usize) -> ModelProto {
     let mut rng = Rng::new(4);
-    let mut g = GraphBuilder::new("small_td");
-    let x = g.input("x", &[1, 2, 4, 4]);
+    let u = Matrix::new(f, rank, (0..f * rank).map(|_| rng.normal()).collect());
+    let v = Matrix::new(rank, c * 9, (0..rank * c * 9).map(|_| rng.normal()).collect());
+    cnn_with(name, c, hw, &u.matmul(&v), &mut rng)
+}
+
+/// [`cnn`] with the conv weights `w` [F × (C·3·3)] (scaled onto the grid); the dense weights
+/// are drawn from `rng`.
+fn cnn_with(name: &str, c: usize, hw: usize, w: &Matrix, rng: &mut Rng) -> ModelProto {
+    let f = w.rows;
+    let mut g = GraphBuilder::new(name);
+    let x = g.input("x", &[1, c as i64, hw as i64, hw as i64]);
     g.output("y", &[1, 6]);
     let xq = g.quant(&x, "xq", 0.125, 0.0, 8.0, true, false, "ROUND");
-    // Rank-1 kernels (channel reshaping) and rank-2 dense weights, on a 2^-7 grid.
-    let u: Vec<f64> = (0..6).map(|_| rng.normal()).collect();
-    let v: Vec<f64> = (0..18).map(|_| rng.normal()).collect();
-    let w = Matrix::new(6, 18, (0..108).map(|i| u[i / 18] * v[i % 18]).collect());
+    // Conv and rank-2 dense weights on a 2^-7 grid.
     let on_grid = |m: &Matrix| -> Vec<f32> {
         let max = m.data.iter().fold(0f64, |a, v| a.max(v.abs()));
         m.data.iter().map(|v| ((v / max * 0.99 * 128.0).round() / 128.0) as f32).collect()
     };
-    let wi = g.initializer_f32("conv_W", &[6, 2, 3, 3], &on_grid(&w));
+    let wi = g.initializer_f32("conv_W", &[f, c, 3, 3], &on_grid(w));
     let wq = g.quant(&wi, "conv_Wq", 1.0 / 128.0, 0.0, 8.0, true, false, "ROUND");
-    let b = g.initializer_f32("conv_b", &[6], &[0.125, -0.25, 0.0, 0.5, 0.0, 0.0625]);
+    let bias: Vec<f32> = (0..f).map(|k| [0.125, -0.25, 0.0, 0.5, 0.0, 0.0625][k % 6]).collect();
+    let b = g.initializer_f32("conv_b", &[f], &bias);
     let c = g.node(
         "Conv",
         "",
@@ -161,8 +297,8 @@ fn small_cnn() -> ModelProto {
     let p = g.node("GlobalAveragePool", "", "gap", &[&a], &["gap_out"], vec![]);
     let pq = g.quant(&p, "gap_act", 1.0 / 64.0, 0.0, 12.0, false, false, "FLOOR");
     let fl = g.node("Flatten", "", "flatten", &[&pq], &["flat"], vec![Attr::int("axis", 1)]);
-    let m = low_rank(&mut rng, 6, 6, 2);
-    let di = g.initializer_f32("dense_W", &[6, 6], &on_grid(&m));
+    let m = low_rank(rng, f, 6, 2);
+    let di = g.initializer_f32("dense_W", &[f, 6], &on_grid(&m));
     let dq = g.quant(&di, "dense_Wq", 1.0 / 128.0, 0.0, 8.0, true, false, "ROUND");
     let mm = g.node("MatMul", "", "dense", &[&fl, &dq], &["dense_out"], vec![]);
     let db = g.initializer_f32("dense_b", &[6], &[0.0, 0.25, -0.125, 0.0, 0.5, 0.0]);
@@ -252,7 +388,9 @@ fn decomposed_model_streams() {
 }
 
 /// `tachyon decompose` writes the model and prints the table; `tachyon build --decompose`
-/// writes OUT.td.onnx and builds the project from it.
+/// builds the project from the decomposed model and stores it inside the project as
+/// OUT/model.td.onnx, which the manifest points to (nothing is written beside the project; a
+/// failed build writes nothing); a rebuild from that file with --force keeps it.
 #[test]
 fn cli_decompose_and_build_decompose() {
     let dir = scratch("decompose_cli");
@@ -260,7 +398,7 @@ fn cli_decompose_and_build_decompose() {
     let exe = env!("CARGO_BIN_EXE_tachyon");
     let td = dir.join("small.td.onnx");
     let out = std::process::Command::new(exe)
-        .args(["decompose", path.to_str().unwrap(), "--budget", "0.05", "-o", td.to_str().unwrap()])
+        .args(["decompose", path.to_str().unwrap(), "--budget", "0.05", "--clock-ns", "5", "-o", td.to_str().unwrap()])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -274,9 +412,37 @@ fn cli_decompose_and_build_decompose() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(dir.join("prj.td.onnx").is_file() && prj.join("rtl/tachyon_top.v").is_file(), "{text}");
-    let manifest = std::fs::read_to_string(prj.join("tachyon.json")).unwrap();
-    assert!(manifest.contains("prj.td.onnx"), "{manifest}");
+    let model = prj.join("model.td.onnx");
+    assert!(model.is_file() && prj.join("rtl/tachyon_top.v").is_file(), "{text}");
+    assert!(text.contains("prj/model.td.onnx"), "{text}");
+    let listing = || {
+        let mut v: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(listing(), ["prj", "small.onnx", "small.td.onnx"], "only the project is added");
+    let (manifest, _) = tachyon::project::load(&prj).unwrap();
+    assert_eq!(manifest.model, std::fs::canonicalize(&model).unwrap());
+    // The stored model is the decomposed one (what `tachyon decompose` wrote, same options).
+    assert_eq!(std::fs::read(&model).unwrap(), std::fs::read(&td).unwrap());
+    // Rebuilding the project from its own model with --force keeps the model in it.
+    let out = std::process::Command::new(exe)
+        .args(["build", model.to_str().unwrap(), "--clock-ns", "5", "--force", "-o", prj.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (again, _) = tachyon::project::load(&prj).unwrap();
+    assert_eq!(again.model, manifest.model);
+    assert_eq!(std::fs::read(&model).unwrap(), std::fs::read(&td).unwrap());
+    // A build that fails after decomposing (bad --top) leaves nothing.
+    let failed = dir.join("failed");
+    let out = std::process::Command::new(exe)
+        .args(["build", path.to_str().unwrap(), "--decompose", "0.05", "--top", "1bad", "-o", failed.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--top"));
+    assert_eq!(listing(), ["prj", "small.onnx", "small.td.onnx"]);
     let bad = std::process::Command::new(exe)
         .args(["decompose", path.to_str().unwrap(), "--budget", "0", "-o", td.to_str().unwrap()])
         .output()

@@ -3,7 +3,8 @@
 //!
 //! For every decomposable layer ([`rewrite::find_targets`]: 2-D Conv, MatMul, Gemm with constant
 //! weights), most expensive first, each method that applies (SVD for dense layers; channel SVD,
-//! spatial SVD and CP for convolutions) is tried at the smallest rank whose *whole-model* output
+//! spatial SVD, SVD per group of 2 or 4 input- or output-channel groups, and CP for
+//! convolutions) is tried at the smallest rank whose *whole-model* output
 //! stays within the error budget, found by bisection over the ranks (the error falls with the
 //! rank). A candidate is built exactly as it will be compiled: factors rounded onto `bits`-bit
 //! power-of-two grids (the second SVD factor refitted to the rounded first), and a signed
@@ -233,18 +234,7 @@ fn candidate(
     layer_ref: &[f64],
 ) -> Result<Candidate> {
     let (st, weight_error) = stages(t, method, rank, bits).map_err(|e| anyhow::anyhow!("layer '{}': {e}", t.name))?;
-    let mids: Vec<String> = (0..st.len() - 1).map(|k| stage_out(t, k)).collect();
-    let probe = apply(current, t, &st, &vec![None; mids.len()]);
-    let p = run(&probe, path, inputs, &mids)?;
-    let mut acts = vec![];
-    let mut intermediates = vec![];
-    let qmax = f64::powi(2.0, o.act_bits as i32 - 1) - 1.0;
-    for v in &p.named {
-        let max = v.iter().fold(0f64, |m, x| m.max(x.abs()));
-        let exp = if max == 0.0 { 0 } else { (max / qmax).log2().ceil() as i32 };
-        acts.push(Some(ActQuant { exp, bits: o.act_bits }));
-        intermediates.push(format!("fixed<{},{}> (max |x| {:.3})", o.act_bits, o.act_bits as i32 + exp, max));
-    }
+    let (acts, intermediates) = calibrate(current, path, t, &st, o.act_bits, inputs)?;
     let model = apply(current, t, &st, &acts);
     let r = run(&model, path, inputs, std::slice::from_ref(&t.output))?;
     Ok(Candidate {
@@ -259,6 +249,32 @@ fn candidate(
         weight_error,
         intermediates,
     })
+}
+
+/// The quantizers of the intermediate activations of `stages` replacing `t` in `current`:
+/// signed `act_bits` bits, each scale the smallest power of two that holds the largest value
+/// seen on `inputs` (float evaluation without them). Also each as text with that value.
+pub fn calibrate(
+    current: &ModelProto,
+    path: &Path,
+    t: &Target,
+    stages: &[rewrite::Stage],
+    act_bits: u32,
+    inputs: &[Tensor],
+) -> Result<(Vec<Option<ActQuant>>, Vec<String>)> {
+    let mids: Vec<String> = (0..stages.len().saturating_sub(1)).map(|k| stage_out(t, k)).collect();
+    let probe = apply(current, t, stages, &vec![None; mids.len()]);
+    let p = run(&probe, path, inputs, &mids)?;
+    let mut acts = vec![];
+    let mut intermediates = vec![];
+    let qmax = f64::powi(2.0, act_bits as i32 - 1) - 1.0;
+    for v in &p.named {
+        let max = v.iter().fold(0f64, |m, x| m.max(x.abs()));
+        let exp = if max == 0.0 { 0 } else { (max / qmax).log2().ceil() as i32 };
+        acts.push(Some(ActQuant { exp, bits: act_bits }));
+        intermediates.push(format!("fixed<{},{}> (max |x| {:.3})", act_bits, act_bits as i32 + exp, max));
+    }
+    Ok((acts, intermediates))
 }
 
 /// The sub-model computing `t.output` from the quantizer that feeds `t.input` (through

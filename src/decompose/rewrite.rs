@@ -11,6 +11,8 @@
 //! before:  x → conv1(W [F,C,Kh,Kw], b) → conv1_out
 //! channel: x → conv1_td0 (Conv Kh×Kw, C→r) → conv1_td0_act (Quant) → conv1_td1 (Conv 1×1, r→F, b) → conv1_out
 //! spatial: x → conv1_td0 (Conv 1×Kw, C→r) → Quant → conv1_td1 (Conv Kh×1, r→F, b) → conv1_out
+//! in-group:  x → Conv Kh×Kw C→G·r, group G → Quant → Conv 1×1 G·r→F (b) → conv1_out
+//! out-group: x → Conv Kh×Kw C→G·r → Quant → Conv 1×1 G·r→F, group G (b) → conv1_out
 //! cp:      x → 1×1 C→R → Quant → depthwise Kh×1 → Quant → depthwise 1×Kw → Quant → 1×1 R→F (b) → conv1_out
 //! svd:     x → MatMul [in,r] → Quant → MatMul/Gemm [r,out] (+ C) → out
 //! ```
@@ -34,7 +36,19 @@ pub enum Method {
     Spatial,
     /// Conv, CP rank R: 1×1 C→R, depthwise Kh×1, depthwise 1×Kw, 1×1 R→F.
     Cp,
+    /// Conv, input-channel groups: the C input channels in G groups, each slice
+    /// W_g [F × (C/G·Kh·Kw)] ≈ U_g [F × r] · V_g [r × (C/G·Kh·Kw)]; a grouped Kh×Kw conv
+    /// (group G, C→G·r, weights the V_g) then a 1×1 conv G·r→F (weights the U_g side by side):
+    /// W = Σ_g U_g V_g exactly at full rank.
+    InGroups(usize),
+    /// Conv, output-channel groups: the F output channels in G groups, each slice
+    /// W_g [F/G × (C·Kh·Kw)] ≈ U_g [F/G × r] · V_g [r × (C·Kh·Kw)]; a Kh×Kw conv C→G·r (weights
+    /// the V_g stacked) then a grouped 1×1 conv (group G, G·r→F, group g's weights U_g).
+    OutGroups(usize),
 }
+
+/// Group counts tried for the grouped reshapings (those that divide the channels).
+pub const GROUPS: [usize; 2] = [2, 4];
 
 impl std::fmt::Display for Method {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,6 +57,8 @@ impl std::fmt::Display for Method {
             Method::Channel => "channel-svd",
             Method::Spatial => "spatial-svd",
             Method::Cp => "cp",
+            Method::InGroups(g) => return write!(f, "in-group{g}-svd"),
+            Method::OutGroups(g) => return write!(f, "out-group{g}-svd"),
         })
     }
 }
@@ -78,20 +94,33 @@ impl Target {
     pub fn params(&self) -> usize {
         self.weight.len()
     }
-    /// The methods that apply to this layer.
+    /// The methods that apply to this layer: the grouped reshapings for each G of [`GROUPS`]
+    /// that divides the channels and leaves a rank with fewer parameters than the layer.
     pub fn methods(&self) -> Vec<Method> {
-        match self.kind {
-            Kind::Dense { .. } => vec![Method::Svd],
-            Kind::Conv { kh, kw, .. } if kh * kw > 1 => vec![Method::Channel, Method::Spatial, Method::Cp],
-            Kind::Conv { .. } => vec![Method::Channel],
+        let Kind::Conv { f, c, kh, kw, .. } = self.kind else { return vec![Method::Svd] };
+        let mut v = vec![Method::Channel];
+        if kh * kw > 1 {
+            v.extend([Method::Spatial, Method::Cp]);
         }
+        for g in GROUPS {
+            if c.is_multiple_of(g) {
+                v.push(Method::InGroups(g));
+            }
+            if f.is_multiple_of(g) {
+                v.push(Method::OutGroups(g));
+            }
+        }
+        v.retain(|&m| self.max_rank(m) >= 1);
+        v
     }
-    /// Parameters of a candidate.
+    /// Parameters of a candidate (for the grouped reshapings, r is the rank of each group).
     pub fn params_of(&self, method: Method, r: usize) -> usize {
         match (&self.kind, method) {
             (Kind::Dense { n_in, n_out, .. }, _) => r * (n_in + n_out),
             (Kind::Conv { f, c, kh, kw, .. }, Method::Channel) => r * (c * kh * kw + f),
             (Kind::Conv { f, c, kh, kw, .. }, Method::Spatial) => r * (c * kw + f * kh),
+            (Kind::Conv { f, c, kh, kw, .. }, Method::InGroups(g)) => r * (c * kh * kw + g * f),
+            (Kind::Conv { f, c, kh, kw, .. }, Method::OutGroups(g)) => r * (g * c * kh * kw + f),
             (Kind::Conv { f, c, kh, kw, .. }, _) => r * (c + kh + kw + f),
         }
     }
@@ -104,6 +133,8 @@ impl Target {
             (Kind::Dense { n_in, n_out, .. }, _) => by_params.min(*n_in.min(n_out)),
             (Kind::Conv { f, c, kh, kw, .. }, Method::Channel) => by_params.min(*f.min(&(c * kh * kw))),
             (Kind::Conv { f, c, kh, kw, .. }, Method::Spatial) => by_params.min((f * kh).min(c * kw)),
+            (Kind::Conv { f, c, kh, kw, .. }, Method::InGroups(g)) => by_params.min(*f.min(&(c / g * kh * kw))),
+            (Kind::Conv { f, c, kh, kw, .. }, Method::OutGroups(g)) => by_params.min((f / g).min(c * kh * kw)),
             (Kind::Conv { f, c, .. }, _) => by_params.min(*f.max(c)).min(64),
         }
     }
@@ -364,6 +395,102 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
                 err,
             ))
         }
+        (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, Method::InGroups(g)) => {
+            // Group gi's slice, transposed: m_g [(c', h, w) × F] for its C/G channels c'.
+            let (cg, kk) = (c / g, kh * kw);
+            let slices: Vec<Matrix> = (0..g)
+                .map(|gi| {
+                    let mut m = Matrix::zeros(cg * kk, f);
+                    for ff in 0..f {
+                        for i in 0..cg * kk {
+                            m.set(i, ff, t.weight[ff * c * kk + gi * cg * kk + i]);
+                        }
+                    }
+                    m
+                })
+                .collect();
+            let (a, b, err) = grouped_factors(&slices, r, bits)?;
+            // Stage 0 [G·r, C/G, Kh, Kw]: row gi·r + k is column k of a_g. Stage 1 [F, G·r]: b_g ᵀ.
+            let mut first = Quantized { values: vec![0.0; g * r * cg * kk], exp: a.exp, bits: a.bits };
+            let mut second = Quantized { values: vec![0.0; f * g * r], exp: b.exp, bits: b.bits };
+            for gi in 0..g {
+                for k in 0..r {
+                    for i in 0..cg * kk {
+                        first.values[(gi * r + k) * cg * kk + i] = a.values[gi * cg * kk * r + i * r + k];
+                    }
+                    for ff in 0..f {
+                        second.values[ff * g * r + gi * r + k] = b.values[gi * r * f + k * f + ff];
+                    }
+                }
+            }
+            Ok((
+                vec![
+                    Stage {
+                        op: "Conv",
+                        weight: first,
+                        shape: vec![g * r, cg, kh, kw],
+                        attrs: vec![
+                            ints("kernel_shape", &[kh as i64, kw as i64]),
+                            ints("strides", &strides),
+                            ints("pads", &pads),
+                            ints("dilations", &dilations),
+                            int("group", g as i64),
+                        ],
+                    },
+                    Stage {
+                        op: "Conv",
+                        weight: second,
+                        shape: vec![f, g * r, 1, 1],
+                        attrs: vec![ints("kernel_shape", &[1, 1])],
+                    },
+                ],
+                err,
+            ))
+        }
+        (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, Method::OutGroups(g)) => {
+            // Group gi's slice, transposed: m_g [(c, h, w) × F/G].
+            let (fg, ckk) = (f / g, c * kh * kw);
+            let slices: Vec<Matrix> = (0..g)
+                .map(|gi| Matrix::new(fg, ckk, t.weight[gi * fg * ckk..(gi + 1) * fg * ckk].to_vec()).transpose())
+                .collect();
+            let (a, b, err) = grouped_factors(&slices, r, bits)?;
+            // Stage 0 [G·r, C, Kh, Kw]: row gi·r + k is column k of a_g. Stage 1 [F, r]: row
+            // gi·F/G + f' is column f' of b_g.
+            let mut first = Quantized { values: vec![0.0; g * r * ckk], exp: a.exp, bits: a.bits };
+            let mut second = Quantized { values: vec![0.0; f * r], exp: b.exp, bits: b.bits };
+            for gi in 0..g {
+                for k in 0..r {
+                    for i in 0..ckk {
+                        first.values[(gi * r + k) * ckk + i] = a.values[gi * ckk * r + i * r + k];
+                    }
+                    for j in 0..fg {
+                        second.values[(gi * fg + j) * r + k] = b.values[gi * r * fg + k * fg + j];
+                    }
+                }
+            }
+            Ok((
+                vec![
+                    Stage {
+                        op: "Conv",
+                        weight: first,
+                        shape: vec![g * r, c, kh, kw],
+                        attrs: vec![
+                            ints("kernel_shape", &[kh as i64, kw as i64]),
+                            ints("strides", &strides),
+                            ints("pads", &pads),
+                            ints("dilations", &dilations),
+                        ],
+                    },
+                    Stage {
+                        op: "Conv",
+                        weight: second,
+                        shape: vec![f, r, 1, 1],
+                        attrs: vec![ints("kernel_shape", &[1, 1]), int("group", g as i64)],
+                    },
+                ],
+                err,
+            ))
+        }
         (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, _) => {
             let (cp, _) = cp_als(&t.weight, [f, c, kh, kw], r, 300, 1e-10)?;
             let qc = quantize(&cp.factors[1].data, bits);
@@ -436,6 +563,41 @@ fn two_factors(m: &Matrix, r: usize, bits: u32) -> Result<(Quantized, Quantized)
     let qa = quantize(&a.data, bits);
     let b = lstsq(&Matrix::new(m.rows, r, qa.values.clone()), m)?;
     Ok((qa, quantize(&b.data, bits)))
+}
+
+/// Group-wise [`two_factors`]: each `m_g ≈ A_g · B_g` (rank `r`), with all the A_g on one
+/// quantization grid (they form one stage's weight tensor), each B_g refitted to its rounded
+/// A_g, and all the B_g on one grid. Returns the A_g [rows_g × r] one after the other, the B_g
+/// [r × cols_g] likewise, and the relative error ‖(A_g B_g − m_g)_g‖ / ‖(m_g)_g‖.
+fn grouped_factors(ms: &[Matrix], r: usize, bits: u32) -> Result<(Quantized, Quantized, f64), NoConvergence> {
+    let mut a_all = vec![];
+    for m in ms {
+        let (a, _) = svd_factors(m, r)?;
+        // svd_factors keeps at most min(rows, cols) terms: pad to r columns with zeros.
+        for i in 0..m.rows {
+            a_all.extend((0..r).map(|k| if k < a.cols { a.at(i, k) } else { 0.0 }));
+        }
+    }
+    let qa = quantize(&a_all, bits);
+    let (mut b_all, mut at) = (vec![], 0);
+    let mut a_q = vec![];
+    for m in ms {
+        let a = Matrix::new(m.rows, r, qa.values[at..at + m.rows * r].to_vec());
+        at += m.rows * r;
+        b_all.extend(lstsq(&a, m)?.data);
+        a_q.push(a);
+    }
+    let qb = quantize(&b_all, bits);
+    let (mut d2, mut n2, mut at) = (0.0, 0.0, 0);
+    for (m, a) in ms.iter().zip(&a_q) {
+        let b = Matrix::new(r, m.cols, qb.values[at..at + r * m.cols].to_vec());
+        at += r * m.cols;
+        let rec = a.matmul(&b);
+        d2 += rec.data.iter().zip(&m.data).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
+        n2 += m.norm().powi(2);
+    }
+    let err = if n2 == 0.0 { d2.sqrt() } else { (d2 / n2).sqrt() };
+    Ok((qa, qb, err))
 }
 
 /// The transpose of a quantized [rows × cols] factor.
