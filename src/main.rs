@@ -95,6 +95,9 @@ enum Cmd {
         /// Also write the per-layer results as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// LUTs one cycle of a layer's latency counts for in the cost (0: latency not weighed).
+        #[arg(long, default_value_t = 0)]
+        latency_luts: u64,
     },
     /// Co-simulate a project with Verilator against the bit-exact reference interpreter.
     Sim {
@@ -263,7 +266,20 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 say!("note: float op {e} has no quantizer after it; it stays outside the hardware (see report.json)");
             }
         }
-        Cmd::Decompose { model, budget, inputs, samples, validate, bits, act_bits, config, clock_ns, out, json } => {
+        Cmd::Decompose {
+            model,
+            budget,
+            inputs,
+            samples,
+            validate,
+            bits,
+            act_bits,
+            config,
+            clock_ns,
+            out,
+            json,
+            latency_luts,
+        } => {
             let o = tachyon::decompose::Options {
                 budget,
                 inputs,
@@ -276,6 +292,7 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                     None => Default::default(),
                 },
                 clock_ns,
+                latency_luts,
             };
             let d = tachyon::decompose::decompose(&model, &o)?;
             say!("{}", tachyon::decompose::table(&d));

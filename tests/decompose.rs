@@ -249,6 +249,17 @@ fn search_picks_input_groups_when_they_are_low_rank() {
     assert!(d.model_error <= 0.05 && conv.after.cost < conv.before.cost, "{table}");
     let td = write_model(&dir, "blocks.td.onnx", &d.model);
     build(&build_options(&td, dir.join("project"))).unwrap();
+    // Latency weighed: every price includes `latency_luts` per cycle of the layer alone, and
+    // the choice follows the weighed price.
+    let w = 10_000;
+    let o = Options { budget: 0.05, clock_ns: 5.0, latency_luts: w, ..Default::default() };
+    let d = decompose(&path, &o).unwrap();
+    let conv = d.layers.iter().find(|l| l.layer == "conv").unwrap();
+    for c in [&conv.before, &conv.after] {
+        assert!(c.cycles > 0);
+        assert_eq!(c.cost, c.lut + 100 * c.dsp + w * u64::from(c.cycles), "{c:?}");
+    }
+    assert!(conv.method.is_none() || conv.after.cost < conv.before.cost);
 }
 
 /// A small QONNX CNN with a low-rank conv and a low-rank dense layer: x [1,2,4,4] → Quant →

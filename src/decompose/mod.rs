@@ -19,8 +19,9 @@
 //!
 //! Cost: each feasible candidate (and the original layer) is compiled alone by the real `hls`
 //! lowering — a sub-model from the layer's input quantizer to its output, with the user's config
-//! and clock — and priced as `LUT + 100 · DSP` of the report's total. The cheapest candidate
-//! wins if it is cheaper than the layer. Everything is deterministic.
+//! and clock — and priced as `LUT + 100 · DSP + latency_luts · cycles` of its report (latency
+//! weighs only when `--latency-luts` asks). The cheapest candidate wins if it is cheaper than the
+//! layer. Everything is deterministic.
 
 pub mod linalg;
 pub mod rewrite;
@@ -54,6 +55,10 @@ pub struct Options {
     /// Config and clock the cost model compiles with.
     pub config: Config,
     pub clock_ns: f64,
+    /// LUTs one cycle of the layer's latency counts for in the cost (0: latency is reported,
+    /// not weighed). A decomposed layer is two (or four) layers in a row, so it is usually a few
+    /// cycles slower; a latency-critical trigger sets this to trade LUTs for cycles.
+    pub latency_luts: u64,
 }
 
 impl Default for Options {
@@ -67,6 +72,7 @@ impl Default for Options {
             act_bits: 12,
             config: Config::default(),
             clock_ns: 2.5,
+            latency_luts: 0,
         }
     }
 }
@@ -79,6 +85,8 @@ pub struct Cost {
     pub widths: Vec<u32>,
     pub lut: u64,
     pub dsp: u64,
+    /// Latency of the layer alone, in cycles at the cost model's clock.
+    pub cycles: u32,
     pub cost: u64,
 }
 
@@ -343,7 +351,9 @@ fn price(m: &ModelProto, scratch: &Path, name: &str, o: &Options) -> Result<Cost
     let built = built.with_context(|| format!("pricing '{name}' with the hls cost model"))?;
     let t = &built.design.report.total;
     let widths = built.design.report.layers.iter().filter(|l| l.kind == "linear").map(|l| l.width_max).collect();
-    Ok(Cost { widths, lut: t.lut, dsp: t.dsp, cost: t.lut + DSP_LUTS * t.dsp })
+    let cycles = built.design.report.latency_cycles;
+    let cost = t.lut + DSP_LUTS * t.dsp + o.latency_luts * u64::from(cycles);
+    Ok(Cost { widths, lut: t.lut, dsp: t.dsp, cycles, cost })
 }
 
 /// Decomposes the model at `path` (see the module doc).
