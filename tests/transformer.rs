@@ -184,7 +184,14 @@ fn activation_products_on_luts() {
     let mut g = GraphBuilder::new("qk");
     let q = g.input("q", &[1, 3, 4]);
     let qq = g.quant(&q, "qq", 2f32.powi(-3), 0.0, 6.0, true, false, "ROUND");
-    let kt = g.node("Transpose", "", "kt", &[&qq], &["kt"], vec![tachyon_examples::onnx_builder::Attr::ints("perm", &[0, 2, 1])]);
+    let kt = g.node(
+        "Transpose",
+        "",
+        "kt",
+        &[&qq],
+        &["kt"],
+        vec![tachyon_examples::onnx_builder::Attr::ints("perm", &[0, 2, 1])],
+    );
     let r = g.node("Relu", "", "relu", &[&kt], &["kr"], vec![]);
     let kq = g.quant(&r, "kq", 2f32.powi(-3), 0.0, 5.0, false, false, "ROUND");
     let s = g.node("MatMul", "", "scores", &[&qq, &kq], &["s"], vec![]);
@@ -234,7 +241,8 @@ fn class_token_pooling() {
     let mut rng = Rng::new(4);
     for _ in 0..100 {
         let x: Vec<f64> = (0..24).map(|_| rng.normal() * 2.0).collect();
-        let want = tachyon_frontend::eval::run_float(&graph, &[Tensor::new(DType::F32, vec![1, 4, 6], x.clone())]).unwrap();
+        let want =
+            tachyon_frontend::eval::run_float(&graph, &[Tensor::new(DType::F32, vec![1, 4, 6], x.clone())]).unwrap();
         assert_eq!(interp::evaluate(&m, &x).unwrap(), want[0].data);
     }
     let out = dir.join("project");
@@ -275,8 +283,9 @@ fn particles_and_tokens_stream() {
         assert!(streamed >= 3, "{name}: {streamed} layers stream");
         lint(&out);
         if cosim_random(&out, 300).is_some() {
-            let s = tachyon::sim::run(&out, &tachyon::sim::SimOptions { random: Some(100), gap: 2, ..Default::default() })
-                .unwrap();
+            let s =
+                tachyon::sim::run(&out, &tachyon::sim::SimOptions { random: Some(100), gap: 2, ..Default::default() })
+                    .unwrap();
             assert_eq!(s.mismatches, 0, "{name}: with gaps");
         }
     }

@@ -91,11 +91,9 @@ fn main() -> Result<()> {
     if no_sim {
         return Ok(());
     }
-    let s = tachyon::sim::run(
-        &out,
-        &tachyon::sim::SimOptions { inputs: Some(xi), expect: Some(yo), ..Default::default() },
-    )
-    .context("co-simulation")?;
+    let s =
+        tachyon::sim::run(&out, &tachyon::sim::SimOptions { inputs: Some(xi), expect: Some(yo), ..Default::default() })
+            .context("co-simulation")?;
     println!(
         "co-simulation: {} vectors, {} mismatches, latency {} cycles, Verilator build {:.0} s; argmax agreement with the float model {:.2} % (max |Δ| of the logits {:.4})",
         s.vectors,

@@ -210,7 +210,12 @@ mod tests {
         assert_eq!(r.protocol_errors.len(), 1);
         assert_eq!((r.min_accept_gap, r.max_accept_gap, r.cycles), (1, 3, 40));
         assert!(parse("o 1 2\n# summary outputs=1\n", &outs, Path::new("o.txt")).is_err());
-        let cpp = axis_cpp(&TopInterface { top: "t_axis".into(), inputs: outs.to_vec(), outputs: outs.to_vec(), frame: vec![] });
+        let cpp = axis_cpp(&TopInterface {
+            top: "t_axis".into(),
+            inputs: outs.to_vec(),
+            outputs: outs.to_vec(),
+            frame: vec![],
+        });
         assert!(cpp.contains("top->s_axis_tdata = w[0];") && !cpp.contains('@'));
         assert!(axis_tlast_of(3, 10, 4) && !axis_tlast_of(2, 10, 4) && axis_tlast_of(9, 10, 0));
     }

@@ -148,7 +148,10 @@ impl TopInterface {
         if !self.frame.is_empty() {
             let mut seen = vec![false; self.frame.len()];
             let ok = self.frame.len().is_multiple_of(self.inputs.len())
-                && self.frame.iter().all(|&e| (e as usize) < seen.len() && !std::mem::replace(&mut seen[e as usize], true));
+                && self
+                    .frame
+                    .iter()
+                    .all(|&e| (e as usize) < seen.len() && !std::mem::replace(&mut seen[e as usize], true));
             if !ok {
                 return Err(bad(format!(
                     "the frame map must be a permutation of the {} vector elements, {} per beat",
