@@ -489,8 +489,9 @@ impl fmt::Display for CampaignSummary {
 }
 
 /// The limits actually used by a model (so shrinking candidates are really smaller).
+/// (A CNN's flattened width may exceed 8, the generator's largest `max_width`.)
 fn effective_limits(info: &RandomModelInfo) -> Limits {
-    let width = info.widths.iter().copied().chain([info.input_width]).max().unwrap_or(1);
+    let width = info.widths.iter().copied().chain([info.input_width]).max().unwrap_or(1).min(8);
     Limits { max_layers: info.layers, max_width: width, ..info.limits }
 }
 
