@@ -94,6 +94,8 @@ pub struct FuzzOutcome {
     /// Level (c) against (b).
     pub rtl: Check,
     pub failures: Vec<Failure>,
+    /// Level (c) built the stream style.
+    pub streamed: bool,
 }
 
 impl FuzzOutcome {
@@ -240,6 +242,10 @@ pub struct HardwareVariant {
     pub strategy: &'static str,
     /// Reuse factor of every linear layer (II).
     pub reuse: u32,
+    /// The stream style with this many pixels per clock (`None`: parallel). A model the stream
+    /// style does not apply to (no sliding-window layer, a width P does not divide) is built
+    /// parallel instead.
+    pub stream: Option<u32>,
 }
 
 impl HardwareVariant {
@@ -248,27 +254,59 @@ impl HardwareVariant {
     pub fn of_seed(seed: u64) -> HardwareVariant {
         let mut r = Rng::new(seed ^ 0x6861_7264_7761_7265);
         let mut pick = |n: u64| (r.next_u64() % n) as usize;
-        if pick(2) == 0 {
-            return HardwareVariant { clock_ns: 5.0, strategy: "auto", reuse: 1 };
+        let mut v = if pick(2) == 0 {
+            HardwareVariant { clock_ns: 5.0, strategy: "auto", reuse: 1, stream: None }
+        } else {
+            HardwareVariant {
+                clock_ns: [5.0, 2.5, 1.6, 10.0][pick(4)],
+                strategy: ["auto", "adders", "dsp"][pick(3)],
+                reuse: [1, 1, 2, 3, 4][pick(5)],
+                stream: None,
+            }
+        };
+        // From a stream of its own, so the draws above keep their values: a third of the seeds
+        // stream (reuse applies to parallel layers only).
+        let mut r2 = Rng::new(seed ^ 0x7374_7265_616d_0001);
+        if r2.next_u64() % 3 == 0 {
+            v.stream = Some([1, 1, 2][(r2.next_u64() % 3) as usize]);
+            v.reuse = 1;
         }
-        HardwareVariant {
-            clock_ns: [5.0, 2.5, 1.6, 10.0][pick(4)],
-            strategy: ["auto", "adders", "dsp"][pick(3)],
-            reuse: [1, 1, 2, 3, 4][pick(5)],
-        }
+        v
+    }
+
+    /// The same variant in the parallel style.
+    fn parallel(&self) -> HardwareVariant {
+        HardwareVariant { stream: None, ..*self }
     }
 
     /// The build config, `None` for the defaults.
     fn config_json(&self) -> Option<String> {
-        (self.strategy != "auto" || self.reuse != 1)
-            .then(|| format!(r#"{{ "default": {{ "strategy": "{}", "reuse": {} }} }}"#, self.strategy, self.reuse))
+        let stream = match self.stream {
+            Some(p) => format!(r#", "style": "stream", "pixels_per_clock": {p}"#),
+            None => String::new(),
+        };
+        (self.strategy != "auto" || self.reuse != 1 || self.stream.is_some()).then(|| {
+            format!(r#"{{ "default": {{ "strategy": "{}", "reuse": {}{stream} }} }}"#, self.strategy, self.reuse)
+        })
     }
 }
 
 impl fmt::Display for HardwareVariant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "clock {} ns, strategy {}, reuse {}", self.clock_ns, self.strategy, self.reuse)
+        write!(f, "clock {} ns, strategy {}, reuse {}", self.clock_ns, self.strategy, self.reuse)?;
+        match self.stream {
+            Some(p) => write!(f, ", stream {p} per clock"),
+            None => Ok(()),
+        }
     }
+}
+
+/// Whether the stream style (with `hw`'s pixels per clock) applies to the model at `path`.
+fn streams(path: &Path, hw: HardwareVariant) -> bool {
+    let Some(p) = hw.stream else { return false };
+    let Ok(g) = tachyon_frontend::load_model(path) else { return false };
+    let Ok(q) = tachyon_quantize::lower(&g, &Config::default()) else { return false };
+    tachyon_hls::layers::stream::plan(&q, &Default::default(), p as usize).is_ok()
 }
 
 /// Level (c): build the model (with the [`HardwareVariant`] of `seed`) and co-simulate
@@ -276,7 +314,11 @@ impl fmt::Display for HardwareVariant {
 fn check_rtl(path: &Path, vectors: usize, seed: u64, pb: Option<&ProgressBar>, out: &mut FuzzOutcome) {
     let dir = scratch(&format!("rtl-{seed}"));
     let project = dir.join("project");
-    let hw = HardwareVariant::of_seed(seed);
+    let mut hw = HardwareVariant::of_seed(seed);
+    if hw.stream.is_some() && !streams(path, hw) {
+        hw = hw.parallel();
+    }
+    out.streamed = hw.stream.is_some();
     let config = dir.join("config.json");
     let mut opts = BuildOptions {
         model: path.to_path_buf(),
@@ -357,6 +399,7 @@ fn check(path: &Path, vectors: usize, seed: u64, verilator: bool, pb: Option<&Pr
         rtl_vectors: 0,
         rtl: Check::Skipped("not run".into()),
         failures: vec![],
+        streamed: false,
     };
     let compiled = guard(|| {
         let g = tachyon_frontend::load_model(path).map_err(|e| e.to_string())?;
@@ -410,6 +453,8 @@ pub struct CampaignSummary {
     pub float_skipped: usize,
     pub rtl_passed: usize,
     pub rtl_skipped: usize,
+    /// Models whose level (c) design was the stream style.
+    pub streamed: usize,
     /// Models failing at each level (a model may fail at several).
     pub compile_failures: usize,
     pub float_mismatches: usize,
@@ -429,6 +474,7 @@ impl CampaignSummary {
 
     fn add(&mut self, o: &FuzzOutcome) {
         self.models += 1;
+        self.streamed += usize::from(o.streamed);
         self.vectors += o.vectors;
         self.rtl_vectors += o.rtl_vectors;
         let mut skip = |level: &str, why: &str| {
@@ -475,8 +521,8 @@ impl fmt::Display for CampaignSummary {
         )?;
         writeln!(
             f,
-            "(c) verilator {} mismatches; {} exact, {} skipped",
-            self.rtl_mismatches, self.rtl_passed, self.rtl_skipped
+            "(c) verilator {} mismatches; {} exact, {} skipped; {} in the stream style",
+            self.rtl_mismatches, self.rtl_passed, self.rtl_skipped, self.streamed
         )?;
         for (why, n) in &self.skip_reasons {
             writeln!(f, "  skipped {why}: {n}")?;
@@ -572,6 +618,9 @@ fn failure_report(seed: u64, original: &RandomModelInfo, info: &RandomModelInfo,
     }
     let hw = HardwareVariant::of_seed(seed);
     s += &format!("\nhardware    {hw}");
+    if hw.stream.is_some() {
+        s += " (parallel when the stream style does not apply to the model)";
+    }
     if let Some(json) = hw.config_json() {
         s += &format!(" (config.json: {json})");
     }
@@ -645,8 +694,13 @@ mod tests {
         }
         assert!(v.iter().any(|h| h.reuse == 4));
         let defaults = v.iter().filter(|h| h.config_json().is_none() && h.clock_ns == 5.0).count();
-        assert!((60..=140).contains(&defaults), "{defaults} of 200 with the default hardware");
-        let json = HardwareVariant { clock_ns: 5.0, strategy: "dsp", reuse: 2 }.config_json().unwrap();
+        assert!((30..=100).contains(&defaults), "{defaults} of 200 with the default hardware");
+        assert!(v.iter().any(|h| h.stream == Some(2)) && v.iter().any(|h| h.stream == Some(1)));
+        assert!(v.iter().all(|h| h.stream.is_none() || h.reuse == 1));
+        let s = HardwareVariant { clock_ns: 5.0, strategy: "auto", reuse: 1, stream: Some(2) }.config_json().unwrap();
+        let c = Config::parse(&s).unwrap();
+        assert_eq!((c.style(), c.pixels_per_clock()), (tachyon_quantize::config::Style::Stream, 2));
+        let json = HardwareVariant { clock_ns: 5.0, strategy: "dsp", reuse: 2, stream: None }.config_json().unwrap();
         let c = Config::parse(&json).unwrap();
         assert_eq!((c.strategy(&[]), c.reuse(&[])), (tachyon_quantize::config::Strategy::Dsp, 2));
     }
