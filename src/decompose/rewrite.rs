@@ -155,6 +155,24 @@ fn ints(name: &str, v: &[i64]) -> AttributeProto {
 fn int(name: &str, v: i64) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: 2, i: v, ..Default::default() }
 }
+/// A Conv stage with weight `shape` [out, in / group, kh, kw]: a spatial stage carries its
+/// strides, pads and dilations, a 1×1 stage none; `group` when the stage is grouped.
+fn conv(
+    weight: Quantized,
+    shape: [usize; 4],
+    geometry: Option<([i64; 2], [i64; 4], [i64; 2])>,
+    group: Option<usize>,
+) -> Stage {
+    let mut attrs = vec![ints("kernel_shape", &[shape[2] as i64, shape[3] as i64])];
+    if let Some((strides, pads, dilations)) = geometry {
+        attrs.extend([ints("strides", &strides), ints("pads", &pads), ints("dilations", &dilations)]);
+    }
+    if let Some(g) = group {
+        attrs.push(int("group", g as i64));
+    }
+    Stage { op: "Conv", weight, shape: shape.to_vec(), attrs }
+}
+
 fn string(name: &str, v: &str) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: 3, s: v.as_bytes().to_vec(), ..Default::default() }
 }
@@ -323,23 +341,8 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
                 .rel_error(&w);
             Ok((
                 vec![
-                    Stage {
-                        op: "Conv",
-                        weight: first,
-                        shape: vec![r, c, kh, kw],
-                        attrs: vec![
-                            ints("kernel_shape", &[kh as i64, kw as i64]),
-                            ints("strides", &strides),
-                            ints("pads", &pads),
-                            ints("dilations", &dilations),
-                        ],
-                    },
-                    Stage {
-                        op: "Conv",
-                        weight: second,
-                        shape: vec![f, r, 1, 1],
-                        attrs: vec![ints("kernel_shape", &[1, 1])],
-                    },
+                    conv(first, [r, c, kh, kw], Some((strides, pads, dilations)), None),
+                    conv(second, [f, r, 1, 1], None, None),
                 ],
                 err,
             ))
@@ -369,28 +372,18 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
             }
             Ok((
                 vec![
-                    Stage {
-                        op: "Conv",
-                        weight: first,
-                        shape: vec![r, c, 1, kw],
-                        attrs: vec![
-                            ints("kernel_shape", &[1, kw as i64]),
-                            ints("strides", &[1, strides[1]]),
-                            ints("pads", &[0, pads[1], 0, pads[3]]),
-                            ints("dilations", &[1, dilations[1]]),
-                        ],
-                    },
-                    Stage {
-                        op: "Conv",
-                        weight: second,
-                        shape: vec![f, r, kh, 1],
-                        attrs: vec![
-                            ints("kernel_shape", &[kh as i64, 1]),
-                            ints("strides", &[strides[0], 1]),
-                            ints("pads", &[pads[0], 0, pads[2], 0]),
-                            ints("dilations", &[dilations[0], 1]),
-                        ],
-                    },
+                    conv(
+                        first,
+                        [r, c, 1, kw],
+                        Some(([1, strides[1]], [0, pads[1], 0, pads[3]], [1, dilations[1]])),
+                        None,
+                    ),
+                    conv(
+                        second,
+                        [f, r, kh, 1],
+                        Some(([strides[0], 1], [pads[0], 0, pads[2], 0], [dilations[0], 1])),
+                        None,
+                    ),
                 ],
                 err,
             ))
@@ -425,24 +418,8 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
             }
             Ok((
                 vec![
-                    Stage {
-                        op: "Conv",
-                        weight: first,
-                        shape: vec![g * r, cg, kh, kw],
-                        attrs: vec![
-                            ints("kernel_shape", &[kh as i64, kw as i64]),
-                            ints("strides", &strides),
-                            ints("pads", &pads),
-                            ints("dilations", &dilations),
-                            int("group", g as i64),
-                        ],
-                    },
-                    Stage {
-                        op: "Conv",
-                        weight: second,
-                        shape: vec![f, g * r, 1, 1],
-                        attrs: vec![ints("kernel_shape", &[1, 1])],
-                    },
+                    conv(first, [g * r, cg, kh, kw], Some((strides, pads, dilations)), Some(g)),
+                    conv(second, [f, g * r, 1, 1], None, None),
                 ],
                 err,
             ))
@@ -470,23 +447,8 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
             }
             Ok((
                 vec![
-                    Stage {
-                        op: "Conv",
-                        weight: first,
-                        shape: vec![g * r, c, kh, kw],
-                        attrs: vec![
-                            ints("kernel_shape", &[kh as i64, kw as i64]),
-                            ints("strides", &strides),
-                            ints("pads", &pads),
-                            ints("dilations", &dilations),
-                        ],
-                    },
-                    Stage {
-                        op: "Conv",
-                        weight: second,
-                        shape: vec![f, r, 1, 1],
-                        attrs: vec![ints("kernel_shape", &[1, 1]), int("group", g as i64)],
-                    },
+                    conv(first, [g * r, c, kh, kw], Some((strides, pads, dilations)), None),
+                    conv(second, [f, r, 1, 1], None, Some(g)),
                 ],
                 err,
             ))
@@ -514,42 +476,20 @@ pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<St
             let tr = |q: &Quantized, rows: usize| transpose_q(q, rows, r);
             Ok((
                 vec![
-                    Stage {
-                        op: "Conv",
-                        weight: tr(&qc, c),
-                        shape: vec![r, c, 1, 1],
-                        attrs: vec![ints("kernel_shape", &[1, 1])],
-                    },
-                    Stage {
-                        op: "Conv",
-                        weight: tr(&qh, kh),
-                        shape: vec![r, 1, kh, 1],
-                        attrs: vec![
-                            ints("kernel_shape", &[kh as i64, 1]),
-                            ints("strides", &[strides[0], 1]),
-                            ints("pads", &[pads[0], 0, pads[2], 0]),
-                            ints("dilations", &[dilations[0], 1]),
-                            int("group", r as i64),
-                        ],
-                    },
-                    Stage {
-                        op: "Conv",
-                        weight: tr(&qw, kw),
-                        shape: vec![r, 1, 1, kw],
-                        attrs: vec![
-                            ints("kernel_shape", &[1, kw as i64]),
-                            ints("strides", &[1, strides[1]]),
-                            ints("pads", &[0, pads[1], 0, pads[3]]),
-                            ints("dilations", &[1, dilations[1]]),
-                            int("group", r as i64),
-                        ],
-                    },
-                    Stage {
-                        op: "Conv",
-                        weight: qf,
-                        shape: vec![f, r, 1, 1],
-                        attrs: vec![ints("kernel_shape", &[1, 1])],
-                    },
+                    conv(tr(&qc, c), [r, c, 1, 1], None, None),
+                    conv(
+                        tr(&qh, kh),
+                        [r, 1, kh, 1],
+                        Some(([strides[0], 1], [pads[0], 0, pads[2], 0], [dilations[0], 1])),
+                        Some(r),
+                    ),
+                    conv(
+                        tr(&qw, kw),
+                        [r, 1, 1, kw],
+                        Some(([1, strides[1]], [0, pads[1], 0, pads[3]], [1, dilations[1]])),
+                        Some(r),
+                    ),
+                    conv(qf, [f, r, 1, 1], None, None),
                 ],
                 err,
             ))
