@@ -96,20 +96,8 @@ fn conv(net: &mut Net, x: &str, name: &str, c_in: usize, c_out: usize, spec: Spe
     };
     let (w, e) = on_grid(&w, CALO_WEIGHT_BITS);
     let b = grid_normal(net.rng, c_out, 0.05, BIAS_FRAC, BIAS_BITS);
-    let w = net.g.initializer_f32(&format!("{name}_W"), &[c_out, c_in, k, k], &w);
-    let wq = net.quant(&w, &format!("{name}_Wq"), -e, CALO_WEIGHT_BITS as f32, true, "ROUND");
-    let b = net.g.initializer_f32(&format!("{name}_b"), &[c_out], &b);
-    let bq = net.quant(&b, &format!("{name}_bq"), BIAS_FRAC, BIAS_BITS, true, "ROUND");
-    let y = net.g.node(
-        "Conv",
-        "",
-        name,
-        &[x, &wq, &bq],
-        &[&format!("{name}_out")],
-        vec![Attr::ints("kernel_shape", &[3, 3]), Attr::ints("pads", &[1, 1, 1, 1])],
-    );
-    let r = net.g.node("Relu", "", &format!("{name}_relu"), &[&y], &[&format!("{name}_relu")], vec![]);
-    net.quant(&r, &format!("{name}_act"), ACT_FRAC, ACT_BITS, false, "FLOOR")
+    let attrs = vec![Attr::ints("kernel_shape", &[3, 3]), Attr::ints("pads", &[1, 1, 1, 1])];
+    net.conv_relu(x, name, (&w, &[c_out, c_in, k, k], -e, CALO_WEIGHT_BITS as f32), &b, attrs)
 }
 
 fn maxpool(net: &mut Net, x: &str, name: &str) -> String {

@@ -28,24 +28,12 @@ pub const PULSE_CLASSES: usize = 3;
 fn conv(net: &mut Net, x: &str, name: &str, c_in: usize, c_out: usize, k: usize, stride: i64, pad: i64) -> String {
     let w = grid_normal(net.rng, c_out * c_in * k, (2.0 / (c_in * k) as f64).sqrt(), WEIGHT_FRAC, WEIGHT_BITS);
     let b = grid_normal(net.rng, c_out, 0.1, BIAS_FRAC, BIAS_BITS);
-    let w = net.g.initializer_f32(&format!("{name}_W"), &[c_out, c_in, k], &w);
-    let wq = net.quant(&w, &format!("{name}_Wq"), WEIGHT_FRAC, WEIGHT_BITS, true, "ROUND");
-    let b = net.g.initializer_f32(&format!("{name}_b"), &[c_out], &b);
-    let bq = net.quant(&b, &format!("{name}_bq"), BIAS_FRAC, BIAS_BITS, true, "ROUND");
-    let y = net.g.node(
-        "Conv",
-        "",
-        name,
-        &[x, &wq, &bq],
-        &[&format!("{name}_out")],
-        vec![
-            Attr::ints("kernel_shape", &[k as i64]),
-            Attr::ints("strides", &[stride]),
-            Attr::ints("pads", &[pad, pad]),
-        ],
-    );
-    let r = net.g.node("Relu", "", &format!("{name}_relu"), &[&y], &[&format!("{name}_relu")], vec![]);
-    net.quant(&r, &format!("{name}_act"), ACT_FRAC, ACT_BITS, false, "FLOOR")
+    let attrs = vec![
+        Attr::ints("kernel_shape", &[k as i64]),
+        Attr::ints("strides", &[stride]),
+        Attr::ints("pads", &[pad, pad]),
+    ];
+    net.conv_relu(x, name, (&w, &[c_out, c_in, k], WEIGHT_FRAC, WEIGHT_BITS), &b, attrs)
 }
 
 /// The pulse CNN of the module doc (graph `pulse_cnn`, input `x` [1,1,64], output `y` [1,3]).

@@ -101,6 +101,27 @@ impl Net<'_> {
         self.g.quant(x, name, f32::powi(2.0, -frac), 0.0, bits, signed, false, mode)
     }
 
+    /// A Conv with the weights `w` (of `shape`, on the 2^-`w_frac` grid in `w_bits` bits) and the
+    /// bias `b` (fixed<8,3>) behind their Quants, then Relu and the activation Quant
+    /// (ufixed<8,3>, FLOOR); `attrs` give the geometry.
+    pub(crate) fn conv_relu(
+        &mut self,
+        x: &str,
+        name: &str,
+        w: (&[f32], &[usize], i32, f32),
+        b: &[f32],
+        attrs: Vec<Attr>,
+    ) -> String {
+        let (w, shape, w_frac, w_bits) = w;
+        let w = self.g.initializer_f32(&format!("{name}_W"), shape, w);
+        let wq = self.quant(&w, &format!("{name}_Wq"), w_frac, w_bits, true, "ROUND");
+        let b = self.g.initializer_f32(&format!("{name}_b"), &[b.len()], b);
+        let bq = self.quant(&b, &format!("{name}_bq"), BIAS_FRAC, BIAS_BITS, true, "ROUND");
+        let y = self.g.node("Conv", "", name, &[x, &wq, &bq], &[&format!("{name}_out")], attrs);
+        let r = self.g.node("Relu", "", &format!("{name}_relu"), &[&y], &[&format!("{name}_relu")], vec![]);
+        self.quant(&r, &format!("{name}_act"), ACT_FRAC, ACT_BITS, false, "FLOOR")
+    }
+
     /// `x · W + b` on the last axis (shared over the leading ones): He-normal weights and
     /// normal(0, 0.1) biases on their grids, times `scale` (rounded back onto the grids unless
     /// it is 1), behind weight and bias quantizers.
