@@ -37,7 +37,7 @@ use crate::pipeline::{Builder, Val};
 use std::collections::{BTreeMap, BTreeSet};
 use tachyon_quantize::config::Strategy;
 use tachyon_quantize::fixed::bits_for;
-use tachyon_quantize::qir::{LayerKind, QModel, TensorId};
+use tachyon_quantize::qir::{LayerKind, QModel};
 use tachyon_rtl::{CmpOp, Expr, SignalId};
 
 /// How a tensor's flat elements lie on a pixel grid: `at[pos · c + ch]` is the flat element of
@@ -904,24 +904,4 @@ impl Position {
         b.m.set_state_input(q, acc);
         q
     }
-}
-
-/// The flat element indices of the input bus, beat by beat: beat `k` carries pixel `k`'s
-/// channels.
-pub fn input_frame(plan: &Plan, m: &QModel) -> Vec<u32> {
-    plan.input(m).at.clone()
-}
-
-/// The tensor ids read by parallel layers (or the model output) that stream: they are captured.
-pub fn captured(plan: &Plan, m: &QModel) -> Vec<TensorId> {
-    let mut out: BTreeSet<TensorId> = BTreeSet::new();
-    for (li, l) in m.layers.iter().enumerate() {
-        if plan.layers[li].is_none() {
-            out.extend(l.inputs.iter().copied().filter(|t| plan.maps[t.0 as usize].is_some()));
-        }
-    }
-    if plan.maps[m.output.0 as usize].is_some() {
-        out.insert(m.output);
-    }
-    out.into_iter().collect()
 }
