@@ -77,7 +77,9 @@ fn compile_graph(
     let reuse: std::collections::BTreeMap<String, u32> = qmodel
         .layers
         .iter()
-        .filter(|l| matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. }))
+        .filter(|l| {
+            matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. } | tachyon_quantize::LayerKind::Product(_))
+        })
         .map(|l| (l.name.clone(), config.reuse(&l.origin)))
         .collect();
     let mut set_reuse = std::collections::BTreeMap::new();

@@ -290,3 +290,43 @@ fn particles_and_tokens_stream() {
         }
     }
 }
+
+/// The reuse option on a transformer: `"reuse": 4` time-multiplexes the per-token dense layers
+/// (one multiplier per output and block of a token's features: the contiguous layout) and the
+/// Q·Kᵀ / A·V products (⌈pairs / 4⌉ multipliers, each product loaded into its own register),
+/// leaves the sums of products and the bias adds parallel, and runs at II 4, exactly.
+#[test]
+fn reuse_time_multiplexes_dense_layers_and_products() {
+    let dir = scratch("transformer_reuse");
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = tiny();
+    let path = dir.join("transformer.onnx");
+    std::fs::write(&path, transformer(&s, 3).encode_to_vec()).unwrap();
+    let cfg = dir.join("reuse.json");
+    let with_reuse = TRANSFORMER_CONFIG.replacen('{', r#"{ "default": { "strategy": "dsp", "reuse": 4 },"#, 1);
+    std::fs::write(&cfg, with_reuse).unwrap();
+    let out = dir.join("out");
+    let mut o = build_options(&path, &out);
+    o.config = Some(cfg);
+    o.clock_ns = Some(2.5);
+    let b = build(&o).unwrap();
+    let r = &b.design.report;
+    assert_eq!(r.ii_cycles, 4);
+    let layer = |name: &str| r.layers.iter().find(|l| l.name == name).unwrap_or_else(|| panic!("{name}"));
+    // embed: 4 tokens × 3 features → 4 × 4; contiguous slots of 4 inputs cut tokens 1 and 2 in
+    // two, so 6 lanes per output column instead of 12 for the strided layout.
+    assert_eq!(layer("embed_matmul").estimate.dsp, 24, "{:?}", layer("embed_matmul"));
+    // 2 heads × 4 × 4 scores × 2 products, 4 per multiplier.
+    assert_eq!(layer("b0_scores").estimate.dsp, 16, "{:?}", layer("b0_scores"));
+    assert_eq!(layer("b0_scores").ii_cycles, 4);
+    // The sum over a head's features has coefficients 1: parallel adders, no lanes.
+    assert_eq!(layer("b0_scores_1").estimate.dsp, 0);
+    lint(&out);
+    if cosim_random(&out, 400).is_some() {
+        // With idle cycles between vectors too.
+        let sim =
+            tachyon::sim::run(&out, &tachyon::sim::SimOptions { random: Some(100), gap: 3, ..Default::default() })
+                .unwrap();
+        assert_eq!(sim.mismatches, 0);
+    }
+}

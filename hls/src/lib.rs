@@ -23,9 +23,11 @@ pub struct HlsOptions {
     pub top: String,
     /// Multiplication strategy per layer name (absent: [`Strategy::Auto`]).
     pub strategy: BTreeMap<String, Strategy>,
-    /// Reuse factor per linear layer name (absent or 1: fully parallel). A layer with reuse
-    /// R > 1 time-multiplexes its DSP multipliers over R cycles, and the design then accepts a
-    /// new input every max R cycles (its II).
+    /// Reuse factor per linear or product layer name (absent or 1: fully parallel). A layer
+    /// with reuse R > 1 time-multiplexes its DSP multipliers over R cycles, and the design then
+    /// accepts a new input every max R cycles (its II). A linear layer whose coefficients are
+    /// all powers of two, or whose inputs no multiplier could take turns on, stays parallel
+    /// ([`layers::reuse::layout`]).
     pub reuse: BTreeMap<String, u32>,
     /// Set folding per aggregation layer name (a sum, mean or max over particles): the
     /// per-particle network before it is built N / R times and time-multiplexed over R phases
@@ -241,9 +243,19 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
             .collect();
         let start = xs.iter().filter_map(|v| v.stage).max().unwrap_or(0);
         let ys = match (&l.kind, opts.reuse.get(&l.name).copied().unwrap_or(1)) {
-            (tachyon_quantize::LayerKind::Linear { rows, bias }, r) if r > 1 => {
+            (tachyon_quantize::LayerKind::Linear { rows, bias }, r)
+                if r > 1
+                    && let Some(layout) = layers::reuse::layout(&xs, rows, r) =>
+            {
                 ii = ii.max(r);
-                let ys = layers::reuse::lower_linear_reuse(&mut b, &xs, rows, bias, r);
+                let ys = layers::reuse::lower_linear_reuse(&mut b, &xs, rows, bias, &layout);
+                layers::narrow_all(&mut b, ys, &m.tensor(l.output).elems)
+            }
+            (tachyon_quantize::LayerKind::Product(pairs), r)
+                if r > 1 && strategy != Strategy::Adders && layers::reuse::product_pairs(&xs, pairs).is_some() =>
+            {
+                ii = ii.max(r);
+                let ys = layers::reuse::lower_product_reuse(&mut b, &xs, pairs, r);
                 layers::narrow_all(&mut b, ys, &m.tensor(l.output).elems)
             }
             _ => layers::lower_layer(&mut b, &l.kind, &xs, &m.tensor(l.output).elems, strategy),

@@ -54,8 +54,10 @@ fn simulate_with(m: &QModel, clock_ns: f64, strategy: Mult, reuse: u32, vectors:
         ..HlsOptions::default()
     };
     let d = synthesize(m, &opts);
-    assert_eq!(d.ii, reuse.max(1));
-    let ii = d.ii as usize;
+    // A layer whose multipliers could not take turns (shifts only, or one product per lane)
+    // stays parallel at II 1; vectors come every R cycles either way.
+    assert!(d.ii == reuse.max(1) || d.ii == 1, "II {} at reuse {reuse}", d.ii);
+    let ii = reuse.max(1) as usize;
     tachyon_rtl::verify(&d.module).expect("netlist verifies");
     let mut sim = Sim::new(&d.module).unwrap();
     let (rst, iv, id, ov, od) = (

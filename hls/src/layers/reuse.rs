@@ -2,8 +2,12 @@
 //! over R cycles, so a layer of N products needs about N / R of them, and the design accepts a
 //! new input every R cycles (II = R) instead of every cycle.
 //!
-//! The inputs are dealt into S = ⌈N_in / R⌉ *slots*: slot k serves inputs k, k + S, k + 2S, …
-//! one per phase. When a token's inputs arrive (the layer's `valid` flag at its input stage),
+//! The inputs are dealt into S = ⌈N_in / R⌉ *slots*, one input per slot and phase, in one of two
+//! [`Layout`]s: *strided* (slot k serves inputs k, k + S, k + 2S, …) or *contiguous* (slot k
+//! serves inputs kR, kR + 1, …). Each output needs one lane per slot that holds one of its
+//! inputs, so the layout with fewer lanes wins: strided for dense rows, contiguous for block
+//! rows such as a per-token layer of a transformer or deep set, where each output reads one
+//! token's features and one lane serves a whole row. When a token's inputs arrive (the layer's `valid` flag at its input stage),
 //! they are latched into hold registers and a phase counter restarts at 0. In phase p:
 //!
 //! * A — each slot selects its p-th input from the hold registers (a multiplexer tree on the
@@ -24,10 +28,89 @@ use super::phases;
 use crate::delay;
 use crate::pipeline::{Builder, Val};
 use tachyon_quantize::fixed::bits_for;
-use tachyon_rtl::{Expr, SignalId};
+use tachyon_rtl::{CmpOp, Expr, SignalId};
 
 /// Pipeline registers between a token's arrival and its complete lane sums, beyond R.
 const LANE_LATENCY: u32 = 3;
+
+/// How the inputs of a reused layer are dealt into slots and phases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub reuse: u32,
+    pub slots: usize,
+    /// Slot k serves inputs kR, kR + 1, … (else k, k + S, k + 2S, …).
+    pub contiguous: bool,
+}
+
+impl Layout {
+    /// The input slot `k` serves in phase `p`, if any.
+    fn input(&self, k: usize, p: usize, n_in: usize) -> Option<usize> {
+        let r = self.reuse as usize;
+        let j = if self.contiguous { k * r + p } else { k + p * self.slots };
+        (p < r && j < n_in).then_some(j)
+    }
+
+    /// The slot that serves input `j`.
+    fn slot(&self, j: usize) -> usize {
+        if self.contiguous {
+            j / self.reuse as usize
+        } else {
+            j % self.slots
+        }
+    }
+}
+
+/// Inputs that take a multiplier: they vary and some row weighs them.
+fn varying(xs: &[Val], rows: &[Vec<(u32, i128)>]) -> Vec<bool> {
+    let mut used = vec![false; xs.len()];
+    for &(j, c) in rows.iter().flatten() {
+        if c != 0 && xs[j as usize].lo != xs[j as usize].hi {
+            used[j as usize] = true;
+        }
+    }
+    used
+}
+
+/// The layout with the fewest lanes for `bias + rows · xs` at reuse `reuse`, or `None` when
+/// time-multiplexing would not save multipliers: every coefficient is a power of two (shifts,
+/// for which an adder tree is cheaper than multiplexers and accumulators), or no lane would
+/// serve more than one product.
+pub fn layout(xs: &[Val], rows: &[Vec<(u32, i128)>], reuse: u32) -> Option<Layout> {
+    let used = varying(xs, rows);
+    let products: Vec<Vec<usize>> = rows
+        .iter()
+        .map(|row| {
+            let mut js: Vec<usize> =
+                row.iter().filter(|&&(j, c)| c != 0 && used[j as usize]).map(|&(j, _)| j as usize).collect();
+            js.sort_unstable();
+            js.dedup();
+            js
+        })
+        .collect();
+    let multiplies = rows.iter().flatten().any(|&(j, c)| used[j as usize] && c.unsigned_abs().count_ones() > 1);
+    if !multiplies {
+        return None;
+    }
+    let slots = xs.len().div_ceil(reuse as usize);
+    let lanes = |l: &Layout| -> usize {
+        products
+            .iter()
+            .map(|js| {
+                let mut ks: Vec<usize> = js.iter().map(|&j| l.slot(j)).collect();
+                ks.dedup();
+                ks.sort_unstable();
+                ks.dedup();
+                ks.len()
+            })
+            .sum()
+    };
+    let strided = Layout { reuse, slots, contiguous: false };
+    let contiguous = Layout { reuse, slots, contiguous: true };
+    let (n_strided, n_contiguous) = (lanes(&strided), lanes(&contiguous));
+    let (best, n) = if n_contiguous < n_strided { (contiguous, n_contiguous) } else { (strided, n_strided) };
+    let n_products: usize = products.iter().map(Vec::len).sum();
+    (n < n_products).then_some(best)
+}
 
 /// The outputs of `bias_i + Σ c·x[j]` with each multiplier reused `reuse` times.
 pub fn lower_linear_reuse(
@@ -35,8 +118,9 @@ pub fn lower_linear_reuse(
     xs: &[Val],
     rows: &[Vec<(u32, i128)>],
     bias: &[i128],
-    reuse: u32,
+    layout: &Layout,
 ) -> Vec<Val> {
+    let reuse = layout.reuse;
     let xs = b.register_all(xs);
     let Some(s0) = xs.iter().filter_map(|v| v.stage).max() else {
         // Nothing depends on the input (values derived from constants only): no schedule to
@@ -51,11 +135,10 @@ pub fn lower_linear_reuse(
     // Hold registers for every input that is not a known constant. (A value with no pipeline
     // stage is derived from constants only, but it is one number only when its interval is.)
     let mut held: Vec<Option<SignalId>> = vec![None; xs.len()];
-    for (j, x) in xs.iter().enumerate() {
-        if x.lo == x.hi || !rows.iter().any(|r| r.iter().any(|&(k, c)| k as usize == j && c != 0)) {
-            continue;
+    for (j, (x, used)) in xs.iter().zip(varying(&xs, rows)).enumerate() {
+        if used {
+            held[j] = Some(phases::hold(b, &format!("{prefix}_hold{j}"), *x, start, origin));
         }
-        held[j] = Some(phases::hold(b, &format!("{prefix}_hold{j}"), *x, start, origin));
     }
     let ph = phases::phases(b, &prefix, reuse, start, origin);
     let (cnt, cbits) = (ph.cnt, ph.bits.len() as u32);
@@ -66,13 +149,10 @@ pub fn lower_linear_reuse(
     let mut worst_ps = 0u32;
     let ps = |ns: f64| (ns * 1000.0).round() as u32;
     let n_in = xs.len();
-    let slots = n_in.div_ceil(reuse as usize);
+    let slots = layout.slots;
     let span = ph.span;
     // The input of slot k in phase p (None: no input, or one that does not vary).
-    let input_of = |k: usize, p: usize| -> Option<usize> {
-        let j = k + p * slots;
-        (p < reuse as usize && j < n_in && held[j].is_some()).then_some(j)
-    };
+    let input_of = |k: usize, p: usize| -> Option<usize> { layout.input(k, p, n_in).filter(|&j| held[j].is_some()) };
     // A: one operand multiplexer per slot, shared by all outputs.
     let mut operands: Vec<Option<(SignalId, i128, i128)>> = vec![];
     for k in 0..slots {
@@ -163,4 +243,141 @@ pub fn lower_linear_reuse(
     }
     b.critical_ps = b.critical_ps.max(worst_ps);
     outs
+}
+
+/// Products of two activations (a Q·Kᵀ or A·V of attention) that time-multiplexing saves
+/// multipliers on: the pairs whose operands both vary, when there are at least two of them.
+pub fn product_pairs(xs: &[Val], pairs: &[(u32, u32)]) -> Option<Vec<usize>> {
+    let varies = |j: u32| xs[j as usize].lo != xs[j as usize].hi;
+    let v: Vec<usize> = (0..pairs.len()).filter(|&i| varies(pairs[i].0) && varies(pairs[i].1)).collect();
+    (v.len() >= 2).then_some(v)
+}
+
+/// The products `x[a] · x[c]` of `pairs` with each multiplier (a DSP48E2) reused `reuse` times:
+/// the varying pairs are dealt contiguously into ⌈N / R⌉ slots, slot k serving pairs kR … kR +
+/// R − 1, one per phase. In phase p each slot selects both operands of its p-th pair from the
+/// hold registers (A), multiplies (B), and the product is loaded into that pair's output
+/// register (C), a state register read at stage input + R + 3 like the lanes of
+/// [`lower_linear_reuse`]. Pairs with a constant operand are constant multiplies, in parallel.
+pub fn lower_product_reuse(b: &mut Builder, xs: &[Val], pairs: &[(u32, u32)], reuse: u32) -> Vec<Val> {
+    let xs = b.register_all(xs);
+    let Some(varying) = product_pairs(&xs, pairs) else {
+        return pairs.iter().map(|&(a, c)| super::product(b, xs[a as usize], xs[c as usize])).collect();
+    };
+    let s0 = xs.iter().filter_map(|v| v.stage).max().expect("varying operands have a stage");
+    let origin = Some(b.origin.clone()).filter(|o| !o.is_empty());
+    let origin = origin.as_deref();
+    let prefix = b.prefix.clone();
+    let start = b.valid_at(s0);
+    let mut held: Vec<Option<SignalId>> = vec![None; xs.len()];
+    for &i in &varying {
+        for j in [pairs[i].0 as usize, pairs[i].1 as usize] {
+            if held[j].is_none() {
+                held[j] = Some(phases::hold(b, &format!("{prefix}_hold{j}"), xs[j], start, origin));
+            }
+        }
+    }
+    let ph = phases::phases(b, &prefix, reuse, start, origin);
+    let cbits = ph.bits.len() as u32;
+    let cnt_a = b.m.reg(&format!("{prefix}_phase_a"), ph.cnt, None, origin);
+    let cnt_b = b.m.reg(&format!("{prefix}_phase_b"), cnt_a, None, origin);
+    let r = reuse as usize;
+    // C's load enables: the phase of the product in B.
+    let load: Vec<SignalId> = (0..r.min(varying.len()))
+        .map(|p| {
+            let k = b.m.wire(&format!("{prefix}_phase_is{p}"), cbits, false, None, Expr::Const(p as i128));
+            b.m.wire(&format!("{prefix}_load{p}"), 1, false, origin, Expr::Cmp(CmpOp::Eq, cnt_b, k))
+        })
+        .collect();
+    let read_stage = s0 + reuse + LANE_LATENCY;
+    let ps = |ns: f64| (ns * 1000.0).round() as u32;
+    let mut worst_ps = 0u32;
+    let hull = |js: &mut dyn Iterator<Item = usize>| -> (i128, i128) {
+        js.fold((i128::MAX, i128::MIN), |(lo, hi), j| (lo.min(xs[j].lo), hi.max(xs[j].hi)))
+    };
+    let mut ys: Vec<Option<Val>> = vec![None; pairs.len()];
+    for (k, slot) in varying.chunks(r).enumerate() {
+        let name = |what: &str| format!("{prefix}_s{k}_{what}");
+        let mut operand = |side: usize, b: &mut Builder| -> (SignalId, i128, i128) {
+            let of = |i: usize| if side == 0 { pairs[i].0 as usize } else { pairs[i].1 as usize };
+            let (lo, hi) = hull(&mut slot.iter().map(|&i| of(i)));
+            let inputs: Vec<SignalId> =
+                (0..ph.span).map(|p| held[of(slot[p.min(slot.len() - 1)])].expect("held operand")).collect();
+            let (sel, levels) =
+                phases::by_phase(b, &name(&format!("op{side}")), &inputs, &ph, bits_for(lo, hi), lo < 0, origin);
+            worst_ps = worst_ps.max(ps(levels as f64 * delay::LUT_LEVEL_NS));
+            (b.m.reg(&name(&format!("op{side}_a")), sel, None, origin), lo, hi)
+        };
+        let (x, xlo, xhi) = operand(0, b);
+        let (y, ylo, yhi) = operand(1, b);
+        let c = [xlo * ylo, xlo * yhi, xhi * ylo, xhi * yhi];
+        let (plo, phi) = (*c.iter().min().expect("four corners"), *c.iter().max().expect("four corners"));
+        let prod = b.m.wire(&name("prod"), bits_for(plo, phi), plo < 0, origin, Expr::Mul(x, y));
+        let prod_b = b.m.reg(&name("prod_b"), prod, None, origin);
+        if let delay::Delay::Logic(ns) = delay::multiply(bits_for(xlo, xhi), bits_for(ylo, yhi)) {
+            worst_ps = worst_ps.max(ps(ns));
+        }
+        for (p, &i) in slot.iter().enumerate() {
+            let (u, v) = (xs[pairs[i].0 as usize], xs[pairs[i].1 as usize]);
+            let c = [u.lo * v.lo, u.lo * v.hi, u.hi * v.lo, u.hi * v.hi];
+            let (lo, hi) = (*c.iter().min().expect("four corners"), *c.iter().max().expect("four corners"));
+            let (w, sg) = (bits_for(lo, hi), lo < 0);
+            let y = b.m.state_reg(&format!("{prefix}_y{i}"), w, sg, None, Some(read_stage), origin);
+            let fit = b.m.wire(&format!("{prefix}_y{i}_d"), w, sg, origin, Expr::Slice { src: prod_b, lo: 0 });
+            let d = b.m.wire(&format!("{prefix}_y{i}_next"), w, sg, origin, Expr::Mux { sel: load[p], t: fit, f: y });
+            b.m.set_state_input(y, d);
+            ys[i] = Some(Val { sig: y, stage: Some(read_stage), delay_ps: 0, low_ps: 0, lo, hi });
+        }
+    }
+    if let delay::Delay::Logic(ns) = delay::mux() {
+        b.critical_ps = b.critical_ps.max(worst_ps + ps(ns));
+    }
+    ys.into_iter()
+        .zip(pairs)
+        .map(|(y, &(a, c))| y.unwrap_or_else(|| super::product(b, xs[a as usize], xs[c as usize])))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(n: usize) -> Vec<Val> {
+        (0..n)
+            .map(|j| Val { sig: SignalId(j as u32), stage: Some(0), delay_ps: 0, low_ps: 0, lo: -128, hi: 127 })
+            .collect()
+    }
+
+    /// A per-token layer (4 tokens × 4 features → 4 tokens × 2): each output reads one token.
+    fn per_token() -> Vec<Vec<(u32, i128)>> {
+        (0..4)
+            .flat_map(|t| (0..2).map(move |o| (0..4).map(|f| (t * 4 + f, 3 + o as i128 + f as i128)).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn per_token_rows_take_the_contiguous_layout() {
+        let l = layout(&inputs(16), &per_token(), 4).expect("multipliers to share");
+        assert!(l.contiguous, "{l:?}");
+        // One lane per output: slot t holds token t's four features, one per phase.
+        assert_eq!((0..4).map(|p| l.input(1, p, 16)).collect::<Vec<_>>(), [Some(4), Some(5), Some(6), Some(7)]);
+    }
+
+    #[test]
+    fn dense_rows_take_the_strided_layout() {
+        let rows: Vec<Vec<(u32, i128)>> = (0..3).map(|o| (0..10).map(|j| (j, 3 + o + j as i128)).collect()).collect();
+        let l = layout(&inputs(10), &rows, 4).expect("multipliers to share");
+        assert!(!l.contiguous && l.slots == 3, "{l:?}");
+        assert_eq!((0..4).map(|p| l.input(2, p, 10)).collect::<Vec<_>>(), [Some(2), Some(5), Some(8), None]);
+    }
+
+    #[test]
+    fn shifts_and_unshared_rows_stay_parallel() {
+        // Powers of two are wiring and adders: nothing for a DSP to do.
+        let sums: Vec<Vec<(u32, i128)>> = (0..4).map(|o| vec![(2 * o, 1), (2 * o + 1, -4)]).collect();
+        assert_eq!(layout(&inputs(8), &sums, 4), None);
+        // One product per output in each slot: no multiplier would take turns.
+        let diag: Vec<Vec<(u32, i128)>> = (0..8).map(|o| vec![(o, 3)]).collect();
+        assert_eq!(layout(&inputs(8), &diag, 4), None);
+    }
 }
