@@ -267,7 +267,7 @@ impl HardwareVariant {
         // From a stream of its own, so the draws above keep their values: a third of the seeds
         // stream (reuse applies to parallel layers only).
         let mut r2 = Rng::new(seed ^ 0x7374_7265_616d_0001);
-        if r2.next_u64() % 3 == 0 {
+        if r2.next_u64().is_multiple_of(3) {
             v.stream = Some([1, 1, 2][(r2.next_u64() % 3) as usize]);
             v.reuse = 1;
         }
