@@ -349,3 +349,74 @@ proptest! {
         prop_assert_eq!(got, c.naive);
     }
 }
+
+/// A layer normalization spec for `ins` made the way the lowering makes one (V's bound, hmax,
+/// p = 2·mant_bits) but with arbitrary positive 1/√ tables, gains, biases and shift.
+fn layernorm_model(
+    ins: &[Elem],
+    mant_bits: u32,
+    eps: i128,
+    gains: &[i128],
+    biases: &[i128],
+    shift: u32,
+    seed: u64,
+) -> QModel {
+    let n = ins.len() as i128;
+    let amax = ins.iter().map(|e| e.lo.abs().max(e.hi.abs())).max().unwrap_or(0);
+    let vmax = n * (2 * n * amax) * (2 * n * amax) + eps;
+    let k = 128 - vmax.leading_zeros() as i32;
+    let e = k - mant_bits as i32;
+    let hmax = (e - e.rem_euclid(2)) / 2;
+    let half = 1usize << (mant_bits - 1);
+    let mut s = seed | 1;
+    let mut table = || -> Vec<i128> {
+        (0..half)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                1 + (s % (1u64 << (2 * mant_bits))) as i128
+            })
+            .collect()
+    };
+    let spec = LayerNormSpec {
+        eps,
+        mant_bits,
+        rsqrt: [table(), table()],
+        hmax,
+        p: 2 * mant_bits,
+        gain: gains[..ins.len()].to_vec(),
+        shift,
+        bias: biases[..ins.len()].to_vec(),
+    };
+    let outs = spec.output_bounds().into_iter().map(|(lo, hi)| Elem::new(0, lo, hi)).collect();
+    model(ins.to_vec(), LayerKind::LayerNorm(spec), outs)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Layer normalization as the hardware orders it — S and Σx² in parallel, V = n²·Σx² − n·S²
+    /// + eps, the bit length as a one-hot code selecting the ROM index and the shift, the gain
+    /// before or after the DSP, rounding and bias in one constant — gives exactly the
+    /// interpreter's step-by-step values, for random, constant and maximal-spread inputs.
+    #[test]
+    fn layer_normalization_is_exact(
+        ins in prop::collection::vec(elem(), 2..12), mant_bits in 3u32..8, eps in 1i128..5000,
+        gains in prop::collection::vec(-(1i128 << 18)..(1i128 << 18), 12),
+        biases in prop::collection::vec(-500i128..500, 12), shift in 0u32..30,
+        clock in prop::sample::select(vec![2.5f64, 5.0]), seed: u64,
+    ) {
+        // One grid for all inputs, as the lowering aligns them.
+        let ins: Vec<Elem> = ins.iter().map(|e| Elem::new(0, e.lo, e.hi)).collect();
+        let m = layernorm_model(&ins, mant_bits, eps, &gains, &biases, shift, seed);
+        tachyon_quantize::verify::verify(&m).unwrap();
+        let mut v = vectors(&ins, seed, 30);
+        // Largest spread: alternate ends.
+        v.push(ins.iter().enumerate().map(|(j, e)| if j % 2 == 0 { e.lo } else { e.hi }).collect());
+        v.push(ins.iter().enumerate().map(|(j, e)| if j % 2 == 0 { e.hi } else { e.lo }).collect());
+        let want: Vec<Vec<i128>> = v.iter().map(|x| interp::run(&m, x)).collect();
+        let got = simulate(&m, clock, &v);
+        prop_assert_eq!(got, want);
+    }
+}
