@@ -86,7 +86,7 @@ fn select_one_hot(b: &mut Builder, what: &str, terms: &[(Val, Val)], lo: i128, h
 pub fn layernorm(b: &mut Builder, xs: &[Val], s: &LayerNormSpec) -> Vec<Val> {
     let n = xs.len();
     let ones: Vec<(u32, i128)> = (0..n as u32).map(|j| (j, 1)).collect();
-    let sum = lower_linear(b, xs, &[ones.clone()], &[0], Strategy::Adders)[0];
+    let sum = lower_linear(b, xs, std::slice::from_ref(&ones), &[0], Strategy::Adders)[0];
     let mut with_sum = xs.to_vec();
     with_sum.push(sum);
     let rows: Vec<Vec<(u32, i128)>> = (0..n).map(|i| vec![(i as u32, n as i128), (n as u32, -1)]).collect();
