@@ -112,20 +112,76 @@ fn beyond(b: &mut Builder, x: Val, bound: i128, above: bool) -> Val {
 
 /// Clamps `x` to [lo, hi] with comparators where its range exceeds them.
 pub fn saturate(b: &mut Builder, x: Val, lo: i128, hi: i128) -> Val {
-    let mut v = x;
-    if v.hi > hi {
-        let k = b.constant(hi);
-        let over = beyond(b, v, hi, true);
-        let (nlo, nhi) = (v.lo.min(hi), hi);
-        v = b.op("sat", &[over, k, v], nlo, nhi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+    let over = (x.hi > hi).then(|| beyond(b, x, hi, true));
+    let under = (x.lo < lo).then(|| beyond(b, x, lo, false));
+    clamp_by(b, x, over, under, lo, hi)
+}
+
+/// `x ≥ t` (`at_least`) or `x < t` against a constant, on the top bits only where `t`'s low
+/// bits are zero: `x ≥ c·2^k ⇔ ⌊x/2^k⌋ ≥ c`.
+fn against(b: &mut Builder, x: Val, t: i128, at_least: bool) -> Val {
+    let k = t.trailing_zeros().min(x.width().saturating_sub(1));
+    let xs = if k == 0 { x } else { b.op("top", &[x], x.lo >> k, x.hi >> k, 0.0, |s| Expr::Shr(s[0], k)) };
+    let kc = b.constant(t >> k);
+    let (op, what) = if at_least { (CmpOp::Ge, "ovf") } else { (CmpOp::Lt, "unf") };
+    b.op(what, &[xs, kc], 0, 1, crate::delay::compare(xs.width()), |s| Expr::Cmp(op, s[0], s[1]))
+}
+
+/// `x` clamped to [lo, hi] given the flags `over` (x > hi) and `under` (x < lo). Each output bit
+/// is a function of (over, under, x's bit): one LUT level for both bounds.
+fn clamp_by(b: &mut Builder, x: Val, over: Option<Val>, under: Option<Val>, lo: i128, hi: i128) -> Val {
+    let mux = |b: &mut Builder, flag: Val, k: i128, v: Val, lo: i128, hi: i128, d: f64| {
+        let k = b.constant(k);
+        b.op("sat", &[flag, k, v], lo, hi, d, |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] })
+    };
+    let lut = crate::delay::LUT_LEVEL_NS;
+    match (over, under) {
+        (None, None) => x,
+        (Some(o), None) => mux(b, o, hi, x, x.lo.min(hi), hi, lut),
+        (None, Some(u)) => mux(b, u, lo, x, lo, x.hi.max(lo), lut),
+        (Some(o), Some(u)) => {
+            // The LUT level is charged on the first mux; the second shares its LUT.
+            let v = mux(b, u, lo, x, lo, x.hi.max(lo), lut);
+            mux(b, o, hi, v, lo, hi, 0.0)
+        }
     }
-    if v.lo < lo {
-        let k = b.constant(lo);
-        let under = beyond(b, v, lo, false);
-        let (nlo, nhi) = (lo, v.hi.max(lo));
-        v = b.op("sat", &[under, k, v], nlo, nhi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+}
+
+/// `round(x / 2^s)` in `mode`, saturated to [lo, hi]. When flags on the rounded value would
+/// cost a pipeline stage, the flags compare `x` itself with the first value that rounds beyond
+/// each bound (rounding is monotone), beside the rounding adder instead of after it.
+fn shift_round_saturate(b: &mut Builder, x: Val, s: u32, mode: Round, lo: i128, hi: i128) -> Val {
+    use tachyon_quantize::round::shift_round as exact;
+    // Least x' with round(x' / 2^s) ≥ q (binary search over a window that contains it).
+    let first_reaching = |q: i128| -> i128 {
+        let (mut a, mut z) = ((q - 1) << s, (q + 1) << s);
+        while a < z {
+            let mid = a + (z - a) / 2;
+            if exact(mid, s, mode) >= q {
+                z = mid;
+            } else {
+                a = mid + 1;
+            }
+        }
+        a
+    };
+    let v = shift_round(b, x, s, mode);
+    // Flags on the rounded value compare only its top bits (a LUT): the cheaper choice when
+    // it needs no register after the rounding adder.
+    let cheap = saturate(b, v, lo, hi);
+    let when = |u: &Val| (u.stage.unwrap_or(0), u.delay_ps);
+    if cheap.stage <= v.stage {
+        return cheap;
     }
-    v
+    let over = (v.hi > hi).then(|| against(b, x, first_reaching(hi + 1), true));
+    let under = (v.lo < lo).then(|| against(b, x, first_reaching(lo), false));
+    let fast = clamp_by(b, v, over, under, lo, hi);
+    // The logic of the choice not taken has no reader; pruning removes it.
+    if when(&fast) < when(&cheap) {
+        fast
+    } else {
+        cheap
+    }
 }
 
 /// Narrows `x` to the range [lo, hi] that it is known to lie in (a wire, no logic).
@@ -234,6 +290,10 @@ pub fn requant(b: &mut Builder, x: Val, r: &Requant, out_lo: i128, out_hi: i128)
         return narrow(b, v, out_lo.min(v.lo.max(out_lo)), out_hi.max(v.hi.min(out_hi)));
     }
     let k = r.to_frac - r.from_frac;
+    if k < 0 && matches!(r.overflow, Overflow::Sat | Overflow::SatSym) {
+        let v = shift_round_saturate(b, x, (-k) as u32, r.round, r.lo, r.hi);
+        return narrow(b, v, out_lo.min(v.lo.max(out_lo)), out_hi.max(v.hi.min(out_hi)));
+    }
     let v = if k >= 0 {
         let k = k as u32;
         if k == 0 {
