@@ -5,10 +5,10 @@
 //!   `V = Σ D_i² + eps = n²·Q − n·S² + eps` (one DSP for `S²` and an adder graph) — the
 //!   deviations `D_i = n·x_i − S` are not on V's path;
 //! * the bit length k of V as a one-hot code: `o_k = (V >> (k − 1) == 1)`, one comparator per
-//!   possible k; the 1/√ ROM index (the mantissa bits below the leading one and the exponent's
-//!   parity) and the shift `hmax − h` are selected by that code in an AND-OR tree, with no
-//!   count or barrel shifter before the ROM;
-//! * a barrel shifter for `r = rsqrt · 2^(hmax − h)`;
+//!   possible k; beside them, per possible k, a small ROM reads the mantissa bits of V below a
+//!   leading one at k and holds the 1/√ entries of that exponent's parity already shifted by
+//!   its `2^(hmax − h)`; the code selects one ROM's value in an AND-OR tree — no count, no
+//!   normalizing or exponent shifter;
 //! * per element `(D_i · gain_i) · r` — the constant multiply by the gain runs while V is
 //!   computed, when the product still fits one DSP48E2 — and one adder for the rounding and
 //!   the bias.
@@ -25,24 +25,6 @@ use tachyon_rtl::{CmpOp, Expr};
 /// Bit length of `v ≥ 1`.
 fn bit_length(v: i128) -> u32 {
     128 - v.leading_zeros()
-}
-
-/// `v << amount` for an unsigned `amount`, one multiplexer level per bit of `amount`; the result
-/// lies in [lo, hi].
-fn shift_left_by(b: &mut Builder, v: Val, amount: Val, lo: i128, hi: i128) -> Val {
-    let mut v = v;
-    let levels = bits_for(0, amount.hi.max(0));
-    for j in 0..levels {
-        if amount.hi < (1i128 << j) {
-            break;
-        }
-        let s = 1u32 << j;
-        let bit = b.op("shbit", &[amount], 0, 1, 0.0, |sg| Expr::Slice { src: sg[0], lo: j });
-        let (slo, shi) = ((v.lo << s).min(v.lo), (v.hi << s).max(v.hi));
-        let shifted = b.op("shl", &[v], v.lo << s, v.hi << s, 0.0, |sg| Expr::Shl(sg[0], s));
-        v = b.op("bsh", &[bit, shifted, v], slo, shi, delay::mux(), |sg| Expr::Mux { sel: sg[0], t: sg[1], f: sg[2] });
-    }
-    narrow(b, v, lo.max(v.lo), hi.min(v.hi))
 }
 
 /// The value of the one term whose flag is set, for flags of which exactly one is: an AND-OR
@@ -112,8 +94,10 @@ pub fn layernorm(b: &mut Builder, xs: &[Val], s: &LayerNormSpec) -> Vec<Val> {
     let (kmin, kmax) = (bit_length(v.lo), bit_length(v.hi));
     let t = s.mant_bits;
     let half = 1i128 << (t - 1);
-    let (mut idx_terms, mut par_terms, mut sh_terms) = (vec![], vec![], vec![]);
-    let (mut shlo, mut shhi) = (i128::MAX, i128::MIN);
+    // Per possible k, the 1/√ ROM of its exponent's parity, indexed by the mantissa bits of V
+    // below a leading one at k, its entries shifted by that exponent's 2^(hmax − h): every ROM
+    // reads V directly, beside the flags, and the flags select one of them.
+    let mut terms = vec![];
     for k in kmin..=kmax {
         let flag = if kmin == kmax {
             b.constant(1)
@@ -131,21 +115,14 @@ pub fn layernorm(b: &mut Builder, xs: &[Val], s: &LayerNormSpec) -> Vec<Val> {
         };
         // π = (k − T) mod 2 and hmax − h = (2·hmax + T + π − k) / 2, exact.
         let pi = (k as i128 - t as i128).rem_euclid(2);
-        let sh = ((2 * s.hmax as i128 + t as i128 + pi - k as i128) / 2).max(0);
-        (shlo, shhi) = (shlo.min(sh), shhi.max(sh));
-        let (pc, sc) = (b.constant(pi), b.constant(sh));
-        idx_terms.push((flag, field));
-        par_terms.push((flag, pc));
-        sh_terms.push((flag, sc));
+        let sh = ((2 * s.hmax as i128 + t as i128 + pi - k as i128) / 2).max(0) as u32;
+        let entries: Vec<i128> = s.rsqrt[pi as usize].iter().map(|&e| e << sh).collect();
+        let (lo, hi) = (*entries.iter().min().unwrap_or(&0), *entries.iter().max().unwrap_or(&0));
+        let rom = b.op("rsqrt", &[field], lo, hi, delay::table(t - 1), move |sg| Expr::Table { index: sg[0], entries });
+        terms.push((flag, rom));
     }
-    let idx = select_one_hot(b, "mant_sel", &idx_terms, 0, half - 1);
-    let k0 = select_one_hot(b, "par_sel", &par_terms, 0, 1);
-    let sh = select_one_hot(b, "hshift", &sh_terms, shlo, shhi);
-    let index = b.op("rsqrt_idx", &[k0, idx], 0, 2 * half - 1, 0.0, |sg| Expr::Concat(vec![sg[0], sg[1]]));
-    let entries: Vec<i128> = s.rsqrt[0].iter().chain(&s.rsqrt[1]).copied().collect();
-    let (rlo, rhi) = (*entries.iter().min().unwrap_or(&0), *entries.iter().max().unwrap_or(&0));
-    let r0 = b.op("rsqrt", &[index], rlo, rhi, delay::table(t), move |sg| Expr::Table { index: sg[0], entries });
-    let r = shift_left_by(b, r0, sh, rlo, rhi << sh.hi.max(0));
+    let (rlo, rhi) = terms.iter().fold((i128::MAX, i128::MIN), |(lo, hi), (_, r)| (lo.min(r.lo), hi.max(r.hi)));
+    let r = select_one_hot(b, "rsqrt_sel", &terms, rlo, rhi);
     let fits_dsp = |x: u32, y: u32| x.max(y) <= 27 && x.min(y) <= 18;
     let corners = |x: Val, y: Val| {
         let c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
