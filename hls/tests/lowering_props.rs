@@ -426,3 +426,44 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// The softmax — a maximum by steps of four (all pairwise comparators, the first winner's
+    /// index, a 4:1 multiplexer), the exp ROM on m − x, the sum, the 1/x ROM, a multiplier
+    /// and a rounding shift — gives exactly the interpreter's values, ties included.
+    #[test]
+    fn softmax_is_exact(
+        n in 2usize..20, lo in -40i128..10, span in 0i128..60, exp_shift in 0u32..3,
+        exp_len in 2usize..40, inv_len in 2usize..40, inv_shift in 0u32..4, out_shift in 0u32..12,
+        round in 0usize..8, clock in prop::sample::select(vec![1.6f64, 2.5, 5.0]), seed: u64,
+    ) {
+        let modes = [Round::Floor, Round::Ceil, Round::ToZero, Round::HalfUp, Round::HalfDown, Round::HalfEven, Round::HalfAway, Round::HalfToZero];
+        let ins = vec![Elem::new(0, lo, lo + span); n];
+        let mut s = seed | 1;
+        let mut next = move |m: u64| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s % m) as i128
+        };
+        let exp_table: Vec<i128> = (0..exp_len).map(|_| next(1024)).collect();
+        let inv_table: Vec<i128> = (0..inv_len).map(|_| 1 + next(512)).collect();
+        let emax = *exp_table.iter().max().unwrap();
+        let inv_base = (next(4) << inv_shift) * 8;
+        let spec = SoftmaxSpec { exp_shift, exp_table, inv_base, inv_shift, inv_table: inv_table.clone(), out_shift, out_round: modes[round] };
+        let top = (emax * inv_table.iter().max().unwrap()) >> out_shift;
+        let outs = vec![Elem::new(0, 0, top + 1); n];
+        let m = model(ins.clone(), LayerKind::Softmax(spec), outs);
+        tachyon_quantize::verify::verify(&m).unwrap();
+        let mut v = vectors(&ins, seed, 40);
+        // Ties at the maximum, in every pair of positions.
+        for i in 0..n.min(5) {
+            v.push((0..n).map(|j| if j == i || j == (i + 1) % n { lo + span } else { lo }).collect());
+        }
+        let want: Vec<Vec<i128>> = v.iter().map(|x| interp::run(&m, x)).collect();
+        let got = simulate(&m, clock, &v);
+        prop_assert_eq!(got, want);
+    }
+}

@@ -4,12 +4,14 @@
 //! latency, II, the resource estimate, mismatches and the argmax agreement with the float model.
 //!
 //! ```text
-//! cargo run --release --bin transformer_bench -- [N=1000] [--small] [--no-sim]
+//! cargo run --release --bin transformer_bench -- [N=1000] [--small | --medium] [--no-sim] [--yosys]
 //! ```
 //!
-//! `--small` uses a 4-token, d = 4 encoder (quick); the default is the shipped 16×16, d = 16,
-//! 2-head, 2-block model. `--no-sim` stops after the build (the full-size Verilator build needs
-//! more than an hour of one core). Work files go to `target/bench-transformer/`.
+//! `--small` uses a 4-token, d = 4 encoder (quick), `--medium` an 8-token, d = 8, one-block one;
+//! the default is the shipped 16×16, d = 16, 2-head, 2-block model. `--no-sim` stops after the
+//! build (the full-size Verilator build takes about 25 minutes of two cores). `--yosys` also
+//! runs `../shared/tools/qor.sh` (yosys `synth_xilinx -family xcup`) on the RTL, when both are
+//! there. Work files go to `target/bench-transformer[-small|-medium]/`.
 
 use anyhow::{Context, Result};
 use prost::Message;
@@ -23,13 +25,17 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1000);
     let small = args.iter().any(|a| a == "--small");
+    let medium = args.iter().any(|a| a == "--medium");
     let no_sim = args.iter().any(|a| a == "--no-sim");
-    let shape = if small {
-        TransformerShape { tokens: 4, features: 3, d: 4, heads: 2, blocks: 1, ffn: 4, classes: 3 }
+    let yosys = args.iter().any(|a| a == "--yosys");
+    let (shape, work) = if small {
+        (TransformerShape { tokens: 4, features: 3, d: 4, heads: 2, blocks: 1, ffn: 4, classes: 3 }, "-small")
+    } else if medium {
+        (TransformerShape { tokens: 8, features: 8, d: 8, heads: 2, blocks: 1, ffn: 16, classes: 5 }, "-medium")
     } else {
-        TransformerShape::jet()
+        (TransformerShape::jet(), "")
     };
-    let work = PathBuf::from("target/bench-transformer");
+    let work = PathBuf::from(format!("target/bench-transformer{work}"));
     std::fs::create_dir_all(&work)?;
     let (model, float_model, config) =
         (work.join("transformer.onnx"), work.join("transformer_float.onnx"), work.join("transformer.json"));
@@ -87,6 +93,16 @@ fn main() -> Result<()> {
     }
     for (k, (c, lut, dsp)) in by_kind {
         println!("  {k:<10} deepest layer {c:>3} cycles, LUT {lut:>8}, DSP {dsp:>6}");
+    }
+    if yosys {
+        let qor = PathBuf::from("../shared/tools/qor.sh");
+        if !qor.exists() {
+            println!("yosys: skipped: ../shared/tools/qor.sh is absent");
+        } else {
+            let o =
+                std::process::Command::new("bash").arg(&qor).arg(out.join("rtl")).output().context("running qor.sh")?;
+            print!("yosys synth_xilinx -family xcup: {}", String::from_utf8_lossy(&o.stdout));
+        }
     }
     if no_sim {
         return Ok(());

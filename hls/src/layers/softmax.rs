@@ -38,8 +38,79 @@ pub(crate) fn tree(b: &mut Builder, mut vs: Vec<Val>, f: &mut dyn FnMut(&mut Bui
     vs[0]
 }
 
+/// The maximum of 3 or 4 values in one step: all pairwise comparators at once, the winner's
+/// index (the first value that is not below any other) as two bits, each a LUT of the
+/// comparator flags, and a 4:1 multiplexer per bit (one LUT6). Comparators run in parallel, so
+/// a 16-input maximum is two such steps instead of four comparator-and-multiplexer levels.
+fn max4(b: &mut Builder, vs: &[Val]) -> Val {
+    debug_assert!((3..=4).contains(&vs.len()));
+    let n = vs.len();
+    let w = bits_for(vs.iter().map(|v| v.lo).min().unwrap_or(0), vs.iter().map(|v| v.hi).max().unwrap_or(0));
+    // ge[i][j] (i < j): v_i ≥ v_j.
+    let mut ge = vec![vec![None; n]; n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let c = b.op("ge", &[vs[i], vs[j]], 0, 1, crate::delay::compare(w), |s| Expr::Cmp(CmpOp::Ge, s[0], s[1]));
+            ge[i][j] = Some(c);
+        }
+    }
+    // win_i: v_i > v_j for j < i and v_i ≥ v_j for j > i — exactly one holds.
+    let mut win = vec![];
+    for i in 0..n {
+        let mut acc: Option<Val> = None;
+        for j in 0..n {
+            let f = match (i < j, i > j) {
+                (true, _) => ge[i][j].expect("compared"),
+                (_, true) => {
+                    let g = ge[j][i].expect("compared");
+                    b.op("lt", &[g], 0, 1, 0.0, |s| Expr::Not(s[0]))
+                }
+                _ => continue,
+            };
+            acc = Some(match acc {
+                None => f,
+                Some(a) => b.op("win", &[a, f], 0, 1, 0.0, |s| Expr::And(s[0], s[1])),
+            });
+        }
+        win.push(acc.expect("n ≥ 2"));
+    }
+    // The winner's index bits: one LUT of the flags each (the level charged on the last OR).
+    let lut = crate::delay::LUT_LEVEL_NS;
+    let bit0 = if n == 4 { b.op("idx", &[win[1], win[3]], 0, 1, lut, |s| Expr::Or(s[0], s[1])) } else { win[1] };
+    let bit0 = if n == 4 { bit0 } else { b.op("idx", &[bit0], 0, 1, lut, |s| Expr::Ext(s[0])) };
+    let bit1 = if n == 4 { b.op("idx", &[win[2], win[3]], 0, 1, lut, |s| Expr::Or(s[0], s[1])) } else { win[2] };
+    let bit1 = if n == 4 { bit1 } else { b.op("idx", &[bit1], 0, 1, lut, |s| Expr::Ext(s[0])) };
+    let (lo, hi) = (vs.iter().map(|v| v.lo).max().unwrap_or(0), vs.iter().map(|v| v.hi).max().unwrap_or(0));
+    let (alo, ahi) = (vs[0].lo.min(vs[1].lo), vs[0].hi.max(vs[1].hi));
+    let low = b.op("m", &[bit0, vs[1], vs[0]], alo, ahi, 0.0, |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+    let high = if n == 4 {
+        let (blo, bhi) = (vs[2].lo.min(vs[3].lo), vs[2].hi.max(vs[3].hi));
+        b.op("m", &[bit0, vs[3], vs[2]], blo, bhi, 0.0, |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] })
+    } else {
+        vs[2]
+    };
+    let (ulo, uhi) = (low.lo.min(high.lo), low.hi.max(high.hi));
+    let m = b.op("max", &[bit1, high, low], ulo, uhi, lut, |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+    super::requant::narrow(b, m, lo.max(m.lo), hi.min(m.hi))
+}
+
+/// The maximum of `vs` (non-empty) by steps of [`max4`] (two values: [`max2`]).
+fn max_tree(b: &mut Builder, mut vs: Vec<Val>) -> Val {
+    while vs.len() > 1 {
+        vs = vs
+            .chunks(4)
+            .map(|g| match g.len() {
+                1 => g[0],
+                2 => max2(b, g[0], g[1]),
+                _ => max4(b, g),
+            })
+            .collect();
+    }
+    vs[0]
+}
+
 pub fn softmax(b: &mut Builder, xs: &[Val], s: &SoftmaxSpec) -> Vec<Val> {
-    let m = tree(b, xs.to_vec(), &mut max2);
+    let m = max_tree(b, xs.to_vec());
     let es: Vec<Val> = xs
         .iter()
         .map(|&x| {
