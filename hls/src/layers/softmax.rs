@@ -47,39 +47,38 @@ fn max4(b: &mut Builder, vs: &[Val]) -> Val {
     let n = vs.len();
     let w = bits_for(vs.iter().map(|v| v.lo).min().unwrap_or(0), vs.iter().map(|v| v.hi).max().unwrap_or(0));
     // ge[i][j] (i < j): v_i ≥ v_j.
-    let mut ge = vec![vec![None; n]; n];
-    for i in 0..n {
-        for j in i + 1..n {
-            let c = b.op("ge", &[vs[i], vs[j]], 0, 1, crate::delay::compare(w), |s| Expr::Cmp(CmpOp::Ge, s[0], s[1]));
-            ge[i][j] = Some(c);
+    // ge[(i, j)], i < j: v_i ≥ v_j.
+    let mut ge = std::collections::BTreeMap::new();
+    for (i, &x) in vs.iter().enumerate() {
+        for (j, &y) in vs.iter().enumerate().skip(i + 1) {
+            let c = b.op("ge", &[x, y], 0, 1, crate::delay::compare(w), |s| Expr::Cmp(CmpOp::Ge, s[0], s[1]));
+            ge.insert((i, j), c);
         }
     }
     // win_i: v_i > v_j for j < i and v_i ≥ v_j for j > i — exactly one holds.
-    let mut win = vec![];
-    for i in 0..n {
-        let mut acc: Option<Val> = None;
-        for j in 0..n {
-            let f = match (i < j, i > j) {
-                (true, _) => ge[i][j].expect("compared"),
-                (_, true) => {
-                    let g = ge[j][i].expect("compared");
-                    b.op("lt", &[g], 0, 1, 0.0, |s| Expr::Not(s[0]))
-                }
-                _ => continue,
-            };
-            acc = Some(match acc {
-                None => f,
-                Some(a) => b.op("win", &[a, f], 0, 1, 0.0, |s| Expr::And(s[0], s[1])),
-            });
-        }
-        win.push(acc.expect("n ≥ 2"));
-    }
-    // The winner's index bits: one LUT of the flags each (the level charged on the last OR).
+    let win: Vec<Val> = (0..n)
+        .map(|i| {
+            let flags: Vec<Val> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| {
+                    if i < j {
+                        ge[&(i, j)]
+                    } else {
+                        let g = ge[&(j, i)];
+                        b.op("lt", &[g], 0, 1, 0.0, |s| Expr::Not(s[0]))
+                    }
+                })
+                .collect();
+            flags[1..].iter().fold(flags[0], |a, &f| b.op("win", &[a, f], 0, 1, 0.0, |s| Expr::And(s[0], s[1])))
+        })
+        .collect();
+    // The winner's index bits, win_1 ∨ win_3 and win_2 ∨ win_3: one LUT of the flags each.
     let lut = crate::delay::LUT_LEVEL_NS;
-    let bit0 = if n == 4 { b.op("idx", &[win[1], win[3]], 0, 1, lut, |s| Expr::Or(s[0], s[1])) } else { win[1] };
-    let bit0 = if n == 4 { bit0 } else { b.op("idx", &[bit0], 0, 1, lut, |s| Expr::Ext(s[0])) };
-    let bit1 = if n == 4 { b.op("idx", &[win[2], win[3]], 0, 1, lut, |s| Expr::Or(s[0], s[1])) } else { win[2] };
-    let bit1 = if n == 4 { bit1 } else { b.op("idx", &[bit1], 0, 1, lut, |s| Expr::Ext(s[0])) };
+    let index_bit = |b: &mut Builder, x: Val| match win.get(3) {
+        Some(&y) => b.op("idx", &[x, y], 0, 1, lut, |s| Expr::Or(s[0], s[1])),
+        None => b.op("idx", &[x], 0, 1, lut, |s| Expr::Ext(s[0])),
+    };
+    let (bit0, bit1) = (index_bit(b, win[1]), index_bit(b, win[2]));
     let (lo, hi) = (vs.iter().map(|v| v.lo).max().unwrap_or(0), vs.iter().map(|v| v.hi).max().unwrap_or(0));
     let (alo, ahi) = (vs[0].lo.min(vs[1].lo), vs[0].hi.max(vs[1].hi));
     let low = b.op("m", &[bit0, vs[1], vs[0]], alo, ahi, 0.0, |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
