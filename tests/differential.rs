@@ -236,3 +236,37 @@ fn fuzz_clip_one_bound_of_an_element_beyond_it() {
     let details: Vec<String> = o.failures.iter().map(|f| format!("{}: {}", f.level, f.detail)).collect();
     assert!(o.passed() && o.float == Check::Exact, "{:?}\n{}", o.float, details.join("\n"));
 }
+
+/// Attention heads from the generator (scores h·hᵀ, a softmax per row, A·h, quantized between)
+/// agree at all three levels under their seeds' hardware variants, reuse ones included (the
+/// products then take turns on DSPs, the sums stay parallel).
+#[test]
+fn fuzz_attention_heads_agree_at_three_levels() {
+    use tachyon::fuzz::HardwareVariant;
+    let dir = scratch("differential_attention");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut reused, mut plain, mut picked) = (0, 0, vec![]);
+    for seed in 0..20_000 {
+        let (m, info) = random_model(seed);
+        if !info.description.contains("attention head") {
+            continue;
+        }
+        let v = HardwareVariant::of_seed(seed);
+        let take = if v.reuse > 1 && v.strategy != "adders" { &mut reused } else { &mut plain };
+        if *take < 3 {
+            *take += 1;
+            picked.push((seed, m, v.to_string()));
+        }
+        if reused == 3 && plain == 3 {
+            break;
+        }
+    }
+    assert!(reused == 3 && plain == 3, "attention heads: {reused} with reuse, {plain} without");
+    for (seed, m, variant) in picked {
+        let path = dir.join(format!("attention_{seed}.onnx"));
+        std::fs::write(&path, to_bytes(&m)).unwrap();
+        let out = check_model(&path, VECTORS, seed, true).unwrap();
+        skip_note!("seed {seed} ({variant}): float {:?}, rtl {:?}", out.float, out.rtl);
+        assert!(out.passed(), "seed {seed} ({variant}): {:?}", out.failures);
+    }
+}

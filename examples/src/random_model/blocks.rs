@@ -8,6 +8,7 @@
 //!                    reshaped to [a, b] and [b, c] (rank 2 or 3)
 //! Mul of two activations: x ⊙ x or x ⊙ an earlier tensor of the same width
 //! Softmax(axis −1) of Reshape(Quant(x), [1, r, k]), r, k ≥ 2 (a softmax per row), Reshape back
+//! Attention head: h = Reshape(x, [1, t, e]), t ≥ 2; Quant(softmax(Quant(h·hᵀ))) · h, Reshape back
 //! ```
 
 use super::{chance, draw_spec, pick, Gen};
@@ -142,6 +143,37 @@ impl Gen {
         Some((self.quant(&y, "pq", &o), o.frac))
     }
 
+    /// A self-attention head on h = Reshape(x, [1, t, e]): scores h·hᵀ → Quant → Softmax per row
+    /// → Quant → ·h. Returns the output [1, n].
+    fn attention(&mut self, r: &mut Rng, x: &str, n: usize, limit: u32) -> Option<String> {
+        let tokens: Vec<usize> = (2..=n).filter(|t| n.is_multiple_of(*t) && t * t <= MAX_PRODUCT).collect();
+        if tokens.is_empty() {
+            return None;
+        }
+        let t = pick(r, &tokens);
+        let e = n / t;
+        self.desc.push(format!("attention head [{t},{e}]"));
+        let h = self.reshape(x, &[1, t as i64, e as i64]);
+        let kt = self.op("Transpose", "", &[&h], vec![Attr::ints("perm", &[0, 2, 1])]);
+        let scores = self.op("MatMul", "", &[&h, &kt], vec![]);
+        let x_mag = self.mag;
+        self.mag = self.mag * self.mag * (e as f64).sqrt();
+        let mut sq = draw_spec(r, 2, 8, limit, 0.8);
+        sq.fit(self.mag, r.below(8));
+        sq.frac = sq.frac.min(4);
+        self.desc.push(format!("act {}", sq.describe()));
+        let sq = self.quant(&scores, "sq", &sq);
+        let a = self.op("Softmax", "", &[&sq], vec![Attr::int("axis", -1)]);
+        let mut o = draw_spec(r, 2, 10, limit, 0.2);
+        o.frac = (o.bits as i32 - o.signed as i32 - r.below(2) as i32).clamp(0, 8);
+        self.desc.push(format!("act {}", o.describe()));
+        let aq = self.quant(&a, "aq", &o);
+        let y = self.op("MatMul", "", &[&aq, &h], vec![]);
+        // Each row is a weighted mean of h's rows (weights ≈ a distribution).
+        self.mag = x_mag * 1.2;
+        Some(self.reshape(&y, &[1, n as i64]))
+    }
+
     /// With some probability, one block of the module doc on x [1, n] (grid 2^-`frac`);
     /// `earlier` holds tensors a Mul may pair it with (name, width, magnitude). Returns the
     /// block's output, width and grid.
@@ -186,6 +218,11 @@ impl Gen {
             }
             6 | 7 => {
                 let (q, f) = self.act_softmax(r, x, n, limit)?;
+                Some((q, n, f))
+            }
+            8 => {
+                let y = self.attention(r, x, n, limit)?;
+                let (q, f) = self.block_quant(r, &y, limit, 0.8);
                 Some((q, n, f))
             }
             _ => None,
