@@ -1,6 +1,9 @@
-//! Fusion of consecutive linear layers: `Linear(Linear(x))` becomes one `Linear(x)` when the
+//! Fusion of chained linear layers: `Linear(Linear(x))` becomes one `Linear(x)` when the
 //! intermediate tensor has no other reader. This folds biases, batch norms in float models and
-//! scalings into the dense layer before it, so the hardware has one adder tree per output.
+//! scalings into the dense layer before it, so the hardware has one adder tree per output. The
+//! two layers need not be adjacent in the layer list (an exporter may write the Q, K and V
+//! MatMuls before their bias Adds): the fused layer takes the second one's place, after
+//! everything the first one read.
 //!
 //! Before: `t1 = linear t0 (dense0_matmul); t2 = linear t1 (dense0_bias)`
 //! After:  `t2 = linear t0 (dense0_matmul)` with the bias in the first layer's rows.
@@ -12,9 +15,17 @@ use std::collections::BTreeMap;
 pub fn fuse_linear(m: &mut QModel) {
     let mut i = 1;
     while i < m.layers.len() {
-        let (a, b) = (&m.layers[i - 1], &m.layers[i]);
+        // The layer that produces layer i's only input.
+        let Some(p) = (match m.layers[i].inputs[..] {
+            [t] => m.layers[..i].iter().rposition(|l| l.output == t),
+            _ => None,
+        }) else {
+            i += 1;
+            continue;
+        };
+        let (a, b) = (&m.layers[p], &m.layers[i]);
         let readers = m.layers.iter().filter(|l| l.inputs.contains(&a.output)).count();
-        let fusable = b.inputs == [a.output] && readers == 1 && m.output != a.output;
+        let fusable = readers == 1 && m.output != a.output;
         if let (true, LayerKind::Linear { rows: r1, bias: b1 }, LayerKind::Linear { rows: r2, bias: b2 }) =
             (fusable, &a.kind, &b.kind)
         {
@@ -51,7 +62,8 @@ pub fn fuse_linear(m: &mut QModel) {
                 layer.origin = origin;
                 layer.name = name;
                 layer.inputs = inputs;
-                m.layers.remove(i - 1);
+                // The fused layer moves to index i − 1; index i is the next layer.
+                m.layers.remove(p);
                 continue;
             }
         }
@@ -75,6 +87,65 @@ pub fn fuse_linear(m: &mut QModel) {
                     m.tensors[out].elems[o] = Elem::new(f, lo, hi);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qir::{InputConv, Layer, Prologue, QTensor, TensorId};
+
+    fn linear(name: &str, input: u32, output: u32, rows: Vec<Vec<(u32, i128)>>, bias: Vec<i128>) -> Layer {
+        Layer {
+            name: name.into(),
+            origin: vec![name.into()],
+            kind: LayerKind::Linear { rows, bias },
+            inputs: vec![TensorId(input)],
+            output: TensorId(output),
+        }
+    }
+
+    /// q = W_q·x, k = W_k·x, then q + b_q and k + b_k (the MatMuls before the Adds, as exporters
+    /// write attention projections), then y = [q', k']: each bias fuses into its MatMul, though
+    /// the layers are not adjacent, and the model computes the same values.
+    #[test]
+    fn non_adjacent_chains_fuse_exactly() {
+        let e = |lo, hi| Elem::new(0, lo, hi);
+        let tensors = (0..6)
+            .map(|k| QTensor { name: format!("t{k}"), shape: vec![1, 2], elems: vec![e(-100, 100); 2] })
+            .chain([QTensor { name: "y".into(), shape: vec![1, 4], elems: vec![e(-100_000, 100_000); 4] }])
+            .collect();
+        let mut m = QModel {
+            name: "attention_projections".into(),
+            tensors,
+            layers: vec![
+                linear("q_matmul", 0, 1, vec![vec![(0, 3), (1, -2)], vec![(1, 5)]], vec![0, 0]),
+                linear("k_matmul", 0, 2, vec![vec![(0, -7)], vec![(0, 1), (1, 1)]], vec![0, 0]),
+                linear("q_bias", 1, 3, vec![vec![(0, 1)], vec![(1, 1)]], vec![11, -4]),
+                linear("k_bias", 2, 4, vec![vec![(0, 1)], vec![(1, 1)]], vec![-9, 2]),
+                Layer {
+                    name: "concat".into(),
+                    origin: vec!["concat".into()],
+                    kind: LayerKind::Gather(vec![0, 1, 2, 3]),
+                    inputs: vec![TensorId(3), TensorId(4)],
+                    output: TensorId(6),
+                },
+            ],
+            input: TensorId(0),
+            output: TensorId(6),
+            prologue: Prologue { input_shape: vec![1, 2], steps: vec![], conv: InputConv::Exact { frac: 0 } },
+            epilogue: vec![],
+            output_shape: vec![1, 4],
+            epilogue_shape: vec![1, 4],
+        };
+        let before = m.clone();
+        fuse_linear(&mut m);
+        let names: Vec<&str> = m.layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["q_matmul", "k_matmul", "concat"]);
+        crate::verify::verify(&m).unwrap();
+        for x in [[0, 0], [100, -100], [-37, 58], [1, 1]] {
+            assert_eq!(crate::interp::run(&m, &x), crate::interp::run(&before, &x), "x = {x:?}");
         }
     }
 }
