@@ -467,3 +467,41 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// Saturating requantizations that drop more bits than i128 can scale (from the 2^-125, 2^-127
+/// and 2^-140 grids), in every rounding mode, at a tight and a loose clock. Before the fix a
+/// shift of 128 or more overflowed the rounding offset (2^(s−1)) and rounded wrong.
+#[test]
+fn requantization_by_a_huge_shift_is_exact() {
+    let ins = vec![
+        Elem::new(125, -(1i128 << 100), 1i128 << 100),
+        Elem::new(127, -5, 7),
+        Elem::new(140, -(1i128 << 120), 1i128 << 120),
+    ];
+    for round in [
+        Round::Floor,
+        Round::Ceil,
+        Round::ToZero,
+        Round::HalfUp,
+        Round::HalfDown,
+        Round::HalfEven,
+        Round::HalfAway,
+        Round::HalfToZero,
+    ] {
+        let specs: Vec<Requant> = ins
+            .iter()
+            .map(|e| Requant { from_frac: e.frac, to_frac: 0, div: 1, round, lo: -2, hi: 1, overflow: Overflow::Sat })
+            .collect();
+        let outs = ins.iter().zip(&specs).map(|(e, r)| tachyon_quantize::lower::requant_elem(e, r)).collect();
+        let mut m = model(ins.clone(), LayerKind::Requant(specs), vec![]);
+        m.tensors[1].elems = outs;
+        tachyon_quantize::verify::verify(&m).unwrap();
+        let mut v = vectors(&ins, 7, 30);
+        v.push(vec![(1i128 << 100) - 1, 0, (1i128 << 120) - 1]);
+        v.push(vec![-(1i128 << 99), -5, -(1i128 << 120)]);
+        let want: Vec<Vec<i128>> = v.iter().map(|x| interp::run(&m, x)).collect();
+        for clock in [0.8, 5.0] {
+            assert_eq!(simulate(&m, clock, &v), want, "{round:?} at {clock} ns");
+        }
+    }
+}

@@ -23,6 +23,9 @@ pub fn shift_round(b: &mut Builder, x: Val, s: u32, mode: Round) -> Val {
     if s == 0 {
         return x;
     }
+    // Beyond the value's width every shift rounds alike (|x / 2^s| < 1/2 for s > w): keep the
+    // offsets within i128 by shifting no further than w + 1.
+    let s = s.min(x.width() + 1);
     let half = 1i128 << (s - 1);
     let full = (1i128 << s) - 1;
     let w = x.width();
@@ -152,9 +155,12 @@ fn clamp_by(b: &mut Builder, x: Val, over: Option<Val>, under: Option<Val>, lo: 
 /// each bound (rounding is monotone), beside the rounding adder instead of after it.
 fn shift_round_saturate(b: &mut Builder, x: Val, s: u32, mode: Round, lo: i128, hi: i128) -> Val {
     use tachyon_quantize::round::shift_round as exact;
-    // Least x' with round(x' / 2^s) ≥ q (binary search over a window that contains it).
-    let first_reaching = |q: i128| -> i128 {
-        let (mut a, mut z) = ((q - 1) << s, (q + 1) << s);
+    let s = s.min(x.width() + 1); // as in shift_round
+                                  // Least x' with round(x' / 2^s) ≥ q (binary search over a window that contains it);
+                                  // `None` when the window leaves i128.
+    let first_reaching = |q: i128| -> Option<i128> {
+        let scale = 1i128.checked_shl(s).filter(|_| s < 126)?;
+        let (mut a, mut z) = ((q - 1).checked_mul(scale)?, (q + 1).checked_mul(scale)?);
         while a < z {
             let mid = a + (z - a) / 2;
             if exact(mid, s, mode) >= q {
@@ -163,7 +169,7 @@ fn shift_round_saturate(b: &mut Builder, x: Val, s: u32, mode: Round, lo: i128, 
                 a = mid + 1;
             }
         }
-        a
+        Some(a)
     };
     let v = shift_round(b, x, s, mode);
     // Flags on the rounded value compare only its top bits (a LUT): the cheaper choice when
@@ -173,8 +179,11 @@ fn shift_round_saturate(b: &mut Builder, x: Val, s: u32, mode: Round, lo: i128, 
     if cheap.stage <= v.stage {
         return cheap;
     }
-    let over = (v.hi > hi).then(|| against(b, x, first_reaching(hi + 1), true));
-    let under = (v.lo < lo).then(|| against(b, x, first_reaching(lo), false));
+    let (Some(t_hi), Some(t_lo)) = (first_reaching(hi + 1), first_reaching(lo)) else {
+        return cheap;
+    };
+    let over = (v.hi > hi).then(|| against(b, x, t_hi, true));
+    let under = (v.lo < lo).then(|| against(b, x, t_lo, false));
     let fast = clamp_by(b, v, over, under, lo, hi);
     // The logic of the choice not taken has no reader; pruning removes it.
     if when(&fast) < when(&cheap) {
