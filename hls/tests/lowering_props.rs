@@ -173,9 +173,8 @@ proptest! {
 
     #[test]
     fn requantization_is_exact(ins in prop::collection::vec(prop_oneof![elem(), narrow_elem()], 1..5), to in -2i32..8, round in 0usize..8, sat: bool, bits in 2u32..10, signed: bool, clock in prop::sample::select(vec![1.0f64, 1.6, 2.5, 5.0]), seed: u64) {
-        let modes = [Round::Floor, Round::Ceil, Round::ToZero, Round::HalfUp, Round::HalfDown, Round::HalfEven, Round::HalfAway, Round::HalfToZero];
         let (lo, hi) = if signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) };
-        let specs: Vec<Requant> = ins.iter().map(|e| Requant { from_frac: e.frac, to_frac: to, div: 1, round: modes[round], lo, hi, overflow: if sat { Overflow::Sat } else { Overflow::Wrap } }).collect();
+        let specs: Vec<Requant> = ins.iter().map(|e| Requant { from_frac: e.frac, to_frac: to, div: 1, round: Round::ALL[round], lo, hi, overflow: if sat { Overflow::Sat } else { Overflow::Wrap } }).collect();
         let m0 = model(ins.clone(), LayerKind::Requant(specs.clone()), vec![]);
         let outs: Vec<Elem> = ins.iter().zip(&specs).map(|(e, r)| tachyon_quantize::lower::requant_elem(e, r)).collect();
         let mut m = m0;
@@ -195,10 +194,9 @@ proptest! {
 
     #[test]
     fn division_by_odd_constants_is_exact(ins in prop::collection::vec(prop_oneof![elem(), narrow_elem()], 1..4), to in -3i32..6, round in 0usize..8, div in 1u32..40, bits in 2u32..10, signed: bool, seed: u64) {
-        let modes = [Round::Floor, Round::Ceil, Round::ToZero, Round::HalfUp, Round::HalfDown, Round::HalfEven, Round::HalfAway, Round::HalfToZero];
         let div = 2 * div + 1;
         let (lo, hi) = if signed { (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1) } else { (0, (1i128 << bits) - 1) };
-        let specs: Vec<Requant> = ins.iter().map(|e| Requant { from_frac: e.frac, to_frac: to, div, round: modes[round], lo, hi, overflow: Overflow::Sat }).collect();
+        let specs: Vec<Requant> = ins.iter().map(|e| Requant { from_frac: e.frac, to_frac: to, div, round: Round::ALL[round], lo, hi, overflow: Overflow::Sat }).collect();
         let outs: Vec<Elem> = ins.iter().zip(&specs).map(|(e, r)| tachyon_quantize::lower::requant_elem(e, r)).collect();
         let m = model(ins.clone(), LayerKind::Requant(specs.clone()), outs);
         tachyon_quantize::verify::verify(&m).unwrap();
@@ -207,7 +205,7 @@ proptest! {
         for x in &v {
             for ((&xi, r), y) in x.iter().zip(&specs).zip(interp::run(&m, x)) {
                 let (num, den) = if to >= r.from_frac { (xi << (to - r.from_frac), div as i128) } else { (xi, (div as i128) << (r.from_frac - to)) };
-                prop_assert_eq!(y, tachyon_quantize::round::div_round(num, den, modes[round]).clamp(lo, hi));
+                prop_assert_eq!(y, tachyon_quantize::round::div_round(num, den, Round::ALL[round]).clamp(lo, hi));
             }
         }
         // … and the hardware equals it.
@@ -439,7 +437,6 @@ proptest! {
         exp_len in 2usize..40, inv_len in 2usize..40, inv_shift in 0u32..4, out_shift in 0u32..12,
         round in 0usize..8, clock in prop::sample::select(vec![1.6f64, 2.5, 5.0]), seed: u64,
     ) {
-        let modes = [Round::Floor, Round::Ceil, Round::ToZero, Round::HalfUp, Round::HalfDown, Round::HalfEven, Round::HalfAway, Round::HalfToZero];
         let ins = vec![Elem::new(0, lo, lo + span); n];
         let mut s = seed | 1;
         let mut next = move |m: u64| {
@@ -452,7 +449,7 @@ proptest! {
         let inv_table: Vec<i128> = (0..inv_len).map(|_| 1 + next(512)).collect();
         let emax = *exp_table.iter().max().unwrap();
         let inv_base = (next(4) << inv_shift) * 8;
-        let spec = SoftmaxSpec { exp_shift, exp_table, inv_base, inv_shift, inv_table: inv_table.clone(), out_shift, out_round: modes[round] };
+        let spec = SoftmaxSpec { exp_shift, exp_table, inv_base, inv_shift, inv_table: inv_table.clone(), out_shift, out_round: Round::ALL[round] };
         let top = (emax * inv_table.iter().max().unwrap()) >> out_shift;
         let outs = vec![Elem::new(0, 0, top + 1); n];
         let m = model(ins.clone(), LayerKind::Softmax(spec), outs);
@@ -478,16 +475,7 @@ fn requantization_by_a_huge_shift_is_exact() {
         Elem::new(127, -5, 7),
         Elem::new(140, -(1i128 << 120), 1i128 << 120),
     ];
-    for round in [
-        Round::Floor,
-        Round::Ceil,
-        Round::ToZero,
-        Round::HalfUp,
-        Round::HalfDown,
-        Round::HalfEven,
-        Round::HalfAway,
-        Round::HalfToZero,
-    ] {
+    for round in Round::ALL {
         let specs: Vec<Requant> = ins
             .iter()
             .map(|e| Requant { from_frac: e.frac, to_frac: 0, div: 1, round, lo: -2, hi: 1, overflow: Overflow::Sat })

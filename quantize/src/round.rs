@@ -21,6 +21,18 @@ pub enum Round {
 }
 
 impl Round {
+    /// Every mode, in declaration order.
+    pub const ALL: [Round; 8] = [
+        Round::Floor,
+        Round::Ceil,
+        Round::ToZero,
+        Round::HalfUp,
+        Round::HalfDown,
+        Round::HalfEven,
+        Round::HalfAway,
+        Round::HalfToZero,
+    ];
+
     /// Parses QONNX or ap_fixed spellings (case-insensitive).
     pub fn parse(s: &str) -> Option<Round> {
         Some(match s.to_ascii_uppercase().as_str() {
@@ -206,18 +218,8 @@ mod tests {
             (3, [1, 2, 1, 2, 1, 2, 2, 1]),          // 1.5
             (7, [3, 4, 3, 4, 3, 4, 4, 3]),          // 3.5
         ];
-        let modes = [
-            Round::Floor,
-            Round::Ceil,
-            Round::ToZero,
-            Round::HalfUp,
-            Round::HalfDown,
-            Round::HalfEven,
-            Round::HalfAway,
-            Round::HalfToZero,
-        ];
         for (v, want) in cases {
-            for (m, w) in modes.iter().zip(want) {
+            for (m, w) in Round::ALL.iter().zip(want) {
                 assert_eq!(shift_round(*v, 1, *m), *w, "{v}/2 in {m:?}");
                 assert_eq!(round_f64(*v as f64 / 2.0, *m) as i128, *w, "{v}/2 in {m:?} (f64)");
             }
