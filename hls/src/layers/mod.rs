@@ -77,15 +77,19 @@ fn lut_multiply(b: &mut Builder, x: Val, y: Val) -> Val {
         row.push((parts.len() as u32, if neg { -1 } else { 1 }));
         parts.push(pp);
     }
-    let c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
-    let (lo, hi) = (*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0));
+    let (lo, hi) = product_range((x.lo, x.hi), (y.lo, y.hi));
     let p = linear::lower_linear(b, &parts, &[row], &[0], Strategy::Adders)[0];
     requant::narrow(b, p, lo.max(p.lo), hi.min(p.hi))
 }
 
+/// The interval of `x · y` for `x ∈ [a.0, a.1]`, `y ∈ [c.0, c.1]`: the hull of the corners.
+pub(crate) fn product_range(a: (i128, i128), c: (i128, i128)) -> (i128, i128) {
+    let k = [a.0 * c.0, a.0 * c.1, a.1 * c.0, a.1 * c.1];
+    (k.into_iter().min().unwrap_or(0), k.into_iter().max().unwrap_or(0))
+}
+
 fn product_inner(b: &mut Builder, x: Val, y: Val) -> Val {
-    let c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
-    let (lo, hi) = (*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0));
+    let (lo, hi) = product_range((x.lo, x.hi), (y.lo, y.hi));
     if lo == hi {
         return b.constant(lo);
     }

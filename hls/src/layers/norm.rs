@@ -124,10 +124,7 @@ pub fn layernorm(b: &mut Builder, xs: &[Val], s: &LayerNormSpec) -> Vec<Val> {
     let (rlo, rhi) = terms.iter().fold((i128::MAX, i128::MIN), |(lo, hi), (_, r)| (lo.min(r.lo), hi.max(r.hi)));
     let r = select_one_hot(b, "rsqrt_sel", &terms, rlo, rhi);
     let fits_dsp = |x: u32, y: u32| x.max(y) <= 27 && x.min(y) <= 18;
-    let corners = |x: Val, y: Val| {
-        let c = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
-        (*c.iter().min().unwrap_or(&0), *c.iter().max().unwrap_or(&0))
-    };
+    let corners = |x: Val, y: Val| super::product_range((x.lo, x.hi), (y.lo, y.hi));
     let sh = s.shift;
     d.iter()
         .zip(&s.gain)

@@ -310,8 +310,7 @@ pub fn lower_product_reuse(b: &mut Builder, xs: &[Val], pairs: &[(u32, u32)], re
         };
         let (x, xlo, xhi) = operand(0, b);
         let (y, ylo, yhi) = operand(1, b);
-        let c = [xlo * ylo, xlo * yhi, xhi * ylo, xhi * yhi];
-        let (plo, phi) = (*c.iter().min().expect("four corners"), *c.iter().max().expect("four corners"));
+        let (plo, phi) = super::product_range((xlo, xhi), (ylo, yhi));
         let prod = b.m.wire(&name("prod"), bits_for(plo, phi), plo < 0, origin, Expr::Mul(x, y));
         let prod_b = b.m.reg(&name("prod_b"), prod, None, origin);
         if let delay::Delay::Logic(ns) = delay::multiply(bits_for(xlo, xhi), bits_for(ylo, yhi)) {
@@ -319,8 +318,7 @@ pub fn lower_product_reuse(b: &mut Builder, xs: &[Val], pairs: &[(u32, u32)], re
         }
         for (p, &i) in slot.iter().enumerate() {
             let (u, v) = (xs[pairs[i].0 as usize], xs[pairs[i].1 as usize]);
-            let c = [u.lo * v.lo, u.lo * v.hi, u.hi * v.lo, u.hi * v.hi];
-            let (lo, hi) = (*c.iter().min().expect("four corners"), *c.iter().max().expect("four corners"));
+            let (lo, hi) = super::product_range((u.lo, u.hi), (v.lo, v.hi));
             let (w, sg) = (bits_for(lo, hi), lo < 0);
             let y = b.m.state_reg(&format!("{prefix}_y{i}"), w, sg, None, Some(read_stage), origin);
             let fit = b.m.wire(&format!("{prefix}_y{i}_d"), w, sg, origin, Expr::Slice { src: prod_b, lo: 0 });
