@@ -91,10 +91,22 @@ fn compile_graph(
             set_reuse.insert(l.name.clone(), r);
         }
     }
-    // The board's family sets how much slower than the UltraScale+ model its logic is.
-    let delay_scale = match &board {
-        Some(name) => tachyon_boards::find(name).map_err(|e| anyhow::anyhow!(e))?.delay_scale.unwrap_or(1.0),
-        None => 1.0,
+    // The board's family sets how much slower than the UltraScale+ model its logic is, and
+    // whether the Verilog may instantiate UltraScale primitives.
+    let part = board.as_deref().map(tachyon_boards::find).transpose().map_err(|e| anyhow::anyhow!(e))?;
+    let delay_scale = part.as_ref().and_then(|p| p.delay_scale).unwrap_or(1.0);
+    let family = part.as_ref().map_or("xcup", |p| p.family.as_str());
+    let ultrascale = matches!(family, "xcup" | "xcu");
+    let fabric = match config.primitives() {
+        None if ultrascale => tachyon_rtl::Fabric::UltraScale,
+        None | Some(tachyon_quantize::config::Primitives::Portable) => tachyon_rtl::Fabric::Generic,
+        Some(tachyon_quantize::config::Primitives::Ultrascale) if ultrascale => tachyon_rtl::Fabric::UltraScale,
+        Some(tachyon_quantize::config::Primitives::Ultrascale) => anyhow::bail!(
+            "{}: \"primitives\": \"ultrascale\" needs an UltraScale or UltraScale+ part, and board '{}' is family \
+             {family}; remove the option or use \"portable\"",
+            model.display(),
+            board.as_deref().unwrap_or_default()
+        ),
     };
     let stream = match config.style() {
         tachyon_quantize::config::Style::Parallel => None,
@@ -128,6 +140,7 @@ fn compile_graph(
         delay_scale,
         stream,
         pixels_per_clock: config.pixels_per_clock(),
+        fabric,
     };
     let design = tachyon_hls::synthesize(&qmodel, &opts);
     tachyon_rtl::verify(&design.module)

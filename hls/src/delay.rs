@@ -35,6 +35,9 @@ pub enum Delay {
     Logic(f64),
     /// A ripple-carry adder (or comparator) of this many bits.
     Carry(u32),
+    /// A ternary adder of this many bits: a LUT level more than [`Delay::Carry`], for the
+    /// carry-save carry each bit's LUT takes from its neighbour.
+    Carry3(u32),
 }
 
 impl From<f64> for Delay {
@@ -46,6 +49,11 @@ impl From<f64> for Delay {
 /// Adder or subtractor of `width` bits.
 pub fn add(width: u32) -> Delay {
     Delay::Carry(width)
+}
+
+/// Ternary adder of `width` bits (UltraScale LUT6_2 + CARRY8).
+pub fn add3(width: u32) -> Delay {
+    Delay::Carry3(width)
 }
 
 /// Comparator of `width` bits: a subtraction's carry chain, or one LUT for narrow operands.
@@ -89,9 +97,10 @@ pub fn arrival(d: Delay, operands: &[(u32, u32)], width: u32) -> (u32, u32) {
     let top_in = operands.iter().map(|o| o.1).max().unwrap_or(0);
     match d {
         Delay::Logic(ns) => (top_in + ps(ns), top_in + ps(ns)),
-        Delay::Carry(_) => {
-            let low = low_in + ps(ADDER_LEVEL_NS);
-            let top = (low + ps(CARRY_PER_BIT_NS * width as f64)).max(top_in + ps(ADDER_LEVEL_NS + CARRY_PER_BIT_NS));
+        Delay::Carry(_) | Delay::Carry3(_) => {
+            let level = if matches!(d, Delay::Carry3(_)) { LUT_LEVEL_NS + ADDER_LEVEL_NS } else { ADDER_LEVEL_NS };
+            let low = low_in + ps(level);
+            let top = (low + ps(CARRY_PER_BIT_NS * width as f64)).max(top_in + ps(level + CARRY_PER_BIT_NS));
             (low, top)
         }
     }

@@ -38,6 +38,29 @@ impl Val {
     }
 }
 
+/// How adder trees use ternary adders (on [`tachyon_rtl::Fabric::UltraScale`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ternary {
+    /// Binary adders only.
+    Off,
+    /// Ternary adders wherever three or more terms are left: the fewest LUTs.
+    #[default]
+    Greedy,
+    /// Per output, the most ternary tree that finishes in the binary tree's stage and at most
+    /// this many picoseconds after it.
+    NoLater(u32),
+}
+
+/// A point in the construction that [`Builder::rollback`] returns to.
+pub struct Mark {
+    signals: usize,
+    assigns: usize,
+    regs: usize,
+    counter: u32,
+    critical_ps: u32,
+    valid: usize,
+}
+
 /// Builds one module.
 pub struct Builder {
     pub m: Module,
@@ -53,6 +76,8 @@ pub struct Builder {
     pub critical_ps: u32,
     /// The valid chain: `valid[s]` is the input's valid flag delayed to stage `s`.
     valid: Vec<SignalId>,
+    /// How the layer being built uses ternary adders.
+    pub ternary: Ternary,
 }
 
 fn ps(ns: f64) -> u32 {
@@ -72,6 +97,7 @@ impl Builder {
             counter: 0,
             critical_ps: 0,
             valid: vec![],
+            ternary: Ternary::default(),
         }
     }
 
@@ -151,6 +177,45 @@ impl Builder {
             v = self.register(v);
         }
         v
+    }
+
+    /// The current point of construction, to try one way of building something and take it
+    /// back ([`Builder::rollback`]).
+    pub fn mark(&self) -> Mark {
+        Mark {
+            signals: self.m.signals.len(),
+            assigns: self.m.assigns.len(),
+            regs: self.m.regs.len(),
+            counter: self.counter,
+            critical_ps: self.critical_ps,
+            valid: self.valid.len(),
+        }
+    }
+
+    /// Removes everything built since `mark` (signals, assignments, registers, shared delay
+    /// registers and constants). Ports must not have been added since.
+    pub fn rollback(&mut self, mark: &Mark) {
+        let n = mark.signals;
+        for s in self.m.signals.drain(n..) {
+            self.m.name_index.0.remove(&s.name);
+        }
+        self.m.assigns.truncate(mark.assigns);
+        self.m.regs.truncate(mark.regs);
+        self.delayed.retain(|&(s, _), q| s.index() < n && q.index() < n);
+        self.consts.retain(|_, c| c.index() < n);
+        self.counter = mark.counter;
+        self.critical_ps = mark.critical_ps;
+        self.valid.truncate(mark.valid);
+    }
+
+    /// Whether an operation over `operands` delaying a `width`-bit result by `delay` fits the
+    /// clock in the operands' stage (else [`Builder::op`] registers its operands first).
+    pub fn fits(&self, operands: &[Val], delay: Delay, width: u32) -> bool {
+        let Some(stage) = operands.iter().filter_map(|v| v.stage).max() else { return true };
+        let at = |v: &&Val| v.stage == Some(stage);
+        let times: Vec<(u32, u32)> = operands.iter().filter(at).map(|v| (v.low_ps, v.delay_ps)).collect();
+        let busy = operands.iter().filter(at).any(|v| v.delay_ps > 0);
+        !busy || crate::delay::arrival(delay, &times, width).1 <= self.budget_ps
     }
 
     /// Creates `expr` over `operands` producing the range [lo, hi], delayed by `delay`.

@@ -3,7 +3,7 @@
 
 use crate::HlsOptions;
 use tachyon_quantize::qir::QModel;
-use tachyon_rtl::{Expr, Module, SignalKind};
+use tachyon_rtl::{Addend, Expr, Fabric, Module, SignalKind};
 
 /// Estimated resources.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
@@ -133,6 +133,11 @@ fn live_bits(m: &Module) -> Vec<(u32, u32)> {
                     read_ext(&mut live, *y, 0, hi);
                 }
                 Expr::Neg(x) => read_ext(&mut live, *x, 0, hi),
+                Expr::Add3(t) => {
+                    for d in t {
+                        read_ext(&mut live, d.sig, 0, hi.saturating_sub(d.shift));
+                    }
+                }
                 Expr::Shl(x, k) => read_ext(&mut live, *x, lo.saturating_sub(*k), hi.saturating_sub(*k)),
                 Expr::Shr(x, k) => read_ext(&mut live, *x, lo + k, hi + k),
                 Expr::Slice { src, lo: o } => widen(&mut live, *src, lo + o, hi + o),
@@ -196,6 +201,10 @@ impl BitFacts {
                         (lz(x).min(lz(y)), f.constant[x.index()] && f.constant[y.index()])
                     }
                     Expr::Neg(x) => (lz(x), f.constant[x.index()]),
+                    Expr::Add3(t) => (
+                        t.iter().map(|d| lz(&d.sig) + d.shift).min().unwrap_or(0),
+                        t.iter().all(|d| f.constant[d.sig.index()]),
+                    ),
                     Expr::Mul(x, y) => (lz(x) + lz(y), f.constant[x.index()] && f.constant[y.index()]),
                     Expr::Shr(s, k) => (lz(s).saturating_sub(*k), f.constant[s.index()]),
                     Expr::Slice { src, lo } => (lz(src).saturating_sub(*lo), f.constant[src.index()]),
@@ -248,6 +257,20 @@ fn expr_cost(m: &Module, facts: &BitFacts, dst: tachyon_rtl::SignalId, e: &Expr,
         Expr::Add(x, y) | Expr::Sub(x, y) => {
             r.lut = facts.adder_luts(m, *x, *y, w, live_hi);
             r.carry8 = w.div_ceil(8) as u64;
+        }
+        Expr::Add3(t) => {
+            // One LUT6_2 per bit from the logic start up, to the end of the CARRY8 holding the
+            // top bit read (synthesis drops whole unused CARRY8s and the LUTs feeding them).
+            let l = Addend::logic_start(t);
+            let top = (l + live_hi.saturating_sub(l).div_ceil(8) * 8).min(w);
+            let bits = top.saturating_sub(l) as u64;
+            let (lut, carry8) = match m.fabric {
+                Fabric::UltraScale => (bits, bits.div_ceil(8)),
+                // Portable text: two binary adders.
+                Fabric::Generic => (2 * bits, 2 * bits.div_ceil(8)),
+            };
+            r.lut = lut;
+            r.carry8 = carry8;
         }
         Expr::Neg(_) => {
             r.lut = w as u64;

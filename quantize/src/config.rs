@@ -46,6 +46,18 @@ pub struct LayerPrecision {
     /// On `default` of a stream model: pixels that enter per clock (adjacent pixels of a row;
     /// the row width must be a multiple). II = pixels per frame / this. Default 1.
     pub pixels_per_clock: Option<u32>,
+    /// On `default`: the primitives the Verilog may use. `ultrascale` (the default for
+    /// UltraScale and UltraScale+ targets) sums three operands per adder with LUT6_2 and CARRY8
+    /// instances; `portable` writes plain Verilog adders for any synthesis tool and family.
+    pub primitives: Option<Primitives>,
+}
+
+/// See [`LayerPrecision::primitives`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Primitives {
+    Portable,
+    Ultrascale,
 }
 
 /// See [`LayerPrecision::style`].
@@ -206,6 +218,9 @@ impl Config {
         if let Some((name, _)) = self.layers.iter().find(|(_, l)| l.pixels_per_clock.is_some()) {
             return Err(format!("layer '{name}': pixels_per_clock belongs to \"default\" (the whole stream)"));
         }
+        if let Some((name, _)) = self.layers.iter().find(|(_, l)| l.primitives.is_some()) {
+            return Err(format!("layer '{name}': primitives belongs to \"default\" (the whole design)"));
+        }
         let pow2 = |v: f64| v > 0.0 && v.log2().fract() == 0.0;
         if !pow2(self.softmax.exp_range) || !pow2(self.sigmoid.range) {
             return Err("softmax.exp_range and sigmoid.range must be powers of two".into());
@@ -243,6 +258,11 @@ impl Config {
     /// The model's style (`default.style`).
     pub fn style(&self) -> Style {
         self.default.style.unwrap_or_default()
+    }
+
+    /// The primitives asked for on `default`, if any.
+    pub fn primitives(&self) -> Option<Primitives> {
+        self.default.primitives
     }
 
     /// Pixels per clock of a stream model (`default.pixels_per_clock`, 1 if absent).

@@ -1,7 +1,7 @@
 //! Generic accessors on netlist types: an [`Expr`]'s operand signals and mnemonic, a
 //! [`SignalKind`]'s lower-case name (both as printed by [`crate::dump()`]).
 
-use crate::netlist::{CmpOp, Expr, SignalId, SignalKind};
+use crate::netlist::{Addend, CmpOp, Expr, SignalId, SignalKind};
 
 impl SignalKind {
     /// `input`, `output`, `wire` or `reg`.
@@ -28,6 +28,7 @@ impl Expr {
             Expr::Slice { src, lo } => Expr::Slice { src: f(*src), lo: *lo },
             Expr::Table { index, entries } => Expr::Table { index: f(*index), entries: entries.clone() },
             Expr::Add(a, b) => Expr::Add(f(*a), f(*b)),
+            Expr::Add3(t) => Expr::Add3(t.map(|d| Addend { sig: f(d.sig), ..d })),
             Expr::Sub(a, b) => Expr::Sub(f(*a), f(*b)),
             Expr::Mul(a, b) => Expr::Mul(f(*a), f(*b)),
             Expr::And(a, b) => Expr::And(f(*a), f(*b)),
@@ -47,6 +48,7 @@ impl Expr {
                 vec![*a]
             }
             Expr::Slice { src, .. } => vec![*src],
+            Expr::Add3(t) => t.iter().map(|d| d.sig).collect(),
             Expr::Table { index, .. } => vec![*index],
             Expr::Add(a, b)
             | Expr::Sub(a, b)
@@ -66,6 +68,7 @@ impl Expr {
             Expr::Const(_) => "const",
             Expr::Ext(_) => "ext",
             Expr::Add(..) => "add",
+            Expr::Add3(..) => "add3",
             Expr::Sub(..) => "sub",
             Expr::Neg(_) => "neg",
             Expr::Mul(..) => "mul",

@@ -39,6 +39,11 @@ pub fn expr_text(e: &Expr) -> String {
         Expr::Const(v) => format!("{op} {v}"),
         Expr::Shl(a, k) | Expr::Shr(a, k) => format!("{op} {a}, {k}"),
         Expr::Slice { src, lo } => format!("{op} {src}, {lo}"),
+        Expr::Add3(t) => {
+            let ds: Vec<String> =
+                t.iter().map(|d| format!("{}{}<<{}", if d.neg { "-" } else { "+" }, d.sig, d.shift)).collect();
+            format!("{op} {}", ds.join(", "))
+        }
         Expr::Table { index, entries } => {
             let es = entries.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
             format!("{op} {index}, [{es}]")

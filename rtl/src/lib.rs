@@ -22,7 +22,7 @@ pub mod verify;
 pub use dump::dump;
 pub use emit::emit_verilog;
 pub use keywords::is_keyword;
-pub use netlist::{Assign, CmpOp, Expr, Module, Reg, RegRole, Signal, SignalId, SignalKind};
+pub use netlist::{Addend, Assign, CmpOp, Expr, Fabric, Module, Reg, RegRole, Signal, SignalId, SignalKind};
 pub use prune::prune;
 pub use sim::Sim;
 pub use verify::{verify, Stages, VerifyError};

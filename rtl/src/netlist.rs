@@ -78,6 +78,10 @@ pub enum Expr {
     Ext(SignalId),
     /// a + b
     Add(SignalId, SignalId),
+    /// `±a·2^i ± b·2^j ± c·2^k`: a ternary adder. At most two addends are negated and every
+    /// shift is below the destination width. On [`Fabric::UltraScale`] it is one LUT6_2 per
+    /// result bit into a CARRY8 chain, the LUTs of one binary adder for three operands.
+    Add3([Addend; 3]),
     /// a - b
     Sub(SignalId, SignalId),
     /// -a
@@ -114,6 +118,40 @@ pub enum Expr {
         index: SignalId,
         entries: Vec<i128>,
     },
+}
+
+/// One operand of [`Expr::Add3`]: `±sig · 2^shift`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Addend {
+    pub sig: SignalId,
+    pub shift: u32,
+    pub neg: bool,
+}
+
+impl Addend {
+    /// The first result bit of the ternary adder over `t` that needs logic (a LUT on
+    /// UltraScale). Below it only the lowest-shifted addend has bits; they pass through when it
+    /// is positive. With the lowest addend negated, the logic starts at its shift.
+    pub fn logic_start(t: &[Addend; 3]) -> u32 {
+        let mut order = *t;
+        order.sort_by_key(|d| (d.shift, d.neg));
+        if order[0].neg {
+            order[0].shift
+        } else {
+            order[1].shift
+        }
+    }
+}
+
+/// What the emitted Verilog may instantiate besides portable logic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Fabric {
+    /// Portable Verilog only: [`Expr::Add3`] is written as `a + b - c`.
+    #[default]
+    Generic,
+    /// AMD/Xilinx UltraScale and UltraScale+: [`Expr::Add3`] instantiates LUT6_2 and CARRY8
+    /// (with behavioural models of both for simulation, outside `ifdef SYNTHESIS`).
+    UltraScale,
 }
 
 /// `dst = expr` (continuous assignment).
@@ -164,6 +202,9 @@ pub struct Module {
     pub clk: Option<SignalId>,
     /// The synchronous active-high reset input, if any.
     pub rst: Option<SignalId>,
+    /// The primitives the emitted Verilog may use.
+    #[serde(default)]
+    pub fabric: Fabric,
     /// Index of the signal names, kept by the builder so adding a signal stays O(1); rebuilt
     /// whenever it is out of step with `signals`. Not part of the module's value.
     #[serde(skip)]

@@ -29,7 +29,7 @@ pub fn prune(m: Module) -> Module {
             stack.push(m.regs[i].d);
         }
     }
-    let mut out = Module { name: m.name.clone(), doc: m.doc.clone(), ..Module::default() };
+    let mut out = Module { name: m.name.clone(), doc: m.doc.clone(), fabric: m.fabric, ..Module::default() };
     let mut map = HashMap::new();
     for (i, s) in m.signals.iter().enumerate() {
         if live[i] || s.kind == SignalKind::Input || s.kind == SignalKind::Output {

@@ -16,7 +16,7 @@ fn id(max: u32) -> impl Strategy<Value = SignalId> {
 fn expr(n: u32) -> impl Strategy<Value = Expr> {
     let ops = [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne];
     (
-        0u8..17,
+        0u8..18,
         id(n),
         id(n),
         id(n),
@@ -42,6 +42,9 @@ fn expr(n: u32) -> impl Strategy<Value = Expr> {
             13 => Expr::Or(a, b),
             14 => Expr::Xor(a, b),
             15 => Expr::Not(a),
+            16 => Expr::Add3([(a, amt, op % 2 == 0), (b, amt / 3, op % 3 == 0), (c, 1, op > 2)].map(
+                |(sig, shift, neg)| tachyon_rtl::Addend { sig, shift, neg },
+            )),
             _ => Expr::Table { index: a, entries },
         })
 }
@@ -89,6 +92,7 @@ fn module() -> impl Strategy<Value = Module> {
                     regs,
                     clk,
                     rst,
+                    fabric: Default::default(),
                     name_index: Default::default(),
                 }
             })

@@ -79,6 +79,28 @@ fn score(ranges: &[(i128, i128)], p: &Shared, count: i64) -> i64 {
 /// Greedy CSE over `rows` of digits; variables `0..inputs.len()` are the inputs, with their
 /// exact integer ranges.
 pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
+    type Key = (Vec<(i128, i128)>, Vec<Vec<Digit>>);
+    thread_local! {
+        // The same layer is lowered several times while adder trees are tuned (see
+        // `crate::synthesize`); its plan depends on nothing else.
+        static PLANS: std::cell::RefCell<std::collections::HashMap<Key, Plan>> = Default::default();
+    }
+    let key = (inputs.to_vec(), rows);
+    if let Some(p) = PLANS.with(|c| c.borrow().get(&key).cloned()) {
+        return p;
+    }
+    let plan = eliminate_uncached(inputs, key.1.clone());
+    PLANS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 4096 {
+            c.clear();
+        }
+        c.insert(key, plan.clone());
+    });
+    plan
+}
+
+fn eliminate_uncached(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
     let n_inputs = inputs.len();
     let mut ranges = inputs.to_vec();
     let mut rows = rows;

@@ -7,10 +7,10 @@
 //! the bias joins at the root. Every adder is sized from the exact interval of its result.
 
 use super::cse::{self, Digit};
-use crate::pipeline::{Builder, Val};
+use crate::pipeline::{Builder, Ternary, Val};
 use tachyon_quantize::config::Strategy;
 use tachyon_quantize::fixed::bits_for;
-use tachyon_rtl::Expr;
+use tachyon_rtl::{Addend, Expr, Fabric};
 
 /// Canonical signed-digit recoding: `c = Σ d·2^k` with `d ∈ {−1, 1}`; returns `(k, negative)`.
 pub fn csd(c: i128) -> Vec<(u32, bool)> {
@@ -72,17 +72,36 @@ fn multiply(b: &mut Builder, x: Val, c: i128) -> (Val, bool) {
 }
 
 /// The signed partial terms of one output and a constant.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Row {
     terms: Vec<Term>,
 }
 
-/// `±v`, whose low `zeros` bits are known to be 0.
+/// `±base · 2^shift`, whose low `zeros` bits are known to be 0 (`zeros ≥ shift`).
 #[derive(Clone, Copy)]
 struct Term {
-    v: Val,
+    base: Val,
+    shift: u32,
     neg: bool,
     zeros: u32,
+}
+
+impl Term {
+    fn of(v: Val) -> Term {
+        Term { base: v, shift: 0, neg: false, zeros: 0 }
+    }
+    /// Range of `base · 2^shift` (the sign not applied).
+    fn range(&self) -> (i128, i128) {
+        (self.base.lo << self.shift, self.base.hi << self.shift)
+    }
+    fn width(&self) -> u32 {
+        let (lo, hi) = self.range();
+        bits_for(lo, hi)
+    }
+    /// The signed-range value `base · 2^shift` as a netlist value (a shift is wiring).
+    fn value(&self, b: &mut Builder) -> Val {
+        shifted(b, self.base, self.shift)
+    }
 }
 
 /// All outputs of a linear layer: `bias_i + Σ c·x[j]` over each row. Coefficients with many
@@ -106,7 +125,7 @@ pub fn lower_linear(
             let d = csd(c);
             if on_dsp(strategy, d.len(), &x) {
                 let (p, neg) = multiply(b, x, c);
-                out[i].terms.push(Term { v: p, neg, zeros: c.trailing_zeros() });
+                out[i].terms.push(Term { base: p, shift: 0, neg, zeros: c.trailing_zeros() });
             } else {
                 digits[i].extend(d.into_iter().map(|(shift, neg)| Digit { var: j as usize, shift, neg }));
             }
@@ -121,11 +140,10 @@ pub fn lower_linear(
     }
     for (r, row) in out.iter_mut().zip(&plan.rows) {
         for d in row {
-            let v = shifted(b, vars[d.var], d.shift);
-            r.terms.push(Term { v, neg: d.neg, zeros: d.shift });
+            r.terms.push(Term { base: vars[d.var], shift: d.shift, neg: d.neg, zeros: d.shift });
         }
     }
-    out.into_iter().zip(bias).map(|(r, &bb)| finish_row(b, r, bb)).collect()
+    finish_rows(b, out, bias)
 }
 
 /// Terms arriving within this much of the earliest one count as ready together, and are paired
@@ -137,11 +155,11 @@ const PAIR_SEARCH: usize = 24;
 
 /// The combined value of two terms: `a + b`, `a − b`, `b − a` or `−(a + b)`.
 fn pair_range(p: &Term, q: &Term) -> (i128, i128, bool) {
-    let (a, c) = (p.v, q.v);
+    let ((alo, ahi), (clo, chi)) = (p.range(), q.range());
     match (p.neg, q.neg) {
-        (false, false) | (true, true) => (a.lo + c.lo, a.hi + c.hi, p.neg),
-        (false, true) => (a.lo - c.hi, a.hi - c.lo, false),
-        (true, false) => (c.lo - a.hi, c.hi - a.lo, false),
+        (false, false) | (true, true) => (alo + clo, ahi + chi, p.neg),
+        (false, true) => (alo - chi, ahi - clo, false),
+        (true, false) => (clo - ahi, chi - alo, false),
     }
 }
 
@@ -150,25 +168,112 @@ fn pair_range(p: &Term, q: &Term) -> (i128, i128, bool) {
 fn pair_cost(p: &Term, q: &Term) -> u32 {
     let (lo, hi, _) = pair_range(p, q);
     let w = bits_for(lo, hi);
-    let span = |t: &Term| (t.zeros, if t.v.lo < 0 { w } else { t.v.width().min(w) });
+    let span = |t: &Term| (t.zeros, if t.range().0 < 0 { w } else { t.width().min(w) });
     let ((a0, a1), (b0, b1)) = (span(p), span(q));
     a1.min(b1).saturating_sub(a0.max(b0))
 }
 
 fn combine(b: &mut Builder, p: Term, q: Term) -> Term {
+    let (x, y) = (p.value(b), q.value(b));
     let (v, neg) = match (p.neg, q.neg) {
-        (false, false) => (add(b, p.v, q.v, false), false),
-        (false, true) => (add(b, p.v, q.v, true), false),
-        (true, false) => (add(b, q.v, p.v, true), false),
-        (true, true) => (add(b, p.v, q.v, false), true),
+        (false, false) => (add(b, x, y, false), false),
+        (false, true) => (add(b, x, y, true), false),
+        (true, false) => (add(b, y, x, true), false),
+        (true, true) => (add(b, x, y, false), true),
     };
-    Term { v, neg, zeros: p.zeros.min(q.zeros) }
+    Term { base: v, shift: 0, neg, zeros: p.zeros.min(q.zeros) }
+}
+
+/// The ternary adder over three terms, relative to their lowest shift `k`: the addends
+/// `(base, shift − k, negated)` with the signs flipped when that makes the lowest addend
+/// positive (so its low bits pass through; the sum is then negated), the result range and
+/// whether it was flipped. `None` when an addend would shift past the result's width.
+fn triple(ts: [&Term; 3]) -> Option<([(Val, u32, bool); 3], i128, i128, u32, bool)> {
+    let k = ts.iter().map(|t| t.zeros).min().expect("three terms");
+    let lowest = ts.iter().min_by_key(|t| (t.zeros, t.neg)).expect("three terms");
+    let flip = lowest.neg;
+    let (mut lo, mut hi) = (0i128, 0i128);
+    let addends = ts.map(|t| {
+        // Known low zeros become part of the shift, so they pass through without logic.
+        let s = t.zeros - k;
+        let neg = t.neg != flip;
+        let (blo, bhi) = (t.base.lo << t.shift >> t.zeros, t.base.hi << t.shift >> t.zeros);
+        if neg {
+            lo -= bhi << s;
+            hi -= blo << s;
+        } else {
+            lo += blo << s;
+            hi += bhi << s;
+        }
+        (t.base, s, neg)
+    });
+    let w = bits_for(lo, hi);
+    addends.iter().all(|a| a.1 < w).then_some((addends, lo, hi, k, flip))
+}
+
+/// LUTs of the ternary adder over three terms: its bits from the second-lowest shift up.
+fn triple_cost(ts: [&Term; 3]) -> u32 {
+    let Some((a, lo, hi, _, _)) = triple(ts) else { return u32::MAX };
+    let mut shifts = a.map(|a| (a.1, a.2));
+    shifts.sort();
+    let start = if shifts[0].1 { shifts[0].0 } else { shifts[1].0 };
+    bits_for(lo, hi) - start
+}
+
+/// `±p ± q ± r` on one ternary adder (see [`triple`]).
+fn combine3(b: &mut Builder, ts: [Term; 3]) -> Term {
+    let (addends, lo, hi, k, flip) = triple([&ts[0], &ts[1], &ts[2]]).expect("checked by triple_cost");
+    // Terms whose known zeros exceed their shift are read without those bits.
+    let vals: Vec<Val> = ts
+        .iter()
+        .map(|t| {
+            let drop = t.zeros - t.shift;
+            if drop == 0 {
+                return t.base;
+            }
+            let (lo, hi) = (t.base.lo >> drop, t.base.hi >> drop);
+            b.op("shr", &[t.base], lo, hi, 0.0, |s| Expr::Shr(s[0], drop))
+        })
+        .collect();
+    let d = crate::delay::add3(bits_for(lo, hi));
+    let v = b.op("add3", &vals, lo, hi, d, |s| {
+        Expr::Add3(std::array::from_fn(|i| Addend { sig: s[i], shift: addends[i].1, neg: addends[i].2 }))
+    });
+    Term { base: v, shift: k, neg: flip, zeros: k }
+}
+
+/// The cheapest ternary adder among the first `together` (at least 3) terms of the pool, by
+/// index. `None` when a binary adder should go first: a ternary adder is a LUT level slower,
+/// so where it would overrun the clock and the pair of the two earliest terms would not, the
+/// pair keeps the stage.
+fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<[usize; 3]> {
+    let n = together.max(3);
+    let mut best = (u32::MAX, [0, 1, 2]);
+    for i in 0..n {
+        for j in i + 1..n {
+            for k in j + 1..n {
+                let c = triple_cost([&pool[i], &pool[j], &pool[k]]);
+                if c < best.0 {
+                    best = (c, [i, j, k]);
+                }
+            }
+        }
+    }
+    if best.0 == u32::MAX {
+        return None;
+    }
+    let [i, j, k] = best.1;
+    let (_, lo, hi, _, _) = triple([&pool[i], &pool[j], &pool[k]])?;
+    let t3 = b.fits(&[pool[i].base, pool[j].base, pool[k].base], crate::delay::add3(bits_for(lo, hi)), bits_for(lo, hi));
+    let (plo, phi, _) = pair_range(&pool[0], &pool[1]);
+    let t2 = b.fits(&[pool[0].base, pool[1].base], crate::delay::add(bits_for(plo, phi)), bits_for(plo, phi));
+    (t3 || !t2).then_some(best.1)
 }
 
 /// `Σ vals + bias` as an arrival-ordered adder tree (see [`finish_row`]).
 pub(crate) fn sum_values(b: &mut Builder, vals: Vec<Val>, bias: i128) -> Val {
-    let terms = vals.into_iter().map(|v| Term { v, neg: false, zeros: 0 }).collect();
-    finish_row(b, Row { terms }, bias)
+    let terms = vals.into_iter().map(Term::of).collect();
+    finish_rows(b, vec![Row { terms }], &[bias]).remove(0)
 }
 
 /// `Σ ±terms + bias` for one output, as a tree built by arrival time: among the terms ready
@@ -182,29 +287,74 @@ pub(crate) fn sum_values(b: &mut Builder, vals: Vec<Val>, bias: i128) -> Val {
 /// values plus offsets: the latter saves the sign-extension LUTs on paper, but yosys' `alumacc`
 /// then merges every fan-out-1 chain of zero-extended additions into one multi-operand `$macc`,
 /// which it maps to a carry-save tree of LUTs at about twice the cost of the carry chains.
-fn finish_row(b: &mut Builder, r: Row, bias: i128) -> Val {
-    let ready = |t: &Term| (t.v.stage.unwrap_or(0), t.v.delay_ps);
+fn finish_rows(b: &mut Builder, rows: Vec<Row>, bias: &[i128]) -> Vec<Val> {
+    let policy = if b.m.fabric == Fabric::UltraScale { b.ternary } else { Ternary::Off };
+    let mut out = vec![];
+    for (r, &k) in rows.into_iter().zip(bias) {
+        let v = match policy {
+            Ternary::Off => build_row(b, r, k, usize::MAX),
+            Ternary::Greedy => build_row(b, r, k, 3),
+            Ternary::NoLater(slack) => {
+                let mark = b.mark();
+                let binary = build_row(b, r.clone(), k, usize::MAX);
+                let goal = (binary.stage, binary.delay_ps + slack);
+                let mut done = None;
+                for from in [3, 5, 9] {
+                    b.rollback(&mark);
+                    let v = build_row(b, r.clone(), k, from);
+                    if (v.stage, v.delay_ps) <= goal {
+                        done = Some(v);
+                        break;
+                    }
+                }
+                done.unwrap_or_else(|| {
+                    b.rollback(&mark);
+                    build_row(b, r, k, usize::MAX)
+                })
+            }
+        };
+        out.push(v);
+    }
+    out
+}
+
+/// One row's tree (see [`finish_rows`]) with ternary adders while at least `ternary_from` terms are left.
+fn build_row(b: &mut Builder, r: Row, bias: i128, ternary_from: usize) -> Val {
+    let ready = |t: &Term| (t.base.stage.unwrap_or(0), t.base.delay_ps);
     let mut pool: Vec<Term> = r.terms;
     if pool.is_empty() {
         return b.constant(bias);
     }
     if bias != 0 {
         // Onto the earliest term (as `bias − v` when that term is subtracted).
-        let i = (0..pool.len()).min_by_key(|&i| (ready(&pool[i]), pool[i].v.width(), i)).expect("non-empty");
+        let i = (0..pool.len()).min_by_key(|&i| (ready(&pool[i]), pool[i].width(), i)).expect("non-empty");
         let t = pool[i];
         let k = b.constant(bias);
-        let v = if t.neg { add(b, k, t.v, true) } else { add(b, t.v, k, false) };
-        pool[i] = Term { v, neg: false, zeros: t.zeros.min(bias.trailing_zeros()) };
+        let x = t.value(b);
+        let v = if t.neg { add(b, k, x, true) } else { add(b, x, k, false) };
+        pool[i] = Term { base: v, shift: 0, neg: false, zeros: t.zeros.min(bias.trailing_zeros()) };
     }
     while pool.len() > 1 {
-        pool.sort_by_key(|t| (ready(t), t.v.width()));
+        pool.sort_by_key(|t| (ready(t), t.width()));
         let (s0, d0) = ready(&pool[0]);
-        let n = pool
+        let together = pool
             .iter()
             .take(PAIR_SEARCH)
             .take_while(|t| ready(t).0 == s0 && ready(t).1 <= d0 + READY_SLACK_PS)
-            .count()
-            .max(2);
+            .count();
+        if pool.len() >= ternary_from {
+            if let Some(ts) = best_triple(b, &pool, together) {
+                let i = ts.map(|i| pool[i]);
+                let mut idx = ts;
+                idx.sort_unstable();
+                for &k in idx.iter().rev() {
+                    pool.remove(k);
+                }
+                pool.push(combine3(b, i));
+                continue;
+            }
+        }
+        let n = together.max(2);
         let mut best = (u32::MAX, 0, 1);
         for i in 0..n {
             for j in i + 1..n {
@@ -221,11 +371,12 @@ fn finish_row(b: &mut Builder, r: Row, bias: i128) -> Val {
         pool.push(combine(b, p, q));
     }
     let t = pool[0];
+    let v = t.value(b);
     if !t.neg {
-        return t.v;
+        return v;
     }
     let z = b.constant(0);
-    add(b, z, t.v, true)
+    add(b, z, v, true)
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! | `Const(v)`      | `W'h<v mod 2^W>`                                                      |
 //! | `Ext(a)`        | `ext(a,W)`: `a`, `a[W-1:0]`, `{{n{a[msb]}}, a}` or `{n'h0, a}`        |
 //! | `Add/Sub/Mul`   | `ext(a,W) op ext(b,W)` — exact modulo 2^W                             |
+//! | `Add3`          | `ext(a<<i,W) + ext(b<<j,W) - ext(c<<k,W)` (or an UltraScale instance,  |
+//! |                 | see [`super::ternary`])                                               |
 //! | `Neg`           | `-ext(a,W)`                                                           |
 //! | `Shl(a,k)`      | `{ext(a,W-k), k'h0}` (or `W'h0` when `k ≥ W`)                         |
 //! | `Shr(a,k)`      | bits `[wa-1:k]` of `a` with `a`'s signedness, extended to `W`         |
@@ -112,6 +114,7 @@ impl<'a> Render<'a> {
             Expr::Ext(a) => self.ext(*a, 0, w),
             Expr::Add(a, b) => self.binary(*a, "+", *b, w),
             Expr::Sub(a, b) => self.binary(*a, "-", *b, w),
+            Expr::Add3(t) => super::ternary::portable(self, t, w),
             Expr::Mul(a, b) => self.multiply(*a, *b),
             Expr::Neg(a) => format!("-{}", self.ext(*a, 0, w)),
             Expr::Shl(_, k) if *k >= w => literal(w, 0),
@@ -195,7 +198,7 @@ impl<'a> Render<'a> {
     }
 
     /// A fresh identifier based on `base`, unique among signals and generated names.
-    fn fresh(&mut self, base: &str) -> String {
+    pub(super) fn fresh(&mut self, base: &str) -> String {
         let mut name = base.to_string();
         let mut n = 1u64;
         while self.taken.contains(&name) {

@@ -33,11 +33,12 @@
 //! registers with a synchronous reset share a second one, both in `Module::regs` order.
 
 mod expr;
+mod ternary;
 mod text;
 
 use std::fmt::Write;
 
-use crate::netlist::{Expr, Module, SignalId, SignalKind};
+use crate::netlist::{Expr, Fabric, Module, SignalId, SignalKind};
 use expr::Render;
 use text::{comment, decl_type, literal};
 
@@ -47,10 +48,15 @@ const LINT_ON: &str = "/* verilator lint_on UNUSED */";
 /// The module as Verilog-2005 text. Assumes `m` passed [`crate::verify()`].
 pub fn emit_verilog(m: &Module) -> String {
     let mut r = Render::new(m);
+    let mut ternary = false;
     let assigns: Vec<String> = m
         .assigns
         .iter()
         .map(|a| {
+            if let (Expr::Add3(t), Fabric::UltraScale) = (&a.expr, m.fabric) {
+                ternary = true;
+                return ternary::instance(&mut r, &m.name, a.dst, t, m.signal(a.dst).width);
+            }
             let line = format!("    assign {} = {};", r.target(a.dst), r.expr(a.dst, &a.expr));
             if matches!(a.expr, Expr::Mul(..)) {
                 format!("    /* verilator lint_off WIDTH */\n{line}\n    /* verilator lint_on WIDTH */")
@@ -111,6 +117,9 @@ pub fn emit_verilog(m: &Module) -> String {
     }
     out.push_str(&regs);
     out.push_str("endmodule\n");
+    if ternary {
+        out.push_str(&ternary::library(&m.name));
+    }
     out
 }
 

@@ -44,6 +44,14 @@ pub(crate) fn eval_expr(expr: &Expr, width: u32, v: &Values) -> u128 {
         Expr::Ext(a) => v.ext(ix(a)),
         Expr::Add(a, b) => v.ext(ix(a)).wrapping_add(v.ext(ix(b))),
         Expr::Sub(a, b) => v.ext(ix(a)).wrapping_sub(v.ext(ix(b))),
+        Expr::Add3(t) => t.iter().fold(0u128, |acc, d| {
+            let x = shl(v.ext(ix(&d.sig)), d.shift);
+            if d.neg {
+                acc.wrapping_sub(x)
+            } else {
+                acc.wrapping_add(x)
+            }
+        }),
         Expr::Neg(a) => v.ext(ix(a)).wrapping_neg(),
         Expr::Mul(a, b) => v.ext(ix(a)).wrapping_mul(v.ext(ix(b))),
         Expr::Shl(a, k) => shl(v.ext(ix(a)), *k),

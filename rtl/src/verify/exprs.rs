@@ -59,6 +59,15 @@ pub(crate) fn check_assign(m: &Module, a: &Assign) -> Result<(), VerifyError> {
             }
         }
         Expr::Not(x) => check_bitwise(m, a, *x)?,
+        Expr::Add3(t) => {
+            let negated = t.iter().filter(|d| d.neg).count();
+            if negated > 2 {
+                return Err(VerifyError::Add3Negations { dst: dst(), negated });
+            }
+            if let Some(d) = t.iter().find(|d| d.shift >= w) {
+                return Err(VerifyError::Add3Shift { dst: dst(), shift: d.shift, width: w });
+            }
+        }
         Expr::Table { index, entries } => {
             let iw = width_of(*index);
             if iw > MAX_TABLE_INDEX_WIDTH {

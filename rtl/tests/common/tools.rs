@@ -19,7 +19,9 @@ use tachyon_rtl::{emit_verilog, Module};
 
 /// Whether `tool --version` runs.
 pub fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+    // Icarus prints its version with -V; its --version is an error.
+    let flag = if tool == "iverilog" { "-V" } else { "--version" };
+    Command::new(tool).arg(flag).output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 /// Prints the skip message and returns true when `tool` is missing.
