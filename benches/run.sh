@@ -16,7 +16,7 @@ else
 fi
 W=$PWD/target/bench
 rm -rf "$W"; mkdir -p "$W"
-QOR=../shared/tools/qor.sh
+QOR=benches/qor.sh
 # model|label|config (JSON, may be empty)|clocks
 models=("examples/jet_mlp/jet_mlp.onnx|jet_mlp (examples, w8a8)||5 2.5")
 if [ -f ../shared/tools/make_jet_qonnx.py ] && python3 -c "import onnx, numpy" 2>/dev/null; then

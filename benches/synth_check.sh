@@ -8,7 +8,7 @@ cargo build --release --bin tachyon >/dev/null 2>&1
 T=$PWD/target/release/tachyon
 W=$PWD/target/synth-check
 rm -rf "$W"; mkdir -p "$W"
-QOR=../shared/tools/qor.sh
+QOR=benches/qor.sh
 [ -x "$QOR" ] || { echo "needs ../shared/tools/qor.sh"; exit 2; }
 S=../shared/models
 echo '{ "input": "fixed<40,5>" }' > "$W/jet_cfg.json"

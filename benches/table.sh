@@ -19,7 +19,7 @@ bench_table() {
     T=$TACHYON
   fi
   rm -rf "$W"; mkdir -p "$W"
-  local QOR=../shared/tools/qor.sh
+  local QOR=benches/qor.sh
   echo "| model | clock | II | latency | compile | co-sim (vectors, mismatches) | LUT | SRL | FF | CARRY | DSP | est. LUT | est. FF | yosys |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   local entry model inputs label cfg out cargs start ms ct ii cyc lat_ns elut eff sim lut srl ff car dsp ys

@@ -40,7 +40,8 @@ pub fn parse_stat(text: &str) -> Counts {
         let (Some(cell), Some(n)) = (it.next(), it.next()) else { continue };
         let Ok(n) = n.parse::<u64>() else { continue };
         let is = |p: &str| cell.starts_with(p);
-        if cell.len() == 4 && is("LUT") && cell.as_bytes()[3].is_ascii_digit() {
+        // LUT6_2 (the ternary adders' dual-output LUTs) takes one LUT6 site like a LUT6.
+        if (cell.len() == 4 && is("LUT") && cell.as_bytes()[3].is_ascii_digit()) || cell == "LUT6_2" {
             c.lut += n;
         } else if ["FDRE", "FDSE", "FDCE", "FDPE"].contains(&cell) {
             c.ff += n;
@@ -147,6 +148,6 @@ mod tests {
             "   Number of cells:   10\n     CARRY8  3\n     FDRE   7\n     FDSE 1\n     LUT2  4\n     LUT6  5\n     \
                     LUT6_2 9\n     SRL16E 2\n     DSP48E2 1\n     RAMB36E2 2\n     $paramod 3\n";
         let c = parse_stat(text);
-        assert_eq!(c, Counts { lut: 9, ff: 8, carry: 3, srl: 2, dsp: 1, bram: 2 });
+        assert_eq!(c, Counts { lut: 18, ff: 8, carry: 3, srl: 2, dsp: 1, bram: 2 });
     }
 }
