@@ -8,7 +8,7 @@
 //! Before: `t1 = linear t0 (dense0_matmul); t2 = linear t1 (dense0_bias)`
 //! After:  `t2 = linear t0 (dense0_matmul)` with the bias in the first layer's rows.
 
-use crate::fixed::Elem;
+use crate::fixed::{Elem, Overflow};
 use crate::qir::{LayerKind, QModel};
 use std::collections::BTreeMap;
 
@@ -91,6 +91,40 @@ pub fn fuse_linear(m: &mut QModel) {
     }
 }
 
+/// Drops a ReLU whose only reader saturates every element to a range with a lower bound of 0 or
+/// more: that requantization does the ReLU's work. Rounding is monotone and maps 0 to 0, so
+/// `round(max(x, 0)) = max(round(x), 0)`, and clamping to `[lo, hi]` with `lo ≥ 0` removes the
+/// `max(·, 0)`. The hardware then clamps both ends in one LUT level instead of a ReLU
+/// multiplexer followed by the requantizer's clamp (the jet MLPs' `ReLU → ufixed` activations).
+pub fn fuse_relu(m: &mut QModel) {
+    let mut i = 0;
+    while i < m.layers.len() {
+        let l = &m.layers[i];
+        let (LayerKind::Relu, [input]) = (&l.kind, &l.inputs[..]) else {
+            i += 1;
+            continue;
+        };
+        let (t, input) = (l.output, *input);
+        let readers: Vec<usize> = (0..m.layers.len()).filter(|&k| m.layers[k].inputs.contains(&t)).collect();
+        let clamps = |k: usize| match (&m.layers[k].kind, &m.layers[k].inputs[..]) {
+            (LayerKind::Requant(rs), [only]) if *only == t => {
+                rs.iter().all(|r| r.overflow == Overflow::Sat && r.lo >= 0)
+            }
+            _ => false,
+        };
+        if m.output == t || readers.len() != 1 || !clamps(readers[0]) {
+            i += 1;
+            continue;
+        }
+        let relu = m.layers.remove(i);
+        let q = &mut m.layers[readers[0] - 1];
+        q.inputs = vec![input];
+        let mut origin = relu.origin;
+        origin.append(&mut q.origin);
+        q.origin = origin;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +180,66 @@ mod tests {
         crate::verify::verify(&m).unwrap();
         for x in [[0, 0], [100, -100], [-37, 58], [1, 1]] {
             assert_eq!(crate::interp::run(&m, &x), crate::interp::run(&before, &x), "x = {x:?}");
+        }
+    }
+
+    /// ReLU then a saturating requantization to an unsigned range: the ReLU goes, in every
+    /// rounding mode, and the model computes the same values for every input. A ReLU before a
+    /// wrapping or signed requantization stays.
+    #[test]
+    fn relu_before_an_unsigned_saturating_requant_fuses_exactly() {
+        use crate::qir::Requant;
+        use crate::round::Round;
+        let model = |round: Round, overflow: Overflow, lo: i128| {
+            let e = |lo, hi| Elem::new(3, lo, hi);
+            let rq = Requant { from_frac: 3, to_frac: 1, div: 1, round, lo, hi: 7, overflow };
+            QModel {
+                name: "relu_requant".into(),
+                tensors: vec![
+                    QTensor { name: "x".into(), shape: vec![1, 2], elems: vec![e(-64, 63); 2] },
+                    QTensor { name: "r".into(), shape: vec![1, 2], elems: vec![e(0, 63); 2] },
+                    QTensor { name: "y".into(), shape: vec![1, 2], elems: vec![Elem::new(1, lo, 7); 2] },
+                ],
+                layers: vec![
+                    Layer {
+                        name: "relu".into(),
+                        origin: vec!["relu".into()],
+                        kind: LayerKind::Relu,
+                        inputs: vec![TensorId(0)],
+                        output: TensorId(1),
+                    },
+                    Layer {
+                        name: "act".into(),
+                        origin: vec!["act".into()],
+                        kind: LayerKind::Requant(vec![rq; 2]),
+                        inputs: vec![TensorId(1)],
+                        output: TensorId(2),
+                    },
+                ],
+                input: TensorId(0),
+                output: TensorId(2),
+                prologue: Prologue { input_shape: vec![1, 2], steps: vec![], conv: InputConv::Exact { frac: 3 } },
+                epilogue: vec![],
+                output_shape: vec![1, 2],
+                epilogue_shape: vec![1, 2],
+            }
+        };
+        for round in Round::ALL {
+            let before = model(round, Overflow::Sat, 0);
+            let mut m = before.clone();
+            fuse_relu(&mut m);
+            assert_eq!(m.layers.len(), 1, "{round:?}");
+            assert_eq!(m.layers[0].origin, ["relu", "act"]);
+            crate::verify::verify(&m).unwrap();
+            for a in -64..64 {
+                let x = [a, -a - 1];
+                assert_eq!(crate::interp::run(&m, &x), crate::interp::run(&before, &x), "{round:?}, x = {x:?}");
+            }
+        }
+        for (overflow, lo) in [(Overflow::Wrap, 0), (Overflow::Sat, -8)] {
+            let mut m = model(Round::HalfEven, overflow, lo);
+            fuse_relu(&mut m);
+            assert_eq!(m.layers.len(), 2, "{overflow:?}, lo {lo}");
         }
     }
 }

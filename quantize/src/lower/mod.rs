@@ -13,7 +13,8 @@
 //!
 //! Float models (no quantizer in the file) get weight, bias and result types from the config,
 //! hls4ml-style; results are requantized where a layer ends (before a non-linear op or output).
-//! Consecutive linear layers are fused afterwards ([`fuse::fuse_linear`]).
+//! Consecutive linear layers are fused afterwards ([`fuse::fuse_linear`]), and a ReLU goes
+//! where the requantization after it clamps at zero anyway ([`fuse::fuse_relu`]).
 
 mod activation;
 mod dense;
@@ -145,6 +146,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
     }
     let mut m = l.m;
     fuse::fuse_linear(&mut m);
+    fuse::fuse_relu(&mut m);
     crate::verify::verify(&m).map_err(|what| QuantizeError::Model {
         path: g.path.display().to_string(),
         what: format!("internal error: {what}"),

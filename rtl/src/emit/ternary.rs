@@ -15,11 +15,11 @@
 //! addend has bits, and they pass through without logic (that addend is positive or zero
 //! there).
 //!
-//! Synthesis (`SYNTHESIS` defined: yosys, Vivado) instantiates the primitives. Simulators run
-//! a loop over the bits that reads the same INIT bits and applies the CARRY8 rule
-//! (`carry = propagate ? carry : DI`), so co-simulation checks the LUT contents; it builds
-//! fast in Verilator, where ten thousands of primitive instances would not. The primitive
-//! netlist itself is checked against yosys' own LUT6_2 and CARRY8 models by
+//! Synthesis (`SYNTHESIS` defined: yosys, Vivado) instantiates the primitives, with the INIT
+//! computed from the negations by a constant function in the Verilog. Simulators add the three
+//! (inverted) inputs and the carry-ins as vectors, which builds and runs fast in Verilator
+//! where tens of thousands of primitive instances would not. The primitive netlist is checked
+//! against yosys' own LUT6_2 and CARRY8 models, for every negation pattern, by
 //! `rtl/tests/ternary.rs`.
 
 use std::fmt::Write;
@@ -53,55 +53,20 @@ fn shifted(r: &mut Render, d: &Addend, w: u32) -> String {
     }
 }
 
-/// The parameters of one ternary adder instance.
-struct Shape {
-    /// The addends in port order `a, b, c`: `a` has the lowest shift (positive among ties).
-    order: [Addend; 3],
-    /// First bit through the LUTs.
-    l: u32,
-    init: u64,
-    ci: bool,
-    q: bool,
-}
-
-fn shape(t: &[Addend; 3]) -> Shape {
-    let mut order = *t;
-    order.sort_by_key(|d| (d.shift, d.neg));
-    let l = Addend::logic_start(t);
-    let negated = order.iter().filter(|d| d.neg).count();
-    Shape { order, l, init: init(order.map(|d| d.neg)), ci: negated >= 1, q: negated >= 2 }
-}
-
-/// LUT6_2 INIT with I0..I2 = a, b, c (inverted where `neg`), I3 = q, I4 = 0, I5 = 1:
-/// O5 = INIT[{I4..I0}] is the majority, O6 = INIT[32 + {I3..I0}] the four-way parity.
-pub(crate) fn init(neg: [bool; 3]) -> u64 {
-    let mut v = 0u64;
-    for idx in 0..16u32 {
-        let bit = |k: u32| (idx >> k) & 1 == 1;
-        let (a, b, c, q) = (bit(0) ^ neg[0], bit(1) ^ neg[1], bit(2) ^ neg[2], bit(3));
-        if (a && b) || (a && c) || (b && c) {
-            v |= 1 << idx;
-        }
-        if a ^ b ^ c ^ q {
-            v |= 1 << (32 + idx);
-        }
-    }
-    v
-}
 
 /// The instance computing `dst = add3(t)` on UltraScale.
 pub(super) fn instance(r: &mut Render, top: &str, dst: SignalId, t: &[Addend; 3], w: u32) -> String {
-    let s = shape(t);
+    // Port `a` is the addend with the lowest shift, positive among ties.
+    let mut order = *t;
+    order.sort_by_key(|d| (d.shift, d.neg));
     let inst = r.fresh(&format!("{}_add3", r.target(dst)));
-    let [a, b, c] = s.order.map(|d| shifted(r, &d, w));
+    let [a, b, c] = order.map(|d| shifted(r, &d, w));
+    let [na, nb, nc] = order.map(|d| u8::from(d.neg));
     let y = r.target(dst);
     format!(
-        "    {top}_add3 #(.W({w}), .L({}), .INIT(64'h{:016x}), .CI(1'b{}), .Q(1'b{})) {inst} (\n        \
+        "    {top}_add3 #(.W({w}), .L({}), .NA(1'b{na}), .NB(1'b{nb}), .NC(1'b{nc})) {inst} (\n        \
          .a({a}),\n        .b({b}),\n        .c({c}),\n        .y({y})\n    );",
-        s.l,
-        s.init,
-        u8::from(s.ci),
-        u8::from(s.q)
+        Addend::logic_start(t)
     )
 }
 
@@ -111,18 +76,19 @@ pub(super) fn library(top: &str) -> String {
 }
 
 const LIBRARY: &str = r#"
-// {top}_add3: ternary adder y = a' + b' + c' (mod 2^W), where a', b', c' are the inputs inverted as INIT
-// says, plus the carry-ins CI and Q at bit L; bits below L are a's. Synthesis: one LUT6_2 per
-// bit from L up (O5: carry-save carry, O6: propagate) into a CARRY8 chain. Simulation: the
-// same INIT bits and carry rule, bit by bit.
+// {top}_add3: ternary adder y = a' + b' + c' (mod 2^W) where x' is x, or -x when NX is set;
+// a's bits below L pass through (b and c are zero there, and a is positive when L is above its
+// shift). Synthesis: one LUT6_2 per bit from L up (O5: carry-save carry, O6: propagate) into a
+// CARRY8 chain; a negated input is inverted inside the LUT, and its +1 enters as the chain's
+// carry-in (first) or the carry-save carry into bit L (second). Simulation: the same sum.
 /* verilator lint_off DECLFILENAME */
 /* verilator lint_off UNUSED */
 module {top}_add3 #(
     parameter W = 8,
     parameter L = 0,
-    parameter [63:0] INIT = 64'h0,
-    parameter [0:0] CI = 1'b0,
-    parameter [0:0] Q = 1'b0
+    parameter [0:0] NA = 1'b0,
+    parameter [0:0] NB = 1'b0,
+    parameter [0:0] NC = 1'b0
 ) (
     input wire [W-1:0] a,
     input wire [W-1:0] b,
@@ -130,12 +96,35 @@ module {top}_add3 #(
     output wire [W-1:0] y
 );
     localparam N = W - L;
+    localparam [0:0] CI = NA | NB | NC;
+    localparam [0:0] Q = (NA & NB) | (NA & NC) | (NB & NC);
     generate
         if (L > 0) begin : g_low
             assign y[L-1:0] = a[L-1:0];
         end
     endgenerate
 `ifdef SYNTHESIS
+    // INIT[15:0] (O5 with I5 = 1, I4 = 0): maj(a', b', c'); INIT[47:32] (O6): a'^b'^c'^q.
+    function [63:0] lut_init;
+        input [2:0] neg;
+        integer k;
+        reg [3:0] i;
+        reg x0;
+        reg x1;
+        reg x2;
+        begin
+            lut_init = 64'h0;
+            for (k = 0; k < 16; k = k + 1) begin
+                i = k[3:0];
+                x0 = i[0] ^ neg[0];
+                x1 = i[1] ^ neg[1];
+                x2 = i[2] ^ neg[2];
+                lut_init[k] = (x0 & x1) | (x0 & x2) | (x1 & x2);
+                lut_init[32 + k] = x0 ^ x1 ^ x2 ^ i[3];
+            end
+        end
+    endfunction
+    localparam [63:0] INIT = lut_init({NC, NB, NA});
     localparam B = (N + 7) / 8;
     wire [8*B-1:0] s;
     wire [8*B-1:0] m;
@@ -164,41 +153,11 @@ module {top}_add3 #(
     endgenerate
     assign y[W-1:L] = o[N-1:0];
 `else
-    reg [N-1:0] sum;
-    reg [5:0] i6;
-    reg [5:0] i5;
-    reg q;
-    reg cy;
-    reg p;
-    integer i;
-    always @(*) begin
-        q = Q;
-        cy = CI;
-        for (i = 0; i < N; i = i + 1) begin
-            i6 = {2'b10, q, c[L+i], b[L+i], a[L+i]};
-            i5 = {2'b00, q, c[L+i], b[L+i], a[L+i]};
-            p = INIT[i6];
-            sum[i] = p ^ cy;
-            cy = p ? cy : q;
-            q = INIT[i5];
-        end
-    end
-    assign y[W-1:L] = sum;
+    wire [N:0] sum = {1'b0, a[W-1:L] ^ {N{NA}}} + {1'b0, b[W-1:L] ^ {N{NB}}} + {1'b0, c[W-1:L] ^ {N{NC}}}
+        + {{N{1'b0}}, CI} + {{N{1'b0}}, Q};
+    assign y[W-1:L] = sum[N-1:0];
 `endif
 endmodule
 /* verilator lint_on UNUSED */
 /* verilator lint_on DECLFILENAME */
 "#;
-
-#[cfg(test)]
-mod tests {
-    use super::init;
-
-    #[test]
-    fn init_holds_majority_and_parity() {
-        // No negation: O5 = maj(a, b, c) in the low 16 bits, O6 = a^b^c^q at 32..48.
-        assert_eq!(init([false; 3]), 0x0000_6996_0000_e8e8);
-        // Negating a flips it in both functions.
-        assert_eq!(init([true, false, false]) & 0xffff, 0xd4d4);
-    }
-}
