@@ -26,11 +26,8 @@ fn lint_and_synth(p: &Path, config: &str) {
     }
     // UltraScale+: the core instantiates LUT6_2/CARRY8, which synth_xilinx knows.
     let yosys = |core: &Path, synth: &str| {
-        let script = format!(
-            "read_verilog {} {}; {synth} -top tachyon_top_axis; stat",
-            core.display(),
-            wrapper.display()
-        );
+        let script =
+            format!("read_verilog {} {}; {synth} -top tachyon_top_axis; stat", core.display(), wrapper.display());
         let out = Command::new("yosys").arg("-q").arg("-p").arg(&script).output().unwrap();
         assert!(out.status.success(), "yosys {synth}:\n{}", String::from_utf8_lossy(&out.stderr));
     };

@@ -822,7 +822,8 @@ fn pulse_cnn_example_stream_style() {
     let model = repo().join("examples/pulse_cnn/pulse_cnn.onnx");
     let b = check_stream("pulse_cnn", &model, &dir, Some(64));
     let styles: Vec<&str> = b.design.report.layers.iter().map(|l| l.style.as_str()).collect();
-    assert_eq!(styles.iter().filter(|s| **s == "stream").count(), 9, "{styles:?}");
+    // Seven streamed layers: its two ReLUs fold into the saturating requantizations after them.
+    assert_eq!(styles.iter().filter(|s| **s == "stream").count(), 7, "{styles:?}");
     if have("verilator") {
         let s = tachyon::sim::run(
             &dir.join("stream"),

@@ -127,7 +127,8 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     let mut policy = vec![Ternary::NoLater(slack); m.layers.len()];
     // Then layer by layer (linear layers, in order), ternary adders everywhere where that
     // keeps the latency.
-    let linear = m.layers.iter().enumerate().filter(|(_, l)| matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. }));
+    let linear =
+        m.layers.iter().enumerate().filter(|(_, l)| matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. }));
     for (li, _) in linear.take(MAX_TERNARY_TRIALS) {
         policy[li] = Ternary::Greedy;
         let d = synthesize_with(m, opts, &|k| policy[k]);

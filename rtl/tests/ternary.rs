@@ -34,8 +34,7 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
     m.fabric = fabric;
     m.add_clock();
     let widths = [1u32, 5, 8, 13, 20, 33];
-    let ins: Vec<_> =
-        widths.iter().enumerate().map(|(i, &w)| m.add_input(&format!("x{i}"), w, i % 2 == 1)).collect();
+    let ins: Vec<_> = widths.iter().enumerate().map(|(i, &w)| m.add_input(&format!("x{i}"), w, i % 2 == 1)).collect();
     let mut luts = 0u64;
     for k in 0..28usize {
         let neg = NEGATIONS[k % NEGATIONS.len()];
@@ -48,7 +47,11 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
         let (mut lo, mut hi) = (0i128, 0i128);
         for d in &t {
             let s = m.signal(d.sig);
-            let (a, b) = if s.signed { (-(1i128 << (s.width - 1)), (1i128 << (s.width - 1)) - 1) } else { (0, (1i128 << s.width) - 1) };
+            let (a, b) = if s.signed {
+                (-(1i128 << (s.width - 1)), (1i128 << (s.width - 1)) - 1)
+            } else {
+                (0, (1i128 << s.width) - 1)
+            };
             let (a, b) = (a << d.shift, b << d.shift);
             if d.neg {
                 lo -= b;

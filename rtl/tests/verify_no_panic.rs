@@ -42,9 +42,10 @@ fn expr(n: u32) -> impl Strategy<Value = Expr> {
             13 => Expr::Or(a, b),
             14 => Expr::Xor(a, b),
             15 => Expr::Not(a),
-            16 => Expr::Add3([(a, amt, op % 2 == 0), (b, amt / 3, op % 3 == 0), (c, 1, op > 2)].map(
-                |(sig, shift, neg)| tachyon_rtl::Addend { sig, shift, neg },
-            )),
+            16 => Expr::Add3(
+                [(a, amt, op % 2 == 0), (b, amt / 3, op % 3 == 0), (c, 1, op > 2)]
+                    .map(|(sig, shift, neg)| tachyon_rtl::Addend { sig, shift, neg }),
+            ),
             _ => Expr::Table { index: a, entries },
         })
 }

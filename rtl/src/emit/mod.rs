@@ -31,6 +31,9 @@
 //! `/* verilator lint_on UNUSED */`; the read bits are recorded while rendering, so the
 //! bracketing always matches the text. Registers without reset share one `always` block,
 //! registers with a synchronous reset share a second one, both in `Module::regs` order.
+//!
+//! On [`Fabric::UltraScale`] every [`Expr::Add3`] is an instance of `<top>_add3`, a ternary adder
+//! module written once after the design ([`ternary`]); elsewhere it is `a + b - c` text.
 
 mod expr;
 mod ternary;

@@ -15,11 +15,12 @@
 //! addend has bits, and they pass through without logic (that addend is positive or zero
 //! there).
 //!
-//! Synthesis (`SYNTHESIS` defined: yosys, Vivado) instantiates the primitives, with the INIT
-//! computed from the negations by a constant function in the Verilog. Simulators add the three
-//! (inverted) inputs and the carry-ins as vectors, which builds and runs fast in Verilator
-//! where tens of thousands of primitive instances would not. The primitive netlist is checked
-//! against yosys' own LUT6_2 and CARRY8 models, for every negation pattern, by
+//! Each adder is written twice, selected by `ifdef SYNTHESIS`: synthesis (yosys, Vivado)
+//! instantiates `<top>_add3`, whose LUT INIT a constant function computes from the negations;
+//! simulators read the same sum as plain Verilog (`a + b - c`), which builds and runs fast in
+//! Verilator where tens of thousands of primitive instances would not, and keeps Verilator's
+//! scheduler away from submodules (5.006 mis-ordered constant logic behind one). The primitive
+//! form is checked against yosys' own LUT6_2 and CARRY8 models, for every negation pattern, by
 //! `rtl/tests/ternary.rs`.
 
 use std::fmt::Write;
@@ -53,9 +54,17 @@ fn shifted(r: &mut Render, d: &Addend, w: u32) -> String {
     }
 }
 
-
-/// The instance computing `dst = add3(t)` on UltraScale.
+/// `dst = add3(t)` on UltraScale: the instance for synthesis, the portable sum otherwise.
 pub(super) fn instance(r: &mut Render, top: &str, dst: SignalId, t: &[Addend; 3], w: u32) -> String {
+    let sum = portable(r, t, w);
+    format!(
+        "`ifdef SYNTHESIS\n{}\n`else\n    assign {} = {sum};\n`endif",
+        primitive_instance(r, top, dst, t, w),
+        r.target(dst)
+    )
+}
+
+fn primitive_instance(r: &mut Render, top: &str, dst: SignalId, t: &[Addend; 3], w: u32) -> String {
     // Port `a` is the addend with the lowest shift, positive among ties.
     let mut order = *t;
     order.sort_by_key(|d| (d.shift, d.neg));
@@ -80,9 +89,9 @@ const LIBRARY: &str = r#"
 // a's bits below L pass through (b and c are zero there, and a is positive when L is above its
 // shift). Synthesis: one LUT6_2 per bit from L up (O5: carry-save carry, O6: propagate) into a
 // CARRY8 chain; a negated input is inverted inside the LUT, and its +1 enters as the chain's
-// carry-in (first) or the carry-save carry into bit L (second). Simulation: the same sum.
-/* verilator lint_off DECLFILENAME */
-/* verilator lint_off UNUSED */
+// carry-in (first) or the carry-save carry into bit L (second). Only synthesis reads it:
+// simulators take the `else` branch at each instance, the same sum as plain Verilog.
+`ifdef SYNTHESIS
 module {top}_add3 #(
     parameter W = 8,
     parameter L = 0,
@@ -103,7 +112,6 @@ module {top}_add3 #(
             assign y[L-1:0] = a[L-1:0];
         end
     endgenerate
-`ifdef SYNTHESIS
     // INIT[15:0] (O5 with I5 = 1, I4 = 0): maj(a', b', c'); INIT[47:32] (O6): a'^b'^c'^q.
     function [63:0] lut_init;
         input [2:0] neg;
@@ -152,12 +160,6 @@ module {top}_add3 #(
         end
     endgenerate
     assign y[W-1:L] = o[N-1:0];
-`else
-    wire [N:0] sum = {1'b0, a[W-1:L] ^ {N{NA}}} + {1'b0, b[W-1:L] ^ {N{NB}}} + {1'b0, c[W-1:L] ^ {N{NC}}}
-        + {{N{1'b0}}, CI} + {{N{1'b0}}, Q};
-    assign y[W-1:L] = sum[N-1:0];
-`endif
 endmodule
-/* verilator lint_on UNUSED */
-/* verilator lint_on DECLFILENAME */
+`endif
 "#;

@@ -69,7 +69,9 @@ pub enum VerifyError {
     BitwiseWidth { op: &'static str, dst: String, width: u32, operand: String, operand_width: u32 },
     #[error("add3 {dst} negates {negated} addends; at most two may be negated (negate the sum instead)")]
     Add3Negations { dst: String, negated: usize },
-    #[error("add3 {dst} shifts an addend by {shift} but is only {width} bits wide; every shift must be below the width")]
+    #[error(
+        "add3 {dst} shifts an addend by {shift} but is only {width} bits wide; every shift must be below the width"
+    )]
     Add3Shift { dst: String, shift: u32, width: u32 },
     #[error("combinational loop: {path}")]
     CombLoop { path: String },
