@@ -102,7 +102,8 @@ fn bus(elems: &[tachyon_quantize::Elem]) -> Vec<BusElem> {
 /// version's stage and at most a slack later (the largest slack of 400, 200, 100 or 0 ps that
 /// keeps the latency), and then the linear layers, one at a time, go back to ternary adders
 /// everywhere where that keeps the latency. If no mix keeps the binary latency, the binary
-/// design stands.
+/// design stands. Designs of more than [`LARGE_DESIGN_SIGNALS`] signals try only slack 0 and no
+/// single layers (each pass of a transformer takes seconds).
 pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     if opts.fabric != Fabric::UltraScale {
         return synthesize_with(m, opts, &|_| Ternary::Off);
@@ -115,8 +116,11 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     }
     // Trees as ternary as they can be while finishing in their binary tree's stage, at most
     // `slack` later: the largest slack that keeps the latency.
+    // A large design (every pass takes seconds) tries only the surest mix.
+    let large = binary.module.signals.len() > LARGE_DESIGN_SIGNALS;
+    let slacks: &[u32] = if large { &[0] } else { &[400, 200, 100, 0] };
     let mut found = None;
-    for slack in [400, 200, 100, 0] {
+    for &slack in slacks {
         let d = synthesize_with(m, opts, &|_| Ternary::NoLater(slack));
         if fits(&d) {
             found = Some((slack, d));
@@ -129,7 +133,7 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     // keeps the latency.
     let linear =
         m.layers.iter().enumerate().filter(|(_, l)| matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. }));
-    for (li, _) in linear.take(MAX_TERNARY_TRIALS) {
+    for (li, _) in linear.take(if large { 0 } else { MAX_TERNARY_TRIALS }) {
         policy[li] = Ternary::Greedy;
         let d = synthesize_with(m, opts, &|k| policy[k]);
         if fits(&d) {
@@ -140,6 +144,9 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     }
     best
 }
+
+/// Above this many signals a design gets at most four passes ([`synthesize`]).
+const LARGE_DESIGN_SIGNALS: usize = 200_000;
 
 /// At most this many linear layers are tried one by one with ternary adders everywhere (each
 /// trial builds the design once more).
