@@ -214,6 +214,7 @@ fn triple(ts: [&Term; 3]) -> Option<([(Val, u32, bool); 3], i128, i128, u32, boo
 /// LUTs of the ternary adder over three terms: its bits from the second-lowest shift up.
 fn triple_cost(ts: [&Term; 3]) -> u32 {
     let Some((a, lo, hi, _, _)) = triple(ts) else { return u32::MAX };
+    // As `Addend::logic_start`: the lowest shift, positive first among ties, passes through.
     let mut shifts = a.map(|a| (a.1, a.2));
     shifts.sort();
     let start = if shifts[0].1 { shifts[0].0 } else { shifts[1].0 };
