@@ -188,7 +188,7 @@ fn combine(b: &mut Builder, p: Term, q: Term) -> Term {
 /// `(base, shift − k, negated)` with the signs flipped when that makes the lowest addend
 /// positive (so its low bits pass through; the sum is then negated), the result range and
 /// whether it was flipped. `None` when an addend would shift past the result's width.
-fn triple(ts: [&Term; 3]) -> Option<([(Val, u32, bool); 3], i128, i128, u32, bool)> {
+fn triple(ts: [&Term; 3]) -> Option<Triple> {
     let k = ts.iter().map(|t| t.zeros).min().expect("three terms");
     let lowest = ts.iter().min_by_key(|t| (t.zeros, t.neg)).expect("three terms");
     let flip = lowest.neg;
@@ -208,12 +208,24 @@ fn triple(ts: [&Term; 3]) -> Option<([(Val, u32, bool); 3], i128, i128, u32, boo
         (t.base, s, neg)
     });
     let w = bits_for(lo, hi);
-    addends.iter().all(|a| a.1 < w).then_some((addends, lo, hi, k, flip))
+    addends.iter().all(|a| a.1 < w).then_some(Triple { addends, lo, hi, shift: k, flipped: flip })
+}
+
+/// A ternary adder planned by [`triple`].
+struct Triple {
+    /// `(value, shift, negated)` per addend, shifts relative to `shift`.
+    addends: [(Val, u32, bool); 3],
+    lo: i128,
+    hi: i128,
+    /// The lowest shift, factored out of the sum.
+    shift: u32,
+    /// The signs were flipped: the term is the negated sum.
+    flipped: bool,
 }
 
 /// LUTs of the ternary adder over three terms: its bits from the second-lowest shift up.
 fn triple_cost(ts: [&Term; 3]) -> u32 {
-    let Some((a, lo, hi, _, _)) = triple(ts) else { return u32::MAX };
+    let Some(Triple { addends: a, lo, hi, .. }) = triple(ts) else { return u32::MAX };
     // As `Addend::logic_start`: the lowest shift, positive first among ties, passes through.
     let mut shifts = a.map(|a| (a.1, a.2));
     shifts.sort();
@@ -223,7 +235,8 @@ fn triple_cost(ts: [&Term; 3]) -> u32 {
 
 /// `±p ± q ± r` on one ternary adder (see [`triple`]).
 fn combine3(b: &mut Builder, ts: [Term; 3]) -> Term {
-    let (addends, lo, hi, k, flip) = triple([&ts[0], &ts[1], &ts[2]]).expect("checked by triple_cost");
+    let Triple { addends, lo, hi, shift: k, flipped: flip } =
+        triple([&ts[0], &ts[1], &ts[2]]).expect("checked by triple_cost");
     // Terms whose known zeros exceed their shift are read without those bits.
     let vals: Vec<Val> = ts
         .iter()
@@ -264,7 +277,7 @@ fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<[usize; 3]
         return None;
     }
     let [i, j, k] = best.1;
-    let (_, lo, hi, _, _) = triple([&pool[i], &pool[j], &pool[k]])?;
+    let Triple { lo, hi, .. } = triple([&pool[i], &pool[j], &pool[k]])?;
     let t3 =
         b.fits(&[pool[i].base, pool[j].base, pool[k].base], crate::delay::add3(bits_for(lo, hi)), bits_for(lo, hi));
     let (plo, phi, _) = pair_range(&pool[0], &pool[1]);
