@@ -70,10 +70,11 @@ puts "tachyon: $variant flow of $top on $part at $clock_ns ns -> $out"
 
 foreach f $sources { read_verilog $f }
 foreach f $xdc { read_xdc $f }
+# SYNTHESIS selects the LUT6_2/CARRY8 ternary adders in the core (simulators read plain sums).
 if {$ooc} {
-    synth_design -top $top -part $part -mode out_of_context
+    synth_design -top $top -part $part -mode out_of_context -verilog_define SYNTHESIS
 } else {
-    synth_design -top $top -part $part
+    synth_design -top $top -part $part -verilog_define SYNTHESIS
 }
 write_checkpoint -force [file join $out post_synth.dcp]
 report_utilization -file [file join $out post_synth_utilization.rpt]

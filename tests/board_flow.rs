@@ -68,7 +68,9 @@ fn vivado_tcl_passes_tclsh_with_stubbed_commands() {
     let calls = text.split("CALLS\n").nth(1).unwrap();
     assert!(calls.contains("read_verilog ") && calls.contains("/rtl/tachyon_top.v"), "{calls}");
     assert!(
-        calls.contains("synth_design -top tachyon_top -part xczu9eg-ffvb1156-2-e -mode out_of_context"),
+        calls.contains(
+            "synth_design -top tachyon_top -part xczu9eg-ffvb1156-2-e -mode out_of_context -verilog_define SYNTHESIS"
+        ),
         "part and out-of-context synthesis:\n{calls}"
     );
     assert!(calls.contains("create_clock -period 3.333 -name clk port(clk)"), "clock from the board:\n{calls}");
@@ -120,7 +122,10 @@ fn vivado_tcl_passes_tclsh_with_stubbed_commands() {
     let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     let (ok, text) = tclsh_build(&out, &args, &runs.join("board"));
     assert!(ok, "{text}");
-    assert!(text.contains("synth_design -top board_top -part xczu9eg-ffvb1156-2-e\n"), "{text}");
+    assert!(
+        text.contains("synth_design -top board_top -part xczu9eg-ffvb1156-2-e -verilog_define SYNTHESIS\n"),
+        "{text}"
+    );
     assert!(text.contains("write_bitstream -force") && text.contains("board_top.bit"), "{text}");
 
     // Mistakes are refused by name.
