@@ -11,8 +11,9 @@ use std::process::Command;
 
 use common::rng::Rng;
 use common::tools::{lint, scratch, skip_without, write_verilog};
-use common::verilator::{outputs, run, stimulus_inputs};
-use tachyon_rtl::{Addend, Expr, Fabric, Module, Sim};
+use common::verilator::{outputs, run, sim_outputs, stimulus_inputs};
+use tachyon_rtl::bits::fits;
+use tachyon_rtl::{Addend, Expr, Fabric, Module};
 
 /// The addends' negations: every pattern with at most two negated.
 const NEGATIONS: [[bool; 3]; 7] = [
@@ -61,7 +62,7 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
                 hi += b;
             }
         }
-        let exact = bits_for(lo, hi);
+        let exact = (1..=128).find(|&w| fits(lo, w, lo < 0) && fits(hi, w, lo < 0)).expect("fits 128 bits");
         let shifts = t.iter().map(|d| d.shift).max().unwrap_or(0);
         let w = if k % 4 == 3 { (exact - 3).max(shifts + 1) } else { exact };
         let l = Addend::logic_start(&t);
@@ -73,16 +74,6 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
     }
     tachyon_rtl::verify(&m).expect("fixture verifies");
     (m, luts)
-}
-
-/// Bits of the two's complement type holding `[lo, hi]` (signed when `lo < 0`).
-fn bits_for(lo: i128, hi: i128) -> u32 {
-    let bits = |v: i128| if v < 0 { 129 - (!v).leading_zeros() } else { 128 - v.leading_zeros() };
-    if lo < 0 {
-        bits(lo).max(bits(hi) + 1)
-    } else {
-        bits(hi).max(1)
-    }
 }
 
 fn stimulus(m: &Module, cycles: usize, seed: u64) -> Vec<Vec<u128>> {
@@ -102,22 +93,6 @@ fn stimulus(m: &Module, cycles: usize, seed: u64) -> Vec<Vec<u128>> {
                     }
                 })
                 .collect()
-        })
-        .collect()
-}
-
-fn sim_outputs(m: &Module, stim: &[Vec<u128>]) -> Vec<Vec<u128>> {
-    let mut sim = Sim::new(m).expect("fixture verifies");
-    let (ins, outs) = (stimulus_inputs(m), outputs(m));
-    stim.iter()
-        .map(|cycle| {
-            for (&p, &v) in ins.iter().zip(cycle) {
-                sim.set_input(p, v as i128);
-            }
-            sim.eval();
-            let row = outs.iter().map(|&o| sim.get_bits(o)).collect();
-            sim.step();
-            row
         })
         .collect()
 }

@@ -11,10 +11,10 @@ use common::fixtures::coverage;
 use common::gen::{build, spec_strategy};
 use common::rng::Rng;
 use common::tools::skip_without;
-use common::verilator::{outputs, run, stimulus_inputs};
+use common::verilator::{outputs, run, sim_outputs, stimulus_inputs};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
-use tachyon_rtl::{Module, Sim};
+use tachyon_rtl::Module;
 
 /// Random stimulus: `rst` high for the first two cycles and now and then afterwards.
 fn stimulus(m: &Module, cycles: usize, seed: u64) -> Vec<Vec<u128>> {
@@ -31,22 +31,6 @@ fn stimulus(m: &Module, cycles: usize, seed: u64) -> Vec<Vec<u128>> {
                     }
                 })
                 .collect()
-        })
-        .collect()
-}
-
-fn sim_outputs(m: &Module, stim: &[Vec<u128>]) -> Vec<Vec<u128>> {
-    let mut sim = Sim::new(m).expect("fixture verifies");
-    let (ins, outs) = (stimulus_inputs(m), outputs(m));
-    stim.iter()
-        .map(|cycle| {
-            for (&p, &v) in ins.iter().zip(cycle) {
-                sim.set_input(p, v as i128);
-            }
-            sim.eval();
-            let row = outs.iter().map(|&o| sim.get_bits(o)).collect();
-            sim.step();
-            row
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::process::Command;
 
 use super::tools::{scratch, write_verilog};
-use tachyon_rtl::{Module, SignalId, SignalKind};
+use tachyon_rtl::{Module, SignalId, SignalKind, Sim};
 
 /// Inputs driven by the stimulus (all input ports except `clk`), in port order.
 pub fn stimulus_inputs(m: &Module) -> Vec<SignalId> {
@@ -18,6 +18,24 @@ pub fn stimulus_inputs(m: &Module) -> Vec<SignalId> {
 /// Output ports in port order.
 pub fn outputs(m: &Module) -> Vec<SignalId> {
     m.ports.iter().copied().filter(|&p| m.signal(p).kind == SignalKind::Output).collect()
+}
+
+/// The outputs of `Sim` on `stim` under the same protocol as [`run`]: per cycle, set the inputs,
+/// evaluate, read every output, then clock.
+pub fn sim_outputs(m: &Module, stim: &[Vec<u128>]) -> Vec<Vec<u128>> {
+    let mut sim = Sim::new(m).expect("fixture verifies");
+    let (ins, outs) = (stimulus_inputs(m), outputs(m));
+    stim.iter()
+        .map(|cycle| {
+            for (&p, &v) in ins.iter().zip(cycle) {
+                sim.set_input(p, v as i128);
+            }
+            sim.eval();
+            let row = outs.iter().map(|&o| sim.get_bits(o)).collect();
+            sim.step();
+            row
+        })
+        .collect()
 }
 
 fn driver_cpp(m: &Module) -> String {
