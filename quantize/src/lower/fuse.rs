@@ -117,6 +117,7 @@ pub fn fuse_relu(m: &mut QModel) {
             continue;
         }
         let relu = m.layers.remove(i);
+        // The reader comes after the ReLU (topological order), so it moved up by one.
         let q = &mut m.layers[readers[0] - 1];
         q.inputs = vec![input];
         let mut origin = relu.origin;
@@ -130,14 +131,19 @@ mod tests {
     use super::*;
     use crate::qir::{InputConv, Layer, Prologue, QTensor, TensorId};
 
-    fn linear(name: &str, input: u32, output: u32, rows: Vec<Vec<(u32, i128)>>, bias: Vec<i128>) -> Layer {
+    /// A layer named after its one ONNX node.
+    fn layer(name: &str, kind: LayerKind, inputs: &[u32], output: u32) -> Layer {
         Layer {
             name: name.into(),
             origin: vec![name.into()],
-            kind: LayerKind::Linear { rows, bias },
-            inputs: vec![TensorId(input)],
+            kind,
+            inputs: inputs.iter().map(|&t| TensorId(t)).collect(),
             output: TensorId(output),
         }
+    }
+
+    fn linear(name: &str, input: u32, output: u32, rows: Vec<Vec<(u32, i128)>>, bias: Vec<i128>) -> Layer {
+        layer(name, LayerKind::Linear { rows, bias }, &[input], output)
     }
 
     /// q = W_q·x, k = W_k·x, then q + b_q and k + b_k (the MatMuls before the Adds, as exporters
@@ -158,13 +164,7 @@ mod tests {
                 linear("k_matmul", 0, 2, vec![vec![(0, -7)], vec![(0, 1), (1, 1)]], vec![0, 0]),
                 linear("q_bias", 1, 3, vec![vec![(0, 1)], vec![(1, 1)]], vec![11, -4]),
                 linear("k_bias", 2, 4, vec![vec![(0, 1)], vec![(1, 1)]], vec![-9, 2]),
-                Layer {
-                    name: "concat".into(),
-                    origin: vec!["concat".into()],
-                    kind: LayerKind::Gather(vec![0, 1, 2, 3]),
-                    inputs: vec![TensorId(3), TensorId(4)],
-                    output: TensorId(6),
-                },
+                layer("concat", LayerKind::Gather(vec![0, 1, 2, 3]), &[3, 4], 6),
             ],
             input: TensorId(0),
             output: TensorId(6),
@@ -201,20 +201,8 @@ mod tests {
                     QTensor { name: "y".into(), shape: vec![1, 2], elems: vec![Elem::new(1, lo, 7); 2] },
                 ],
                 layers: vec![
-                    Layer {
-                        name: "relu".into(),
-                        origin: vec!["relu".into()],
-                        kind: LayerKind::Relu,
-                        inputs: vec![TensorId(0)],
-                        output: TensorId(1),
-                    },
-                    Layer {
-                        name: "act".into(),
-                        origin: vec!["act".into()],
-                        kind: LayerKind::Requant(vec![rq; 2]),
-                        inputs: vec![TensorId(1)],
-                        output: TensorId(2),
-                    },
+                    layer("relu", LayerKind::Relu, &[0], 1),
+                    layer("act", LayerKind::Requant(vec![rq; 2]), &[1], 2),
                 ],
                 input: TensorId(0),
                 output: TensorId(2),
