@@ -209,7 +209,7 @@ impl Builder {
     }
 
     /// Whether an operation over `operands` delaying a `width`-bit result by `delay` fits the
-    /// clock in the operands' stage (else [`Builder::op`] registers its operands first).
+    /// clock in the operands' stage; [`Builder::op`] registers its operands first when not.
     pub fn fits(&self, operands: &[Val], delay: Delay, width: u32) -> bool {
         let Some(stage) = operands.iter().filter_map(|v| v.stage).max() else { return true };
         let at = |v: &&Val| v.stage == Some(stage);
@@ -230,6 +230,7 @@ impl Builder {
     ) -> Val {
         let delay = delay.into();
         let width = bits_for(lo, hi);
+        let cut = !self.fits(operands, delay, width);
         let mut stage = operands.iter().filter_map(|v| v.stage).max();
         let mut ops: Vec<Val> = operands
             .iter()
@@ -238,13 +239,8 @@ impl Builder {
                 None => v,
             })
             .collect();
-        let times = |ops: &[Val]| -> Vec<(u32, u32)> {
-            ops.iter().filter(|v| v.stage.is_some()).map(|v| (v.low_ps, v.delay_ps)).collect()
-        };
-        let mut t = crate::delay::arrival(delay, &times(&ops), width);
-        let busy = ops.iter().any(|v| v.stage.is_some() && v.delay_ps > 0);
-        if busy && t.1 > self.budget_ps {
-            // Cut: register the operands, the op starts a new stage.
+        if cut {
+            // Register the operands: the op starts a new stage.
             let s = stage.map(|s| s + 1);
             stage = s;
             ops = ops
@@ -254,8 +250,9 @@ impl Builder {
                     None => v,
                 })
                 .collect();
-            t = crate::delay::arrival(delay, &times(&ops), width);
         }
+        let times: Vec<(u32, u32)> = ops.iter().filter(|v| v.stage.is_some()).map(|v| (v.low_ps, v.delay_ps)).collect();
+        let t = crate::delay::arrival(delay, &times, width);
         let name = self.fresh(what);
         let sigs: Vec<SignalId> = ops.iter().map(|v| v.sig).collect();
         let origin = self.origin.clone();

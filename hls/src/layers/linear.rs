@@ -225,12 +225,9 @@ struct Triple {
 
 /// LUTs of the ternary adder over three terms: its bits from the second-lowest shift up.
 fn triple_cost(ts: [&Term; 3]) -> u32 {
-    let Some(Triple { addends: a, lo, hi, .. }) = triple(ts) else { return u32::MAX };
-    // As `Addend::logic_start`: the lowest shift, positive first among ties, passes through.
-    let mut shifts = a.map(|a| (a.1, a.2));
-    shifts.sort();
-    let start = if shifts[0].1 { shifts[0].0 } else { shifts[1].0 };
-    bits_for(lo, hi) - start
+    let Some(Triple { addends, lo, hi, .. }) = triple(ts) else { return u32::MAX };
+    let t = addends.map(|(v, shift, neg)| Addend { sig: v.sig, shift, neg });
+    bits_for(lo, hi) - Addend::logic_start(&t)
 }
 
 /// `±p ± q ± r` on one ternary adder (see [`triple`]).
