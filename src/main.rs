@@ -147,6 +147,10 @@ enum Cmd {
         /// yosys synth_xilinx family: xcup (UltraScale+), xcu (UltraScale), xc7 (7 series).
         #[arg(long, default_value = "xcup")]
         family: String,
+        /// Synthesize the design as distinct part modules under a top (each distinct part once,
+        /// every instance counted): for designs too big for flat synthesis.
+        #[arg(long)]
+        partitioned: bool,
     },
     /// Run the project's Vivado flow (vivado/build.tcl: out-of-context synthesis, implementation,
     /// timing and utilization reports) if vivado is on PATH; otherwise print what to run where.
@@ -468,18 +472,19 @@ fn dispatch(cmd: Cmd) -> Result<()> {
             let html = tachyon::html::write(&project)?;
             say!("wrote {}", html.display());
         }
-        Cmd::Synth { project, family } => {
-            let s = tachyon::synth::run(&project, &family)?;
+        Cmd::Synth { project, family, partitioned } => {
+            let s = tachyon::synth::run(&project, &family, partitioned)?;
             say!("{:<10} {:>9} {:>9} {:>7} {:>6} {:>5} {:>5}", "", "LUT", "FF", "CARRY", "SRL", "DSP", "BRAM");
             for (name, c) in [("yosys", &s.yosys), ("estimate", &s.estimate)] {
                 say!("{:<10} {:>9} {:>9} {:>7} {:>6} {:>5} {:>5}", name, c.lut, c.ff, c.carry, c.srl, c.dsp, c.bram);
             }
             say!(
-                "estimate error: LUT {:+.1} %, FF {:+.1} % (vs FF + SRL); {} -family {} in {:.0} s; saved to synth.json",
+                "estimate error: LUT {:+.1} %, FF {:+.1} % (vs FF + SRL); {} -family {}{} in {:.0} s; saved to synth.json",
                 s.lut_error * 100.0,
                 s.ff_error * 100.0,
                 s.yosys_version,
                 s.family,
+                if s.partitioned { " partitioned" } else { "" },
                 s.seconds
             );
         }

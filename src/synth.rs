@@ -1,6 +1,12 @@
 //! `tachyon synth`: synthesizes a project's Verilog with yosys (`synth_xilinx`, flattened — the
 //! way resource figures are compared across tools) and sets the counts beside the estimate of
 //! `report.json`, writing both to `synth.json`.
+//!
+//! `--partitioned` is for designs too big to synthesize flat (a million LUTs would take yosys
+//! most of a day): the project's netlist is rebuilt and written as distinct part modules under
+//! a top ([`tachyon_rtl::emit_partitioned`]); yosys synthesizes each distinct module once and
+//! `stat -top` counts every instance. The figures differ from flat synthesis only by what
+//! crosses a part boundary (see `benches/RESULTS.md` for both methods on one design).
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -30,6 +36,9 @@ pub struct SynthSummary {
     /// chains into SRLs where the estimate counts flip-flops).
     pub lut_error: f64,
     pub ff_error: f64,
+    /// Synthesized as a hierarchy of part modules (`--partitioned`), not flat.
+    #[serde(default)]
+    pub partitioned: bool,
 }
 
 /// Sums the cell counts of yosys' `stat` output.
@@ -58,8 +67,15 @@ pub fn parse_stat(text: &str) -> Counts {
     c
 }
 
-/// Runs yosys on `project/rtl/*.v` for `family` (`xcup`, `xcu`, `xc7`).
-pub fn run(project: &Path, family: &str) -> Result<SynthSummary> {
+/// Sums the cell counts of the whole hierarchy in the output of yosys' `stat -top`: the part
+/// after `design hierarchy`, where each module's cells are multiplied by its instances.
+pub fn parse_hierarchy_stat(text: &str) -> Option<Counts> {
+    text.split_once("=== design hierarchy ===").map(|(_, total)| parse_stat(total))
+}
+
+/// Runs yosys on `project/rtl/*.v` for `family` (`xcup`, `xcu`, `xc7`), flat, or with
+/// `partitioned` on the project's netlist written as part modules (see the module docs).
+pub fn run(project: &Path, family: &str, partitioned: bool) -> Result<SynthSummary> {
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(project.join("report.json"))
             .with_context(|| format!("{}/report.json: run `tachyon build` first", project.display()))?,
@@ -83,11 +99,24 @@ pub fn run(project: &Path, family: &str) -> Result<SynthSummary> {
     let work = tempdir(project)?;
     let stat = work.join("stat.txt");
     let log = work.join("yosys.log");
-    let script = format!(
-        "read_verilog {}; hierarchy -auto-top; synth_xilinx -family {family} -flatten; tee -o {} stat",
-        files.iter().map(|f| format!("\"{}\"", f.display())).collect::<Vec<_>>().join(" "),
-        stat.display()
-    );
+    let script = if partitioned {
+        let (manifest, built) = crate::project::load(project)?;
+        let hier = tachyon_rtl::emit_partitioned(&built.design.module);
+        let file = work.join(format!("{}.v", manifest.top));
+        std::fs::write(&file, &hier.verilog).with_context(|| format!("cannot write {}", file.display()))?;
+        format!(
+            "read_verilog \"{}\"; hierarchy -top {top}; synth_xilinx -family {family} -top {top}; tee -o {} stat -top {top}",
+            file.display(),
+            stat.display(),
+            top = manifest.top
+        )
+    } else {
+        format!(
+            "read_verilog {}; hierarchy -auto-top; synth_xilinx -family {family} -flatten; tee -o {} stat",
+            files.iter().map(|f| format!("\"{}\"", f.display())).collect::<Vec<_>>().join(" "),
+            stat.display()
+        )
+    };
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
@@ -106,7 +135,12 @@ pub fn run(project: &Path, family: &str) -> Result<SynthSummary> {
         let _ = std::fs::remove_dir_all(&work);
         bail!("yosys failed on {}:\n{}{}", project.display(), errors.join("\n"), String::from_utf8_lossy(&out.stderr));
     }
-    let yosys = parse_stat(&std::fs::read_to_string(&stat).context("yosys wrote no statistics")?);
+    let text = std::fs::read_to_string(&stat).context("yosys wrote no statistics")?;
+    let yosys = if partitioned {
+        parse_hierarchy_stat(&text).context("yosys' statistics have no design hierarchy")?
+    } else {
+        parse_stat(&text)
+    };
     let _ = std::fs::remove_dir_all(&work);
     let t = &report["total"];
     let get = |k: &str| t[k].as_u64().unwrap_or(0);
@@ -121,6 +155,7 @@ pub fn run(project: &Path, family: &str) -> Result<SynthSummary> {
         ff_error: rel(estimate.ff, yosys.ff + yosys.srl),
         yosys,
         estimate,
+        partitioned,
     };
     let tmp = project.join(".synth.json.tmp");
     std::fs::write(&tmp, serde_json::to_string_pretty(&summary)? + "\n")?;

@@ -20,7 +20,7 @@ pub mod sim;
 pub mod verify;
 
 pub use dump::dump;
-pub use emit::emit_verilog;
+pub use emit::{emit_partitioned, emit_verilog, Partitioned};
 pub use keywords::is_keyword;
 pub use netlist::{Addend, Assign, CmpOp, Expr, Fabric, Module, Reg, RegRole, Signal, SignalId, SignalKind};
 pub use prune::prune;

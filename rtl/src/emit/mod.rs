@@ -36,10 +36,13 @@
 //! module written once after the design ([`ternary`]); elsewhere it is `a + b - c` text.
 
 mod expr;
+mod partition;
 mod ternary;
 mod text;
 
 use std::fmt::Write;
+
+pub use partition::{emit_partitioned, Partitioned};
 
 use crate::netlist::{Expr, Fabric, Module, SignalId, SignalKind};
 use expr::Render;

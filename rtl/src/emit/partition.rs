@@ -1,0 +1,271 @@
+//! The same design as a hierarchy of small modules, for measuring designs too big to synthesize
+//! flat.
+//!
+//! yosys' `synth_xilinx -flatten` time grows faster than the design: 15k LUTs take 1.5 minutes,
+//! 90k LUTs 25 minutes, and a million-LUT transformer would take most of a day. Such designs are
+//! mostly copies: a per-token layer is sixteen identical adder graphs, a softmax row or a
+//! LayerNorm is one of dozens alike. [`emit_partitioned`] cuts the netlist into parts and writes
+//! each distinct part once as a module; the top instantiates them. yosys synthesizes each
+//! distinct module once (without `-flatten`) and `stat -top` counts every instance.
+//!
+//! A part is a connected piece of one ONNX node's logic: signals are grouped by
+//! [`Signal::origin`](crate::Signal::origin), and two signals of a group join when one drives
+//! the other. Wires holding a constant are copied into every part that reads them (the part
+//! sees the constant, as flat synthesis would), so a constant shared by sixteen tokens does not
+//! tie them into one part. Everything a part reads from outside is an input port, everything
+//! read outside (or a port of the design) an output port; parts are compared by their text with
+//! signals renamed in order (`n0`, `n1`, …, ports `i0…`, `o0…`), so two parts are the same
+//! module exactly when they are the same logic.
+//!
+//! The hierarchy simulates exactly like the flat module: every signal keeps its width,
+//! signedness and driver. Synthesis differs only in what crosses a boundary: yosys cannot drop
+//! an output bit that no other part reads or merge equal registers of two parts.
+//! `rtl/tests/partition.rs` co-simulates the hierarchy against the netlist simulator, and the
+//! transformer benchmark compares it with flat synthesis where both run.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::emit_verilog;
+use super::text::decl_type;
+use crate::netlist::{Assign, Expr, Module, Reg, Signal, SignalId, SignalKind};
+
+/// The hierarchical text and what it is made of.
+pub struct Partitioned {
+    /// The distinct part modules, then the top module (same name and ports as the flat one).
+    pub verilog: String,
+    /// Instances in the top.
+    pub parts: usize,
+    /// Distinct part modules.
+    pub modules: usize,
+}
+
+/// `m` as distinct part modules and a top that instantiates them (see the module docs).
+/// Assumes `m` passed [`crate::verify()`].
+pub fn emit_partitioned(m: &Module) -> Partitioned {
+    let n = m.signals.len();
+    let mut driver: Vec<Option<usize>> = vec![None; n];
+    for (i, a) in m.assigns.iter().enumerate() {
+        driver[a.dst.index()] = Some(i);
+    }
+    let is_const = |id: SignalId| {
+        m.signal(id).kind == SignalKind::Wire
+            && driver[id.index()].is_some_and(|i| matches!(m.assigns[i].expr, Expr::Const(_)))
+    };
+    // Members: every signal driven inside the design except constant wires.
+    let member = |id: SignalId| m.signal(id).kind != SignalKind::Input && !is_const(id);
+
+    let mut uf = UnionFind::new(n);
+    let same_group = |a: SignalId, b: SignalId| m.signal(a).origin == m.signal(b).origin;
+    for a in &m.assigns {
+        for o in a.expr.operands() {
+            if member(a.dst) && member(o) && same_group(a.dst, o) {
+                uf.union(a.dst.index(), o.index());
+            }
+        }
+    }
+    for r in &m.regs {
+        if member(r.d) && same_group(r.q, r.d) {
+            uf.union(r.q.index(), r.d.index());
+        }
+    }
+
+    // Parts in order of their first member; each member's part.
+    let mut part_of: Vec<Option<usize>> = vec![None; n];
+    let mut roots: HashMap<usize, usize> = HashMap::new();
+    let mut members: Vec<Vec<SignalId>> = vec![];
+    for id in m.signal_ids().filter(|&id| member(id)) {
+        let root = uf.find(id.index());
+        let p = *roots.entry(root).or_insert_with(|| {
+            members.push(vec![]);
+            members.len() - 1
+        });
+        part_of[id.index()] = Some(p);
+        members[p].push(id);
+    }
+    // Read from another part (or a design output): such members become output ports.
+    let mut read_outside = vec![false; n];
+    let mut mark = |reader: Option<usize>, o: SignalId| {
+        if part_of[o.index()].is_some() && part_of[o.index()] != reader {
+            read_outside[o.index()] = true;
+        }
+    };
+    for a in &m.assigns {
+        a.expr.operands().into_iter().for_each(|o| mark(part_of[a.dst.index()], o));
+    }
+    for r in &m.regs {
+        mark(part_of[r.q.index()], r.d);
+    }
+    for id in m.signal_ids().filter(|&id| m.signal(id).kind == SignalKind::Output) {
+        read_outside[id.index()] = true;
+    }
+    let mut assigns_of: Vec<Vec<&Assign>> = vec![vec![]; members.len()];
+    for a in &m.assigns {
+        if let Some(p) = part_of[a.dst.index()] {
+            assigns_of[p].push(a);
+        }
+    }
+    let mut regs_of: Vec<Vec<&Reg>> = vec![vec![]; members.len()];
+    for r in &m.regs {
+        if let Some(p) = part_of[r.q.index()] {
+            regs_of[p].push(r);
+        }
+    }
+
+    let mut modules: Vec<String> = vec![];
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut instances = String::new();
+    for p in 0..members.len() {
+        let part = Part::build(m, &members[p], &assigns_of[p], &regs_of[p], &read_outside, &driver);
+        let text = emit_verilog(&part.module);
+        let k = *index.entry(text).or_insert_with(|| {
+            let mut named = part.module.clone();
+            named.name = format!("{}_p{}", m.name, modules.len());
+            modules.push(emit_verilog(&named));
+            modules.len() - 1
+        });
+        let conns: Vec<String> = part
+            .module
+            .ports
+            .iter()
+            .zip(&part.outer)
+            .map(|(&local, &outer)| format!(".{}({})", part.module.signal(local).name, m.signal(outer).name))
+            .collect();
+        let _ = writeln!(instances, "    {}_p{k} u{p} ({});", m.name, conns.join(", "));
+    }
+
+    let mut out = String::new();
+    for text in &modules {
+        out.push_str(text);
+        out.push('\n');
+    }
+    for line in &m.doc {
+        let _ = writeln!(out, "// {}", line.replace('\n', " "));
+    }
+    let _ = writeln!(out, "// Partitioned for synthesis: {} instances of {} modules.", members.len(), modules.len());
+    let ports: Vec<String> = m
+        .ports
+        .iter()
+        .map(|&p| {
+            let s = m.signal(p);
+            let dir = if s.kind == SignalKind::Input { "input" } else { "output" };
+            format!("    {dir} wire {}{}", decl_type(s), s.name)
+        })
+        .collect();
+    let _ = writeln!(out, "module {} (\n{}\n);", m.name, ports.join(",\n"));
+    for id in m.signal_ids() {
+        let s = m.signal(id);
+        if read_outside[id.index()] && s.kind != SignalKind::Output {
+            let _ = writeln!(out, "    wire {}{};", decl_type(s), s.name);
+        }
+    }
+    out.push_str(&instances);
+    out.push_str("endmodule\n");
+    Partitioned { verilog: out, parts: members.len(), modules: modules.len() }
+}
+
+/// One part as a module with canonical names, and the design signal behind each of its ports.
+struct Part {
+    module: Module,
+    outer: Vec<SignalId>,
+}
+
+impl Part {
+    fn build(
+        m: &Module,
+        members: &[SignalId],
+        assigns: &[&Assign],
+        regs: &[&Reg],
+        read_outside: &[bool],
+        driver: &[Option<usize>],
+    ) -> Part {
+        let mut pm = Module::new("part");
+        pm.fabric = m.fabric;
+        let mut outer = vec![];
+        let mut local: HashMap<SignalId, SignalId> = HashMap::new();
+        let add = |pm: &mut Module, name: String, s: &Signal, kind: SignalKind| {
+            let id = SignalId(pm.signals.len() as u32);
+            pm.signals.push(Signal { name, width: s.width, signed: s.signed, kind, origin: None });
+            id
+        };
+        if !regs.is_empty() {
+            let clk = m.clk.expect("a verified module with registers has a clock");
+            let id = add(&mut pm, "clk".into(), m.signal(clk), SignalKind::Input);
+            pm.ports.push(id);
+            pm.clk = Some(id);
+            outer.push(clk);
+            if let (Some(rst), true) = (m.rst, regs.iter().any(|r| r.reset.is_some())) {
+                let id = add(&mut pm, "rst".into(), m.signal(rst), SignalKind::Input);
+                pm.ports.push(id);
+                pm.rst = Some(id);
+                outer.push(rst);
+            }
+        }
+        // Members first (in design order), so the part's text follows the design's order.
+        for (i, &id) in members.iter().enumerate() {
+            let s = m.signal(id);
+            let kind = if s.kind == SignalKind::Reg { SignalKind::Reg } else { SignalKind::Wire };
+            local.insert(id, add(&mut pm, format!("n{i}"), s, kind));
+        }
+        // Operands from outside: constants are copied in, the rest are input ports.
+        let mut operands: Vec<SignalId> = assigns.iter().flat_map(|a| a.expr.operands()).collect();
+        operands.extend(regs.iter().map(|r| r.d));
+        let mut consts = vec![];
+        for o in operands {
+            if local.contains_key(&o) {
+                continue;
+            }
+            let s = m.signal(o);
+            let const_expr = driver[o.index()]
+                .map(|i| &m.assigns[i].expr)
+                .filter(|e| s.kind == SignalKind::Wire && matches!(e, Expr::Const(_)));
+            if let Some(e) = const_expr {
+                let id = add(&mut pm, format!("c{}", consts.len()), s, SignalKind::Wire);
+                consts.push(Assign { dst: id, expr: e.clone() });
+                local.insert(o, id);
+            } else {
+                let id = add(&mut pm, format!("i{}", outer.len()), s, SignalKind::Input);
+                pm.ports.push(id);
+                outer.push(o);
+                local.insert(o, id);
+            }
+        }
+        pm.assigns = consts;
+        for a in assigns {
+            pm.assigns.push(Assign { dst: local[&a.dst], expr: a.expr.map_operands(|o| local[&o]) });
+        }
+        for r in regs {
+            pm.regs.push(Reg { q: local[&r.q], d: local[&r.d], reset: r.reset, role: r.role });
+        }
+        for &id in members.iter().filter(|id| read_outside[id.index()]) {
+            let port = add(&mut pm, format!("o{}", outer.len()), m.signal(id), SignalKind::Output);
+            pm.ports.push(port);
+            pm.assigns.push(Assign { dst: port, expr: Expr::Ext(local[&id]) });
+            outer.push(id);
+        }
+        Part { module: pm, outer }
+    }
+}
+
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn new(n: usize) -> UnionFind {
+        UnionFind((0..n).collect())
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.0[x] != x {
+            self.0[x] = self.0[self.0[x]];
+            x = self.0[x];
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.0[ra.max(rb)] = ra.min(rb);
+        }
+    }
+}
