@@ -112,6 +112,12 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
         }
     }
 
+    // Instance names: `u<part>`, with `_` appended while a signal has the name.
+    let names: std::collections::HashSet<&str> = m.signals.iter().map(|s| s.name.as_str()).collect();
+    let mut prefix = String::from("u");
+    while names.iter().any(|n| n.strip_prefix(prefix.as_str()).is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()))) {
+        prefix.push('_');
+    }
     let mut modules: Vec<String> = vec![];
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut instances = String::new();
@@ -131,10 +137,11 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
             .zip(&part.outer)
             .map(|(&local, &outer)| format!(".{}({})", part.module.signal(local).name, m.signal(outer).name))
             .collect();
-        let _ = writeln!(instances, "    {}_p{k} u{p} ({});", m.name, conns.join(", "));
+        let _ = writeln!(instances, "    {}_p{k} {prefix}{p} ({});", m.name, conns.join(", "));
     }
 
-    let mut out = String::new();
+    // Part modules share the file of the top.
+    let mut out = String::from("/* verilator lint_off DECLFILENAME */\n");
     for text in &modules {
         out.push_str(text);
         out.push('\n');

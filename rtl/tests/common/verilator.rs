@@ -7,8 +7,8 @@
 use std::fmt::Write;
 use std::process::Command;
 
-use super::tools::{scratch, write_verilog};
-use tachyon_rtl::{Module, SignalId, SignalKind, Sim};
+use super::tools::scratch;
+use tachyon_rtl::{emit_verilog, Module, SignalId, SignalKind, Sim};
 
 /// Inputs driven by the stimulus (all input ports except `clk`), in port order.
 pub fn stimulus_inputs(m: &Module) -> Vec<SignalId> {
@@ -86,8 +86,15 @@ template <std::size_t N> static void show(const VlWide<N>& v) { for (std::size_t
 /// cycles; `stimulus[c][i]` is the bit pattern of input `i` (see [`stimulus_inputs`]) in cycle
 /// `c`. Returns the output bit patterns per cycle (see [`outputs`]).
 pub fn run(m: &Module, stimulus: &[Vec<u128>]) -> Result<Vec<Vec<u128>>, String> {
+    run_text(m, &emit_verilog(m), stimulus)
+}
+
+/// [`run`] on `text`, another Verilog form of `m` with the same top module and ports (the
+/// partitioned form, say).
+pub fn run_text(m: &Module, text: &str, stimulus: &[Vec<u128>]) -> Result<Vec<Vec<u128>>, String> {
     let dir = scratch("vl");
-    let vfile = write_verilog(&dir, m);
+    let vfile = dir.join(format!("{}.v", m.name));
+    std::fs::write(&vfile, text).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("main.cpp"), driver_cpp(m)).map_err(|e| e.to_string())?;
     let build = Command::new("verilator")
         .args(["--cc", "--exe", "--build", "-Wall", "-O0", "-j", "1", "--Mdir", "obj"])
