@@ -484,7 +484,10 @@ fn dispatch(cmd: Cmd) -> Result<()> {
                 s.ff_error * 100.0,
                 s.yosys_version,
                 s.family,
-                if s.partitioned { " partitioned" } else { "" },
+                s.partitioned.map_or(String::new(), |p| format!(
+                    " partitioned ({} instances of {} modules)",
+                    p.instances, p.modules
+                )),
                 s.seconds
             );
         }

@@ -36,9 +36,17 @@ pub struct SynthSummary {
     /// chains into SRLs where the estimate counts flip-flops).
     pub lut_error: f64,
     pub ff_error: f64,
-    /// Synthesized as a hierarchy of part modules (`--partitioned`), not flat.
+    /// Synthesized as a hierarchy of part modules (`--partitioned`), not flat: how many
+    /// instances of how many distinct modules.
     #[serde(default)]
-    pub partitioned: bool,
+    pub partitioned: Option<PartitionCounts>,
+}
+
+/// The shape of a partitioned synthesis.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PartitionCounts {
+    pub instances: usize,
+    pub modules: usize,
 }
 
 /// Sums the cell counts of yosys' `stat` output.
@@ -70,7 +78,10 @@ pub fn parse_stat(text: &str) -> Counts {
 /// Sums the cell counts of the whole hierarchy in the output of yosys' `stat -top`: the part
 /// after `design hierarchy`, where each module's cells are multiplied by its instances.
 pub fn parse_hierarchy_stat(text: &str) -> Option<Counts> {
-    text.split_once("=== design hierarchy ===").map(|(_, total)| parse_stat(total))
+    // The totals follow the instance list (whose module names could look like cell names).
+    let (_, hierarchy) = text.split_once("=== design hierarchy ===")?;
+    let (_, totals) = hierarchy.split_once("Number of cells:")?;
+    Some(parse_stat(totals))
 }
 
 /// Runs yosys on `project/rtl/*.v` for `family` (`xcup`, `xcu`, `xc7`), flat, or with
@@ -99,9 +110,11 @@ pub fn run(project: &Path, family: &str, partitioned: bool) -> Result<SynthSumma
     let work = tempdir(project)?;
     let stat = work.join("stat.txt");
     let log = work.join("yosys.log");
+    let mut counts = None;
     let script = if partitioned {
         let (manifest, built) = crate::project::load(project)?;
         let hier = tachyon_rtl::emit_partitioned(&built.design.module);
+        counts = Some(PartitionCounts { instances: hier.parts, modules: hier.modules });
         let file = work.join(format!("{}.v", manifest.top));
         std::fs::write(&file, &hier.verilog).with_context(|| format!("cannot write {}", file.display()))?;
         format!(
@@ -155,7 +168,7 @@ pub fn run(project: &Path, family: &str, partitioned: bool) -> Result<SynthSumma
         ff_error: rel(estimate.ff, yosys.ff + yosys.srl),
         yosys,
         estimate,
-        partitioned,
+        partitioned: counts,
     };
     let tmp = project.join(".synth.json.tmp");
     std::fs::write(&tmp, serde_json::to_string_pretty(&summary)? + "\n")?;
@@ -184,5 +197,18 @@ mod tests {
                     LUT6_2 9\n     SRL16E 2\n     DSP48E2 1\n     RAMB36E2 2\n     $paramod 3\n";
         let c = parse_stat(text);
         assert_eq!(c, Counts { lut: 18, ff: 8, carry: 3, srl: 2, dsp: 1, bram: 2 });
+    }
+
+    /// yosys 0.23's `stat -top` on a top with two instances of one leaf: only the hierarchy's
+    /// totals count, and an instance line named like a cell is not one.
+    #[test]
+    fn hierarchy_stat_counts_the_totals_only() {
+        let text = "=== LUT6_top_p0 ===\n   Number of cells: 20\n     CARRY4 3\n     FDRE 9\n     LUT2 8\n\n\
+                    === LUT6_top ===\n   Number of cells: 38\n     BUFG 1\n     LUT6_top_p0 2\n\n\
+                    === design hierarchy ===\n\n   LUT6_top 1\n     LUT6_top_p0 2\n\n   Number of wires: 31\n\
+                    \x20  Number of cells: 76\n     BUFG 1\n     CARRY4 6\n     FDRE 18\n     LUT2 16\n";
+        let c = parse_hierarchy_stat(text).expect("a hierarchy");
+        assert_eq!(c, Counts { lut: 16, ff: 18, carry: 6, srl: 0, dsp: 0, bram: 0 });
+        assert_eq!(parse_hierarchy_stat("=== top ===\n   Number of cells: 3\n     LUT2 3\n"), None);
     }
 }

@@ -88,6 +88,16 @@ fn synth_compares_yosys_with_the_estimate() {
     assert!(s["lut_error"].as_f64().unwrap().abs() < 0.25, "estimate within 25 %: {s}");
     let (ok, text) = tachyon(&["report", out.to_str().unwrap()]);
     assert!(ok && text.contains("yosys (xcup)") && text.contains("slowest stage"), "{text}");
+    // Partitioned: the same design as part modules, within a few percent of flat synthesis.
+    let (ok, text) = tachyon(&["synth", out.to_str().unwrap(), "--partitioned"]);
+    assert!(ok && text.contains("partitioned ("), "{text}");
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("synth.json")).unwrap()).unwrap();
+    assert!(p["partitioned"]["instances"].as_u64().unwrap() > p["partitioned"]["modules"].as_u64().unwrap(), "{p}");
+    for k in ["lut", "ff"] {
+        let (flat, part) = (s["yosys"][k].as_f64().unwrap(), p["yosys"][k].as_f64().unwrap());
+        assert!((part - flat).abs() <= 0.03 * flat, "{k}: partitioned {part} against flat {flat}");
+    }
+    assert_eq!(p["yosys"]["dsp"], s["yosys"]["dsp"]);
     let (ok, text) = tachyon(&["synth", out.to_str().unwrap(), "--family", "nope"]);
     assert!(!ok && text.contains("unknown family"), "{text}");
     let (ok, text) = tachyon(&["synth", scratch("cli_synth_missing").to_str().unwrap()]);

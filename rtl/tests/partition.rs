@@ -47,7 +47,13 @@ fn copies() -> Module {
         let p = m.wire(&format!("p{t}"), 10, true, Some("layer"), Expr::Mul(x, c));
         let s = m.wire(&format!("s{t}"), 11, true, Some("layer"), Expr::Add(p, x));
         let i = m.wire(&format!("i{t}"), 3, false, Some("layer"), Expr::Slice { src: s, lo: 4 });
-        let v = m.wire(&format!("v{t}"), 5, false, Some("layer"), Expr::Table { index: i, entries: (0..8).map(|k| k * 3 + 1).collect() });
+        let v = m.wire(
+            &format!("v{t}"),
+            5,
+            false,
+            Some("layer"),
+            Expr::Table { index: i, entries: (0..8).map(|k| k * 3 + 1).collect() },
+        );
         let big = m.wire(&format!("g{t}"), 1, false, Some("layer"), Expr::Cmp(CmpOp::Gt, s, c));
         let w = m.wire(&format!("w{t}"), 5, false, Some("layer"), Expr::Mux { sel: big, t: v, f: i });
         qs.push(m.reg(&format!("q{t}"), w, Some(0), Some("layer")));
