@@ -5,12 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tachyon_testbenches::npy::NpyData;
 
-const FILES: [&str; 5] = [
+const FILES: [&str; 7] = [
     "jet_mlp/jet_mlp.onnx",
     "jet_mlp/jet_mlp.input.npy",
     "jet_mlp/README.md",
     "tiny_mlp/tiny_mlp.onnx",
     "tiny_mlp/tiny_mlp.input.npy",
+    "transformer/transformer.json",
+    "transformer/transformer_ii2.json",
 ];
 
 fn fresh_dir(tag: &str) -> PathBuf {

@@ -4,14 +4,18 @@
 //! latency, II, the resource estimate, mismatches and the argmax agreement with the float model.
 //!
 //! ```text
-//! cargo run --release --bin transformer_bench -- [N=1000] [--small | --medium] [--no-sim] [--yosys]
+//! cargo run --release --bin transformer_bench -- [N=1000] [--small | --medium] [--config FILE]
+//!     [--no-sim] [--yosys] [--partitioned]
 //! ```
 //!
 //! `--small` uses a 4-token, d = 4 encoder (quick), `--medium` an 8-token, d = 8, one-block one;
 //! the default is the shipped 16×16, d = 16, 2-head, 2-block model. `--no-sim` stops after the
-//! build (the full-size Verilator build takes about 25 minutes of two cores). `--yosys` also
-//! runs `../shared/tools/qor.sh` (yosys `synth_xilinx -family xcup`) on the RTL, when both are
-//! there. Work files go to `target/bench-transformer[-small|-medium]/`.
+//! build (the full-size Verilator build takes about 15 minutes). `--yosys` also runs
+//! `benches/qor.sh` (yosys `synth_xilinx -family xcup -flatten`) on the RTL, `--partitioned`
+//! the same synthesis on the design's distinct parts (`tachyon synth --partitioned`; the only
+//! way for the full-size design). `--config` replaces the example's config (e.g.
+//! `examples/transformer/transformer_ii2.json`). Work files go to
+//! `target/bench-transformer[-small|-medium]/`.
 
 use anyhow::{Context, Result};
 use prost::Message;
@@ -28,6 +32,11 @@ fn main() -> Result<()> {
     let medium = args.iter().any(|a| a == "--medium");
     let no_sim = args.iter().any(|a| a == "--no-sim");
     let yosys = args.iter().any(|a| a == "--yosys");
+    let partitioned = args.iter().any(|a| a == "--partitioned");
+    let config_file = args
+        .iter()
+        .position(|a| a == "--config")
+        .map(|i| PathBuf::from(args.get(i + 1).expect("--config takes a file")));
     let (shape, work) = if small {
         (TransformerShape { tokens: 4, features: 3, d: 4, heads: 2, blocks: 1, ffn: 4, classes: 3 }, "-small")
     } else if medium {
@@ -35,13 +44,21 @@ fn main() -> Result<()> {
     } else {
         (TransformerShape::jet(), "")
     };
-    let work = PathBuf::from(format!("target/bench-transformer{work}"));
+    let variant = config_file
+        .as_ref()
+        .and_then(|f| f.file_stem())
+        .map(|s| format!("-{}", s.to_string_lossy()))
+        .unwrap_or_default();
+    let work = PathBuf::from(format!("target/bench-transformer{work}{variant}"));
     std::fs::create_dir_all(&work)?;
     let (model, float_model, config) =
         (work.join("transformer.onnx"), work.join("transformer_float.onnx"), work.join("transformer.json"));
     std::fs::write(&model, transformer(&shape, 1).encode_to_vec())?;
     std::fs::write(&float_model, transformer_float(&shape, 1).encode_to_vec())?;
-    std::fs::write(&config, TRANSFORMER_CONFIG)?;
+    match &config_file {
+        Some(f) => std::fs::copy(f, &config).map(|_| ()).with_context(|| format!("reading {}", f.display()))?,
+        None => std::fs::write(&config, TRANSFORMER_CONFIG)?,
+    }
     // Inputs and the float model's outputs on them.
     let x = particle_inputs(7, n, shape.tokens, shape.features);
     let per = shape.tokens * shape.features;
@@ -95,13 +112,24 @@ fn main() -> Result<()> {
         println!("  {k:<10} deepest layer {c:>3} cycles, LUT {lut:>8}, DSP {dsp:>6}");
     }
     if yosys {
-        let qor = PathBuf::from("../shared/tools/qor.sh");
-        if !qor.exists() {
-            println!("yosys: skipped: ../shared/tools/qor.sh is absent");
-        } else {
-            let o =
-                std::process::Command::new("bash").arg(&qor).arg(out.join("rtl")).output().context("running qor.sh")?;
-            print!("yosys synth_xilinx -family xcup: {}", String::from_utf8_lossy(&o.stdout));
+        // benches/qor.sh: ../shared/tools/qor.sh's method, LUT6_2 counted as LUTs.
+        let o = std::process::Command::new("bash")
+            .arg("benches/qor.sh")
+            .arg(out.join("rtl"))
+            .output()
+            .context("running benches/qor.sh")?;
+        print!("yosys synth_xilinx -family xcup -flatten: {}", String::from_utf8_lossy(&o.stdout));
+    }
+    if partitioned {
+        match tachyon::synth::run(&out, "xcup", true) {
+            Ok(s) => {
+                let (y, p) = (&s.yosys, s.partitioned.expect("a partitioned run"));
+                println!(
+                    "yosys synth_xilinx -family xcup, partitioned ({} instances of {} modules): LUT {}  FF {}  CARRY {}  SRL {}  DSP {}  BRAM {}  (yosys {:.0} s)",
+                    p.instances, p.modules, y.lut, y.ff, y.carry, y.srl, y.dsp, y.bram, s.seconds
+                );
+            }
+            Err(e) => println!("yosys partitioned: skipped: {e:#}"),
         }
     }
     if no_sim {
