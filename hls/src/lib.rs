@@ -97,19 +97,25 @@ fn bus(elems: &[tachyon_quantize::Elem]) -> Vec<BusElem> {
 /// Generates the pipelined top module of `m`.
 ///
 /// On UltraScale, adder trees use ternary adders where that costs no pipeline stage: the
-/// design is built with binary trees first, then with ternary adders everywhere; when that
-/// takes more cycles, every tree is made as ternary as it can be while finishing in its binary
-/// version's stage and at most a slack later (the largest slack of 400, 200, 100 or 0 ps that
-/// keeps the latency), and then the linear layers, one at a time, go back to ternary adders
-/// everywhere where that keeps the latency. If no mix keeps the binary latency, the binary
-/// design stands. Designs of more than [`LARGE_DESIGN_SIGNALS`] signals try only slack 0 and no
-/// single layers (each pass of a transformer takes seconds).
+/// design is built with binary trees, and with every tree ternary where that does not make it
+/// finish later (slack 0 below); the faster of the two sets the latency. Then ternary adders
+/// everywhere, kept when they meet that latency; otherwise every tree is made as ternary as it
+/// can be while finishing in its binary version's stage and at most a slack later (the largest
+/// slack of 400, 200, 100 or 0 ps that keeps the latency), and then the linear layers, one at a
+/// time, go back to ternary adders everywhere where that keeps the latency. Designs of more
+/// than [`LARGE_DESIGN_SIGNALS`] signals try only slack 0 and no single layers (each pass of a
+/// transformer takes seconds).
 pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     if opts.fabric != Fabric::UltraScale {
         return synthesize_with(m, opts, &|_| Ternary::Off);
     }
     let binary = synthesize_with(m, opts, &|_| Ternary::Off);
-    let fits = |d: &Design| d.latency <= binary.latency && d.ii <= binary.ii;
+    // Each tree ternary only where that does not make it finish later: never slower than
+    // binary trees, and sometimes a stage faster (a ternary tree can finish a stage earlier).
+    let fastest = synthesize_with(m, opts, &|_| Ternary::NoLater(0));
+    let target = if (fastest.latency, fastest.ii) < (binary.latency, binary.ii) { &fastest } else { &binary };
+    let (latency, ii) = (target.latency, target.ii);
+    let fits = |d: &Design| d.latency <= latency && d.ii <= ii;
     let greedy = synthesize_with(m, opts, &|_| Ternary::Greedy);
     if fits(&greedy) {
         return greedy;
@@ -118,7 +124,7 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
     // `slack` later: the largest slack that keeps the latency.
     // A large design (every pass takes seconds) tries only the surest mix.
     let large = binary.module.signals.len() > LARGE_DESIGN_SIGNALS;
-    let slacks: &[u32] = if large { &[0] } else { &[400, 200, 100, 0] };
+    let slacks: &[u32] = if large { &[] } else { &[400, 200, 100] };
     let mut found = None;
     for &slack in slacks {
         let d = synthesize_with(m, opts, &|_| Ternary::NoLater(slack));
@@ -127,7 +133,11 @@ pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
             break;
         }
     }
-    let Some((slack, mut best)) = found else { return binary };
+    let (slack, mut best) = match found {
+        Some(f) => f,
+        None if fits(&fastest) => (0, fastest),
+        None => return binary,
+    };
     let mut policy = vec![Ternary::NoLater(slack); m.layers.len()];
     // Then layer by layer (linear layers, in order), ternary adders everywhere where that
     // keeps the latency.
