@@ -255,20 +255,29 @@ pub fn product_pairs(xs: &[Val], pairs: &[(u32, u32)]) -> Option<Vec<usize>> {
 
 /// The products `x[a] · x[c]` of `pairs` with each multiplier (a DSP48E2) reused `reuse` times:
 /// the varying pairs are dealt contiguously into ⌈N / R⌉ slots, slot k serving pairs kR … kR +
-/// R − 1, one per phase. In phase p each slot selects both operands of its p-th pair from the
-/// hold registers (A), multiplies (B), and the product is loaded into that pair's output
-/// register (C), a state register read at stage input + R + 3 like the lanes of
-/// [`lower_linear_reuse`]. Pairs with a constant operand are constant multiplies, in parallel.
+/// R − 1, one per phase. A token reaches the layer's stage s in cycle t; in cycle t + p each
+/// slot selects both operands of its p-th pair — in phase 0 straight from the pipeline, later
+/// from hold registers loaded in cycle t — into its operand registers (A), multiplies into the
+/// product register (B), and every pair but the slot's last is loaded into its output register
+/// in cycle t + p + 2. The last pair's product is still in B in cycle t + R + 1, which is when
+/// every output is read: stage s + R + 1. Pairs with a constant operand are constant
+/// multiplies, in parallel.
 pub fn lower_product_reuse(b: &mut Builder, xs: &[Val], pairs: &[(u32, u32)], reuse: u32) -> Vec<Val> {
-    let xs = b.register_all(xs);
+    let mut xs = b.register_all(xs);
     let Some(varying) = product_pairs(&xs, pairs) else {
         return pairs.iter().map(|&(a, c)| super::product(b, xs[a as usize], xs[c as usize])).collect();
     };
-    let s0 = xs.iter().filter_map(|v| v.stage).max().expect("varying operands have a stage");
+    let mut s0 = xs.iter().filter_map(|v| v.stage).max().expect("varying operands have a stage");
+    if s0 == 0 {
+        // The phase counter starts a cycle before the token arrives: it needs a stage before.
+        s0 = 1;
+        xs = xs.iter().map(|&v| if v.stage.is_some() { b.at_stage(v, 1) } else { v }).collect();
+    }
     let origin = Some(b.origin.clone()).filter(|o| !o.is_empty());
     let origin = origin.as_deref();
     let prefix = b.prefix.clone();
     let start = b.valid_at(s0);
+    let early = b.valid_at(s0 - 1);
     let mut held: Vec<Option<SignalId>> = vec![None; xs.len()];
     for &i in &varying {
         for j in [pairs[i].0 as usize, pairs[i].1 as usize] {
@@ -277,19 +286,20 @@ pub fn lower_product_reuse(b: &mut Builder, xs: &[Val], pairs: &[(u32, u32)], re
             }
         }
     }
-    let ph = phases::phases(b, &prefix, reuse, start, origin);
+    // Phase p in cycle t + p.
+    let ph = phases::phases(b, &prefix, reuse, early, origin);
     let cbits = ph.bits.len() as u32;
     let cnt_a = b.m.reg(&format!("{prefix}_phase_a"), ph.cnt, None, origin);
     let cnt_b = b.m.reg(&format!("{prefix}_phase_b"), cnt_a, None, origin);
     let r = reuse as usize;
-    // C's load enables: the phase of the product in B.
+    // The output registers' load enables: the phase of the product in B.
     let load: Vec<SignalId> = (0..r.min(varying.len()))
         .map(|p| {
             let k = b.m.wire(&format!("{prefix}_phase_is{p}"), cbits, false, None, Expr::Const(p as i128));
             b.m.wire(&format!("{prefix}_load{p}"), 1, false, origin, Expr::Cmp(CmpOp::Eq, cnt_b, k))
         })
         .collect();
-    let read_stage = s0 + reuse + LANE_LATENCY;
+    let read_stage = s0 + reuse + 1;
     let ps = |ns: f64| (ns * 1000.0).round() as u32;
     let mut worst_ps = 0u32;
     let hull = |js: &mut dyn Iterator<Item = usize>| -> (i128, i128) {
@@ -301,8 +311,16 @@ pub fn lower_product_reuse(b: &mut Builder, xs: &[Val], pairs: &[(u32, u32)], re
         let mut operand = |side: usize, b: &mut Builder| -> (SignalId, i128, i128) {
             let of = |i: usize| if side == 0 { pairs[i].0 as usize } else { pairs[i].1 as usize };
             let (lo, hi) = hull(&mut slot.iter().map(|&i| of(i)));
-            let inputs: Vec<SignalId> =
-                (0..ph.span).map(|p| held[of(slot[p.min(slot.len() - 1)])].expect("held operand")).collect();
+            let inputs: Vec<SignalId> = (0..ph.span)
+                .map(|p| {
+                    let j = of(slot[p.min(slot.len() - 1)]);
+                    if p == 0 {
+                        xs[j].sig
+                    } else {
+                        held[j].expect("held operand")
+                    }
+                })
+                .collect();
             let (sel, levels) =
                 phases::by_phase(b, &name(&format!("op{side}")), &inputs, &ph, bits_for(lo, hi), lo < 0, origin);
             worst_ps = worst_ps.max(ps(levels as f64 * delay::LUT_LEVEL_NS));
@@ -312,7 +330,9 @@ pub fn lower_product_reuse(b: &mut Builder, xs: &[Val], pairs: &[(u32, u32)], re
         let (y, ylo, yhi) = operand(1, b);
         let (plo, phi) = super::product_range((xlo, xhi), (ylo, yhi));
         let prod = b.m.wire(&name("prod"), bits_for(plo, phi), plo < 0, origin, Expr::Mul(x, y));
-        let prod_b = b.m.reg(&name("prod_b"), prod, None, origin);
+        // A state register: it holds the slot's last product in cycle t + R + 1, read then.
+        let prod_b = b.m.state_reg(&name("prod_b"), bits_for(plo, phi), plo < 0, None, Some(read_stage), origin);
+        b.m.set_state_input(prod_b, prod);
         if let delay::Delay::Logic(ns) = delay::multiply(bits_for(xlo, xhi), bits_for(ylo, yhi)) {
             worst_ps = worst_ps.max(ps(ns));
         }
@@ -320,11 +340,17 @@ pub fn lower_product_reuse(b: &mut Builder, xs: &[Val], pairs: &[(u32, u32)], re
             let (u, v) = (xs[pairs[i].0 as usize], xs[pairs[i].1 as usize]);
             let (lo, hi) = super::product_range((u.lo, u.hi), (v.lo, v.hi));
             let (w, sg) = (bits_for(lo, hi), lo < 0);
-            let y = b.m.state_reg(&format!("{prefix}_y{i}"), w, sg, None, Some(read_stage), origin);
             let fit = b.m.wire(&format!("{prefix}_y{i}_d"), w, sg, origin, Expr::Slice { src: prod_b, lo: 0 });
-            let d = b.m.wire(&format!("{prefix}_y{i}_next"), w, sg, origin, Expr::Mux { sel: load[p], t: fit, f: y });
-            b.m.set_state_input(y, d);
-            ys[i] = Some(Val { sig: y, stage: Some(read_stage), delay_ps: 0, low_ps: 0, lo, hi });
+            let sig = if p + 1 == slot.len() {
+                fit
+            } else {
+                let y = b.m.state_reg(&format!("{prefix}_y{i}"), w, sg, None, Some(read_stage), origin);
+                let d =
+                    b.m.wire(&format!("{prefix}_y{i}_next"), w, sg, origin, Expr::Mux { sel: load[p], t: fit, f: y });
+                b.m.set_state_input(y, d);
+                y
+            };
+            ys[i] = Some(Val { sig, stage: Some(read_stage), delay_ps: 0, low_ps: 0, lo, hi });
         }
     }
     if let delay::Delay::Logic(ns) = delay::mux() {
