@@ -493,3 +493,30 @@ fn requantization_by_a_huge_shift_is_exact() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Products of two activations (attention's Q·Kᵀ, A·V) taking turns on their multipliers
+    /// (II = R), straight on the model's inputs (the layer starts at stage 0, so the phase
+    /// counter's early start needs a stage more): every product exact, for random and extreme
+    /// inputs fed every R cycles, some operands constant (those stay parallel).
+    #[test]
+    fn reused_products_are_exact(
+        ins in prop::collection::vec(elem(), 2..9), picks in prop::collection::vec((0usize..64, 0usize..64), 1..24),
+        reuse in 1u32..=5, clock in prop::sample::select(vec![1.5f64, 2.5, 5.0]), seed: u64,
+    ) {
+        let n = ins.len();
+        let pairs: Vec<(u32, u32)> = picks.iter().map(|&(a, c)| ((a % n) as u32, (c % n) as u32)).collect();
+        let outs: Vec<Elem> = pairs.iter().map(|&(a, c)| {
+            let (x, y) = (ins[a as usize], ins[c as usize]);
+            let k = [x.lo * y.lo, x.lo * y.hi, x.hi * y.lo, x.hi * y.hi];
+            Elem::new(x.frac + y.frac, *k.iter().min().unwrap(), *k.iter().max().unwrap())
+        }).collect();
+        let m = model(ins.clone(), LayerKind::Product(pairs.clone()), outs);
+        let vs = vectors(&ins, seed, 12);
+        let want: Vec<Vec<i128>> = vs.iter().map(|v| pairs.iter().map(|&(a, c)| v[a as usize] * v[c as usize]).collect()).collect();
+        let got = simulate_with(&m, clock, Mult::Auto, reuse, &vs);
+        prop_assert_eq!(got, want);
+    }
+}
