@@ -10,29 +10,10 @@ use common::fixtures::coverage;
 use common::gen::{build, spec_strategy};
 use common::rng::Rng;
 use common::tools::skip_without;
-use common::verilator::{run_text, sim_outputs, stimulus_inputs};
+use common::verilator::{random_stimulus, run_text, sim_outputs};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use tachyon_rtl::{emit_partitioned, CmpOp, Expr, Module};
-
-/// Random stimulus with `rst` high in the first two cycles and now and then afterwards.
-fn stimulus(m: &Module, cycles: usize, seed: u64) -> Vec<Vec<u128>> {
-    let mut rng = Rng::new(seed);
-    let ins = stimulus_inputs(m);
-    (0..cycles)
-        .map(|c| {
-            ins.iter()
-                .map(|&p| {
-                    if Some(p) == m.rst {
-                        u128::from(c < 2 || rng.below(10) == 0)
-                    } else {
-                        rng.pattern(m.signal(p).width)
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
 
 /// Eight tokens through the same logic (a constant shared by all, a product, a sum, a table, a
 /// register), then a sum over the tokens in another group.
@@ -104,7 +85,7 @@ fn state_loops() -> Module {
 
 fn check(m: &Module, seed: u64) {
     let hier = emit_partitioned(m);
-    let stim = stimulus(m, 40, seed);
+    let stim = random_stimulus(m, 40, seed);
     let got = run_text(m, &hier.verilog, &stim).unwrap_or_else(|e| panic!("{e}\n{}", hier.verilog));
     assert_eq!(got, sim_outputs(m, &stim), "{}\n{}", tachyon_rtl::dump(m), hier.verilog);
 }

@@ -9,31 +9,11 @@ mod common;
 
 use common::fixtures::coverage;
 use common::gen::{build, spec_strategy};
-use common::rng::Rng;
 use common::tools::skip_without;
-use common::verilator::{outputs, run, sim_outputs, stimulus_inputs};
+use common::verilator::{outputs, random_stimulus, run, sim_outputs};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use tachyon_rtl::Module;
-
-/// Random stimulus: `rst` high for the first two cycles and now and then afterwards.
-fn stimulus(m: &Module, cycles: usize, seed: u64) -> Vec<Vec<u128>> {
-    let mut rng = Rng::new(seed);
-    let ins = stimulus_inputs(m);
-    (0..cycles)
-        .map(|c| {
-            ins.iter()
-                .map(|&p| {
-                    if Some(p) == m.rst {
-                        u128::from(c < 2 || rng.below(10) == 0)
-                    } else {
-                        rng.pattern(m.signal(p).width)
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
 
 #[test]
 fn verilator_matches_sim_on_every_expr_kind() {
@@ -61,7 +41,7 @@ fn verilator_matches_sim_on_random_pipelines() {
 
 /// Runs `m` in Verilator and in `Sim` on the same random stimulus and compares every output.
 fn compare(m: &Module, cycles: usize, seed: u64) {
-    let stim = stimulus(m, cycles, seed);
+    let stim = random_stimulus(m, cycles, seed);
     let m = m.clone();
     let expected = sim_outputs(&m, &stim);
     let got = run(&m, &stim).unwrap_or_else(|e| panic!("{e}"));

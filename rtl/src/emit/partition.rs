@@ -44,16 +44,15 @@ pub struct Partitioned {
 /// Assumes `m` passed [`crate::verify()`].
 pub fn emit_partitioned(m: &Module) -> Partitioned {
     let n = m.signals.len();
-    let mut driver: Vec<Option<usize>> = vec![None; n];
-    for (i, a) in m.assigns.iter().enumerate() {
-        driver[a.dst.index()] = Some(i);
+    // The value of each constant wire (copied into the parts that read it).
+    let mut constant: Vec<Option<&Expr>> = vec![None; n];
+    for a in &m.assigns {
+        if matches!(a.expr, Expr::Const(_)) && m.signal(a.dst).kind == SignalKind::Wire {
+            constant[a.dst.index()] = Some(&a.expr);
+        }
     }
-    let is_const = |id: SignalId| {
-        m.signal(id).kind == SignalKind::Wire
-            && driver[id.index()].is_some_and(|i| matches!(m.assigns[i].expr, Expr::Const(_)))
-    };
     // Members: every signal driven inside the design except constant wires.
-    let member = |id: SignalId| m.signal(id).kind != SignalKind::Input && !is_const(id);
+    let member = |id: SignalId| m.signal(id).kind != SignalKind::Input && constant[id.index()].is_none();
 
     let mut uf = UnionFind::new(n);
     let same_group = |a: SignalId, b: SignalId| m.signal(a).origin == m.signal(b).origin;
@@ -122,7 +121,7 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut instances = String::new();
     for p in 0..members.len() {
-        let part = Part::build(m, &members[p], &assigns_of[p], &regs_of[p], &read_outside, &driver);
+        let part = Part::build(m, &members[p], &assigns_of[p], &regs_of[p], &read_outside, &constant);
         let text = emit_verilog(&part.module);
         let k = *index.entry(text).or_insert_with(|| {
             let mut named = part.module.clone();
@@ -184,7 +183,7 @@ impl Part {
         assigns: &[&Assign],
         regs: &[&Reg],
         read_outside: &[bool],
-        driver: &[Option<usize>],
+        constant: &[Option<&Expr>],
     ) -> Part {
         let mut pm = Module::new("part");
         pm.fabric = m.fabric;
@@ -223,10 +222,7 @@ impl Part {
                 continue;
             }
             let s = m.signal(o);
-            let const_expr = driver[o.index()]
-                .map(|i| &m.assigns[i].expr)
-                .filter(|e| s.kind == SignalKind::Wire && matches!(e, Expr::Const(_)));
-            if let Some(e) = const_expr {
+            if let Some(e) = constant[o.index()] {
                 let id = add(&mut pm, format!("c{}", consts.len()), s, SignalKind::Wire);
                 consts.push(Assign { dst: id, expr: e.clone() });
                 local.insert(o, id);

@@ -7,12 +7,33 @@
 use std::fmt::Write;
 use std::process::Command;
 
+use super::rng::Rng;
 use super::tools::scratch;
 use tachyon_rtl::{emit_verilog, Module, SignalId, SignalKind, Sim};
 
 /// Inputs driven by the stimulus (all input ports except `clk`), in port order.
 pub fn stimulus_inputs(m: &Module) -> Vec<SignalId> {
     m.ports.iter().copied().filter(|&p| m.signal(p).kind == SignalKind::Input && Some(p) != m.clk).collect()
+}
+
+/// Random stimulus for `cycles` cycles: random bit patterns on every input, `rst` (if any) high
+/// for the first two cycles and now and then afterwards.
+pub fn random_stimulus(m: &Module, cycles: usize, seed: u64) -> Vec<Vec<u128>> {
+    let mut rng = Rng::new(seed);
+    let ins = stimulus_inputs(m);
+    (0..cycles)
+        .map(|c| {
+            ins.iter()
+                .map(|&p| {
+                    if Some(p) == m.rst {
+                        u128::from(c < 2 || rng.below(10) == 0)
+                    } else {
+                        rng.pattern(m.signal(p).width)
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Output ports in port order.
