@@ -28,7 +28,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tachyon_examples::random_model::{random_model_with, to_bytes, Limits, RandomModelInfo};
-use tachyon_examples::rng::Rng;
+use tachyon_common::rng::Rng;
 use tachyon_frontend::Graph;
 use tachyon_quantize::{interp, Config, LayerKind, QModel};
 

@@ -151,7 +151,7 @@ pub fn random_vectors(b: &Built, n: usize, seed: u64) -> Vec<Vec<i128>> {
 }
 
 fn read_rows(path: &Path) -> Result<(Vec<Vec<f64>>, Vec<usize>)> {
-    let a = tachyon_testbenches::npy::read_npy(path)?;
+    let a = tachyon_common::npy::read_npy(path)?;
     let data = a.to_f64();
     let rows = *a.shape.first().unwrap_or(&1);
     if rows == 0 {

@@ -22,8 +22,8 @@ use common::*;
 use prost::Message;
 use std::path::{Path, PathBuf};
 use tachyon::project::build;
-use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
-use tachyon_examples::rng::Rng;
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::rng::Rng;
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
 
@@ -805,7 +805,7 @@ fn pulse_cnn_example_parallel_style() {
     let b = tachyon::project::build(&o).unwrap();
     assert_eq!(b.design.ii, 1);
     lint(&dir);
-    let a = tachyon_testbenches::npy::read_npy(&inputs).unwrap();
+    let a = tachyon_common::npy::read_npy(&inputs).unwrap();
     let rows: Vec<Vec<f64>> = a.to_f64().chunks(64).map(|c| c.to_vec()).collect();
     let errors = tachyon::sim::layer_errors(&model, &b.qmodel, &rows).unwrap();
     assert!(!errors.is_empty() && errors.iter().all(|e| e.max_abs == 0.0), "{errors:?}");

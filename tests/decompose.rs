@@ -14,8 +14,8 @@ use tachyon::decompose::linalg::{cp_als, svd_factors, Matrix};
 use tachyon::decompose::rewrite::{apply, find_targets, stages, Method};
 use tachyon::decompose::{calibrate, decompose, rel_error, Options};
 use tachyon::project::build;
-use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
-use tachyon_examples::rng::Rng;
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::rng::Rng;
 use tachyon_frontend::proto::ModelProto;
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
@@ -333,7 +333,7 @@ fn decomposed_model_is_bit_exact_and_cosimulates() {
     let mut rng = Rng::new(6);
     let calib: Vec<f32> = (0..32 * 32).map(|_| (rng.normal() * 2.0) as f32).collect();
     let npy = dir.join("calib.npy");
-    tachyon_testbenches::npy::write_npy_f32(&npy, &[32, 2, 4, 4], &calib).unwrap();
+    tachyon_common::npy::write_npy_f32(&npy, &[32, 2, 4, 4], &calib).unwrap();
     let o = Options { budget: 0.05, inputs: Some(npy), samples: 32, clock_ns: 5.0, ..Default::default() };
     let d = decompose(&path, &o).unwrap();
     let table = tachyon::decompose::table(&d);
@@ -370,7 +370,7 @@ fn bad_options_are_refused_with_the_reason() {
     let e = decompose(&path, &Options { budget: -1.0, ..Default::default() }).err().unwrap();
     assert!(format!("{e:#}").contains("--budget"), "{e:#}");
     let npy = dir.join("bad.npy");
-    tachyon_testbenches::npy::write_npy_f32(&npy, &[3, 5], &[0.0; 15]).unwrap();
+    tachyon_common::npy::write_npy_f32(&npy, &[3, 5], &[0.0; 15]).unwrap();
     let e = decompose(&path, &Options { inputs: Some(npy), ..Default::default() }).err().unwrap();
     assert!(format!("{e:#}").contains("does not hold samples"), "{e:#}");
     let e = decompose(&dir.join("missing.onnx"), &Options::default()).err().unwrap();

@@ -216,7 +216,7 @@ fn fuzz_seed379_half_even_shift_beyond_width() {
 /// found by the CNN models of the fuzzer. The element is the bound, a constant.
 #[test]
 fn fuzz_clip_one_bound_of_an_element_beyond_it() {
-    use tachyon_examples::onnx_builder::{GraphBuilder, QONNX_DOMAIN};
+    use tachyon_common::onnx_builder::{GraphBuilder, QONNX_DOMAIN};
     let mut g = GraphBuilder::new("clip_beyond");
     let x = g.input("x", &[1, 2]);
     let xq = g.quant(&x, "xq", 1.0, 0.0, 4.0, false, false, "ROUND");

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use prost::Message;
 use std::process::Command;
-use tachyon_examples::onnx_builder::{GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::onnx_builder::{GraphBuilder, QONNX_DOMAIN};
 
 fn tachyon(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tachyon")).args(args).output().unwrap();

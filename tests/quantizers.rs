@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use prost::Message;
 use tachyon::project::build;
-use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
 

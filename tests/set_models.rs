@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use prost::Message;
 use tachyon::project::build;
-use tachyon_examples::rng::Rng;
+use tachyon_common::rng::Rng;
 use tachyon_examples::set_models::{deep_set, interaction_net, particle_inputs, DeepSetShape, InteractionShape};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};

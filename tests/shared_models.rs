@@ -10,7 +10,7 @@ use std::path::Path;
 use tachyon::project::build;
 use tachyon::sim::{run, SimOptions};
 use tachyon_quantize::{interp, Config};
-use tachyon_testbenches::npy::read_npy;
+use tachyon_common::npy::read_npy;
 
 fn rows(path: &Path) -> Vec<Vec<f64>> {
     let a = read_npy(path).unwrap();

@@ -10,8 +10,8 @@ mod common;
 use common::*;
 use prost::Message;
 use tachyon::project::build;
-use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
-use tachyon_examples::rng::Rng;
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::rng::Rng;
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
 

@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use prost::Message;
 use tachyon::project::build;
-use tachyon_examples::rng::Rng;
+use tachyon_common::rng::Rng;
 use tachyon_examples::transformer::{transformer, TransformerShape, TRANSFORMER_CONFIG};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
@@ -73,7 +73,7 @@ fn small_transformer_tracks_float_and_cosimulates() {
 /// tensor is the configured sigmoid table, an approximation by design.)
 #[test]
 fn gelu_forms_between_quantizers_are_exact() {
-    use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+    use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
     let dir = scratch("gelu_forms");
     std::fs::create_dir_all(&dir).unwrap();
     for form in ["gelu", "gelu_tanh", "erf"] {
@@ -121,7 +121,7 @@ fn gelu_forms_between_quantizers_are_exact() {
 /// bit, as the opset-17 op with the same γ, β and ε, and it co-simulates.
 #[test]
 fn decomposed_layernorm_is_fused() {
-    use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+    use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
     let dir = scratch("layernorm_decomposed");
     std::fs::create_dir_all(&dir).unwrap();
     let gamma: Vec<f32> = (0..8).map(|k| 0.75 + 0.0625 * k as f32).collect();
@@ -178,7 +178,7 @@ fn decomposed_layernorm_is_fused() {
 /// Both co-simulate exactly, signed and unsigned operands alike.
 #[test]
 fn activation_products_on_luts() {
-    use tachyon_examples::onnx_builder::{GraphBuilder, QONNX_DOMAIN};
+    use tachyon_common::onnx_builder::{GraphBuilder, QONNX_DOMAIN};
     let dir = scratch("products_on_luts");
     std::fs::create_dir_all(&dir).unwrap();
     let mut g = GraphBuilder::new("qk");
@@ -190,7 +190,7 @@ fn activation_products_on_luts() {
         "kt",
         &[&qq],
         &["kt"],
-        vec![tachyon_examples::onnx_builder::Attr::ints("perm", &[0, 2, 1])],
+        vec![tachyon_common::onnx_builder::Attr::ints("perm", &[0, 2, 1])],
     );
     let r = g.node("Relu", "", "relu", &[&kt], &["kr"], vec![]);
     let kq = g.quant(&r, "kq", 2f32.powi(-3), 0.0, 5.0, false, false, "ROUND");
@@ -217,7 +217,7 @@ fn activation_products_on_luts() {
 /// by Gather(index 0) — wiring and constants, exact, co-simulated.
 #[test]
 fn class_token_pooling() {
-    use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+    use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
     let dir = scratch("class_token");
     std::fs::create_dir_all(&dir).unwrap();
     let mut g = GraphBuilder::new("cls");

@@ -45,7 +45,7 @@ fn create_dir(path: &Path) -> Result<(), ExamplesError> {
 }
 
 fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), ExamplesError> {
-    tachyon_testbenches::npy::write_npy_f32(path, shape, data)
+    tachyon_common::npy::write_npy_f32(path, shape, data)
         .map_err(|e| ExamplesError::Npy { path: path.to_path_buf(), detail: e.to_string() })
 }
 

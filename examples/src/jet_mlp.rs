@@ -1,4 +1,4 @@
-//! The shipped example models, generated from a seed with [`crate::rng::Rng`]:
+//! The shipped example models, generated from a seed with [`tachyon_common::rng::Rng`]:
 //!
 //! - [`jet_mlp`]: the 16-64-32-32-5 jet-tagging MLP in QONNX, structured exactly like
 //!   `shared/tools/make_jet_qonnx.py` (same node, tensor and initializer names, same order):
@@ -14,8 +14,8 @@
 //! - [`tiny_mlp`]: the same structure at 4-8-3, for fast tests.
 //! - [`float_mlp`]: a float MLP (MatMul, Add, Relu, final Softmax) with no Quant nodes.
 
-use crate::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
-use crate::rng::Rng;
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::rng::Rng;
 use tachyon_frontend::proto::ModelProto;
 
 /// Layer widths of the jet MLP.

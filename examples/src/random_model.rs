@@ -64,8 +64,8 @@
 mod blocks;
 mod cnn;
 
-use crate::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
-use crate::rng::Rng;
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::rng::Rng;
 use std::collections::BTreeSet;
 use tachyon_frontend::proto::{data_type, ModelProto};
 

@@ -1,5 +1,5 @@
 //! Permutation-invariant example models for particle-level jet tagging, in QONNX, generated from
-//! a seed with [`crate::rng::Rng`]. The input is `x` [1, N, F]: N particle candidates with F
+//! a seed with [`tachyon_common::rng::Rng`]. The input is `x` [1, N, F]: N particle candidates with F
 //! features each.
 //!
 //! [`deep_set`] — a shared network φ on every particle, a mean over the particles, a network ρ:
@@ -21,8 +21,8 @@
 //! fixed<8,3> grid (scale 2^-5). Node names follow `{net}{layer}_matmul`, `{net}{layer}_bias`,
 //! `{net}{layer}_relu`, `{net}{layer}_act`.
 
-use crate::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
-use crate::rng::Rng;
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::rng::Rng;
 use tachyon_frontend::proto::ModelProto;
 
 /// Input quantizer: fixed<10,5> (scale 2^-5).

@@ -2,7 +2,7 @@
 //! initializers, shapes.
 
 use prost::Message;
-use tachyon_examples::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_frontend::proto::{attribute_type, ModelProto};
 use tachyon_frontend::{decode_model, print::dump, Op, RoundMode};
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tachyon_testbenches::npy::NpyData;
+use tachyon_common::npy::NpyData;
 
 const FILES: [&str; 7] = [
     "jet_mlp/jet_mlp.onnx",
@@ -56,7 +56,7 @@ fn npy_files_hold_the_expected_float32_arrays() {
         assert!(header.contains("<f4"), "{f}: {header}");
         assert!(header.contains(&format!("({rows}, {cols})")), "{f}: {header}");
         assert_eq!(bytes.len() - 10 - header_len, rows * cols * 4, "{f}: payload size");
-        let arr = tachyon_testbenches::npy::read_npy(dir.join(f)).unwrap();
+        let arr = tachyon_common::npy::read_npy(dir.join(f)).unwrap();
         assert_eq!(arr.shape, vec![rows, cols], "{f}");
         let expected = tachyon_examples::jet_mlp::normal_inputs(1, rows, cols);
         assert_eq!(arr.data, NpyData::F32(expected), "{f}: values");

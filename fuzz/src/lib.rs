@@ -11,7 +11,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-pub use tachyon_examples::rng::Rng;
+pub use tachyon_common::rng::Rng;
 
 /// Uniform in `0..n` (0 when `n` is 0).
 fn below(rng: &mut Rng, n: usize) -> usize {

@@ -83,8 +83,8 @@ fn main() -> Result<()> {
         y.extend(out[0].data.iter().map(|&v| v as f32));
     }
     let (xi, yo) = (work.join("inputs.npy"), work.join("float_outputs.npy"));
-    tachyon_testbenches::npy::write_npy_f32(&xi, &[n, shape.tokens, shape.features], &x)?;
-    tachyon_testbenches::npy::write_npy_f32(&yo, &[n, shape.classes], &y)?;
+    tachyon_common::npy::write_npy_f32(&xi, &[n, shape.tokens, shape.features], &x)?;
+    tachyon_common::npy::write_npy_f32(&yo, &[n, shape.classes], &y)?;
     let out = work.join("project");
     let start = Instant::now();
     let built = tachyon::project::build(&tachyon::project::BuildOptions {

@@ -151,7 +151,7 @@ fn calibration(g: &Graph, file: Option<&Path>, samples: usize) -> Result<Vec<Ten
     let per: usize = shape.iter().product();
     let rows: Vec<Vec<f64>> = match file {
         Some(p) => {
-            let a = tachyon_testbenches::npy::read_npy(p)?;
+            let a = tachyon_common::npy::read_npy(p)?;
             let data = a.to_f64();
             let sample: usize = a.shape.iter().skip(1).product();
             if per == 0 || a.shape.len() < 2 || sample != per || data.is_empty() {
@@ -165,7 +165,7 @@ fn calibration(g: &Graph, file: Option<&Path>, samples: usize) -> Result<Vec<Ten
             data.chunks(per).take(samples.max(1)).map(|c| c.to_vec()).collect()
         }
         None => {
-            let mut rng = tachyon_examples::rng::Rng::new(7);
+            let mut rng = tachyon_common::rng::Rng::new(7);
             (0..samples.max(1)).map(|_| (0..per).map(|_| rng.normal()).collect()).collect()
         }
     };
@@ -322,7 +322,7 @@ fn sub_model(model: &ModelProto, g: &Graph, t: &Target) -> Result<ModelProto> {
     }
     let nodes: Vec<NodeProto> = graph.node.iter().zip(&keep).filter(|(_, &k)| k).map(|(n, _)| n.clone()).collect();
     let used: std::collections::BTreeSet<String> = nodes.iter().flat_map(|n| n.input.iter().cloned()).collect();
-    let mut b = tachyon_examples::GraphBuilder::new(&format!("{}_alone", t.name));
+    let mut b = tachyon_common::GraphBuilder::new(&format!("{}_alone", t.name));
     b.input(&entry, &shape_of(&entry)?);
     b.output(&t.output, &shape_of(&t.output)?);
     let mut m = b.build(&[]);

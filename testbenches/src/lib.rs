@@ -1,7 +1,6 @@
 //! tachyon-testbenches: everything needed to check generated Verilog against
 //! numbers computed elsewhere.
 //!
-//! * [`npy`] reads and writes NumPy `.npy` files (input samples, expected outputs).
 //! * [`cosim`] builds a Verilator harness for a generated top module and streams
 //!   integer vectors through it, measuring latency and initiation interval.
 //! * [`axis`] does the same for an AXI-Stream wrapper, under random backpressure.
@@ -11,12 +10,10 @@ pub mod cosim;
 mod cosim_error;
 pub mod harness;
 mod harness_io;
-pub mod npy;
 mod sources;
 mod verilator;
 
 pub use axis::{axis_tlast_of, build_axis_harness, AxisHarness, AxisResult, AxisRun};
 pub use cosim::{build_harness, verilator_available, CosimOptions, CosimResult, Harness, PortElem, TopInterface};
 pub use cosim_error::CosimError;
-pub use npy::{read_npy, write_npy_f32, write_npy_f64, write_npy_i64, NpyArray, NpyData, NpyError};
 pub use sources::write_harness;

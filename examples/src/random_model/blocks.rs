@@ -12,8 +12,8 @@
 //! ```
 
 use super::{chance, draw_spec, pick, Gen};
-use crate::onnx_builder::Attr;
-use crate::rng::Rng;
+use tachyon_common::onnx_builder::Attr;
+use tachyon_common::rng::Rng;
 
 /// Largest width a product block may produce.
 const MAX_PRODUCT: usize = 16;

@@ -14,8 +14,8 @@
 //! ```
 
 use super::{chance, draw_spec, pick, Gen};
-use crate::onnx_builder::Attr;
-use crate::rng::Rng;
+use tachyon_common::onnx_builder::Attr;
+use tachyon_common::rng::Rng;
 
 /// Largest flattened feature count handed to the dense layers without a global pool.
 const MAX_FLAT: usize = 32;

@@ -2,7 +2,7 @@
 //! typed attribute helpers, and QONNX `Quant` nodes with their scalar parameter initializers.
 //!
 //! ```
-//! use tachyon_examples::onnx_builder::{Attr, GraphBuilder};
+//! use tachyon_common::onnx_builder::{Attr, GraphBuilder};
 //! let mut g = GraphBuilder::new("toy");
 //! let x = g.input("x", &[1, 2]);
 //! let w = g.initializer_f32("W", &[2, 2], &[1.0, 0.0, 0.0, 1.0]);

@@ -3,16 +3,22 @@
 //! versions 1.0, 2.0 and 3.0) when Python with NumPy is available, and every
 //! kind of broken file.
 
-#[macro_use]
-mod common;
+/// Prints a skip notice straight to the terminal's stderr (the harness captures `println!`).
+macro_rules! skip_note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tachyon_testbenches::npy::{parse_npy, read_npy, write_npy_f32, write_npy_f64, write_npy_i64, NpyData, NpyError};
+use tachyon_common::npy::{parse_npy, read_npy, write_npy_f32, write_npy_f64, write_npy_i64, NpyData, NpyError};
 
 fn dir(name: &str) -> PathBuf {
-    let d = common::work_dir(&format!("npy_{name}"));
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("npy").join(name);
+    let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -67,7 +73,7 @@ fn npy_bytes(descr: &str, fortran: bool, shape: &str, payload: &[u8]) -> Vec<u8>
     npy_with_dict(&format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}"), payload)
 }
 
-fn parse(bytes: &[u8]) -> Result<tachyon_testbenches::NpyArray, NpyError> {
+fn parse(bytes: &[u8]) -> Result<tachyon_common::NpyArray, NpyError> {
     parse_npy(bytes, Path::new("bad.npy"))
 }
 
