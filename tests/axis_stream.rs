@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use std::path::Path;
 use std::process::Command;
-use tachyon::axis::{cosim, wrapper_path};
+use tachyon_driver::axis::{cosim, wrapper_path};
 use tachyon_testbenches::AxisRun;
 
 /// `verilator --lint-only -Wall` of core + wrapper prints nothing; yosys synthesizes the wrapper
@@ -40,15 +40,15 @@ fn lint_and_synth(p: &Path, config: &str) {
     std::fs::write(&cfg, json.to_string()).unwrap();
     let mut o = build_options(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), &portable);
     o.config = Some(cfg);
-    tachyon::project::build(&o).unwrap();
+    tachyon_driver::project::build(&o).unwrap();
     yosys(&portable.join("rtl/tachyon_top.v"), "synth_ice40");
 }
 
 /// Runs the AXI-Stream co-simulation with each (p_valid, p_ready) and checks exactly-once,
 /// in-order, bit-exact delivery, tlast and the AXI-Stream rules; returns the full-rate accept gap.
 fn check_under_backpressure(p: &Path, n: usize, ii: u64) {
-    let (_, built) = tachyon::project::load(p).unwrap();
-    let vectors = tachyon::sim::random_vectors(&built, n, 7);
+    let (_, built) = tachyon_driver::project::load(p).unwrap();
+    let vectors = tachyon_driver::sim::random_vectors(&built, n, 7);
     let runs = [(1.0, 1.0), (1.0, 0.25), (0.3, 1.0), (0.5, 0.5), (0.9, 0.7), (1.0, 0.05)];
     for (k, &(p_valid, p_ready)) in runs.iter().enumerate() {
         let run = AxisRun { p_valid, p_ready, seed: 11 + k as u64, tlast_every: 5 };
@@ -68,7 +68,7 @@ fn check_under_backpressure(p: &Path, n: usize, ii: u64) {
 #[test]
 fn axis_wrapper_ii1_delivers_every_output_once_under_backpressure() {
     let p = scratch("axis_ii1");
-    tachyon::project::build(&build_options(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), &p)).unwrap();
+    tachyon_driver::project::build(&build_options(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), &p)).unwrap();
     lint_and_synth(&p, r#"{"default": {}}"#);
     if !have("verilator") {
         return;
@@ -84,7 +84,7 @@ fn axis_wrapper_respects_ii() {
     std::fs::write(&cfg, r#"{"default": {"reuse": 3}}"#).unwrap();
     let mut o = build_options(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), &p);
     o.config = Some(cfg);
-    let b = tachyon::project::build(&o).unwrap();
+    let b = tachyon_driver::project::build(&o).unwrap();
     assert_eq!(b.manifest.ii_cycles, 3);
     lint_and_synth(&p, r#"{"default": {"reuse": 3}}"#);
     if !have("verilator") {

@@ -78,7 +78,8 @@ fn vivado_tcl_passes_tclsh_with_stubbed_commands() {
         assert!(calls.lines().any(|l| l.starts_with(step)), "{step} missing:\n{calls}");
     }
     assert!(!calls.contains("write_bitstream"), "no bitstream out of context:\n{calls}");
-    let results = tachyon::vivado::parse_results(&std::fs::read_to_string(runs.join("core/results.txt")).unwrap());
+    let results =
+        tachyon_flows::vivado::parse_results(&std::fs::read_to_string(runs.join("core/results.txt")).unwrap());
     assert_eq!(results.part, "xczu9eg-ffvb1156-2-e");
     assert_eq!(results.clock_ns, 3.333);
     assert_eq!(results.wns_ns, Some(0.125));
@@ -141,7 +142,7 @@ fn vivado_tcl_passes_tclsh_with_stubbed_commands() {
 /// Vivado files and is pointed at `tachyon bitstream`.
 #[test]
 fn vivado_command_without_vivado_prints_instructions() {
-    if tachyon::tools::available("vivado") {
+    if tachyon_flows::tools::available("vivado") {
         skip_note!("skipped: vivado is installed, so the no-vivado instructions cannot be checked");
         return;
     }
@@ -220,9 +221,9 @@ fn simulate_board_top(project: &Path, n: usize) {
     if !have("iverilog") {
         return;
     }
-    let (m, built) = tachyon::project::load(project).unwrap();
+    let (m, built) = tachyon_driver::project::load(project).unwrap();
     let board = tachyon_boards::find("icebreaker").unwrap();
-    let (verilog, _) = tachyon::bitstream::board_files(&m, &board, "tiny").unwrap();
+    let (verilog, _) = tachyon_flows::ice40::board_files(&m.core("tiny"), &board).unwrap();
     let dir = project.join("uart_sim");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("tachyon_top_icebreaker.v"), verilog).unwrap();
@@ -238,7 +239,7 @@ fn simulate_board_top(project: &Path, n: usize) {
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success() && text.trim().is_empty(), "verilator -Wall on the board top:\n{text}");
     }
-    let vectors = tachyon::sim::random_vectors(&built, n, 3);
+    let vectors = tachyon_driver::sim::random_vectors(&built, n, 3);
     let in_w: Vec<u32> = m.inputs.iter().map(|e| e.width).collect();
     let out_e: Vec<(u32, bool)> = m.outputs.iter().map(|e| (e.width, e.signed)).collect();
     let in_bytes: Vec<u8> = vectors.iter().flat_map(|v| pack(v, &in_w)).collect();
@@ -321,7 +322,7 @@ fn icebreaker_bitstream_of_tiny_mlp() {
     assert!(ok, "{text}");
     simulate_board_top(&out, 6);
     let missing: Vec<&str> =
-        ["yosys", "nextpnr-ice40", "icepack"].into_iter().filter(|t| !tachyon::tools::on_path(t)).collect();
+        ["yosys", "nextpnr-ice40", "icepack"].into_iter().filter(|t| !tachyon_flows::tools::on_path(t)).collect();
     if !missing.is_empty() {
         skip_note!("skipped: {} not installed (run scripts/setup.sh)", missing.join(", "));
         let (ok, text) = tachyon(&["bitstream", out.to_str().unwrap()]);
@@ -335,12 +336,12 @@ fn icebreaker_bitstream_of_tiny_mlp() {
     let len = std::fs::metadata(&bin).unwrap().len();
     assert_eq!(len, 104_090, "an iCE40 UP5K bitstream has a fixed size");
     let report = std::fs::read_to_string(out.join("ice40/nextpnr_report.json")).unwrap();
-    let (fmax, constraint, util) = tachyon::bitstream::parse_nextpnr_report(&report).unwrap();
+    let (fmax, constraint, util) = tachyon_flows::ice40::parse_nextpnr_report(&report).unwrap();
     assert_eq!(constraint, 12.0);
     assert!(fmax >= constraint, "Fmax {fmax}");
     let (lc, avail) = util["ICESTORM_LC"];
     assert!(lc > 500 && lc <= avail, "{lc} / {avail}");
-    let s: tachyon::bitstream::BitstreamSummary =
+    let s: tachyon_flows::ice40::BitstreamSummary =
         serde_json::from_str(&std::fs::read_to_string(out.join("ice40/summary.json")).unwrap()).unwrap();
     assert_eq!((s.fmax_mhz, s.bin_bytes), (fmax, len));
     assert!(s.yosys["SB_LUT4"] > 0);
@@ -381,7 +382,7 @@ fn jet_mlp_builds_for_every_board() {
         let mut o = build_options(&model, &out);
         o.clock_ns = None;
         o.board = Some(board.name.clone());
-        let b = tachyon::project::build(&o).unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
+        let b = tachyon_driver::project::build(&o).unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
         let clock = board.schedule_clock_ns.unwrap_or(board.default_clock_ns);
         assert_eq!(b.manifest.clock_ns, clock, "{}", board.name);
         assert_eq!(b.manifest.board.as_deref(), Some(board.name.as_str()));
@@ -492,7 +493,7 @@ fn slower_families_get_more_stages_at_the_same_clock() {
         let mut o = build_options(&model, dir.join(board));
         o.board = Some(board.into());
         o.clock_ns = Some(5.0);
-        let b = tachyon::project::build(&o).unwrap();
+        let b = tachyon_driver::project::build(&o).unwrap();
         assert!(b.design.report.critical_stage_ns <= 5.0 + 1e-9, "{board}: {}", b.design.report.critical_stage_ns);
         stages.push(b.design.latency);
     }

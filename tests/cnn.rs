@@ -21,9 +21,9 @@ mod common;
 use common::*;
 use prost::Message;
 use std::path::{Path, PathBuf};
-use tachyon::project::build;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_common::rng::Rng;
+use tachyon_driver::project::build;
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
 
@@ -442,7 +442,7 @@ fn stream_config(dir: &Path) -> PathBuf {
 
 /// The stream style: the first layer streams, II = pixels per frame, lint clean, and 0
 /// mismatches with frames back to back and with idle cycles between them.
-fn check_stream(name: &str, model: &Path, dir: &Path, pixels: Option<usize>) -> tachyon::project::Built {
+fn check_stream(name: &str, model: &Path, dir: &Path, pixels: Option<usize>) -> tachyon_driver::project::Built {
     let out = dir.join("stream");
     let mut o = build_options(model, &out);
     o.config = Some(stream_config(dir));
@@ -456,9 +456,9 @@ fn check_stream(name: &str, model: &Path, dir: &Path, pixels: Option<usize>) -> 
     assert_eq!(built.design.frame.as_ref().map(|f| f.len()), Some(built.qmodel.input_elems().len()));
     lint(&out);
     if cosim_random(&out, 300).is_some() {
-        let s = tachyon::sim::run(
+        let s = tachyon_driver::sim::run(
             &out,
-            &tachyon::sim::SimOptions { random: Some(100), gap: 3, seed: 9, ..Default::default() },
+            &tachyon_driver::sim::SimOptions { random: Some(100), gap: 3, seed: 9, ..Default::default() },
         )
         .unwrap();
         assert_eq!(s.mismatches, 0, "{name}: with gaps: {:?}", s.first_mismatches);
@@ -618,9 +618,9 @@ fn hls4ml_cnn(name: &str, pixels: usize) {
         if !have("verilator") {
             return;
         }
-        let s = tachyon::sim::run(
+        let s = tachyon_driver::sim::run(
             &out,
-            &tachyon::sim::SimOptions {
+            &tachyon_driver::sim::SimOptions {
                 inputs: Some(dir.join(format!("{name}.input.npy"))),
                 expect: Some(dir.join(format!("{name}.output.npy"))),
                 random: Some(500),
@@ -802,12 +802,12 @@ fn pulse_cnn_example_parallel_style() {
     let inputs = repo().join("examples/pulse_cnn/pulse_cnn.input.npy");
     let mut o = build_options(&model, &dir);
     o.clock_ns = Some(2.5);
-    let b = tachyon::project::build(&o).unwrap();
+    let b = tachyon_driver::project::build(&o).unwrap();
     assert_eq!(b.design.ii, 1);
     lint(&dir);
     let a = tachyon_common::npy::read_npy(&inputs).unwrap();
     let rows: Vec<Vec<f64>> = a.to_f64().chunks(64).map(|c| c.to_vec()).collect();
-    let errors = tachyon::sim::layer_errors(&model, &b.qmodel, &rows).unwrap();
+    let errors = tachyon_driver::sim::layer_errors(&model, &b.qmodel, &rows).unwrap();
     assert!(!errors.is_empty() && errors.iter().all(|e| e.max_abs == 0.0), "{errors:?}");
     cosim_random(&dir, 500);
 }
@@ -825,9 +825,9 @@ fn pulse_cnn_example_stream_style() {
     // Seven streamed layers: its two ReLUs fold into the saturating requantizations after them.
     assert_eq!(styles.iter().filter(|s| **s == "stream").count(), 7, "{styles:?}");
     if have("verilator") {
-        let s = tachyon::sim::run(
+        let s = tachyon_driver::sim::run(
             &dir.join("stream"),
-            &tachyon::sim::SimOptions {
+            &tachyon_driver::sim::SimOptions {
                 inputs: Some(repo().join("examples/pulse_cnn/pulse_cnn.input.npy")),
                 ..Default::default()
             },
@@ -838,10 +838,10 @@ fn pulse_cnn_example_stream_style() {
     // No AXI-Stream wrapper for a stream design (it feeds one whole input per beat): said so.
     let out = dir.join("stream");
     assert!(!out.join("axis").exists());
-    let e = tachyon::axis::cosim(&out, &[], &Default::default()).unwrap_err();
+    let e = tachyon_driver::axis::cosim(&out, &[], &Default::default()).unwrap_err();
     assert!(format!("{e:#}").contains("stream-style design"), "{e:#}");
-    let o = tachyon::vivado::VivadoOptions { variant: Some("axis".into()), ..Default::default() };
-    let e = tachyon::vivado::run(&out, &o).unwrap_err();
+    let o = tachyon_flows::vivado::VivadoOptions { variant: Some("axis".into()), ..Default::default() };
+    let e = tachyon_driver::flows::vivado(&out, &o).unwrap_err();
     assert!(format!("{e:#}").contains("stream-style design"), "{e:#}");
 }
 
@@ -878,9 +878,9 @@ fn several_pixels_per_clock() {
                 }
                 lint(&out);
                 if cosim_random(&out, 300).is_some() {
-                    let s = tachyon::sim::run(
+                    let s = tachyon_driver::sim::run(
                         &out,
-                        &tachyon::sim::SimOptions { random: Some(100), gap: 5, seed: 2, ..Default::default() },
+                        &tachyon_driver::sim::SimOptions { random: Some(100), gap: 5, seed: 2, ..Default::default() },
                     )
                     .unwrap();
                     assert_eq!(s.mismatches, 0, "{name}: with gaps");

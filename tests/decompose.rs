@@ -10,12 +10,13 @@ mod common;
 use common::*;
 use prost::Message;
 use std::path::{Path, PathBuf};
-use tachyon::decompose::linalg::{cp_als, svd_factors, Matrix};
-use tachyon::decompose::rewrite::{apply, find_targets, stages, Method};
-use tachyon::decompose::{calibrate, decompose, rel_error, Options};
-use tachyon::project::build;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_common::rng::Rng;
+use tachyon_decompose::linalg::{cp_als, svd_factors, Matrix};
+use tachyon_decompose::rewrite::{apply, find_targets, stages, Method};
+use tachyon_decompose::{calibrate, rel_error, Options};
+use tachyon_driver::decompose::decompose;
+use tachyon_driver::project::build;
 use tachyon_frontend::proto::ModelProto;
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
@@ -242,7 +243,7 @@ fn search_picks_input_groups_when_they_are_low_rank() {
     let path = write_model(&dir, "blocks.onnx", &cnn_with("blocks_td", c, 5, &w, &mut rng));
     let o = Options { budget: 0.05, clock_ns: 5.0, ..Default::default() };
     let d = decompose(&path, &o).unwrap();
-    let table = tachyon::decompose::table(&d);
+    let table = tachyon_driver::decompose::table(&d);
     println!("{table}");
     let conv = d.layers.iter().find(|l| l.layer == "conv").unwrap();
     assert!(matches!(conv.method, Some(Method::InGroups(_))), "{table}");
@@ -336,7 +337,7 @@ fn decomposed_model_is_bit_exact_and_cosimulates() {
     tachyon_common::npy::write_npy_f32(&npy, &[32, 2, 4, 4], &calib).unwrap();
     let o = Options { budget: 0.05, inputs: Some(npy), samples: 32, clock_ns: 5.0, ..Default::default() };
     let d = decompose(&path, &o).unwrap();
-    let table = tachyon::decompose::table(&d);
+    let table = tachyon_driver::decompose::table(&d);
     assert!(d.layers.iter().any(|l| l.method.is_some()), "nothing was decomposed:\n{table}");
     assert!(d.model_error <= 0.05, "{table}");
     for l in d.layers.iter().filter(|l| l.method.is_some()) {
@@ -386,7 +387,7 @@ fn decomposed_model_streams() {
     std::fs::write(&cfg, r#"{"default": {"style": "stream"}}"#).unwrap();
     let o = Options { budget: 0.05, config: Config::load(&cfg).unwrap(), clock_ns: 5.0, ..Default::default() };
     let d = decompose(&path, &o).unwrap();
-    let table = tachyon::decompose::table(&d);
+    let table = tachyon_driver::decompose::table(&d);
     assert!(d.layers.iter().any(|l| l.method.is_some()), "nothing was decomposed:\n{table}");
     let td = write_model(&dir, "small.td.onnx", &d.model);
     let out = dir.join("project");
@@ -433,7 +434,7 @@ fn cli_decompose_and_build_decompose() {
         v
     };
     assert_eq!(listing(), ["prj", "small.onnx", "small.td.onnx"], "only the project is added");
-    let (manifest, _) = tachyon::project::load(&prj).unwrap();
+    let (manifest, _) = tachyon_driver::project::load(&prj).unwrap();
     assert_eq!(manifest.model, std::fs::canonicalize(&model).unwrap());
     // The stored model is the decomposed one (what `tachyon decompose` wrote, same options).
     assert_eq!(std::fs::read(&model).unwrap(), std::fs::read(&td).unwrap());
@@ -443,7 +444,7 @@ fn cli_decompose_and_build_decompose() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (again, _) = tachyon::project::load(&prj).unwrap();
+    let (again, _) = tachyon_driver::project::load(&prj).unwrap();
     assert_eq!(again.model, manifest.model);
     assert_eq!(std::fs::read(&model).unwrap(), std::fs::read(&td).unwrap());
     // A build that fails after decomposing (bad --top) leaves nothing.

@@ -1,5 +1,5 @@
 //! Differential fuzzing, fixed seeds: random quantized QONNX models
-//! (`tachyon_examples::random_model`) must agree at the three levels of `tachyon::fuzz` — float
+//! (`tachyon_fuzz::random_model`) must agree at the three levels of `tachyon_fuzz::campaign` — float
 //! QONNX semantics = reference interpreter (exactly, or within the table bounds at every
 //! softmax, sigmoid and layer normalization), and Verilator RTL = interpreter, bit for bit.
 //! Also: the generator is deterministic, and every model loads, lowers and contains the op
@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
-use tachyon::fuzz::{check_model, input_vectors, Check};
-use tachyon_examples::random_model::{random_model, random_model_with, to_bytes, Limits};
+use tachyon_fuzz::campaign::{check_model, input_vectors, Check};
+use tachyon_fuzz::random_model::{random_model, random_model_with, to_bytes, Limits};
 use tachyon_quantize::{interp, Config};
 
 /// First seed and size of the batch co-simulated by `fixed_seed_batch_agrees_at_three_levels`.
@@ -242,7 +242,7 @@ fn fuzz_clip_one_bound_of_an_element_beyond_it() {
 /// products then take turns on DSPs, the sums stay parallel).
 #[test]
 fn fuzz_attention_heads_agree_at_three_levels() {
-    use tachyon::fuzz::HardwareVariant;
+    use tachyon_fuzz::campaign::HardwareVariant;
     let dir = scratch("differential_attention");
     std::fs::create_dir_all(&dir).unwrap();
     let (mut reused, mut plain, mut picked) = (0, 0, vec![]);

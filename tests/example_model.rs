@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use prost::Message;
-use tachyon::project::build;
-use tachyon::sim::{run, SimOptions};
+use tachyon_driver::project::build;
+use tachyon_driver::sim::{run, SimOptions};
 
 #[test]
 fn tiny_mlp_builds_lints_synthesizes_and_cosimulates() {

@@ -9,8 +9,8 @@ mod common;
 
 use common::*;
 use prost::Message;
-use tachyon::project::build;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder};
+use tachyon_driver::project::build;
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
 

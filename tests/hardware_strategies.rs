@@ -6,9 +6,9 @@
 mod common;
 
 use common::*;
-use tachyon::project::build;
+use tachyon_driver::project::build;
 
-fn build_with(name: &str, config: &str) -> (std::path::PathBuf, tachyon::project::Built) {
+fn build_with(name: &str, config: &str) -> (std::path::PathBuf, tachyon_driver::project::Built) {
     let out = scratch(name);
     let cfg = out.with_extension("json");
     std::fs::write(&cfg, config).unwrap();

@@ -9,8 +9,8 @@ mod common;
 
 use common::*;
 use prost::Message;
-use tachyon::project::build;
 use tachyon_common::rng::Rng;
+use tachyon_driver::project::build;
 use tachyon_examples::set_models::{deep_set, interaction_net, particle_inputs, DeepSetShape, InteractionShape};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
@@ -87,7 +87,7 @@ fn set_models_cosimulate_and_are_permutation_invariant_in_rtl() {
         }
         // Random input vectors, each followed by three permutations of its particles.
         let mut rng = Rng::new(21);
-        let base = tachyon::sim::random_vectors(&built, 40, 5);
+        let base = tachyon_driver::sim::random_vectors(&built, 40, 5);
         let mut vectors = vec![];
         for x in &base {
             vectors.push(x.clone());
@@ -99,7 +99,7 @@ fn set_models_cosimulate_and_are_permutation_invariant_in_rtl() {
                 vectors.push(permute(x, c.features, &perm));
             }
         }
-        let ys = tachyon::sim::rtl_outputs(&out, &vectors).unwrap();
+        let ys = tachyon_driver::sim::rtl_outputs(&out, &vectors).unwrap();
         assert_eq!(ys.len(), vectors.len());
         let mut varied = 0;
         for (k, group) in ys.chunks(4).enumerate() {

@@ -7,10 +7,10 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use tachyon::project::build;
-use tachyon::sim::{run, SimOptions};
-use tachyon_quantize::{interp, Config};
 use tachyon_common::npy::read_npy;
+use tachyon_driver::project::build;
+use tachyon_driver::sim::{run, SimOptions};
+use tachyon_quantize::{interp, Config};
 
 fn rows(path: &Path) -> Vec<Vec<f64>> {
     let a = read_npy(path).unwrap();

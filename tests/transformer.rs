@@ -9,8 +9,8 @@ mod common;
 
 use common::*;
 use prost::Message;
-use tachyon::project::build;
 use tachyon_common::rng::Rng;
+use tachyon_driver::project::build;
 use tachyon_examples::transformer::{transformer, TransformerShape, TRANSFORMER_CONFIG};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, Config};
@@ -50,7 +50,7 @@ fn small_transformer_tracks_float_and_cosimulates() {
     // Per-layer error report: the first layers are exact (no table before them), the softmax
     // and layer normalization depart from float by their tables, and every layer is reported.
     let samples: Vec<Vec<f64>> = (0..50).map(|_| (0..s.tokens * s.features).map(|_| rng.normal()).collect()).collect();
-    let errors = tachyon::sim::layer_errors(&path, &m, &samples).unwrap();
+    let errors = tachyon_driver::sim::layer_errors(&path, &m, &samples).unwrap();
     let err = |name: &str| errors.iter().find(|e| e.layer == name).unwrap_or_else(|| panic!("{name}: {errors:?}"));
     assert_eq!(err("embed_matmul").max_abs, 0.0);
     assert_eq!(err("b0_scores_q").max_abs, 0.0);
@@ -283,9 +283,11 @@ fn particles_and_tokens_stream() {
         assert!(streamed >= 3, "{name}: {streamed} layers stream");
         lint(&out);
         if cosim_random(&out, 300).is_some() {
-            let s =
-                tachyon::sim::run(&out, &tachyon::sim::SimOptions { random: Some(100), gap: 2, ..Default::default() })
-                    .unwrap();
+            let s = tachyon_driver::sim::run(
+                &out,
+                &tachyon_driver::sim::SimOptions { random: Some(100), gap: 2, ..Default::default() },
+            )
+            .unwrap();
             assert_eq!(s.mismatches, 0, "{name}: with gaps");
         }
     }
@@ -324,9 +326,11 @@ fn reuse_time_multiplexes_dense_layers_and_products() {
     lint(&out);
     if cosim_random(&out, 400).is_some() {
         // With idle cycles between vectors too.
-        let sim =
-            tachyon::sim::run(&out, &tachyon::sim::SimOptions { random: Some(100), gap: 3, ..Default::default() })
-                .unwrap();
+        let sim = tachyon_driver::sim::run(
+            &out,
+            &tachyon_driver::sim::SimOptions { random: Some(100), gap: 3, ..Default::default() },
+        )
+        .unwrap();
         assert_eq!(sim.mismatches, 0);
     }
 }

@@ -20,9 +20,9 @@
 //! the spatial reshaping (F·Kh) × (C·Kw), so the two layers want different decompositions. All
 //! weights are 8-bit with a power-of-two scale fitted to their range; biases are fixed<8,3>.
 
+use crate::set_models::{grid_normal, Net, ACT_BITS, ACT_FRAC, BIAS_BITS, BIAS_FRAC, INPUT_BITS, INPUT_FRAC};
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_common::rng::Rng;
-use crate::set_models::{grid_normal, Net, ACT_BITS, ACT_FRAC, BIAS_BITS, BIAS_FRAC, INPUT_BITS, INPUT_FRAC};
 use tachyon_frontend::proto::ModelProto;
 
 /// Image side (pixels).

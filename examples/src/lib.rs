@@ -6,7 +6,6 @@ pub mod calo_cnn;
 pub mod generate;
 pub mod jet_mlp;
 pub mod pulse_cnn;
-pub mod random_model;
 pub mod set_models;
 pub mod transformer;
 

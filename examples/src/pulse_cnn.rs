@@ -11,11 +11,11 @@
 //! ```
 //! Weights fixed<6,2> (He-normal, rounded), biases fixed<8,3>, as in [`crate::set_models`].
 
-use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
-use tachyon_common::rng::Rng;
 use crate::set_models::{
     grid_normal, Net, ACT_BITS, ACT_FRAC, BIAS_BITS, BIAS_FRAC, INPUT_BITS, INPUT_FRAC, WEIGHT_BITS, WEIGHT_FRAC,
 };
+use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
+use tachyon_common::rng::Rng;
 use tachyon_frontend::proto::ModelProto;
 
 /// Samples per pulse.

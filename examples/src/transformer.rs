@@ -16,9 +16,9 @@
 //! Weights fixed<6,2> (He-normal, rounded), biases fixed<8,3>, LayerNorm γ ≈ 1 and β ≈ 0 on the
 //! 2^-4 grid.
 
+use crate::set_models::{Net, INPUT_BITS, INPUT_FRAC};
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_common::rng::Rng;
-use crate::set_models::{Net, INPUT_BITS, INPUT_FRAC};
 use tachyon_frontend::proto::ModelProto;
 
 /// Activations between ops: fixed<8,3> (scale 2^-4).

@@ -18,6 +18,7 @@ pub mod netlist;
 pub mod prune;
 pub mod sim;
 pub mod verify;
+pub mod wrappers;
 
 pub use dump::dump;
 pub use emit::{emit_partitioned, emit_verilog, Partitioned};

@@ -87,7 +87,7 @@ fn main() -> Result<()> {
     tachyon_common::npy::write_npy_f32(&yo, &[n, shape.classes], &y)?;
     let out = work.join("project");
     let start = Instant::now();
-    let built = tachyon::project::build(&tachyon::project::BuildOptions {
+    let built = tachyon_driver::project::build(&tachyon_driver::project::BuildOptions {
         model: model.clone(),
         config: Some(config),
         clock_ns: Some(2.5),
@@ -134,7 +134,7 @@ fn main() -> Result<()> {
         print!("yosys synth_xilinx -family xcup -flatten: {}", String::from_utf8_lossy(&o.stdout));
     }
     if partitioned {
-        match tachyon::synth::run(&out, "xcup", true) {
+        match tachyon_driver::synth::run(&out, "xcup", true) {
             Ok(s) => {
                 let (y, p) = (&s.yosys, s.partitioned.expect("a partitioned run"));
                 println!(
@@ -148,9 +148,11 @@ fn main() -> Result<()> {
     if no_sim {
         return Ok(());
     }
-    let s =
-        tachyon::sim::run(&out, &tachyon::sim::SimOptions { inputs: Some(xi), expect: Some(yo), ..Default::default() })
-            .context("co-simulation")?;
+    let s = tachyon_driver::sim::run(
+        &out,
+        &tachyon_driver::sim::SimOptions { inputs: Some(xi), expect: Some(yo), ..Default::default() },
+    )
+    .context("co-simulation")?;
     println!(
         "co-simulation: {} vectors, {} mismatches, latency {} cycles, Verilator build {:.0} s; argmax agreement with the float model {:.2} % (max |Δ| of the logits {:.4})",
         s.vectors,

@@ -71,8 +71,8 @@ pub fn yosys_synth(project: &Path) {
 }
 
 /// Build options with the tests' defaults: no config, 5 ns, top `tachyon_top`, no `--force`.
-pub fn build_options(model: impl Into<PathBuf>, out: impl Into<PathBuf>) -> tachyon::project::BuildOptions {
-    tachyon::project::BuildOptions {
+pub fn build_options(model: impl Into<PathBuf>, out: impl Into<PathBuf>) -> tachyon_driver::project::BuildOptions {
+    tachyon_driver::project::BuildOptions {
         model: model.into(),
         config: None,
         clock_ns: Some(5.0),
@@ -85,12 +85,15 @@ pub fn build_options(model: impl Into<PathBuf>, out: impl Into<PathBuf>) -> tach
 
 /// Co-simulates `random` random vectors of a built project and asserts 0 mismatches; `None`
 /// (after a skip notice) when Verilator is absent.
-pub fn cosim_random(project: &Path, random: usize) -> Option<tachyon::sim::SimSummary> {
+pub fn cosim_random(project: &Path, random: usize) -> Option<tachyon_driver::sim::SimSummary> {
     if !have("verilator") {
         return None;
     }
-    let s =
-        tachyon::sim::run(project, &tachyon::sim::SimOptions { random: Some(random), ..Default::default() }).unwrap();
+    let s = tachyon_driver::sim::run(
+        project,
+        &tachyon_driver::sim::SimOptions { random: Some(random), ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(s.mismatches, 0, "{}: {:?}", project.display(), s.first_mismatches);
     Some(s)
 }

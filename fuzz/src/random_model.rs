@@ -64,9 +64,9 @@
 mod blocks;
 mod cnn;
 
+use std::collections::BTreeSet;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_common::rng::Rng;
-use std::collections::BTreeSet;
 use tachyon_frontend::proto::{data_type, ModelProto};
 
 /// The QONNX rounding modes drawn for Quant and Trunc nodes.

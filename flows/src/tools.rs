@@ -1,19 +1,10 @@
-//! Shared pieces of the commands that drive external tools (vivado, yosys, nextpnr, icepack):
-//! reading a project's manifest, a progress spinner with elapsed time, running a tool with its
-//! output saved to a log and its error lines passed through.
+//! Shared pieces of the flows that drive external tools (vivado, yosys, nextpnr, icepack): a
+//! progress spinner with elapsed time, running a tool with its output saved to a log and its
+//! error lines passed through.
 
-use crate::project::Manifest;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 use std::process::Command;
-
-/// Reads `dir/tachyon.json` (without recompiling the model).
-pub fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let text = std::fs::read_to_string(dir.join("tachyon.json")).with_context(|| {
-        format!("{} is not a Tachyon project (no tachyon.json); run tachyon build first", dir.display())
-    })?;
-    serde_json::from_str(&text).with_context(|| format!("{}/tachyon.json is malformed", dir.display()))
-}
 
 /// A spinner on stderr with the message and elapsed time (hidden when stderr is not a terminal).
 pub fn spinner(msg: &str) -> indicatif::ProgressBar {

@@ -1,5 +1,5 @@
 //! `tachyon fuzz`: differential fuzzing. Random quantized QONNX models
-//! ([`tachyon_examples::random_model`]) are checked at three levels that must agree:
+//! ([`crate::random_model`]) are checked at three levels that must agree:
 //!
 //! * (a) float QONNX semantics: [`tachyon_frontend::eval::run_float`] on the graph, every step
 //!   rounded to float32 as onnxruntime and the qonnx executor do;
@@ -19,21 +19,20 @@
 //! (c) must match (b) bit for bit. Any error or panic while loading, lowering or building a
 //! generated model is a failure too (level "compile").
 
-use crate::project::{build, BuildOptions};
-use crate::sim::{run, SimOptions};
+use crate::random_model::{random_model_with, to_bytes, Limits, RandomModelInfo};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tachyon_examples::random_model::{random_model_with, to_bytes, Limits, RandomModelInfo};
 use tachyon_common::rng::Rng;
+use tachyon_driver::project::{build, BuildOptions};
+use tachyon_driver::sim::{run, SimOptions};
 use tachyon_frontend::Graph;
 use tachyon_quantize::{interp, Config, LayerKind, QModel};
 
-mod tables;
-pub use tables::{run_float_through_tables, site_tolerance, table_sites, SiteStats, TableSite};
+pub use crate::tables::{run_float_through_tables, site_tolerance, table_sites, SiteStats, TableSite};
 
 /// Float32 represents every integer up to 2^24 exactly.
 pub const F32_EXACT_BITS: u32 = 24;
@@ -707,7 +706,7 @@ mod tests {
 
     #[test]
     fn float32_exactness_follows_the_intervals() {
-        let (m, _) = tachyon_examples::random_model::random_model(3);
+        let (m, _) = crate::random_model::random_model(3);
         let path = std::env::temp_dir().join("tachyon-fuzz-unit-m3.onnx");
         let g = tachyon_frontend::decode_model(&to_bytes(&m), &path).unwrap();
         let mut q = tachyon_quantize::lower(&g, &Config::default()).unwrap();

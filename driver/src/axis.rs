@@ -14,94 +14,11 @@
 
 use crate::project::Manifest;
 use anyhow::{bail, Context, Result};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tachyon_quantize::interp;
 use tachyon_testbenches::{AxisRun, PortElem, TopInterface};
 
-const TEMPLATE: &str = include_str!("axis_wrapper.v");
-
-/// The wrapper's module name.
-pub fn wrapper_name(top: &str) -> String {
-    format!("{top}_axis")
-}
-
-/// The wrapper's path relative to the project folder.
-pub fn wrapper_path(top: &str) -> PathBuf {
-    PathBuf::from("axis").join(format!("{}.v", wrapper_name(top)))
-}
-
-/// FIFO entries (a power of two ≥ 2): enough for `latency / ii + 2` outstanding vectors, the
-/// most a core with that latency and II holds while the wrapper accepts at full rate.
-pub fn fifo_depth(latency: u32, ii: u32) -> u32 {
-    (latency / ii.max(1) + 2).next_power_of_two()
-}
-
-/// Bits of a bus padded to whole bytes (AXI-Stream tdata widths are byte multiples).
-pub fn byte_width(bits: u32) -> u32 {
-    bits.div_ceil(8) * 8
-}
-
-/// The wrapper's Verilog for the core described by `m`.
-pub fn verilog(m: &Manifest, model: &str) -> String {
-    let in_bits: u32 = m.inputs.iter().map(|e| e.width).sum();
-    let out_bits: u32 = m.outputs.iter().map(|e| e.width).sum();
-    let (s_w, m_w) = (byte_width(in_bits), byte_width(out_bits));
-    let depth = fifo_depth(m.latency_cycles, m.ii_cycles);
-    let aw = depth.trailing_zeros();
-    let in_data = if s_w == in_bits {
-        format!("    wire [{}:0] core_in_data = s_axis_tdata;\n", in_bits - 1)
-    } else {
-        format!(
-            "    // Bits {s_w_m1}:{in_bits} of s_axis_tdata are padding and ignored.\n    \
-             /* verilator lint_off UNUSEDSIGNAL */\n    wire [{s_w_m1}:0] s_data = s_axis_tdata;\n    \
-             /* verilator lint_on UNUSEDSIGNAL */\n    wire [{in_m1}:0] core_in_data = s_data[{in_m1}:0];\n",
-            s_w_m1 = s_w - 1,
-            in_m1 = in_bits - 1
-        )
-    };
-    let m_data = if m_w == out_bits {
-        "data_mem[read_ptr]".to_string()
-    } else {
-        format!("{{{}'d0, data_mem[read_ptr]}}", m_w - out_bits)
-    };
-    let ii_gate = if m.ii_cycles <= 1 {
-        "    wire ii_open = 1'b1;\n".to_string()
-    } else {
-        let w = 32 - (m.ii_cycles - 1).leading_zeros();
-        format!(
-            "    // II gate: after an accept, the core needs {ii} cycles before the next input.\n    \
-             reg [{wm1}:0] ii_wait;\n    always @(posedge aclk) begin\n        if (core_rst) begin\n            \
-             ii_wait <= {w}'d0;\n        end else if (s_fire) begin\n            ii_wait <= {w}'d{iim1};\n        \
-             end else if (ii_wait != {w}'d0) begin\n            ii_wait <= ii_wait - 1'b1;\n        end\n    end\n    \
-             wire ii_open = ii_wait == {w}'d0;\n",
-            ii = m.ii_cycles,
-            wm1 = w - 1,
-            iim1 = m.ii_cycles - 1
-        )
-    };
-    TEMPLATE
-        .replace("@IN_DATA@", &in_data)
-        .replace("@II_GATE@", &ii_gate)
-        .replace("@M_DATA@", &m_data)
-        .replace("@NAME@", &wrapper_name(&m.top))
-        .replace("@CORE@", &m.top)
-        .replace("@VERSION@", &m.tachyon_version)
-        .replace("@MODEL@", model)
-        .replace("@IN_BITS@", &in_bits.to_string())
-        .replace("@OUT_BITS@", &out_bits.to_string())
-        .replace("@S_W@", &s_w.to_string())
-        .replace("@M_W@", &m_w.to_string())
-        .replace("@S_MSB@", &(s_w - 1).to_string())
-        .replace("@M_MSB@", &(m_w - 1).to_string())
-        .replace("@OUT_MSB@", &(out_bits - 1).to_string())
-        .replace("@LATENCY@", &m.latency_cycles.to_string())
-        .replace("@II@", &m.ii_cycles.max(1).to_string())
-        .replace("@DEPTH_M1@", &(depth - 1).to_string())
-        .replace("@DEPTH@", &depth.to_string())
-        .replace("@AW_M1@", &(aw - 1).to_string())
-        .replace("@AW1@", &(aw + 1).to_string())
-        .replace("@AW@", &aw.to_string())
-}
+pub use tachyon_rtl::wrappers::axis::{byte_width, fifo_depth, wrapper_name, wrapper_path};
 
 /// What an AXI-Stream co-simulation found.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -191,7 +108,7 @@ pub fn harness(dir: &Path, m: &Manifest) -> Result<tachyon_testbenches::AxisHarn
         frame: vec![],
     };
     let rtl = vec![dir.join("rtl").join(format!("{}.v", m.top)), dir.join(wrapper_path(&m.top))];
-    let spinner = crate::tools::spinner(&format!("verilator: building the AXI-Stream harness of {}", m.top));
+    let spinner = tachyon_flows::tools::spinner(&format!("verilator: building the AXI-Stream harness of {}", m.top));
     let h = tachyon_testbenches::build_axis_harness(&rtl, &iface, &dir.join("sim").join("axis"));
     spinner.finish_and_clear();
     h.with_context(|| format!("building the AXI-Stream co-simulation of {}", dir.display()))

@@ -16,11 +16,11 @@
 //! `tachyon vivado OUT/` runs `build.tcl` when `vivado` is on `PATH`, and otherwise prints the
 //! command to run and where.
 
-use crate::project::Manifest;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tachyon_boards::Board;
+use tachyon_rtl::wrappers::Core;
 
 /// The part used when a project names no board (the CMS/ATLAS trigger boards' VU13P).
 pub const DEFAULT_BOARD: &str = "vu13p";
@@ -32,9 +32,9 @@ pub fn applies_to(board: Option<&Board>) -> bool {
     !matches!(board, Some(b) if b.family == "ice40")
 }
 
-/// The files of `OUT/vivado/` (path relative to the project folder, contents), or none for an
-/// iCE40 board. `model` is the model's name for the header comment.
-pub fn files(m: &Manifest, board: Option<&Board>, model: &str) -> Result<Vec<(PathBuf, String)>> {
+/// The files of `OUT/vivado/` (path relative to the project folder, contents) for the core `m`
+/// at `clock_ns`, or none for an iCE40 board.
+pub fn files(m: &Core, clock_ns: f64, board: Option<&Board>) -> Result<Vec<(PathBuf, String)>> {
     if !applies_to(board) {
         return Ok(vec![]);
     }
@@ -45,10 +45,10 @@ pub fn files(m: &Manifest, board: Option<&Board>, model: &str) -> Result<Vec<(Pa
             (b.part, format!("no --board given: the {DEFAULT_BOARD} part"))
         }
     };
-    let clock = format!("{:.3}", m.clock_ns);
+    let clock = format!("{clock_ns:.3}");
     let tcl = BUILD_TCL
-        .replace("@VERSION@", &m.tachyon_version)
-        .replace("@MODEL@", model)
+        .replace("@VERSION@", &m.version)
+        .replace("@MODEL@", &m.model)
         .replace("@TOP@", &m.top)
         .replace("@PART@", &part)
         .replace("@PART_ORIGIN@", &origin)
@@ -178,12 +178,13 @@ fn command_line(o: &VivadoOptions) -> String {
     format!("vivado -mode batch -nojournal -log vivado.log -source build.tcl{tclargs}")
 }
 
-/// `tachyon vivado`: runs `build.tcl` with Vivado if it is installed.
-pub fn run(project: &Path, o: &VivadoOptions) -> Result<Outcome> {
+/// `tachyon vivado`: runs `project/vivado/build.tcl` with Vivado if it is installed. `top` is the
+/// core's module, `board` the project's board, `stream` whether the core is stream-style (it has
+/// no AXI-Stream wrapper).
+pub fn run(project: &Path, top: &str, board: Option<&str>, stream: bool, o: &VivadoOptions) -> Result<Outcome> {
     let tcl = project.join("vivado").join("build.tcl");
-    let manifest = crate::tools::read_manifest(project)?;
     if !tcl.is_file() {
-        if let Some(b) = &manifest.board {
+        if let Some(b) = board {
             let board = tachyon_boards::find(b).map_err(anyhow::Error::msg)?;
             if !applies_to(Some(&board)) {
                 bail!(
@@ -201,7 +202,7 @@ pub fn run(project: &Path, o: &VivadoOptions) -> Result<Outcome> {
     if !["core", "axis"].contains(&variant.as_str()) {
         bail!("unknown variant '{variant}': core (the pipelined core) or axis (its AXI-Stream wrapper)");
     }
-    if variant == "axis" && manifest.frame.is_some() {
+    if variant == "axis" && stream {
         bail!(
             "{} is a stream-style design: it has no AXI-Stream wrapper (which feeds one whole input per beat); \
              use --variant core",
@@ -232,7 +233,7 @@ pub fn run(project: &Path, o: &VivadoOptions) -> Result<Outcome> {
     let dir = project.join("vivado");
     let out_dir = dir.join("out").join(&variant);
     let _ = std::fs::remove_file(out_dir.join("results.txt"));
-    let what = format!("{variant} flow of {} (synthesis, place, route)", manifest.top);
+    let what = format!("{variant} flow of {top} (synthesis, place, route)");
     let seconds = crate::tools::run_logged("vivado", &args, &dir, &dir.join("run.log"), &what)?;
     let text = std::fs::read_to_string(out_dir.join("results.txt"))
         .with_context(|| format!("vivado finished but wrote no {}/results.txt", out_dir.display()))?;

@@ -334,7 +334,7 @@ fn extras(h: &mut String, dir: &Path) {
     for variant in ["core", "axis", "board"] {
         let p = dir.join("vivado").join("out").join(variant).join("results.txt");
         if let Ok(text) = std::fs::read_to_string(&p) {
-            let r = crate::vivado::parse_results(&text);
+            let r = tachyon_flows::vivado::parse_results(&text);
             let _ = write!(
                 h,
                 "<h2>Vivado ({variant})</h2><p><code>{}</code> on <code>{}</code> at {} ns: WNS {} ns, Fmax {} MHz ({}).</p>",

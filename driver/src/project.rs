@@ -30,6 +30,22 @@ pub struct Manifest {
     pub frame: Option<Vec<u32>>,
 }
 
+impl Manifest {
+    /// What a wrapper or a tool flow needs to know of the core; `model` names the model in
+    /// headers.
+    pub fn core(&self, model: &str) -> tachyon_rtl::wrappers::Core {
+        tachyon_rtl::wrappers::Core {
+            top: self.top.clone(),
+            in_bits: self.inputs.iter().map(|e| e.width).sum(),
+            out_bits: self.outputs.iter().map(|e| e.width).sum(),
+            latency: self.latency_cycles,
+            ii: self.ii_cycles,
+            version: self.tachyon_version.clone(),
+            model: model.to_string(),
+        }
+    }
+}
+
 /// Where `tachyon build --decompose` stores the decomposed model in the project folder.
 pub const DECOMPOSED_MODEL: &str = "model.td.onnx";
 
@@ -289,9 +305,14 @@ fn write_project_with(
         if b.manifest.frame.is_none() {
             let axis = crate::axis::wrapper_path(&b.manifest.top);
             std::fs::create_dir_all(tmp.join("axis"))?;
-            put(tmp.join(axis), crate::axis::verilog(&b.manifest, &b.design.report.model).as_bytes())?;
+            put(
+                tmp.join(axis),
+                tachyon_rtl::wrappers::axis::verilog(&b.manifest.core(&b.design.report.model)).as_bytes(),
+            )?;
         }
-        for (rel, text) in crate::vivado::files(&b.manifest, board, &b.design.report.model)? {
+        for (rel, text) in
+            tachyon_flows::vivado::files(&b.manifest.core(&b.design.report.model), b.manifest.clock_ns, board)?
+        {
             if let Some(dir) = rel.parent() {
                 std::fs::create_dir_all(tmp.join(dir))?;
             }
@@ -322,6 +343,14 @@ fn write_project_with(
     }
     std::fs::rename(&tmp, out).with_context(|| format!("cannot move the project into {}", out.display()))?;
     Ok(())
+}
+
+/// Reads `dir/tachyon.json` (without recompiling the model).
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let text = std::fs::read_to_string(dir.join("tachyon.json")).with_context(|| {
+        format!("{} is not a Tachyon project (no tachyon.json); run tachyon build first", dir.display())
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("{}/tachyon.json is malformed", dir.display()))
 }
 
 /// Reads a project's manifest and rebuilds its quantized model (deterministic).

@@ -333,31 +333,42 @@ fn sub_model(model: &ModelProto, g: &Graph, t: &Target) -> Result<ModelProto> {
     Ok(m)
 }
 
+/// What the caller's compiler says of a (sub-)model: its estimated resources, latency and the
+/// output widths of its linear layers, in order.
+#[derive(Clone, Debug, Default)]
+pub struct Estimate {
+    pub lut: u64,
+    pub dsp: u64,
+    pub cycles: u32,
+    pub linear_widths: Vec<u32>,
+}
+
+/// The cost model: compiles the model file with the config at the clock (ns) and estimates it.
+/// The driver passes its own compiler; tests may pass anything.
+pub type Compile<'a> = dyn Fn(&Path, &Config, f64) -> Result<Estimate> + 'a;
+
 /// Compiles a sub-model in memory (through a scratch file) and prices it.
-fn price(m: &ModelProto, scratch: &Path, name: &str, o: &Options) -> Result<Cost> {
+fn price(m: &ModelProto, scratch: &Path, name: &str, o: &Options, compile: &Compile) -> Result<Cost> {
     // Node names may hold '/' or ':' (TensorFlow exporters): keep the file name plain.
     let file: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     let p = scratch.join(format!("{file}.onnx"));
     std::fs::write(&p, m.encode_to_vec()).with_context(|| format!("cannot write {}", p.display()))?;
     // A layer after the spatial part (a dense head) is parallel in a stream model: price it so.
-    let built = crate::project::compile(&p, &o.config, o.clock_ns, "tachyon_top", None).or_else(|e| {
+    let e = compile(&p, &o.config, o.clock_ns).or_else(|e| {
         if o.config.style() != tachyon_quantize::config::Style::Stream {
             return Err(e);
         }
         let mut parallel = o.config.clone();
         parallel.default.style = Some(tachyon_quantize::config::Style::Parallel);
-        crate::project::compile(&p, &parallel, o.clock_ns, "tachyon_top", None)
+        compile(&p, &parallel, o.clock_ns)
     });
-    let built = built.with_context(|| format!("pricing '{name}' with the hls cost model"))?;
-    let t = &built.design.report.total;
-    let widths = built.design.report.layers.iter().filter(|l| l.kind == "linear").map(|l| l.width_max).collect();
-    let cycles = built.design.report.latency_cycles;
-    let cost = t.lut + DSP_LUTS * t.dsp + o.latency_luts * u64::from(cycles);
-    Ok(Cost { widths, lut: t.lut, dsp: t.dsp, cycles, cost })
+    let e = e.with_context(|| format!("pricing '{name}' with the hls cost model"))?;
+    let cost = e.lut + DSP_LUTS * e.dsp + o.latency_luts * u64::from(e.cycles);
+    Ok(Cost { widths: e.linear_widths, lut: e.lut, dsp: e.dsp, cycles: e.cycles, cost })
 }
 
-/// Decomposes the model at `path` (see the module doc).
-pub fn decompose(path: &Path, o: &Options) -> Result<Outcome> {
+/// Decomposes the model at `path` (see the module doc), pricing candidates with `compile`.
+pub fn decompose(path: &Path, o: &Options, compile: &Compile) -> Result<Outcome> {
     if !(o.budget > 0.0 && o.budget.is_finite()) {
         bail!("--budget must be a positive relative error (0.01 = 1 %), got {}", o.budget);
     }
@@ -379,7 +390,7 @@ pub fn decompose(path: &Path, o: &Options) -> Result<Outcome> {
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let scratch = std::env::temp_dir().join(format!("tachyon-decompose-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
-    let result = select(path, &original, &g, &mut targets, notes, &inputs, o, &scratch);
+    let result = select(path, &original, &g, &mut targets, notes, &inputs, o, compile, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
     let mut outcome = result?;
     if let Some(x) = held_out {
@@ -397,6 +408,7 @@ struct Ctx<'a> {
     inputs: &'a [Tensor],
     reference: Vec<f64>,
     o: &'a Options,
+    compile: &'a Compile<'a>,
     scratch: &'a Path,
 }
 
@@ -450,7 +462,7 @@ fn search(base: &ModelProto, t: &Target, target: f64, cx: &Ctx) -> Result<(Optio
                 continue;
             };
             let m = sub_model(&c.model, &bg, t)?;
-            let cost = price(&m, cx.scratch, &format!("{}_{method}_{}_{bits}", t.name, c.rank), cx.o)?;
+            let cost = price(&m, cx.scratch, &format!("{}_{method}_{}_{bits}", t.name, c.rank), cx.o, cx.compile)?;
             tried.push(Tried { method, bits, rank: Some(c.rank), cost: Some(cost.cost), model_error: c.model_error });
             if best.as_ref().is_none_or(|(_, b)| cost.cost < b.cost) {
                 best = Some((c, cost));
@@ -504,13 +516,14 @@ fn select(
     mut notes: Vec<String>,
     inputs: &[Tensor],
     o: &Options,
+    compile: &Compile,
     scratch: &Path,
 ) -> Result<Outcome> {
     // Price every layer as it is.
     let mut before = vec![];
     let mut priced = vec![];
     for t in targets.iter() {
-        match sub_model(original, g, t).and_then(|m| price(&m, scratch, &t.name, o)) {
+        match sub_model(original, g, t).and_then(|m| price(&m, scratch, &t.name, o, compile)) {
             Ok(c) => {
                 before.push(c);
                 priced.push(t.clone());
@@ -521,7 +534,7 @@ fn select(
     let mut order: Vec<usize> = (0..priced.len()).collect();
     order.sort_by_key(|&k| (std::cmp::Reverse(before[k].cost), priced[k].index));
     let reference = run(original, path, inputs, &[])?.outputs;
-    let cx = Ctx { path, inputs, reference, o, scratch };
+    let cx = Ctx { path, inputs, reference, o, compile, scratch };
     let mut chosen: Vec<Option<(Candidate, Cost)>> = vec![None; priced.len()];
     let mut tried: Vec<Vec<Tried>> = vec![vec![]; priced.len()];
     let total_cost: u64 = before.iter().map(|c| c.cost).sum::<u64>().max(1);

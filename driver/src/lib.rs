@@ -1,0 +1,22 @@
+//! The Tachyon driver: what the `tachyon` commands do, as a library the CLI and the Python
+//! package both call (neither re-implements a step).
+//!
+//! A *project folder* (the `-o` of `tachyon build`) holds `rtl/<top>.v`, `report.json`,
+//! `model.txt`, `tachyon.json` (the manifest: config, clock, board, bus layout), the harness
+//! sources, the AXI-Stream wrapper and the Vivado files.
+//!
+//! * [`project`] — build (model → quantized IR → netlist → files, written atomically) and load;
+//! * [`sim`] / [`axis`] — Verilator co-simulation of the core / of its AXI-Stream wrapper
+//!   against the reference interpreter;
+//! * [`synth`] — yosys figures beside the estimate;
+//! * [`html`] — the self-contained HTML report;
+//! * [`decompose`] — Mixed-TD priced by this driver's compiler;
+//! * [`flows`] — the Vivado and iCE40 flows of a project.
+
+pub mod axis;
+pub mod decompose;
+pub mod flows;
+pub mod html;
+pub mod project;
+pub mod sim;
+pub mod synth;

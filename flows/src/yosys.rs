@@ -1,0 +1,147 @@
+//! yosys `synth_xilinx`: the resource figures of a design as yosys counts them (LUT6 sites,
+//! flip-flops, carry chains, SRLs, DSPs, block RAMs), flat (`-flatten`, the way figures are
+//! compared across tools) or over a hierarchy of part modules (`stat -top`, each distinct module
+//! synthesized once and counted per instance).
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// yosys' cell counts of a design.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    pub lut: u64,
+    pub ff: u64,
+    pub carry: u64,
+    pub srl: u64,
+    pub dsp: u64,
+    pub bram: u64,
+}
+
+/// Sums the cell counts of yosys' `stat` output.
+pub fn parse_stat(text: &str) -> Counts {
+    let mut c = Counts::default();
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        let (Some(cell), Some(n)) = (it.next(), it.next()) else { continue };
+        let Ok(n) = n.parse::<u64>() else { continue };
+        let is = |p: &str| cell.starts_with(p);
+        // LUT6_2 (the ternary adders' dual-output LUTs) takes one LUT6 site like a LUT6.
+        if (cell.len() == 4 && is("LUT") && cell.as_bytes()[3].is_ascii_digit()) || cell == "LUT6_2" {
+            c.lut += n;
+        } else if ["FDRE", "FDSE", "FDCE", "FDPE"].contains(&cell) {
+            c.ff += n;
+        } else if cell == "CARRY4" || cell == "CARRY8" {
+            c.carry += n;
+        } else if is("SRL") {
+            c.srl += n;
+        } else if is("DSP48E") {
+            c.dsp += n;
+        } else if is("RAMB18") || is("RAMB36") {
+            c.bram += n;
+        }
+    }
+    c
+}
+
+/// Sums the cell counts of the whole hierarchy in the output of yosys' `stat -top`: the part
+/// after `design hierarchy`, where each module's cells are multiplied by its instances.
+pub fn parse_hierarchy_stat(text: &str) -> Option<Counts> {
+    // The totals follow the instance list (whose module names could look like cell names).
+    let (_, hierarchy) = text.split_once("=== design hierarchy ===")?;
+    let (_, totals) = hierarchy.split_once("Number of cells:")?;
+    Some(parse_stat(totals))
+}
+
+/// What yosys is asked to synthesize.
+pub enum Input<'a> {
+    /// Every file, top found automatically, flattened.
+    Flat(&'a [PathBuf]),
+    /// One file holding a hierarchy under `top`, synthesized without flattening.
+    Hierarchy { file: &'a Path, top: &'a str },
+}
+
+/// One synthesis: the counts, yosys' version and the wall time.
+pub struct Synthesis {
+    pub counts: Counts,
+    pub version: String,
+    pub seconds: f64,
+}
+
+/// The families `synth_xilinx -family` takes.
+pub const FAMILIES: [&str; 4] = ["xcup", "xcu", "xc7", "xc6s"];
+
+/// yosys' version line, or an error saying how to install it.
+pub fn version() -> Result<String> {
+    match Command::new("yosys").arg("-V").output() {
+        Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).trim().to_string()),
+        _ => bail!("yosys is not installed (Debian/Ubuntu: apt-get install -y yosys; or run scripts/setup.sh)"),
+    }
+}
+
+/// Runs `synth_xilinx -family family` on `input` with scratch files in `work` (an existing
+/// folder); `what` names the design in errors.
+pub fn synthesize(input: &Input, family: &str, work: &Path, what: &str) -> Result<Synthesis> {
+    let version = version()?;
+    if !FAMILIES.contains(&family) {
+        bail!("unknown family '{family}': use xcup (UltraScale+), xcu (UltraScale) or xc7 (7 series)");
+    }
+    let stat = work.join("stat.txt");
+    let log = work.join("yosys.log");
+    let script = match input {
+        Input::Hierarchy { file, top } => format!(
+            "read_verilog \"{}\"; hierarchy -top {top}; synth_xilinx -family {family} -top {top}; tee -o {} stat -top {top}",
+            file.display(),
+            stat.display(),
+        ),
+        Input::Flat(files) => format!(
+            "read_verilog {}; hierarchy -auto-top; synth_xilinx -family {family} -flatten; tee -o {} stat",
+            files.iter().map(|f| format!("\"{}\"", f.display())).collect::<Vec<_>>().join(" "),
+            stat.display()
+        ),
+    };
+    let spinner = crate::tools::spinner(&format!("yosys: synth_xilinx -family {family}"));
+    let start = std::time::Instant::now();
+    let out = Command::new("yosys").arg("-q").arg("-l").arg(&log).arg("-p").arg(&script).output();
+    spinner.finish_and_clear();
+    let out = out.context("cannot run yosys")?;
+    let seconds = start.elapsed().as_secs_f64();
+    if !out.status.success() {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).take(5).collect();
+        bail!("yosys failed on {what}:\n{}{}", errors.join("\n"), String::from_utf8_lossy(&out.stderr));
+    }
+    let text = std::fs::read_to_string(&stat).context("yosys wrote no statistics")?;
+    let counts = match input {
+        Input::Hierarchy { .. } => parse_hierarchy_stat(&text).context("yosys' statistics have no design hierarchy")?,
+        Input::Flat(_) => parse_stat(&text),
+    };
+    Ok(Synthesis { counts, version, seconds })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_counts_are_summed_by_kind() {
+        let text =
+            "   Number of cells:   10\n     CARRY8  3\n     FDRE   7\n     FDSE 1\n     LUT2  4\n     LUT6  5\n     \
+                    LUT6_2 9\n     SRL16E 2\n     DSP48E2 1\n     RAMB36E2 2\n     $paramod 3\n";
+        let c = parse_stat(text);
+        assert_eq!(c, Counts { lut: 18, ff: 8, carry: 3, srl: 2, dsp: 1, bram: 2 });
+    }
+
+    /// yosys 0.23's `stat -top` on a top with two instances of one leaf: only the hierarchy's
+    /// totals count, and an instance line named like a cell is not one.
+    #[test]
+    fn hierarchy_stat_counts_the_totals_only() {
+        let text = "=== LUT6_top_p0 ===\n   Number of cells: 20\n     CARRY4 3\n     FDRE 9\n     LUT2 8\n\n\
+                    === LUT6_top ===\n   Number of cells: 38\n     BUFG 1\n     LUT6_top_p0 2\n\n\
+                    === design hierarchy ===\n\n   LUT6_top 1\n     LUT6_top_p0 2\n\n   Number of wires: 31\n\
+                    \x20  Number of cells: 76\n     BUFG 1\n     CARRY4 6\n     FDRE 18\n     LUT2 16\n";
+        let c = parse_hierarchy_stat(text).expect("a hierarchy");
+        assert_eq!(c, Counts { lut: 16, ff: 18, carry: 6, srl: 0, dsp: 0, bram: 0 });
+        assert_eq!(parse_hierarchy_stat("=== top ===\n   Number of cells: 3\n     LUT2 3\n"), None);
+    }
+}

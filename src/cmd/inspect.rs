@@ -1,0 +1,36 @@
+//! `tachyon inspect`: print the graph as Tachyon understands it, what is unsupported, and the quantized model.
+
+use anyhow::Result;
+use std::path::PathBuf;
+
+/// Print the graph as Tachyon understands it, what is unsupported, and the quantized model.
+#[derive(clap::Args)]
+pub struct Args {
+    pub model: PathBuf,
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(a: Args) -> Result<()> {
+    let Args { model, config } = a;
+    let g = tachyon_frontend::load_model(&model)?;
+    print!("{}", tachyon_frontend::print::dump(&g));
+    let un = g.unsupported();
+    if !un.is_empty() {
+        say!("\n{} unsupported node(s):", un.len());
+        for u in un {
+            say!("  - {}: {}", u.node, u.reason);
+        }
+        return Ok(());
+    }
+    let cfg = match config {
+        Some(p) => tachyon_quantize::Config::load(&p).map_err(|e| anyhow::anyhow!(e))?,
+        None => tachyon_quantize::Config::default(),
+    };
+    match tachyon_quantize::lower(&g, &cfg) {
+        Ok(q) => print!("\n{q}"),
+        Err(e) => say!("\ncannot be compiled: {e}"),
+    }
+    Ok(())
+}
