@@ -48,7 +48,7 @@ fn lint_and_synth(p: &Path, config: &str) {
 /// in-order, bit-exact delivery, tlast and the AXI-Stream rules; returns the full-rate accept gap.
 fn check_under_backpressure(p: &Path, n: usize, ii: u64) {
     let (_, built) = tachyon_driver::project::load(p).unwrap();
-    let vectors = tachyon_driver::sim::random_vectors(&built, n, 7);
+    let vectors = tachyon_driver::sim::random_vectors(&built.qmodel, n, 7);
     let runs = [(1.0, 1.0), (1.0, 0.25), (0.3, 1.0), (0.5, 0.5), (0.9, 0.7), (1.0, 0.05)];
     for (k, &(p_valid, p_ready)) in runs.iter().enumerate() {
         let run = AxisRun { p_valid, p_ready, seed: 11 + k as u64, tlast_every: 5 };

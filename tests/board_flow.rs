@@ -239,7 +239,7 @@ fn simulate_board_top(project: &Path, n: usize) {
         let text = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success() && text.trim().is_empty(), "verilator -Wall on the board top:\n{text}");
     }
-    let vectors = tachyon_driver::sim::random_vectors(&built, n, 3);
+    let vectors = tachyon_driver::sim::random_vectors(&built.qmodel, n, 3);
     let in_w: Vec<u32> = m.inputs.iter().map(|e| e.width).collect();
     let out_e: Vec<(u32, bool)> = m.outputs.iter().map(|e| (e.width, e.signed)).collect();
     let in_bytes: Vec<u8> = vectors.iter().flat_map(|v| pack(v, &in_w)).collect();

@@ -87,7 +87,7 @@ fn set_models_cosimulate_and_are_permutation_invariant_in_rtl() {
         }
         // Random input vectors, each followed by three permutations of its particles.
         let mut rng = Rng::new(21);
-        let base = tachyon_driver::sim::random_vectors(&built, 40, 5);
+        let base = tachyon_driver::sim::random_vectors(&built.qmodel, 40, 5);
         let mut vectors = vec![];
         for x in &base {
             vectors.push(x.clone());

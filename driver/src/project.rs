@@ -1,6 +1,13 @@
 //! `tachyon build`: model → quantized IR → pipelined netlist → Verilog + reports, written
 //! atomically (into a temporary sibling folder renamed at the end, so a failure never leaves a
 //! half-written project).
+//!
+//! A project is self-contained: it stores the model it was built from ([`MODEL_FILE`], or the
+//! decomposed [`DECOMPOSED_MODEL`]) and the quantized model ([`QMODEL_FILE`], the reference
+//! interpreter's input), so `sim`, `report`, `synth` and the flows never read the original
+//! model file again and never recompile it ([`load`]). Only partitioned synthesis needs the
+//! netlist, which [`netlist`] regenerates from the stored quantized model (deterministic; it is
+//! checked against `rtl/<top>.v`).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -11,8 +18,11 @@ use tachyon_quantize::{Config, QModel};
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub tachyon_version: String,
-    /// Absolute path of the model file.
+    /// The model the project was built from, relative to the project folder (stored in it).
     pub model: PathBuf,
+    /// Where that model was read from at build time (absolute; for information only).
+    #[serde(default)]
+    pub source: PathBuf,
     /// The configuration used (inline, so the project does not depend on the config file).
     pub config: serde_json::Value,
     pub clock_ns: f64,
@@ -48,6 +58,10 @@ impl Manifest {
 
 /// Where `tachyon build --decompose` stores the decomposed model in the project folder.
 pub const DECOMPOSED_MODEL: &str = "model.td.onnx";
+/// Where `tachyon build` stores the model it compiled, in the project folder.
+pub const MODEL_FILE: &str = "model.onnx";
+/// The quantized model (serialized [`QModel`]) in the project folder.
+pub const QMODEL_FILE: &str = "qmodel.json";
 
 /// Options of `tachyon build`.
 #[derive(Clone, Debug)]
@@ -79,7 +93,7 @@ pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: O
     compile_graph(&graph, model, config, clock_ns, top, board)
 }
 
-/// [`compile`] of an imported graph; `model` is the file the manifest points to.
+/// [`compile`] of an imported graph; `model` names the model in messages.
 fn compile_graph(
     graph: &tachyon_frontend::Graph,
     model: &Path,
@@ -89,6 +103,19 @@ fn compile_graph(
     board: Option<String>,
 ) -> Result<Built> {
     let qmodel = tachyon_quantize::lower(graph, config)?;
+    synthesize(qmodel, model, config, clock_ns, top, board)
+}
+
+/// Lowers a quantized model to the pipelined netlist and its Verilog: what [`compile`] does
+/// after quantizing, and what [`netlist`] reruns on a project's stored quantized model.
+fn synthesize(
+    qmodel: QModel,
+    model: &Path,
+    config: &Config,
+    clock_ns: f64,
+    top: &str,
+    board: Option<String>,
+) -> Result<Built> {
     let strategy = qmodel.layers.iter().map(|l| (l.name.clone(), config.strategy(&l.origin))).collect();
     let reuse: std::collections::BTreeMap<String, u32> = qmodel
         .layers
@@ -164,7 +191,8 @@ fn compile_graph(
     let verilog = tachyon_rtl::emit_verilog(&design.module);
     let manifest = Manifest {
         tachyon_version: env!("CARGO_PKG_VERSION").into(),
-        model: std::fs::canonicalize(model).unwrap_or_else(|_| model.to_path_buf()),
+        model: PathBuf::from(MODEL_FILE),
+        source: std::fs::canonicalize(model).unwrap_or_else(|_| model.to_path_buf()),
         config: serde_json::to_value(config)?,
         clock_ns,
         board,
@@ -185,32 +213,32 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
     }
 }
 
-/// `tachyon build`. A model file inside the output folder (a model an earlier build stored
-/// there, rebuilt with `force`) is carried over into the new project, so the manifest keeps
-/// pointing at it.
+/// `tachyon build`. The model's bytes are stored in the project ([`MODEL_FILE`]); a model file
+/// inside the output folder (a model an earlier build stored there, rebuilt with `force`) keeps
+/// its place in the new project, so the manifest keeps pointing at it.
 pub fn build(o: &BuildOptions) -> Result<Built> {
+    let bytes = std::fs::read(&o.model).with_context(|| format!("cannot read {}", o.model.display()))?;
     let inside = match (std::fs::canonicalize(&o.model), std::fs::canonicalize(&o.out)) {
         (Ok(m), Ok(out)) => m.strip_prefix(&out).ok().map(Path::to_path_buf),
         _ => None,
     };
-    match inside {
-        Some(rel) if o.force => {
-            let bytes = std::fs::read(&o.model).with_context(|| format!("cannot read {}", o.model.display()))?;
-            build_from(o, Some((&rel, &bytes)))
-        }
-        _ => build_from(o, None),
-    }
+    let file = inside.unwrap_or_else(|| PathBuf::from(MODEL_FILE));
+    build_from(o, &file, &bytes, false)
 }
 
 /// `tachyon build` of a model held in memory (`bytes`, such as the model `tachyon build
 /// --decompose` makes): stored in the project as OUT/`file` together with the rest of the
 /// project (all or nothing: a failure leaves neither), and the manifest points to it. `file`
-/// is relative to OUT and must not be one of the project's own files; `o.model` is unused.
+/// is relative to OUT and must not be one of the project's own files; `o.model` is where it
+/// came from (for information only).
 pub fn build_with_model(o: &BuildOptions, file: &Path, bytes: &[u8]) -> Result<Built> {
-    build_from(o, Some((file, bytes)))
+    build_from(o, file, bytes, true)
 }
 
-fn build_from(o: &BuildOptions, model: Option<(&Path, &[u8])>) -> Result<Built> {
+/// Builds from `bytes`, stored in the project as `file`. `in_project`: the model exists only
+/// in the project (its external data, if any, is read relative to the project), not at
+/// `o.model`.
+fn build_from(o: &BuildOptions, file: &Path, bytes: &[u8], in_project: bool) -> Result<Built> {
     if o.out.exists() && !o.force {
         bail!("output folder {} already exists; pass --force to replace it", o.out.display());
     }
@@ -227,27 +255,29 @@ fn build_from(o: &BuildOptions, model: Option<(&Path, &[u8])>) -> Result<Built> 
     }
     let config = load_config(o.config.as_deref())?;
     let board_name = board.as_ref().map(|b| b.name.clone());
-    let built = match model {
-        None => compile(&o.model, &config, clock, &o.top, board_name)?,
-        Some((file, bytes)) => {
-            let plain = file.components().all(|c| matches!(c, std::path::Component::Normal(_)));
-            if !plain || file.as_os_str().is_empty() {
-                bail!("internal error: the model's place in the project {} is not a relative path", file.display());
-            }
-            // Where the model will be once the project is in place (for the manifest).
-            let name = o.out.file_name().with_context(|| format!("{} is not a folder name", o.out.display()))?;
-            let parent = o.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let at = match std::fs::canonicalize(parent) {
-                Ok(p) => p.join(name),
-                Err(_) => std::path::absolute(&o.out)
-                    .with_context(|| format!("cannot make {} an absolute path", o.out.display()))?,
-            }
-            .join(file);
-            let graph = tachyon_frontend::decode_model(bytes, &at)?;
-            compile_graph(&graph, &at, &config, clock, &o.top, board_name)?
+    let plain = file.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain || file.as_os_str().is_empty() {
+        bail!("internal error: the model's place in the project {} is not a relative path", file.display());
+    }
+    let mut built = if in_project {
+        // Where the model will be once the project is in place (messages, external data).
+        let name = o.out.file_name().with_context(|| format!("{} is not a folder name", o.out.display()))?;
+        let parent = o.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let at = match std::fs::canonicalize(parent) {
+            Ok(p) => p.join(name),
+            Err(_) => std::path::absolute(&o.out)
+                .with_context(|| format!("cannot make {} an absolute path", o.out.display()))?,
         }
+        .join(file);
+        let graph = tachyon_frontend::decode_model(bytes, &at)?;
+        compile_graph(&graph, &at, &config, clock, &o.top, board_name)?
+    } else {
+        let graph = tachyon_frontend::decode_model(bytes, &o.model)?;
+        compile_graph(&graph, &o.model, &config, clock, &o.top, board_name)?
     };
-    write_project(&built, &o.out, o.force, board.as_ref(), model)?;
+    built.manifest.model = file.to_path_buf();
+    built.manifest.source = std::fs::canonicalize(&o.model).unwrap_or_else(|_| o.model.clone());
+    write_project(&built, &o.out, o.force, board.as_ref(), (file, bytes))?;
     Ok(built)
 }
 
@@ -256,7 +286,7 @@ fn write_project(
     out: &Path,
     force: bool,
     board: Option<&tachyon_boards::Board>,
-    model: Option<(&Path, &[u8])>,
+    model: (&Path, &[u8]),
 ) -> Result<()> {
     write_project_with(b, out, force, board, model, &mut |path, bytes| std::fs::write(path, bytes))
 }
@@ -264,13 +294,13 @@ fn write_project(
 /// Writes the project through `put` (every file but the harness sources goes through it, so a
 /// test can make any of them fail): into a temporary sibling folder first, renamed onto `out` at
 /// the end. On any failure the temporary folder is removed and an existing `out` is untouched.
-/// `model`: a model file stored in the project too (path relative to `out`, bytes).
+/// `model`: the model file stored in the project too (path relative to `out`, bytes).
 fn write_project_with(
     b: &Built,
     out: &Path,
     force: bool,
     board: Option<&tachyon_boards::Board>,
-    model: Option<(&Path, &[u8])>,
+    model: (&Path, &[u8]),
     put: &mut dyn FnMut(&Path, &[u8]) -> std::io::Result<()>,
 ) -> Result<()> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -299,6 +329,7 @@ fn write_project_with(
         }
         put(tmp.join("report.json"), (serde_json::to_string_pretty(&report)? + "\n").as_bytes())?;
         put(tmp.join("model.txt"), b.qmodel.to_string().as_bytes())?;
+        put(tmp.join(QMODEL_FILE), serde_json::to_string(&b.qmodel)?.as_bytes())?;
         put(tmp.join("tachyon.json"), (serde_json::to_string_pretty(&b.manifest)? + "\n").as_bytes())?;
         // The AXI-Stream wrapper feeds one whole input per beat; a stream-style core takes a
         // frame of consecutive pixel beats instead, which the user's pixel source provides.
@@ -319,7 +350,8 @@ fn write_project_with(
             put(tmp.join(rel), text.as_bytes())?;
         }
         crate::sim::write_harness_sources(b, &tmp.join("sim"))?;
-        if let Some((file, bytes)) = model {
+        {
+            let (file, bytes) = model;
             let p = tmp.join(file);
             if p.exists() {
                 bail!(
@@ -353,24 +385,40 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     serde_json::from_str(&text).with_context(|| format!("{}/tachyon.json is malformed", dir.display()))
 }
 
-/// Reads a project's manifest and rebuilds its quantized model (deterministic).
-pub fn load(dir: &Path) -> Result<(Manifest, Built)> {
-    let text = std::fs::read_to_string(dir.join("tachyon.json")).with_context(|| {
-        format!("{} is not a Tachyon project (no tachyon.json); run tachyon build first", dir.display())
-    })?;
-    let m: Manifest =
-        serde_json::from_str(&text).with_context(|| format!("{}/tachyon.json is malformed", dir.display()))?;
+/// What a project folder holds besides its manifest: the quantized model.
+pub struct Loaded {
+    pub qmodel: QModel,
+}
+
+/// Reads a project's manifest and its stored quantized model, without recompiling anything.
+pub fn load(dir: &Path) -> Result<(Manifest, Loaded)> {
+    let m = read_manifest(dir)?;
+    let older = || format!("{} was built by an older Tachyon; run tachyon build again", dir.display());
+    let path = dir.join(QMODEL_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{} is missing: {}", path.display(), older()))?;
+    let qmodel: QModel =
+        serde_json::from_str(&text).with_context(|| format!("{} is malformed: {}", path.display(), older()))?;
+    let rtl = dir.join("rtl").join(format!("{}.v", m.top));
+    if !rtl.is_file() {
+        bail!("{} is missing; run tachyon build again", rtl.display());
+    }
+    Ok((m, Loaded { qmodel }))
+}
+
+/// The project's netlist, regenerated from its stored quantized model and manifest (the model
+/// file is not read); an error if it no longer gives `rtl/<top>.v` (a different Tachyon).
+pub fn netlist(dir: &Path, m: &Manifest, l: &Loaded) -> Result<Design> {
     let config: Config = serde_json::from_value(m.config.clone()).context("config in tachyon.json")?;
-    let built = compile(&m.model, &config, m.clock_ns, &m.top, m.board.clone())?;
+    let built = synthesize(l.qmodel.clone(), &dir.join(&m.model), &config, m.clock_ns, &m.top, m.board.clone())?;
     let on_disk = std::fs::read_to_string(dir.join("rtl").join(format!("{}.v", m.top))).unwrap_or_default();
     if on_disk != built.verilog {
         bail!(
-            "{}/rtl/{}.v differs from what the model now compiles to (model or Tachyon changed since the build); run tachyon build again",
+            "{}/rtl/{}.v differs from what its quantized model now compiles to (Tachyon changed since the build); run tachyon build again",
             dir.display(),
             m.top
         );
     }
-    Ok((m, built))
+    Ok(built.design)
 }
 
 #[cfg(test)]
@@ -393,6 +441,10 @@ mod tests {
         v
     }
 
+    fn model_file() -> (&'static Path, &'static [u8]) {
+        (Path::new("model.onnx"), b"model bytes")
+    }
+
     #[test]
     fn a_write_failure_midway_leaves_nothing_behind() {
         let b = tiny();
@@ -404,7 +456,7 @@ mod tests {
         // folder and no temporary folder.
         for fail_at in 0..4 {
             let mut n = 0;
-            let err = write_project_with(&b, &out, false, None, None, &mut |path, bytes| {
+            let err = write_project_with(&b, &out, false, None, model_file(), &mut |path, bytes| {
                 n += 1;
                 if n > fail_at {
                     return Err(std::io::Error::other("injected: device full"));
@@ -417,9 +469,9 @@ mod tests {
             assert!(listing(&parent).is_empty(), "after failing at file {fail_at}: {:?}", listing(&parent));
         }
         // With --force over an existing project, a failure keeps the old project intact.
-        write_project(&b, &out, false, None, None).unwrap();
+        write_project(&b, &out, false, None, model_file()).unwrap();
         let before = std::fs::read(out.join("tachyon.json")).unwrap();
-        let err = write_project_with(&b, &out, true, None, None, &mut |path, bytes| {
+        let err = write_project_with(&b, &out, true, None, model_file(), &mut |path, bytes| {
             if path.ends_with("model.txt") {
                 return Err(std::io::Error::other("injected: device full"));
             }
@@ -431,7 +483,7 @@ mod tests {
         // A model stored in the project: failing to write it (the last file) keeps the old
         // project intact too, and leaves no temporary folder.
         let model = (Path::new("model.td.onnx"), &b"onnx bytes"[..]);
-        let err = write_project_with(&b, &out, true, None, Some(model), &mut |path, bytes| {
+        let err = write_project_with(&b, &out, true, None, model, &mut |path, bytes| {
             if path.ends_with("model.td.onnx") {
                 return Err(std::io::Error::other("injected: device full"));
             }
@@ -441,10 +493,10 @@ mod tests {
         assert!(format!("{err:#}").contains("model.td.onnx"), "{err:#}");
         assert_eq!(listing(&parent), vec!["proj".to_string()]);
         assert!(!out.join("model.td.onnx").exists());
-        write_project(&b, &out, true, None, Some(model)).unwrap();
+        write_project(&b, &out, true, None, model).unwrap();
         assert_eq!(std::fs::read(out.join("model.td.onnx")).unwrap(), b"onnx bytes");
         // A name the project itself uses is refused.
-        let err = write_project(&b, &out, true, None, Some((Path::new("report.json"), b""))).unwrap_err();
+        let err = write_project(&b, &out, true, None, (Path::new("report.json"), b"")).unwrap_err();
         assert!(format!("{err:#}").contains("has a file of that name"), "{err:#}");
         assert_eq!(std::fs::read(out.join("model.td.onnx")).unwrap(), b"onnx bytes");
         std::fs::remove_dir_all(&parent).unwrap();

@@ -133,8 +133,8 @@ impl Rng {
 }
 
 /// Random input vectors over each element's range; the first two are all-minimum and all-maximum.
-pub fn random_vectors(b: &Built, n: usize, seed: u64) -> Vec<Vec<i128>> {
-    let elems = b.qmodel.input_elems();
+pub fn random_vectors(q: &QModel, n: usize, seed: u64) -> Vec<Vec<i128>> {
+    let elems = q.input_elems();
     let mut rng = Rng(seed ^ 0x7461_6368_796f_6e00);
     (0..n)
         .map(|k| {
@@ -207,7 +207,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         npy_rows = rows.len();
     }
     let random = o.random.unwrap_or(if o.inputs.is_none() { 1000 } else { 0 });
-    vectors.extend(random_vectors(&built, random, o.seed));
+    vectors.extend(random_vectors(&built.qmodel, random, o.seed));
     if vectors.is_empty() {
         bail!("no vectors to simulate (give --inputs or --random N)");
     }
@@ -258,7 +258,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         layer_errors: vec![],
     };
     if !float_rows.is_empty() {
-        summary.layer_errors = layer_errors(&manifest.model, &built.qmodel, &float_rows)?;
+        summary.layer_errors = layer_errors(&dir.join(&manifest.model), &built.qmodel, &float_rows)?;
     }
     if let Some(p) = &o.expect {
         let (exp, _) = read_rows(p)?;

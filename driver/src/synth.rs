@@ -58,8 +58,9 @@ pub fn run(project: &Path, family: &str, partitioned: bool) -> Result<SynthSumma
     let work = tempdir(project)?;
     let mut counts = None;
     let result = if partitioned {
-        let (manifest, built) = crate::project::load(project)?;
-        let hier = tachyon_rtl::emit_partitioned(&built.design.module);
+        let (manifest, loaded) = crate::project::load(project)?;
+        let design = crate::project::netlist(project, &manifest, &loaded)?;
+        let hier = tachyon_rtl::emit_partitioned(&design.module);
         counts = Some(PartitionCounts { instances: hier.parts, modules: hier.modules });
         let file = work.join(format!("{}.v", manifest.top));
         std::fs::write(&file, &hier.verilog).with_context(|| format!("cannot write {}", file.display()))?;

@@ -9,11 +9,11 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Index of a value (tensor) in [`Graph::values`]; prints as `%N`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ValueId(pub u32);
 
 /// Index of a node in [`Graph::nodes`]; prints as `n<N>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct NodeId(pub u32);
 
 impl fmt::Display for ValueId {
@@ -70,7 +70,7 @@ impl RoundMode {
 }
 
 /// The reduction of a `Reduce*` op.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReduceKind {
     Sum,
     Mean,
@@ -79,7 +79,7 @@ pub enum ReduceKind {
 }
 
 /// `auto_pad` of Conv and the pools.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AutoPad {
     /// Explicit `pads`.
     NotSet,
@@ -93,7 +93,7 @@ pub enum AutoPad {
 
 /// Sliding-window geometry of Conv and the pools as the attributes give it. `None` is the ONNX
 /// default: the kernel from the weights (Conv), strides and dilations 1, pads 0.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     /// `kernel_shape`, one entry per spatial axis.
     pub kernel: Option<Vec<usize>>,
@@ -105,7 +105,7 @@ pub struct Window {
 }
 
 /// `mode` of Pad.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PadMode {
     /// The constant value.
     Constant,
@@ -118,11 +118,13 @@ pub enum PadMode {
 }
 
 /// The operations Tachyon understands. Attributes are decoded and validated at import.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
     MatMul,
     Gemm {
+        #[serde(with = "crate::serde_f64")]
         alpha: f64,
+        #[serde(with = "crate::serde_f64")]
         beta: f64,
         trans_a: bool,
         trans_b: bool,
@@ -142,12 +144,14 @@ pub enum Op {
         legacy: bool,
     },
     BatchNorm {
+        #[serde(with = "crate::serde_f64")]
         epsilon: f64,
     },
     /// LayerNormalization over the axes from `axis` to the last: `(x − mean) / √(var + ε) ·
     /// Scale + B`.
     LayerNorm {
         axis: i64,
+        #[serde(with = "crate::serde_f64")]
         epsilon: f64,
     },
     Flatten {
@@ -207,17 +211,22 @@ pub enum Op {
     },
     /// `x` for x ≥ 0, else `alpha·x`.
     LeakyRelu {
+        #[serde(with = "crate::serde_f64")]
         alpha: f64,
     },
     /// `clamp(alpha·x + beta, 0, 1)`.
     HardSigmoid {
+        #[serde(with = "crate::serde_f64")]
         alpha: f64,
+        #[serde(with = "crate::serde_f64")]
         beta: f64,
     },
     /// Clip to `[min, max]`: bounds from the attributes (opset < 11); `None` reads inputs 1 and 2
     /// (opset ≥ 11), an absent one leaving that side unbounded.
     Clip {
+        #[serde(with = "crate::serde_f64::opt")]
         min: Option<f64>,
+        #[serde(with = "crate::serde_f64::opt")]
         max: Option<f64>,
     },
     /// Elementwise maximum of any number of inputs, with broadcasting.
@@ -277,6 +286,7 @@ pub enum Op {
     Pad {
         mode: PadMode,
         pads: Option<Vec<i64>>,
+        #[serde(with = "crate::serde_f64")]
         value: f64,
     },
     /// An op Tachyon cannot handle, with the reason; kept so `inspect` can show it.
@@ -359,7 +369,7 @@ impl Op {
 }
 
 /// A tensor flowing through the graph.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Value {
     /// ONNX tensor name.
     pub name: String,
@@ -372,7 +382,7 @@ pub struct Value {
 }
 
 /// One ONNX node.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     /// ONNX node name, or `<op_type>#<index>` when the model leaves it empty.
     pub name: String,
@@ -400,7 +410,7 @@ impl Node {
 }
 
 /// A decoded model graph.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Graph {
     /// The file it came from (for messages).
     pub path: PathBuf,

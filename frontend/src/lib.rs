@@ -11,6 +11,7 @@ pub mod import;
 pub mod ir;
 pub mod print;
 pub mod proto;
+pub mod serde_f64;
 pub mod tensor;
 
 pub use error::{FrontendError, NodeRef, Unsupported};

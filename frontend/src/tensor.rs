@@ -8,7 +8,7 @@ use std::path::{Component, Path};
 pub const MAX_ELEMENTS: usize = 1 << 28;
 
 /// Element type of a tensor, as far as arithmetic semantics go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DType {
     /// IEEE binary32: every value is an f32; float ops on it round to f32.
     F32,
@@ -21,10 +21,11 @@ pub enum DType {
 
 /// A dense constant tensor in C order. Values are stored as f64, which holds every f32, every
 /// f64 and every integer up to 2^53 exactly.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tensor {
     pub dtype: DType,
     pub shape: Vec<usize>,
+    #[serde(with = "crate::serde_f64::vec")]
     pub data: Vec<f64>,
 }
 

@@ -19,7 +19,7 @@ use std::fmt;
 use tachyon_frontend::{Op, Tensor};
 
 /// Index of a tensor in [`QModel::tensors`]; prints as `t<N>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TensorId(pub u32);
 
 impl fmt::Display for TensorId {
@@ -29,7 +29,7 @@ impl fmt::Display for TensorId {
 }
 
 /// A tensor of the quantized IR: flat elements in C order of `shape` (batch dimension dropped).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct QTensor {
     /// ONNX tensor name it stands for.
     pub name: String,
@@ -41,7 +41,7 @@ pub struct QTensor {
 /// constant on the way: `y = overflow(round(x · 2^(to_frac − from_frac) / div))`, exactly.
 /// (`div > 1` comes from means and average pools over counts that are not powers of two; it is
 /// only used with saturation.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Requant {
     /// Fractional bits of the input and of the output.
     pub from_frac: i32,
@@ -56,7 +56,7 @@ pub struct Requant {
 }
 
 /// A step function of one integer: `values[k]` where `k = #{ t in thresholds : t ≤ x }`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Steps {
     /// Strictly increasing.
     pub thresholds: Vec<i128>,
@@ -70,7 +70,7 @@ pub struct Steps {
 /// `e_i = exp_table[min(d_i >> exp_shift, len−1)]`; `s = Σ e_i`;
 /// `r = inv_table[min((s − inv_base) >> inv_shift, len−1)]`;
 /// `y_i = round((e_i · r) / 2^out_shift)` with `out_round`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SoftmaxSpec {
     pub exp_shift: u32,
     pub exp_table: Vec<i128>,
@@ -89,7 +89,7 @@ pub struct SoftmaxSpec {
 ///   `m = ⌊V · 2^−e⌋ ∈ [2^(mant_bits−1), 2^mant_bits)` (a left shift when e < 0);
 /// * `r = rsqrt[π][m − 2^(mant_bits−1)] · 2^(hmax − h)` (≈ 2^(p + hmax) / √V);
 /// * `y_i = round_half_up(D_i · r · gain_i / 2^shift) + bias_i`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LayerNormSpec {
     pub eps: i128,
     pub mant_bits: u32,
@@ -129,7 +129,7 @@ impl LayerNormSpec {
 }
 
 /// `y = entries[clamp((x >> shift) − offset, 0, len−1)]` — a function given by its table.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LookupSpec {
     /// What the table approximates (for reports).
     pub func: String,
@@ -139,7 +139,7 @@ pub struct LookupSpec {
 }
 
 /// The closed set of layer kinds: every lowering, estimator and emitter matches on it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LayerKind {
     /// `y_i = bias_i + Σ c·x_j` over the sparse row `(j, c)` — dense layers, folded batch norm,
     /// multiplication/addition by constants. Coefficients are already aligned to the output grid.
@@ -184,7 +184,7 @@ impl LayerKind {
 }
 
 /// One layer.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Layer {
     /// Unique, Verilog-friendly layer name (derived from the ONNX node name).
     pub name: String,
@@ -198,7 +198,7 @@ pub struct Layer {
 }
 
 /// One float step of the prologue or epilogue: `op` applied to the running tensor and constants.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FloatStep {
     /// ONNX node name.
     pub node: String,
@@ -212,7 +212,7 @@ pub struct FloatStep {
 }
 
 /// How the prologue's float result becomes the integers of the input bus.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum InputConv {
     /// The float values are exact multiples of `2^-frac` (they come out of a Quant node).
     Exact { frac: i32 },
@@ -221,7 +221,7 @@ pub enum InputConv {
 }
 
 /// Float → integer path of the model input.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Prologue {
     /// Shape of the ONNX graph input (batch included).
     pub input_shape: Vec<usize>,
@@ -230,7 +230,7 @@ pub struct Prologue {
 }
 
 /// A quantized model.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct QModel {
     pub name: String,
     pub tensors: Vec<QTensor>,

@@ -44,7 +44,7 @@ fn axis(a: Args) -> Result<()> {
         anyhow::bail!("--axis takes random vectors only (--random N); drop --inputs");
     }
     let (_, built) = tachyon_driver::project::load(&project)?;
-    let vectors = tachyon_driver::sim::random_vectors(&built, random.unwrap_or(1000), seed);
+    let vectors = tachyon_driver::sim::random_vectors(&built.qmodel, random.unwrap_or(1000), seed);
     let run = tachyon_testbenches::AxisRun { p_valid: valid_prob, p_ready: ready_prob, seed, tlast_every: 8 };
     let s = tachyon_driver::axis::cosim(&project, &vectors, &run)?;
     say!("vectors      {} (source valid {valid_prob}, sink ready {ready_prob})", s.vectors);
@@ -67,7 +67,10 @@ fn axis(a: Args) -> Result<()> {
 
 fn cosim(a: Args) -> Result<()> {
     let Args { project, inputs, expect, limit, random, seed, gap, .. } = a;
-    let s = tachyon_driver::sim::run(&project, &tachyon_driver::sim::SimOptions { inputs, expect, limit, random, seed, gap })?;
+    let s = tachyon_driver::sim::run(
+        &project,
+        &tachyon_driver::sim::SimOptions { inputs, expect, limit, random, seed, gap },
+    )?;
     say!("vectors      {}", s.vectors);
     say!("mismatches   {}", s.mismatches);
     for m in &s.first_mismatches {
