@@ -21,7 +21,7 @@ use tachyon_testbenches::{AxisRun, PortElem, TopInterface};
 pub use tachyon_rtl::wrappers::axis::{byte_width, fifo_depth, wrapper_name, wrapper_path};
 
 /// What an AXI-Stream co-simulation found.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AxisSummary {
     /// Probabilities of source valid and sink ready per cycle.
     pub p_valid: f64,

@@ -9,7 +9,7 @@
 //! * [`sim`] / [`axis`] — Verilator co-simulation of the core / of its AXI-Stream wrapper
 //!   against the reference interpreter;
 //! * [`synth`] — yosys figures beside the estimate;
-//! * [`html`] — the self-contained HTML report;
+//! * [`report`] / [`html`] — the project's reports as typed values, and the self-contained HTML page;
 //! * [`decompose`] — Mixed-TD priced by this driver's compiler;
 //! * [`flows`] — the Vivado and iCE40 flows of a project.
 
@@ -18,5 +18,6 @@ pub mod decompose;
 pub mod flows;
 pub mod html;
 pub mod project;
+pub mod report;
 pub mod sim;
 pub mod synth;

@@ -314,20 +314,8 @@ fn write_project_with(
     let result = (|| -> Result<()> {
         std::fs::create_dir_all(tmp.join("rtl"))?;
         put(tmp.join("rtl").join(format!("{}.v", b.manifest.top)), b.verilog.as_bytes())?;
-        let mut report = serde_json::to_value(&b.design.report)?;
-        if let Some(board) = board {
-            report["board"] = serde_json::to_value(board)?;
-            let t = &b.design.report.total;
-            let mut warnings = vec![];
-            if t.lut > board.lut || t.ff > board.ff || t.dsp > board.dsp {
-                warnings.push(format!(
-                    "the estimate (LUT {}, FF {}, DSP {}) exceeds the {} part",
-                    t.lut, t.ff, t.dsp, board.name
-                ));
-            }
-            report["warnings"] = serde_json::to_value(warnings)?;
-        }
-        put(tmp.join("report.json"), (serde_json::to_string_pretty(&report)? + "\n").as_bytes())?;
+        let report = crate::report::ProjectReport::new(&b.design.report, board);
+        put(tmp.join("report.json"), report.to_json()?.as_bytes())?;
         put(tmp.join("model.txt"), b.qmodel.to_string().as_bytes())?;
         put(tmp.join(QMODEL_FILE), serde_json::to_string(&b.qmodel)?.as_bytes())?;
         put(tmp.join("tachyon.json"), (serde_json::to_string_pretty(&b.manifest)? + "\n").as_bytes())?;

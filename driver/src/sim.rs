@@ -26,7 +26,7 @@ pub struct SimOptions {
 }
 
 /// What a co-simulation found.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SimSummary {
     pub vectors: usize,
     pub mismatches: usize,
@@ -47,7 +47,7 @@ pub struct SimSummary {
 }
 
 /// Float-vs-fixed error of one layer's output over the `--inputs` samples.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LayerError {
     pub layer: String,
     /// The ONNX tensor it computes.

@@ -6,7 +6,7 @@ use tachyon_quantize::qir::QModel;
 use tachyon_rtl::{Addend, Expr, Fabric, Module, SignalKind};
 
 /// Estimated resources.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Resources {
     pub lut: u64,
     pub ff: u64,
@@ -32,7 +32,7 @@ impl std::ops::AddAssign for Resources {
 }
 
 /// One layer of the report.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LayerReport {
     pub name: String,
     pub kind: String,
@@ -57,21 +57,26 @@ pub struct LayerReport {
 }
 
 /// The whole report (`report.json`).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub top: String,
     pub model: String,
+    #[serde(deserialize_with = "null_is_nan")]
     pub clock_ns: f64,
     pub latency_cycles: u32,
+    #[serde(deserialize_with = "null_is_nan")]
     pub latency_ns: f64,
     /// Estimated delay of the slowest stage (logic plus register overhead) by the delay model
     /// of [`crate::delay`], and the clock it would allow.
+    #[serde(deserialize_with = "null_is_nan")]
     pub critical_stage_ns: f64,
+    #[serde(deserialize_with = "null_is_nan")]
     pub fmax_mhz_estimate: f64,
     pub ii_cycles: u32,
     /// `parallel` or `stream` (see [`crate::layers::stream`]).
     pub style: String,
     /// Inferences per microsecond at the target clock (1000 / (II · clock_ns)).
+    #[serde(deserialize_with = "null_is_nan")]
     pub throughput_per_us: f64,
     /// Stream style: pixels (beats) per frame.
     pub frame_beats: Option<usize>,
@@ -83,6 +88,12 @@ pub struct Report {
     pub epilogue: Vec<String>,
     /// How float inputs become the input bus.
     pub input_conversion: String,
+}
+
+/// A float of the report as written: JSON writes a non-finite value (the Fmax of a design with no
+/// logic) as `null`, read back as NaN.
+fn null_is_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The bits of every signal that are read, by a backward pass from the outputs.

@@ -81,12 +81,11 @@ pub fn run(a: Args) -> Result<()> {
         r.total.ff,
         r.total.dsp
     );
-    let written: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap_or_default()).unwrap_or_default();
-    for w in written["warnings"].as_array().into_iter().flatten() {
-        say!("warning: {}", w.as_str().unwrap_or(""));
+    let written = tachyon_driver::report::read_report(&out)?;
+    for w in written.warnings.iter().flatten() {
+        say!("warning: {w}");
     }
-    if written["board"]["family"] == "ice40" {
+    if written.board.is_some_and(|b| b.family == "ice40") {
         say!(
             "note: the estimate counts UltraScale+ LUT6s; an iCE40 needs about 1.4 LUT4s per LUT \
                  (tiny MLP: 1,199 → 1,722 SB_LUT4), and `tachyon bitstream {}` gives the real figures",

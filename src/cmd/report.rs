@@ -13,10 +13,8 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(a: Args) -> Result<()> {
-    let Args { project } = a;
-    let text = std::fs::read_to_string(project.join("report.json"))
-        .map_err(|e| anyhow::anyhow!("{}/report.json: {e}; run tachyon build first", project.display()))?;
-    let r: serde_json::Value = serde_json::from_str(&text)?;
+    let all = tachyon_driver::report::read(&a.project)?;
+    let r = &all.report.design;
     say!(
         "{:<28} {:<10} {:<9} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
         "layer",
@@ -29,40 +27,39 @@ pub fn run(a: Args) -> Result<()> {
         "FF",
         "DSP"
     );
-    for l in r["layers"].as_array().into_iter().flatten() {
+    for l in &r.layers {
         // `stream/k`: one output pixel every k cycles.
-        let style = match (l["style"].as_str(), l["pixel_interval"].as_u64()) {
-            (Some("stream"), Some(k)) => format!("stream/{k}"),
-            (Some(s), _) => s.to_string(),
-            _ => String::new(),
+        let style = match (l.style.as_str(), l.pixel_interval) {
+            ("stream", Some(k)) => format!("stream/{k}"),
+            (s, _) => s.to_string(),
         };
         say!(
             "{:<28} {:<10} {:<9} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
-            l["name"].as_str().unwrap_or(""),
-            l["kind"].as_str().unwrap_or(""),
+            l.name,
+            l.kind,
             style,
-            l["outputs"].to_string(),
-            format!("{}-{}", l["width_min"], l["width_max"]),
-            format!("{}-{}", l["stage_in"], l["stage_out"]),
-            l["estimate"]["lut"].to_string(),
-            l["estimate"]["ff"].to_string(),
-            l["estimate"]["dsp"].to_string()
+            l.outputs,
+            format!("{}-{}", l.width_min, l.width_max),
+            format!("{}-{}", l.stage_in, l.stage_out),
+            l.estimate.lut,
+            l.estimate.ff,
+            l.estimate.dsp
         );
     }
-    let t = &r["total"];
-    say!("total: LUT {} FF {} CARRY8 {} DSP {}", t["lut"], t["ff"], t["carry8"], t["dsp"]);
+    let t = &r.total;
+    say!("total: LUT {} FF {} CARRY8 {} DSP {}", t.lut, t.ff, t.carry8, t.dsp);
+    let f = |v: f64| serde_json::Number::from_f64(v).map_or_else(|| "-".into(), |n| n.to_string());
     say!(
-            "latency {} cycles = {} ns at {} ns, II {} ({} style, {} inferences/µs); slowest stage ≈ {} ns by the delay model",
-            r["latency_cycles"],
-            r["latency_ns"],
-            r["clock_ns"],
-            r["ii_cycles"],
-            r["style"].as_str().unwrap_or("parallel"),
-            r["throughput_per_us"],
-            r["critical_stage_ns"]
-        );
-    if let Ok(text) = std::fs::read_to_string(project.join("synth.json")) {
-        let s: tachyon_driver::synth::SynthSummary = serde_json::from_str(&text)?;
+        "latency {} cycles = {} ns at {} ns, II {} ({} style, {} inferences/µs); slowest stage ≈ {} ns by the delay model",
+        r.latency_cycles,
+        f(r.latency_ns),
+        f(r.clock_ns),
+        r.ii_cycles,
+        r.style,
+        f(r.throughput_per_us),
+        f(r.critical_stage_ns)
+    );
+    if let Some(s) = &all.synth {
         say!(
             "yosys ({}): LUT {} FF {} CARRY {} SRL {} DSP {} BRAM {} — estimate error LUT {:+.1} %, FF {:+.1} %",
             s.family,
@@ -76,37 +73,36 @@ pub fn run(a: Args) -> Result<()> {
             s.ff_error * 100.0
         );
     }
-    let read =
-        |p: PathBuf| -> Option<serde_json::Value> { serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok() };
-    if let Some(s) = read(project.join("sim/results.json")) {
+    if let Some(s) = &all.sim {
         say!(
             "co-simulation: {} vectors, {} mismatches, latency {} cycles, II {}",
-            s["vectors"],
-            s["mismatches"],
-            s["latency_cycles"],
-            s["ii_cycles"]
+            s.vectors,
+            s.mismatches,
+            s.latency_cycles,
+            s.ii_cycles
         );
     }
-    if let Some(s) = read(project.join("sim/axis/results.json")) {
+    if let Some(s) = &all.axis {
         say!(
             "AXI-Stream: {} vectors, {} received, {} mismatches, {} protocol errors",
-            s["vectors"],
-            s["received"],
-            s["mismatches"],
-            s["protocol_errors"].as_array().map_or(0, |a| a.len())
+            s.vectors,
+            s.received,
+            s.mismatches,
+            s.protocol_errors.len()
         );
     }
-    if let Some(s) = read(project.join("ice40/summary.json")) {
+    if let Some(s) = &all.ice40 {
+        let lc = s.utilization.get("ICESTORM_LC").copied().unwrap_or_default();
         say!(
             "iCE40 ({}): Fmax {:.2} MHz (required {} MHz), logic cells {} of {}",
-            s["board"].as_str().unwrap_or(""),
-            s["fmax_mhz"].as_f64().unwrap_or(0.0),
-            s["constraint_mhz"],
-            s["utilization"]["ICESTORM_LC"][0],
-            s["utilization"]["ICESTORM_LC"][1]
+            s.board,
+            s.fmax_mhz,
+            f(s.constraint_mhz),
+            lc.0,
+            lc.1
         );
     }
-    let html = tachyon_driver::html::write(&project)?;
+    let html = tachyon_driver::html::write(&a.project)?;
     say!("wrote {}", html.display());
     Ok(())
 }
