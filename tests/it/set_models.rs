@@ -4,10 +4,8 @@
 //! shipped N = 32 deep set and N = 8 interaction network are built (not simulated) here and
 //! benchmarked by `benches/sets.sh`.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use tachyon_common::rng::Rng;
 use tachyon_driver::project::build;

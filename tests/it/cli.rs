@@ -1,9 +1,7 @@
 //! The `tachyon` binary itself: help on every subcommand, exit codes, inspect, boards, report.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 fn tachyon(args: &[&str]) -> (bool, String) {

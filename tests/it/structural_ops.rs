@@ -4,10 +4,8 @@
 //! Slice, Transpose, Expand, Einsum. The interpreter must equal the float QONNX semantics
 //! exactly on every input, and the RTL must equal the interpreter.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_common::rng::Rng;

@@ -4,10 +4,8 @@
 //! semantics of the written model exactly, it builds, lints clean and co-simulates with 0
 //! mismatches.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use std::path::{Path, PathBuf};
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};

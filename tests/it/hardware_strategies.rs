@@ -2,10 +2,8 @@
 //! shipped tiny MLP: each co-simulates with 0 mismatches at its initiation interval, lints clean,
 //! and uses the resources its strategy promises.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use tachyon_driver::project::build;
 
 fn build_with(name: &str, config: &str) -> (std::path::PathBuf, tachyon_driver::project::Built) {

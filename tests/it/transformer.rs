@@ -4,10 +4,8 @@
 //! tables approximate the float model (the error is printed and bounded); the RTL equals the
 //! interpreter exactly.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use tachyon_common::rng::Rng;
 use tachyon_driver::project::build;

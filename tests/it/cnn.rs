@@ -15,10 +15,8 @@
 //! `../shared/models` is present; random window geometries are co-simulated in the stream
 //! style.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use std::path::{Path, PathBuf};
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};

@@ -1,10 +1,8 @@
 //! Models that are valid ONNX but that Tachyon must refuse, with an error naming the file, the
 //! node and what to do — never a wrong answer, never a partial output folder.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use std::process::Command;
 use tachyon_common::onnx_builder::{GraphBuilder, QONNX_DOMAIN};

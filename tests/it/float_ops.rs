@@ -4,10 +4,8 @@
 //! with the default fixed<16,6> precision: RTL equals the interpreter, which tracks the float
 //! model closely.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder};
 use tachyon_driver::project::build;

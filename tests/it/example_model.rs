@@ -1,10 +1,8 @@
 //! The project's own example models (examples/, made by `make-examples` and committed with their
 //! inputs): always tested, whatever else the machine has.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use tachyon_driver::project::build;
 use tachyon_driver::sim::{run, SimOptions};

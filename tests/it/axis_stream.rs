@@ -2,10 +2,8 @@
 //! both sides — every output arrives exactly once, in order, bit-exact against the reference
 //! interpreter, with its input's tlast; at full rate it accepts one vector every II cycles.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 use tachyon_driver::axis::{cosim, wrapper_path};

@@ -5,10 +5,8 @@
 //! Also: the generator is deterministic, and every model loads, lowers and contains the op
 //! families it claims.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;

@@ -3,10 +3,8 @@
 //! the float semantics (frontend `run_float`, a port of the qonnx executor) exactly, and the RTL
 //! must equal the interpreter.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use prost::Message;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_driver::project::build;

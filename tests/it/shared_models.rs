@@ -2,10 +2,8 @@
 //! independent implementations' outputs, and the emitted Verilog matches the interpreter on
 //! every output of every vector. Skips with a message when the folder or Verilator is absent.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use tachyon_common::npy::read_npy;
 use tachyon_driver::project::build;

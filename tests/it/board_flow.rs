@@ -1,10 +1,8 @@
 //! From a project to a board: Vivado project files (checked by tclsh with the Vivado commands
 //! stubbed), `tachyon vivado` without Vivado, and the jet MLP built for every board in the database.
 
-#[macro_use]
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::Command;
 

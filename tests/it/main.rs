@@ -1,0 +1,25 @@
+//! Tachyon's integration tests, one module per area, linked into one test binary (each test
+//! binary links the whole project, so one binary instead of many saves most of the build time
+//! of `cargo test`).
+
+#[macro_use]
+mod common;
+
+mod axis_stream;
+mod board_flow;
+mod cli;
+mod cnn;
+mod decompose;
+mod design_hashes;
+mod differential;
+mod example_model;
+mod float_ops;
+mod hardware_strategies;
+mod hostile_models;
+mod mutation;
+mod quantizers;
+mod report_html;
+mod set_models;
+mod shared_models;
+mod structural_ops;
+mod transformer;
