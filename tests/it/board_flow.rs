@@ -316,7 +316,13 @@ endmodule
 fn icebreaker_bitstream_of_tiny_mlp() {
     let out = scratch("ice40_tiny");
     let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
-    let (ok, text) = tachyon(&["build", model.to_str().unwrap(), "--board", "icebreaker", "-o", out.to_str().unwrap()]);
+    // As the README writes it: a project path relative to the working directory.
+    let cwd = out.parent().unwrap();
+    let in_cwd = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_tachyon")).args(args).current_dir(cwd).output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr))
+    };
+    let (ok, text) = in_cwd(&["build", model.to_str().unwrap(), "--board", "icebreaker", "-o", "ice40_tiny"]);
     assert!(ok, "{text}");
     simulate_board_top(&out, 6);
     let missing: Vec<&str> =
@@ -327,7 +333,7 @@ fn icebreaker_bitstream_of_tiny_mlp() {
         assert!(!ok && text.contains("not installed") && text.contains("setup.sh"), "{text}");
         return;
     }
-    let (ok, text) = tachyon(&["bitstream", out.to_str().unwrap()]);
+    let (ok, text) = in_cwd(&["bitstream", "ice40_tiny"]);
     assert!(ok, "{text}");
     assert!(text.contains("Fmax") && text.contains("ICESTORM_LC"), "{text}");
     let bin = out.join("ice40/tachyon_top_icebreaker.bin");

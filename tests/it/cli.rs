@@ -101,3 +101,49 @@ fn synth_compares_yosys_with_the_estimate() {
     let (ok, text) = tachyon(&["synth", scratch("cli_synth_missing").to_str().unwrap()]);
     assert!(!ok && text.contains("report.json"), "{text}");
 }
+
+/// The commands as the README writes them — relative project paths, from the project's parent
+/// and from another folder — on a project whose model file is gone after the build: a project
+/// is self-contained, so nothing after `build` reads (or recompiles) the model.
+#[test]
+fn readme_commands_work_with_relative_paths_from_any_directory() {
+    let root = scratch("cli_relative");
+    std::fs::create_dir_all(root.join("models")).unwrap();
+    std::fs::create_dir_all(root.join("elsewhere")).unwrap();
+    std::fs::copy(repo().join("examples/tiny_mlp/tiny_mlp.onnx"), root.join("models/tiny.onnx")).unwrap();
+    let run = |cwd: &str, args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_tachyon")).args(args).current_dir(root.join(cwd)).output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "tachyon {} (in {cwd}):\n{text}", args.join(" "));
+        text
+    };
+    let text = run(".", &["build", "models/tiny.onnx", "--clock-ns", "5", "-o", "out"]);
+    assert!(text.contains("built"), "{text}");
+    std::fs::remove_file(root.join("models/tiny.onnx")).unwrap();
+    assert!(root.join("out/model.onnx").is_file() && root.join("out/qmodel.json").is_file());
+    let text = run(".", &["report", "out"]);
+    assert!(text.contains("latency") && text.contains("report.html"), "{text}");
+    let text = run("elsewhere", &["report", "../out"]);
+    assert!(text.contains("latency"), "{text}");
+    let text = run(".", &["vivado", "out"]);
+    assert!(text.contains("vivado") && text.contains("build.tcl"), "{text}");
+    if have("verilator") {
+        let text = run(".", &["sim", "out", "--random", "40"]);
+        assert!(text.contains("mismatches   0"), "{text}");
+        let text = run("elsewhere", &["sim", "../out", "--random", "40", "--seed", "3"]);
+        assert!(text.contains("mismatches   0"), "{text}");
+        let text = run("elsewhere", &["sim", "../out", "--axis", "--random", "30"]);
+        assert!(text.contains("mismatches   0"), "{text}");
+    }
+    if have("yosys") {
+        let text = run("elsewhere", &["synth", "../out"]);
+        assert!(text.contains("yosys") && text.contains("synth.json"), "{text}");
+    }
+    // Co-simulation with the model's own float samples compares each layer with the model's
+    // float semantics, read from the project's copy of the model.
+    if have("verilator") {
+        let x = repo().join("examples/tiny_mlp/tiny_mlp.input.npy");
+        let text = run("elsewhere", &["sim", "../out", "--inputs", x.to_str().unwrap()]);
+        assert!(text.contains("mismatches   0") && text.contains("fixed vs float per layer"), "{text}");
+    }
+}
