@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::fmt::Write;
 
 use super::text::literal;
-use crate::netlist::{CmpOp, Expr, Module, SignalId};
+use crate::netlist::{Addend, CmpOp, Expr, Module, SignalId};
 
 /// Expression renderer for one module.
 pub(crate) struct Render<'a> {
@@ -114,7 +114,7 @@ impl<'a> Render<'a> {
             Expr::Ext(a) => self.ext(*a, 0, w),
             Expr::Add(a, b) => self.binary(*a, "+", *b, w),
             Expr::Sub(a, b) => self.binary(*a, "-", *b, w),
-            Expr::Add3(t) => super::ternary::portable(self, t, w),
+            Expr::Add3(t) => self.add3(t, w),
             Expr::Mul(a, b) => self.multiply(*a, *b),
             Expr::Neg(a) => format!("-{}", self.ext(*a, 0, w)),
             Expr::Shl(_, k) if *k >= w => literal(w, 0),
@@ -250,4 +250,32 @@ pub fn mark_read(words: &mut [u64], lo: u32, hi: u32) {
 /// Whether all `width` bits are marked in a word bit set.
 pub fn all_read(words: &[u64], width: u32) -> bool {
     (0..width).all(|b| words.get((b / 64) as usize).is_some_and(|w| w >> (b % 64) & 1 == 1))
+}
+
+impl Render<'_> {
+    /// `±a·2^i ± b·2^j ± c·2^k` as a `w`-bit Verilog expression (positive addends first): the
+    /// portable form of a ternary adder.
+    pub(super) fn add3(&mut self, t: &[Addend; 3], w: u32) -> String {
+        let mut order: Vec<&Addend> = t.iter().collect();
+        order.sort_by_key(|d| d.neg);
+        let mut out = String::new();
+        for (i, d) in order.into_iter().enumerate() {
+            let v = self.shifted(d, w);
+            match (i, d.neg) {
+                (0, _) => out.push_str(&v),
+                (_, false) => out.push_str(&format!(" + {v}")),
+                (_, true) => out.push_str(&format!(" - {v}")),
+            }
+        }
+        out
+    }
+
+    /// `d.sig · 2^d.shift` as exactly `w` bits.
+    pub(super) fn shifted(&mut self, d: &Addend, w: u32) -> String {
+        if d.shift == 0 {
+            self.ext(d.sig, 0, w)
+        } else {
+            format!("{{{}, {}}}", self.ext(d.sig, 0, w - d.shift), literal(d.shift, 0))
+        }
+    }
 }

@@ -23,40 +23,13 @@
 //! form is checked against yosys' own LUT6_2 and CARRY8 models, for every negation pattern, by
 //! `rtl/tests/ternary.rs`.
 
-use std::fmt::Write;
 
 use super::expr::Render;
-use super::text::literal;
 use crate::netlist::{Addend, SignalId};
-
-/// `±a·2^i ± b·2^j ± c·2^k` as a `w`-bit Verilog expression (positive addends first).
-pub(super) fn portable(r: &mut Render, t: &[Addend; 3], w: u32) -> String {
-    let mut order: Vec<&Addend> = t.iter().collect();
-    order.sort_by_key(|d| d.neg);
-    let mut out = String::new();
-    for (i, d) in order.into_iter().enumerate() {
-        let v = shifted(r, d, w);
-        match (i, d.neg) {
-            (0, _) => out.push_str(&v),
-            (_, false) => write!(out, " + {v}").unwrap(),
-            (_, true) => write!(out, " - {v}").unwrap(),
-        }
-    }
-    out
-}
-
-/// `d.sig · 2^d.shift` as exactly `w` bits.
-fn shifted(r: &mut Render, d: &Addend, w: u32) -> String {
-    if d.shift == 0 {
-        r.ext(d.sig, 0, w)
-    } else {
-        format!("{{{}, {}}}", r.ext(d.sig, 0, w - d.shift), literal(d.shift, 0))
-    }
-}
 
 /// `dst = add3(t)` on UltraScale: the instance for synthesis, the portable sum otherwise.
 pub(super) fn instance(r: &mut Render, top: &str, dst: SignalId, t: &[Addend; 3], w: u32) -> String {
-    let sum = portable(r, t, w);
+    let sum = r.add3(t, w);
     format!(
         "`ifdef SYNTHESIS\n{}\n`else\n    assign {} = {sum};\n`endif",
         primitive_instance(r, top, dst, t, w),
@@ -69,7 +42,7 @@ fn primitive_instance(r: &mut Render, top: &str, dst: SignalId, t: &[Addend; 3],
     let mut order = *t;
     order.sort_by_key(|d| (d.shift, d.neg));
     let inst = r.fresh(&format!("{}_add3", r.target(dst)));
-    let [a, b, c] = order.map(|d| shifted(r, &d, w));
+    let [a, b, c] = order.map(|d| r.shifted(&d, w));
     let [na, nb, nc] = order.map(|d| u8::from(d.neg));
     let y = r.target(dst);
     format!(
