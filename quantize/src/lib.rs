@@ -16,6 +16,6 @@ pub use config::Config;
 pub use error::QuantizeError;
 pub use fixed::{Elem, FixedType, Overflow};
 pub use lower::lower;
-pub use verify::verify;
 pub use qir::{LayerKind, QModel, TensorId};
 pub use round::Round;
+pub use verify::verify;

@@ -75,7 +75,12 @@ fn produced(l: &Layer, xe: &[Elem], n: usize) -> Result<Vec<(i128, i128)>, usize
             let mut out = Vec::with_capacity(pairs.len());
             for (k, &(a, b)) in pairs.iter().enumerate() {
                 let (ea, eb) = (&xe[a as usize], &xe[b as usize]);
-                let c = [ea.lo.checked_mul(eb.lo), ea.lo.checked_mul(eb.hi), ea.hi.checked_mul(eb.lo), ea.hi.checked_mul(eb.hi)];
+                let c = [
+                    ea.lo.checked_mul(eb.lo),
+                    ea.lo.checked_mul(eb.hi),
+                    ea.hi.checked_mul(eb.lo),
+                    ea.hi.checked_mul(eb.hi),
+                ];
                 let c: Option<Vec<i128>> = c.into_iter().collect();
                 out.push(span(&c.ok_or(k)?));
             }

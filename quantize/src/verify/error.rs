@@ -55,7 +55,9 @@ pub enum VerifyError {
     EpilogueShape { tensor: TensorId, shape: Vec<usize>, expected: usize, elems: usize },
 
     // 4. Layer names and origins
-    #[error("layer name `{layer}` is not Verilog-friendly (ASCII letters, digits and `_`, not empty, no leading digit)")]
+    #[error(
+        "layer name `{layer}` is not Verilog-friendly (ASCII letters, digits and `_`, not empty, no leading digit)"
+    )]
     BadLayerName { layer: String },
     #[error("two layers are named `{layer}`; layer names must be unique")]
     DuplicateLayerName { layer: String },
@@ -119,6 +121,8 @@ pub enum VerifyError {
     // 9. Soundness
     #[error("layer `{layer}` ({kind}): the range of output element {element} overflows i128")]
     Overflow { layer: String, kind: &'static str, element: usize },
-    #[error("layer `{layer}` ({kind}): element {element} can reach [{lo},{hi}] outside its type [{type_lo},{type_hi}]")]
+    #[error(
+        "layer `{layer}` ({kind}): element {element} can reach [{lo},{hi}] outside its type [{type_lo},{type_hi}]"
+    )]
     Unsound { layer: String, kind: &'static str, element: usize, lo: i128, hi: i128, type_lo: i128, type_hi: i128 },
 }
