@@ -118,12 +118,9 @@ fn mismatched_initializer_size() {
     let e = err(&m);
     assert!(e.contains("'w'") && e.contains("3 values"), "{e}");
     match load(&m) {
-        Err(FrontendError::Tensor {
-            tensor,
-            error: tachyon_frontend::TensorError::ValueCount { values: 3, .. },
-            ..
-        }) => {
-            assert_eq!(tensor, "w")
+        Err(FrontendError::Tensor { tensor, error, .. }) => {
+            assert_eq!(tensor, "w");
+            assert!(matches!(*error, tachyon_frontend::TensorError::ValueCount { values: 3, .. }), "{error:?}");
         }
         other => panic!("{other:?}"),
     }

@@ -116,7 +116,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
         let k = decode_tensor(t, model_dir).map_err(|error| FrontendError::Tensor {
             path: path.to_path_buf(),
             tensor: t.name.clone(),
-            error,
+            error: Box::new(error),
         })?;
         let id = new_value(&mut g, &mut by_name, &t.name);
         g.value_mut(id).shape = Some(k.shape.clone());
@@ -186,7 +186,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
         node.op = import_op(n, opset).map_err(|error| FrontendError::Import {
             path: path.to_path_buf(),
             node: node.node_ref(),
-            error,
+            error: Box::new(error),
         })?;
         for out in &n.output {
             if out.is_empty() {
@@ -217,7 +217,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
             let k = decode_tensor(&t, model_dir).map_err(|error| FrontendError::ConstantValue {
                 path: path.to_path_buf(),
                 node: node.node_ref(),
-                error,
+                error: Box::new(error),
             })?;
             if let Some(&out) = node.outputs.first() {
                 g.value_mut(out).shape = Some(k.shape.clone());

@@ -149,7 +149,8 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
     fuse::fuse_relu(&mut m);
     // Cheap (linear in the model) and the last line of defence against a lowering bug turning
     // into wrong hardware, so it runs in release builds too.
-    crate::verify::verify(&m).map_err(|error| QuantizeError::Verify { path: g.path.display().to_string(), error })?;
+    crate::verify::verify(&m)
+        .map_err(|error| QuantizeError::Verify { path: g.path.display().to_string(), error: Box::new(error) })?;
     Ok(m)
 }
 
