@@ -41,8 +41,15 @@ pub enum FrontendError {
     Malformed { path: PathBuf, what: String },
     #[error("{path}: {node}: {what}")]
     Node { path: PathBuf, node: NodeRef, what: String },
-    #[error("{path}: initializer '{tensor}': {what}")]
-    Tensor { path: PathBuf, tensor: String, what: String },
+    /// A malformed node (bad attribute). (`error` is not a `source`: its text is already part
+    /// of this message, and `{:#}` would print it twice.)
+    #[error("{path}: {node}: {error}")]
+    Import { path: PathBuf, node: NodeRef, error: Box<crate::import::ImportError> },
+    #[error("{path}: initializer '{tensor}': {error}")]
+    Tensor { path: PathBuf, tensor: String, error: Box<crate::tensor::TensorError> },
+    /// A `Constant` node whose value tensor cannot be decoded.
+    #[error("{path}: {node}: {error}")]
+    ConstantValue { path: PathBuf, node: NodeRef, error: Box<crate::tensor::TensorError> },
     #[error("{path}: default-domain opset {opset} is not supported (Tachyon reads opsets 7 to 21); re-export the model with an opset in that range")]
     Opset { path: PathBuf, opset: i64 },
     #[error("{path}: {} unsupported node(s):\n{}", list.len(), list.iter().map(|u| format!("  - {}: {}", u.node, u.reason)).collect::<Vec<_>>().join("\n"))]

@@ -2,7 +2,7 @@
 //! into a dense `Tensor` of `f64` values that remembers whether the model computes it in `f32`.
 
 use crate::proto::{data_location, data_type, TensorProto};
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 /// Largest number of elements Tachyon accepts in one tensor (guards against absurd declared sizes).
 pub const MAX_ELEMENTS: usize = 1 << 28;
@@ -53,23 +53,52 @@ impl Tensor {
     }
 }
 
+/// Why a tensor (an initializer, a `Constant`'s value, a declared shape) cannot be decoded. The
+/// messages say what is wrong with the tensor; the caller adds which tensor or node it is.
+#[derive(Debug, thiserror::Error)]
+pub enum TensorError {
+    #[error("negative dimension {dim} in shape {dims:?}")]
+    NegativeDim { dim: i64, dims: Vec<i64> },
+    #[error("shape {dims:?} has more than {MAX_ELEMENTS} elements")]
+    TooLarge { dims: Vec<i64> },
+    #[error("element type {} is not supported (use float32, float64 or an integer type)", dtype_name(*.data_type))]
+    UnsupportedType { data_type: i32 },
+    #[error("holds {bytes} bytes of data but its shape {dims:?} of {} needs {needed}", dtype_name(*.data_type))]
+    RawSize { bytes: usize, dims: Vec<i64>, data_type: i32, needed: usize },
+    #[error("holds {values} values but its shape {dims:?} needs {needed}")]
+    ValueCount { values: usize, dims: Vec<i64>, needed: usize },
+    #[error("external data without a 'location' entry")]
+    NoLocation,
+    #[error("external data location '{location}' leaves the model's folder (absolute path or '..'); Tachyon only reads data files beside the model")]
+    LocationEscapes { location: String },
+    #[error("external data '{key}' = '{value}' is not a number")]
+    ExternalNumber { key: String, value: String },
+    /// (`error` is not a `source`: its text is already part of this message.)
+    #[error("cannot read external data file {}: {error}", path.display())]
+    ExternalRead { path: PathBuf, error: std::io::Error },
+    #[error("external data offset {offset} is beyond the end of {} ({len} bytes)", path.display())]
+    OffsetBeyondEnd { offset: u64, path: PathBuf, len: usize },
+    #[error("external data [{offset}, +{length}) is beyond the end of {} ({len} bytes)", path.display())]
+    RangeBeyondEnd { offset: u64, length: u64, path: PathBuf, len: usize },
+}
+
 /// Number of elements of `dims`, refusing negative dims and sizes above [`MAX_ELEMENTS`].
-pub fn checked_numel(dims: &[i64]) -> Result<usize, String> {
+pub fn checked_numel(dims: &[i64]) -> Result<usize, TensorError> {
     let mut n: usize = 1;
     for &d in dims {
         if d < 0 {
-            return Err(format!("negative dimension {d} in shape {dims:?}"));
+            return Err(TensorError::NegativeDim { dim: d, dims: dims.to_vec() });
         }
         n = n
             .checked_mul(d as usize)
             .filter(|&n| n <= MAX_ELEMENTS)
-            .ok_or_else(|| format!("shape {dims:?} has more than {MAX_ELEMENTS} elements"))?;
+            .ok_or_else(|| TensorError::TooLarge { dims: dims.to_vec() })?;
     }
     Ok(n)
 }
 
 /// Decodes a `TensorProto`. `model_dir` resolves external data; locations must stay inside it.
-pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, String> {
+pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, TensorError> {
     let n = checked_numel(&t.dims)?;
     let shape: Vec<usize> = t.dims.iter().map(|&d| d as usize).collect();
     let (dtype, width) = match t.data_type {
@@ -81,12 +110,7 @@ pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, String
         data_type::INT64 | data_type::UINT64 => (DType::Int, 8),
         data_type::BOOL => (DType::Bool, 1),
         data_type::FLOAT16 => (DType::F32, 2),
-        other => {
-            return Err(format!(
-                "element type {} is not supported (use float32, float64 or an integer type)",
-                dtype_name(other)
-            ))
-        }
+        other => return Err(TensorError::UnsupportedType { data_type: other }),
     };
     let external;
     let raw: Option<&[u8]> = if t.data_location == data_location::EXTERNAL {
@@ -100,13 +124,12 @@ pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, String
     let data: Vec<f64> = match raw {
         Some(bytes) => {
             if bytes.len() != n * width {
-                return Err(format!(
-                    "holds {} bytes of data but its shape {:?} of {} needs {}",
-                    bytes.len(),
-                    t.dims,
-                    dtype_name(t.data_type),
-                    n * width
-                ));
+                return Err(TensorError::RawSize {
+                    bytes: bytes.len(),
+                    dims: t.dims.clone(),
+                    data_type: t.data_type,
+                    needed: n * width,
+                });
             }
             bytes.chunks_exact(width).map(|c| raw_value(t.data_type, c)).collect()
         }
@@ -120,7 +143,7 @@ pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, String
                 _ => t.int32_data.iter().map(|&v| v as f64).collect(),
             };
             if typed.len() != n {
-                return Err(format!("holds {} values but its shape {:?} needs {}", typed.len(), t.dims, n));
+                return Err(TensorError::ValueCount { values: typed.len(), dims: t.dims.clone(), needed: n });
             }
             typed
         }
@@ -164,30 +187,37 @@ fn f16_to_f64(h: u16) -> f64 {
     }
 }
 
-fn read_external(t: &TensorProto, model_dir: &Path) -> Result<Vec<u8>, String> {
+fn read_external(t: &TensorProto, model_dir: &Path) -> Result<Vec<u8>, TensorError> {
     let get = |k: &str| t.external_data.iter().find(|e| e.key == k).map(|e| e.value.as_str());
-    let location = get("location").ok_or("external data without a 'location' entry")?;
+    let location = get("location").ok_or(TensorError::NoLocation)?;
     let rel = Path::new(location);
     if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(format!(
-            "external data location '{location}' leaves the model's folder (absolute path or '..'); Tachyon only reads data files beside the model"
-        ));
+        return Err(TensorError::LocationEscapes { location: location.to_string() });
     }
-    let parse = |k: &str| -> Result<Option<u64>, String> {
-        get(k).map(|v| v.parse::<u64>().map_err(|_| format!("external data '{k}' = '{v}' is not a number"))).transpose()
+    let parse = |k: &str| -> Result<Option<u64>, TensorError> {
+        get(k)
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| TensorError::ExternalNumber { key: k.to_string(), value: v.to_string() })
+            })
+            .transpose()
     };
     let offset = parse("offset")?.unwrap_or(0);
     let length = parse("length")?;
     let path = model_dir.join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read external data file {}: {e}", path.display()))?;
-    let start = usize::try_from(offset).ok().filter(|&s| s <= bytes.len()).ok_or_else(|| {
-        format!("external data offset {offset} is beyond the end of {} ({} bytes)", path.display(), bytes.len())
-    })?;
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(error) => return Err(TensorError::ExternalRead { path, error }),
+    };
+    let len = bytes.len();
+    let Some(start) = usize::try_from(offset).ok().filter(|&s| s <= len) else {
+        return Err(TensorError::OffsetBeyondEnd { offset, path, len });
+    };
     let end = match length {
-        Some(l) => start.checked_add(l as usize).filter(|&e| e <= bytes.len()).ok_or_else(|| {
-            format!("external data [{offset}, +{l}) is beyond the end of {} ({} bytes)", path.display(), bytes.len())
-        })?,
-        None => bytes.len(),
+        Some(l) => match start.checked_add(l as usize).filter(|&e| e <= len) {
+            Some(e) => e,
+            None => return Err(TensorError::RangeBeyondEnd { offset, length: l, path, len }),
+        },
+        None => len,
     };
     Ok(bytes[start..end].to_vec())
 }

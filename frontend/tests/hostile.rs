@@ -117,6 +117,13 @@ fn mismatched_initializer_size() {
     m.graph.as_mut().unwrap().initializer[0].float_data.pop();
     let e = err(&m);
     assert!(e.contains("'w'") && e.contains("3 values"), "{e}");
+    match load(&m) {
+        Err(FrontendError::Tensor { tensor, error, .. }) => {
+            assert_eq!(tensor, "w");
+            assert!(matches!(*error, tachyon_frontend::TensorError::ValueCount { values: 3, .. }), "{error:?}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

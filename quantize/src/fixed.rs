@@ -34,6 +34,20 @@ impl Overflow {
     }
 }
 
+/// Why a string is not a fixed-point type (config files name types as text). `text` is the
+/// string as written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FixedTypeError {
+    #[error("'{text}' is not a fixed-point type; write e.g. fixed<16,6>, ufixed<8,3>, fixed<16,6,RND,SAT> or int<8>")]
+    NotAType { text: String },
+    #[error("'{text}': width {width} must be between 1 and 64 bits")]
+    Width { text: String, width: i64 },
+    #[error("'{text}': unknown rounding mode '{mode}' (TRN, RND, RND_CONV, RND_ZERO, RND_INF, RND_MIN_INF, TRN_ZERO)")]
+    Rounding { text: String, mode: String },
+    #[error("'{text}': unknown overflow mode '{mode}' (WRAP, SAT, SAT_SYM)")]
+    Overflow { text: String, mode: String },
+}
+
 /// A fixed-point type: `width` bits of which `int_bits` are integer bits (sign included), so the
 /// least significant bit weighs `2^-(width - int_bits)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -64,20 +78,18 @@ impl FixedType {
     }
     /// Parses `fixed<W,I>`, `ufixed<W,I>`, `ap_fixed<W,I[,Q[,O]]>`, `ap_ufixed<…>`, `int<W>`,
     /// `uint<W>`; rounding/overflow default to TRN/WRAP as in ap_fixed.
-    pub fn parse(s: &str) -> Result<FixedType, String> {
+    pub fn parse(s: &str) -> Result<FixedType, FixedTypeError> {
         let t = s.trim().replace(' ', "");
-        let err = || {
-            format!(
-                "'{s}' is not a fixed-point type; write e.g. fixed<16,6>, ufixed<8,3>, fixed<16,6,RND,SAT> or int<8>"
-            )
-        };
+        let err = || FixedTypeError::NotAType { text: s.to_string() };
         let open = t.find('<').ok_or_else(err)?;
         if !t.ends_with('>') {
             return Err(err());
         }
         let kind = t[..open].to_ascii_lowercase();
         let args: Vec<&str> = t[open + 1..t.len() - 1].split(',').collect();
-        let num = |i: usize| -> Result<i64, String> { args.get(i).ok_or_else(err)?.parse::<i64>().map_err(|_| err()) };
+        let num = |i: usize| -> Result<i64, FixedTypeError> {
+            args.get(i).ok_or_else(err)?.parse::<i64>().map_err(|_| err())
+        };
         let (signed, width, int_bits, rest) = match kind.as_str() {
             "fixed" | "ap_fixed" => (true, num(0)?, num(1)?, 2),
             "ufixed" | "ap_ufixed" => (false, num(0)?, num(1)?, 2),
@@ -86,20 +98,17 @@ impl FixedType {
             _ => return Err(err()),
         };
         if !(1..=64).contains(&width) {
-            return Err(format!("'{s}': width {width} must be between 1 and 64 bits"));
+            return Err(FixedTypeError::Width { text: s.to_string(), width });
         }
         let round = match args.get(rest) {
-            Some(r) => Round::parse(r).ok_or_else(|| {
-                format!(
-                    "'{s}': unknown rounding mode '{r}' (TRN, RND, RND_CONV, RND_ZERO, RND_INF, RND_MIN_INF, TRN_ZERO)"
-                )
-            })?,
+            Some(r) => {
+                Round::parse(r).ok_or_else(|| FixedTypeError::Rounding { text: s.to_string(), mode: r.to_string() })?
+            }
             None => Round::Floor,
         };
         let overflow = match args.get(rest + 1) {
-            Some(o) => {
-                Overflow::parse(o).ok_or_else(|| format!("'{s}': unknown overflow mode '{o}' (WRAP, SAT, SAT_SYM)"))?
-            }
+            Some(o) => Overflow::parse(o)
+                .ok_or_else(|| FixedTypeError::Overflow { text: s.to_string(), mode: o.to_string() })?,
             None => Overflow::Wrap,
         };
         if args.len() > rest + 2 {
@@ -198,7 +207,14 @@ mod tests {
         assert_eq!((t.signed, t.round, t.overflow), (false, Round::HalfUp, Overflow::Sat));
         assert_eq!(t.to_string(), "ufixed<8,3,RND,SAT>");
         assert!(FixedType::parse("float").is_err());
-        assert!(FixedType::parse("fixed<0,1>").is_err());
+        assert_eq!(
+            FixedType::parse("fixed<0,1>").unwrap_err().to_string(),
+            "'fixed<0,1>': width 0 must be between 1 and 64 bits"
+        );
+        assert_eq!(
+            FixedType::parse("fixed<8,3,RND,CLAMP>").unwrap_err(),
+            FixedTypeError::Overflow { text: "fixed<8,3,RND,CLAMP>".into(), mode: "CLAMP".into() }
+        );
         assert_eq!(FixedType::parse("int<8>").unwrap().range(), (-128, 127));
     }
 }

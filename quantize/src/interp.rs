@@ -126,7 +126,18 @@ pub fn run(m: &QModel, input: &[i128]) -> Vec<i128> {
     run_all(m, input).swap_remove(m.output.0 as usize)
 }
 
-pub(crate) fn apply_steps(steps: &[FloatStep], mut t: Tensor) -> Result<Tensor, String> {
+/// A float step (of the prologue, the epilogue or a chain tabulated into step functions) that
+/// cannot be evaluated: the ONNX node and what the float semantics refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{node}: {detail}")]
+pub struct StepError {
+    /// ONNX node name of the step.
+    pub node: String,
+    pub detail: String,
+}
+
+/// Applies float steps to `t` (a step's `base_operand` chain is applied to the original `t`).
+pub(crate) fn apply_steps(steps: &[FloatStep], mut t: Tensor) -> Result<Tensor, StepError> {
     let base = steps.iter().any(|s| s.base_operand.is_some()).then(|| t.clone());
     for s in steps {
         let other = match (&s.base_operand, &base) {
@@ -142,7 +153,7 @@ pub(crate) fn apply_steps(steps: &[FloatStep], mut t: Tensor) -> Result<Tensor, 
                 _ => Some(a.as_ref().unwrap_or(&t)),
             })
             .collect();
-        let mut out = eval_op(&s.op, &args, 13).map_err(|e| format!("{}: {e}", s.node))?;
+        let mut out = eval_op(&s.op, &args, 13).map_err(|detail| StepError { node: s.node.clone(), detail })?;
         t = out.swap_remove(0);
     }
     Ok(t)
@@ -156,7 +167,7 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
     if x.len() != n {
         return Err(format!("input sample has {} values, the model expects {n} (shape {shape:?})", x.len()));
     }
-    let t = apply_steps(&m.prologue.steps, Tensor::new(DType::F32, shape, x.to_vec()))?;
+    let t = apply_steps(&m.prologue.steps, Tensor::new(DType::F32, shape, x.to_vec())).map_err(|e| e.to_string())?;
     let elems = m.input_elems();
     if t.data.len() != elems.len() {
         return Err(format!("prologue produced {} values for {} inputs", t.data.len(), elems.len()));
@@ -191,7 +202,8 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
 /// Float value of the output integers, with the epilogue applied (what the ONNX model outputs).
 pub fn dequantize_output(m: &QModel, y: &[i128]) -> Result<Vec<f64>, String> {
     let vals: Vec<f64> = y.iter().zip(m.output_elems()).map(|(&v, e)| v as f64 * 2f64.powi(-e.frac)).collect();
-    let t = apply_steps(&m.epilogue, Tensor::new(DType::F32, m.epilogue_shape.clone(), vals))?;
+    let t =
+        apply_steps(&m.epilogue, Tensor::new(DType::F32, m.epilogue_shape.clone(), vals)).map_err(|e| e.to_string())?;
     Ok(t.data)
 }
 

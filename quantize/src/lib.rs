@@ -14,7 +14,8 @@ pub mod verify;
 
 pub use config::Config;
 pub use error::QuantizeError;
-pub use fixed::{Elem, FixedType, Overflow};
+pub use fixed::{Elem, FixedType, FixedTypeError, Overflow};
 pub use lower::lower;
 pub use qir::{LayerKind, QModel, TensorId};
 pub use round::Round;
+pub use verify::verify;

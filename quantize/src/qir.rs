@@ -10,8 +10,9 @@
 //!   unquantized (e.g. a final per-tensor affine). They are not hardware: `report.json` lists
 //!   them and `sim --expect` applies them to compare with float outputs.
 //!
-//! Invariants (checked by [`crate::verify`]): layer inputs are defined before use; every
-//! element interval is consistent with what the layer can produce from its input intervals.
+//! Invariants: [`crate::verify`]'s module doc lists them all (ids, topological order, element
+//! counts, grids, parameters of each kind, and every element interval containing what its layer
+//! can produce from its input intervals); [`crate::lower`] checks them on every model it returns.
 
 use crate::fixed::{Elem, FixedType, Overflow};
 use crate::round::Round;

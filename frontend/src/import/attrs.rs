@@ -1,5 +1,6 @@
 //! Typed access to a node's attributes.
 
+use super::ImportError;
 use crate::proto::{attribute_type, data_type, AttributeProto, TensorProto};
 
 /// The attributes of one node.
@@ -58,12 +59,12 @@ impl<'a> Attrs<'a> {
         Some(t)
     }
     /// 0/1 flag; any other value is malformed.
-    pub fn flag(&self, name: &str, default: bool) -> Result<bool, String> {
+    pub fn flag(&self, name: &str, default: bool) -> Result<bool, ImportError> {
         match self.int(name) {
             None => Ok(default),
             Some(0) => Ok(false),
             Some(1) => Ok(true),
-            Some(v) => Err(format!("attribute '{name}' must be 0 or 1, found {v}")),
+            Some(value) => Err(ImportError::NotAFlag { name: name.to_string(), value }),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Importers of arithmetic, linear-algebra (Einsum included) and activation ops.
 
-use super::Attrs;
+use super::{Attrs, ImportError};
 use crate::ir::Op;
 
-pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String> {
+pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, ImportError> {
     Ok(Some(match op_type {
         "MatMul" => Op::MatMul,
         "Gemm" => Op::Gemm {
@@ -14,7 +14,7 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String
         },
         "Add" | "Sub" | "Mul" | "Div" => {
             if opset < 7 && a.int("broadcast").is_some() {
-                return Err("legacy 'broadcast' attribute (opset < 7) is not supported".into());
+                return Err(ImportError::LegacyBroadcast);
             }
             match op_type {
                 "Add" => Op::Add,
@@ -32,14 +32,12 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String
         "Erf" => Op::Erf,
         "Gelu" => {
             if opset < 20 {
-                return Err(format!("Gelu is an opset-20 op; this model imports opset {opset}"));
+                return Err(ImportError::OpsetTooOld { op: "Gelu", since: 20, opset });
             }
             match a.string("approximate").as_deref().unwrap_or("none") {
                 "none" => Op::Gelu { tanh: false },
                 "tanh" => Op::Gelu { tanh: true },
-                other => {
-                    return Err(format!("attribute 'approximate' is \"{other}\"; Gelu knows \"none\" and \"tanh\""))
-                }
+                other => return Err(ImportError::GeluApproximate { value: other.to_string() }),
             }
         }
         // The defaults as the float32 attributes of an exported model would hold them.
@@ -50,33 +48,31 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String
         "Clip" => {
             let (min, max) = (a.float("min"), a.float("max"));
             if opset >= 11 && (min.is_some() || max.is_some()) {
-                return Err(format!(
-                    "Clip attributes 'min' and 'max' were replaced by inputs in opset 11; this model is opset {opset}, \
-                     so give the bounds as the second and third inputs"
-                ));
+                return Err(ImportError::ClipAttributes { opset });
             }
             Op::Clip { min, max }
         }
         "Max" => Op::Max,
         "Min" => Op::Min,
         "Einsum" => {
-            let eq = a.string("equation").ok_or("Einsum needs the string attribute 'equation' (e.g. \"ij,jk->ik\")")?;
+            let eq = a.string("equation").ok_or(ImportError::Missing {
+                op: "Einsum".into(),
+                what: "the string attribute 'equation' (e.g. \"ij,jk->ik\")",
+            })?;
             Op::Einsum {
-                equation: crate::eval::einsum::normalize(&eq).map_err(|e| format!("attribute 'equation': {e}"))?,
+                equation: crate::eval::einsum::normalize(&eq).map_err(|detail| ImportError::Equation { detail })?,
             }
         }
         "Softmax" => Op::Softmax { axis: a.int_or("axis", if opset >= 13 { -1 } else { 1 }), legacy: opset < 13 },
         "LayerNormalization" => {
             if opset < 17 {
-                return Err(format!("LayerNormalization is an opset-17 op; this model imports opset {opset}"));
+                return Err(ImportError::OpsetTooOld { op: "LayerNormalization", since: 17, opset });
             }
             Op::LayerNorm { axis: a.int_or("axis", -1), epsilon: a.float_or("epsilon", f64::from(1e-5f32)) }
         }
         "BatchNormalization" => {
             if a.int("training_mode").unwrap_or(0) != 0 {
-                return Err(
-                    "BatchNormalization in training mode cannot be compiled; export the model in eval mode".into()
-                );
+                return Err(ImportError::TrainingMode);
             }
             Op::BatchNorm { epsilon: a.float_or("epsilon", 1e-5) }
         }

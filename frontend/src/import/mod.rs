@@ -4,12 +4,14 @@
 
 mod attrs;
 mod cnn;
+mod error;
 mod math;
 mod quant;
 mod reduce;
 mod shape;
 
 pub use attrs::Attrs;
+pub use error::ImportError;
 
 use crate::error::{FrontendError, Result};
 use crate::ir::{Graph, Node, NodeId, Op, Value, ValueId};
@@ -22,7 +24,7 @@ use std::path::Path;
 pub const QONNX_DOMAINS: &[&str] = &["qonnx.custom_op.general", "onnx.brevitas", "finn.custom_op.general", "finn"];
 
 /// Builds the op of one node. `Err` means a malformed node (bad attribute), which is fatal.
-fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, String> {
+fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, ImportError> {
     let a = Attrs(&n.attribute);
     let domain = n.domain.as_str();
     if domain.is_empty() || domain == "ai.onnx" {
@@ -111,10 +113,10 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
         if by_name.contains_key(&t.name) {
             return Err(malformed(format!("initializer '{}' is defined twice", t.name)));
         }
-        let k = decode_tensor(t, model_dir).map_err(|what| FrontendError::Tensor {
+        let k = decode_tensor(t, model_dir).map_err(|error| FrontendError::Tensor {
             path: path.to_path_buf(),
             tensor: t.name.clone(),
-            what,
+            error: Box::new(error),
         })?;
         let id = new_value(&mut g, &mut by_name, &t.name);
         g.value_mut(id).shape = Some(k.shape.clone());
@@ -181,10 +183,10 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
                 node.inputs.push(Some(id));
             }
         }
-        node.op = import_op(n, opset).map_err(|what| FrontendError::Node {
+        node.op = import_op(n, opset).map_err(|error| FrontendError::Import {
             path: path.to_path_buf(),
             node: node.node_ref(),
-            what,
+            error: Box::new(error),
         })?;
         for out in &n.output {
             if out.is_empty() {
@@ -212,10 +214,10 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
                         .into(),
                 })
                 .or_else(|e| a.constant_from_scalars().ok_or(e))?;
-            let k = decode_tensor(&t, model_dir).map_err(|what| FrontendError::Node {
+            let k = decode_tensor(&t, model_dir).map_err(|error| FrontendError::ConstantValue {
                 path: path.to_path_buf(),
                 node: node.node_ref(),
-                what,
+                error: Box::new(error),
             })?;
             if let Some(&out) = node.outputs.first() {
                 g.value_mut(out).shape = Some(k.shape.clone());

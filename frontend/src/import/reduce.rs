@@ -1,9 +1,9 @@
 //! Importers of the reductions ReduceSum, ReduceMean, ReduceMax and ReduceMin.
 
-use super::Attrs;
+use super::{Attrs, ImportError};
 use crate::ir::{Op, ReduceKind};
 
-pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String> {
+pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, ImportError> {
     let kind = match op_type {
         "ReduceSum" => ReduceKind::Sum,
         "ReduceMean" => ReduceKind::Mean,
@@ -15,10 +15,7 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, String
     let axes_input_from = if kind == ReduceKind::Sum { 13 } else { 18 };
     let axes = a.ints("axes");
     if axes.is_some() && opset >= axes_input_from {
-        return Err(format!(
-            "attribute 'axes' of {op_type} was replaced by the second input in opset {axes_input_from}; this model \
-             is opset {opset}, so give the axes as a constant second input"
-        ));
+        return Err(ImportError::ReduceAxesAttribute { op: op_type.to_string(), since: axes_input_from, opset });
     }
     Ok(Some(Op::Reduce {
         kind,

@@ -211,3 +211,35 @@ fn legacy_attribute_forms() {
     let e = err(&model(&[5], vec![node("Slice", &["x"], &["y"], vec![attr_ints("starts", &[1])])], vec![], 13));
     assert!(e.contains("'starts'") && e.contains("opset 10"), "{e}");
 }
+
+/// Import errors are typed: the variant says what is wrong, the error names the node, and the
+/// message is the exact text the CLI prints.
+#[test]
+fn import_errors_are_typed_and_name_the_node() {
+    use tachyon_frontend::{FrontendError, ImportError};
+    let decode = |m: &ModelProto| decode_model(&m.encode_to_vec(), Path::new("/models/ops.onnx")).expect_err("refused");
+    let m = model(&[2, 3], vec![node("ReduceSum", &["x"], &["y"], vec![attr_int("keepdims", 2)])], vec![], 13);
+    let e = decode(&m);
+    assert_eq!(
+        e.to_string(),
+        "/models/ops.onnx: node 'reducesum_node' (ReduceSum): attribute 'keepdims' must be 0 or 1, found 2"
+    );
+    match e {
+        FrontendError::Import { node, error, .. } => match *error {
+            ImportError::NotAFlag { name, value: 2 } => {
+                assert_eq!((node.name.as_str(), name.as_str()), ("reducesum_node", "keepdims"))
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // The typed error is no `source`: `{:#}` (as the CLI prints) does not repeat it.
+    assert!(std::error::Error::source(&decode(&m)).is_none());
+    let pool = model(&[1, 1, 4, 4], vec![node("MaxPool", &["x"], &["y"], vec![])], vec![], 13);
+    match decode(&pool) {
+        FrontendError::Import { error, .. } => {
+            assert!(matches!(*error, ImportError::Missing { what: "the attribute 'kernel_shape'", .. }), "{error:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

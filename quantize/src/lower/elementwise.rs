@@ -291,7 +291,8 @@ pub(crate) fn resolve_pending(
     let mut table: Vec<Vec<i128>> = vec![vec![]; xe.len()];
     for v in lo..=hi {
         let data: Vec<f64> = xe.iter().map(|e| v as f64 * 2f64.powi(-e.frac)).collect();
-        let y = apply_steps(steps, Tensor::new(DType::F32, shape.clone(), data)).map_err(|e| l.err(n, e))?;
+        let y =
+            apply_steps(steps, Tensor::new(DType::F32, shape.clone(), data)).map_err(|e| l.err(n, e.to_string()))?;
         for (i, (e, o)) in xe.iter().zip(&outs).enumerate() {
             if e.contains(v) {
                 let s = y.data[i] * 2f64.powi(o.frac);
