@@ -13,7 +13,7 @@
 
 mod common;
 
-use tachyon_examples::onnx_builder::{Attr, GraphBuilder};
+use tachyon_common::onnx_builder::{Attr, GraphBuilder};
 use tachyon_quantize::Config;
 
 fn model_txt(name: &str) -> String {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::quantized;
-use tachyon_examples::onnx_builder::{Attr, GraphBuilder};
+use tachyon_common::onnx_builder::{Attr, GraphBuilder};
 use tachyon_quantize::fixed::{Elem, FixedType, Overflow};
 use tachyon_quantize::qir::{InputConv, LayerKind, QModel, TensorId};
 use tachyon_quantize::verify::{Site, VerifyError};

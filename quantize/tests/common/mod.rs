@@ -1,10 +1,10 @@
 //! Loading and lowering models for the quantize tests: the shipped examples, models built in
-//! memory (random models, the ONNX builder) and their lowered forms.
+//! memory (the ONNX builder) and their lowered forms.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use tachyon_examples::onnx_builder::GraphBuilder;
+use tachyon_common::onnx_builder::GraphBuilder;
 use tachyon_frontend::proto::ModelProto;
 use tachyon_quantize::{Config, QModel, QuantizeError};
 
@@ -31,7 +31,7 @@ pub fn lower_example(name: &str) -> QModel {
 
 /// Lowers an in-memory model, named `<name>.onnx` in messages.
 pub fn lower_proto(name: &str, model: &ModelProto, cfg: &Config) -> Result<QModel, QuantizeError> {
-    let bytes = tachyon_examples::random_model::to_bytes(model);
+    let bytes = prost::Message::encode_to_vec(model);
     let g = tachyon_frontend::decode_model(&bytes, Path::new(&format!("{name}.onnx")))?;
     tachyon_quantize::lower(&g, cfg)
 }
@@ -44,5 +44,5 @@ pub fn quantized(name: &str, n: usize, body: impl FnOnce(&mut GraphBuilder, &str
     let xq = g.quant(&x, "xq", 0.125, 0.0, 8.0, true, false, "ROUND");
     let (y, shape) = body(&mut g, &xq);
     g.output(&y, &shape);
-    g.build(&[("", 17), (tachyon_examples::onnx_builder::QONNX_DOMAIN, 1)])
+    g.build(&[("", 17), (tachyon_common::onnx_builder::QONNX_DOMAIN, 1)])
 }
