@@ -6,6 +6,7 @@
 //! sources, the AXI-Stream wrapper and the Vivado files.
 //!
 //! * [`project`] — build (model → quantized IR → netlist → files, written atomically) and load;
+//! * [`manifest`] — `tachyon.json`, what every command after `build` reads;
 //! * [`sim`] / [`axis`] — Verilator co-simulation of the core / of its AXI-Stream wrapper
 //!   against the reference interpreter;
 //! * [`synth`] — yosys figures beside the estimate;
@@ -17,6 +18,7 @@ pub mod axis;
 pub mod decompose;
 pub mod flows;
 pub mod html;
+pub mod manifest;
 pub mod project;
 pub mod report;
 pub mod sim;

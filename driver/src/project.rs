@@ -9,52 +9,11 @@
 //! netlist, which [`netlist`] regenerates from the stored quantized model (deterministic; it is
 //! checked against `rtl/<top>.v`).
 
+pub use crate::manifest::{read_manifest, Manifest};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use tachyon_hls::{Design, HlsOptions};
 use tachyon_quantize::{Config, QModel};
-
-/// The manifest stored as `tachyon.json` in a project folder.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Manifest {
-    pub tachyon_version: String,
-    /// The model the project was built from, relative to the project folder (stored in it).
-    pub model: PathBuf,
-    /// Where that model was read from at build time (absolute; for information only).
-    #[serde(default)]
-    pub source: PathBuf,
-    /// The configuration used (inline, so the project does not depend on the config file).
-    pub config: serde_json::Value,
-    pub clock_ns: f64,
-    pub board: Option<String>,
-    pub top: String,
-    pub latency_cycles: u32,
-    /// Initiation interval: inputs may arrive at most once every `ii_cycles` cycles.
-    #[serde(default = "one")]
-    pub ii_cycles: u32,
-    pub inputs: Vec<tachyon_hls::BusElem>,
-    pub outputs: Vec<tachyon_hls::BusElem>,
-    /// Stream style: the flat input element of each slot of each beat (see
-    /// `tachyon_hls::Design::frame`); absent for one-beat inputs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frame: Option<Vec<u32>>,
-}
-
-impl Manifest {
-    /// What a wrapper or a tool flow needs to know of the core; `model` names the model in
-    /// headers.
-    pub fn core(&self, model: &str) -> tachyon_rtl::wrappers::Core {
-        tachyon_rtl::wrappers::Core {
-            top: self.top.clone(),
-            in_bits: self.inputs.iter().map(|e| e.width).sum(),
-            out_bits: self.outputs.iter().map(|e| e.width).sum(),
-            latency: self.latency_cycles,
-            ii: self.ii_cycles,
-            version: self.tachyon_version.clone(),
-            model: model.to_string(),
-        }
-    }
-}
 
 /// Where `tachyon build --decompose` stores the decomposed model in the project folder.
 pub const DECOMPOSED_MODEL: &str = "model.td.onnx";
@@ -73,10 +32,6 @@ pub struct BuildOptions {
     pub top: String,
     pub out: PathBuf,
     pub force: bool,
-}
-
-fn one() -> u32 {
-    1
 }
 
 /// Everything produced in memory by a build.
@@ -322,7 +277,7 @@ fn write_project_with(
         // The AXI-Stream wrapper feeds one whole input per beat; a stream-style core takes a
         // frame of consecutive pixel beats instead, which the user's pixel source provides.
         if b.manifest.frame.is_none() {
-            let axis = crate::axis::wrapper_path(&b.manifest.top);
+            let axis = tachyon_rtl::wrappers::axis::wrapper_path(&b.manifest.top);
             std::fs::create_dir_all(tmp.join("axis"))?;
             put(
                 tmp.join(axis),
@@ -337,7 +292,10 @@ fn write_project_with(
             }
             put(tmp.join(rel), text.as_bytes())?;
         }
-        crate::sim::write_harness_sources(b, &tmp.join("sim"))?;
+        let rtl = vec![PathBuf::from("../rtl").join(format!("{}.v", b.manifest.top))];
+        let sim = tmp.join("sim");
+        tachyon_testbenches::write_harness(&rtl, &b.manifest.interface(), &sim)
+            .with_context(|| format!("writing the harness into {}", sim.display()))?;
         {
             let (file, bytes) = model;
             let p = tmp.join(file);
@@ -363,14 +321,6 @@ fn write_project_with(
     }
     std::fs::rename(&tmp, out).with_context(|| format!("cannot move the project into {}", out.display()))?;
     Ok(())
-}
-
-/// Reads `dir/tachyon.json` (without recompiling the model).
-pub fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let text = std::fs::read_to_string(dir.join("tachyon.json")).with_context(|| {
-        format!("{} is not a Tachyon project (no tachyon.json); run tachyon build first", dir.display())
-    })?;
-    serde_json::from_str(&text).with_context(|| format!("{}/tachyon.json is malformed", dir.display()))
 }
 
 /// What a project folder holds besides its manifest: the quantized model.

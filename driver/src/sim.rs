@@ -4,12 +4,12 @@
 //! says) and/or are drawn at random over the full input ranges (extremes included). They are
 //! streamed back to back; every output integer of every vector must equal the interpreter's.
 
-use crate::project::{Built, Manifest};
-use anyhow::{bail, Context, Result};
+use crate::manifest::Manifest;
+use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, QModel};
-use tachyon_testbenches::{CosimOptions, PortElem, TopInterface};
+use tachyon_testbenches::CosimOptions;
 
 /// Options of `tachyon sim`.
 #[derive(Clone, Debug, Default)]
@@ -97,24 +97,6 @@ pub fn layer_errors(model: &Path, q: &QModel, samples: &[Vec<f64>]) -> Result<Ve
         .collect())
 }
 
-fn iface(m: &Manifest) -> TopInterface {
-    let pe = |e: &tachyon_hls::BusElem| PortElem { width: e.width, signed: e.signed };
-    TopInterface {
-        top: m.top.clone(),
-        inputs: m.inputs.iter().map(pe).collect(),
-        outputs: m.outputs.iter().map(pe).collect(),
-        frame: m.frame.clone().unwrap_or_default(),
-    }
-}
-
-/// Writes the Verilator harness sources of a build into `dir` (built by `tachyon sim`).
-pub fn write_harness_sources(b: &Built, dir: &Path) -> Result<()> {
-    let rtl = vec![PathBuf::from("../rtl").join(format!("{}.v", b.manifest.top))];
-    tachyon_testbenches::write_harness(&rtl, &iface(&b.manifest), dir)
-        .with_context(|| format!("writing the harness into {}", dir.display()))?;
-    Ok(())
-}
-
 /// A small deterministic generator (splitmix64).
 struct Rng(u64);
 impl Rng {
@@ -184,7 +166,7 @@ pub fn rtl_outputs(dir: &Path, vectors: &[Vec<i128>]) -> Result<Vec<Vec<i128>>> 
         bail!("verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate");
     }
     let opts = cosim_options(dir, &manifest, 0);
-    let h = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &iface(&manifest), &opts)?;
+    let h = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &manifest.interface(), &opts)?;
     Ok(h.run(vectors)?.outputs)
 }
 
@@ -225,7 +207,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     );
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     spinner.set_message(format!("verilator: building the harness of {}", manifest.top));
-    let harness = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &iface(&manifest), &opts);
+    let harness = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &manifest.interface(), &opts);
     spinner.set_message(format!("verilator: streaming {} vectors", vectors.len()));
     let res = harness.and_then(|h| h.run(&vectors));
     spinner.finish_and_clear();

@@ -20,10 +20,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cosim::{PortElem, TopInterface};
 use crate::cosim_error::CosimError;
 use crate::harness::{drive_code, element_table, read_code, words, DRAIN_CYCLES, MODEL_CLASS, RESET_CYCLES};
 use crate::harness_io::{parse_elem, run_harness};
+use crate::interface::{PortElem, TopInterface};
 
 /// Edges without any handshake after which the harness gives up.
 pub const AXIS_TIMEOUT_CYCLES: u32 = 10_000;

@@ -31,7 +31,7 @@
 //! straddle word boundaries and buses may be any width Verilator's `VlWide`
 //! supports.
 
-use crate::cosim::{PortElem, TopInterface};
+use crate::interface::{PortElem, TopInterface};
 
 /// Rising edges with `rst = 1` before the first vector.
 pub const RESET_CYCLES: u32 = 4;

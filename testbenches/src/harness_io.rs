@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cosim::PortElem;
 use crate::cosim_error::{tail, CosimError};
+use crate::interface::PortElem;
 
 /// The `# summary` line of the harness output.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@ pub mod cosim;
 mod cosim_error;
 pub mod harness;
 mod harness_io;
+pub mod interface;
 mod sources;
 mod verilator;
 

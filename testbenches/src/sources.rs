@@ -1,8 +1,8 @@
 //! Harness sources for a project folder: the C++ driver and a `build.sh` with the exact
 //! Verilator command, so the harness can be built by hand as well as by `tachyon sim`.
 
-use crate::cosim::TopInterface;
 use crate::cosim_error::CosimError;
+use crate::interface::TopInterface;
 use std::path::{Path, PathBuf};
 
 /// Writes `tachyon_cosim.cpp` and `build.sh` into `dir`; `rtl_files` are given relative to

@@ -2,7 +2,6 @@
 //! both sides — every output arrives exactly once, in order, bit-exact against the reference
 //! interpreter, with its input's tlast; at full rate it accepts one vector every II cycles.
 
-
 use crate::common::*;
 use std::path::Path;
 use std::process::Command;

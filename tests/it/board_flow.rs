@@ -1,7 +1,6 @@
 //! From a project to a board: Vivado project files (checked by tclsh with the Vivado commands
 //! stubbed), `tachyon vivado` without Vivado, and the jet MLP built for every board in the database.
 
-
 use crate::common::*;
 use std::path::Path;
 use std::process::Command;

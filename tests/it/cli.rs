@@ -1,6 +1,5 @@
 //! The `tachyon` binary itself: help on every subcommand, exit codes, inspect, boards, report.
 
-
 use crate::common::*;
 use std::process::Command;
 

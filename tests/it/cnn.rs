@@ -15,7 +15,6 @@
 //! `../shared/models` is present; random window geometries are co-simulated in the stream
 //! style.
 
-
 use crate::common::*;
 use prost::Message;
 use std::path::{Path, PathBuf};

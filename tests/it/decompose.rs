@@ -4,7 +4,6 @@
 //! semantics of the written model exactly, it builds, lints clean and co-simulates with 0
 //! mismatches.
 
-
 use crate::common::*;
 use prost::Message;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,6 @@
 //! Also: the generator is deterministic, and every model loads, lowers and contains the op
 //! families it claims.
 
-
 use crate::common::*;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};

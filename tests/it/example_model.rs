@@ -1,7 +1,6 @@
 //! The project's own example models (examples/, made by `make-examples` and committed with their
 //! inputs): always tested, whatever else the machine has.
 
-
 use crate::common::*;
 use prost::Message;
 use tachyon_driver::project::build;

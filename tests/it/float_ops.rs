@@ -4,7 +4,6 @@
 //! with the default fixed<16,6> precision: RTL equals the interpreter, which tracks the float
 //! model closely.
 
-
 use crate::common::*;
 use prost::Message;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder};

@@ -2,7 +2,6 @@
 //! shipped tiny MLP: each co-simulates with 0 mismatches at its initiation interval, lints clean,
 //! and uses the resources its strategy promises.
 
-
 use crate::common::*;
 use tachyon_driver::project::build;
 

@@ -1,7 +1,6 @@
 //! Models that are valid ONNX but that Tachyon must refuse, with an error naming the file, the
 //! node and what to do — never a wrong answer, never a partial output folder.
 
-
 use crate::common::*;
 use prost::Message;
 use std::process::Command;

@@ -3,7 +3,6 @@
 //! the float semantics (frontend `run_float`, a port of the qonnx executor) exactly, and the RTL
 //! must equal the interpreter.
 
-
 use crate::common::*;
 use prost::Message;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};

@@ -2,7 +2,6 @@
 //! every layer, the pipeline chart, bit widths, the board budget, and — once the files exist —
 //! estimate vs yosys and the co-simulation results. Rendered by headless Chromium when present.
 
-
 use crate::common::*;
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,6 @@
 //! shipped N = 32 deep set and N = 8 interaction network are built (not simulated) here and
 //! benchmarked by `benches/sets.sh`.
 
-
 use crate::common::*;
 use prost::Message;
 use tachyon_common::rng::Rng;

@@ -2,7 +2,6 @@
 //! independent implementations' outputs, and the emitted Verilog matches the interpreter on
 //! every output of every vector. Skips with a message when the folder or Verilator is absent.
 
-
 use crate::common::*;
 use std::path::Path;
 use tachyon_common::npy::read_npy;

@@ -4,7 +4,6 @@
 //! Slice, Transpose, Expand, Einsum. The interpreter must equal the float QONNX semantics
 //! exactly on every input, and the RTL must equal the interpreter.
 
-
 use crate::common::*;
 use prost::Message;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};

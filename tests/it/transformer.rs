@@ -4,7 +4,6 @@
 //! tables approximate the float model (the error is printed and bounded); the RTL equals the
 //! interpreter exactly.
 
-
 use crate::common::*;
 use prost::Message;
 use tachyon_common::rng::Rng;

@@ -4,14 +4,14 @@
 
 mod attrs;
 mod cnn;
-mod error;
+
 mod math;
 mod quant;
 mod reduce;
 mod shape;
 
+pub use crate::error::ImportError;
 pub use attrs::Attrs;
-pub use error::ImportError;
 
 use crate::error::{FrontendError, Result};
 use crate::ir::{Graph, Node, NodeId, Op, Value, ValueId};

@@ -23,7 +23,6 @@
 //! form is checked against yosys' own LUT6_2 and CARRY8 models, for every negation pattern, by
 //! `rtl/tests/ternary.rs`.
 
-
 use super::expr::Render;
 use crate::netlist::{Addend, SignalId};
 

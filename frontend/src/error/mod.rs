@@ -1,6 +1,9 @@
 //! Errors of the ONNX front end. Every error names the file, and where a node is involved, the
 //! node name and op, and says what the user can do about it.
 
+mod import;
+
+pub use import::ImportError;
 use std::path::PathBuf;
 
 /// Where in the model an error happened.
@@ -44,7 +47,7 @@ pub enum FrontendError {
     /// A malformed node (bad attribute). (`error` is not a `source`: its text is already part
     /// of this message, and `{:#}` would print it twice.)
     #[error("{path}: {node}: {error}")]
-    Import { path: PathBuf, node: NodeRef, error: Box<crate::import::ImportError> },
+    Import { path: PathBuf, node: NodeRef, error: Box<ImportError> },
     #[error("{path}: initializer '{tensor}': {error}")]
     Tensor { path: PathBuf, tensor: String, error: Box<crate::tensor::TensorError> },
     /// A `Constant` node whose value tensor cannot be decoded.
