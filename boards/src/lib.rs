@@ -41,15 +41,22 @@ pub fn boards() -> Vec<Board> {
     serde_json::from_str(include_str!("../data/boards.json")).expect("boards.json is valid (checked by a test)")
 }
 
+/// A board name that is not in the database.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("unknown board '{name}'; known boards: {}", known.join(", "))]
+pub struct UnknownBoard {
+    pub name: String,
+    /// Every known board's name, in file order.
+    pub known: Vec<String>,
+}
+
 /// Looks a board up by name (case-insensitive); the error lists the known names.
-pub fn find(name: &str) -> Result<Board, String> {
+pub fn find(name: &str) -> Result<Board, UnknownBoard> {
     let all = boards();
-    all.iter().find(|b| b.name.eq_ignore_ascii_case(name)).cloned().ok_or_else(|| {
-        format!(
-            "unknown board '{name}'; known boards: {}",
-            all.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
-        )
-    })
+    all.iter()
+        .find(|b| b.name.eq_ignore_ascii_case(name))
+        .cloned()
+        .ok_or_else(|| UnknownBoard { name: name.to_string(), known: all.iter().map(|b| b.name.clone()).collect() })
 }
 
 #[cfg(test)]
@@ -63,6 +70,6 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), b.len());
         assert!(super::find("VU13P").is_ok());
-        assert!(super::find("nope").unwrap_err().contains("vu13p"));
+        assert!(super::find("nope").unwrap_err().to_string().contains("vu13p"));
     }
 }

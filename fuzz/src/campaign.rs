@@ -118,18 +118,23 @@ fn guard<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     }
 }
 
+/// Why float32 does not evaluate a model exactly.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotExact(pub String);
+
 /// `Ok` when float32 evaluates the model exactly: every tensor element and every partial sum of
 /// every linear layer (bounded by `|bias| + Σ|c|·max|x|`) is an integer of at most 24 bits on
 /// its grid; otherwise why not.
-pub fn float32_exact(q: &QModel) -> Result<(), String> {
+pub fn float32_exact(q: &QModel) -> Result<(), NotExact> {
     let limit = 1i128 << F32_EXACT_BITS;
     for (k, t) in q.tensors.iter().enumerate() {
         if let Some(e) = t.elems.iter().find(|e| e.lo.abs() > limit || e.hi.abs() > limit) {
-            return Err(format!(
+            return Err(NotExact(format!(
                 "tensor t{k} '{}' holds integers of {} bits (float32 is exact up to {F32_EXACT_BITS})",
                 t.name,
                 e.width()
-            ));
+            )));
         }
     }
     for l in &q.layers {
@@ -141,11 +146,11 @@ pub fn float32_exact(q: &QModel) -> Result<(), String> {
                     s.saturating_add(c.abs().saturating_mul(e.lo.abs().max(e.hi.abs())))
                 });
                 if bound > limit {
-                    return Err(format!(
+                    return Err(NotExact(format!(
                         "partial sums of layer {} reach {} bits (float32 is exact up to {F32_EXACT_BITS})",
                         l.name,
                         128 - bound.leading_zeros()
-                    ));
+                    )));
                 }
             }
         }
@@ -201,7 +206,7 @@ fn check_float(g: &Graph, q: &QModel, cfg: &Config, inputs: &[Vec<f64>], failure
         }
     }
     if let Err(why) = float32_exact(q) {
-        return Check::Skipped(why);
+        return Check::Skipped(why.0);
     }
     let sites = match table_sites(g, q) {
         Ok(s) => s,
@@ -714,6 +719,6 @@ mod tests {
         let t = q.output.0 as usize;
         q.tensors[t].elems[0].hi = 1 << 25;
         let why = float32_exact(&q).unwrap_err();
-        assert!(why.contains("holds integers of") && why.contains(&q.tensors[t].name), "{why}");
+        assert!(why.0.contains("holds integers of") && why.0.contains(&q.tensors[t].name), "{why}");
     }
 }

@@ -123,9 +123,14 @@ fn save_crash(dir: Option<&Path>, kind: &str, ext: &str, input: &[u8], stats: &m
     }
 }
 
+/// A panic caught while running one input: a bug, with the panic's message.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("panicked: {0}")]
+pub struct Panicked(pub String);
+
 /// Runs `decode_model` — and, for what decodes, the lowering to the quantized IR — on one input;
 /// `Err` carries a panic's message.
-pub fn decode_one(bytes: &[u8]) -> Result<(bool, bool), String> {
+pub fn decode_one(bytes: &[u8]) -> Result<(bool, bool), Panicked> {
     catch_unwind(AssertUnwindSafe(|| {
         match tachyon_frontend::decode_model(bytes, Path::new("fuzz/input.onnx")) {
             Ok(g) => {
@@ -144,7 +149,7 @@ pub fn decode_one(bytes: &[u8]) -> Result<(bool, bool), String> {
 }
 
 /// Runs the config parser on one input; `Err` carries a panic's message.
-pub fn config_one(bytes: &[u8]) -> Result<bool, String> {
+pub fn config_one(bytes: &[u8]) -> Result<bool, Panicked> {
     catch_unwind(AssertUnwindSafe(|| {
         let text = String::from_utf8_lossy(bytes);
         tachyon_quantize::Config::parse(&text).is_ok()
@@ -152,8 +157,13 @@ pub fn config_one(bytes: &[u8]) -> Result<bool, String> {
     .map_err(|p| panic_text(&p))
 }
 
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> Panicked {
+    Panicked(
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    )
 }
 
 /// Silences the default panic message while `f` runs (panics are counted, not printed).
@@ -178,7 +188,7 @@ fn fuzz(
     seed: u64,
     crash_dir: Option<&Path>,
     (kind, ext): (&str, &str),
-    run: impl Fn(&[u8]) -> Result<Outcome, String>,
+    run: impl Fn(&[u8]) -> Result<Outcome, Panicked>,
 ) -> Stats {
     let mut rng = Rng::new(seed);
     let mut stats = Stats::default();
