@@ -5,64 +5,15 @@
 
 pub mod delay;
 pub mod layers;
+pub mod options;
 pub mod pipeline;
 pub mod report;
 
 use pipeline::{Builder, Ternary, Val};
-use std::collections::BTreeMap;
+pub use options::{HlsOptions, OptionsError, ResolvedOptions, Target};
 pub use tachyon_quantize::config::Strategy;
 use tachyon_quantize::qir::{QModel, TensorId};
 use tachyon_rtl::{Expr, Fabric, Module};
-
-/// Options of the hardware generation.
-#[derive(Clone, Debug)]
-pub struct HlsOptions {
-    /// Target clock period.
-    pub clock_ns: f64,
-    /// Name of the top module.
-    pub top: String,
-    /// Multiplication strategy per layer name (absent: [`Strategy::Auto`]).
-    pub strategy: BTreeMap<String, Strategy>,
-    /// Reuse factor per linear or product layer name (absent or 1: fully parallel). A layer
-    /// with reuse R > 1 time-multiplexes its DSP multipliers over R cycles, and the design then
-    /// accepts a new input every max R cycles (its II). A linear layer whose coefficients are
-    /// all powers of two, or whose inputs no multiplier could take turns on, stays parallel
-    /// ([`layers::reuse::layout`]).
-    pub reuse: BTreeMap<String, u32>,
-    /// Set folding per aggregation layer name (a sum, mean or max over particles): the
-    /// per-particle network before it is built N / R times and time-multiplexed over R phases
-    /// ([`layers::fold`]); II = R. Check with [`layers::fold::segment`] first.
-    pub set_reuse: BTreeMap<String, u32>,
-    /// Delay of the target family relative to the UltraScale+ model (1 = UltraScale+ -2): the
-    /// pipeline is scheduled for `clock_ns / delay_scale`.
-    pub delay_scale: f64,
-    /// The `stream` style ([`layers::stream`]) when set: pixels enter one per clock and the
-    /// layers that are sliding windows stream, except those named here (they and what follows
-    /// from them stay parallel). Check with [`layers::stream::plan`] first.
-    pub stream: Option<std::collections::BTreeSet<String>>,
-    /// Stream style: pixels per clock (adjacent pixels of a row enter together; II = pixels /
-    /// this).
-    pub pixels_per_clock: usize,
-    /// The primitives the design may instantiate. On [`Fabric::UltraScale`] adder trees use
-    /// ternary adders (LUT6_2 + CARRY8, three operands for the LUTs of two).
-    pub fabric: Fabric,
-}
-
-impl Default for HlsOptions {
-    fn default() -> Self {
-        HlsOptions {
-            clock_ns: 5.0,
-            top: "tachyon_top".into(),
-            strategy: BTreeMap::new(),
-            reuse: BTreeMap::new(),
-            set_reuse: BTreeMap::new(),
-            delay_scale: 1.0,
-            stream: None,
-            pixels_per_clock: 1,
-            fabric: Fabric::UltraScale,
-        }
-    }
-}
 
 /// One element of the input or output bus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -105,8 +56,8 @@ fn bus(elems: &[tachyon_quantize::Elem]) -> Vec<BusElem> {
 /// time, go back to ternary adders everywhere where that keeps the latency. Designs of more
 /// than [`LARGE_DESIGN_SIGNALS`] signals try only slack 0 and no single layers (each pass of a
 /// transformer takes seconds).
-pub fn synthesize(m: &QModel, opts: &HlsOptions) -> Design {
-    if opts.fabric != Fabric::UltraScale {
+pub fn synthesize(m: &QModel, opts: &ResolvedOptions) -> Design {
+    if opts.knobs().fabric != Fabric::UltraScale {
         return synthesize_with(m, opts, &|_| Ternary::Off);
     }
     let binary = synthesize_with(m, opts, &|_| Ternary::Off);
@@ -163,12 +114,10 @@ const LARGE_DESIGN_SIGNALS: usize = 200_000;
 const MAX_TERNARY_TRIALS: usize = 16;
 
 /// [`synthesize`] with the ternary adder policy of each layer (by index).
-fn synthesize_with(m: &QModel, opts: &HlsOptions, ternary: &dyn Fn(usize) -> Ternary) -> Design {
+fn synthesize_with(m: &QModel, resolved: &ResolvedOptions, ternary: &dyn Fn(usize) -> Ternary) -> Design {
     use layers::stream::{self, Stream};
-    let plan = opts
-        .stream
-        .as_ref()
-        .map(|par| stream::plan(m, par, opts.pixels_per_clock).expect("the stream style is checked before synthesis"));
+    let opts = resolved.knobs();
+    let plan = resolved.stream_plan();
     let mut module = Module::new(&opts.top);
     module.fabric = opts.fabric;
     module.doc = vec![
@@ -246,15 +195,8 @@ fn synthesize_with(m: &QModel, opts: &HlsOptions, ternary: &dyn Fn(usize) -> Ter
         }
     }
     // Folded set segments, by aggregation layer index.
-    let mut folds: BTreeMap<usize, (layers::fold::Segment, u32)> = BTreeMap::new();
-    for (name, &r) in &opts.set_reuse {
-        let Some(agg) = m.layers.iter().position(|l| &l.name == name) else { continue };
-        if r > 1 {
-            let seg = layers::fold::segment(m, agg, r).expect("set_reuse is checked before synthesis");
-            folds.insert(agg, (seg, r));
-        }
-    }
-    let folded: Vec<usize> = folds.values().flat_map(|(s, _)| s.layers.iter().copied()).collect();
+    let folds = resolved.folds();
+    let folded: Vec<usize> = folds.values().flat_map(|s| s.layers.iter().copied()).collect();
     let mut layer_stages: Vec<(u32, u32)> = vec![(0, 0); m.layers.len()];
     // A streamed tensor read by a parallel layer: all its pixels at once.
     let capture = |b: &mut Builder, t: TensorId, vals: &mut Vec<Option<Vec<Val>>>, streams: &[Option<Stream>]| {
@@ -295,17 +237,17 @@ fn synthesize_with(m: &QModel, opts: &HlsOptions, ternary: &dyn Fn(usize) -> Ter
         for &t in &l.inputs {
             capture(&mut b, t, &mut vals, &streams);
         }
-        if let Some((seg, r)) = folds.get(&li) {
+        if let Some(seg) = folds.get(&li) {
             let first = seg.layers.first().map_or(li, |&k| k);
             let input = m.layers[first].inputs[0];
             capture(&mut b, input, &mut vals, &streams);
             let xs = vals[input.0 as usize].clone().expect("layers are in topological order");
             b.prefix = l.name.clone();
-            let (ys, stages) = layers::fold::lower_folded(&mut b, m, seg, &xs, *r, &opts.strategy);
+            let (ys, stages) = layers::fold::lower_folded(&mut b, m, seg, &xs, &opts.strategy);
             for (&k, st) in seg.layers.iter().chain(std::iter::once(&li)).zip(stages) {
                 layer_stages[k] = st;
             }
-            ii = ii.max(*r);
+            ii = ii.max(seg.reuse);
             vals[l.output.0 as usize] = Some(layers::narrow_all(&mut b, ys, &m.tensor(l.output).elems));
             continue;
         }
@@ -364,6 +306,6 @@ fn synthesize_with(m: &QModel, opts: &HlsOptions, ternary: &dyn Fn(usize) -> Ter
     b.m.assign(out_valid, Expr::Ext(v));
     let critical_ps = b.critical_ps;
     let module = tachyon_rtl::prune(b.m);
-    let report = report::build(m, &module, opts, latency, ii, &layer_stages, critical_ps, plan.as_ref());
+    let report = report::build(m, &module, opts, latency, ii, &layer_stages, critical_ps, plan);
     Design { module, latency, ii, inputs, outputs, frame, report }
 }

@@ -211,31 +211,46 @@ impl Plan {
     }
 }
 
+/// Why a model cannot take the stream style ([`plan`]). Each names the model's input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StreamError {
+    #[error(
+        "the stream style needs a 1-D signal [C, L] or an image [C, H, W] / [H, W, C] as input; \
+         the input '{input}' has shape {shape:?}"
+    )]
+    NotAnImage { input: String, shape: Vec<usize> },
+    #[error("{pixels} pixels per clock need a row width divisible by {pixels}; the input '{input}' has shape {shape:?}")]
+    RowNotDivisible { pixels: usize, input: String, shape: Vec<usize> },
+    #[error(
+        "no layer of the model is a sliding window over groups of {pixels} pixels of the input '{input}' {shape:?}: \
+         {pixels} pixels per clock need a row width divisible by {pixels} (and windows that fit the shorter \
+         period); use fewer pixels per clock"
+    )]
+    NoGroupedWindow { pixels: usize, input: String, shape: Vec<usize> },
+    #[error(
+        "no layer of the model is a sliding window over the input '{input}' {shape:?} (a convolution, pool, \
+         pad or element-wise layer on a signal or image), so the stream style does not apply; \
+         use the parallel style"
+    )]
+    NoWindow { input: String, shape: Vec<usize> },
+}
+
 /// The stream schedule of `m`: the layers that provably stream, given that the layers named in
 /// `parallel` (and what depends only on them) stay parallel. Both input layouts are tried; the
 /// one that streams more layers wins (channels-first on a tie). Fails, with the reason, when the
 /// input is not an image or signal or when no layer streams.
-pub fn plan(m: &QModel, parallel: &BTreeSet<String>, pixels_per_clock: usize) -> Result<Plan, String> {
+pub fn plan(m: &QModel, parallel: &BTreeSet<String>, pixels_per_clock: usize) -> Result<Plan, StreamError> {
     let input = m.tensor(m.input);
     let core = if input.shape.len() >= 2 && input.shape[0] == 1 { &input.shape[1..] } else { &input.shape[..] };
     let spatial = match core.len() {
         1 | 2 => 1,
         3 => 2,
-        _ => {
-            return Err(format!(
-                "the stream style needs a 1-D signal [C, L] or an image [C, H, W] / [H, W, C] as input; \
-                 the input '{}' has shape {:?}",
-                input.name, input.shape
-            ))
-        }
+        _ => return Err(StreamError::NotAnImage { input: input.name.clone(), shape: input.shape.clone() }),
     };
     let p = pixels_per_clock.max(1);
     let maps = PixelMap::grouped_layouts(&input.shape, spatial, &[p]);
     if maps.is_empty() && p > 1 {
-        return Err(format!(
-            "{p} pixels per clock need a row width divisible by {p}; the input '{}' has shape {:?}",
-            input.name, input.shape
-        ));
+        return Err(StreamError::RowNotDivisible { pixels: p, input: input.name.clone(), shape: input.shape.clone() });
     }
     // Output grids may group fewer pixels (after a stride): any divisor of p.
     let groups: Vec<usize> = (1..=p).rev().filter(|&d| p.is_multiple_of(d)).collect();
@@ -256,18 +271,10 @@ pub fn plan(m: &QModel, parallel: &BTreeSet<String>, pixels_per_clock: usize) ->
     }
     match best {
         Some(p) if p.streamed() > 0 => Ok(p),
-        _ if p > 1 => Err(format!(
-            "no layer of the model is a sliding window over groups of {p} pixels of the input '{}' {:?}: \
-             {p} pixels per clock need a row width divisible by {p} (and windows that fit the shorter \
-             period); use fewer pixels per clock",
-            input.name, input.shape
-        )),
-        _ => Err(format!(
-            "no layer of the model is a sliding window over the input '{}' {:?} (a convolution, pool, \
-             pad or element-wise layer on a signal or image), so the stream style does not apply; \
-             use the parallel style",
-            input.name, input.shape
-        )),
+        _ if p > 1 => {
+            Err(StreamError::NoGroupedWindow { pixels: p, input: input.name.clone(), shape: input.shape.clone() })
+        }
+        _ => Err(StreamError::NoWindow { input: input.name.clone(), shape: input.shape.clone() }),
     }
 }
 
