@@ -193,10 +193,19 @@ impl StreamTensor {
 pub struct Plan {
     /// Pixels per frame: the II.
     pub beats: usize,
+    /// How the model's input streams (also its entry in `maps`).
+    pub input: StreamTensor,
     /// Per tensor: how it streams, if it does.
     pub maps: Vec<Option<StreamTensor>>,
     /// Per layer: how it streams (`None`: parallel, fed once per frame).
-    pub layers: Vec<Option<StreamLayer>>,
+    pub layers: Vec<Option<StreamedLayer>>,
+}
+
+/// A layer that streams: how, and how its output streams (also its entry in [`Plan::maps`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamedLayer {
+    pub how: StreamLayer,
+    pub out: StreamTensor,
 }
 
 impl Plan {
@@ -206,8 +215,8 @@ impl Plan {
     }
 
     /// The input map (the order of pixels and channels on the input bus).
-    pub fn input(&self, m: &QModel) -> &PixelMap {
-        &self.maps[m.input.0 as usize].as_ref().expect("the input streams").map
+    pub fn input_map(&self) -> &PixelMap {
+        &self.input.map
     }
 }
 
@@ -281,7 +290,7 @@ pub fn plan(m: &QModel, parallel: &BTreeSet<String>, pixels_per_clock: usize) ->
 fn plan_from(m: &QModel, input: StreamTensor, spatial: usize, parallel: &BTreeSet<String>, groups: &[usize]) -> Plan {
     let beats = input.map.pixels();
     let mut maps: Vec<Option<StreamTensor>> = vec![None; m.tensors.len()];
-    maps[m.input.0 as usize] = Some(input);
+    maps[m.input.0 as usize] = Some(input.clone());
     let mut layers = vec![None; m.layers.len()];
     for (li, l) in m.layers.iter().enumerate() {
         if parallel.contains(&l.name) {
@@ -324,12 +333,12 @@ fn plan_from(m: &QModel, input: StreamTensor, spatial: usize, parallel: &BTreeSe
             }
             LayerKind::Softmax(_) | LayerKind::LayerNorm(_) => None,
         };
-        if let Some((s, t)) = found {
-            layers[li] = Some(s);
-            maps[l.output.0 as usize] = Some(t);
+        if let Some((how, out)) = found {
+            layers[li] = Some(StreamedLayer { how, out: out.clone() });
+            maps[l.output.0 as usize] = Some(out);
         }
     }
-    Plan { beats, maps, layers }
+    Plan { beats, input, maps, layers }
 }
 
 /// `v · 2^e`, if exact.
