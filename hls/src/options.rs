@@ -145,12 +145,8 @@ impl HlsOptions {
             .filter(|l| matches!(l.kind, LayerKind::Linear { .. } | LayerKind::Product(_)))
             .map(|l| (l.name.clone(), config.reuse(&l.origin)))
             .collect();
-        let set_reuse: BTreeMap<String, u32> = m
-            .layers
-            .iter()
-            .map(|l| (l.name.clone(), config.set_reuse(&l.origin)))
-            .filter(|&(_, r)| r > 1)
-            .collect();
+        let set_reuse: BTreeMap<String, u32> =
+            m.layers.iter().map(|l| (l.name.clone(), config.set_reuse(&l.origin))).filter(|&(_, r)| r > 1).collect();
         let folds = folds(m, &set_reuse)?;
         // The family sets whether the Verilog may instantiate UltraScale primitives.
         let ultrascale = matches!(target.family.as_str(), "xcup" | "xcu");

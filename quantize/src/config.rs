@@ -207,8 +207,8 @@ pub enum ConfigError {
 impl Config {
     /// Reads a JSON config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
         Config::parse(&text).map_err(|e| ConfigError::InFile { path: path.to_path_buf(), error: Box::new(e) })
     }
     /// Parses and checks a JSON config.
@@ -341,5 +341,49 @@ impl Config {
     /// Layer names in the config that are not in `known` (reported as an error by the lowering).
     pub fn unknown_layers<'a>(&'a self, known: &[String]) -> Vec<&'a str> {
         self.layers.keys().filter(|k| !known.contains(k)).map(|k| k.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> String {
+        Config::parse(json).unwrap_err().to_string()
+    }
+
+    /// The texts users see after the file name (frozen: change them on purpose only).
+    #[test]
+    fn errors_name_the_layer_and_the_accepted_values() {
+        assert_eq!(err(r#"{"default": {"reuse": 0}}"#), "layer 'default': reuse must be between 1 and 4096 (got 0)");
+        assert_eq!(
+            err(r#"{"layers": {"pool": {"set_reuse": 5000}}}"#),
+            "layer 'pool': set_reuse must be between 1 and 4096 (got 5000)"
+        );
+        assert_eq!(
+            err(r#"{"default": {"set_reuse": 2}}"#),
+            "set_reuse belongs to an aggregation layer, not to 'default'"
+        );
+        assert_eq!(
+            err(r#"{"layers": {"c": {"style": "stream"}}}"#),
+            "layer 'c': style \"stream\" is a whole-model choice: set it on \"default\" (a stream model starts \
+             streaming at its input), and mark layers that should stay \"parallel\""
+        );
+        assert_eq!(
+            err(r#"{"default": {"pixels_per_clock": 2}}"#),
+            "default.pixels_per_clock (2) is for the stream style and must be between 1 and 1024"
+        );
+        assert_eq!(
+            err(r#"{"layers": {"c": {"primitives": "portable"}}}"#),
+            "layer 'c': primitives belongs to \"default\" (the whole design)"
+        );
+        assert_eq!(
+            err(r#"{"softmax": {"exp_range": 3}}"#),
+            "softmax.exp_range and sigmoid.range must be powers of two"
+        );
+        assert!(err(r#"{"defaults": {}}"#).starts_with("invalid config: unknown field `defaults`"));
+        assert!(err(r#"{"layers": {"c": {"weight": "fixed<3>"}}}"#).starts_with("layer 'c': 'fixed<3>' is not"));
+        let missing = Config::load(Path::new("/nonexistent/cfg.json")).unwrap_err().to_string();
+        assert!(missing.starts_with("/nonexistent/cfg.json: cannot read config: "), "{missing}");
     }
 }

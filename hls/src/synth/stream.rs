@@ -22,7 +22,8 @@ impl<'a> Build<'a> {
         let mut off = 0;
         let mut xs = vec![];
         for (ch, (e, &(lo, hi))) in ports.inputs.iter().zip(&ports.in_hull).enumerate() {
-            let sig = b.m.wire(&format!("in_c{ch}"), e.width, e.signed, None, Expr::Slice { src: ports.in_data, lo: off });
+            let sig =
+                b.m.wire(&format!("in_c{ch}"), e.width, e.signed, None, Expr::Slice { src: ports.in_data, lo: off });
             off += e.width;
             xs.push(b.source(sig, lo, hi));
         }
@@ -60,7 +61,8 @@ impl<'a> Build<'a> {
         }
         let Some((s, st)) = &self.streams[k] else { return };
         let tensor = self.m.tensor(t);
-        self.b.prefix = format!("{}_frame", tensor.name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>());
+        self.b.prefix =
+            format!("{}_frame", tensor.name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>());
         self.vals[k] = Some(stream::capture(&mut self.b, s, st, &tensor.elems));
     }
 }
