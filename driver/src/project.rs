@@ -71,75 +71,17 @@ fn synthesize(
     top: &str,
     board: Option<String>,
 ) -> Result<Built> {
-    let strategy = qmodel.layers.iter().map(|l| (l.name.clone(), config.strategy(&l.origin))).collect();
-    let reuse: std::collections::BTreeMap<String, u32> = qmodel
-        .layers
-        .iter()
-        .filter(|l| {
-            matches!(l.kind, tachyon_quantize::LayerKind::Linear { .. } | tachyon_quantize::LayerKind::Product(_))
-        })
-        .map(|l| (l.name.clone(), config.reuse(&l.origin)))
-        .collect();
-    let mut set_reuse = std::collections::BTreeMap::new();
-    for (k, l) in qmodel.layers.iter().enumerate() {
-        let r = config.set_reuse(&l.origin);
-        if r > 1 {
-            tachyon_hls::layers::fold::segment(&qmodel, k, r)
-                .map_err(|e| anyhow::anyhow!("{}: set_reuse: {e}", model.display()))?;
-            set_reuse.insert(l.name.clone(), r);
-        }
-    }
     // The board's family sets how much slower than the UltraScale+ model its logic is, and
     // whether the Verilog may instantiate UltraScale primitives.
     let part = board.as_deref().map(tachyon_boards::find).transpose().map_err(|e| anyhow::anyhow!(e))?;
-    let delay_scale = part.as_ref().and_then(|p| p.delay_scale).unwrap_or(1.0);
-    let family = part.as_ref().map_or("xcup", |p| p.family.as_str());
-    let ultrascale = matches!(family, "xcup" | "xcu");
-    let fabric = match config.primitives() {
-        None if ultrascale => tachyon_rtl::Fabric::UltraScale,
-        None | Some(tachyon_quantize::config::Primitives::Portable) => tachyon_rtl::Fabric::Generic,
-        Some(tachyon_quantize::config::Primitives::Ultrascale) if ultrascale => tachyon_rtl::Fabric::UltraScale,
-        Some(tachyon_quantize::config::Primitives::Ultrascale) => anyhow::bail!(
-            "{}: \"primitives\": \"ultrascale\" needs an UltraScale or UltraScale+ part, and board '{}' is family \
-             {family}; remove the option or use \"portable\"",
-            model.display(),
-            board.as_deref().unwrap_or_default()
-        ),
-    };
-    let stream = match config.style() {
-        tachyon_quantize::config::Style::Parallel => None,
-        tachyon_quantize::config::Style::Stream => {
-            let parallel: std::collections::BTreeSet<String> =
-                qmodel.layers.iter().filter(|l| config.forced_parallel(&l.origin)).map(|l| l.name.clone()).collect();
-            let plan = tachyon_hls::layers::stream::plan(&qmodel, &parallel, config.pixels_per_clock())
-                .map_err(|e| anyhow::anyhow!("{}: style \"stream\": {e}", model.display()))?;
-            for (l, how) in qmodel.layers.iter().zip(&plan.layers) {
-                if how.is_some()
-                    && (reuse.get(&l.name).is_some_and(|&r: &u32| r > 1) || set_reuse.contains_key(&l.name))
-                {
-                    anyhow::bail!(
-                        "{}: layer '{}' (ONNX {}) streams, and reuse/set_reuse apply to parallel layers; \
-                         remove the reuse or give the layer \"style\": \"parallel\"",
-                        model.display(),
-                        l.name,
-                        l.origin.join(", ")
-                    );
-                }
-            }
-            Some(parallel)
-        }
-    };
-    let opts = HlsOptions {
+    let target = tachyon_hls::Target {
         clock_ns,
         top: top.to_string(),
-        strategy,
-        reuse,
-        set_reuse,
-        delay_scale,
-        stream,
-        pixels_per_clock: config.pixels_per_clock(),
-        fabric,
+        delay_scale: part.as_ref().and_then(|p| p.delay_scale).unwrap_or(1.0),
+        board: board.clone(),
+        family: part.as_ref().map_or("xcup", |p| p.family.as_str()).to_string(),
     };
+    let opts = HlsOptions::resolve(&qmodel, config, target).map_err(|e| anyhow::anyhow!("{}: {e}", model.display()))?;
     let design = tachyon_hls::synthesize(&qmodel, &opts);
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;

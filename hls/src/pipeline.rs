@@ -78,6 +78,8 @@ pub struct Builder {
     valid: Vec<SignalId>,
     /// How the layer being built uses ternary adders.
     pub ternary: Ternary,
+    /// Common-subexpression plans of linear layers, reused across rebuilds of one design.
+    pub plans: crate::layers::cse::PlanCache,
 }
 
 fn ps(ns: f64) -> u32 {
@@ -98,6 +100,7 @@ impl Builder {
             critical_ps: 0,
             valid: vec![],
             ternary: Ternary::default(),
+            plans: Default::default(),
         }
     }
 

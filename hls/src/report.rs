@@ -456,10 +456,7 @@ pub fn build(
                     Some(_) => "stream".into(),
                     None => "parallel".into(),
                 },
-                pixel_interval: stream.and_then(|p| {
-                    p.layers[li].as_ref()?;
-                    p.maps[l.output.0 as usize].as_ref().map(|t| t.lat.b)
-                }),
+                pixel_interval: stream.and_then(|p| p.layers[li].as_ref().map(|s| s.out.lat.b)),
                 ii_cycles: ii,
                 estimate: e,
             }

@@ -53,7 +53,7 @@ fn simulate_with(m: &QModel, clock_ns: f64, strategy: Mult, reuse: u32, vectors:
         reuse: m.layers.iter().map(|l| (l.name.clone(), reuse)).collect(),
         ..HlsOptions::default()
     };
-    let d = synthesize(m, &opts);
+    let d = synthesize(m, &opts.validate(m).expect("parallel knobs are valid"));
     // A layer whose multipliers could not take turns (shifts only, or one product per lane)
     // stays parallel at II 1; vectors come every R cycles either way.
     assert!(d.ii == reuse.max(1) || d.ii == 1, "II {} at reuse {reuse}", d.ii);

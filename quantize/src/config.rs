@@ -18,7 +18,7 @@
 
 use crate::fixed::FixedType;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Precision of one layer; `None` fields fall back to the model default.
 #[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
@@ -161,81 +161,121 @@ pub enum Field {
     Accum,
 }
 
+/// What is wrong with a configuration file ([`Config::load`], [`Config::parse`]). Each message
+/// names the layer or section and the accepted values. No variant has a `source`: the message is
+/// complete on its own, so `{:#}` prints it once.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read config: {error}", path.display())]
+    Read { path: PathBuf, error: std::io::Error },
+    /// An error of the file at `path`.
+    #[error("{}: {error}", path.display())]
+    InFile { path: PathBuf, error: Box<ConfigError> },
+    #[error("invalid config: {0}")]
+    Json(serde_json::Error),
+    /// A fixed-point type that does not parse, on `layer` (or `default`).
+    #[error("layer '{layer}': {error}")]
+    LayerType { layer: String, error: crate::fixed::FixedTypeError },
+    #[error("input: {0}")]
+    InputType(crate::fixed::FixedTypeError),
+    /// `knob` (`reuse` or `set_reuse`) out of range.
+    #[error("layer '{layer}': {knob} must be between 1 and 4096 (got {value})")]
+    ReuseRange { layer: String, knob: &'static str, value: u32 },
+    #[error("set_reuse belongs to an aggregation layer, not to 'default'")]
+    SetReuseOnDefault,
+    #[error(
+        "layer '{layer}': style \"stream\" is a whole-model choice: set it on \"default\" (a stream \
+         model starts streaming at its input), and mark layers that should stay \"parallel\""
+    )]
+    StreamOnLayer { layer: String },
+    #[error("default.pixels_per_clock ({0}) is for the stream style and must be between 1 and 1024")]
+    PixelsPerClock(u32),
+    #[error("layer '{layer}': pixels_per_clock belongs to \"default\" (the whole stream)")]
+    PixelsPerClockOnLayer { layer: String },
+    #[error("layer '{layer}': primitives belongs to \"default\" (the whole design)")]
+    PrimitivesOnLayer { layer: String },
+    #[error("softmax.exp_range and sigmoid.range must be powers of two")]
+    TableRange,
+    #[error("table sizes must be between 2^1 and 2^16 entries")]
+    TableSize,
+    #[error("layernorm.mant_bits must be between 2 and 14 and layernorm.output_frac at most 30")]
+    LayerNorm,
+    #[error("softmax/sigmoid fractional bits must be at most 30")]
+    TableFrac,
+}
+
 impl Config {
     /// Reads a JSON config file.
-    pub fn load(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
-        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
+        Config::parse(&text).map_err(|e| ConfigError::InFile { path: path.to_path_buf(), error: Box::new(e) })
     }
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let c: Config = serde_json::from_str(text).map_err(|e| format!("invalid config: {e}"))?;
+    /// Parses and checks a JSON config.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let c: Config = serde_json::from_str(text).map_err(ConfigError::Json)?;
         c.check()?;
         Ok(c)
     }
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ConfigError> {
         let mut all: Vec<(&str, &LayerPrecision)> = vec![("default", &self.default)];
         all.extend(self.layers.iter().map(|(k, v)| (k.as_str(), v)));
         for (name, p) in all {
             for t in [&p.weight, &p.bias, &p.result, &p.accum].into_iter().flatten() {
-                FixedType::parse(t).map_err(|e| format!("layer '{name}': {e}"))?;
+                FixedType::parse(t).map_err(|error| ConfigError::LayerType { layer: name.into(), error })?;
             }
         }
         if let Some(t) = &self.input {
-            FixedType::parse(t).map_err(|e| format!("input: {e}"))?;
+            FixedType::parse(t).map_err(ConfigError::InputType)?;
         }
         for (name, p) in
             std::iter::once(("default", &self.default)).chain(self.layers.iter().map(|(k, v)| (k.as_str(), v)))
         {
             if let Some(r) = p.reuse {
                 if !(1..=4096).contains(&r) {
-                    return Err(format!("layer '{name}': reuse must be between 1 and 4096 (got {r})"));
+                    return Err(ConfigError::ReuseRange { layer: name.into(), knob: "reuse", value: r });
                 }
             }
             if let Some(r) = p.set_reuse {
                 if !(1..=4096).contains(&r) {
-                    return Err(format!("layer '{name}': set_reuse must be between 1 and 4096 (got {r})"));
+                    return Err(ConfigError::ReuseRange { layer: name.into(), knob: "set_reuse", value: r });
                 }
                 if name == "default" {
-                    return Err("set_reuse belongs to an aggregation layer, not to 'default'".into());
+                    return Err(ConfigError::SetReuseOnDefault);
                 }
             }
         }
         if self.style() == Style::Parallel {
             if let Some((name, _)) = self.layers.iter().find(|(_, p)| p.style == Some(Style::Stream)) {
-                return Err(format!(
-                    "layer '{name}': style \"stream\" is a whole-model choice: set it on \"default\" (a stream \
-                     model starts streaming at its input), and mark layers that should stay \"parallel\""
-                ));
+                return Err(ConfigError::StreamOnLayer { layer: name.clone() });
             }
         }
         if let Some(p) = self.default.pixels_per_clock {
             if !(1..=1024).contains(&p) || self.style() != Style::Stream {
-                return Err(format!(
-                    "default.pixels_per_clock ({p}) is for the stream style and must be between 1 and 1024"
-                ));
+                return Err(ConfigError::PixelsPerClock(p));
             }
         }
         if let Some((name, _)) = self.layers.iter().find(|(_, l)| l.pixels_per_clock.is_some()) {
-            return Err(format!("layer '{name}': pixels_per_clock belongs to \"default\" (the whole stream)"));
+            return Err(ConfigError::PixelsPerClockOnLayer { layer: name.clone() });
         }
         if let Some((name, _)) = self.layers.iter().find(|(_, l)| l.primitives.is_some()) {
-            return Err(format!("layer '{name}': primitives belongs to \"default\" (the whole design)"));
+            return Err(ConfigError::PrimitivesOnLayer { layer: name.clone() });
         }
         let pow2 = |v: f64| v > 0.0 && v.log2().fract() == 0.0;
         if !pow2(self.softmax.exp_range) || !pow2(self.sigmoid.range) {
-            return Err("softmax.exp_range and sigmoid.range must be powers of two".into());
+            return Err(ConfigError::TableRange);
         }
         if !(1..=16).contains(&self.softmax.exp_table_bits)
             || !(1..=16).contains(&self.softmax.inv_table_bits)
             || !(1..=16).contains(&self.sigmoid.table_bits)
         {
-            return Err("table sizes must be between 2^1 and 2^16 entries".into());
+            return Err(ConfigError::TableSize);
         }
         if !(2..=14).contains(&self.layernorm.mant_bits) || self.layernorm.output_frac > 30 {
-            return Err("layernorm.mant_bits must be between 2 and 14 and layernorm.output_frac at most 30".into());
+            return Err(ConfigError::LayerNorm);
         }
         if self.softmax.exp_frac > 30 || self.softmax.output_frac > 30 || self.sigmoid.output_frac > 30 {
-            return Err("softmax/sigmoid fractional bits must be at most 30".into());
+            return Err(ConfigError::TableFrac);
         }
         Ok(())
     }
@@ -301,5 +341,49 @@ impl Config {
     /// Layer names in the config that are not in `known` (reported as an error by the lowering).
     pub fn unknown_layers<'a>(&'a self, known: &[String]) -> Vec<&'a str> {
         self.layers.keys().filter(|k| !known.contains(k)).map(|k| k.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(json: &str) -> String {
+        Config::parse(json).unwrap_err().to_string()
+    }
+
+    /// The texts users see after the file name (frozen: change them on purpose only).
+    #[test]
+    fn errors_name_the_layer_and_the_accepted_values() {
+        assert_eq!(err(r#"{"default": {"reuse": 0}}"#), "layer 'default': reuse must be between 1 and 4096 (got 0)");
+        assert_eq!(
+            err(r#"{"layers": {"pool": {"set_reuse": 5000}}}"#),
+            "layer 'pool': set_reuse must be between 1 and 4096 (got 5000)"
+        );
+        assert_eq!(
+            err(r#"{"default": {"set_reuse": 2}}"#),
+            "set_reuse belongs to an aggregation layer, not to 'default'"
+        );
+        assert_eq!(
+            err(r#"{"layers": {"c": {"style": "stream"}}}"#),
+            "layer 'c': style \"stream\" is a whole-model choice: set it on \"default\" (a stream model starts \
+             streaming at its input), and mark layers that should stay \"parallel\""
+        );
+        assert_eq!(
+            err(r#"{"default": {"pixels_per_clock": 2}}"#),
+            "default.pixels_per_clock (2) is for the stream style and must be between 1 and 1024"
+        );
+        assert_eq!(
+            err(r#"{"layers": {"c": {"primitives": "portable"}}}"#),
+            "layer 'c': primitives belongs to \"default\" (the whole design)"
+        );
+        assert_eq!(
+            err(r#"{"softmax": {"exp_range": 3}}"#),
+            "softmax.exp_range and sigmoid.range must be powers of two"
+        );
+        assert!(err(r#"{"defaults": {}}"#).starts_with("invalid config: unknown field `defaults`"));
+        assert!(err(r#"{"layers": {"c": {"weight": "fixed<3>"}}}"#).starts_with("layer 'c': 'fixed<3>' is not"));
+        let missing = Config::load(Path::new("/nonexistent/cfg.json")).unwrap_err().to_string();
+        assert!(missing.starts_with("/nonexistent/cfg.json: cannot read config: "), "{missing}");
     }
 }

@@ -12,7 +12,7 @@ pub mod qir;
 pub mod round;
 pub mod verify;
 
-pub use config::Config;
+pub use config::{Config, ConfigError};
 pub use error::QuantizeError;
 pub use fixed::{Elem, FixedType, FixedTypeError, Overflow};
 pub use lower::lower;

@@ -62,7 +62,9 @@ fn mutated_models_never_panic() {
                     Ok(g) => {
                         let _ = tachyon_frontend::print::dump(&g);
                         if let Ok(q) = tachyon_quantize::lower(&g, &tachyon_quantize::Config::default()) {
-                            let d = tachyon_hls::synthesize(&q, &tachyon_hls::HlsOptions::default());
+                            let opts =
+                                tachyon_hls::HlsOptions::default().validate(&q).expect("default knobs are valid");
+                            let d = tachyon_hls::synthesize(&q, &opts);
                             tachyon_rtl::verify(&d.module).expect("generated netlists always verify");
                             let _ = tachyon_rtl::emit_verilog(&d.module);
                         }

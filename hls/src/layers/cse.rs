@@ -76,31 +76,40 @@ fn score(ranges: &[(i128, i128)], p: &Shared, count: i64) -> i64 {
     (count - 1) * (4 * pattern_cost(ranges, p) + 1)
 }
 
+/// The plans already made, by their inputs. The synthesis driver lowers the same layers several
+/// times while it tunes adder trees (see [`crate::synthesize`]), and a plan depends on nothing
+/// but its input ranges and rows, so the driver creates one cache per synthesis and hands it
+/// down through the [`crate::pipeline::Builder`]. A cached plan is the plan [`eliminate`]
+/// returns: the cache changes the speed, never the design.
+#[derive(Debug, Default)]
+pub struct PlanCache {
+    plans: HashMap<PlanKey, Plan>,
+}
+
+type PlanKey = (Vec<(i128, i128)>, Vec<Vec<Digit>>);
+
+/// At most this many plans are kept (the cache starts over beyond it).
+const PLAN_CACHE_SIZE: usize = 4096;
+
+impl PlanCache {
+    /// [`eliminate`], cached.
+    pub fn plan(&mut self, inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
+        let key = (inputs.to_vec(), rows);
+        if let Some(p) = self.plans.get(&key) {
+            return p.clone();
+        }
+        let plan = eliminate(inputs, key.1.clone());
+        if self.plans.len() > PLAN_CACHE_SIZE {
+            self.plans.clear();
+        }
+        self.plans.insert(key, plan.clone());
+        plan
+    }
+}
+
 /// Greedy CSE over `rows` of digits; variables `0..inputs.len()` are the inputs, with their
 /// exact integer ranges.
 pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
-    type Key = (Vec<(i128, i128)>, Vec<Vec<Digit>>);
-    thread_local! {
-        // The same layer is lowered several times while adder trees are tuned (see
-        // `crate::synthesize`); its plan depends on nothing else.
-        static PLANS: std::cell::RefCell<std::collections::HashMap<Key, Plan>> = Default::default();
-    }
-    let key = (inputs.to_vec(), rows);
-    if let Some(p) = PLANS.with(|c| c.borrow().get(&key).cloned()) {
-        return p;
-    }
-    let plan = eliminate_uncached(inputs, key.1.clone());
-    PLANS.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() > 4096 {
-            c.clear();
-        }
-        c.insert(key, plan.clone());
-    });
-    plan
-}
-
-fn eliminate_uncached(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
     let n_inputs = inputs.len();
     let mut ranges = inputs.to_vec();
     let mut rows = rows;

@@ -23,16 +23,45 @@ use tachyon_quantize::qir::{LayerKind, QModel};
 use tachyon_quantize::Elem;
 use tachyon_rtl::{Expr, SignalId};
 
-/// A foldable segment: the layers of φ (in order) and the aggregation that ends it.
+/// A foldable segment: the layers of φ (in order) and the aggregation that ends it, with what
+/// [`segment`] proved about them (so lowering re-derives nothing).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
-    /// Indices into `QModel::layers`: φ's layers, then the aggregation.
+    /// Indices into `QModel::layers`: φ's layers (the aggregation is not among them).
     pub layers: Vec<usize>,
     pub aggregation: usize,
     pub particles: usize,
+    /// The reuse factor R: φ is built `particles / R` times and runs over R phases.
+    pub reuse: u32,
+    /// How the aggregation combines the particles.
+    combine: Combine,
+    /// φ's layers restricted to particle 0 (one per entry of `layers`).
+    phi: Vec<LayerKind>,
+}
+
+/// Why a layer's set cannot be folded ([`segment`]). Each names the aggregation layer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FoldError {
+    #[error("layer {layer} ({origin}): it reads several tensors")]
+    SeveralInputs { layer: String, origin: String },
+    #[error("layer {layer} ({origin}): it is not a sum, mean or maximum over a particle axis")]
+    NoParticleAxis { layer: String, origin: String },
+    #[error("layer {layer} ({origin}): it is not a sum or mean over the particles (rows differ per particle)")]
+    RowsDiffer { layer: String, origin: String },
+    #[error("layer {layer} ({origin}): it is not a maximum over the particles")]
+    NotAMaximum { layer: String, origin: String },
+    #[error("layer {layer} ({origin}): only sums, means and maxima over particles can be folded")]
+    NotAnAggregation { layer: String, origin: String },
+    #[error("layer {layer}: set_reuse {reuse} must divide the {particles} particles (and be at least 2)")]
+    ReuseDoesNotDivide { layer: String, reuse: u32, particles: usize },
+    #[error(
+        "layer {layer}: the particles entering the per-particle network differ in type; they cannot share hardware"
+    )]
+    MixedParticleTypes { layer: String },
 }
 
 /// How the aggregation combines particles.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Combine {
     /// `Σ_p c_o · x[p, o]` per output `o` (plus the layer's bias).
     Sum(Vec<i128>),
@@ -40,16 +69,16 @@ enum Combine {
 }
 
 /// The aggregation layer `agg` as a sum or max over particles: `(particles, combine)`.
-fn aggregation(m: &QModel, agg: usize) -> Result<(usize, Combine), String> {
+fn aggregation(m: &QModel, agg: usize) -> Result<(usize, Combine), FoldError> {
     let l = &m.layers[agg];
-    let what = |s: &str| format!("layer {} ({}): {s}", l.name, l.origin.join(", "));
+    let (layer, origin) = (l.name.clone(), l.origin.join(", "));
     if l.inputs.len() != 1 {
-        return Err(what("it reads several tensors"));
+        return Err(FoldError::SeveralInputs { layer, origin });
     }
     let n_in = m.tensor(l.inputs[0]).elems.len();
     let f = m.tensor(l.output).elems.len();
     if f == 0 || !n_in.is_multiple_of(f) || n_in / f < 2 {
-        return Err(what("it is not a sum, mean or maximum over a particle axis"));
+        return Err(FoldError::NoParticleAxis { layer, origin });
     }
     let n = n_in / f;
     match &l.kind {
@@ -60,7 +89,7 @@ fn aggregation(m: &QModel, agg: usize) -> Result<(usize, Combine), String> {
                 let ok =
                     row.len() == n && row.iter().enumerate().all(|(p, &(j, cj))| j as usize == p * f + o && cj == c);
                 if !ok {
-                    return Err(what("it is not a sum or mean over the particles (rows differ per particle)"));
+                    return Err(FoldError::RowsDiffer { layer, origin });
                 }
                 coefs.push(c);
             }
@@ -72,11 +101,11 @@ fn aggregation(m: &QModel, agg: usize) -> Result<(usize, Combine), String> {
                 .enumerate()
                 .all(|(o, s)| s.len() == n && s.iter().enumerate().all(|(p, &j)| j as usize == p * f + o));
             if !ok {
-                return Err(what("it is not a maximum over the particles"));
+                return Err(FoldError::NotAMaximum { layer, origin });
             }
             Ok((n, Combine::Max))
         }
-        _ => Err(what("only sums, means and maxima over particles can be folded")),
+        _ => Err(FoldError::NotAnAggregation { layer, origin }),
     }
 }
 
@@ -142,13 +171,14 @@ fn per_particle(m: &QModel, li: usize, n: usize) -> Option<LayerKind> {
 
 /// The segment that ends in layer `agg`, foldable with reuse factor `reuse`: φ is the longest
 /// chain of per-particle layers before it whose intermediate tensors nothing else reads.
-pub fn segment(m: &QModel, agg: usize, reuse: u32) -> Result<Segment, String> {
-    let (n, _) = aggregation(m, agg)?;
+pub fn segment(m: &QModel, agg: usize, reuse: u32) -> Result<Segment, FoldError> {
+    let (n, combine) = aggregation(m, agg)?;
     let name = &m.layers[agg].name;
     if reuse < 2 || reuse as usize > n || n % reuse as usize != 0 {
-        return Err(format!("layer {name}: set_reuse {reuse} must divide the {n} particles (and be at least 2)"));
+        return Err(FoldError::ReuseDoesNotDivide { layer: name.clone(), reuse, particles: n });
     }
     let mut layers = vec![];
+    let mut phi = vec![];
     let mut t = m.layers[agg].inputs[0];
     loop {
         let readers = m.layers.iter().filter(|l| l.inputs.contains(&t)).count();
@@ -156,20 +186,17 @@ pub fn segment(m: &QModel, agg: usize, reuse: u32) -> Result<Segment, String> {
             break;
         }
         let Some(li) = m.layers.iter().position(|l| l.output == t) else { break };
-        if per_particle(m, li, n).is_none() {
-            break;
-        }
+        let Some(kind) = per_particle(m, li, n) else { break };
         layers.insert(0, li);
+        phi.insert(0, kind);
         t = m.layers[li].inputs[0];
     }
     let start = &m.tensor(t).elems;
     let f = start.len() / n;
     if !start.len().is_multiple_of(n) || (0..start.len()).any(|k| start[k] != start[k % f]) {
-        return Err(format!(
-            "layer {name}: the particles entering the per-particle network differ in type; they cannot share hardware"
-        ));
+        return Err(FoldError::MixedParticleTypes { layer: name.clone() });
     }
-    Ok(Segment { layers, aggregation: agg, particles: n })
+    Ok(Segment { layers, aggregation: agg, particles: n, reuse, combine, phi })
 }
 
 /// Lowers a folded segment: `xs` are the values of the segment's input tensor. Returns the
@@ -180,10 +207,9 @@ pub fn lower_folded(
     m: &QModel,
     seg: &Segment,
     xs: &[Val],
-    reuse: u32,
     strategy: &BTreeMap<String, Strategy>,
 ) -> (Vec<Val>, Vec<(u32, u32)>) {
-    let (n, combine) = aggregation(m, seg.aggregation).expect("checked by segment()");
+    let (n, combine, reuse) = (seg.particles, &seg.combine, seg.reuse);
     let agg = &m.layers[seg.aggregation];
     let xs = b.register_all(xs);
     let s0 = xs.iter().filter_map(|v| v.stage).max().unwrap_or(0);
@@ -229,16 +255,15 @@ pub fn lower_folded(
     }
     // φ, once per copy.
     let mut stages = vec![];
-    for &li in &seg.layers {
+    for (&li, kind) in seg.layers.iter().zip(&seg.phi) {
         let l = &m.layers[li];
-        let kind = per_particle(m, li, n).expect("checked by segment()");
         let ye = &m.tensor(l.output).elems;
         let fo = ye.len() / n;
         b.prefix = l.name.clone();
         b.origin = l.origin.join(", ");
         let st = strategy.get(&l.name).copied().unwrap_or_default();
         let s_in = cur.iter().flatten().filter_map(|v| v.stage).max().unwrap_or(s0);
-        cur = cur.iter().map(|xs| super::lower_layer(b, &kind, xs, &ye[..fo], st)).collect();
+        cur = cur.iter().map(|xs| super::lower_layer(b, kind, xs, &ye[..fo], st)).collect();
         let s_out = cur.iter().flatten().filter_map(|v| v.stage).max().unwrap_or(s_in);
         stages.push((s_in, s_out));
     }
@@ -248,7 +273,7 @@ pub fn lower_folded(
     let f = cur.first().map_or(0, |c| c.len());
     let s_in = cur.iter().flatten().filter_map(|v| v.stage).max().unwrap_or(s0);
     let flat: Vec<Val> = cur.iter().flatten().copied().collect();
-    let partial: Vec<Val> = match &combine {
+    let partial: Vec<Val> = match combine {
         Combine::Sum(coefs) => {
             let rows: Vec<Vec<(u32, i128)>> =
                 (0..f).map(|o| (0..copies).map(|i| ((i * f + o) as u32, coefs[o])).collect()).collect();

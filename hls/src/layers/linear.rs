@@ -6,7 +6,7 @@
 //! terms of one output are summed by a tree balanced by level;
 //! the bias joins at the root. Every adder is sized from the exact interval of its result.
 
-use super::cse::{self, Digit};
+use super::cse::Digit;
 use crate::pipeline::{Builder, Ternary, Val};
 use tachyon_quantize::config::Strategy;
 use tachyon_quantize::fixed::bits_for;
@@ -132,7 +132,7 @@ pub fn lower_linear(
         }
     }
     let ranges: Vec<(i128, i128)> = xs.iter().map(|x| (x.lo, x.hi)).collect();
-    let plan = cse::eliminate(&ranges, digits);
+    let plan = b.plans.plan(&ranges, digits);
     let mut vars: Vec<Val> = xs.to_vec();
     for s in &plan.shared {
         let (x, y) = (vars[s.a], shifted(b, vars[s.b], s.d));

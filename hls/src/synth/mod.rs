@@ -1,0 +1,87 @@
+//! The synthesis driver: builds the design several times ([`build::build`]) with different
+//! ternary adder policies and keeps the fastest, smallest one.
+//!
+//! Expects: a verified model and options validated against it ([`crate::ResolvedOptions`]).
+//! Guarantees: the same model and options give the same design, byte for byte; the design
+//! never finishes later (latency, II) than the one with binary adder trees only.
+
+mod build;
+mod fold;
+mod ports;
+mod reuse;
+mod stream;
+
+use crate::layers::cse::PlanCache;
+use crate::pipeline::Ternary;
+use crate::{Design, ResolvedOptions};
+use tachyon_quantize::{LayerKind, QModel};
+use tachyon_rtl::Fabric;
+
+/// Generates the pipelined top module of `m`.
+///
+/// On UltraScale, adder trees use ternary adders where that costs no pipeline stage: the
+/// design is built with binary trees, and with every tree ternary where that does not make it
+/// finish later (slack 0 below); the faster of the two sets the latency. Then ternary adders
+/// everywhere, kept when they meet that latency; otherwise every tree is made as ternary as it
+/// can be while finishing in its binary version's stage and at most a slack later (the largest
+/// slack of 400, 200, 100 or 0 ps that keeps the latency), and then the linear layers, one at a
+/// time, go back to ternary adders everywhere where that keeps the latency. Designs of more
+/// than [`LARGE_DESIGN_SIGNALS`] signals try only slack 0 and no single layers (each pass of a
+/// transformer takes seconds). The passes share one [`PlanCache`].
+pub fn synthesize(m: &QModel, opts: &ResolvedOptions) -> Design {
+    let mut plans = PlanCache::default();
+    let mut pass = |ternary: &dyn Fn(usize) -> Ternary| build::build(m, opts, ternary, &mut plans);
+    if opts.knobs().fabric != Fabric::UltraScale {
+        return pass(&|_| Ternary::Off);
+    }
+    let binary = pass(&|_| Ternary::Off);
+    // Each tree ternary only where that does not make it finish later: never slower than
+    // binary trees, and sometimes a stage faster (a ternary tree can finish a stage earlier).
+    let fastest = pass(&|_| Ternary::NoLater(0));
+    let target = if (fastest.latency, fastest.ii) < (binary.latency, binary.ii) { &fastest } else { &binary };
+    let (latency, ii) = (target.latency, target.ii);
+    let fits = |d: &Design| d.latency <= latency && d.ii <= ii;
+    let greedy = pass(&|_| Ternary::Greedy);
+    if fits(&greedy) {
+        return greedy;
+    }
+    // Trees as ternary as they can be while finishing in their binary tree's stage, at most
+    // `slack` later: the largest slack that keeps the latency.
+    // A large design (every pass takes seconds) tries only the surest mix.
+    let large = binary.module.signals.len() > LARGE_DESIGN_SIGNALS;
+    let slacks: &[u32] = if large { &[] } else { &[400, 200, 100] };
+    let mut found = None;
+    for &slack in slacks {
+        let d = pass(&|_| Ternary::NoLater(slack));
+        if fits(&d) {
+            found = Some((slack, d));
+            break;
+        }
+    }
+    let (slack, mut best) = match found {
+        Some(f) => f,
+        None if fits(&fastest) => (0, fastest),
+        None => return binary,
+    };
+    let mut policy = vec![Ternary::NoLater(slack); m.layers.len()];
+    // Then layer by layer (linear layers, in order), ternary adders everywhere where that
+    // keeps the latency.
+    let linear = m.layers.iter().enumerate().filter(|(_, l)| matches!(l.kind, LayerKind::Linear { .. }));
+    for (li, _) in linear.take(if large { 0 } else { MAX_TERNARY_TRIALS }) {
+        policy[li] = Ternary::Greedy;
+        let d = pass(&|k| policy[k]);
+        if fits(&d) {
+            best = d;
+        } else {
+            policy[li] = Ternary::NoLater(slack);
+        }
+    }
+    best
+}
+
+/// Above this many signals a design gets at most four passes ([`synthesize`]).
+const LARGE_DESIGN_SIGNALS: usize = 200_000;
+
+/// At most this many linear layers are tried one by one with ternary adders everywhere (each
+/// trial builds the design once more).
+const MAX_TERNARY_TRIALS: usize = 16;
