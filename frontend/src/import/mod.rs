@@ -15,7 +15,7 @@ pub use attrs::Attrs;
 
 use crate::error::{FrontendError, Result};
 use crate::ir::{Graph, Node, NodeId, Op, Value, ValueId};
-use crate::proto::{DimensionValue, ModelProto, NodeProto, TypeValue};
+use crate::proto::{DimensionValue, GraphProto, ModelProto, NodeProto, TypeValue};
 use crate::tensor::decode_tensor;
 use std::collections::HashMap;
 use std::path::Path;
@@ -89,79 +89,124 @@ pub fn decode_model(bytes: &[u8], path: &Path) -> Result<Graph> {
 
 fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
     let gp = model.graph.as_ref().ok_or_else(|| FrontendError::NoGraph { path: path.to_path_buf() })?;
-    let model_dir = path.parent().unwrap_or(Path::new("."));
-    let malformed = |what: String| FrontendError::Malformed { path: path.to_path_buf(), what };
-    let mut g = Graph {
-        path: path.to_path_buf(),
-        name: gp.name.clone(),
-        producer: model.producer_name.clone(),
-        opset,
-        values: vec![],
-        nodes: vec![],
-        inputs: vec![],
-        outputs: vec![],
-        quantizers: 0,
+    let mut b = Build {
+        g: Graph {
+            path: path.to_path_buf(),
+            name: gp.name.clone(),
+            producer: model.producer_name.clone(),
+            opset,
+            values: vec![],
+            nodes: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            quantizers: 0,
+        },
+        by_name: HashMap::new(),
+        path,
+        model_dir: path.parent().unwrap_or(Path::new(".")),
     };
-    let mut by_name: HashMap<String, ValueId> = HashMap::new();
-    fn new_value(g: &mut Graph, by_name: &mut HashMap<String, ValueId>, name: &str) -> ValueId {
-        let id = ValueId(g.values.len() as u32);
-        g.values.push(Value { name: name.to_string(), shape: None, konst: None, producer: None });
-        by_name.insert(name.to_string(), id);
+    b.initializers(gp)?;
+    b.inputs(gp)?;
+    // Topological order (ONNX requires it, but be tolerant), detecting cycles and dangling names.
+    let order = topo_order(&gp.node, &b.by_name).map_err(|what| b.malformed(what))?;
+    for &i in &order {
+        b.node(&gp.node[i], opset)?;
+    }
+    b.outputs(gp)?;
+    let mut g = b.g;
+    crate::fold::infer_and_fold(&mut g)?;
+    crate::fuse::fuse_layernorm(&mut g);
+    Ok(g)
+}
+
+/// The graph being built from a `GraphProto`, with its values by tensor name.
+struct Build<'a> {
+    g: Graph,
+    by_name: HashMap<String, ValueId>,
+    /// The model file (messages) and its folder (external data).
+    path: &'a Path,
+    model_dir: &'a Path,
+}
+
+impl Build<'_> {
+    fn malformed(&self, what: String) -> FrontendError {
+        FrontendError::Malformed { path: self.path.to_path_buf(), what }
+    }
+
+    fn new_value(&mut self, name: &str) -> ValueId {
+        let id = ValueId(self.g.values.len() as u32);
+        self.g.values.push(Value { name: name.to_string(), shape: None, konst: None, producer: None });
+        self.by_name.insert(name.to_string(), id);
         id
     }
-    for t in &gp.initializer {
-        if by_name.contains_key(&t.name) {
-            return Err(malformed(format!("initializer '{}' is defined twice", t.name)));
+
+    /// The initializers, as constant values.
+    fn initializers(&mut self, gp: &GraphProto) -> Result<()> {
+        for t in &gp.initializer {
+            if self.by_name.contains_key(&t.name) {
+                return Err(self.malformed(format!("initializer '{}' is defined twice", t.name)));
+            }
+            let k = decode_tensor(t, self.model_dir).map_err(|error| FrontendError::Tensor {
+                path: self.path.to_path_buf(),
+                tensor: t.name.clone(),
+                error: Box::new(error),
+            })?;
+            let id = self.new_value(&t.name);
+            self.g.value_mut(id).shape = Some(k.shape.clone());
+            self.g.value_mut(id).konst = Some(k);
         }
-        let k = decode_tensor(t, model_dir).map_err(|error| FrontendError::Tensor {
-            path: path.to_path_buf(),
-            tensor: t.name.clone(),
-            error: Box::new(error),
-        })?;
-        let id = new_value(&mut g, &mut by_name, &t.name);
-        g.value_mut(id).shape = Some(k.shape.clone());
-        g.value_mut(id).konst = Some(k);
-    }
-    if !gp.sparse_initializer.is_empty() {
-        return Err(malformed("sparse initializers are not supported; store the weights densely".into()));
-    }
-    for vi in &gp.input {
-        if by_name.contains_key(&vi.name) {
-            continue; // an initializer listed as input (IR < 4 style)
+        if !gp.sparse_initializer.is_empty() {
+            return Err(self.malformed("sparse initializers are not supported; store the weights densely".into()));
         }
-        let id = new_value(&mut g, &mut by_name, &vi.name);
-        let shape = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
-            Some(TypeValue::TensorType(tt)) => tt.shape.as_ref().map(|s| {
-                s.dim
-                    .iter()
-                    .map(|d| match d.value {
-                        Some(DimensionValue::DimValue(v)) if v > 0 => Ok(v as usize),
-                        Some(DimensionValue::DimValue(v)) if v <= 0 => Err(v),
-                        _ => Ok(1), // symbolic or unknown: the batch dimension
-                    })
-                    .collect::<std::result::Result<Vec<usize>, i64>>()
-            }),
-            _ => return Err(malformed(format!("graph input '{}' is not a tensor", vi.name))),
-        };
-        let shape = shape.transpose().map_err(|d| {
-            let what = if d < 0 { "a negative" } else { "an empty (zero)" };
-            malformed(format!("graph input '{}' has {what} dimension {d}; inputs need positive sizes", vi.name))
-        })?;
-        if let Some(s) = &shape {
-            crate::tensor::checked_numel(&s.iter().map(|&d| d as i64).collect::<Vec<_>>())
-                .map_err(|e| malformed(format!("graph input '{}': {e}", vi.name)))?;
+        Ok(())
+    }
+
+    /// The graph inputs that are not initializers, with their shapes (a symbolic or unknown
+    /// dimension is the batch, 1).
+    fn inputs(&mut self, gp: &GraphProto) -> Result<()> {
+        for vi in &gp.input {
+            if self.by_name.contains_key(&vi.name) {
+                continue; // an initializer listed as input (IR < 4 style)
+            }
+            let id = self.new_value(&vi.name);
+            let shape = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+                Some(TypeValue::TensorType(tt)) => tt.shape.as_ref().map(|s| {
+                    s.dim
+                        .iter()
+                        .map(|d| match d.value {
+                            Some(DimensionValue::DimValue(v)) if v > 0 => Ok(v as usize),
+                            Some(DimensionValue::DimValue(v)) if v <= 0 => Err(v),
+                            _ => Ok(1), // symbolic or unknown: the batch dimension
+                        })
+                        .collect::<std::result::Result<Vec<usize>, i64>>()
+                }),
+                _ => return Err(self.malformed(format!("graph input '{}' is not a tensor", vi.name))),
+            };
+            let shape = shape.transpose().map_err(|d| {
+                let what = if d < 0 { "a negative" } else { "an empty (zero)" };
+                self.malformed(format!(
+                    "graph input '{}' has {what} dimension {d}; inputs need positive sizes",
+                    vi.name
+                ))
+            })?;
+            if let Some(s) = &shape {
+                crate::tensor::checked_numel(&s.iter().map(|&d| d as i64).collect::<Vec<_>>())
+                    .map_err(|e| self.malformed(format!("graph input '{}': {e}", vi.name)))?;
+            }
+            self.g.value_mut(id).shape = shape;
+            self.g.inputs.push(id);
         }
-        g.value_mut(id).shape = shape;
-        g.inputs.push(id);
+        if self.g.inputs.is_empty() {
+            return Err(self.malformed("the graph has no (non-constant) input".into()));
+        }
+        Ok(())
     }
-    if g.inputs.is_empty() {
-        return Err(malformed("the graph has no (non-constant) input".into()));
-    }
-    // Topological order (ONNX requires it, but be tolerant), detecting cycles and dangling names.
-    let order = topo_order(&gp.node, &by_name).map_err(malformed)?;
-    for &i in &order {
-        let n = &gp.node[i];
-        let index = g.nodes.len();
+
+    /// One node, in topological order: its inputs resolved, its op imported, its outputs
+    /// defined (a Constant's output gets its value).
+    fn node(&mut self, n: &NodeProto, opset: i64) -> Result<()> {
+        let path = self.path.to_path_buf();
+        let index = self.g.nodes.len();
         let name = if n.name.is_empty() { format!("{}#{}", n.op_type, index) } else { n.name.clone() };
         let mut node = Node {
             name,
@@ -175,8 +220,8 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
             if inp.is_empty() {
                 node.inputs.push(None);
             } else {
-                let id = *by_name.get(inp).ok_or_else(|| FrontendError::Node {
-                    path: path.to_path_buf(),
+                let id = *self.by_name.get(inp).ok_or_else(|| FrontendError::Node {
+                    path: path.clone(),
                     node: node.node_ref(),
                     what: format!("input '{inp}' is not produced by any node, initializer or graph input"),
                 })?;
@@ -184,7 +229,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
             }
         }
         node.op = import_op(n, opset).map_err(|error| FrontendError::Import {
-            path: path.to_path_buf(),
+            path: path.clone(),
             node: node.node_ref(),
             error: Box::new(error),
         })?;
@@ -192,55 +237,64 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
             if out.is_empty() {
                 continue;
             }
-            if by_name.contains_key(out) {
+            if self.by_name.contains_key(out) {
                 return Err(FrontendError::Node {
-                    path: path.to_path_buf(),
+                    path,
                     node: node.node_ref(),
                     what: format!("output '{out}' is already produced elsewhere (duplicate tensor name)"),
                 });
             }
-            let id = new_value(&mut g, &mut by_name, out);
-            g.value_mut(id).producer = Some(NodeId(index as u32));
+            let id = self.new_value(out);
+            self.g.value_mut(id).producer = Some(NodeId(index as u32));
             node.outputs.push(id);
         }
         if node.op == Op::Constant {
-            let a = Attrs(&n.attribute);
-            let t = a
-                .tensor("value")
-                .ok_or_else(|| FrontendError::Node {
-                    path: path.to_path_buf(),
-                    node: node.node_ref(),
-                    what: "Constant without a tensor 'value' attribute (value_float/value_ints forms are read too)"
-                        .into(),
-                })
-                .or_else(|e| a.constant_from_scalars().ok_or(e))?;
-            let k = decode_tensor(&t, model_dir).map_err(|error| FrontendError::ConstantValue {
-                path: path.to_path_buf(),
-                node: node.node_ref(),
-                error: Box::new(error),
-            })?;
-            if let Some(&out) = node.outputs.first() {
-                g.value_mut(out).shape = Some(k.shape.clone());
-                g.value_mut(out).konst = Some(k);
-            }
+            self.constant(n, &node)?;
         }
         if matches!(node.op, Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. }) {
-            g.quantizers += 1;
+            self.g.quantizers += 1;
         }
-        g.nodes.push(node);
+        self.g.nodes.push(node);
+        Ok(())
     }
-    for vi in &gp.output {
-        let id = *by_name
-            .get(&vi.name)
-            .ok_or_else(|| malformed(format!("graph output '{}' is not produced by any node", vi.name)))?;
-        g.outputs.push(id);
+
+    /// The value of a Constant node's output.
+    fn constant(&mut self, n: &NodeProto, node: &Node) -> Result<()> {
+        let a = Attrs(&n.attribute);
+        let t = a
+            .tensor("value")
+            .ok_or_else(|| FrontendError::Node {
+                path: self.path.to_path_buf(),
+                node: node.node_ref(),
+                what: "Constant without a tensor 'value' attribute (value_float/value_ints forms are read too)".into(),
+            })
+            .or_else(|e| a.constant_from_scalars().ok_or(e))?;
+        let k = decode_tensor(&t, self.model_dir).map_err(|error| FrontendError::ConstantValue {
+            path: self.path.to_path_buf(),
+            node: node.node_ref(),
+            error: Box::new(error),
+        })?;
+        if let Some(&out) = node.outputs.first() {
+            self.g.value_mut(out).shape = Some(k.shape.clone());
+            self.g.value_mut(out).konst = Some(k);
+        }
+        Ok(())
     }
-    if g.outputs.is_empty() {
-        return Err(malformed("the graph has no output".into()));
+
+    /// The graph outputs.
+    fn outputs(&mut self, gp: &GraphProto) -> Result<()> {
+        for vi in &gp.output {
+            let id = *self
+                .by_name
+                .get(&vi.name)
+                .ok_or_else(|| self.malformed(format!("graph output '{}' is not produced by any node", vi.name)))?;
+            self.g.outputs.push(id);
+        }
+        if self.g.outputs.is_empty() {
+            return Err(self.malformed("the graph has no output".into()));
+        }
+        Ok(())
     }
-    crate::fold::infer_and_fold(&mut g)?;
-    crate::fuse::fuse_layernorm(&mut g);
-    Ok(g)
 }
 
 /// Kahn's algorithm over node indices; errors name a node on a cycle or a missing tensor.

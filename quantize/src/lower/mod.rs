@@ -584,6 +584,92 @@ impl<'a> Lowerer<'a> {
         Ok(self.push_layer_multi(&n.name, vec![n.name.clone()], kind, parts, out_name, shape.to_vec(), elems))
     }
 
+    /// Softmax of the quantized `t` along `axis` (opset < 13: over all trailing elements), one
+    /// table-based softmax per group.
+    fn q_softmax(
+        &mut self,
+        n: &Node,
+        t: TensorId,
+        axis: i64,
+        legacy: bool,
+        out_shape: &[usize],
+        out_name: &str,
+    ) -> Result<TensorId, QuantizeError> {
+        let r = out_shape.len() as i64;
+        let ax = if axis < 0 { axis + r } else { axis };
+        if ax < 0 || ax >= r.max(1) {
+            return Err(self.err(n, format!("softmax axis {axis} is out of range for shape {out_shape:?}")));
+        }
+        let ax = ax as usize;
+        let outer: usize = out_shape[..ax].iter().product();
+        // Opset < 13 coerces to 2-D at the axis (one softmax over all trailing elements);
+        // from 13 the softmax runs along one axis.
+        let (dim, inner) = if legacy {
+            (out_shape[ax..].iter().product::<usize>(), 1)
+        } else {
+            (out_shape[ax], out_shape[ax + 1..].iter().product::<usize>())
+        };
+        Ok(if outer * inner == 1 {
+            tables::lower_softmax(self, n, t, out_shape, out_name)?
+        } else {
+            self.groups(n, t, outer, dim, inner, out_shape, out_name, &mut |l, g, name| {
+                tables::lower_softmax(l, n, g, &[dim], &format!("{name}_softmax"))
+            })?
+        })
+    }
+
+    /// LayerNormalization of the quantized `t` over the axes from `axis` on, with its constant
+    /// scale and bias (`args[1]`, `args[2]`), one table-based normalization per group.
+    #[allow(clippy::too_many_arguments)]
+    fn q_layernorm(
+        &mut self,
+        n: &Node,
+        slot: usize,
+        args: &[Option<Tensor>],
+        t: TensorId,
+        axis: i64,
+        epsilon: f64,
+        out_shape: &[usize],
+        out_name: &str,
+    ) -> Result<TensorId, QuantizeError> {
+        let r = out_shape.len() as i64;
+        let ax = if axis < 0 { axis + r } else { axis };
+        if slot != 0 || ax < 0 || ax >= r.max(1) {
+            return Err(self.err(n, format!("LayerNormalization axis {axis} of shape {out_shape:?}: the normalized input must be the first input and the axis in range")));
+        }
+        let ax = ax as usize;
+        let outer: usize = out_shape[..ax].iter().product();
+        let dim: usize = out_shape[ax..].iter().product();
+        let norm_shape = out_shape[ax..].to_vec();
+        let per = |c: Option<&Tensor>, default: f64| -> Result<Vec<f64>, QuantizeError> {
+            match c {
+                None => Ok(vec![default; dim]),
+                Some(c) => {
+                    let ok = tachyon_frontend::eval::broadcast_shape(&norm_shape, &c.shape).ok().as_deref()
+                        == Some(&norm_shape[..]);
+                    if !ok {
+                        return Err(
+                            self.err(n, format!("Scale/B of shape {:?} does not broadcast to {norm_shape:?}", c.shape))
+                        );
+                    }
+                    Ok((0..dim)
+                        .map(|k| c.data[tachyon_frontend::eval::broadcast_index(&norm_shape, &c.shape, k)])
+                        .collect())
+                }
+            }
+        };
+        let gamma = per(args.get(1).and_then(|a| a.as_ref()), 1.0)?;
+        let beta = per(args.get(2).and_then(|a| a.as_ref()), 0.0)?;
+        let eps = epsilon;
+        Ok(if outer == 1 {
+            tables::lower_layernorm(self, n, t, eps, &gamma, &beta, out_shape, out_name)?
+        } else {
+            self.groups(n, t, outer, dim, 1, out_shape, out_name, &mut |l, g, name| {
+                tables::lower_layernorm(l, n, g, eps, &gamma, &beta, &[dim], &format!("{name}_norm"))
+            })?
+        })
+    }
+
     /// A node whose running input is the quantized tensor `t`.
     fn q_node(
         &mut self,
@@ -635,27 +721,7 @@ impl<'a> Lowerer<'a> {
             }
             Op::Softmax { axis, legacy } => {
                 let t = self.finish(t)?;
-                let r = out_shape.len() as i64;
-                let ax = if *axis < 0 { axis + r } else { *axis };
-                if ax < 0 || ax >= r.max(1) {
-                    return Err(self.err(n, format!("softmax axis {axis} is out of range for shape {out_shape:?}")));
-                }
-                let ax = ax as usize;
-                let outer: usize = out_shape[..ax].iter().product();
-                // Opset < 13 coerces to 2-D at the axis (one softmax over all trailing elements);
-                // from 13 the softmax runs along one axis.
-                let (dim, inner) = if *legacy {
-                    (out_shape[ax..].iter().product::<usize>(), 1)
-                } else {
-                    (out_shape[ax], out_shape[ax + 1..].iter().product::<usize>())
-                };
-                let y = if outer * inner == 1 {
-                    tables::lower_softmax(self, n, t, &out_shape, &out_name)?
-                } else {
-                    self.groups(n, t, outer, dim, inner, &out_shape, &out_name, &mut |l, g, name| {
-                        tables::lower_softmax(l, n, g, &[dim], &format!("{name}_softmax"))
-                    })?
-                };
+                let y = self.q_softmax(n, t, *axis, *legacy, &out_shape, &out_name)?;
                 if self.float_mode {
                     self.unfinished.insert(y, n.name.clone());
                 }
@@ -687,43 +753,7 @@ impl<'a> Lowerer<'a> {
             }
             Op::LayerNorm { axis, epsilon } => {
                 let t = self.finish(t)?;
-                let r = out_shape.len() as i64;
-                let ax = if *axis < 0 { axis + r } else { *axis };
-                if slot != 0 || ax < 0 || ax >= r.max(1) {
-                    return Err(self.err(n, format!("LayerNormalization axis {axis} of shape {out_shape:?}: the normalized input must be the first input and the axis in range")));
-                }
-                let ax = ax as usize;
-                let outer: usize = out_shape[..ax].iter().product();
-                let dim: usize = out_shape[ax..].iter().product();
-                let norm_shape = out_shape[ax..].to_vec();
-                let per = |c: Option<&Tensor>, default: f64| -> Result<Vec<f64>, QuantizeError> {
-                    match c {
-                        None => Ok(vec![default; dim]),
-                        Some(c) => {
-                            let ok = tachyon_frontend::eval::broadcast_shape(&norm_shape, &c.shape).ok().as_deref()
-                                == Some(&norm_shape[..]);
-                            if !ok {
-                                return Err(self.err(
-                                    n,
-                                    format!("Scale/B of shape {:?} does not broadcast to {norm_shape:?}", c.shape),
-                                ));
-                            }
-                            Ok((0..dim)
-                                .map(|k| c.data[tachyon_frontend::eval::broadcast_index(&norm_shape, &c.shape, k)])
-                                .collect())
-                        }
-                    }
-                };
-                let gamma = per(args.get(1).and_then(|a| a.as_ref()), 1.0)?;
-                let beta = per(args.get(2).and_then(|a| a.as_ref()), 0.0)?;
-                let eps = *epsilon;
-                let y = if outer == 1 {
-                    tables::lower_layernorm(self, n, t, eps, &gamma, &beta, &out_shape, &out_name)?
-                } else {
-                    self.groups(n, t, outer, dim, 1, &out_shape, &out_name, &mut |l, g, name| {
-                        tables::lower_layernorm(l, n, g, eps, &gamma, &beta, &[dim], &format!("{name}_norm"))
-                    })?
-                };
+                let y = self.q_layernorm(n, slot, args, t, *axis, *epsilon, &out_shape, &out_name)?;
                 if self.float_mode {
                     self.unfinished.insert(y, n.name.clone());
                 }
