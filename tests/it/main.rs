@@ -21,5 +21,6 @@ mod quantizers;
 mod report_html;
 mod set_models;
 mod shared_models;
+mod snapshots;
 mod structural_ops;
 mod transformer;
