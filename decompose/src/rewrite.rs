@@ -157,12 +157,7 @@ fn int(name: &str, v: i64) -> AttributeProto {
 }
 /// A Conv stage with weight `shape` [out, in / group, kh, kw]: a spatial stage carries its
 /// strides, pads and dilations, a 1×1 stage none; `group` when the stage is grouped.
-fn conv(
-    weight: Quantized,
-    shape: [usize; 4],
-    geometry: Option<([i64; 2], [i64; 4], [i64; 2])>,
-    group: Option<usize>,
-) -> Stage {
+fn conv(weight: Quantized, shape: [usize; 4], geometry: Option<Geometry>, group: Option<usize>) -> Stage {
     let mut attrs = vec![ints("kernel_shape", &[shape[2] as i64, shape[3] as i64])];
     if let Some((strides, pads, dilations)) = geometry {
         attrs.extend([ints("strides", &strides), ints("pads", &pads), ints("dilations", &dilations)]);
@@ -306,195 +301,226 @@ fn target(
     })
 }
 
+/// Strides, pads and dilations of a Conv stage.
+type Geometry = ([i64; 2], [i64; 4], [i64; 2]);
+
+/// The stages of a candidate and the relative error of the reconstructed weight.
+type Stages = Result<(Vec<Stage>, f64), NoConvergence>;
+
+/// The shape and geometry of a Conv target ([`Kind::Conv`]).
+#[derive(Clone, Copy)]
+struct ConvDims {
+    f: usize,
+    c: usize,
+    kh: usize,
+    kw: usize,
+    strides: [i64; 2],
+    pads: [i64; 4],
+    dilations: [i64; 2],
+}
+
+impl ConvDims {
+    /// The original layer's geometry, for a stage with the full Kh×Kw kernel.
+    fn geometry(&self) -> Geometry {
+        (self.strides, self.pads, self.dilations)
+    }
+    /// The width half of the geometry, for a 1×Kw stage.
+    fn width_geometry(&self) -> Geometry {
+        let (s, p, d) = (self.strides, self.pads, self.dilations);
+        ([1, s[1]], [0, p[1], 0, p[3]], [1, d[1]])
+    }
+    /// The height half of the geometry, for a Kh×1 stage.
+    fn height_geometry(&self) -> Geometry {
+        let (s, p, d) = (self.strides, self.pads, self.dilations);
+        ([s[0], 1], [p[0], 0, p[2], 0], [d[0], 1])
+    }
+}
+
 /// The quantized stages of a candidate, with `bits`-bit factors. For the SVD methods the first
 /// factor is quantized, then the second refitted by least squares to the quantized first and
 /// quantized (so the second absorbs the rounding of the first); for CP the last factor is
 /// refitted likewise. Returns the stages and the relative error of the reconstructed weight.
 pub fn stages(t: &Target, method: Method, r: usize, bits: u32) -> Result<(Vec<Stage>, f64), NoConvergence> {
-    match (&t.kind, method) {
-        (Kind::Dense { gemm, n_in, n_out }, _) => {
-            let w = Matrix::new(*n_in, *n_out, t.weight.clone());
-            let (a, b) = two_factors(&w, r, bits)?;
-            let err =
-                Matrix::new(*n_in, r, a.values.clone()).matmul(&Matrix::new(r, *n_out, b.values.clone())).rel_error(&w);
-            let last = if *gemm { "Gemm" } else { "MatMul" };
-            let mut last_attrs = vec![];
-            if *gemm {
-                last_attrs.push(int("transB", 0));
+    let w = &t.weight;
+    match t.kind {
+        Kind::Dense { gemm, n_in, n_out } => svd_stages(w, gemm, n_in, n_out, r, bits),
+        Kind::Conv { f, c, kh, kw, strides, pads, dilations } => {
+            let d = ConvDims { f, c, kh, kw, strides, pads, dilations };
+            match method {
+                Method::Channel => channel_stages(w, d, r, bits),
+                Method::Spatial => spatial_stages(w, d, r, bits),
+                Method::InGroups(g) => in_group_stages(w, d, g, r, bits),
+                Method::OutGroups(g) => out_group_stages(w, d, g, r, bits),
+                // A Conv asked for plain SVD gets CP.
+                Method::Cp | Method::Svd => cp_stages(w, d, r, bits),
             }
-            Ok((
-                vec![
-                    Stage { op: "MatMul", weight: a, shape: vec![*n_in, r], attrs: vec![] },
-                    Stage { op: last, weight: b, shape: vec![r, *n_out], attrs: last_attrs },
-                ],
-                err,
-            ))
-        }
-        (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, Method::Channel) => {
-            let w = Matrix::new(f, c * kh * kw, t.weight.clone());
-            let (b, a) = two_factors(&w.transpose(), r, bits)?;
-            // wᵀ [CKK × F] ≈ b [CKK × r] · a [r × F]: stage 0 weight [r, C, Kh, Kw] = bᵀ, stage 1 [F, r] = aᵀ.
-            let first = transpose_q(&b, c * kh * kw, r);
-            let second = transpose_q(&a, r, f);
-            let err = Matrix::new(f, r, second.values.clone())
-                .matmul(&Matrix::new(r, c * kh * kw, first.values.clone()))
-                .rel_error(&w);
-            Ok((
-                vec![
-                    conv(first, [r, c, kh, kw], Some((strides, pads, dilations)), None),
-                    conv(second, [f, r, 1, 1], None, None),
-                ],
-                err,
-            ))
-        }
-        (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, Method::Spatial) => {
-            // m[(c, kw), (f, kh)] = w[f, c, kh, kw] ≈ v [(c,kw) × r] · u [r × (f,kh)].
-            let mut m = Matrix::zeros(c * kw, f * kh);
-            for (i, &x) in t.weight.iter().enumerate() {
-                let (q, j) = (i / kw, i % kw);
-                let (q, h) = (q / kh, q % kh);
-                let (ff, cc) = (q / c, q % c);
-                m.set(cc * kw + j, ff * kh + h, x);
-            }
-            let (v, u) = two_factors(&m, r, bits)?;
-            let err = Matrix::new(c * kw, r, v.values.clone())
-                .matmul(&Matrix::new(r, f * kh, u.values.clone()))
-                .rel_error(&m);
-            // stage 0 [r, C, 1, Kw] from vᵀ; stage 1 [F, r, Kh, 1] from u [r, (f, kh)].
-            let first = transpose_q(&v, c * kw, r);
-            let mut second = u.clone();
-            for ff in 0..f {
-                for rr in 0..r {
-                    for h in 0..kh {
-                        second.values[(ff * r + rr) * kh + h] = u.values[rr * f * kh + ff * kh + h];
-                    }
-                }
-            }
-            Ok((
-                vec![
-                    conv(
-                        first,
-                        [r, c, 1, kw],
-                        Some(([1, strides[1]], [0, pads[1], 0, pads[3]], [1, dilations[1]])),
-                        None,
-                    ),
-                    conv(
-                        second,
-                        [f, r, kh, 1],
-                        Some(([strides[0], 1], [pads[0], 0, pads[2], 0], [dilations[0], 1])),
-                        None,
-                    ),
-                ],
-                err,
-            ))
-        }
-        (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, Method::InGroups(g)) => {
-            // Group gi's slice, transposed: m_g [(c', h, w) × F] for its C/G channels c'.
-            let (cg, kk) = (c / g, kh * kw);
-            let slices: Vec<Matrix> = (0..g)
-                .map(|gi| {
-                    let mut m = Matrix::zeros(cg * kk, f);
-                    for ff in 0..f {
-                        for i in 0..cg * kk {
-                            m.set(i, ff, t.weight[ff * c * kk + gi * cg * kk + i]);
-                        }
-                    }
-                    m
-                })
-                .collect();
-            let (a, b, err) = grouped_factors(&slices, r, bits)?;
-            // Stage 0 [G·r, C/G, Kh, Kw]: row gi·r + k is column k of a_g. Stage 1 [F, G·r]: b_g ᵀ.
-            let mut first = Quantized { values: vec![0.0; g * r * cg * kk], exp: a.exp, bits: a.bits };
-            let mut second = Quantized { values: vec![0.0; f * g * r], exp: b.exp, bits: b.bits };
-            for gi in 0..g {
-                for k in 0..r {
-                    for i in 0..cg * kk {
-                        first.values[(gi * r + k) * cg * kk + i] = a.values[gi * cg * kk * r + i * r + k];
-                    }
-                    for ff in 0..f {
-                        second.values[ff * g * r + gi * r + k] = b.values[gi * r * f + k * f + ff];
-                    }
-                }
-            }
-            Ok((
-                vec![
-                    conv(first, [g * r, cg, kh, kw], Some((strides, pads, dilations)), Some(g)),
-                    conv(second, [f, g * r, 1, 1], None, None),
-                ],
-                err,
-            ))
-        }
-        (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, Method::OutGroups(g)) => {
-            // Group gi's slice, transposed: m_g [(c, h, w) × F/G].
-            let (fg, ckk) = (f / g, c * kh * kw);
-            let slices: Vec<Matrix> = (0..g)
-                .map(|gi| Matrix::new(fg, ckk, t.weight[gi * fg * ckk..(gi + 1) * fg * ckk].to_vec()).transpose())
-                .collect();
-            let (a, b, err) = grouped_factors(&slices, r, bits)?;
-            // Stage 0 [G·r, C, Kh, Kw]: row gi·r + k is column k of a_g. Stage 1 [F, r]: row
-            // gi·F/G + f' is column f' of b_g.
-            let mut first = Quantized { values: vec![0.0; g * r * ckk], exp: a.exp, bits: a.bits };
-            let mut second = Quantized { values: vec![0.0; f * r], exp: b.exp, bits: b.bits };
-            for gi in 0..g {
-                for k in 0..r {
-                    for i in 0..ckk {
-                        first.values[(gi * r + k) * ckk + i] = a.values[gi * ckk * r + i * r + k];
-                    }
-                    for j in 0..fg {
-                        second.values[(gi * fg + j) * r + k] = b.values[gi * r * fg + k * fg + j];
-                    }
-                }
-            }
-            Ok((
-                vec![
-                    conv(first, [g * r, c, kh, kw], Some((strides, pads, dilations)), None),
-                    conv(second, [f, r, 1, 1], None, Some(g)),
-                ],
-                err,
-            ))
-        }
-        (&Kind::Conv { f, c, kh, kw, strides, pads, dilations }, _) => {
-            let (cp, _) = cp_als(&t.weight, [f, c, kh, kw], r, 300, 1e-10)?;
-            let qc = quantize(&cp.factors[1].data, bits);
-            let qh = quantize(&cp.factors[2].data, bits);
-            let qw = quantize(&cp.factors[3].data, bits);
-            // Refit the output factor: w_(0) [F × CKK] ≈ Ff [F × r] · KR(c, kh, kw)ᵀ.
-            let kr = Matrix::new(c * kh * kw, r, {
-                let mut d = vec![0f64; c * kh * kw * r];
-                for (i, row) in d.chunks_mut(r).enumerate() {
-                    let (ci, h, j) = (i / (kh * kw), (i / kw) % kh, i % kw);
-                    for (rr, v) in row.iter_mut().enumerate() {
-                        *v = qc.values[ci * r + rr] * qh.values[h * r + rr] * qw.values[j * r + rr];
-                    }
-                }
-                d
-            });
-            let w = Matrix::new(f, c * kh * kw, t.weight.clone());
-            let ff = lstsq(&kr, &w.transpose())?.transpose();
-            let qf = quantize(&ff.data, bits);
-            let err = Matrix::new(f, r, qf.values.clone()).matmul(&kr.transpose()).rel_error(&w);
-            let tr = |q: &Quantized, rows: usize| transpose_q(q, rows, r);
-            Ok((
-                vec![
-                    conv(tr(&qc, c), [r, c, 1, 1], None, None),
-                    conv(
-                        tr(&qh, kh),
-                        [r, 1, kh, 1],
-                        Some(([strides[0], 1], [pads[0], 0, pads[2], 0], [dilations[0], 1])),
-                        Some(r),
-                    ),
-                    conv(
-                        tr(&qw, kw),
-                        [r, 1, 1, kw],
-                        Some(([1, strides[1]], [0, pads[1], 0, pads[3]], [1, dilations[1]])),
-                        Some(r),
-                    ),
-                    conv(qf, [f, r, 1, 1], None, None),
-                ],
-                err,
-            ))
         }
     }
+}
+
+/// SVD of a dense weight [in × out]: MatMul [in, r], then MatMul (or Gemm, transB 0) [r, out].
+fn svd_stages(weight: &[f64], gemm: bool, n_in: usize, n_out: usize, r: usize, bits: u32) -> Stages {
+    let w = Matrix::new(n_in, n_out, weight.to_vec());
+    let (a, b) = two_factors(&w, r, bits)?;
+    let err = Matrix::new(n_in, r, a.values.clone()).matmul(&Matrix::new(r, n_out, b.values.clone())).rel_error(&w);
+    let last = if gemm { "Gemm" } else { "MatMul" };
+    let mut last_attrs = vec![];
+    if gemm {
+        last_attrs.push(int("transB", 0));
+    }
+    Ok((
+        vec![
+            Stage { op: "MatMul", weight: a, shape: vec![n_in, r], attrs: vec![] },
+            Stage { op: last, weight: b, shape: vec![r, n_out], attrs: last_attrs },
+        ],
+        err,
+    ))
+}
+
+/// Channel SVD of F × (C·Kh·Kw): Conv Kh×Kw C→r, then 1×1 r→F.
+fn channel_stages(weight: &[f64], d: ConvDims, r: usize, bits: u32) -> Stages {
+    let ConvDims { f, c, kh, kw, .. } = d;
+    let w = Matrix::new(f, c * kh * kw, weight.to_vec());
+    let (b, a) = two_factors(&w.transpose(), r, bits)?;
+    // wᵀ [CKK × F] ≈ b [CKK × r] · a [r × F]: stage 0 weight [r, C, Kh, Kw] = bᵀ, stage 1 [F, r] = aᵀ.
+    let first = transpose_q(&b, c * kh * kw, r);
+    let second = transpose_q(&a, r, f);
+    let err = Matrix::new(f, r, second.values.clone())
+        .matmul(&Matrix::new(r, c * kh * kw, first.values.clone()))
+        .rel_error(&w);
+    Ok((vec![conv(first, [r, c, kh, kw], Some(d.geometry()), None), conv(second, [f, r, 1, 1], None, None)], err))
+}
+
+/// Spatial SVD of (C·Kw) × (F·Kh): Conv 1×Kw C→r, then Kh×1 r→F.
+fn spatial_stages(weight: &[f64], d: ConvDims, r: usize, bits: u32) -> Stages {
+    let ConvDims { f, c, kh, kw, .. } = d;
+    // m[(c, kw), (f, kh)] = w[f, c, kh, kw] ≈ v [(c,kw) × r] · u [r × (f,kh)].
+    let mut m = Matrix::zeros(c * kw, f * kh);
+    for (i, &x) in weight.iter().enumerate() {
+        let (q, j) = (i / kw, i % kw);
+        let (q, h) = (q / kh, q % kh);
+        let (ff, cc) = (q / c, q % c);
+        m.set(cc * kw + j, ff * kh + h, x);
+    }
+    let (v, u) = two_factors(&m, r, bits)?;
+    let err = Matrix::new(c * kw, r, v.values.clone()).matmul(&Matrix::new(r, f * kh, u.values.clone())).rel_error(&m);
+    // stage 0 [r, C, 1, Kw] from vᵀ; stage 1 [F, r, Kh, 1] from u [r, (f, kh)].
+    let first = transpose_q(&v, c * kw, r);
+    let mut second = u.clone();
+    for ff in 0..f {
+        for rr in 0..r {
+            for h in 0..kh {
+                second.values[(ff * r + rr) * kh + h] = u.values[rr * f * kh + ff * kh + h];
+            }
+        }
+    }
+    Ok((
+        vec![
+            conv(first, [r, c, 1, kw], Some(d.width_geometry()), None),
+            conv(second, [f, r, kh, 1], Some(d.height_geometry()), None),
+        ],
+        err,
+    ))
+}
+
+/// SVD per group of C/`g` input channels: grouped Conv Kh×Kw C→G·r, then 1×1 G·r→F.
+fn in_group_stages(weight: &[f64], d: ConvDims, g: usize, r: usize, bits: u32) -> Stages {
+    let ConvDims { f, c, kh, kw, .. } = d;
+    // Group gi's slice, transposed: m_g [(c', h, w) × F] for its C/G channels c'.
+    let (cg, kk) = (c / g, kh * kw);
+    let slices: Vec<Matrix> = (0..g)
+        .map(|gi| {
+            let mut m = Matrix::zeros(cg * kk, f);
+            for ff in 0..f {
+                for i in 0..cg * kk {
+                    m.set(i, ff, weight[ff * c * kk + gi * cg * kk + i]);
+                }
+            }
+            m
+        })
+        .collect();
+    let (a, b, err) = grouped_factors(&slices, r, bits)?;
+    // Stage 0 [G·r, C/G, Kh, Kw]: row gi·r + k is column k of a_g. Stage 1 [F, G·r]: b_g ᵀ.
+    let mut first = Quantized { values: vec![0.0; g * r * cg * kk], exp: a.exp, bits: a.bits };
+    let mut second = Quantized { values: vec![0.0; f * g * r], exp: b.exp, bits: b.bits };
+    for gi in 0..g {
+        for k in 0..r {
+            for i in 0..cg * kk {
+                first.values[(gi * r + k) * cg * kk + i] = a.values[gi * cg * kk * r + i * r + k];
+            }
+            for ff in 0..f {
+                second.values[ff * g * r + gi * r + k] = b.values[gi * r * f + k * f + ff];
+            }
+        }
+    }
+    Ok((
+        vec![conv(first, [g * r, cg, kh, kw], Some(d.geometry()), Some(g)), conv(second, [f, g * r, 1, 1], None, None)],
+        err,
+    ))
+}
+
+/// SVD per group of F/`g` output channels: Conv Kh×Kw C→G·r, then grouped 1×1 G·r→F.
+fn out_group_stages(weight: &[f64], d: ConvDims, g: usize, r: usize, bits: u32) -> Stages {
+    let ConvDims { f, c, kh, kw, .. } = d;
+    // Group gi's slice, transposed: m_g [(c, h, w) × F/G].
+    let (fg, ckk) = (f / g, c * kh * kw);
+    let slices: Vec<Matrix> = (0..g)
+        .map(|gi| Matrix::new(fg, ckk, weight[gi * fg * ckk..(gi + 1) * fg * ckk].to_vec()).transpose())
+        .collect();
+    let (a, b, err) = grouped_factors(&slices, r, bits)?;
+    // Stage 0 [G·r, C, Kh, Kw]: row gi·r + k is column k of a_g. Stage 1 [F, r]: row
+    // gi·F/G + f' is column f' of b_g.
+    let mut first = Quantized { values: vec![0.0; g * r * ckk], exp: a.exp, bits: a.bits };
+    let mut second = Quantized { values: vec![0.0; f * r], exp: b.exp, bits: b.bits };
+    for gi in 0..g {
+        for k in 0..r {
+            for i in 0..ckk {
+                first.values[(gi * r + k) * ckk + i] = a.values[gi * ckk * r + i * r + k];
+            }
+            for j in 0..fg {
+                second.values[(gi * fg + j) * r + k] = b.values[gi * r * fg + k * fg + j];
+            }
+        }
+    }
+    Ok((
+        vec![conv(first, [g * r, c, kh, kw], Some(d.geometry()), None), conv(second, [f, r, 1, 1], None, Some(g))],
+        err,
+    ))
+}
+
+/// CP of rank `r`: 1×1 C→R, depthwise Kh×1, depthwise 1×Kw, 1×1 R→F, the output factor refitted
+/// to the quantized other three.
+fn cp_stages(weight: &[f64], d: ConvDims, r: usize, bits: u32) -> Stages {
+    let ConvDims { f, c, kh, kw, .. } = d;
+    let (cp, _) = cp_als(weight, [f, c, kh, kw], r, 300, 1e-10)?;
+    let qc = quantize(&cp.factors[1].data, bits);
+    let qh = quantize(&cp.factors[2].data, bits);
+    let qw = quantize(&cp.factors[3].data, bits);
+    // Refit the output factor: w_(0) [F × CKK] ≈ Ff [F × r] · KR(c, kh, kw)ᵀ.
+    let kr = Matrix::new(c * kh * kw, r, {
+        let mut data = vec![0f64; c * kh * kw * r];
+        for (i, row) in data.chunks_mut(r).enumerate() {
+            let (ci, h, j) = (i / (kh * kw), (i / kw) % kh, i % kw);
+            for (rr, v) in row.iter_mut().enumerate() {
+                *v = qc.values[ci * r + rr] * qh.values[h * r + rr] * qw.values[j * r + rr];
+            }
+        }
+        data
+    });
+    let w = Matrix::new(f, c * kh * kw, weight.to_vec());
+    let ff = lstsq(&kr, &w.transpose())?.transpose();
+    let qf = quantize(&ff.data, bits);
+    let err = Matrix::new(f, r, qf.values.clone()).matmul(&kr.transpose()).rel_error(&w);
+    let tr = |q: &Quantized, rows: usize| transpose_q(q, rows, r);
+    Ok((
+        vec![
+            conv(tr(&qc, c), [r, c, 1, 1], None, None),
+            conv(tr(&qh, kh), [r, 1, kh, 1], Some(d.height_geometry()), Some(r)),
+            conv(tr(&qw, kw), [r, 1, 1, kw], Some(d.width_geometry()), Some(r)),
+            conv(qf, [f, r, 1, 1], None, None),
+        ],
+        err,
+    ))
 }
 
 /// `m ≈ A · B` with A quantized, then B refitted to the quantized A and quantized.

@@ -7,11 +7,15 @@
 //! sum in the last bit).
 //!
 //! Op families with more than a few lines live in submodules: `cnn` (Conv and pooling),
-//! [`einsum`], `movement` (Slice, Expand, Tile, Split, Pad) and `reduce`.
+//! [`einsum`], `layout` (Flatten, Reshape, Transpose, Shape, Gather, Unsqueeze, Squeeze, Concat),
+//! `movement` (Slice, Expand, Tile, Split, Pad), `norm` (BatchNormalization, LayerNormalization,
+//! Softmax) and `reduce`.
 
 mod cnn;
 pub mod einsum;
+mod layout;
 mod movement;
+mod norm;
 mod reduce;
 
 use crate::ir::{Graph, Op, ReduceKind, RoundMode};
@@ -300,8 +304,9 @@ fn ints_of(t: &Tensor, what: &str) -> R<Vec<i64>> {
     t.as_ints().ok_or_else(|| format!("{what} must hold integers"))
 }
 
-/// Evaluates one op on concrete tensors (`None` = omitted optional input). `shapes` gives the
-/// input shapes (needed by `Shape`, which reads no data).
+/// Evaluates one op on concrete tensors (`None` = omitted optional input). `opset` is the
+/// model's default-domain opset (no op reads it: the importer has already resolved the
+/// opset-dependent forms into the `Op`).
 pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>> {
     // An empty tensor may declare huge other dimensions; refusing them keeps every product of
     // dimensions (strides, outer and inner counts) within `MAX_ELEMENTS`.
@@ -312,339 +317,63 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
         }
     }
     let x = || need(inputs, 0, "data");
+    let input = |i: usize| inputs.get(i).copied().flatten();
     Ok(vec![match op {
         Op::MatMul => matmul(x()?, need(inputs, 1, "B")?)?,
-        Op::Gemm { alpha, beta, trans_a, trans_b } => {
-            let (a, b) = (x()?, need(inputs, 1, "B")?);
-            if a.shape.len() != 2 || b.shape.len() != 2 {
-                return Err(format!("Gemm needs 2-D operands, got {:?} and {:?}", a.shape, b.shape));
-            }
-            let a = if *trans_a { transpose(a, &[1, 0]) } else { a.clone() };
-            let b = if *trans_b { transpose(b, &[1, 0]) } else { b.clone() };
-            let mut y = matmul(&a, &b)?;
-            if *alpha != 1.0 {
-                y = unary(&y, |v| v * alpha);
-            }
-            if let Some(c) = inputs.get(2).copied().flatten() {
-                let c = if *beta != 1.0 { unary(c, |v| v * beta) } else { c.clone() };
-                y = binary(&y, &c, |p, q| p + q)?;
-                if y.shape != [a.shape[0], b.shape[1]] {
-                    return Err(format!("Gemm bias of shape {:?} does not broadcast to the output", c.shape));
-                }
-            }
-            y
-        }
+        Op::Gemm { alpha, beta, trans_a, trans_b } => gemm(x()?, inputs, *alpha, *beta, *trans_a, *trans_b)?,
         Op::Add => binary(x()?, need(inputs, 1, "B")?, |a, b| a + b)?,
         Op::Sub => binary(x()?, need(inputs, 1, "B")?, |a, b| a - b)?,
         Op::Mul => binary(x()?, need(inputs, 1, "B")?, |a, b| a * b)?,
-        Op::Div => {
-            let (a, b) = (x()?, need(inputs, 1, "B")?);
-            if a.dtype == DType::Int && b.dtype == DType::Int {
-                binary(a, b, |p, q| (p / q).trunc())?
-            } else {
-                binary(a, b, |p, q| p / q)?
-            }
-        }
+        Op::Div => div(x()?, need(inputs, 1, "B")?)?,
         Op::Pow => binary(x()?, need(inputs, 1, "exponent")?, |a, b| if b == 0.5 { a.sqrt() } else { a.powf(b) })?,
         Op::Sqrt => unary(x()?, f64::sqrt),
         Op::Neg => unary(x()?, |v| -v),
         Op::Relu => unary(x()?, |v| v.max(0.0)),
         Op::Sigmoid => unary(x()?, |v| 1.0 / (1.0 + (-v).exp())),
-        Op::Softmax { axis, legacy } => softmax(x()?, *axis, *legacy)?,
-        Op::BatchNorm { epsilon } => {
-            let xx = x()?;
-            let (s, b, m, v) =
-                (need(inputs, 1, "scale")?, need(inputs, 2, "B")?, need(inputs, 3, "mean")?, need(inputs, 4, "var")?);
-            if xx.shape.len() < 2 {
-                return Err(format!("BatchNormalization input of rank {} (needs N×C×…)", xx.shape.len()));
-            }
-            let c = xx.shape[1];
-            for (t, what) in [(s, "scale"), (b, "B"), (m, "mean"), (v, "var")] {
-                if t.len() != c {
-                    return Err(format!("BatchNormalization {what} has {} values for {c} channels", t.len()));
-                }
-            }
-            let inner: usize = xx.shape[2..].iter().product();
-            let dt = xx.dtype;
-            let data = xx
-                .data
-                .iter()
-                .enumerate()
-                .map(|(i, &val)| {
-                    let ch = (i / inner) % c;
-                    let den = fit(dt, fit(dt, v.data[ch] + fit(dt, *epsilon)).sqrt());
-                    fit(dt, fit(dt, fit(dt, val - m.data[ch]) / den) * s.data[ch] + b.data[ch])
-                })
-                .collect();
-            Tensor::new(dt, xx.shape.clone(), data)
-        }
-        Op::LayerNorm { axis, epsilon } => {
-            let xx = x()?;
-            let r = xx.shape.len();
-            let a = norm_axis(*axis, r)?;
-            let inner: usize = xx.shape[a..].iter().product();
-            let scale = need(inputs, 1, "Scale")?;
-            let norm_shape = &xx.shape[a..];
-            let bias = inputs.get(2).copied().flatten();
-            for (t, what) in [(Some(scale), "Scale"), (bias, "B")] {
-                if let Some(t) = t {
-                    if broadcast_shape(norm_shape, &t.shape).ok().as_deref() != Some(norm_shape) {
-                        return Err(format!(
-                            "LayerNormalization {what} of shape {:?} does not broadcast to {norm_shape:?}",
-                            t.shape
-                        ));
-                    }
-                }
-            }
-            let dt = xx.dtype;
-            let mut data = Vec::with_capacity(xx.len());
-            for row in xx.data.chunks(inner.max(1)) {
-                let mean = row.iter().sum::<f64>() / inner as f64;
-                let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / inner as f64;
-                let den = (var + epsilon).sqrt();
-                for (k, &v) in row.iter().enumerate() {
-                    let s = scale.data[broadcast_index(norm_shape, &scale.shape, k)];
-                    let b = bias.map_or(0.0, |b| b.data[broadcast_index(norm_shape, &b.shape, k)]);
-                    data.push(fit(dt, (v - mean) / den * s + b));
-                }
-            }
-            Tensor::new(dt, xx.shape.clone(), data)
-        }
-        Op::Flatten { axis } => {
-            let xx = x()?;
-            let r = xx.shape.len();
-            let a = if *axis < 0 { *axis + r as i64 } else { *axis };
-            if a < 0 || a as usize > r {
-                return Err(format!("Flatten axis {axis} out of range for rank {r}"));
-            }
-            let outer: usize = xx.shape[..a as usize].iter().product();
-            Tensor::new(xx.dtype, vec![outer, xx.len() / outer.max(1)], xx.data.clone())
-        }
-        Op::Reshape { allowzero } => {
-            let xx = x()?;
-            let spec = ints_of(need(inputs, 1, "shape")?, "Reshape shape")?;
-            let shape = reshape_target(&xx.shape, &spec, *allowzero)?;
-            Tensor::new(xx.dtype, shape, xx.data.clone())
-        }
-        Op::Identity | Op::Dropout | Op::Cast { .. } => {
-            let mut t = x()?.clone();
-            if let Op::Cast { to } = op {
-                t = cast(&t, *to)?;
-            }
-            t
-        }
-        Op::Transpose { perm } => {
-            let xx = x()?;
-            let r = xx.shape.len();
-            let p: Vec<usize> = match perm {
-                Some(p) => {
-                    let p: Vec<usize> = p.iter().map(|&v| norm_axis(v, r)).collect::<R<_>>()?;
-                    let mut s = p.clone();
-                    s.sort();
-                    if s != (0..r).collect::<Vec<_>>() {
-                        return Err(format!("Transpose perm {p:?} is not a permutation of 0..{r}"));
-                    }
-                    p
-                }
-                None => (0..r).rev().collect(),
-            };
-            transpose(xx, &p)
-        }
-        Op::Shape { start, end } => {
-            let xx = x()?;
-            let r = xx.shape.len() as i64;
-            let clampi = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
-            let (s, e) = (clampi(*start), clampi(end.unwrap_or(r)));
-            let dims: Vec<f64> = xx.shape[s..e.max(s)].iter().map(|&d| d as f64).collect();
-            Tensor::new(DType::Int, vec![dims.len()], dims)
-        }
-        Op::Gather { axis } => {
-            let (xx, idx) = (x()?, need(inputs, 1, "indices")?);
-            let ax = norm_axis(*axis, xx.shape.len())?;
-            let d = xx.shape[ax] as i64;
-            let ids: Vec<usize> = ints_of(idx, "Gather indices")?
-                .into_iter()
-                .map(|i| {
-                    let j = if i < 0 { i + d } else { i };
-                    if j < 0 || j >= d {
-                        Err(format!("Gather index {i} out of range for dimension {d}"))
-                    } else {
-                        Ok(j as usize)
-                    }
-                })
-                .collect::<R<_>>()?;
-            let outer: usize = xx.shape[..ax].iter().product();
-            let inner: usize = xx.shape[ax + 1..].iter().product();
-            let mut data = vec![];
-            for o in 0..outer {
-                for &j in &ids {
-                    let base = (o * xx.shape[ax] + j) * inner;
-                    data.extend_from_slice(&xx.data[base..base + inner]);
-                }
-            }
-            let mut shape = xx.shape[..ax].to_vec();
-            shape.extend_from_slice(&idx.shape);
-            shape.extend_from_slice(&xx.shape[ax + 1..]);
-            Tensor::new(xx.dtype, shape, data)
-        }
-        Op::Unsqueeze { axes } => {
-            let xx = x()?;
-            let axes = match (axes, inputs.get(1).copied().flatten()) {
-                (Some(a), _) => a.clone(),
-                (None, Some(t)) => ints_of(t, "Unsqueeze axes")?,
-                _ => return Err("Unsqueeze without axes".into()),
-            };
-            let r = xx.shape.len() + axes.len();
-            let mut ax: Vec<usize> = axes.iter().map(|&a| norm_axis(a, r)).collect::<R<_>>()?;
-            ax.sort();
-            let mut shape = xx.shape.clone();
-            for a in ax {
-                shape.insert(a, 1);
-            }
-            Tensor::new(xx.dtype, shape, xx.data.clone())
-        }
-        Op::Squeeze { axes } => {
-            let xx = x()?;
-            let axes = match (axes, inputs.get(1).copied().flatten()) {
-                (Some(a), _) => Some(a.clone()),
-                (None, Some(t)) => Some(ints_of(t, "Squeeze axes")?),
-                _ => None,
-            };
-            let r = xx.shape.len();
-            let drop: Vec<usize> = match axes {
-                Some(a) => a.iter().map(|&v| norm_axis(v, r)).collect::<R<_>>()?,
-                None => (0..r).filter(|&i| xx.shape[i] == 1).collect(),
-            };
-            if let Some(&bad) = drop.iter().find(|&&i| xx.shape[i] != 1) {
-                return Err(format!("Squeeze of axis {bad} whose size is {}", xx.shape[bad]));
-            }
-            let shape = (0..r).filter(|i| !drop.contains(i)).map(|i| xx.shape[i]).collect();
-            Tensor::new(xx.dtype, shape, xx.data.clone())
-        }
-        Op::Concat { axis } => {
-            let ts: Vec<&Tensor> = inputs.iter().flatten().copied().collect();
-            let first = ts.first().ok_or("Concat without inputs")?;
-            let r = first.shape.len();
-            let ax = norm_axis(*axis, r)?;
-            for t in &ts {
-                if t.shape.len() != r || (0..r).any(|i| i != ax && t.shape[i] != first.shape[i]) {
-                    return Err(format!("Concat of incompatible shapes {:?} and {:?}", first.shape, t.shape));
-                }
-            }
-            let outer: usize = first.shape[..ax].iter().product();
-            let mut data = vec![];
-            for o in 0..outer {
-                for t in &ts {
-                    let chunk: usize = t.shape[ax..].iter().product();
-                    data.extend_from_slice(&t.data[o * chunk..(o + 1) * chunk]);
-                }
-            }
-            let mut shape = first.shape.clone();
-            shape[ax] = ts.iter().map(|t| t.shape[ax]).sum();
-            Tensor::new(out_dtype(&ts), shape, data)
-        }
+        Op::Softmax { axis, legacy } => norm::softmax(x()?, *axis, *legacy)?,
+        Op::BatchNorm { epsilon } => norm::batch_norm(x()?, inputs, *epsilon)?,
+        Op::LayerNorm { axis, epsilon } => norm::layer_norm(x()?, inputs, *axis, *epsilon)?,
+        Op::Flatten { axis } => layout::flatten(x()?, *axis)?,
+        Op::Reshape { allowzero } => layout::reshape(x()?, inputs, *allowzero)?,
+        Op::Identity | Op::Dropout => x()?.clone(),
+        Op::Cast { to } => cast(x()?, *to)?,
+        Op::Transpose { perm } => layout::transpose_op(x()?, perm.as_deref())?,
+        Op::Shape { start, end } => layout::shape(x()?, *start, *end),
+        Op::Gather { axis } => layout::gather(x()?, need(inputs, 1, "indices")?, *axis)?,
+        Op::Unsqueeze { axes } => layout::unsqueeze(x()?, axes.as_ref(), input(1))?,
+        Op::Squeeze { axes } => layout::squeeze(x()?, axes.as_ref(), input(1))?,
+        Op::Concat { axis } => layout::concat(inputs, *axis)?,
         Op::Constant => return Err("Constant has no inputs to evaluate".into()),
-        Op::Quant { signed, narrow, round } => {
-            let bits = need(inputs, 3, "bitwidth")?.as_scalar().ok_or("Quant bit width must be a scalar")?;
-            quant(x()?, need(inputs, 1, "scale")?, need(inputs, 2, "zeropt")?, bits, *signed, *narrow, *round)?
-        }
-        Op::BipolarQuant => {
-            let xx = x()?;
-            let s = need(inputs, 1, "scale")?;
-            binary(&unary(xx, |v| if v >= 0.0 { 1.0 } else { -1.0 }), s, |v, s| v * s)?
-        }
-        Op::Trunc { signed, narrow, round } => {
-            let xx = x()?;
-            let (scale, zp) = (need(inputs, 1, "scale")?, need(inputs, 2, "zeropt")?);
-            let (out_scale, out_bits) = trunc_output(inputs)?;
-            let out_scale = &out_scale;
-            let (qmin, qmax) = int_range(out_bits, *signed, *narrow)?;
-            let y = binary(xx, scale, |v, s| v / s)?;
-            let y = binary(&y, zp, |v, z| v + z)?;
-            let y = unary(&y, |v| v.round_ties_even());
-            let ts = binary(out_scale, scale, |o, s| 2f64.powf((o / s).log2().round_ties_even()))?;
-            let y = binary(&y, &ts, |v, t| v / t)?;
-            let y = unary(&y, |v| round.round_f64(v.clamp(qmin, qmax)));
-            let ozp = binary(zp, &ts, |z, t| z / t)?;
-            let y = binary(&y, &ozp, |v, z| v - z)?;
-            binary(&y, out_scale, |v, s| v * s)?
-        }
+        Op::Quant { signed, narrow, round } => quant_op(inputs, *signed, *narrow, *round)?,
+        Op::BipolarQuant => bipolar_quant(x()?, need(inputs, 1, "scale")?)?,
+        Op::Trunc { signed, narrow, round } => trunc(x()?, inputs, *signed, *narrow, *round)?,
         Op::Tanh => unary(x()?, f64::tanh),
         Op::Erf => unary(x()?, erf),
         Op::Gelu { tanh: false } => unary(x()?, |v| 0.5 * v * (1.0 + erf(v * std::f64::consts::FRAC_1_SQRT_2))),
-        Op::Gelu { tanh: true } => unary(x()?, |v| {
-            let k = (2.0 / std::f64::consts::PI).sqrt();
-            0.5 * v * (1.0 + (k * (v + 0.044715 * v * v * v)).tanh())
-        }),
+        Op::Gelu { tanh: true } => unary(x()?, gelu_tanh),
         Op::LeakyRelu { alpha } => unary(x()?, |v| if v < 0.0 { alpha * v } else { v }),
         Op::HardSigmoid { alpha, beta } => unary(x()?, |v| (alpha * v + beta).clamp(0.0, 1.0)),
-        Op::Clip { min, max } => {
-            let bound = |attr: &Option<f64>, i: usize, what: &str, unbounded: f64| -> R<f64> {
-                match (attr, inputs.get(i).copied().flatten()) {
-                    (Some(v), _) => Ok(*v),
-                    (None, Some(t)) => t.as_scalar().ok_or_else(|| format!("Clip {what} must be a scalar")),
-                    (None, None) => Ok(unbounded),
-                }
-            };
-            let (lo, hi) = (bound(min, 1, "min", f64::NEG_INFINITY)?, bound(max, 2, "max", f64::INFINITY)?);
-            unary(x()?, |v| v.max(lo).min(hi))
-        }
+        Op::Clip { min, max } => clip(inputs, *min, *max)?,
         Op::Max => variadic(inputs, "Max", f64::max)?,
         Op::Min => variadic(inputs, "Min", f64::min)?,
-        Op::Reduce { kind, axes, keepdims, noop_with_empty_axes } => reduce::reduce_op(
-            x()?,
-            *kind,
-            axes.as_deref(),
-            inputs.get(1).copied().flatten(),
-            *keepdims,
-            *noop_with_empty_axes,
-        )?,
+        Op::Reduce { kind, axes, keepdims, noop_with_empty_axes } => {
+            reduce::reduce_op(x()?, *kind, axes.as_deref(), input(1), *keepdims, *noop_with_empty_axes)?
+        }
         Op::Einsum { equation } => einsum::einsum(equation, &inputs.iter().flatten().copied().collect::<Vec<_>>())?,
         Op::Slice { starts, ends, axes } => {
-            let input =
-                |i: usize, what: &str| inputs.get(i).copied().flatten().map(|t| movement::slice_bounds(t, what));
-            match (starts, ends) {
-                (Some(s), Some(e)) => movement::slice(x()?, s, e, axes.as_deref(), None)?,
-                _ => {
-                    let s = input(1, "starts").ok_or("Slice needs the input 'starts'")??;
-                    let e = input(2, "ends").ok_or("Slice needs the input 'ends'")??;
-                    let axes = input(3, "axes").transpose()?;
-                    let steps = input(4, "steps").transpose()?;
-                    movement::slice(x()?, &s, &e, axes.as_deref(), steps.as_deref())?
-                }
-            }
+            movement::slice_op(inputs, starts.as_deref(), ends.as_deref(), axes.as_deref())?
         }
         Op::Expand => movement::expand(x()?, need(inputs, 1, "shape")?)?,
         Op::Tile => movement::tile(x()?, need(inputs, 1, "repeats")?)?,
-        Op::Split { axis, split, outputs } => {
-            let sizes = match (split, inputs.get(1).copied().flatten()) {
-                (Some(s), _) => Some(s.clone()),
-                (None, Some(t)) => Some(ints_of(t, "Split sizes")?),
-                (None, None) => None,
-            };
-            return movement::split(x()?, *axis, sizes, *outputs);
-        }
-        Op::Conv { window, group } => {
-            cnn::conv(x()?, need(inputs, 1, "W")?, inputs.get(2).copied().flatten(), window, *group)?
-        }
+        Op::Split { axis, split, outputs } => return movement::split_op(inputs, *axis, split.as_ref(), *outputs),
+        Op::Conv { window, group } => cnn::conv(x()?, need(inputs, 1, "W")?, input(2), window, *group)?,
         Op::MaxPool { window, ceil_mode } => cnn::max_pool(x()?, window, *ceil_mode)?,
         Op::AveragePool { window, ceil_mode, count_include_pad } => {
             cnn::average_pool(x()?, window, *ceil_mode, *count_include_pad)?
         }
         Op::GlobalAveragePool => reduce::global_pool(x()?, ReduceKind::Mean)?,
         Op::GlobalMaxPool => reduce::global_pool(x()?, ReduceKind::Max)?,
-        Op::Pad { mode, pads, value } => {
-            let pads = match pads {
-                Some(p) => p.clone(),
-                None => ints_of(need(inputs, 1, "pads")?, "Pad pads")?,
-            };
-            let value = match inputs.get(2).copied().flatten() {
-                Some(t) => t.as_scalar().ok_or("Pad constant_value must be a scalar")?,
-                None => *value,
-            };
-            let axes = inputs.get(3).copied().flatten().map(|t| ints_of(t, "Pad axes")).transpose()?;
-            movement::pad(x()?, *mode, &pads, value, axes.as_deref())?
-        }
+        Op::Pad { mode, pads, value } => movement::pad_op(inputs, *mode, pads.as_ref(), *value)?,
         Op::Unsupported { reason } => return Err(reason.clone()),
     }])
     .inspect(|_| {
@@ -652,6 +381,89 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
     })
 }
 
+/// ONNX `Gemm` on 2-D `a` and input 1 (B), each transposed on request:
+/// `alpha·A·B + beta·C` with the optional input 2 (C) broadcast to the output.
+fn gemm(a: &Tensor, inputs: &[Option<&Tensor>], alpha: f64, beta: f64, trans_a: bool, trans_b: bool) -> R<Tensor> {
+    let b = need(inputs, 1, "B")?;
+    if a.shape.len() != 2 || b.shape.len() != 2 {
+        return Err(format!("Gemm needs 2-D operands, got {:?} and {:?}", a.shape, b.shape));
+    }
+    let a = if trans_a { transpose(a, &[1, 0]) } else { a.clone() };
+    let b = if trans_b { transpose(b, &[1, 0]) } else { b.clone() };
+    let mut y = matmul(&a, &b)?;
+    if alpha != 1.0 {
+        y = unary(&y, |v| v * alpha);
+    }
+    if let Some(c) = inputs.get(2).copied().flatten() {
+        let c = if beta != 1.0 { unary(c, |v| v * beta) } else { c.clone() };
+        y = binary(&y, &c, |p, q| p + q)?;
+        if y.shape != [a.shape[0], b.shape[1]] {
+            return Err(format!("Gemm bias of shape {:?} does not broadcast to the output", c.shape));
+        }
+    }
+    Ok(y)
+}
+
+/// ONNX `Div`: truncating between two integer tensors, else the float quotient.
+fn div(a: &Tensor, b: &Tensor) -> R<Tensor> {
+    if a.dtype == DType::Int && b.dtype == DType::Int {
+        binary(a, b, |p, q| (p / q).trunc())
+    } else {
+        binary(a, b, |p, q| p / q)
+    }
+}
+
+/// The tanh approximation of GELU: `0.5·v·(1 + tanh(√(2/π)·(v + 0.044715·v³)))`.
+fn gelu_tanh(v: f64) -> f64 {
+    let k = (2.0 / std::f64::consts::PI).sqrt();
+    0.5 * v * (1.0 + (k * (v + 0.044715 * v * v * v)).tanh())
+}
+
+/// ONNX `Clip` of input 0 to `[min, max]`: each bound from the attribute, else from input 1
+/// (min) or 2 (max), else unbounded.
+fn clip(inputs: &[Option<&Tensor>], min: Option<f64>, max: Option<f64>) -> R<Tensor> {
+    let bound = |attr: Option<f64>, i: usize, what: &str, unbounded: f64| -> R<f64> {
+        match (attr, inputs.get(i).copied().flatten()) {
+            (Some(v), _) => Ok(v),
+            (None, Some(t)) => t.as_scalar().ok_or_else(|| format!("Clip {what} must be a scalar")),
+            (None, None) => Ok(unbounded),
+        }
+    };
+    let (lo, hi) = (bound(min, 1, "min", f64::NEG_INFINITY)?, bound(max, 2, "max", f64::INFINITY)?);
+    Ok(unary(need(inputs, 0, "data")?, |v| v.max(lo).min(hi)))
+}
+
+/// QONNX `Quant(x, scale, zeropt, bitwidth)` ([`quant`]), the bit width a scalar input.
+fn quant_op(inputs: &[Option<&Tensor>], signed: bool, narrow: bool, round: RoundMode) -> R<Tensor> {
+    let bits = need(inputs, 3, "bitwidth")?.as_scalar().ok_or("Quant bit width must be a scalar")?;
+    quant(need(inputs, 0, "data")?, need(inputs, 1, "scale")?, need(inputs, 2, "zeropt")?, bits, signed, narrow, round)
+}
+
+/// QONNX `BipolarQuant(x, scale)`: `scale · (x ≥ 0 ? +1 : −1)`.
+fn bipolar_quant(x: &Tensor, scale: &Tensor) -> R<Tensor> {
+    binary(&unary(x, |v| if v >= 0.0 { 1.0 } else { -1.0 }), scale, |v, s| v * s)
+}
+
+/// QONNX `Trunc` of `x` (opset 1 or 2 form, [`trunc_output`]), step by step as the qonnx
+/// executor computes it: back to integers on the input grid, divided by the power of two
+/// between the output and input scales, rounded and clamped to the output range, rescaled.
+fn trunc(x: &Tensor, inputs: &[Option<&Tensor>], signed: bool, narrow: bool, round: RoundMode) -> R<Tensor> {
+    let (scale, zp) = (need(inputs, 1, "scale")?, need(inputs, 2, "zeropt")?);
+    let (out_scale, out_bits) = trunc_output(inputs)?;
+    let out_scale = &out_scale;
+    let (qmin, qmax) = int_range(out_bits, signed, narrow)?;
+    let y = binary(x, scale, |v, s| v / s)?;
+    let y = binary(&y, zp, |v, z| v + z)?;
+    let y = unary(&y, |v| v.round_ties_even());
+    let ts = binary(out_scale, scale, |o, s| 2f64.powf((o / s).log2().round_ties_even()))?;
+    let y = binary(&y, &ts, |v, t| v / t)?;
+    let y = unary(&y, |v| round.round_f64(v.clamp(qmin, qmax)));
+    let ozp = binary(zp, &ts, |z, t| z / t)?;
+    let y = binary(&y, &ozp, |v, z| v - z)?;
+    binary(&y, out_scale, |v, s| v * s)
+}
+
+/// ONNX `Cast` to the ONNX data type `to`: integers truncate, booleans are 0 or 1.
 fn cast(t: &Tensor, to: i32) -> R<Tensor> {
     use crate::proto::data_type as d;
     let dt = match to {
@@ -673,31 +485,6 @@ fn cast(t: &Tensor, to: i32) -> R<Tensor> {
             })
             .collect(),
     ))
-}
-
-fn softmax(x: &Tensor, axis: i64, legacy: bool) -> R<Tensor> {
-    let r = x.shape.len();
-    let ax = norm_axis(axis, r)?;
-    // legacy (opset < 13): normalise over the flattened trailing block starting at `axis`.
-    let (outer, len, inner) = if legacy {
-        (x.shape[..ax].iter().product::<usize>(), x.shape[ax..].iter().product::<usize>(), 1)
-    } else {
-        (x.shape[..ax].iter().product(), x.shape[ax], x.shape[ax + 1..].iter().product())
-    };
-    let mut data = x.data.clone();
-    let dt = x.dtype;
-    for o in 0..outer {
-        for i in 0..inner {
-            let idx = |k: usize| (o * len + k) * inner + i;
-            let m = (0..len).map(|k| x.data[idx(k)]).fold(f64::NEG_INFINITY, f64::max);
-            let e: Vec<f64> = (0..len).map(|k| fit(dt, (x.data[idx(k)] - m).exp())).collect();
-            let s: f64 = e.iter().sum();
-            for k in 0..len {
-                data[idx(k)] = fit(dt, e[k] / s);
-            }
-        }
-    }
-    Ok(Tensor::new(dt, x.shape.clone(), data))
 }
 
 /// Resolves a Reshape target (`0` copies a dim unless `allowzero`, `-1` is inferred).

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! x [1,n0] ─[prologue: Mul/Add/Sub/Div by a constant]→ Quant(input, 2..12 bits)
-//!   ─[layout no-op]→ for each of 1..3 layers (widths 1..8):
+//!   ─[layout no-op]→ for each of 1..3 layers (widths 1..8):             (dense.rs)
 //!     MatMul(x, Quant(W)) [+ Add(Quant(b))]  or  Gemm(x, Quant(W), Quant(b)) [transB, alpha, beta]
 //!     [affine op on the grid: Mul/Div/Add/Sub/Neg by dyadic constants, BatchNormalization]
 //!     hidden: [Relu] Quant(act, 1..12 bits) | BipolarQuant  [Trunc]
@@ -63,6 +63,7 @@
 
 mod blocks;
 mod cnn;
+mod dense;
 
 use std::collections::BTreeSet;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
@@ -500,285 +501,153 @@ pub fn random_model(seed: u64) -> (ModelProto, RandomModelInfo) {
     random_model_with(seed, &Limits::default())
 }
 
+/// The model's structure, drawn before any node: layer count and widths (stream 0), whether it
+/// is a set model (stream 300) or a CNN model (stream 400). The set and CNN streams go on to
+/// draw the aggregation and the convolutional front.
+struct Plan {
+    layers: usize,
+    /// Input width of an MLP or set model (per particle).
+    n_in: usize,
+    widths: Vec<usize>,
+    /// Particles of a set model, 1 otherwise.
+    particles: usize,
+    /// Index of the layer before which a set model aggregates its particles.
+    agg_at: usize,
+    cnn: Option<cnn::CnnInput>,
+    input_shape: Vec<usize>,
+    /// Stream 300, for the aggregation.
+    set_rng: Rng,
+    /// Stream 400, for the CNN front.
+    cnn_rng: Rng,
+}
+
+impl Plan {
+    /// Draws the structure of the model of `seed` within `limits`.
+    fn draw(seed: u64, limits: &Limits) -> Plan {
+        let mut top = stream(seed, 0);
+        let max_width = limits.max_width.clamp(1, 8);
+        let layers = (1 + top.below(3) as usize).min(limits.max_layers.clamp(1, 3));
+        let width = |r: &mut Rng| (1 + r.below(8) as usize).min(max_width);
+        let n_in = width(&mut top);
+        let mut widths: Vec<usize> = (0..3).map(|_| width(&mut top)).collect();
+        widths.truncate(layers);
+        let extras = limits.extras;
+        // Set models from their own stream, so MLPs keep their bytes: the layers before the
+        // aggregation act on every particle (MatMul on a rank-3 tensor).
+        let mut sr0 = stream(seed, 300);
+        let particles = if extras && chance(&mut sr0, 0.2) { 2 + sr0.below(4) as usize } else { 1 };
+        let set_mode = particles > 1;
+        let agg_at = sr0.below(layers as u64) as usize;
+        // CNN models from their own stream too: a convolutional front whose flattened output feeds
+        // the dense layers.
+        let mut cr = stream(seed, 400);
+        let cnn = (extras && chance(&mut cr, 0.22) && !set_mode).then(|| cnn::CnnInput::draw(&mut cr, max_width));
+        let input_shape: Vec<usize> = match &cnn {
+            Some(c) => c.dims().iter().map(|&d| d as usize).collect(),
+            None if set_mode => vec![1, particles, n_in],
+            None => vec![1, n_in],
+        };
+        Plan { layers, n_in, widths, particles, agg_at, cnn, input_shape, set_rng: sr0, cnn_rng: cr }
+    }
+
+    fn set_mode(&self) -> bool {
+        self.particles > 1
+    }
+}
+
+/// The activation flowing through the model, with the tensors a later layer may add to or
+/// concatenate with.
+struct Chain {
+    x: String,
+    /// Width of `x` (its last dimension).
+    n: usize,
+    /// `x` is on the grid 2^-`frac`.
+    frac: i32,
+    /// Earlier tensors: (name, width, magnitude).
+    earlier: Vec<(String, usize, f64)>,
+}
+
+impl Gen {
+    /// An empty model named after `seed`.
+    fn new(seed: u64) -> Gen {
+        Gen {
+            g: GraphBuilder::new(&format!("fuzz_{seed}")),
+            ops: BTreeSet::new(),
+            desc: vec![],
+            counter: 0,
+            mag: 1.0,
+            opset: 13,
+        }
+    }
+
+    /// The front of the model, up to the first dense layer: the input, an optional prologue op,
+    /// the input Quant, an optional layout no-op, and the CNN front of a CNN model.
+    fn front(&mut self, r: &mut Rng, plan: &mut Plan, extras: bool, bits: u32) -> Chain {
+        let (particles, n_in) = (plan.particles, plan.n_in);
+        let set_mode = plan.set_mode();
+        let x_in = if set_mode {
+            self.desc.push(format!("set of {particles}"));
+            self.g.input("x", &[1, particles as i64, n_in as i64])
+        } else if let Some(c) = &plan.cnn {
+            self.g.input("x", &c.dims())
+        } else {
+            self.g.input("x", &[1, n_in as i64])
+        };
+        let mut x = x_in.clone();
+        if chance(r, 0.1) && extras {
+            let (op, c) = pick(r, &[("Mul", 2.0f32), ("Add", 0.5), ("Sub", 1.0), ("Div", 4.0), ("Mul", 0.3)]);
+            let k = self.konst("pre", &[], &[c]);
+            self.desc.push(format!("pre {op}({c})"));
+            x = self.op(op, "", &[&x, &k], vec![]);
+        }
+        let in_spec = draw_spec(r, 2, 12, bits, 0.6);
+        x = self.quant(&x, "xq", &in_spec);
+        self.mag = in_spec.max_abs() / 2.0;
+        self.desc.insert(0, format!("in {n_in}×{}", in_spec.describe()));
+        if chance(r, 0.15) && extras && !set_mode && plan.cnn.is_none() {
+            x = self.layout(r, &x, n_in);
+        }
+        let mut x_frac = in_spec.frac;
+        let mut n = n_in;
+        if let Some(c) = &plan.cnn {
+            self.desc[0] = format!("in {:?}×{}", &plan.input_shape[1..], in_spec.describe());
+            (x, n, x_frac) = self.cnn_front(&mut plan.cnn_rng, &x, c, x_frac, bits);
+        }
+        Chain { earlier: vec![(x.clone(), n, self.mag)], x, n, frac: x_frac }
+    }
+}
+
 /// A random model of the module doc, bounded by `limits`.
 pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModelInfo) {
-    let mut top = stream(seed, 0);
-    let max_width = limits.max_width.clamp(1, 8);
-    let layers = (1 + top.below(3) as usize).min(limits.max_layers.clamp(1, 3));
-    let width = |r: &mut Rng| (1 + r.below(8) as usize).min(max_width);
-    let n_in = width(&mut top);
-    let mut widths: Vec<usize> = (0..3).map(|_| width(&mut top)).collect();
-    widths.truncate(layers);
+    let mut plan = Plan::draw(seed, limits);
     let extras = limits.extras;
     let bits = limits.max_bits.max(1);
-
-    let mut gen = Gen {
-        g: GraphBuilder::new(&format!("fuzz_{seed}")),
-        ops: BTreeSet::new(),
-        desc: vec![],
-        counter: 0,
-        mag: 1.0,
-        opset: 13,
-    };
+    let mut gen = Gen::new(seed);
     let mut r = stream(seed, 1);
-    // Set models from their own stream, so MLPs keep their bytes: the layers before the
-    // aggregation act on every particle (MatMul on a rank-3 tensor).
-    let mut sr0 = stream(seed, 300);
-    let particles = if extras && chance(&mut sr0, 0.2) { 2 + sr0.below(4) as usize } else { 1 };
-    let set_mode = particles > 1;
-    let agg_at = sr0.below(layers as u64) as usize;
-    // CNN models from their own stream too: a convolutional front whose flattened output feeds
-    // the dense layers.
-    let mut cr = stream(seed, 400);
-    let cnn = (extras && chance(&mut cr, 0.22) && !set_mode).then(|| cnn::CnnInput::draw(&mut cr, max_width));
-    let input_shape: Vec<usize> = match &cnn {
-        Some(c) => c.dims().iter().map(|&d| d as usize).collect(),
-        None if set_mode => vec![1, particles, n_in],
-        None => vec![1, n_in],
-    };
-    let x_in = if set_mode {
-        gen.desc.push(format!("set of {particles}"));
-        gen.g.input("x", &[1, particles as i64, n_in as i64])
-    } else if let Some(c) = &cnn {
-        gen.g.input("x", &c.dims())
-    } else {
-        gen.g.input("x", &[1, n_in as i64])
-    };
-    let mut x = x_in.clone();
-    if chance(&mut r, 0.1) && extras {
-        let (op, c) = pick(&mut r, &[("Mul", 2.0f32), ("Add", 0.5), ("Sub", 1.0), ("Div", 4.0), ("Mul", 0.3)]);
-        let k = gen.konst("pre", &[], &[c]);
-        gen.desc.push(format!("pre {op}({c})"));
-        x = gen.op(op, "", &[&x, &k], vec![]);
-    }
-    let in_spec = draw_spec(&mut r, 2, 12, bits, 0.6);
-    x = gen.quant(&x, "xq", &in_spec);
-    gen.mag = in_spec.max_abs() / 2.0;
-    gen.desc.insert(0, format!("in {n_in}×{}", in_spec.describe()));
-    if chance(&mut r, 0.15) && extras && !set_mode && cnn.is_none() {
-        x = gen.layout(&mut r, &x, n_in);
-    }
-    let mut x_frac = in_spec.frac;
+    let mut chain = gen.front(&mut r, &mut plan, extras, bits);
+    let dense_in = chain.n;
     let mut table = None;
-    let mut n = n_in;
-    if let Some(c) = &cnn {
-        gen.desc[0] = format!("in {:?}×{}", &input_shape[1..], in_spec.describe());
-        (x, n, x_frac) = gen.cnn_front(&mut cr, &x, c, x_frac, bits);
-    }
-    let dense_in = n;
-    // Tensors a later layer may add to or concatenate with: (name, width, magnitude).
-    let mut earlier: Vec<(String, usize, f64)> = vec![(x.clone(), n, gen.mag)];
-    let mut aggregated = !set_mode;
-    for (i, &n_out) in widths.iter().enumerate() {
-        if !aggregated && i == agg_at {
-            x = gen.aggregate(&mut sr0, &x, particles, bits);
-            earlier = vec![(x.clone(), n, gen.mag)];
+    let mut aggregated = !plan.set_mode();
+    for (i, &n_out) in plan.widths.iter().enumerate() {
+        if !aggregated && i == plan.agg_at {
+            chain.x = gen.aggregate(&mut plan.set_rng, &chain.x, plan.particles, bits);
+            chain.earlier = vec![(chain.x.clone(), chain.n, gen.mag)];
             aggregated = true;
         }
-        let pre_agg = !aggregated;
-        let last = i + 1 == layers;
-        let mut n_next = n_out;
-        let mut r = stream(seed, 10 + i as u64);
-        let mut wr = stream(seed, 100 + i as u64);
-        let gemm = chance(&mut r, 0.5) && !pre_agg;
-        let trans_b = gemm && chance(&mut r, 0.5);
-        let w_spec = draw_spec(&mut r, 1, 8, bits, 0.85);
-        let has_bias = chance(&mut r, 0.8);
-        let mut b_spec = draw_spec(&mut r, 1, 16, bits, 0.8);
-        if chance(&mut r, 0.5) {
-            b_spec.frac = (w_spec.frac + x_frac).clamp(0, 8);
-        }
-        let b_shrink = 1 + r.below(4) as i32;
-        let (alpha, beta) = if gemm && chance(&mut r, 0.25) {
-            (pick(&mut r, &[1.0f32, 0.5, 2.0, 0.25]), pick(&mut r, &[1.0f32, 0.5, 2.0]))
-        } else {
-            (1.0, 1.0)
-        };
-        // Weights and biases from their own stream, so a change of widths leaves the rest alone.
-        // Some zero weights, where 0 is on the grid (not for bipolar weights).
-        let (lo, hi) = w_spec.range();
-        let zero_ok = lo <= 0 && hi >= 0 && !(w_spec.signed && w_spec.bits == 1);
-        let w_int: Vec<i64> = (0..n * n_out)
-            .map(|_| if chance(&mut wr, 0.15) && zero_ok { 0 } else { w_spec.draw_int(&mut wr, i64::MAX) })
-            .collect();
-        // Typical magnitude of the product: |x| times the largest column norm.
-        let norm = (0..n_out)
-            .map(|o| (0..n).map(|k| (w_int[k * n_out + o] as f64 * w_spec.scale() as f64).powi(2)).sum::<f64>())
-            .fold(0.0, f64::max)
-            .sqrt();
-        gen.mag *= norm * alpha as f64;
-        let w_flat: Vec<f32> = if trans_b {
-            (0..n_out * n).map(|k| w_int[(k % n) * n_out + k / n] as f32 * w_spec.scale()).collect()
-        } else {
-            w_int.iter().map(|&q| q as f32 * w_spec.scale()).collect()
-        };
-        let w_shape = if trans_b { [n_out, n] } else { [n, n_out] };
-        let wq = gen.quant_const(&format!("W{i}"), &w_shape, &w_flat, &w_spec);
-        // Biases 2^-1..2^-4 of the typical product.
-        let b_cap = ((gen.mag / b_spec.scale() as f64) * f64::powi(2.0, -b_shrink)).clamp(1.0, 1e9) as i64;
-        let bq = has_bias.then(|| {
-            let b: Vec<f32> = (0..n_out).map(|_| b_spec.draw_int(&mut wr, b_cap) as f32 * b_spec.scale()).collect();
-            gen.mag += b.iter().fold(0.0f64, |m, v| m.max(v.abs() as f64)) * beta as f64;
-            gen.quant_const(&format!("b{i}"), &[n_out], &b, &b_spec)
-        });
-        let mut layer = format!("{} {n}→{n_out} w{}", if gemm { "Gemm" } else { "MatMul" }, w_spec.describe());
-        if bq.is_some() {
-            layer += &format!(" b{}", b_spec.describe());
-        }
-        x = if gemm {
-            let mut attrs = vec![];
-            if trans_b || chance(&mut r, 0.2) {
-                attrs.push(Attr::int("transB", trans_b as i64));
-                layer += if trans_b { " transB" } else { "" };
-            }
-            if alpha != 1.0 || beta != 1.0 {
-                attrs.push(Attr::float("alpha", alpha));
-                attrs.push(Attr::float("beta", beta));
-                layer += &format!(" α{alpha} β{beta}");
-            }
-            match &bq {
-                Some(b) => gen.op("Gemm", "", &[&x, &wq, b], attrs),
-                None => gen.op("Gemm", "", &[&x, &wq], attrs),
-            }
-        } else {
-            let mm = gen.op("MatMul", "", &[&x, &wq], vec![]);
-            match &bq {
-                Some(b) if chance(&mut r, 0.3) => gen.op("Add", "", &[b, &mm], vec![]),
-                Some(b) => gen.op("Add", "", &[&mm, b], vec![]),
-                None => mm,
-            }
-        };
-        gen.desc.push(layer);
-        if chance(&mut r, 0.3) && extras && !pre_agg {
-            x = gen.affine(&mut r, &x, n_out);
-        }
-        let relu = chance(&mut r, 0.7);
-        let relu_after = chance(&mut r, 0.2);
-        let bipolar = chance(&mut r, 0.06) && extras;
-        let trunc = chance(&mut r, 0.1) && extras;
-        let chain = chance(&mut r, 0.15) && extras && !pre_agg;
-        let layout = chance(&mut r, 0.15) && extras && !pre_agg;
-        let no_out_quant = chance(&mut r, 0.1) && extras;
-        let tail = if extras { r.below(16) } else { 99 };
-        let mut a_spec = draw_spec(&mut r, 1, 12, bits, if relu { 0.3 } else { 0.8 });
-        a_spec.fit(gen.mag, r.below(8));
-        if !last {
-            if relu && !relu_after {
-                gen.desc.push("Relu".into());
-                x = gen.op("Relu", "", &[&x], vec![]);
-            }
-            if bipolar {
-                let s = gen.konst("bip_s", &[], &[a_spec.scale()]);
-                gen.desc.push(format!("BipolarQuant/2^-{}", a_spec.frac));
-                x = gen.op("BipolarQuant", QONNX_DOMAIN, &[&x, &s], vec![]);
-                gen.mag = a_spec.scale() as f64;
-            } else {
-                gen.desc.push(format!("act {}", a_spec.describe()));
-                x = gen.quant(&x, "act", &a_spec);
-                gen.mag = gen.mag.min(a_spec.max_abs());
-                if trunc {
-                    x = gen.trunc(&mut r, &x, &mut a_spec, bits);
-                }
-            }
-            if relu && relu_after {
-                gen.desc.push("Relu".into());
-                x = gen.op("Relu", "", &[&x], vec![]);
-            }
-            if chain {
-                x = gen.float_chain(&mut r, &x, n_out);
-                let mut c_spec = draw_spec(&mut r, 1, 12, bits, 0.7);
-                c_spec.fit(gen.mag, r.below(8));
-                gen.desc.push(format!("act {}", c_spec.describe()));
-                x = gen.quant(&x, "cq", &c_spec);
-                gen.mag = gen.mag.min(c_spec.max_abs());
-                a_spec = c_spec;
-            }
-            if layout {
-                x = gen.layout(&mut r, &x, n_out);
-            }
-            x_frac = a_spec.frac;
-            // Skip connections from their own stream, so models without them keep their bytes.
-            let mut sr = stream(seed, 200 + i as u64);
-            if chance(&mut sr, 0.25) && extras && !pre_agg {
-                let (px, pn, pmag) = earlier[sr.below(earlier.len() as u64) as usize].clone();
-                if pn == n_out && chance(&mut sr, 0.6) {
-                    let op = pick(&mut sr, &["Add", "Sub", "Max"]);
-                    gen.desc.push(format!("{op} with an earlier tensor"));
-                    x = if chance(&mut sr, 0.5) {
-                        gen.op(op, "", &[&x, &px], vec![])
-                    } else {
-                        gen.op(op, "", &[&px, &x], vec![])
-                    };
-                    gen.mag = gen.mag.max(pmag) * if op == "Max" { 1.0 } else { 1.5 };
-                } else {
-                    gen.desc.push(format!("Concat with an earlier tensor of {pn}"));
-                    x = if chance(&mut sr, 0.5) {
-                        gen.op("Concat", "", &[&x, &px], vec![Attr::int("axis", 1)])
-                    } else {
-                        gen.op("Concat", "", &[&px, &x], vec![Attr::int("axis", -1)])
-                    };
-                    gen.mag = gen.mag.max(pmag);
-                    n_next = n_out + pn;
-                }
-                if chance(&mut sr, 0.5) {
-                    let mut s_spec = draw_spec(&mut sr, 2, 12, bits, 0.8);
-                    s_spec.fit(gen.mag, sr.below(8));
-                    gen.desc.push(format!("act {}", s_spec.describe()));
-                    x = gen.quant(&x, "sq", &s_spec);
-                    gen.mag = gen.mag.min(s_spec.max_abs());
-                    x_frac = s_spec.frac;
-                }
-            }
-            // Transformer-style blocks from their own stream as well.
-            let mut hr = stream(seed, 500 + i as u64);
-            if extras && !pre_agg {
-                if let Some((y, w, f)) = gen.hidden_block(&mut hr, &x, n_next, x_frac, &earlier, bits) {
-                    (x, n_next, x_frac) = (y, w, f);
-                }
-            }
-            if !pre_agg {
-                earlier.push((x.clone(), n_next, gen.mag));
-            }
-        } else if !no_out_quant {
-            let mut o_spec = draw_spec(&mut r, 1, 16, bits, 0.8);
-            o_spec.fit(gen.mag, r.below(8));
-            gen.desc.push(format!("out {}", o_spec.describe()));
-            x = gen.quant(&x, "yq", &o_spec);
-            match tail {
-                0 => {
-                    gen.desc.push("Softmax".into());
-                    table = Some("Softmax".to_string());
-                    x = gen.op("Softmax", "", &[&x], vec![Attr::int("axis", -1)]);
-                }
-                1 => {
-                    gen.desc.push("Sigmoid".into());
-                    table = Some("Sigmoid".to_string());
-                    x = gen.op("Sigmoid", "", &[&x], vec![]);
-                }
-                2 => {
-                    let c = non_dyadic(&mut r);
-                    let k = gen.konst("epi", &[], &[c]);
-                    gen.desc.push(format!("epilogue Mul({c})"));
-                    x = gen.op("Mul", "", &[&x, &k], vec![]);
-                }
-                _ => {}
-            }
-        } else {
-            gen.desc.push("out unquantized".into());
-        }
-        n = n_next;
+        let layer = dense::Layer { seed, index: i, n_out, last: i + 1 == plan.layers, pre_agg: !aggregated };
+        table = gen.layer(&layer, &mut chain, extras, bits);
     }
-    gen.g.output(&x, &[1, n as i64]);
+    gen.g.output(&chain.x, &[1, chain.n as i64]);
     let model = gen.g.build(&[("", gen.opset), (QONNX_DOMAIN, 1)]);
     let info = RandomModelInfo {
         seed,
         limits: *limits,
-        layers,
+        layers: plan.layers,
         input_width: dense_in,
-        input_shape,
-        widths,
+        input_shape: plan.input_shape,
+        widths: plan.widths,
         ops: gen.ops,
-        particles,
+        particles: plan.particles,
         table,
         description: gen.desc.join(" · "),
     };

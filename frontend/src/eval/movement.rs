@@ -1,6 +1,7 @@
-//! Data movement whose output shape comes from input values: Slice, Expand, Tile, Split, Pad.
+//! Data movement whose output shape comes from input values: Slice, Expand, Tile, Split, Pad
+//! (with the `*_op` front ends reading their parameters from attributes or inputs).
 
-use super::{broadcast_index, broadcast_shape, check_size, fit, ints_of, next_coord, norm_axes, strides, R};
+use super::{broadcast_index, broadcast_shape, check_size, fit, ints_of, need, next_coord, norm_axes, strides, R};
 use crate::ir::PadMode;
 use crate::tensor::Tensor;
 
@@ -19,7 +20,7 @@ fn remap(x: &Tensor, shape: Vec<usize>, fill: f64, src: impl Fn(&[usize]) -> Opt
 
 /// Integers of a Slice bound. Values beyond the i64 range saturate, so the INT64_MAX / INT64_MIN
 /// sentinels (which f64 storage rounds up to 2⁶³) keep their meaning.
-pub(super) fn slice_bounds(t: &Tensor, what: &str) -> R<Vec<i64>> {
+fn slice_bounds(t: &Tensor, what: &str) -> R<Vec<i64>> {
     t.data
         .iter()
         .map(
@@ -215,4 +216,57 @@ pub(super) fn pad(x: &Tensor, mode: PadMode, pads: &[i64], value: f64, axes: Opt
         }
         Some(flat)
     })
+}
+
+/// ONNX `Slice` of input 0: `starts`, `ends` and `axes` from the attributes (opset < 10), else
+/// from inputs 1 to 4 (starts, ends, axes, steps).
+pub(super) fn slice_op(
+    inputs: &[Option<&Tensor>],
+    starts: Option<&[i64]>,
+    ends: Option<&[i64]>,
+    axes: Option<&[i64]>,
+) -> R<Tensor> {
+    let x = || need(inputs, 0, "data");
+    let input = |i: usize, what: &str| inputs.get(i).copied().flatten().map(|t| slice_bounds(t, what));
+    match (starts, ends) {
+        (Some(s), Some(e)) => slice(x()?, s, e, axes, None),
+        _ => {
+            let s = input(1, "starts").ok_or("Slice needs the input 'starts'")??;
+            let e = input(2, "ends").ok_or("Slice needs the input 'ends'")??;
+            let axes = input(3, "axes").transpose()?;
+            let steps = input(4, "steps").transpose()?;
+            slice(x()?, &s, &e, axes.as_deref(), steps.as_deref())
+        }
+    }
+}
+
+/// ONNX `Split` of input 0: the sizes from the attribute `split` (opset < 13), else from input
+/// 1, else equal parts.
+pub(super) fn split_op(
+    inputs: &[Option<&Tensor>],
+    axis: i64,
+    split_attr: Option<&Vec<i64>>,
+    outputs: usize,
+) -> R<Vec<Tensor>> {
+    let sizes = match (split_attr, inputs.get(1).copied().flatten()) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(t)) => Some(ints_of(t, "Split sizes")?),
+        (None, None) => None,
+    };
+    split(need(inputs, 0, "data")?, axis, sizes, outputs)
+}
+
+/// ONNX `Pad` of input 0: `pads` and `value` from the attributes (opset < 11), else from inputs
+/// 1 (pads) and 2 (constant_value, defaulting to `value`), with the optional axes of input 3.
+pub(super) fn pad_op(inputs: &[Option<&Tensor>], mode: PadMode, pads: Option<&Vec<i64>>, value: f64) -> R<Tensor> {
+    let pads = match pads {
+        Some(p) => p.clone(),
+        None => ints_of(need(inputs, 1, "pads")?, "Pad pads")?,
+    };
+    let value = match inputs.get(2).copied().flatten() {
+        Some(t) => t.as_scalar().ok_or("Pad constant_value must be a scalar")?,
+        None => value,
+    };
+    let axes = inputs.get(3).copied().flatten().map(|t| ints_of(t, "Pad axes")).transpose()?;
+    pad(need(inputs, 0, "data")?, mode, &pads, value, axes.as_deref())
 }
