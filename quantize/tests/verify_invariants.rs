@@ -133,7 +133,28 @@ macro_rules! case {
 }
 
 fn cases() -> Vec<Case> {
+    [
+        ids_cases(),
+        names_and_origins_cases(),
+        tensors_cases(),
+        input_conversion_cases(),
+        dataflow_cases(),
+        counts_and_indices_cases(),
+        grids_cases(),
+        parameters_cases_1(),
+        parameters_cases_2(),
+        soundness_cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Breakages of the invariants of group 1. Ids.
+fn ids_cases() -> Vec<Case> {
+    #[allow(unused_imports)]
     use LayerKind as K;
+    #[allow(unused_imports)]
     use VerifyError as E;
     vec![
         // 1. Ids
@@ -145,6 +166,16 @@ fn cases() -> Vec<Case> {
         ),
         case!("model output id", "relu", |m, i| m.output = TensorId(999), E::BadTensorId { site: Site::Output, .. }),
         case!("model input id", "relu", |m, i| m.input = TensorId(999), E::BadTensorId { site: Site::Input, .. }),
+    ]
+}
+
+/// Breakages of the invariants of group 2. Names and origins.
+fn names_and_origins_cases() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
         // 2. Names and origins
         case!("layer name", "relu", |m, i| m.layers[i].name = "1relu".into(), E::BadLayerName { .. }),
         case!("layer name with a dot", "relu", |m, i| m.layers[i].name = "re.lu".into(), E::BadLayerName { .. }),
@@ -155,6 +186,16 @@ fn cases() -> Vec<Case> {
             E::DuplicateLayerName { .. }
         ),
         case!("no origin", "relu", |m, i| m.layers[i].origin.clear(), E::NoOrigin { .. }),
+    ]
+}
+
+/// Breakages of the invariants of group 3. Tensors.
+fn tensors_cases() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
         // 3. Tensors
         case!(
             "shape",
@@ -191,6 +232,16 @@ fn cases() -> Vec<Case> {
             E::FracOutOfRange { site: Site::Input, element: 2, .. }
         ),
         case!("width", "relu", |m, i| out(m, i)[0].hi = 1 << 121, E::TooWide { width: 122, .. }),
+    ]
+}
+
+/// Breakages of the invariants of group 4. Input conversion.
+fn input_conversion_cases() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
         // 4. Input conversion
         case!(
             "input type width",
@@ -204,6 +255,16 @@ fn cases() -> Vec<Case> {
             |m, i| m.prologue.conv = InputConv::Type(FixedType { width: 4, int_bits: 1, ..FixedType::DEFAULT }),
             E::InputOutsideType { element: 0, .. }
         ),
+    ]
+}
+
+/// Breakages of the invariants of group 5. Dataflow.
+fn dataflow_cases() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
         // 5. Dataflow
         case!("reads nothing", "relu", |m, i| m.layers[i].inputs.clear(), E::NoInputs { .. }),
         case!("read before defined", "relu", |m, i| m.layers.swap(i - 1, i), E::ReadBeforeDefined { .. }),
@@ -242,6 +303,16 @@ fn cases() -> Vec<Case> {
             },
             E::EpilogueShape { expected: 7, elems: 3, .. }
         ),
+    ]
+}
+
+/// Breakages of the invariants of group 6. Counts and indices.
+fn counts_and_indices_cases() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
         // 6. Counts and indices
         case!(
             "linear rows",
@@ -338,6 +409,16 @@ fn cases() -> Vec<Case> {
             E::CountMismatch { what: "gains", .. }
         ),
         case!("softmax inputs", "softmax", |m, i| out(m, i).truncate(3), E::ShapeMismatch { .. }),
+    ]
+}
+
+/// Breakages of the invariants of group 7. Grids.
+fn grids_cases() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
         // 7. Grids
         case!(
             "requant input grid",
@@ -391,6 +472,16 @@ fn cases() -> Vec<Case> {
             },
             E::MixedGrid { kind: "layernorm", element: 2, .. }
         ),
+    ]
+}
+
+/// Breakages of the invariants of group 8. Parameters.
+fn parameters_cases_1() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
         // 8. Parameters
         case!(
             "requant range",
@@ -473,6 +564,17 @@ fn cases() -> Vec<Case> {
             },
             E::NegativeTableEntry { table: "exp table", entry: 5, value: -1, .. }
         ),
+    ]
+}
+
+/// Breakages of the invariants of group 8. Parameters.
+fn parameters_cases_2() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
+        // 8. Parameters (continued)
         case!(
             "softmax shift",
             "softmax",
@@ -548,6 +650,16 @@ fn cases() -> Vec<Case> {
             },
             E::LayerNormRange { .. }
         ),
+    ]
+}
+
+/// Breakages of the invariants of group 9. Soundness.
+fn soundness_cases() -> Vec<Case> {
+    #[allow(unused_imports)]
+    use LayerKind as K;
+    #[allow(unused_imports)]
+    use VerifyError as E;
+    vec![
         // 9. Soundness
         case!(
             "linear overflow",
