@@ -13,6 +13,7 @@
 
 mod cnn;
 pub mod einsum;
+pub mod fixed;
 mod layout;
 mod movement;
 mod norm;
@@ -346,6 +347,8 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
         Op::Constant => return Err("Constant has no inputs to evaluate".into()),
         Op::Quant { signed, narrow, round } => quant_op(inputs, *signed, *narrow, *round)?,
         Op::BipolarQuant => bipolar_quant(x()?, need(inputs, 1, "scale")?)?,
+        Op::FixedQuant { round, overflow } => fixed::fixed_quant(inputs, *round, *overflow)?,
+        Op::Lookup { frac, first } => fixed::lookup(x()?, need(inputs, 1, "values")?, *frac, *first)?,
         Op::Trunc { signed, narrow, round } => trunc(x()?, inputs, *signed, *narrow, *round)?,
         Op::Tanh => unary(x()?, f64::tanh),
         Op::Erf => unary(x()?, erf),

@@ -27,6 +27,17 @@ impl fmt::Display for NodeId {
     }
 }
 
+/// Overflow of Tachyon's `FixedQuant` (`overflow_mode`, see docs/qonnx_extension.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OverflowMode {
+    /// Two's-complement wrap-around into the element's range.
+    Wrap,
+    /// Clip to `[−k·2^(i+f), 2^(i+f) − 1]`.
+    Sat,
+    /// Clip to `[−k·(2^(i+f) − 1), 2^(i+f) − 1]`.
+    SatSym,
+}
+
 /// QONNX rounding modes (`rounding_mode` attribute of Quant and Trunc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RoundMode {
@@ -195,6 +206,17 @@ pub enum Op {
     },
     /// QONNX BipolarQuant(x, scale): scale · (x ≥ 0 ? +1 : −1).
     BipolarQuant,
+    /// Tachyon's `FixedQuant(x, k, i, f)` (domain `tachyon.fixed`): a fixed-point quantizer with
+    /// per-element sign, integer and fractional bits (docs/qonnx_extension.md).
+    FixedQuant {
+        round: RoundMode,
+        overflow: OverflowMode,
+    },
+    /// Tachyon's `Lookup(x, values)` (domain `tachyon.fixed`): `values[x · 2^frac − first]`.
+    Lookup {
+        frac: i64,
+        first: i64,
+    },
     /// QONNX Trunc(x, scale, zeropt, in_bits, out_scale, out_zeropt, out_bits).
     Trunc {
         signed: bool,
@@ -296,6 +318,11 @@ pub enum Op {
 }
 
 impl Op {
+    /// A quantizer (QONNX Quant, BipolarQuant, Trunc or Tachyon's FixedQuant): its output lies on
+    /// a fixed-point grid.
+    pub fn is_quantizer(&self) -> bool {
+        matches!(self, Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. } | Op::FixedQuant { .. })
+    }
     /// Short mnemonic used in dumps.
     pub fn mnemonic(&self) -> &'static str {
         match self {
@@ -327,6 +354,8 @@ impl Op {
             Op::Constant => "Constant",
             Op::Quant { .. } => "Quant",
             Op::BipolarQuant => "BipolarQuant",
+            Op::FixedQuant { .. } => "FixedQuant",
+            Op::Lookup { .. } => "Lookup",
             Op::Trunc { .. } => "Trunc",
             Op::Tanh => "Tanh",
             Op::Erf => "Erf",

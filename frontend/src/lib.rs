@@ -15,6 +15,6 @@ pub mod serde_f64;
 pub mod tensor;
 
 pub use error::{FrontendError, NodeRef, Unsupported};
-pub use import::{decode_model, load_model, ImportError};
-pub use ir::{AutoPad, Graph, Node, NodeId, Op, PadMode, ReduceKind, RoundMode, Value, ValueId, Window};
+pub use import::{decode_model, load_model, ImportError, FIXED_DOMAIN};
+pub use ir::{AutoPad, Graph, Node, NodeId, Op, OverflowMode, PadMode, ReduceKind, RoundMode, Value, ValueId, Window};
 pub use tensor::{DType, Tensor, TensorError};

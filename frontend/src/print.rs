@@ -53,6 +53,8 @@ pub fn dump(g: &Graph) -> String {
         let attrs = match &n.op {
             Op::Quant { signed, narrow, round } => format!("  ; signed={signed} narrow={narrow} rounding={round:?}"),
             Op::Trunc { signed, narrow, round } => format!("  ; signed={signed} narrow={narrow} rounding={round:?}"),
+            Op::FixedQuant { round, overflow } => format!("  ; rounding={round:?} overflow={overflow:?}"),
+            Op::Lookup { frac, first } => format!("  ; frac={frac} first={first}"),
             Op::Gemm { alpha, beta, trans_a, trans_b } => {
                 format!("  ; alpha={alpha} beta={beta} transA={trans_a} transB={trans_b}")
             }

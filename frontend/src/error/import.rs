@@ -13,6 +13,10 @@ pub enum ImportError {
     Missing { op: String, what: &'static str },
     #[error("rounding_mode '{value}' is not one of ROUND, HALF_UP, HALF_DOWN, CEIL, FLOOR, ROUND_TO_ZERO")]
     RoundingMode { value: String },
+    #[error("round_mode '{value}' of FixedQuant is not one of TRN, RND, RND_CONV")]
+    FixedRoundMode { value: String },
+    #[error("overflow_mode '{value}' of FixedQuant is not one of WRAP, SAT, SAT_SYM")]
+    FixedOverflowMode { value: String },
     #[error("attribute 'auto_pad' must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, found '{value}'")]
     AutoPad { value: String },
     #[error("attribute '{name}' must hold integers of at least {min}, found {bad} in {values:?}")]

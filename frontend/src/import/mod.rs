@@ -4,6 +4,7 @@
 
 mod attrs;
 mod cnn;
+mod fixed;
 
 mod math;
 mod quant;
@@ -21,6 +22,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Domains under which QONNX custom ops appear in the wild.
+/// The domain of Tachyon's own ops (docs/qonnx_extension.md).
+pub const FIXED_DOMAIN: &str = "tachyon.fixed";
+
 pub const QONNX_DOMAINS: &[&str] = &["qonnx.custom_op.general", "onnx.brevitas", "finn.custom_op.general", "finn"];
 
 /// Builds the op of one node. `Err` means a malformed node (bad attribute), which is fatal.
@@ -45,6 +49,14 @@ fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, ImportError> 
             return Ok(op);
         }
         return Ok(Op::Unsupported { reason: format!("ONNX op {} is not supported yet", n.op_type) });
+    }
+    if domain == FIXED_DOMAIN {
+        if let Some(op) = fixed::import(&n.op_type, &a)? {
+            return Ok(op);
+        }
+        return Ok(Op::Unsupported {
+            reason: format!("{FIXED_DOMAIN} op {} is not one of FixedQuant, Lookup", n.op_type),
+        });
     }
     if QONNX_DOMAINS.contains(&domain) {
         if let Some(op) = quant::import(&n.op_type, &a)? {
@@ -251,7 +263,7 @@ impl Build<'_> {
         if node.op == Op::Constant {
             self.constant(n, &node)?;
         }
-        if matches!(node.op, Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. }) {
+        if node.op.is_quantizer() {
             self.g.quantizers += 1;
         }
         self.g.nodes.push(node);
