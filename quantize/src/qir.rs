@@ -290,7 +290,15 @@ impl fmt::Display for QModel {
             writeln!(f, "  prologue {}: {} (float)", s.node, s.op.mnemonic())?;
         }
         match &self.prologue.conv {
-            InputConv::Exact { frac } => writeln!(f, "  input conversion: exact on the 2^-{frac} grid")?,
+            InputConv::Exact { frac } => {
+                let fracs = self.input_elems().iter().filter(|e| e.lo != e.hi).map(|e| e.frac);
+                match (fracs.clone().min(), fracs.max()) {
+                    (Some(a), Some(b)) if a != b => {
+                        writeln!(f, "  input conversion: exact on each element's grid (2^-{a} … 2^-{b})")?
+                    }
+                    _ => writeln!(f, "  input conversion: exact on the 2^-{frac} grid")?,
+                }
+            }
             InputConv::Type(t) => writeln!(f, "  input conversion: quantize to {t}")?,
         }
         let t = self.tensor(self.input);

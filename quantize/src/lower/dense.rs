@@ -14,6 +14,10 @@ use tachyon_frontend::{Node, Op, Tensor};
 /// (constants produced by Quant nodes always do); finer constants are float parameters that the
 /// model did not quantize.
 pub const GRID_FRAC: i32 = 16;
+/// The same in a model written with Tachyon's fixed-point ops (`tachyon.fixed`), whose
+/// constants are the framework's exact quantized values (HGQ2 weights have up to 68 fractional
+/// bits where their value is tiny).
+pub const FIXED_GRID_FRAC: i32 = 80;
 /// Largest magnitude (in bits) of any integer in the quantized IR; keeps i128 arithmetic exact.
 pub const MAX_BITS: u32 = 120;
 
@@ -63,7 +67,7 @@ impl<'a> Lowerer<'a> {
     /// entry (the ONNX node that owns the layer).
     pub(crate) fn constant(&self, layer: &str, v: f64, field: Field) -> Result<(i128, i32), QuantizeError> {
         if !self.float_mode {
-            if let Some(d) = dyadic(v, GRID_FRAC) {
+            if let Some(d) = dyadic(v, self.exact_frac) {
                 return Ok(d);
             }
         }

@@ -115,7 +115,7 @@ pub(crate) fn lower_affine(
     if !l.float_mode {
         // Exact only when every scale and offset is a quantized (coarse-grid) constant; otherwise
         // the op keeps its float semantics until the next quantizer (or becomes the epilogue).
-        let exact = scale.iter().chain(&offset).all(|&v| super::dense::dyadic(v, super::dense::GRID_FRAC).is_some());
+        let exact = scale.iter().chain(&offset).all(|&v| super::dense::dyadic(v, l.exact_frac).is_some());
         if !exact {
             return Ok(None);
         }
@@ -141,6 +141,9 @@ pub(crate) fn quantizer_elems(
 ) -> Result<Vec<Elem>, QuantizeError> {
     let k = |i: usize| n.input(i).and_then(|v| l.g.value(v).konst.clone());
     let shape = l.g.value(n.outputs[0]).shape.clone().unwrap_or_default();
+    if let Op::FixedQuant { overflow, .. } = n.op {
+        return fixed_elems(l, n, &shape, overflow);
+    }
     let scales = broadcast(l, n, &k(1).ok_or_else(|| l.err(n, "the scale must be a constant"))?, &shape)?;
     let fracs: Vec<i32> = scales
         .iter()
@@ -179,6 +182,28 @@ pub(crate) fn quantizer_elems(
     })
 }
 
+/// The output elements of a `FixedQuant`: per element `[lo, hi]` on the grid `2^-f` of its
+/// `(k, i, f)`; a pruned element (`k + i + f ≤ 0`) is the constant 0.
+fn fixed_elems(
+    l: &Lowerer,
+    n: &Node,
+    shape: &[usize],
+    overflow: tachyon_frontend::OverflowMode,
+) -> Result<Vec<Elem>, QuantizeError> {
+    use tachyon_frontend::eval::fixed::{element_params, element_range};
+    let c = |i: usize, what: &str| {
+        n.input(i).and_then(|v| l.g.value(v).konst.clone()).ok_or_else(|| l.err(n, format!("{what} must be a constant")))
+    };
+    let params = element_params(&c(1, "K")?, &c(2, "I")?, &c(3, "F")?, shape).map_err(|e| l.err(n, e))?;
+    Ok(params
+        .iter()
+        .map(|&(k, i, f)| match element_range(k, i, f, overflow) {
+            Some((lo, hi)) => Elem::new(f as i32, lo, hi),
+            None => Elem::new(0, 0, 0),
+        })
+        .collect())
+}
+
 /// A quantizer applied to a quantized tensor: exact requantization (or a sign step for bipolar).
 pub(crate) fn lower_quantizer(
     l: &mut Lowerer,
@@ -211,9 +236,16 @@ pub(crate) fn lower_quantizer(
             elems,
         ));
     }
-    let round = match n.op {
-        Op::Quant { round, .. } | Op::Trunc { round, .. } => round.into(),
-        _ => unreachable!("quantizer op"),
+    let (round, overflow) = match n.op {
+        Op::Quant { round, .. } | Op::Trunc { round, .. } => (round.into(), Overflow::Sat),
+        Op::FixedQuant { round, overflow } => (
+            round.into(),
+            match overflow {
+                tachyon_frontend::OverflowMode::Wrap => Overflow::Wrap,
+                _ => Overflow::Sat, // the symmetric range is already in the element's bounds
+            },
+        ),
+        _ => return Err(l.err(n, "internal error: not a quantizer")),
     };
     let mut input = t;
     if let Op::Trunc { .. } = n.op {
@@ -255,7 +287,8 @@ pub(crate) fn lower_quantizer(
             round,
             lo: o.lo,
             hi: o.hi,
-            overflow: Overflow::Sat,
+            // A pruned element (the constant 0) saturates to it.
+            overflow: if o.lo == o.hi { Overflow::Sat } else { overflow },
         })
         .collect();
     let elems = ie.iter().zip(&specs).map(|(e, r)| requant_elem(e, r)).collect();

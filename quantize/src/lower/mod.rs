@@ -58,6 +58,9 @@ pub(crate) struct Lowerer<'a> {
     cfg: &'a Config,
     /// No quantizer in the file: precision comes from the config.
     float_mode: bool,
+    /// Constants on this grid or a coarser one are exact (see [`dense::GRID_FRAC`]); a model
+    /// written with Tachyon's fixed-point ops states its constants exactly, to 2^-64.
+    exact_frac: i32,
     m: QModel,
     syms: Vec<Option<Sym>>,
     names: BTreeSet<String>,
@@ -97,6 +100,11 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
         g,
         cfg,
         float_mode: g.quantizers == 0,
+        exact_frac: if g.nodes.iter().any(|n| n.domain == tachyon_frontend::FIXED_DOMAIN) {
+            dense::FIXED_GRID_FRAC
+        } else {
+            dense::GRID_FRAC
+        },
         m: QModel {
             name: if g.name.is_empty() { "model".into() } else { g.name.clone() },
             tensors: vec![],
@@ -338,7 +346,7 @@ impl<'a> Lowerer<'a> {
         let x = n.inputs[slot].expect("running input exists");
         let sym = self.sym(x).clone();
         let step = activation::float_step(self, n, &args)?;
-        let is_quantizer = matches!(n.op, Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. });
+        let is_quantizer = n.op.is_quantizer();
         let is_float_elementwise =
             matches!(n.op, Op::Add | Op::Sub | Op::Mul | Op::Div | Op::BatchNorm { .. } | Op::Neg | Op::Pow | Op::Sqrt);
         let is_layout = matches!(
@@ -715,9 +723,13 @@ impl<'a> Lowerer<'a> {
                     self.elems(t).iter().map(|e| Elem::new(e.frac, e.lo.max(0), e.hi.max(0))).collect();
                 Sym::Q(self.push_layer(&n.name, vec![n.name.clone()], LayerKind::Relu, t, &out_name, out_shape, elems))
             }
-            Op::Quant { .. } | Op::BipolarQuant | Op::Trunc { .. } => {
+            op if op.is_quantizer() => {
                 let t = self.finish(t)?;
                 Sym::Q(elementwise::lower_quantizer(self, n, t, &out_shape, &out_name, None)?)
+            }
+            Op::Lookup { frac, first } if slot == 0 => {
+                let t = self.finish(t)?;
+                Sym::Q(tables::lower_lookup(self, n, args, t, (*frac, *first), &out_shape, &out_name)?)
             }
             Op::Softmax { axis, legacy } => {
                 let t = self.finish(t)?;

@@ -212,3 +212,79 @@ pub(crate) fn lower_layernorm(
     }
     Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::LayerNorm(spec), t, out_name, shape.to_vec(), elems))
 }
+
+/// Tachyon's `Lookup(x, values)` (docs/qonnx_extension.md): the table is the specification, so
+/// its entries become a [`LookupSpec`] as they are. Every element is brought onto the table's
+/// grid `2^-frac` exactly (an element on a finer grid cannot index it), and every code its
+/// interval allows must have an entry. Each output element's interval is the range of the
+/// entries its codes reach.
+pub(crate) fn lower_lookup(
+    l: &mut Lowerer,
+    n: &Node,
+    args: &[Option<tachyon_frontend::Tensor>],
+    t: TensorId,
+    (frac, first): (i64, i64),
+    shape: &[usize],
+    out_name: &str,
+) -> Result<TensorId, QuantizeError> {
+    let values = args.get(1).and_then(|a| a.as_ref()).ok_or_else(|| l.err(n, "the table (input 1) must be a constant"))?;
+    if values.shape.len() != 1 || values.data.is_empty() {
+        return Err(l.err(n, format!("the table must be a non-empty 1-D constant, found shape {:?}", values.shape)));
+    }
+    let frac = i32::try_from(frac).ok().filter(|f| f.abs() <= 64).ok_or_else(|| l.err(n, "frac out of range"))?;
+    let xe = l.elems(t).to_vec();
+    if let Some(e) = xe.iter().find(|e| e.frac > frac && e.lo != e.hi) {
+        return Err(l.err(n, format!("an input element is on the grid 2^-{}, finer than the table's 2^-{frac}", e.frac)));
+    }
+    // Onto the table's grid (exact: a coarser grid scales up).
+    let specs: Vec<Requant> = xe
+        .iter()
+        .map(|e| {
+            let (lo, hi) = if e.lo == e.hi && e.lo == 0 { (0, 0) } else { (e.lo << (frac - e.frac), e.hi << (frac - e.frac)) };
+            Requant { from_frac: e.frac, div: 1, to_frac: frac, round: Round::Floor, lo, hi, overflow: Overflow::Sat }
+        })
+        .collect();
+    let codes: Vec<(i128, i128)> = specs.iter().map(|r| (r.lo, r.hi)).collect();
+    let (first, len) = (first as i128, values.data.len() as i128);
+    if let Some(&(lo, hi)) = codes.iter().find(|&&(lo, hi)| lo < first || hi >= first + len) {
+        return Err(l.err(
+            n,
+            format!(
+                "the input can take the codes {lo}..{hi} (on the 2^-{frac} grid) but the table covers {first}..{}; \
+                 quantize the input to the table's range first",
+                first + len - 1
+            ),
+        ));
+    }
+    let dy: Vec<(i128, i32)> = values
+        .data
+        .iter()
+        .map(|&v| super::dense::dyadic(v, l.exact_frac).ok_or_else(|| l.err(n, format!("table value {v} is not exact"))))
+        .collect::<Result<_, _>>()?;
+    let out_frac = dy.iter().map(|&(_, f)| f).max().unwrap_or(0);
+    let entries: Vec<i128> = dy.iter().map(|&(m, f)| m << (out_frac - f)).collect();
+    let aligned = if xe.iter().all(|e| e.frac == frac) {
+        t
+    } else {
+        let elems = codes.iter().map(|&(lo, hi)| Elem::new(frac, lo, hi)).collect();
+        let name = l.m.tensor(t).name.clone();
+        l.push_layer(
+            &format!("{}_grid", n.name),
+            vec![n.name.clone()],
+            LayerKind::Requant(specs),
+            t,
+            &name,
+            shape.to_vec(),
+            elems,
+        )
+    };
+    let elems = codes
+        .iter()
+        .map(|&(lo, hi)| {
+            let reach = &entries[(lo - first) as usize..=(hi - first) as usize];
+            Elem::new(out_frac, *reach.iter().min().unwrap_or(&0), *reach.iter().max().unwrap_or(&0))
+        })
+        .collect();
+    let spec = LookupSpec { func: "table".into(), shift: 0, offset: first, entries };
+    Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Lookup(spec), aligned, out_name, shape.to_vec(), elems))
+}

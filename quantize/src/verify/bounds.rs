@@ -61,7 +61,19 @@ fn produced(l: &Layer, xe: &[Elem], n: usize) -> Result<Vec<(i128, i128)>, usize
             .collect(),
         LayerKind::Relu => xe.iter().map(|e| (e.lo.max(0), e.hi.max(0))).collect(),
         LayerKind::Threshold(ss) => ss.iter().map(|s| span(&s.values)).collect(),
-        LayerKind::Lookup(t) => vec![span(&t.entries); n],
+        LayerKind::Lookup(t) => xe
+            .iter()
+            .take(n)
+            .map(|e| {
+                // The index is monotone in x: the entries between those of lo and hi.
+                let len = t.entries.len() as i128;
+                if len == 0 {
+                    return (0, 0);
+                }
+                let at = |x: i128| ((x >> t.shift.min(127)) - t.offset).clamp(0, len - 1) as usize;
+                span(&t.entries[at(e.lo)..=at(e.hi.max(e.lo))])
+            })
+            .collect(),
         LayerKind::Softmax(s) => {
             // Non-negative tables: 0 ≤ e_i · r ≤ max exp · max 1/x.
             let (_, emax) = span(&s.exp_table);
