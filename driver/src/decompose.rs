@@ -19,7 +19,14 @@ pub fn estimate(model: &Path, config: &Config, clock_ns: f64) -> Result<Estimate
     })
 }
 
-/// Decomposes the model at `path` with `o`, priced by [`estimate`].
+/// Decomposes the model at `path` with `o`, priced by [`estimate`] (a `.keras` model is
+/// exported to ONNX first).
 pub fn decompose(path: &Path, o: &Options) -> Result<Outcome> {
-    tachyon_decompose::decompose(path, o, &estimate)
+    if !crate::source::is_keras(path) {
+        return tachyon_decompose::decompose(path, o, &estimate);
+    }
+    let onnx = std::env::temp_dir().join(format!("tachyon-decompose-{}.onnx", std::process::id()));
+    let result = crate::source::export_keras(path, &onnx).and_then(|()| tachyon_decompose::decompose(&onnx, o, &estimate));
+    let _ = std::fs::remove_file(&onnx);
+    result
 }

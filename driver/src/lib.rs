@@ -7,6 +7,7 @@
 //!
 //! * [`project`] — build (model → quantized IR → netlist → files, written atomically) and load;
 //! * [`manifest`] — `tachyon.json`, what every command after `build` reads;
+//! * [`source`] — reading a model: ONNX as it is, HGQ2 `.keras` through the Python exporter;
 //! * [`sim`] / [`axis`] — Verilator co-simulation of the core / of its AXI-Stream wrapper
 //!   against the reference interpreter;
 //! * [`synth`] — yosys figures beside the estimate;
@@ -22,4 +23,5 @@ pub mod manifest;
 pub mod project;
 pub mod report;
 pub mod sim;
+pub mod source;
 pub mod synth;

@@ -44,7 +44,7 @@ pub struct Built {
 
 /// Reads, quantizes and lowers a model (no files written).
 pub fn compile(model: &Path, config: &Config, clock_ns: f64, top: &str, board: Option<String>) -> Result<Built> {
-    let graph = tachyon_frontend::load_model(model)?;
+    let graph = crate::source::load_graph(model)?;
     compile_graph(&graph, model, config, clock_ns, top, board)
 }
 
@@ -114,12 +114,12 @@ fn load_config(path: Option<&Path>) -> Result<Config> {
 /// inside the output folder (a model an earlier build stored there, rebuilt with `force`) keeps
 /// its place in the new project, so the manifest keeps pointing at it.
 pub fn build(o: &BuildOptions) -> Result<Built> {
-    let bytes = std::fs::read(&o.model).with_context(|| format!("cannot read {}", o.model.display()))?;
+    let bytes = crate::source::read_model(&o.model)?;
     let inside = match (std::fs::canonicalize(&o.model), std::fs::canonicalize(&o.out)) {
         (Ok(m), Ok(out)) => m.strip_prefix(&out).ok().map(Path::to_path_buf),
         _ => None,
     };
-    let file = inside.unwrap_or_else(|| PathBuf::from(MODEL_FILE));
+    let file = inside.filter(|_| !crate::source::is_keras(&o.model)).unwrap_or_else(|| PathBuf::from(MODEL_FILE));
     build_from(o, &file, &bytes, false)
 }
 

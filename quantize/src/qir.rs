@@ -262,6 +262,15 @@ impl QModel {
     }
 }
 
+/// The grid `2^-frac` as text: `2^-4`, `2^-0`, `2^5` (a coarser grid than the integers).
+fn grid(frac: i32) -> String {
+    if frac < 0 {
+        format!("2^{}", -frac)
+    } else {
+        format!("2^-{frac}")
+    }
+}
+
 fn elems_summary(elems: &[Elem]) -> String {
     // Group equal element types for a compact dump.
     let mut parts: Vec<(Elem, usize)> = vec![];
@@ -294,9 +303,9 @@ impl fmt::Display for QModel {
                 let fracs = self.input_elems().iter().filter(|e| e.lo != e.hi).map(|e| e.frac);
                 match (fracs.clone().min(), fracs.max()) {
                     (Some(a), Some(b)) if a != b => {
-                        writeln!(f, "  input conversion: exact on each element's grid (2^-{a} … 2^-{b})")?
+                        writeln!(f, "  input conversion: exact on each element's grid ({} … {})", grid(b), grid(a))?
                     }
-                    _ => writeln!(f, "  input conversion: exact on the 2^-{frac} grid")?,
+                    _ => writeln!(f, "  input conversion: exact on the {} grid", grid(*frac))?,
                 }
             }
             InputConv::Type(t) => writeln!(f, "  input conversion: quantize to {t}")?,
@@ -317,7 +326,7 @@ impl fmt::Display for QModel {
                         let divs: Vec<String> = divs.iter().map(|d| d.to_string()).collect();
                         let div =
                             if divs.is_empty() { String::new() } else { format!(" divided by {}", divs.join("/")) };
-                        format!(" 2^-{} → 2^-{}{div} {} {}", q.from_frac, q.to_frac, q.round.name(), q.overflow.name())
+                        format!(" {} → {}{div} {} {}", grid(q.from_frac), grid(q.to_frac), q.round.name(), q.overflow.name())
                     }
                     None => String::new(),
                 },

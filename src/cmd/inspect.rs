@@ -14,7 +14,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(a: Args) -> Result<()> {
     let Args { model, config } = a;
-    let g = tachyon_frontend::load_model(&model)?;
+    let g = tachyon_driver::source::load_graph(&model)?;
     print!("{}", tachyon_frontend::print::dump(&g));
     let un = g.unsupported();
     if !un.is_empty() {
