@@ -16,6 +16,7 @@ mod example_model;
 mod fixed_ops;
 mod float_ops;
 mod hardware_strategies;
+mod hgq2;
 mod hostile_models;
 mod mutation;
 mod quantizers;
