@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+./scripts/python-env.sh >/dev/null   # the HGQ2 exporter's virtualenv (.venv), for .keras models and the tests
 cargo build --release --bin tachyon
 T=target/release/tachyon
 $T build examples/jet_mlp/jet_mlp.onnx --clock-ns 5 -o out/jet_mlp --force

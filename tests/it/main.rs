@@ -13,6 +13,7 @@ mod decompose;
 mod design_hashes;
 mod differential;
 mod example_model;
+mod exporter;
 mod fixed_ops;
 mod float_ops;
 mod hardware_strategies;

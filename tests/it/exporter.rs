@@ -1,0 +1,21 @@
+//! The Python exporter's own test suite (pytest over exporter/tests: the five HGQ2 checkpoints
+//! exported and evaluated by the NumPy reference of the tachyon.fixed semantics, bit-exact with
+//! Keras; synthetic HGQ2 layers; the quantizer semantics), run from the exporter's virtualenv so
+//! that `cargo test --workspace` covers it. Skipped, saying so, without that virtualenv.
+
+use crate::common::*;
+use std::process::Command;
+
+#[test]
+fn exporter_pytest_suite_passes() {
+    let venv = std::env::var_os("TACHYON_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| repo().join(".venv"));
+    let pytest = venv.join("bin/pytest");
+    if !pytest.is_file() {
+        skip_note!("skipped: no exporter virtualenv at {} (run scripts/python-env.sh)", venv.display());
+        return;
+    }
+    let out = Command::new(&pytest).args(["-q", "-p", "no:cacheprovider"]).arg(repo().join("exporter/tests")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "pytest exporter/tests failed:\n{text}");
+    assert!(text.contains("passed"), "{text}");
+}
