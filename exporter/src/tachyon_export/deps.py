@@ -18,4 +18,5 @@ def import_keras() -> ModuleType:
             raise MissingDependencyError("hgq2" if module == "hgq" else module, e) from e
     import keras
 
-    return keras
+    keras_module: ModuleType = keras
+    return keras_module

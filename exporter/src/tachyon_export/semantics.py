@@ -49,7 +49,7 @@ def _round(v: Array, mode: str) -> Array:
         return fl + (r >= 0.5)
     if mode == "RND_CONV":
         odd = np.mod(fl, 2.0) == 1.0
-        return fl + ((r > 0.5) | ((r == 0.5) & odd))
+        return np.asarray(fl + ((r > 0.5) | ((r == 0.5) & odd)))
     raise SemanticsError(f"unknown round_mode {mode!r}")
 
 
@@ -90,7 +90,7 @@ def _overflow_int64(n: Array, k: Array, top_bits: Array, b: Array, mode: str) ->
     top = np.left_shift(np.int64(1), top_bits)  # 2^(i+f)
     if mode == "WRAP":
         width = np.left_shift(np.int64(1), np.clip(b, 0, 62))
-        return np.mod(n + k * top, width) - k * top
+        return np.asarray(np.mod(n + k * top, width) - k * top)
     lo = -k * (top - 1) if mode == "SAT_SYM" else -k * top
     return np.clip(n, lo, top - 1)
 
@@ -105,7 +105,7 @@ def _overflow_exact(n: Array, k: Array, top_bits: Array, b: Array, mode: str) ->
         lo = -kv * (top - 1) if mode == "SAT_SYM" else -kv * top
         return min(max(ni, lo), top - 1)
 
-    return np.frompyfunc(one, 4, 1)(n, k, top_bits, b)
+    return np.asarray(np.frompyfunc(one, 4, 1)(n, k, top_bits, b), dtype=object)
 
 
 def lookup(x: npt.ArrayLike, values: npt.ArrayLike, frac: int, first: int) -> Array:
@@ -138,7 +138,7 @@ def frac_bits(a: Array) -> int:
 
 def _to_int(a: Array, fb: int) -> Array:
     scaled = np.ldexp(np.asarray(a, dtype=np.float64), fb)
-    return np.frompyfunc(int, 1, 1)(scaled).astype(object)
+    return np.asarray(np.frompyfunc(int, 1, 1)(scaled), dtype=object)
 
 
 def _from_int(n: Array, fb: int) -> Array:
@@ -216,7 +216,7 @@ def eval_node(node: onnx.NodeProto, env: Mapping[str, Array]) -> Array:
             axes, keep = _axes(node, env, a), bool(a.get("keepdims", 1))
             return exact(lambda t: _reduce_sum(t, axes, keep), xs[:1], shared_grid=True)
         if op == "ReduceMax":
-            return np.max(xs[0], axis=_axes(node, env, a), keepdims=bool(a.get("keepdims", 1)))
+            return np.asarray(np.max(xs[0], axis=_axes(node, env, a), keepdims=bool(a.get("keepdims", 1))))
         if op == "Relu":
             return np.maximum(xs[0], 0.0)
         if op == "Identity":

@@ -1,0 +1,60 @@
+"""Unsupported layers and missing dependencies give one clear error and write nothing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tachyon_export.cli import main
+from tachyon_export.errors import MissingDependencyError, UnsupportedLayerError
+
+
+def test_unsupported_layer_cli_exit_2_and_no_file(keras: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hgq.layers import QDense
+
+    inp = keras.Input((4,))
+    model = keras.Model(inp, QDense(2, name="qd")(keras.layers.Dense(3, name="plain_dense")(inp)))
+    src, dst = tmp_path / "m.keras", tmp_path / "m.onnx"
+    model.save(src)
+    assert main([str(src), str(dst)]) == 2
+    err = capsys.readouterr().err
+    assert "layer 'plain_dense' of class Dense is not supported" in err
+    assert "Supported layer classes:" in err and "QDense" in err and "QMultiHeadAttention" in err
+    assert not dst.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_unsupported_activation_names_the_layer(keras: Any) -> None:
+    from hgq.layers import QDense
+
+    from tachyon_export.exporter import export_model
+
+    inp = keras.Input((4,))
+    model = keras.Model(inp, QDense(2, activation="tanh", name="qt")(inp))
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'qt' \(QDense\): activation 'tanh'"):
+        export_model(model)
+
+
+def test_cli_writes_a_model(keras: Any, tmp_path: Path) -> None:
+    from hgq.layers import QDense
+
+    inp = keras.Input((4,))
+    keras.Model(inp, QDense(2, name="qd")(inp)).save(tmp_path / "m.keras")
+    assert main([str(tmp_path / "m.keras"), str(tmp_path / "m.onnx")]) == 0
+    import onnx
+
+    proto = onnx.load(str(tmp_path / "m.onnx"))
+    assert [n.op_type for n in proto.graph.node] == ["FixedQuant", "MatMul", "Add", "Identity"]
+
+
+def test_missing_hgq_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tachyon_export.deps import import_keras
+
+    monkeypatch.setitem(sys.modules, "hgq", None)
+    with pytest.raises(MissingDependencyError) as e:
+        import_keras()
+    assert "scripts/python-env.sh" in str(e.value)
+    assert "pip install hgq2==0.2.0 keras==3.15.1 jax==0.10.2" in str(e.value)
+    assert e.value.exit_code == 3
