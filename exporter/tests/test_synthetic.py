@@ -118,3 +118,17 @@ def test_attention_layers(keras: Any) -> None:
 
     names = [n.name for n in export_model(model).graph.node]
     assert "mha/softmax/inv" in names  # a real inverse table, not the constant case
+
+
+def test_conv_layers(keras: Any) -> None:
+    from hgq.layers import QConv1D, QConv2D
+
+    rng = np.random.default_rng(4)
+    inp1 = keras.Input((9, 3))
+    h = QConv1D(4, 3, strides=2, padding="same", activation="relu", name="c1")(inp1)
+    h = QConv1D(4, 2, dilation_rate=2, padding="valid", groups=2, name="c1b")(h)
+    check(keras, keras.Model(inp1, h), rng.normal(0, 3, (100, 9, 3)).astype(np.float32))
+    inp2 = keras.Input((6, 5, 2))
+    h2 = QConv2D(3, (3, 2), strides=(1, 2), padding="same", name="c2")(inp2)
+    h2 = QConv2D(2, 2, padding="valid", activation="relu", name="c2b")(h2)
+    check(keras, keras.Model(inp2, h2), rng.normal(0, 3, (100, 6, 5, 2)).astype(np.float32))

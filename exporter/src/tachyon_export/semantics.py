@@ -186,6 +186,32 @@ def _axes(node: onnx.NodeProto, env: Mapping[str, Array], attrs: Mapping[str, An
     return None
 
 
+def _conv(x: Array, w: Array, attrs: Mapping[str, Any]) -> Array:
+    """ONNX `Conv` (NC…, explicit pads, strides, dilations, group) as one einsum over patches;
+    works on float64 and on exact-integer object arrays alike."""
+    nd = w.ndim - 2
+    k = list(w.shape[2:])
+    s = list(attrs.get("strides", [1] * nd))
+    d = list(attrs.get("dilations", [1] * nd))
+    pads = list(attrs.get("pads", [0] * (2 * nd)))
+    groups = int(attrs.get("group", 1))
+    zero = np.zeros((), dtype=x.dtype)[()] if x.dtype != object else 0
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(pads[j], pads[j + nd]) for j in range(nd)], constant_values=zero)
+    out = [(xp.shape[2 + j] - (k[j] - 1) * d[j] - 1) // s[j] + 1 for j in range(nd)]
+    patches = np.empty(x.shape[:2] + tuple(out) + tuple(k), dtype=x.dtype)
+    for offs in np.ndindex(*k):
+        sl = tuple(slice(o * dd, o * dd + (n - 1) * ss + 1, ss) for o, dd, n, ss in zip(offs, d, out, s))
+        patches[(..., *[slice(None)] * nd, *offs)] = xp[(slice(None), slice(None), *sl)]
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    pg = patches.reshape((n, groups, c // groups) + tuple(out) + tuple(k))
+    wg = w.reshape((groups, o // groups, c // groups) + tuple(k))
+    sp = "pqrs"[:nd]
+    kk = "wxyz"[:nd]
+    y = np.einsum(f"ngc{sp}{kk},goc{kk}->ngo{sp}", pg, wg)
+    return np.asarray(y.reshape((n, o) + tuple(out)))
+
+
 def _reduce_sum(x: Array, axes: tuple[int, ...] | None, keep: bool) -> Array:
     return np.asarray(np.sum(x, axis=axes, keepdims=keep))
 
@@ -206,6 +232,10 @@ def eval_node(node: onnx.NodeProto, env: Mapping[str, Array]) -> Array:
         if op == "Einsum":
             eq = _text(a["equation"])
             return exact(lambda *t: np.einsum(eq, *t), xs, shared_grid=False)
+        if op == "Conv":
+            if len(xs) > 2:
+                raise SemanticsError(f"node {node.name}: Conv with a bias input is not emitted by tachyon-export")
+            return exact(lambda p, q: _conv(p, q, a), xs, shared_grid=False)
         if op == "Add":
             return exact(np.add, xs, shared_grid=True)
         if op == "Sub":

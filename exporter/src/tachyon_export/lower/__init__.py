@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .attention import lower_attention
 from .common import LayerCall, Lowering
+from .conv import lower_conv
 from .dense import lower_dense
 from .merge import lower_qadd, lower_qsum
 from .shape import lower_activation, lower_flatten, lower_identity, lower_permute, lower_reshape
@@ -17,6 +18,8 @@ LOWERINGS: dict[str, Lowering] = {
     "QBatchNormDense": lower_dense,
     "QEinsumDense": lower_dense,
     "QEinsumDenseBatchnorm": lower_dense,
+    "QConv1D": lower_conv,
+    "QConv2D": lower_conv,
     "QSum": lower_qsum,
     "QAdd": lower_qadd,
     "QSoftmax": lower_softmax,
