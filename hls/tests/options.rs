@@ -27,7 +27,7 @@ fn model(shape: Vec<usize>, kind: LayerKind, n_out: usize) -> QModel {
         }],
         input: TensorId(0),
         output: TensorId(1),
-        prologue: Prologue { input_shape: shape, steps: vec![], conv: InputConv::Exact { frac: 0 } },
+        prologue: Prologue { input_shape: shape, steps: vec![], conv: InputConv::Exact { frac: 0 }, select: None },
         epilogue: vec![],
         output_shape: vec![1, n_out],
         epilogue_shape: vec![1, n_out],

@@ -228,6 +228,10 @@ pub struct Prologue {
     pub input_shape: Vec<usize>,
     pub steps: Vec<FloatStep>,
     pub conv: InputConv,
+    /// The elements of the prologue's result that the input bus carries, in order; `None`: all
+    /// of them. The others are pruned (a quantizer of no bits): always 0, not on the bus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<Vec<u32>>,
 }
 
 /// A quantized model.
@@ -312,6 +316,10 @@ impl fmt::Display for QModel {
         }
         let t = self.tensor(self.input);
         writeln!(f, "  input {} '{}' {:?}: {}", self.input, t.name, t.shape, elems_summary(&t.elems))?;
+        if let Some(sel) = &self.prologue.select {
+            let all: usize = self.prologue.input_shape.iter().product();
+            writeln!(f, "  input bus: {} of {all} elements; the other {} are pruned (always 0)", sel.len(), all - sel.len())?;
+        }
         for l in &self.layers {
             let out = self.tensor(l.output);
             let detail = match &l.kind {

@@ -95,10 +95,11 @@ fn interpreter_equals_the_fixed_ops_float_semantics() {
         std::fs::write(&path, model(k as u64 + 3, round, overflow, table)).unwrap();
         let g = tachyon_frontend::load_model(&path).unwrap();
         let m = tachyon_quantize::lower(&g, &Config::default()).unwrap_or_else(|e| panic!("{round} {overflow}: {e}"));
-        // The input bus is the quantizer's own widths: 6 + 6 + 4 + 5 + 7 bits, and the pruned
-        // element (always 0) one constant bit.
+        // The input bus is the quantizer's own widths: 6 + 6 + 4 + 5 + 7 bits; the pruned
+        // element (always 0) is not on it.
         let widths: Vec<u32> = m.input_elems().iter().map(|e| e.width()).collect();
-        assert_eq!(widths, [6, 6, 4, 5, 1, 7], "{round} {overflow}");
+        assert_eq!(widths, [6, 6, 4, 5, 7], "{round} {overflow}");
+        assert_eq!(m.prologue.select, Some(vec![0, 1, 2, 3, 5]));
         for x in inputs(k as u64, 400) {
             let want = tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, vec![1, 6], x.clone())]).unwrap();
             let got = interp::evaluate(&m, &x).unwrap();

@@ -111,7 +111,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
             layers: vec![],
             input: TensorId(0),
             output: TensorId(0),
-            prologue: Prologue { input_shape, steps: vec![], conv: InputConv::Exact { frac: 0 } },
+            prologue: Prologue { input_shape, steps: vec![], conv: InputConv::Exact { frac: 0 }, select: None },
             epilogue: vec![],
             output_shape: g.value(g.outputs[0]).shape.clone().unwrap_or_default(),
             epilogue_shape: g.value(g.outputs[0]).shape.clone().unwrap_or_default(),
@@ -437,10 +437,30 @@ impl<'a> Lowerer<'a> {
         let frac = elems.first().map(|e| e.frac).unwrap_or(0);
         self.m.prologue.steps = steps;
         self.m.prologue.conv = InputConv::Exact { frac };
-        let t = self.new_tensor(&self.g.value(out).name.clone(), shape, elems);
-        self.m.input = t;
+        let name = self.g.value(out).name.clone();
+        // Elements a FixedQuant prunes (no bits: always 0) stay off the input bus.
+        let live: Vec<u32> = (0..elems.len() as u32).filter(|&k| elems[k as usize] != Elem::new(0, 0, 0)).collect();
+        if !matches!(n.op, Op::FixedQuant { .. }) || live.len() == elems.len() {
+            let t = self.new_tensor(&name, shape, elems);
+            self.m.input = t;
+            self.input_done = true;
+            return Ok(t);
+        }
+        if live.is_empty() {
+            return Err(self.err(n, "every element of the input is pruned (no bits): the design would be constant"));
+        }
+        let bus_elems = live.iter().map(|&k| elems[k as usize]).collect();
+        let bus = self.new_tensor(&format!("{name}_bus"), vec![live.len()], bus_elems);
+        self.m.input = bus;
+        self.m.prologue.select = Some(live.clone());
         self.input_done = true;
-        Ok(t)
+        // The full tensor: the bus elements in place, the pruned ones the constant 0.
+        let mut rows = vec![vec![]; elems.len()];
+        for (pos, &k) in live.iter().enumerate() {
+            rows[k as usize] = vec![(pos as u32, 1)];
+        }
+        let kind = LayerKind::Linear { rows, bias: vec![0; elems.len()] };
+        Ok(self.push_layer(&format!("{}_unpack", n.name), vec![n.name.clone()], kind, bus, &name, shape, elems))
     }
 
     /// A structural op (see [`structural`]) on the computed inputs in `slots`, each of which must be
