@@ -1,9 +1,11 @@
-//! HGQ2 (Keras 3) checkpoints of ../shared/models/hgq2 end to end, the way a user runs them:
-//! `tachyon build MODEL.keras` (exported by tachyon-export through TACHYON_PYTHON), then the
-//! reference interpreter must equal Keras's own outputs bit for bit on all 2,000 vectors (half
-//! of them overflowing the wrap-around quantizers), and the RTL must equal the interpreter on
-//! them (Verilator), lint clean. Needs the exporter's Python (scripts/python-env.sh makes
-//! `.venv`); skipped, saying so, when it is absent — CI installs it.
+//! The five HGQ2 (Keras 3) checkpoints of ../shared/models/hgq2 end to end, the way a user runs
+//! them: `tachyon build MODEL.keras` (exported by tachyon-export through TACHYON_PYTHON), then
+//! the reference interpreter must equal Keras's own outputs bit for bit on all 2,000 vectors
+//! (half of them overflowing the wrap-around quantizers), the Verilog is lint clean and the
+//! same model gives the same files again. The RTL must equal Keras on the 2,000 vectors
+//! (Verilator) too; for the two transformers, whose Verilator build takes minutes, that is
+//! `benches/hgq2.sh` (results in benches/RESULTS.md). Needs the exporter's Python
+//! (scripts/python-env.sh makes `.venv`); skipped, saying so, when it is absent — CI has it.
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
@@ -24,23 +26,37 @@ fn exporter_python() -> Option<PathBuf> {
     Some(py)
 }
 
-/// Builds `name` from its .keras file with the CLI, checks interpreter = Keras on every vector
-/// and co-simulates.
-fn check(name: &str, clock: &str) {
-    let (Some(models), Some(py)) = (shared_models(), exporter_python()) else { return };
-    let dir = models.join("hgq2");
-    let out = scratch(&format!("hgq2_{name}"));
+/// `tachyon build dir/name.keras --clock-ns clock -o out`.
+fn build_keras(py: &Path, dir: &Path, name: &str, clock: &str, out: &Path) {
     let run = Command::new(env!("CARGO_BIN_EXE_tachyon"))
-        .args(["build", dir.join(format!("{name}.keras")).to_str().unwrap(), "--clock-ns", clock, "-o"])
-        .arg(&out)
-        .env("TACHYON_PYTHON", &py)
+        .args(["build", dir.join(format!("{name}.keras")).to_str().unwrap(), "--clock-ns", clock, "--force", "-o"])
+        .arg(out)
+        .env("TACHYON_PYTHON", py)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&run.stdout).to_string() + &String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{name}: {text}");
+}
+
+/// Builds `name` from its .keras file with the CLI (twice: same files), checks interpreter =
+/// Keras on every vector, lints, and with `cosim` co-simulates the 2,000 vectors.
+fn check(name: &str, clock: &str, cosim: bool) {
+    let (Some(models), Some(py)) = (shared_models(), exporter_python()) else { return };
+    let dir = models.join("hgq2");
+    let out = scratch(&format!("hgq2_{name}"));
+    build_keras(&py, &dir, name, clock, &out);
+    if cosim {
+        // Deterministic: the same model and config give the same files (checked on the smaller
+        // models; the transformers' builds take a minute each here).
+        let again = scratch(&format!("hgq2_{name}_again"));
+        build_keras(&py, &dir, name, clock, &again);
+        for f in ["rtl/tachyon_top.v", "report.json", "model.txt", "qmodel.json", "model.onnx"] {
+            assert!(std::fs::read(out.join(f)).unwrap() == std::fs::read(again.join(f)).unwrap(), "{name}: {f} differs");
+        }
+    }
     interpreter_equals_keras(&out, &dir, name);
     lint(&out);
-    if have("verilator") {
+    if cosim && have("verilator") {
         let s = tachyon_driver::sim::run(
             &out,
             &tachyon_driver::sim::SimOptions {
@@ -73,10 +89,65 @@ fn interpreter_equals_keras(project: &Path, dir: &Path, name: &str) {
 
 #[test]
 fn jsc_openml_530_is_bit_exact_with_keras() {
-    check("jsc_openml_530", "5");
+    check("jsc_openml_530", "5", true);
 }
 
 #[test]
 fn jsc_openml_13285_is_bit_exact_with_keras() {
-    check("jsc_openml_13285", "2.5");
+    check("jsc_openml_13285", "2.5", true);
+}
+
+#[test]
+fn particle_model_32x16_is_bit_exact_with_keras() {
+    check("jsc_plf_32x16_64425", "5", true);
+}
+
+#[test]
+fn mha_transformer_is_bit_exact_with_keras() {
+    check("mha_8part", "5", false);
+}
+
+#[test]
+fn linformer_transformer_is_bit_exact_with_keras() {
+    check("linformer_8part", "5", false);
+}
+
+/// A model using a layer the exporter does not know: one clear error naming the layer, its
+/// class and what is supported; nothing is written.
+#[test]
+fn an_unsupported_hgq2_layer_is_refused_clearly() {
+    let Some(py) = exporter_python() else { return };
+    let dir = scratch("hgq2_unsupported");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("lstm.keras");
+    let script = format!(
+        "import os; os.environ['KERAS_BACKEND'] = 'jax'\nimport keras, hgq\n\
+         i = keras.Input((4, 3)); o = keras.layers.LSTM(2)(i)\nkeras.Model(i, o).save(r'{}')",
+        model.display()
+    );
+    let made = Command::new(&py).args(["-c", &script]).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = dir.join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_tachyon"))
+        .args(["build", model.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .env("TACHYON_PYTHON", &py)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(text.contains("lstm") && text.contains("LSTM") && text.contains("QDense"), "{text}");
+    assert!(!out.exists(), "nothing is written");
+}
+
+/// Without the exporter's Python the error says what to install.
+#[test]
+fn a_keras_model_without_the_exporter_says_what_to_install() {
+    let Some(models) = shared_models() else { return };
+    let run = Command::new(env!("CARGO_BIN_EXE_tachyon"))
+        .args(["build", models.join("hgq2/jsc_openml_530.keras").to_str().unwrap(), "-o", "/nonexistent/out"])
+        .env("TACHYON_PYTHON", "/nonexistent/python3")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success() && text.contains("scripts/python-env.sh") && text.contains("hgq2"), "{text}");
 }
