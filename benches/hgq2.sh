@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Benchmark: the five HGQ2 checkpoints of ../shared/models/hgq2 built from their .keras files.
+# For each (model, clock): compile time (export + build), pipeline stages and latency, input bus
+# bits, Tachyon's estimate, co-simulation against Keras's own outputs on all 2,000 vectors
+# (mismatches and max |Δ|, which must be 0), and yosys synth_xilinx -family xcup figures
+# (benches/qor.sh's method, flat; `tachyon synth --partitioned` for the transformers). With
+# ANCHORS=1 the anchors run on the same checkpoint at Tachyon's stage count through
+# ../shared/tools/anchor_qor.sh (alkaid 0.8.2 and da4ml 0.6.0 from scratch virtualenvs).
+# Prints a Markdown table, then the anchors' lines.
+#
+#   benches/hgq2.sh                         every model at 5 ns
+#   CLOCKS="5 2.5" ANCHORS=1 benches/hgq2.sh jsc_openml_530 jsc_openml_13285
+set -euo pipefail
+cd "$(dirname "$0")/.."
+H=../shared/models/hgq2
+[ -d "$H" ] || { echo "skipped: $H is absent"; exit 0; }
+export TACHYON_PYTHON=${TACHYON_PYTHON:-$PWD/.venv/bin/python}
+[ -x "$TACHYON_PYTHON" ] || { echo "no exporter Python at $TACHYON_PYTHON: run scripts/python-env.sh"; exit 2; }
+cargo build --release --bin tachyon >/dev/null 2>&1
+T=$PWD/target/release/tachyon
+W=$PWD/target/bench-hgq2; mkdir -p "$W"
+models=("$@"); [ ${#models[@]} -gt 0 ] || models=(jsc_openml_530 jsc_openml_13285 jsc_plf_32x16_64425 mha_8part linformer_8part)
+echo "Command: \`benches/hgq2.sh ${*:-}\` (CLOCKS=\"${CLOCKS:-5}\"; $(date -u +%Y-%m-%d), $(nproc) cores, $(yosys -V | cut -d' ' -f1-2)); Vivado is not available here."
+echo
+echo "| model | clock | stages | latency | input bits | compile | est. LUT | est. FF | DSP | vs Keras (2,000 vectors) | yosys LUT | yosys FF | yosys |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+anchors=()
+for m in "${models[@]}"; do
+  for clk in ${CLOCKS:-5}; do
+    out="$W/${m}_$clk"
+    s=$(date +%s.%N)
+    "$T" build "$H/$m.keras" --clock-ns "$clk" -o "$out" --force >"$out.build.log" 2>&1 || { echo "| $m | $clk ns | build failed: $(tail -1 "$out.build.log") |"; continue; }
+    compile=$(echo "$(date +%s.%N) - $s" | bc)
+    r=$(python3 -c "import json;r=json.load(open('$out/report.json'));t=r['total'];print(r['latency_cycles'],r['latency_ns'],r['input_bits'],t['lut'],t['ff'],t['dsp'])")
+    read -r stages lat bits elut eff edsp <<<"$r"
+    sim=$("$T" sim "$out" --inputs "$H/$m.input.npy" --expect "$H/$m.output.npy" 2>&1 || true)
+    mism=$(echo "$sim" | awk '/^mismatches/{print $2}'); dmax=$(echo "$sim" | awk '/max \|Δ\|/{print $5; exit}' | tr -d ',')
+    if [ "$elut" -gt 60000 ]; then
+      q=$("$T" synth "$out" --partitioned 2>&1 | awk '/^yosys /{print "LUT", $2, "FF", $3}'); how="partitioned"
+    else
+      q=$(benches/qor.sh "$out/rtl" | awk '{print "LUT", $2, "FF", $4}'); how="flat"
+    fi
+    read -r _ ylut _ yff <<<"$q"
+    printf "| %s | %s ns | %s | %s ns | %s | %.1f s | %s | %s | %s | %s mismatches, max \\|Δ\\| %s | %s | %s | %s |\n" \
+      "$m" "$clk" "$stages" "$lat" "$bits" "$compile" "$elut" "$eff" "$edsp" "${mism:-?}" "${dmax:-?}" "${ylut:-?}" "${yff:-?}" "$how"
+    [ -n "${ANCHORS:-}" ] && anchors+=("$m|$stages")
+  done
+done
+for a in "${anchors[@]}"; do
+  IFS='|' read -r m st <<<"$a"
+  echo
+  echo "Anchors on $m at $st stages (../shared/tools/anchor_qor.sh):"
+  ../shared/tools/anchor_qor.sh "$H/$m.keras" "$st" "$W/anchors_${m}_$st" 2>&1 | sed 's/^/    /'
+done
