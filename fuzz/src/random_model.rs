@@ -235,6 +235,10 @@ struct Gen {
     counter: usize,
     /// The default-domain opset the model imports (13, or 17 for LayerNormalization).
     opset: i64,
+    /// Set for a model drawn to use Tachyon's `FixedQuant` (docs/qonnx_extension.md) for its
+    /// input and hidden activation quantizers: the stream its per-element widths, pruned
+    /// elements, rounding and overflow are drawn from (apart, so other draws do not move).
+    fixed: Option<Rng>,
 }
 
 impl Gen {
@@ -577,7 +581,47 @@ impl Gen {
             counter: 0,
             mag: 1.0,
             opset: 13,
+            fixed: None,
         }
+    }
+
+    /// `x` (last axis `n` wide) quantized per `s`: a QONNX Quant, or in a FixedQuant model a
+    /// `FixedQuant` on the same grid whose per-element integer bits vary around the spec's (±1),
+    /// with a pruned element now and then, RND/TRN/RND_CONV and WRAP, SAT or SAT_SYM.
+    fn act_quant(&mut self, x: &str, base: &str, s: &QuantSpec, n: usize) -> String {
+        let Some(fr) = self.fixed.as_mut() else { return self.quant(x, base, s) };
+        let k = i64::from(s.signed);
+        let i0 = s.bits as i64 - k - s.frac as i64;
+        let f = s.frac as i64;
+        let is: Vec<f32> = (0..n)
+            .map(|_| if chance(fr, 0.08) { (-k - f) as f32 } else { (i0 + pick(fr, &[-1, 0, 0, 1])).max(-k - f + 1) as f32 })
+            .collect();
+        let round = match s.mode {
+            "ROUND" => "RND_CONV",
+            "FLOOR" => "TRN",
+            _ => "RND",
+        };
+        let overflow = if chance(fr, 0.4) {
+            "WRAP"
+        } else if s.narrow {
+            "SAT_SYM"
+        } else {
+            "SAT"
+        };
+        let name = self.fresh(base);
+        let kt = self.g.initializer_f32(&format!("{name}_k"), &[1], &[k as f32]);
+        let it = self.g.initializer_f32(&format!("{name}_i"), &[n], &is);
+        let ft = self.g.initializer_f32(&format!("{name}_f"), &[1], &[f as f32]);
+        self.ops.insert("FixedQuant".into());
+        self.desc.push(format!("FixedQuant {round} {overflow}"));
+        self.g.node(
+            "FixedQuant",
+            tachyon_frontend::FIXED_DOMAIN,
+            &name,
+            &[x, &kt, &it, &ft],
+            &[&name],
+            vec![Attr::string("round_mode", round), Attr::string("overflow_mode", overflow)],
+        )
     }
 
     /// The front of the model, up to the first dense layer: the input, an optional prologue op,
@@ -601,7 +645,8 @@ impl Gen {
             x = self.op(op, "", &[&x, &k], vec![]);
         }
         let in_spec = draw_spec(r, 2, 12, bits, 0.6);
-        x = self.quant(&x, "xq", &in_spec);
+        // The input's last axis (a CNN's input quantizer stays a Quant: its widths feed the front).
+        x = if plan.cnn.is_none() { self.act_quant(&x, "xq", &in_spec, n_in) } else { self.quant(&x, "xq", &in_spec) };
         self.mag = in_spec.max_abs() / 2.0;
         self.desc.insert(0, format!("in {n_in}×{}", in_spec.describe()));
         if chance(r, 0.15) && extras && !set_mode && plan.cnn.is_none() {
@@ -623,6 +668,10 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     let extras = limits.extras;
     let bits = limits.max_bits.max(1);
     let mut gen = Gen::new(seed);
+    let mut fixed = stream(seed, 500);
+    if extras && chance(&mut fixed, 0.3) {
+        gen.fixed = Some(fixed);
+    }
     let mut r = stream(seed, 1);
     let mut chain = gen.front(&mut r, &mut plan, extras, bits);
     let dense_in = chain.n;
@@ -638,7 +687,11 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
         table = gen.layer(&layer, &mut chain, extras, bits);
     }
     gen.g.output(&chain.x, &[1, chain.n as i64]);
-    let model = gen.g.build(&[("", gen.opset), (QONNX_DOMAIN, 1)]);
+    let model = if gen.fixed.is_some() {
+        gen.g.build(&[("", gen.opset), (QONNX_DOMAIN, 1), (tachyon_frontend::FIXED_DOMAIN, 1)])
+    } else {
+        gen.g.build(&[("", gen.opset), (QONNX_DOMAIN, 1)])
+    };
     let info = RandomModelInfo {
         seed,
         limits: *limits,
@@ -658,6 +711,20 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
 mod tests {
     use super::*;
     use prost::Message;
+
+    /// A share of the models use Tachyon's FixedQuant, and they decode and lower (their
+    /// differential checks run in the campaign like every other model's).
+    #[test]
+    fn some_models_use_fixed_quant() {
+        let fixed: Vec<u64> =
+            (1..=60).filter(|&s| random_model(s).1.ops.contains("FixedQuant")).collect();
+        assert!(fixed.len() >= 8, "only {fixed:?} of 60 seeds use FixedQuant");
+        for &s in &fixed {
+            let bytes = to_bytes(&random_model(s).0);
+            let g = tachyon_frontend::decode_model(&bytes, std::path::Path::new("fixed.onnx")).unwrap();
+            tachyon_quantize::lower(&g, &tachyon_quantize::Config::default()).unwrap_or_else(|e| panic!("seed {s}: {e}"));
+        }
+    }
 
     #[test]
     fn same_seed_same_bytes() {

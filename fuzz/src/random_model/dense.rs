@@ -215,7 +215,7 @@ impl Gen {
             self.mag = act.a_spec.scale() as f64;
         } else {
             self.desc.push(format!("act {}", act.a_spec.describe()));
-            x = self.quant(&x, "act", &act.a_spec);
+            x = self.act_quant(&x, "act", &act.a_spec, n_out);
             self.mag = self.mag.min(act.a_spec.max_abs());
             if act.trunc {
                 x = self.trunc(r, &x, &mut act.a_spec, bits);
