@@ -31,10 +31,12 @@ pub struct AxisSummary {
     pub received: usize,
     /// Beats whose data differ from the reference interpreter, or arrive out of order.
     pub mismatches: usize,
+    #[serde(default)]
     pub first_mismatches: Vec<String>,
     /// Output beats whose tlast differs from their input's.
     pub tlast_errors: usize,
     /// AXI-Stream rule violations seen on m_axis (tvalid dropped or data changed before tready).
+    #[serde(default)]
     pub protocol_errors: Vec<String>,
     /// Smallest and largest number of cycles between accepted inputs.
     pub min_accept_gap: u64,

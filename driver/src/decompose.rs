@@ -26,7 +26,8 @@ pub fn decompose(path: &Path, o: &Options) -> Result<Outcome> {
         return tachyon_decompose::decompose(path, o, &estimate);
     }
     let onnx = std::env::temp_dir().join(format!("tachyon-decompose-{}.onnx", std::process::id()));
-    let result = crate::source::export_keras(path, &onnx).and_then(|()| tachyon_decompose::decompose(&onnx, o, &estimate));
+    let result =
+        crate::source::export_keras(path, &onnx).and_then(|()| tachyon_decompose::decompose(&onnx, o, &estimate));
     let _ = std::fs::remove_file(&onnx);
     result
 }

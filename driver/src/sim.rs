@@ -31,6 +31,7 @@ pub struct SimSummary {
     pub vectors: usize,
     pub mismatches: usize,
     /// Vectors (index) with at least one mismatching output.
+    #[serde(default)]
     pub first_mismatches: Vec<String>,
     pub latency_cycles: u32,
     pub expected_latency_cycles: u32,
@@ -43,6 +44,7 @@ pub struct SimSummary {
     pub compared_rows: Option<usize>,
     /// With --inputs: per layer whose output is an ONNX tensor, how far the fixed-point values
     /// are from the float model's on those samples.
+    #[serde(default)]
     pub layer_errors: Vec<LayerError>,
 }
 

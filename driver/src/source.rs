@@ -55,9 +55,8 @@ pub fn read_model(path: &Path) -> Result<Vec<u8>> {
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = std::env::temp_dir().join(format!("tachyon-export-{}-{call}.onnx", std::process::id()));
-    let result = export_keras(path, &tmp).and_then(|()| {
-        std::fs::read(&tmp).with_context(|| format!("the exporter wrote no {}", tmp.display()))
-    });
+    let result = export_keras(path, &tmp)
+        .and_then(|()| std::fs::read(&tmp).with_context(|| format!("the exporter wrote no {}", tmp.display())));
     let _ = std::fs::remove_file(&tmp);
     result
 }

@@ -6,7 +6,7 @@ use crate::calo_cnn::{calo_cnn, calo_inputs, CALO_SIDE};
 use crate::jet_mlp::{jet_inputs, jet_mlp, normal_inputs, tiny_mlp, JET_SIZES, TINY_SIZES};
 use crate::pulse_cnn::{pulse_cnn, pulse_inputs, PULSE_SAMPLES};
 use crate::set_models::{deep_set, interaction_net, particle_inputs, DeepSetShape, InteractionShape};
-use crate::transformer::{transformer, TransformerShape, TRANSFORMER_CONFIG, TRANSFORMER_II2_CONFIG};
+use crate::transformer::{transformer, transformer_config_dsp, TransformerShape, TRANSFORMER_II2_CONFIG};
 use prost::Message;
 use std::path::{Path, PathBuf};
 
@@ -124,7 +124,14 @@ pub fn write_examples(out_dir: &Path) -> Result<Vec<PathBuf>, ExamplesError> {
     let inputs = particle_inputs(INPUT_SEED, SET_VECTORS, ts.tokens, ts.features);
     let shape = [SET_VECTORS, ts.tokens, ts.features];
     let model = transformer(&ts, MODEL_SEED);
-    written.extend(write_set_model(out_dir, "transformer", &model, &shape, &inputs, TRANSFORMER_CONFIG)?);
+    written.extend(write_set_model(
+        out_dir,
+        "transformer",
+        &model,
+        &shape,
+        &inputs,
+        &transformer_config_dsp(ts.blocks),
+    )?);
     let p = out_dir.join("transformer").join("transformer_ii2.json");
     write_file(&p, TRANSFORMER_II2_CONFIG.as_bytes())?;
     written.push(p);

@@ -188,13 +188,28 @@ fn encoder(s: &TransformerShape, seed: u64, float: bool) -> ModelProto {
     g.build(&[("", 17), (QONNX_DOMAIN, 1)])
 }
 
-/// The shipped transformer's config: small softmax tables (64-entry exp and 1/x tables, 8
-/// fractional output bits — the Quant after the softmax keeps 8).
+/// The transformer's table config: small softmax tables (64-entry exp and 1/x tables, 8
+/// fractional output bits — the Quant after the softmax keeps 8). Its attention products follow
+/// the default strategy (LUT multipliers where the operands are narrow).
 pub const TRANSFORMER_CONFIG: &str = r#"{
   "softmax": { "exp_table_bits": 6, "exp_range": 8, "exp_frac": 10, "inv_table_bits": 6, "output_frac": 8 },
   "layernorm": { "mant_bits": 6, "output_frac": 6 }
 }
 "#;
+
+/// [`TRANSFORMER_CONFIG`] with the attention products (Q·Kᵀ and A·V) of `blocks` blocks on DSPs
+/// — the shipped example's `transformer.json` (2 blocks), whose figures in benches/RESULTS.md
+/// were measured so.
+pub fn transformer_config_dsp(blocks: usize) -> String {
+    let layers: Vec<String> = (0..blocks)
+        .flat_map(|k| ["scores", "context"].map(|p| format!("    \"b{k}_{p}\": {{ \"strategy\": \"dsp\" }}")))
+        .collect();
+    format!(
+        "{{\n  \"softmax\": {{ \"exp_table_bits\": 6, \"exp_range\": 8, \"exp_frac\": 10, \"inv_table_bits\": 6, \"output_frac\": 8 }},\n  \
+         \"layernorm\": {{ \"mant_bits\": 6, \"output_frac\": 6 }},\n  \"layers\": {{\n{}\n  }}\n}}\n",
+        layers.join(",\n")
+    )
+}
 
 /// [`TRANSFORMER_CONFIG`] with the attention products (Q·Kᵀ and A·V of both blocks) taking
 /// turns two at a time on their DSPs: II 2 (one event every 5 ns at 2.5 ns, far inside the
@@ -203,10 +218,10 @@ pub const TRANSFORMER_II2_CONFIG: &str = r#"{
   "softmax": { "exp_table_bits": 6, "exp_range": 8, "exp_frac": 10, "inv_table_bits": 6, "output_frac": 8 },
   "layernorm": { "mant_bits": 6, "output_frac": 6 },
   "layers": {
-    "b0_scores": { "reuse": 2 },
-    "b0_context": { "reuse": 2 },
-    "b1_scores": { "reuse": 2 },
-    "b1_context": { "reuse": 2 }
+    "b0_scores": { "strategy": "dsp", "reuse": 2 },
+    "b0_context": { "strategy": "dsp", "reuse": 2 },
+    "b1_scores": { "strategy": "dsp", "reuse": 2 },
+    "b1_context": { "strategy": "dsp", "reuse": 2 }
   }
 }
 "#;

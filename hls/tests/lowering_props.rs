@@ -27,7 +27,12 @@ fn model(inputs: Vec<Elem>, kind: LayerKind, outputs: Vec<Elem>) -> QModel {
         }],
         input: TensorId(0),
         output: TensorId(1),
-        prologue: Prologue { input_shape: vec![1, n_in], steps: vec![], conv: InputConv::Exact { frac: 0 }, select: None },
+        prologue: Prologue {
+            input_shape: vec![1, n_in],
+            steps: vec![],
+            conv: InputConv::Exact { frac: 0 },
+            select: None,
+        },
         epilogue: vec![],
         output_shape: vec![1, n_out],
         epilogue_shape: vec![1, n_out],

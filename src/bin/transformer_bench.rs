@@ -22,7 +22,7 @@ use prost::Message;
 use std::path::PathBuf;
 use std::time::Instant;
 use tachyon_examples::set_models::particle_inputs;
-use tachyon_examples::transformer::{transformer, transformer_float, TransformerShape, TRANSFORMER_CONFIG};
+use tachyon_examples::transformer::{transformer, transformer_config_dsp, transformer_float, TransformerShape};
 use tachyon_frontend::{DType, Tensor};
 
 fn main() -> Result<()> {
@@ -70,7 +70,7 @@ fn main() -> Result<()> {
     std::fs::write(&float_model, transformer_float(&shape, seed).encode_to_vec())?;
     match &config_file {
         Some(f) => std::fs::copy(f, &config).map(|_| ()).with_context(|| format!("reading {}", f.display()))?,
-        None => std::fs::write(&config, TRANSFORMER_CONFIG)?,
+        None => std::fs::write(&config, transformer_config_dsp(shape.blocks))?,
     }
     // Inputs and the float model's outputs on them.
     let x = particle_inputs(7, n, shape.tokens, shape.features);

@@ -14,7 +14,11 @@ fn exporter_pytest_suite_passes() {
         skip_note!("skipped: no exporter virtualenv at {} (run scripts/python-env.sh)", venv.display());
         return;
     }
-    let out = Command::new(&pytest).args(["-q", "-p", "no:cacheprovider"]).arg(repo().join("exporter/tests")).output().unwrap();
+    let out = Command::new(&pytest)
+        .args(["-q", "-p", "no:cacheprovider"])
+        .arg(repo().join("exporter/tests"))
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "pytest exporter/tests failed:\n{text}");
     assert!(text.contains("passed"), "{text}");

@@ -48,8 +48,9 @@ fn model(seed: u64, round: &str, overflow: &str, table: bool) -> Vec<u8> {
     let iq: Vec<(i64, i64, i64)> = vec![(1, 2, 3), (1, 0, 5), (0, 3, 1), (1, -2, 6), (1, 3, -4), (1, 4, 2)];
     let xq = fixed(&mut g, &x, "iq", &iq, "RND", "WRAP");
     // Every partial sum stays exact in float32 (the float semantics round to f32 after each step).
-    let w: Vec<f32> =
-        (0..30).map(|k| if k % 7 == 3 { 0.0 } else { r.int(-15, 15) as f32 * 2f32.powi(-(r.int(2, 10) as i32)) }).collect();
+    let w: Vec<f32> = (0..30)
+        .map(|k| if k % 7 == 3 { 0.0 } else { r.int(-15, 15) as f32 * 2f32.powi(-(r.int(2, 10) as i32)) })
+        .collect();
     let w = g.initializer_f32("W", &[6, 5], &w);
     let b: Vec<f32> = (0..5).map(|_| r.int(-40, 40) as f32 / 32.0).collect();
     let b = g.initializer_f32("B", &[5], &b);
@@ -101,7 +102,8 @@ fn interpreter_equals_the_fixed_ops_float_semantics() {
         assert_eq!(widths, [6, 6, 4, 5, 7], "{round} {overflow}");
         assert_eq!(m.prologue.select, Some(vec![0, 1, 2, 3, 5]));
         for x in inputs(k as u64, 400) {
-            let want = tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, vec![1, 6], x.clone())]).unwrap();
+            let want =
+                tachyon_frontend::eval::run_float(&g, &[Tensor::new(DType::F32, vec![1, 6], x.clone())]).unwrap();
             let got = interp::evaluate(&m, &x).unwrap();
             assert_eq!(got, want[0].data, "{round} {overflow} table={table} x={x:?}");
         }

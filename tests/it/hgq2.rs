@@ -51,7 +51,10 @@ fn check(name: &str, clock: &str, cosim: bool) {
         let again = scratch(&format!("hgq2_{name}_again"));
         build_keras(&py, &dir, name, clock, &again);
         for f in ["rtl/tachyon_top.v", "report.json", "model.txt", "qmodel.json", "model.onnx"] {
-            assert!(std::fs::read(out.join(f)).unwrap() == std::fs::read(again.join(f)).unwrap(), "{name}: {f} differs");
+            assert!(
+                std::fs::read(out.join(f)).unwrap() == std::fs::read(again.join(f)).unwrap(),
+                "{name}: {f} differs"
+            );
         }
     }
     interpreter_equals_keras(&out, &dir, name);

@@ -170,9 +170,10 @@ fn decomposed_layernorm_is_fused() {
     cosim_random(&out, 300);
 }
 
-/// Products of two activations (attention's Q·Kᵀ) with `"strategy": "adders"` are LUT
-/// multipliers (partial products and an adder tree, no DSP); with the default they go to DSPs.
-/// Both co-simulate exactly, signed and unsigned operands alike.
+/// Products of two activations (attention's Q·Kᵀ) with `"strategy": "adders"` — and by default,
+/// since these operands (6 × 5 bits) are narrow — are LUT multipliers (partial products and an
+/// adder tree, no DSP); with `"dsp"` they go to DSPs. All co-simulate exactly, signed and
+/// unsigned operands alike.
 #[test]
 fn activation_products_on_luts() {
     use tachyon_common::onnx_builder::{GraphBuilder, QONNX_DOMAIN};
@@ -196,7 +197,7 @@ fn activation_products_on_luts() {
     g.output("y", &[1, 3, 3]);
     let path = dir.join("qk.onnx");
     std::fs::write(&path, g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec()).unwrap();
-    for (strategy, dsp) in [("adders", false), ("auto", true)] {
+    for (strategy, dsp) in [("adders", false), ("auto", false), ("dsp", true)] {
         let out = dir.join(strategy);
         let cfg = dir.join(format!("{strategy}.json"));
         std::fs::write(&cfg, format!(r#"{{"layers": {{"scores": {{"strategy": "{strategy}"}}}}}}"#)).unwrap();

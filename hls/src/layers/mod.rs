@@ -45,14 +45,22 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
 /// `x · y` of two computed values: a constant multiply (adder graph) when one is a known
 /// constant, otherwise a multiplier (DSP48E2 or LUTs, as synthesis decides by width).
 pub(crate) fn product(b: &mut Builder, x: Val, y: Val) -> Val {
-    product_with(b, x, y, Strategy::Auto)
+    product_inner(b, x, y)
 }
 
-/// [`product`] with the layer's strategy: `adders` builds the multiplier from LUTs (partial
-/// products of the narrower operand's bits, summed by an adder tree), `dsp` and `auto` leave the
-/// multiply to a DSP48E2 (or to synthesis for tiny widths).
+/// Largest `width(x) · width(y)` that `auto` builds from LUTs: such a multiplier takes fewer
+/// LUTs than the ~100 a DSP slice is worth (the price `tachyon decompose` uses), and no
+/// DSP-sized pipeline.
+pub const LUT_PRODUCT_BITS: u32 = 100;
+
+/// A product layer's `x · y` with the layer's strategy: `adders` — and `auto` when the operands
+/// are narrow ([`LUT_PRODUCT_BITS`]) — builds the multiplier from LUTs (partial products of the
+/// narrower operand's bits, summed by an adder tree); `dsp`, and `auto` on wide operands, leave
+/// the multiply to a DSP48E2 (or to synthesis for tiny widths).
 pub(crate) fn product_with(b: &mut Builder, x: Val, y: Val, strategy: Strategy) -> Val {
-    if strategy == Strategy::Adders && x.lo != x.hi && y.lo != y.hi {
+    let narrow = x.width() * y.width() <= LUT_PRODUCT_BITS;
+    let luts = strategy == Strategy::Adders || (strategy == Strategy::Auto && narrow);
+    if luts && x.lo != x.hi && y.lo != y.hi {
         return lut_multiply(b, x, y);
     }
     product_inner(b, x, y)
