@@ -167,7 +167,8 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
     if x.len() != n {
         return Err(format!("input sample has {} values, the model expects {n} (shape {shape:?})", x.len()));
     }
-    let mut t = apply_steps(&m.prologue.steps, Tensor::new(DType::F32, shape, x.to_vec())).map_err(|e| e.to_string())?;
+    let mut t =
+        apply_steps(&m.prologue.steps, Tensor::new(DType::F32, shape, x.to_vec())).map_err(|e| e.to_string())?;
     if let Some(sel) = &m.prologue.select {
         let picked = sel.iter().map(|&k| t.data.get(k as usize).copied()).collect::<Option<Vec<f64>>>();
         t.data = picked.ok_or("the input bus selects an element the prologue does not produce")?;

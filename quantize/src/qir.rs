@@ -318,7 +318,12 @@ impl fmt::Display for QModel {
         writeln!(f, "  input {} '{}' {:?}: {}", self.input, t.name, t.shape, elems_summary(&t.elems))?;
         if let Some(sel) = &self.prologue.select {
             let all: usize = self.prologue.input_shape.iter().product();
-            writeln!(f, "  input bus: {} of {all} elements; the other {} are pruned (always 0)", sel.len(), all - sel.len())?;
+            writeln!(
+                f,
+                "  input bus: {} of {all} elements; the other {} are pruned (always 0)",
+                sel.len(),
+                all - sel.len()
+            )?;
         }
         for l in &self.layers {
             let out = self.tensor(l.output);
@@ -334,7 +339,13 @@ impl fmt::Display for QModel {
                         let divs: Vec<String> = divs.iter().map(|d| d.to_string()).collect();
                         let div =
                             if divs.is_empty() { String::new() } else { format!(" divided by {}", divs.join("/")) };
-                        format!(" {} → {}{div} {} {}", grid(q.from_frac), grid(q.to_frac), q.round.name(), q.overflow.name())
+                        format!(
+                            " {} → {}{div} {} {}",
+                            grid(q.from_frac),
+                            grid(q.to_frac),
+                            q.round.name(),
+                            q.overflow.name()
+                        )
                     }
                     None => String::new(),
                 },

@@ -200,6 +200,13 @@ fn fuzz_seed179_reuse_with_constant_inputs() {
     fuzz_fixture("reuse_constant_inputs_seed179.onnx", 179);
 }
 
+/// An input FixedQuant pruning every element (a constant design) was refused at compile
+/// (tests/fixtures/fuzz/fixed_all_pruned_input_seed93.txt).
+#[test]
+fn fuzz_seed93_fixed_quant_pruning_the_whole_input() {
+    fuzz_fixture("fixed_all_pruned_input_seed93.onnx", 93);
+}
+
 /// Half-even rounding dropped the x[s] term when the shift reached past a signed value's width
 /// (tests/fixtures/fuzz/half_even_shift_beyond_width.txt).
 #[test]

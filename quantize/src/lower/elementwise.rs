@@ -192,7 +192,9 @@ fn fixed_elems(
 ) -> Result<Vec<Elem>, QuantizeError> {
     use tachyon_frontend::eval::fixed::{element_params, element_range};
     let c = |i: usize, what: &str| {
-        n.input(i).and_then(|v| l.g.value(v).konst.clone()).ok_or_else(|| l.err(n, format!("{what} must be a constant")))
+        n.input(i)
+            .and_then(|v| l.g.value(v).konst.clone())
+            .ok_or_else(|| l.err(n, format!("{what} must be a constant")))
     };
     let params = element_params(&c(1, "K")?, &c(2, "I")?, &c(3, "F")?, shape).map_err(|e| l.err(n, e))?;
     Ok(params

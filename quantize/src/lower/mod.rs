@@ -439,15 +439,17 @@ impl<'a> Lowerer<'a> {
         self.m.prologue.conv = InputConv::Exact { frac };
         let name = self.g.value(out).name.clone();
         // Elements a FixedQuant prunes (no bits: always 0) stay off the input bus.
-        let live: Vec<u32> = (0..elems.len() as u32).filter(|&k| elems[k as usize] != Elem::new(0, 0, 0)).collect();
+        let mut live: Vec<u32> =
+            (0..elems.len() as u32).filter(|&k| elems[k as usize] != Elem::new(0, 0, 0)).collect();
+        if live.is_empty() {
+            // Every element pruned: the design is constant; one (constant) element keeps a bus.
+            live.push(0);
+        }
         if !matches!(n.op, Op::FixedQuant { .. }) || live.len() == elems.len() {
             let t = self.new_tensor(&name, shape, elems);
             self.m.input = t;
             self.input_done = true;
             return Ok(t);
-        }
-        if live.is_empty() {
-            return Err(self.err(n, "every element of the input is pruned (no bits): the design would be constant"));
         }
         let bus_elems = live.iter().map(|&k| elems[k as usize]).collect();
         let bus = self.new_tensor(&format!("{name}_bus"), vec![live.len()], bus_elems);

@@ -227,20 +227,24 @@ pub(crate) fn lower_lookup(
     shape: &[usize],
     out_name: &str,
 ) -> Result<TensorId, QuantizeError> {
-    let values = args.get(1).and_then(|a| a.as_ref()).ok_or_else(|| l.err(n, "the table (input 1) must be a constant"))?;
+    let values =
+        args.get(1).and_then(|a| a.as_ref()).ok_or_else(|| l.err(n, "the table (input 1) must be a constant"))?;
     if values.shape.len() != 1 || values.data.is_empty() {
         return Err(l.err(n, format!("the table must be a non-empty 1-D constant, found shape {:?}", values.shape)));
     }
     let frac = i32::try_from(frac).ok().filter(|f| f.abs() <= 64).ok_or_else(|| l.err(n, "frac out of range"))?;
     let xe = l.elems(t).to_vec();
     if let Some(e) = xe.iter().find(|e| e.frac > frac && e.lo != e.hi) {
-        return Err(l.err(n, format!("an input element is on the grid 2^-{}, finer than the table's 2^-{frac}", e.frac)));
+        return Err(
+            l.err(n, format!("an input element is on the grid 2^-{}, finer than the table's 2^-{frac}", e.frac))
+        );
     }
     // Onto the table's grid (exact: a coarser grid scales up).
     let specs: Vec<Requant> = xe
         .iter()
         .map(|e| {
-            let (lo, hi) = if e.lo == e.hi && e.lo == 0 { (0, 0) } else { (e.lo << (frac - e.frac), e.hi << (frac - e.frac)) };
+            let (lo, hi) =
+                if e.lo == e.hi && e.lo == 0 { (0, 0) } else { (e.lo << (frac - e.frac), e.hi << (frac - e.frac)) };
             Requant { from_frac: e.frac, div: 1, to_frac: frac, round: Round::Floor, lo, hi, overflow: Overflow::Sat }
         })
         .collect();
@@ -259,7 +263,9 @@ pub(crate) fn lower_lookup(
     let dy: Vec<(i128, i32)> = values
         .data
         .iter()
-        .map(|&v| super::dense::dyadic(v, l.exact_frac).ok_or_else(|| l.err(n, format!("table value {v} is not exact"))))
+        .map(|&v| {
+            super::dense::dyadic(v, l.exact_frac).ok_or_else(|| l.err(n, format!("table value {v} is not exact")))
+        })
         .collect::<Result<_, _>>()?;
     let out_frac = dy.iter().map(|&(_, f)| f).max().unwrap_or(0);
     let entries: Vec<i128> = dy.iter().map(|&(m, f)| m << (out_frac - f)).collect();
