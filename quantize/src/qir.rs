@@ -229,7 +229,8 @@ pub struct Prologue {
     pub steps: Vec<FloatStep>,
     pub conv: InputConv,
     /// The elements of the prologue's result that the input bus carries, in order; `None`: all
-    /// of them. The others are pruned (a quantizer of no bits): always 0, not on the bus.
+    /// of them. The others are pruned (a quantizer of no bits: always 0) or read by no layer,
+    /// and are not on the bus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub select: Option<Vec<u32>>,
 }

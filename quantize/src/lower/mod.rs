@@ -21,6 +21,7 @@ mod dense;
 mod elementwise;
 pub use elementwise::requant_elem;
 pub mod fuse;
+mod inputs;
 mod structural;
 pub mod tables;
 
@@ -155,6 +156,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
     let mut m = l.m;
     fuse::fuse_linear(&mut m);
     fuse::fuse_relu(&mut m);
+    inputs::prune_inputs(&mut m);
     // Cheap (linear in the model) and the last line of defence against a lowering bug turning
     // into wrong hardware, so it runs in release builds too.
     crate::verify::verify(&m)
