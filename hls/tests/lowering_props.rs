@@ -183,6 +183,7 @@ proptest! {
         let m0 = model(ins.clone(), LayerKind::Requant(specs.clone()), vec![]);
         let outs: Vec<Elem> = ins.iter().zip(&specs).map(|(e, r)| tachyon_quantize::lower::requant_elem(e, r)).collect();
         let mut m = m0;
+        m.tensors[1].shape = vec![1, outs.len()];
         m.tensors[1].elems = outs;
         tachyon_quantize::verify::verify(&m).unwrap();
         // Every value of every element (the ranges are small), so each rounding and saturation
@@ -485,8 +486,10 @@ fn requantization_by_a_huge_shift_is_exact() {
             .iter()
             .map(|e| Requant { from_frac: e.frac, to_frac: 0, div: 1, round, lo: -2, hi: 1, overflow: Overflow::Sat })
             .collect();
-        let outs = ins.iter().zip(&specs).map(|(e, r)| tachyon_quantize::lower::requant_elem(e, r)).collect();
+        let outs: Vec<Elem> =
+            ins.iter().zip(&specs).map(|(e, r)| tachyon_quantize::lower::requant_elem(e, r)).collect();
         let mut m = model(ins.clone(), LayerKind::Requant(specs), vec![]);
+        m.tensors[1].shape = vec![1, outs.len()];
         m.tensors[1].elems = outs;
         tachyon_quantize::verify::verify(&m).unwrap();
         let mut v = vectors(&ins, 7, 30);

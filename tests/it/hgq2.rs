@@ -154,3 +154,43 @@ fn a_keras_model_without_the_exporter_says_what_to_install() {
     let text = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success() && text.contains("scripts/python-env.sh") && text.contains("hgq2"), "{text}");
 }
+
+/// An HGQ2 convolutional model made here (QConv1D with stride, same padding and ReLU, then a
+/// grouped, dilated QConv1D), saved as .keras, built with `tachyon build` and compared with
+/// Keras's own `predict` on inputs that overflow its quantizers: bit for bit, and co-simulated.
+#[test]
+fn an_hgq2_conv1d_model_is_bit_exact_with_keras() {
+    let Some(py) = exporter_python() else { return };
+    let dir = scratch("hgq2_conv1d");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = format!(
+        "import os; os.environ['KERAS_BACKEND'] = 'jax'\n\
+         import numpy as np, keras, hgq\n\
+         from hgq.layers import QConv1D\n\
+         inp = keras.Input((9, 3))\n\
+         h = QConv1D(4, 3, strides=2, padding='same', activation='relu', name='c1')(inp)\n\
+         h = QConv1D(4, 2, dilation_rate=2, padding='valid', groups=2, name='c2')(h)\n\
+         m = keras.Model(inp, h)\n\
+         x = np.random.default_rng(4).normal(0, 3, (300, 9, 3)).astype(np.float32)\n\
+         np.save(r'{d}/conv.input.npy', x)\n\
+         np.save(r'{d}/conv.output.npy', np.asarray(m.predict(x, verbose=0), dtype=np.float32))\n\
+         m.save(r'{d}/conv.keras')",
+        d = dir.display()
+    );
+    let made = Command::new(&py).args(["-c", &script]).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = dir.join("out");
+    build_keras(&py, &dir, "conv", "5", &out);
+    let x = tachyon_common::read_npy(dir.join("conv.input.npy")).unwrap();
+    let rows = x.shape[0];
+    let (_, loaded) = tachyon_driver::project::load(&out).unwrap();
+    let y = tachyon_common::read_npy(dir.join("conv.output.npy")).unwrap();
+    let (xs, ys) = (x.to_f64(), y.to_f64());
+    let (nx, ny) = (xs.len() / rows, ys.len() / rows);
+    for k in 0..rows {
+        let got = tachyon_quantize::interp::evaluate(&loaded.qmodel, &xs[k * nx..(k + 1) * nx]).unwrap();
+        assert_eq!(got, ys[k * ny..(k + 1) * ny], "vector {k}");
+    }
+    lint(&out);
+    cosim_random(&out, 300);
+}

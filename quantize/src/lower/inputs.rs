@@ -4,7 +4,9 @@
 //! width of what the model uses (as da4ml's has).
 //!
 //! Expects the input to be read only by linear layers that read nothing else (their rows index
-//! the input's elements); otherwise it leaves the model as it is.
+//! the input's elements); otherwise it leaves the model as it is. Run on models whose input
+//! quantizer is Tachyon's `FixedQuant` (HGQ2-style): the bus becomes a flat list, which the
+//! stream style of an image model could not take.
 //!
 //! Before: `input t0 [16]: 16 elements`, `t2 = linear t0` whose rows read elements 0..=11
 //! After:  `input t0 [12]: 12 elements`, the rows renumbered, `select` = 0..=11.
@@ -19,9 +21,8 @@ pub fn prune_inputs(m: &mut QModel) {
         return;
     }
     let readers: Vec<usize> = (0..m.layers.len()).filter(|&k| m.layers[k].inputs.contains(&input)).collect();
-    let linear_only = readers
-        .iter()
-        .all(|&k| m.layers[k].inputs == [input] && matches!(m.layers[k].kind, LayerKind::Linear { .. }));
+    let linear_only =
+        readers.iter().all(|&k| m.layers[k].inputs == [input] && matches!(m.layers[k].kind, LayerKind::Linear { .. }));
     if readers.is_empty() || !linear_only {
         return;
     }

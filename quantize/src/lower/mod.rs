@@ -59,6 +59,9 @@ pub(crate) struct Lowerer<'a> {
     cfg: &'a Config,
     /// No quantizer in the file: precision comes from the config.
     float_mode: bool,
+    /// The input quantizer is Tachyon's `FixedQuant` (an HGQ2-style model): input elements no
+    /// layer reads leave the bus ([`inputs::prune_inputs`]).
+    fixed_input: bool,
     /// Constants on this grid or a coarser one are exact (see [`dense::GRID_FRAC`]); a model
     /// written with Tachyon's fixed-point ops states its constants exactly, to 2^-64.
     exact_frac: i32,
@@ -101,6 +104,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
         g,
         cfg,
         float_mode: g.quantizers == 0,
+        fixed_input: false,
         exact_frac: if g.nodes.iter().any(|n| n.domain == tachyon_frontend::FIXED_DOMAIN) {
             dense::FIXED_GRID_FRAC
         } else {
@@ -153,10 +157,13 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
             })
         }
     }
+    let fixed_input = l.fixed_input;
     let mut m = l.m;
     fuse::fuse_linear(&mut m);
     fuse::fuse_relu(&mut m);
-    inputs::prune_inputs(&mut m);
+    if fixed_input {
+        inputs::prune_inputs(&mut m);
+    }
     // Cheap (linear in the model) and the last line of defence against a lowering bug turning
     // into wrong hardware, so it runs in release builds too.
     crate::verify::verify(&m)
@@ -440,9 +447,9 @@ impl<'a> Lowerer<'a> {
         self.m.prologue.steps = steps;
         self.m.prologue.conv = InputConv::Exact { frac };
         let name = self.g.value(out).name.clone();
+        self.fixed_input = matches!(n.op, Op::FixedQuant { .. });
         // Elements a FixedQuant prunes (no bits: always 0) stay off the input bus.
-        let mut live: Vec<u32> =
-            (0..elems.len() as u32).filter(|&k| elems[k as usize] != Elem::new(0, 0, 0)).collect();
+        let mut live: Vec<u32> = (0..elems.len() as u32).filter(|&k| elems[k as usize] != Elem::new(0, 0, 0)).collect();
         if live.is_empty() {
             // Every element pruned: the design is constant; one (constant) element keeps a bus.
             live.push(0);

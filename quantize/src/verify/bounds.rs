@@ -70,7 +70,7 @@ fn produced(l: &Layer, xe: &[Elem], n: usize) -> Result<Vec<(i128, i128)>, usize
                 if len == 0 {
                     return (0, 0);
                 }
-                let at = |x: i128| ((x >> t.shift.min(127)) - t.offset).clamp(0, len - 1) as usize;
+                let at = |x: i128| (x >> t.shift.min(127)).saturating_sub(t.offset).clamp(0, len - 1) as usize;
                 span(&t.entries[at(e.lo)..=at(e.hi.max(e.lo))])
             })
             .collect(),
