@@ -594,7 +594,13 @@ impl Gen {
         let i0 = s.bits as i64 - k - s.frac as i64;
         let f = s.frac as i64;
         let is: Vec<f32> = (0..n)
-            .map(|_| if chance(fr, 0.08) { (-k - f) as f32 } else { (i0 + pick(fr, &[-1, 0, 0, 1])).max(-k - f + 1) as f32 })
+            .map(|_| {
+                if chance(fr, 0.08) {
+                    (-k - f) as f32
+                } else {
+                    (i0 + pick(fr, &[-1, 0, 0, 1])).max(-k - f + 1) as f32
+                }
+            })
             .collect();
         let round = match s.mode {
             "ROUND" => "RND_CONV",
@@ -716,13 +722,13 @@ mod tests {
     /// differential checks run in the campaign like every other model's).
     #[test]
     fn some_models_use_fixed_quant() {
-        let fixed: Vec<u64> =
-            (1..=60).filter(|&s| random_model(s).1.ops.contains("FixedQuant")).collect();
+        let fixed: Vec<u64> = (1..=60).filter(|&s| random_model(s).1.ops.contains("FixedQuant")).collect();
         assert!(fixed.len() >= 8, "only {fixed:?} of 60 seeds use FixedQuant");
         for &s in &fixed {
             let bytes = to_bytes(&random_model(s).0);
             let g = tachyon_frontend::decode_model(&bytes, std::path::Path::new("fixed.onnx")).unwrap();
-            tachyon_quantize::lower(&g, &tachyon_quantize::Config::default()).unwrap_or_else(|e| panic!("seed {s}: {e}"));
+            tachyon_quantize::lower(&g, &tachyon_quantize::Config::default())
+                .unwrap_or_else(|e| panic!("seed {s}: {e}"));
         }
     }
 

@@ -24,9 +24,12 @@ pub fn import(op_type: &str, a: &Attrs) -> Result<Option<Op>, ImportError> {
             Op::FixedQuant { round, overflow }
         }
         "Lookup" => {
-            let frac = a.int("frac").ok_or(ImportError::Missing { op: "Lookup".into(), what: "an integer attribute 'frac'" })?;
-            let first =
-                a.int("first").ok_or(ImportError::Missing { op: "Lookup".into(), what: "an integer attribute 'first'" })?;
+            let frac = a
+                .int("frac")
+                .ok_or(ImportError::Missing { op: "Lookup".into(), what: "an integer attribute 'frac'" })?;
+            let first = a
+                .int("first")
+                .ok_or(ImportError::Missing { op: "Lookup".into(), what: "an integer attribute 'first'" })?;
             Op::Lookup { frac, first }
         }
         _ => return Ok(None),
