@@ -2,9 +2,9 @@
 //! them: `tachyon build MODEL.keras` (exported by tachyon-export through TACHYON_PYTHON), then
 //! the reference interpreter must equal Keras's own outputs bit for bit on all 2,000 vectors
 //! (half of them overflowing the wrap-around quantizers), the Verilog is lint clean and the
-//! same model gives the same files again. The RTL must equal Keras on the 2,000 vectors
-//! (Verilator) too; for the two transformers, whose Verilator build takes minutes, that is
-//! `benches/hgq2.sh` (results in benches/RESULTS.md). Needs the exporter's Python
+//! same model gives the same files again, and the RTL must equal Keras on the 2,000 vectors
+//! (Verilator; about a minute of Verilator build for each transformer). Needs the exporter's
+//! Python
 //! (scripts/python-env.sh makes `.venv`); skipped, saying so, when it is absent — CI has it.
 
 use crate::common::*;
@@ -38,14 +38,14 @@ fn build_keras(py: &Path, dir: &Path, name: &str, clock: &str, out: &Path) {
     assert!(run.status.success(), "{name}: {text}");
 }
 
-/// Builds `name` from its .keras file with the CLI (twice: same files), checks interpreter =
-/// Keras on every vector, lints, and with `cosim` co-simulates the 2,000 vectors.
-fn check(name: &str, clock: &str, cosim: bool) {
+/// Builds `name` from its .keras file with the CLI (with `twice`, again: same files), checks
+/// interpreter = Keras on every vector, lints, and co-simulates the 2,000 vectors.
+fn check(name: &str, clock: &str, twice: bool) {
     let (Some(models), Some(py)) = (shared_models(), exporter_python()) else { return };
     let dir = models.join("hgq2");
     let out = scratch(&format!("hgq2_{name}"));
     build_keras(&py, &dir, name, clock, &out);
-    if cosim {
+    if twice {
         // Deterministic: the same model and config give the same files (checked on the smaller
         // models; the transformers' builds take a minute each here).
         let again = scratch(&format!("hgq2_{name}_again"));
@@ -59,7 +59,7 @@ fn check(name: &str, clock: &str, cosim: bool) {
     }
     interpreter_equals_keras(&out, &dir, name);
     lint(&out);
-    if cosim && have("verilator") {
+    if have("verilator") {
         let s = tachyon_driver::sim::run(
             &out,
             &tachyon_driver::sim::SimOptions {
