@@ -16,6 +16,17 @@ use std::process::Command;
 
 use tachyon_common::npy::{parse_npy, read_npy, write_npy_f32, write_npy_f64, write_npy_i64, NpyData, NpyError};
 
+/// A Python with NumPy: the exporter's virtualenv (scripts/python-env.sh, which CI makes) when
+/// present, else `python3`.
+fn python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
 fn dir(name: &str) -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("npy").join(name);
     let _ = std::fs::remove_dir_all(&d);
@@ -143,13 +154,13 @@ for v in [(2, 0), (3, 0)]:
 
 #[test]
 fn reads_files_written_by_numpy() {
-    let have_numpy = Command::new("python3").args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
+    let have_numpy = Command::new(python()).args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
     if !have_numpy {
         skip_note!("skipped: numpy not available");
         return;
     }
     let d = dir("numpy");
-    let out = Command::new("python3").args(["-c", NUMPY_SCRIPT]).arg(&d).output().unwrap();
+    let out = Command::new(python()).args(["-c", NUMPY_SCRIPT]).arg(&d).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let read = |name: &str| read_npy(d.join(format!("{name}.npy"))).unwrap_or_else(|e| panic!("{e}"));
 
@@ -184,7 +195,7 @@ fn reads_files_written_by_numpy() {
 
 #[test]
 fn numpy_reads_our_files() {
-    let have_numpy = Command::new("python3").args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
+    let have_numpy = Command::new(python()).args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
     if !have_numpy {
         skip_note!("skipped: numpy not available");
         return;
@@ -198,6 +209,6 @@ fn numpy_reads_our_files() {
         f = np.load(d + '/f.npy'); assert f.dtype == np.float32 and f.shape == (2, 2) and f.tolist() == [[1.0, 2.5], [-3.0, 0.125]], f\n\
         i = np.load(d + '/i.npy'); assert i.dtype == np.int64 and i.tolist() == [-2**63, 0, 2**63 - 1], i\n\
         s = np.load(d + '/s.npy'); assert s.shape == () and s == 0.5, s\n";
-    let out = Command::new("python3").args(["-c", script]).arg(&d).output().unwrap();
+    let out = Command::new(python()).args(["-c", script]).arg(&d).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
