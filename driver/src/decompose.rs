@@ -25,7 +25,7 @@ pub fn decompose(path: &Path, o: &Options) -> Result<Outcome> {
     if !crate::source::is_keras(path) {
         return tachyon_decompose::decompose(path, o, &estimate);
     }
-    let onnx = std::env::temp_dir().join(format!("tachyon-decompose-{}.onnx", std::process::id()));
+    let onnx = crate::source::scratch_onnx();
     let result =
         crate::source::export_keras(path, &onnx).and_then(|()| tachyon_decompose::decompose(&onnx, o, &estimate));
     let _ = std::fs::remove_file(&onnx);

@@ -9,10 +9,7 @@ pub use tachyon_flows::vivado::{Outcome as VivadoOutcome, VivadoOptions};
 
 /// The model's name recorded in `report.json` (the core's name if the report is unreadable).
 fn model_name(project: &Path, top: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(project.join("report.json")).unwrap_or_default())
-        .ok()
-        .and_then(|r| r["model"].as_str().map(String::from))
-        .unwrap_or_else(|| top.to_string())
+    crate::report::read_report(project).map_or_else(|_| top.to_string(), |r| r.design.model)
 }
 
 /// `tachyon bitstream`: the open iCE40 flow of the project.

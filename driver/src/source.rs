@@ -44,6 +44,14 @@ pub fn export_keras(keras: &Path, onnx: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A fresh path for an exported model in the temporary folder (distinct per call, so calls
+/// from several threads of one process do not collide).
+pub fn scratch_onnx() -> PathBuf {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("tachyon-export-{}-{call}.onnx", std::process::id()))
+}
+
 /// The ONNX bytes of the model at `path` (exported first when it is a `.keras` file).
 pub fn read_model(path: &Path) -> Result<Vec<u8>> {
     if !is_keras(path) {
@@ -52,9 +60,7 @@ pub fn read_model(path: &Path) -> Result<Vec<u8>> {
     if !path.is_file() {
         bail!("cannot read {}: no such file", path.display());
     }
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = std::env::temp_dir().join(format!("tachyon-export-{}-{call}.onnx", std::process::id()));
+    let tmp = scratch_onnx();
     let result = export_keras(path, &tmp)
         .and_then(|()| std::fs::read(&tmp).with_context(|| format!("the exporter wrote no {}", tmp.display())));
     let _ = std::fs::remove_file(&tmp);

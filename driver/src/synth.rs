@@ -42,10 +42,7 @@ pub struct PartitionCounts {
 /// Runs yosys on `project/rtl/*.v` for `family` (`xcup`, `xcu`, `xc7`), flat, or with
 /// `partitioned` on the project's netlist written as part modules (see the module docs).
 pub fn run(project: &Path, family: &str, partitioned: bool) -> Result<SynthSummary> {
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(project.join("report.json"))
-            .with_context(|| format!("{}/report.json: run `tachyon build` first", project.display()))?,
-    )?;
+    let t = crate::report::read_report(project)?.design.total;
     let mut files: Vec<_> = std::fs::read_dir(project.join("rtl"))
         .with_context(|| format!("{}/rtl", project.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -70,10 +67,7 @@ pub fn run(project: &Path, family: &str, partitioned: bool) -> Result<SynthSumma
     };
     let _ = std::fs::remove_dir_all(&work);
     let tachyon_flows::yosys::Synthesis { counts: yosys, version, seconds } = result?;
-    let t = &report["total"];
-    let get = |k: &str| t[k].as_u64().unwrap_or(0);
-    let estimate =
-        Counts { lut: get("lut"), ff: get("ff"), carry: get("carry8"), srl: 0, dsp: get("dsp"), bram: get("bram") };
+    let estimate = Counts { lut: t.lut, ff: t.ff, carry: t.carry8, srl: 0, dsp: t.dsp, bram: t.bram };
     let rel = |e: u64, y: u64| if y == 0 { 0.0 } else { (e as f64 - y as f64) / y as f64 };
     let summary = SynthSummary {
         family: family.to_string(),

@@ -11,17 +11,6 @@ use tachyon_driver::project::build;
 use tachyon_frontend::{DType, Tensor, FIXED_DOMAIN};
 use tachyon_quantize::{interp, Config};
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-}
-
 /// `FixedQuant(x)` with per-element `k, i, f` (shape `[1, n]`).
 fn fixed(g: &mut GraphBuilder, x: &str, y: &str, kif: &[(i64, i64, i64)], round: &str, overflow: &str) -> String {
     let n = kif.len();

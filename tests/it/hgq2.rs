@@ -181,16 +181,7 @@ fn an_hgq2_conv1d_model_is_bit_exact_with_keras() {
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let out = dir.join("out");
     build_keras(&py, &dir, "conv", "5", &out);
-    let x = tachyon_common::read_npy(dir.join("conv.input.npy")).unwrap();
-    let rows = x.shape[0];
-    let (_, loaded) = tachyon_driver::project::load(&out).unwrap();
-    let y = tachyon_common::read_npy(dir.join("conv.output.npy")).unwrap();
-    let (xs, ys) = (x.to_f64(), y.to_f64());
-    let (nx, ny) = (xs.len() / rows, ys.len() / rows);
-    for k in 0..rows {
-        let got = tachyon_quantize::interp::evaluate(&loaded.qmodel, &xs[k * nx..(k + 1) * nx]).unwrap();
-        assert_eq!(got, ys[k * ny..(k + 1) * ny], "vector {k}");
-    }
+    interpreter_equals_keras(&out, &dir, "conv");
     lint(&out);
     cosim_random(&out, 300);
 }

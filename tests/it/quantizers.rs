@@ -12,17 +12,6 @@ use tachyon_quantize::{interp, Config};
 
 const MODES: [&str; 6] = ["ROUND", "HALF_UP", "HALF_DOWN", "CEIL", "FLOOR", "ROUND_TO_ZERO"];
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn int(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn quant_node(
     g: &mut GraphBuilder,
