@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or updates) the Python environment of the HGQ2 → ONNX exporter (exporter/):
 # a virtualenv with the pinned versions of exporter/requirements.lock (hgq2, keras, jax on CPU,
+# onnxruntime and qonnx as reference executors,
 # onnx, pytest, mypy) and tachyon-export installed in editable mode.
 #
 #   scripts/python-env.sh [VENV]      VENV defaults to $TACHYON_VENV, else <repo>/.venv
