@@ -38,20 +38,25 @@ pub enum OverflowMode {
     SatSym,
 }
 
-/// QONNX rounding modes (`rounding_mode` attribute of Quant and Trunc).
+/// Rounding modes: QONNX's (`rounding_mode` of Quant and Trunc, as qonnx's executor defines
+/// them) and HGQ2's (`round_mode` of `FixedQuant`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RoundMode {
     /// Round half to even (numpy `round`): QONNX "ROUND".
     HalfEven,
-    /// "HALF_UP": round half towards +∞.
+    /// Round half towards +∞: HGQ2's "RND" (`floor(x + ½)`).
     HalfUp,
-    /// "HALF_DOWN": round half towards −∞.
+    /// Round half towards −∞.
     HalfDown,
+    /// QONNX "HALF_UP": round half away from zero (`sign(x)·floor(|x| + ½)`).
+    HalfAway,
+    /// QONNX "HALF_DOWN": round half towards zero (`sign(x)·ceil(|x| − ½)`).
+    HalfToZero,
     /// "CEIL"
     Ceil,
     /// "FLOOR"
     Floor,
-    /// "ROUND_TO_ZERO" (numpy `fix`)
+    /// QONNX "DOWN" (numpy `fix`); Brevitas writes "ROUND_TO_ZERO".
     ToZero,
 }
 
@@ -59,11 +64,11 @@ impl RoundMode {
     pub fn parse(s: &str) -> Option<RoundMode> {
         Some(match s.to_ascii_uppercase().as_str() {
             "ROUND" | "HALF_EVEN" => RoundMode::HalfEven,
-            "HALF_UP" => RoundMode::HalfUp,
-            "HALF_DOWN" => RoundMode::HalfDown,
+            "HALF_UP" => RoundMode::HalfAway,
+            "HALF_DOWN" => RoundMode::HalfToZero,
             "CEIL" => RoundMode::Ceil,
             "FLOOR" => RoundMode::Floor,
-            "ROUND_TO_ZERO" | "TRUNC" => RoundMode::ToZero,
+            "DOWN" | "ROUND_TO_ZERO" | "TRUNC" => RoundMode::ToZero,
             _ => return None,
         })
     }
@@ -73,6 +78,8 @@ impl RoundMode {
             RoundMode::HalfEven => x.round_ties_even(),
             RoundMode::HalfUp => (x + 0.5).floor(),
             RoundMode::HalfDown => (x - 0.5).ceil(),
+            RoundMode::HalfAway => x.signum() * (x.abs() + 0.5).floor(),
+            RoundMode::HalfToZero => x.signum() * (x.abs() - 0.5).ceil(),
             RoundMode::Ceil => x.ceil(),
             RoundMode::Floor => x.floor(),
             RoundMode::ToZero => x.trunc(),

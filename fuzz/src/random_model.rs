@@ -20,7 +20,7 @@
 //!
 //! Every Quant has a power-of-two scale `2^-k` (k in 0..=8), zero point 0, a random bit width,
 //! signedness, `narrow` and rounding mode (ROUND, HALF_UP, HALF_DOWN, CEIL, FLOOR,
-//! ROUND_TO_ZERO — the spellings `frontend/src/import/quant.rs` accepts). Weights (1..8 bits)
+//! ROUND_TO_ZERO, DOWN — the spellings `frontend/src/import/quant.rs` accepts). Weights (1..8 bits)
 //! and biases (1..16 bits) are drawn on their grid (integers × scale), some weights zero. Most
 //! activation scales are fitted to the typical magnitude of the values they quantize (tracked
 //! through the layers), so that most models compute something rather than saturate.
@@ -71,7 +71,7 @@ use tachyon_common::rng::Rng;
 use tachyon_frontend::proto::{data_type, ModelProto};
 
 /// The QONNX rounding modes drawn for Quant and Trunc nodes.
-pub const ROUNDING_MODES: [&str; 6] = ["ROUND", "HALF_UP", "HALF_DOWN", "CEIL", "FLOOR", "ROUND_TO_ZERO"];
+pub const ROUNDING_MODES: [&str; 7] = ["ROUND", "HALF_UP", "HALF_DOWN", "CEIL", "FLOOR", "ROUND_TO_ZERO", "DOWN"];
 
 /// Knobs bounding a random model; smaller limits give smaller models from the same seed (the
 /// draws are clamped, not redrawn, so a model keeps its structure as far as the limits allow).

@@ -4,8 +4,8 @@
 
 use tachyon_frontend::RoundMode;
 
-/// A rounding mode. QONNX names: ROUND = `HalfEven`, CEIL, FLOOR, ROUND_TO_ZERO = `ToZero`,
-/// HALF_UP, HALF_DOWN. ap_fixed names: AP_TRN = `Floor`, AP_TRN_ZERO = `ToZero`, AP_RND =
+/// A rounding mode. QONNX names (qonnx's executor): ROUND = `HalfEven`, CEIL, FLOOR, DOWN =
+/// `ToZero`, HALF_UP = `HalfAway`, HALF_DOWN = `HalfToZero`. ap_fixed names: AP_TRN = `Floor`, AP_TRN_ZERO = `ToZero`, AP_RND =
 /// `HalfUp`, AP_RND_ZERO = `HalfToZero`, AP_RND_MIN_INF = `HalfDown`, AP_RND_INF = `HalfAway`,
 /// AP_RND_CONV = `HalfEven`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -68,6 +68,8 @@ impl From<RoundMode> for Round {
             RoundMode::HalfEven => Round::HalfEven,
             RoundMode::HalfUp => Round::HalfUp,
             RoundMode::HalfDown => Round::HalfDown,
+            RoundMode::HalfAway => Round::HalfAway,
+            RoundMode::HalfToZero => Round::HalfToZero,
             RoundMode::Ceil => Round::Ceil,
             RoundMode::Floor => Round::Floor,
             RoundMode::ToZero => Round::ToZero,

@@ -11,7 +11,7 @@ pub enum ImportError {
     NotAFlag { name: String, value: i64 },
     #[error("{op} needs {what}")]
     Missing { op: String, what: &'static str },
-    #[error("rounding_mode '{value}' is not one of ROUND, HALF_UP, HALF_DOWN, CEIL, FLOOR, ROUND_TO_ZERO")]
+    #[error("rounding_mode '{value}' is not one of ROUND (HALF_EVEN), HALF_UP, HALF_DOWN, CEIL, FLOOR, DOWN (ROUND_TO_ZERO); UP (away from zero) is not supported")]
     RoundingMode { value: String },
     #[error("round_mode '{value}' of FixedQuant is not one of TRN, RND, RND_CONV")]
     FixedRoundMode { value: String },

@@ -62,6 +62,8 @@ fn round_exact(v: f64, round: RoundMode) -> i128 {
         RoundMode::HalfUp => n + i128::from(frac >= 0.5),
         RoundMode::HalfEven => n + i128::from(frac > 0.5 || (frac == 0.5 && n % 2 != 0)),
         RoundMode::HalfDown => n + i128::from(frac > 0.5),
+        RoundMode::HalfAway => n + i128::from(frac > 0.5 || (frac == 0.5 && v > 0.0)),
+        RoundMode::HalfToZero => n + i128::from(frac > 0.5 || (frac == 0.5 && v < 0.0)),
         RoundMode::Ceil => n + i128::from(frac > 0.0),
         RoundMode::ToZero => {
             if v < 0.0 {

@@ -110,3 +110,58 @@ pub fn cosim_random(project: &Path, random: usize) -> Option<tachyon_driver::sim
     assert_eq!(s.mismatches, 0, "{}: {:?}", project.display(), s.first_mismatches);
     Some(s)
 }
+
+/// An independent reference executor for `reference_outputs`.
+#[derive(Clone, Copy, Debug)]
+pub enum Reference {
+    /// qonnx's `execute_onnx` (QONNX custom ops in NumPy, standard ops through onnxruntime).
+    Qonnx,
+    /// onnxruntime on the whole graph (standard ONNX: QDQ, QLinear*, float models).
+    Ort,
+}
+
+/// The repository's pinned Python (`.venv`, made by scripts/python-env.sh; `TACHYON_VENV`
+/// overrides) if it has onnxruntime and qonnx; `None` after a skip notice otherwise.
+pub fn reference_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("TACHYON_VENV").map(PathBuf::from).unwrap_or_else(|| repo().join(".venv"));
+    let py = venv.join("bin/python");
+    let ok = Command::new(&py).args(["-c", "import onnxruntime, qonnx"]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        skip_note!("skipped: no Python with onnxruntime and qonnx at {} (run scripts/python-env.sh)", py.display());
+        return None;
+    }
+    Some(py)
+}
+
+/// The outputs of `model` on `inputs` (one row of `row_len` values per sample) computed by an
+/// independent executor (tests/reference/run_reference.py), one flattened row per sample;
+/// `None` (after a skip notice) when the pinned Python is absent.
+pub fn reference_outputs(model: &Path, inputs: &[f32], row_len: usize, how: Reference) -> Option<Vec<Vec<f32>>> {
+    let py = reference_python()?;
+    let dir = scratch(&format!(
+        "reference-{}",
+        model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (x, y) = (dir.join("inputs.npy"), dir.join("outputs.npy"));
+    tachyon_common::npy::write_npy_f32(&x, &[inputs.len() / row_len, row_len], inputs).unwrap();
+    let which = match how {
+        Reference::Qonnx => "qonnx",
+        Reference::Ort => "ort",
+    };
+    let out = Command::new(&py)
+        .arg(repo().join("tests/reference/run_reference.py"))
+        .args([which, model.to_str().unwrap(), x.to_str().unwrap(), y.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "reference executor ({which}) on {}:\n{}",
+        model.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let arr = tachyon_common::npy::read_npy(&y).unwrap();
+    let vals: Vec<f32> = arr.to_f64().into_iter().map(|v| v as f32).collect();
+    let n = inputs.len() / row_len;
+    Some(vals.chunks(vals.len() / n).map(|c| c.to_vec()).collect())
+}
