@@ -132,3 +132,83 @@ def test_conv_layers(keras: Any) -> None:
     h2 = QConv2D(3, (3, 2), strides=(1, 2), padding="same", name="c2")(inp2)
     h2 = QConv2D(2, 2, padding="valid", activation="relu", name="c2b")(h2)
     check(keras, keras.Model(inp2, h2), rng.normal(0, 3, (100, 6, 5, 2)).astype(np.float32))
+
+
+def test_table_activations(keras: Any) -> None:
+    """`QUnaryFunctionLUT` with homogeneous quantizers (one exact table, `oq` included), with a
+    per-element input quantizer (a union-grid table and a per-element `oq`), and the affine
+    variant."""
+    from hgq.layers import QAffinedUnaryFunctionLUT, QDense, QUnaryFunctionLUT
+    from hgq.quantizer import QuantizerConfig
+
+    rng = np.random.default_rng(5)
+    iq = QuantizerConfig("kif", "datalane", k0=1, i0=2, f0=3, round_mode="RND", overflow_mode="SAT")
+    inp = keras.Input((6,))
+    h = QDense(5, name="d")(inp)
+    t1 = QUnaryFunctionLUT("tanh", iq_conf=iq, name="t1")
+    t2 = QUnaryFunctionLUT("sigmoid", name="t2")
+    t3 = QAffinedUnaryFunctionLUT("tanh", iq_conf=iq, name="t3")
+    out = QDense(3, name="o")(t3(t2(t1(h))))
+    model = keras.Model(inp, out)
+    x = rng.normal(0, 3, (300, 6)).astype(np.float32)
+    model.predict(x[:1], verbose=0)
+    t3.scale.assign(np.array([1.3], np.float32))
+    t3.bias.assign(np.array([-0.2], np.float32))
+    check(keras, model, x)
+    from tachyon_export.exporter import export_model
+
+    assert [n.op_type for n in export_model(model).graph.node].count("Lookup") == 3
+    set_kif(t2.iq, 1, np.array([[1, 2, 0, 1, 3]]), np.array([[2, 3, 4, 1, 2]]))  # heterogeneous
+    y = check(keras, model, x)
+    assert np.unique(y).size > 50
+
+
+def test_merges_and_pooling(keras: Any) -> None:
+    """The element-wise merges (`QSubtract`, `QMultiply`, `QMaximum`, `QMinimum`,
+    `QAveragePow2`), `QMeanPow2`, and max/average pooling, windowed and global."""
+    from hgq.layers import (
+        QAveragePooling1D,
+        QAveragePow2,
+        QConv1D,
+        QGlobalAveragePooling1D,
+        QGlobalMaxPooling1D,
+        QMaximum,
+        QMaxPooling1D,
+        QMeanPow2,
+        QMinimum,
+        QMultiply,
+        QSubtract,
+    )
+
+    rng = np.random.default_rng(6)
+    inp = keras.Input((8, 3))
+    a = QConv1D(4, 3, padding="same", name="ca")(inp)
+    b = QConv1D(4, 1, name="cb")(inp)
+    m = QMaximum(name="max")([QSubtract(name="sub")([a, b]), QMultiply(name="mul")([a, b])])
+    m = QMinimum(name="min")([m, QAveragePow2(name="avg")([a, b])])
+    p = QMaxPooling1D(2, padding="same", name="mp")(m)  # 8 → 4
+    q = QAveragePooling1D(2, name="ap")(m)  # 8 → 4
+    g1 = QGlobalMaxPooling1D(name="gmax")(p)
+    g2 = QGlobalAveragePooling1D(name="gavg")(q)
+    s = QMeanPow2(axes=1, name="mean")(q)
+    out = QAveragePow2(name="avg2")([g1, g2, s])
+    model = keras.Model(inp, out)
+    x = rng.normal(0, 2, (300, 8, 3)).astype(np.float32)
+    y = check(keras, model, x)
+    assert np.unique(y).size > 50
+
+
+def test_average_pooling_over_three_is_refused(keras: Any) -> None:
+    from hgq.layers import QAveragePooling1D
+
+    from tachyon_export.errors import UnsupportedLayerError
+    from tachyon_export.exporter import export_model
+
+    inp = keras.Input((9, 2))
+    model = keras.Model(inp, QAveragePooling1D(3, name="ap3")(inp))
+    try:
+        export_model(model)
+    except UnsupportedLayerError as e:
+        assert "ap3" in str(e) and "power-of-two" in str(e), str(e)
+    else:
+        raise AssertionError("average pooling over 3 exported")

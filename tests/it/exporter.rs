@@ -23,3 +23,22 @@ fn exporter_pytest_suite_passes() {
     assert!(out.status.success(), "pytest exporter/tests failed:\n{text}");
     assert!(text.contains("passed"), "{text}");
 }
+
+/// The exporter and the reference-executor script are typed: `mypy --strict` passes on them
+/// (exporter/pyproject.toml lists the files and the untyped third-party modules).
+#[test]
+fn python_code_type_checks() {
+    let venv = std::env::var_os("TACHYON_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| repo().join(".venv"));
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        skip_note!("skipped: no exporter virtualenv at {} (run scripts/python-env.sh)", venv.display());
+        return;
+    }
+    let out = Command::new(&python)
+        .args(["-m", "mypy", "--no-incremental", "--cache-dir", "/dev/null"])
+        .current_dir(repo().join("exporter"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mypy --strict:\n{text}");
+}

@@ -155,33 +155,74 @@ fn a_keras_model_without_the_exporter_says_what_to_install() {
     assert!(!run.status.success() && text.contains("scripts/python-env.sh") && text.contains("hgq2"), "{text}");
 }
 
-/// An HGQ2 convolutional model made here (QConv1D with stride, same padding and ReLU, then a
-/// grouped, dilated QConv1D), saved as .keras, built with `tachyon build` and compared with
-/// Keras's own `predict` on inputs that overflow its quantizers: bit for bit, and co-simulated.
-#[test]
-fn an_hgq2_conv1d_model_is_bit_exact_with_keras() {
+/// Makes an HGQ2 model with the Python `body` (which defines `m` and the input batch `x`),
+/// saves it with Keras's own outputs, builds it with `tachyon build`, and checks the interpreter
+/// against Keras bit for bit, lint, and the RTL against the interpreter.
+fn keras_model_end_to_end(name: &str, body: &str, cosim_vectors: usize) {
     let Some(py) = exporter_python() else { return };
-    let dir = scratch("hgq2_conv1d");
+    let dir = scratch(&format!("hgq2_{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     let script = format!(
         "import os; os.environ['KERAS_BACKEND'] = 'jax'\n\
          import numpy as np, keras, hgq\n\
-         from hgq.layers import QConv1D\n\
-         inp = keras.Input((9, 3))\n\
-         h = QConv1D(4, 3, strides=2, padding='same', activation='relu', name='c1')(inp)\n\
-         h = QConv1D(4, 2, dilation_rate=2, padding='valid', groups=2, name='c2')(h)\n\
-         m = keras.Model(inp, h)\n\
-         x = np.random.default_rng(4).normal(0, 3, (300, 9, 3)).astype(np.float32)\n\
-         np.save(r'{d}/conv.input.npy', x)\n\
-         np.save(r'{d}/conv.output.npy', np.asarray(m.predict(x, verbose=0), dtype=np.float32))\n\
-         m.save(r'{d}/conv.keras')",
+         {body}\n\
+         np.save(r'{d}/{name}.input.npy', x)\n\
+         np.save(r'{d}/{name}.output.npy', np.asarray(m.predict(x, verbose=0), dtype=np.float32))\n\
+         m.save(r'{d}/{name}.keras')",
         d = dir.display()
     );
     let made = Command::new(&py).args(["-c", &script]).output().unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let out = dir.join("out");
-    build_keras(&py, &dir, "conv", "5", &out);
-    interpreter_equals_keras(&out, &dir, "conv");
+    build_keras(&py, &dir, name, "5", &out);
+    interpreter_equals_keras(&out, &dir, name);
     lint(&out);
-    cosim_random(&out, 300);
+    cosim_random(&out, cosim_vectors);
+}
+
+/// An HGQ2 convolutional model made here (QConv1D with stride, same padding and ReLU, then a
+/// grouped, dilated QConv1D), compared with Keras's own `predict` on inputs that overflow its
+/// quantizers: bit for bit, and co-simulated.
+#[test]
+fn an_hgq2_conv1d_model_is_bit_exact_with_keras() {
+    keras_model_end_to_end(
+        "conv",
+        "from hgq.layers import QConv1D\n\
+         inp = keras.Input((9, 3))\n\
+         h = QConv1D(4, 3, strides=2, padding='same', activation='relu', name='c1')(inp)\n\
+         h = QConv1D(4, 2, dilation_rate=2, padding='valid', groups=2, name='c2')(h)\n\
+         m = keras.Model(inp, h)\n\
+         x = np.random.default_rng(4).normal(0, 3, (300, 9, 3)).astype(np.float32)",
+        300,
+    );
+}
+
+/// HGQ2's table activations (`QUnaryFunctionLUT` homogeneous and per-element,
+/// `QAffinedUnaryFunctionLUT`), the element-wise merges, `QMeanPow2` and max/average pooling,
+/// windowed and global: bit for bit with Keras, and co-simulated.
+#[test]
+fn hgq2_tables_merges_and_pooling_are_bit_exact_with_keras() {
+    keras_model_end_to_end(
+        "tables_pooling",
+        "from hgq.layers import *\n\
+         from hgq.quantizer import QuantizerConfig\n\
+         iq = QuantizerConfig('kif', 'datalane', k0=1, i0=2, f0=3, round_mode='RND', overflow_mode='SAT')\n\
+         inp = keras.Input((8, 3))\n\
+         a = QConv1D(4, 3, padding='same', name='ca')(inp)\n\
+         b = QConv1D(4, 1, name='cb')(inp)\n\
+         a = QUnaryFunctionLUT('tanh', iq_conf=iq, name='t1')(a)\n\
+         t2 = QUnaryFunctionLUT('sigmoid', name='t2')\n\
+         b = t2(b)\n\
+         c = QAffinedUnaryFunctionLUT('tanh', iq_conf=iq, name='t3')(QAdd(name='add')([a, b]))\n\
+         mx = QMaximum(name='max')([QSubtract(name='sub')([a, b]), QMultiply(name='mul')([a, c])])\n\
+         mx = QMinimum(name='min')([mx, QAveragePow2(name='avg')([a, b])])\n\
+         p = QMaxPooling1D(2, padding='same', name='mp')(mx)\n\
+         q = QAveragePooling1D(2, name='ap')(mx)\n\
+         g = QAveragePow2(name='avg2')([QGlobalMaxPooling1D(name='gmax')(p), QGlobalAveragePooling1D(name='gavg')(q), QMeanPow2(axes=1, name='mean')(q)])\n\
+         m = keras.Model(inp, QDense(3, name='out')(g))\n\
+         x = np.random.default_rng(6).normal(0, 2, (400, 8, 3)).astype(np.float32)\n\
+         m.predict(x[:1], verbose=0)\n\
+         q2 = t2.iq.quantizer; q2._i.assign(np.broadcast_to(np.array([[[1., 2., 0., 3.]]], np.float32), q2._i.shape)); q2._f.assign(np.broadcast_to(np.array([[[2., 3., 4., 1.]]], np.float32), q2._f.shape))",
+        300,
+    );
 }

@@ -212,6 +212,28 @@ def _conv(x: Array, w: Array, attrs: Mapping[str, Any]) -> Array:
     return np.asarray(y.reshape((n, o) + tuple(out)))
 
 
+def _windows(x: Array, attrs: Mapping[str, Any], fill: float) -> Array:
+    """The pooling windows of `x` (NC…): shape `(N, C, out…, k…)`, padding filled with `fill`."""
+    k = list(attrs["kernel_shape"])
+    nd = len(k)
+    s = list(attrs.get("strides", [1] * nd))
+    pads = list(attrs.get("pads", [0] * (2 * nd)))
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(pads[j], pads[j + nd]) for j in range(nd)], constant_values=fill)
+    out = [(xp.shape[2 + j] - k[j]) // s[j] + 1 for j in range(nd)]
+    win = np.empty(x.shape[:2] + tuple(out) + tuple(k), dtype=x.dtype)
+    for offs in np.ndindex(*k):
+        sl = tuple(slice(o, o + (n - 1) * ss + 1, ss) for o, n, ss in zip(offs, out, s))
+        win[(..., *[slice(None)] * nd, *offs)] = xp[(slice(None), slice(None), *sl)]
+    return win
+
+
+def _pow2_mean(total: Array, count: int, what: str) -> Array:
+    """`total / count` for a power-of-two `count` (exact in float64)."""
+    if count <= 0 or count & (count - 1):
+        raise SemanticsError(f"{what} over {count} elements: only power-of-two counts are exact")
+    return np.asarray(total / float(count))
+
+
 def _reduce_sum(x: Array, axes: tuple[int, ...] | None, keep: bool) -> Array:
     return np.asarray(np.sum(x, axis=axes, keepdims=keep))
 
@@ -247,6 +269,25 @@ def eval_node(node: onnx.NodeProto, env: Mapping[str, Array]) -> Array:
             return exact(lambda t: _reduce_sum(t, axes, keep), xs[:1], shared_grid=True)
         if op == "ReduceMax":
             return np.asarray(np.max(xs[0], axis=_axes(node, env, a), keepdims=bool(a.get("keepdims", 1))))
+        if op == "ReduceMean":
+            axes, keep = _axes(node, env, a), bool(a.get("keepdims", 1))
+            count = int(np.prod([xs[0].shape[j] for j in (axes if axes is not None else range(xs[0].ndim))]))
+            total = exact(lambda t: _reduce_sum(t, axes, keep), xs[:1], shared_grid=True)
+            return _pow2_mean(total, count, f"node {node.name}: ReduceMean")
+        if op == "MaxPool":
+            w = _windows(xs[0], a, -np.inf)
+            return np.asarray(w.max(axis=tuple(range(w.ndim - len(a["kernel_shape"]), w.ndim))))
+        if op == "AveragePool":
+            if any(a.get("pads", [])):
+                raise SemanticsError(f"node {node.name}: AveragePool with padding is not emitted by tachyon-export")
+            nk = len(a["kernel_shape"])
+            w = _windows(xs[0], a, 0.0)
+            total = exact(lambda t: np.sum(t, axis=tuple(range(t.ndim - nk, t.ndim))), [w], shared_grid=True)
+            return _pow2_mean(total, int(np.prod(a["kernel_shape"])), f"node {node.name}: AveragePool")
+        if op == "Max":
+            return np.asarray(np.maximum(xs[0], xs[1]))
+        if op == "Min":
+            return np.asarray(np.minimum(xs[0], xs[1]))
         if op == "Relu":
             return np.maximum(xs[0], 0.0)
         if op == "Identity":

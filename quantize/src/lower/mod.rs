@@ -71,6 +71,9 @@ pub(crate) struct Lowerer<'a> {
     /// Float mode: tensors whose layer result type is still to be applied (tensor → node name).
     unfinished: BTreeMap<TensorId, String>,
     input_done: bool,
+    /// The input quantizer that ended the prologue: its signature (op, float steps, constants),
+    /// node name and output tensor.
+    input_quantizer: Option<(String, String, TensorId)>,
 }
 
 /// Lowers `g` to the quantized IR using `cfg` for everything the model does not fix itself.
@@ -125,6 +128,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
         names: BTreeSet::new(),
         unfinished: BTreeMap::new(),
         input_done: false,
+        input_quantizer: None,
     };
     l.syms[g.inputs[0].0 as usize] = Some(Sym::Pre { steps: vec![] });
     for n in &g.nodes {
@@ -376,8 +380,31 @@ impl<'a> Lowerer<'a> {
                     steps.push(step);
                     self.set(out, Sym::Pre { steps });
                 } else if is_quantizer {
+                    let before = format!("{steps:?}");
                     steps.push(step);
-                    let t = self.quantized_input(n, steps, out)?;
+                    // The same quantizer on the same float input (HGQ2: two layers reading the
+                    // model input, each with its own input quantizer) reads one input bus.
+                    let konsts: Vec<_> =
+                        n.inputs.iter().skip(1).map(|v| v.and_then(|v| self.g.value(v).konst.clone())).collect();
+                    let key = format!("{:?}", (&n.op, before, &konsts));
+                    let t = match &self.input_quantizer {
+                        None => {
+                            let t = self.quantized_input(n, steps, out)?;
+                            self.input_quantizer = Some((key, n.name.clone(), t));
+                            t
+                        }
+                        Some((k, _, t)) if *k == key => *t,
+                        Some((_, first, _)) => {
+                            return Err(self.err(
+                                n,
+                                format!(
+                                    "the model input is quantized a second time, differently from '{first}'; \
+                                     Tachyon's input bus carries one quantized input: quantize the input once \
+                                     (one input quantizer, or the same one in every layer that reads the input)"
+                                ),
+                            ))
+                        }
+                    };
                     self.set(out, Sym::Q(t));
                 } else {
                     let t = self.materialize_input(steps, x);

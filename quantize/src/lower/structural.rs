@@ -10,7 +10,8 @@
 //!   evaluated on zero and on every unit vector of its inputs' concatenation, which yields the
 //!   bias and the coefficient of every input in every output ([`LayerKind::Linear`]);
 //! * **maxima** (ReduceMax, MaxPool, GlobalMaxPool, Max of several tensors): evaluated on every
-//!   unit vector, an output that turns to one reads that input ([`LayerKind::Max`]).
+//!   unit vector, an output that turns to one reads that input ([`LayerKind::Max`]); Min of
+//!   several tensors is the negated maximum of the negated inputs.
 //!
 //! The evaluations use the front end's float semantics in binary64, so each coefficient is the
 //! model's own constant; a result that is not exact in binary64 is refused rather than rounded.
@@ -65,7 +66,7 @@ pub(crate) fn family(n: &Node, slots: &[usize]) -> Option<Family> {
             Family::Linear { strict: true }
         }
         "ReduceMax" | "MaxPool" | "GlobalMaxPool" if single && slots[0] == 0 => Family::Max,
-        "Max" => Family::Max,
+        "Max" | "Min" => Family::Max,
         _ => return None,
     })
 }
@@ -304,9 +305,18 @@ fn strict_coefficient(l: &Lowerer, n: &Node, v: f64) -> Result<(u32, i128, i32),
     })
 }
 
-/// Lowers a max op to one Max layer, aligning the inputs to one grid first when they differ.
+/// Lowers a max op to one Max layer, aligning the inputs to one grid first when they differ;
+/// a `Min` is `−max(−x…)` (the inputs negated on one grid, a Max layer, the result negated).
 pub(crate) fn lower_max(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<TensorId, QuantizeError> {
-    let r = probe(l, n, ops)?;
+    let min = n.op == Op::Min;
+    let as_max;
+    let probed = if min {
+        as_max = Node { op: Op::Max, op_type: "Max".into(), ..n.clone() };
+        &as_max
+    } else {
+        n
+    };
+    let r = probe(l, probed, ops)?;
     if r.f0.iter().any(|&v| v != 0.0) {
         return Err(l.err(n, "a maximum with a constant operand is not supported"));
     }
@@ -325,12 +335,14 @@ pub(crate) fn lower_max(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<Ten
     let mut inputs: Vec<TensorId> = ops.iter().map(|o| o.1).collect();
     let mut xe: Vec<Elem> = inputs.iter().flat_map(|&t| l.elems(t).to_vec()).collect();
     let frac = xe.iter().map(|e| e.frac).max().unwrap_or(0);
-    if xe.iter().any(|e| e.frac != frac) {
-        // Shift every input onto the finest grid (wiring plus zero bits).
-        let rows = (0..xe.len()).map(|j| vec![(j as u32, 1, 0)]).collect::<Vec<_>>();
+    if min || xe.iter().any(|e| e.frac != frac) {
+        // Shift every input onto the finest grid (wiring plus zero bits), negated for a Min.
+        let c = if min { -1 } else { 1 };
+        let rows = (0..xe.len()).map(|j| vec![(j as u32, c, 0)]).collect::<Vec<_>>();
         let bias = vec![(0, 0); xe.len()];
         let shape = vec![xe.len()];
-        let t = l.build_linear(n, &inputs, rows, bias, shape, &format!("{}_aligned", n.name), Some(frac))?;
+        let stem = if min { "negated" } else { "aligned" };
+        let t = l.build_linear(n, &inputs, rows, bias, shape, &format!("{}_{stem}", n.name), Some(frac))?;
         inputs = vec![t];
         xe = l.elems(t).to_vec();
     }
@@ -345,7 +357,29 @@ pub(crate) fn lower_max(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<Ten
     let v = n.outputs[0];
     let name = l.g.value(v).name.clone();
     let shape = l.g.value(v).shape.clone().unwrap_or(r.shape);
-    Ok(l.push_layer_multi(&n.name, vec![n.name.clone()], LayerKind::Max(sets), inputs, &name, shape, elems))
+    if !min {
+        return Ok(l.push_layer_multi(
+            &n.name,
+            vec![n.name.clone()],
+            LayerKind::Max(sets),
+            inputs,
+            &name,
+            shape,
+            elems,
+        ));
+    }
+    let count = sets.len();
+    let m = l.push_layer_multi(
+        &format!("{}_max", n.name),
+        vec![n.name.clone()],
+        LayerKind::Max(sets),
+        inputs,
+        &format!("{name}_max"),
+        shape.clone(),
+        elems,
+    );
+    let rows = (0..count).map(|i| vec![(i as u32, -1, 0)]).collect::<Vec<_>>();
+    l.build_linear(n, &[m], rows, vec![(0, 0); count], shape, &name, Some(frac))
 }
 
 /// For each output of a bilinear op of the computed operands `a` (shape `sa`) and `b` (shape

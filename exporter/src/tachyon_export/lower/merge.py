@@ -1,7 +1,12 @@
-"""Reductions and merges: `QSum`, `QAdd`.
+"""Reductions and merges: `QSum`, `QMeanPow2`, `QAdd`, `QAveragePow2`, `QSubtract`,
+`QMultiply`, `QMaximum`, `QMinimum`.
 
-    QSum:  FixedQuant(iq) → ReduceSum(axes, keepdims) → Mul(scale)?      (scale a power of two)
-    QAdd:  FixedQuant(iq0), FixedQuant(iq1), … → Add → Add …             (NumPy broadcasting)
+    QSum, QMeanPow2:  FixedQuant(iq) → ReduceSum(axes, keepdims) → Mul(scale)?  (a power of two)
+    QAdd:             FixedQuant(iq0), FixedQuant(iq1), … → Add → Add …  (NumPy broadcasting)
+    QAveragePow2:     … → Add → Add … → Mul(2^round(log2(1/n)))
+    QSubtract:        … → Sub;   QMultiply: … → Mul → Mul …;   QMaximum/QMinimum: → Max / Min
+
+Each is followed by `FixedQuant(oq)` when the layer has an output quantizer.
 """
 
 from __future__ import annotations
@@ -12,6 +17,14 @@ import numpy as np
 
 from ..onnx_graph import GraphBuilder
 from .common import LayerCall, quantize
+
+
+def output_quant(g: GraphBuilder, call: LayerCall, y: str) -> str:
+    """`y` through the layer's output quantizer, if it has one."""
+    layer = call.layer
+    if getattr(layer, "enable_oq", False):
+        return quantize(g, call, y, len(call.out_shapes[0]), layer.oq, f"{call.name}/oq")
+    return y
 
 
 def lower_qsum(g: GraphBuilder, call: LayerCall) -> list[str]:
@@ -31,11 +44,10 @@ def lower_qsum(g: GraphBuilder, call: LayerCall) -> list[str]:
         raise call.unsupported(f"scale {scale} is not a power of two")
     if scale != 1.0:
         y = g.node("Mul", [y, g.const(f"{call.name}.scale", np.array(scale, dtype=np.float32))], f"{call.name}/scale")
-    return [y]
+    return [output_quant(g, call, y)]
 
 
-def lower_qadd(g: GraphBuilder, call: LayerCall) -> list[str]:
-    """`QAdd`: `y = iq0(x0) + iq1(x1) + …`."""
+def _quantized_inputs(g: GraphBuilder, call: LayerCall) -> list[str]:
     layer = call.layer
     xs = list(call.inputs)
     if layer.enable_iq:
@@ -43,7 +55,37 @@ def lower_qadd(g: GraphBuilder, call: LayerCall) -> list[str]:
             quantize(g, call, x, len(shape), q, f"{call.name}/iq{j}")
             for j, (x, shape, q) in enumerate(zip(xs, call.in_shapes, layer.iq))
         ]
+    return xs
+
+
+#: The ONNX op folding each merge's inputs left to right.
+_MERGE_OPS = {
+    "QAdd": "Add",
+    "QAveragePow2": "Add",
+    "QSubtract": "Sub",
+    "QMultiply": "Mul",
+    "QMaximum": "Max",
+    "QMinimum": "Min",
+}
+
+
+def lower_merge(g: GraphBuilder, call: LayerCall) -> list[str]:
+    """`QAdd` (`y = iq0(x0) + iq1(x1) + …`) and the other element-wise merges."""
+    cls = type(call.layer).__name__
+    op = _MERGE_OPS[cls]
+    xs = _quantized_inputs(g, call)
+    if cls == "QSubtract" and len(xs) != 2:
+        raise call.unsupported("QSubtract takes exactly two inputs")
     y = xs[0]
+    stem = op.lower()
     for j, x in enumerate(xs[1:], start=1):
-        y = g.node("Add", [y, x], f"{call.name}/add" if len(xs) == 2 else f"{call.name}/add{j}")
-    return [y]
+        y = g.node(op, [y, x], f"{call.name}/{stem}" if len(xs) == 2 else f"{call.name}/{stem}{j}")
+    if cls == "QAveragePow2":
+        scale = float(call.layer._scale)
+        if not math.log2(scale).is_integer():
+            raise call.unsupported(f"scale {scale} is not a power of two")
+        y = g.node("Mul", [y, g.const(f"{call.name}.scale", np.array(scale, dtype=np.float32))], f"{call.name}/scale")
+    return [output_quant(g, call, y)]
+
+
+lower_qadd = lower_merge
