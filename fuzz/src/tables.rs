@@ -136,6 +136,15 @@ pub fn site_tolerance(q: &QModel, cfg: &Config, site: &TableSite, ints: &[Vec<i1
         .fold(0.0, f64::max)
 }
 
+/// The largest `|a − b|`, NaN when any difference is NaN (`f64::max` would drop it: a NaN at a
+/// table site must fail the comparison, not pass as 0).
+fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, |m, d| if m.is_nan() || d.is_nan() { f64::NAN } else { m.max(d) })
+}
+
 /// How far the float model came from the tables on one vector.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SiteStats {
@@ -175,7 +184,7 @@ pub fn run_float_through_tables(
                     .map(|(&v, e)| v as f64 * 2f64.powi(-e.frac))
                     .collect();
                 let tol = site_tolerance(q, cfg, site, &ints);
-                let d = t.data.iter().zip(&table).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+                let d = max_abs_diff(&t.data, &table);
                 if t.data.len() != table.len() || d.is_nan() || d > tol {
                     return Err(format!(
                         "table node '{}' is off by {d} (bound {tol})\n  float       {:?}\n  interpreter {table:?}",
@@ -191,4 +200,14 @@ pub fn run_float_through_tables(
     }
     let out = g.outputs.first().ok_or("the model has no output")?;
     vals[out.0 as usize].take().map(|t| t.data).ok_or_else(|| "the output was not computed".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_nan_difference_is_not_dropped() {
+        assert!(super::max_abs_diff(&[1.0, f64::NAN, 2.0], &[1.0, 0.5, 2.5]).is_nan());
+        assert!(super::max_abs_diff(&[f64::NAN], &[0.0]).is_nan());
+        assert_eq!(super::max_abs_diff(&[1.0, 2.0], &[1.5, 2.0]), 0.5);
+    }
 }

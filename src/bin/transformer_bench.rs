@@ -131,19 +131,18 @@ fn main() -> Result<()> {
             .arg(out.join("rtl"))
             .output()
             .context("running benches/qor.sh")?;
+        if !o.status.success() {
+            anyhow::bail!("benches/qor.sh failed:\n{}", String::from_utf8_lossy(&o.stderr));
+        }
         print!("yosys synth_xilinx -family xcup -flatten: {}", String::from_utf8_lossy(&o.stdout));
     }
     if partitioned {
-        match tachyon_driver::synth::run(&out, "xcup", true) {
-            Ok(s) => {
-                let (y, p) = (&s.yosys, s.partitioned.expect("a partitioned run"));
-                println!(
-                    "yosys synth_xilinx -family xcup, partitioned ({} instances of {} modules): LUT {}  FF {}  CARRY {}  SRL {}  DSP {}  BRAM {}  (yosys {:.0} s)",
-                    p.instances, p.modules, y.lut, y.ff, y.carry, y.srl, y.dsp, y.bram, s.seconds
-                );
-            }
-            Err(e) => println!("yosys partitioned: skipped: {e:#}"),
-        }
+        let s = tachyon_driver::synth::run(&out, "xcup", true).context("yosys, partitioned")?;
+        let (y, p) = (&s.yosys, s.partitioned.context("a partitioned run reports its partitions")?);
+        println!(
+            "yosys synth_xilinx -family xcup, partitioned ({} instances of {} modules): LUT {}  FF {}  CARRY {}  SRL {}  DSP {}  BRAM {}  (yosys {:.0} s)",
+            p.instances, p.modules, y.lut, y.ff, y.carry, y.srl, y.dsp, y.bram, s.seconds
+        );
     }
     if no_sim {
         return Ok(());
@@ -162,5 +161,14 @@ fn main() -> Result<()> {
         s.argmax_agreement.unwrap_or(0.0) * 100.0,
         s.max_abs_diff.unwrap_or(0.0)
     );
+    // A benchmark figure from a design that is not exact is no figure: fail loudly.
+    if s.mismatches > 0 || s.latency_cycles != s.expected_latency_cycles {
+        anyhow::bail!(
+            "co-simulation failed: {} mismatches, latency {} cycles (the report says {})",
+            s.mismatches,
+            s.latency_cycles,
+            s.expected_latency_cycles
+        );
+    }
     Ok(())
 }

@@ -96,8 +96,9 @@ pub fn build_options(model: impl Into<PathBuf>, out: impl Into<PathBuf>) -> tach
     }
 }
 
-/// Co-simulates `random` random vectors of a built project and asserts 0 mismatches; `None`
-/// (after a skip notice) when Verilator is absent.
+/// Co-simulates `random` random vectors of a built project and asserts 0 mismatches and the
+/// latency and initiation interval the project reports; `None` (after a skip notice) when
+/// Verilator is absent.
 pub fn cosim_random(project: &Path, random: usize) -> Option<tachyon_driver::sim::SimSummary> {
     if !have("verilator") {
         return None;
@@ -108,6 +109,9 @@ pub fn cosim_random(project: &Path, random: usize) -> Option<tachyon_driver::sim
     )
     .unwrap();
     assert_eq!(s.mismatches, 0, "{}: {:?}", project.display(), s.first_mismatches);
+    assert_eq!(s.latency_cycles, s.expected_latency_cycles, "{}: measured latency", project.display());
+    let manifest = tachyon_driver::manifest::read_manifest(project).unwrap();
+    assert_eq!(s.ii_cycles, manifest.ii_cycles, "{}: measured initiation interval", project.display());
     Some(s)
 }
 
