@@ -212,3 +212,24 @@ def test_average_pooling_over_three_is_refused(keras: Any) -> None:
         assert "ap3" in str(e) and "power-of-two" in str(e), str(e)
     else:
         raise AssertionError("average pooling over 3 exported")
+
+
+def test_batchnorm_and_einsum(keras: Any) -> None:
+    """A stand-alone `QBatchNormalization` (quantized scale and offset) and a two-input
+    `QEinsum` (a product of two activations)."""
+    from hgq.layers import QBatchNormalization, QDense, QEinsum
+
+    rng = np.random.default_rng(7)
+    inp = keras.Input((4, 5))
+    bn = QBatchNormalization(name="bn")
+    h = bn(inp)
+    a = QDense(3, name="da")(h)
+    b = QDense(3, name="db")(h)
+    out = QEinsum("bnc,bmc->bnm", name="ein")([a, b])
+    model = keras.Model(inp, out)
+    model.predict(np.zeros((1, 4, 5), np.float32), verbose=0)
+    bn.moving_mean.assign(rng.normal(0, 1, 5).astype(np.float32))
+    bn.moving_variance.assign(rng.uniform(0.2, 3, 5).astype(np.float32))
+    bn.bn_gamma.assign(rng.uniform(0.5, 2, 5).astype(np.float32))
+    y = check(keras, model, rng.normal(0, 2, (200, 4, 5)).astype(np.float32))
+    assert np.unique(y).size > 50

@@ -180,19 +180,26 @@ fn keras_model_end_to_end(name: &str, body: &str, cosim_vectors: usize) {
     cosim_random(&out, cosim_vectors);
 }
 
-/// An HGQ2 convolutional model made here (QConv1D with stride, same padding and ReLU, then a
-/// grouped, dilated QConv1D), compared with Keras's own `predict` on inputs that overflow its
+/// An HGQ2 convolutional model made here (a stand-alone QBatchNormalization, QConv1D with
+/// stride, same padding and ReLU, a grouped, dilated QConv1D, then a two-input QEinsum of the
+/// result with itself), compared with Keras's own `predict` on inputs that overflow its
 /// quantizers: bit for bit, and co-simulated.
 #[test]
 fn an_hgq2_conv1d_model_is_bit_exact_with_keras() {
     keras_model_end_to_end(
         "conv",
-        "from hgq.layers import QConv1D\n\
+        "from hgq.layers import QBatchNormalization, QConv1D, QEinsum\n\
          inp = keras.Input((9, 3))\n\
-         h = QConv1D(4, 3, strides=2, padding='same', activation='relu', name='c1')(inp)\n\
+         bn = QBatchNormalization(name='bn')\n\
+         h = QConv1D(4, 3, strides=2, padding='same', activation='relu', name='c1')(bn(inp))\n\
          h = QConv1D(4, 2, dilation_rate=2, padding='valid', groups=2, name='c2')(h)\n\
-         m = keras.Model(inp, h)\n\
-         x = np.random.default_rng(4).normal(0, 3, (300, 9, 3)).astype(np.float32)",
+         m = keras.Model(inp, QEinsum('bnc,bmc->bnm', name='ein')([h, h]))\n\
+         x = np.random.default_rng(4).normal(0, 3, (300, 9, 3)).astype(np.float32)\n\
+         m.predict(x[:1], verbose=0)\n\
+         r = np.random.default_rng(5)\n\
+         bn.moving_mean.assign(r.normal(0, 1, 3).astype(np.float32))\n\
+         bn.moving_variance.assign(r.uniform(0.2, 3, 3).astype(np.float32))\n\
+         bn.bn_gamma.assign(r.uniform(0.5, 2, 3).astype(np.float32))",
         300,
     );
 }

@@ -6,8 +6,8 @@ from __future__ import annotations
 from .attention import lower_attention
 from .common import LayerCall, Lowering
 from .conv import lower_conv
-from .dense import lower_dense
-from .merge import lower_merge, lower_qsum
+from .dense import lower_batchnorm, lower_dense
+from .merge import lower_einsum, lower_merge, lower_qsum
 from .pooling import lower_global_pool, lower_pool
 from .shape import lower_activation, lower_flatten, lower_identity, lower_permute, lower_reshape
 from .softmax import lower_softmax
@@ -22,6 +22,8 @@ LOWERINGS: dict[str, Lowering] = {
     "QEinsumDenseBatchnorm": lower_dense,
     "QConv1D": lower_conv,
     "QConv2D": lower_conv,
+    "QBatchNormalization": lower_batchnorm,
+    "QEinsum": lower_einsum,
     "QSum": lower_qsum,
     "QMeanPow2": lower_qsum,
     "QAdd": lower_merge,

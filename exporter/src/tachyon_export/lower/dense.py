@@ -1,4 +1,6 @@
-"""Dense-like layers: `QDense`, `QBatchNormDense`, `QEinsumDense`, `QEinsumDenseBatchnorm`.
+"""Dense-like layers: `QDense`, `QBatchNormDense`, `QEinsumDense`, `QEinsumDenseBatchnorm`, and
+the stand-alone `QBatchNormalization` (`FixedQuant(iq) → Mul(qscale) → Add(qoffset)`, its scale
+and offset quantized by the layer's own weight and bias quantizers).
 
     FixedQuant(iq) → MatMul(W) | Einsum(W) → Add(b)? → Relu? → FixedQuant(oq)?
 
@@ -11,6 +13,8 @@ otherwise `Einsum` with Keras' own equation, batch letter included.
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from ..onnx_graph import GraphBuilder
 from .common import LayerCall, activation, add_bias, contract, quantize, to_numpy
@@ -42,3 +46,20 @@ def lower_dense(g: GraphBuilder, call: LayerCall) -> list[str]:
         raise call.unsupported("LoRA is enabled")
     in_rank, out_rank = len(call.in_shapes[0]), len(call.out_shapes[0])
     return [lower_dense_like(g, call, layer, call.inputs[0], in_rank, out_rank, call.name)]
+
+
+def lower_batchnorm(g: GraphBuilder, call: LayerCall) -> list[str]:
+    """`QBatchNormalization` at inference: `iq(x) · kq(scale) + bq(offset)` per channel."""
+    layer = call.layer
+    rank = len(call.in_shapes[0])
+    x = call.inputs[0]
+    if layer.enable_iq:
+        x = quantize(g, call, x, rank, layer.iq, f"{call.name}/iq")
+    qscale, qoffset = (to_numpy(t).astype(np.float32) for t in layer.qscaler_and_qoffset)
+    shape = [1] * rank
+    shape[int(layer.axis) % rank] = call.in_shapes[0][int(layer.axis) % rank]
+    y = g.node("Mul", [x, g.const(f"{call.name}.scale", qscale.reshape(shape))], f"{call.name}/scale")
+    y = g.node("Add", [y, g.const(f"{call.name}.offset", qoffset.reshape(shape))], f"{call.name}/offset")
+    if getattr(layer, "enable_oq", False):
+        y = quantize(g, call, y, rank, layer.oq, f"{call.name}/oq")
+    return [y]

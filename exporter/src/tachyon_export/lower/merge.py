@@ -1,10 +1,11 @@
 """Reductions and merges: `QSum`, `QMeanPow2`, `QAdd`, `QAveragePow2`, `QSubtract`,
-`QMultiply`, `QMaximum`, `QMinimum`.
+`QMultiply`, `QMaximum`, `QMinimum`, `QEinsum`.
 
     QSum, QMeanPow2:  FixedQuant(iq) → ReduceSum(axes, keepdims) → Mul(scale)?  (a power of two)
     QAdd:             FixedQuant(iq0), FixedQuant(iq1), … → Add → Add …  (NumPy broadcasting)
     QAveragePow2:     … → Add → Add … → Mul(2^round(log2(1/n)))
     QSubtract:        … → Sub;   QMultiply: … → Mul → Mul …;   QMaximum/QMinimum: → Max / Min
+    QEinsum:          FixedQuant(iq0), FixedQuant(iq1) → Einsum(equation)   (batch letter included)
 
 Each is followed by `FixedQuant(oq)` when the layer has an output quantizer.
 """
@@ -89,3 +90,12 @@ def lower_merge(g: GraphBuilder, call: LayerCall) -> list[str]:
 
 
 lower_qadd = lower_merge
+
+
+def lower_einsum(g: GraphBuilder, call: LayerCall) -> list[str]:
+    """`QEinsum`: Keras's own equation (its batch letter included) over the quantized inputs."""
+    xs = _quantized_inputs(g, call)
+    if len(xs) != 2:
+        raise call.unsupported(f"QEinsum of {len(xs)} inputs (two are supported)")
+    y = g.node("Einsum", xs, f"{call.name}/einsum", equation=str(call.layer.equation).replace(" ", ""))
+    return [output_quant(g, call, y)]
