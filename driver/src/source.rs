@@ -22,16 +22,32 @@ const INSTALL: &str = "Keras (.keras) models are exported to ONNX by Tachyon's P
      TACHYON_PYTHON=.venv/bin/python, or `pip install hgq2==0.2.0 keras==3.15.1 jax==0.10.2 ./exporter` into your \
      own Python and point TACHYON_PYTHON at it";
 
-/// Exports the Keras model at `keras` to the ONNX file `onnx` with `tachyon-export`.
+/// Where exports are kept (`tachyon-export --cache`): `TACHYON_CACHE` (empty or `off`: no
+/// cache), else `$XDG_CACHE_HOME/tachyon/exports`, else `~/.cache/tachyon/exports`. Entries are
+/// keyed by the model's bytes, the exporter's sources and the package versions, so a stale
+/// entry is never used.
+pub fn export_cache() -> Option<PathBuf> {
+    match std::env::var_os("TACHYON_CACHE") {
+        Some(v) if v.is_empty() || v == "off" => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|c| c.join("tachyon/exports")),
+    }
+}
+
+/// Exports the Keras model at `keras` to the ONNX file `onnx` with `tachyon-export` (through
+/// the export cache when there is one).
 pub fn export_keras(keras: &Path, onnx: &Path) -> Result<()> {
     let py = python();
-    let out = Command::new(&py)
-        .arg("-m")
-        .arg("tachyon_export")
-        .arg(keras)
-        .arg(onnx)
-        .output()
-        .with_context(|| format!("{}: cannot run {} ({INSTALL})", keras.display(), py.display()))?;
+    let mut cmd = Command::new(&py);
+    cmd.arg("-m").arg("tachyon_export").arg(keras).arg(onnx);
+    if let Some(cache) = export_cache() {
+        cmd.arg("--cache").arg(cache);
+    }
+    let out = cmd.output().with_context(|| format!("{}: cannot run {} ({INSTALL})", keras.display(), py.display()))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         if err.contains("No module named tachyon_export") {

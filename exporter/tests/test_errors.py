@@ -58,3 +58,25 @@ def test_missing_hgq_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> No
     assert "scripts/python-env.sh" in str(e.value)
     assert "pip install hgq2==0.2.0 keras==3.15.1 jax==0.10.2" in str(e.value)
     assert e.value.exit_code == 3
+
+
+def test_cache_reuses_an_export_and_keys_on_the_bytes(keras: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The second export of the same file comes from the cache (byte-identical, no Keras
+    needed); a different model is a different key."""
+    from hgq.layers import QDense
+
+    from tachyon_export.cache import cache_key
+
+    inp = keras.Input((3,))
+    src = tmp_path / "m.keras"
+    keras.Model(inp, QDense(2, name="d")(inp)).save(src)
+    cache = tmp_path / "cache"
+    assert main([str(src), str(tmp_path / "a.onnx"), "--cache", str(cache)]) == 0
+    assert "cached" not in capsys.readouterr().out
+    assert main([str(src), str(tmp_path / "b.onnx"), "--cache", str(cache)]) == 0
+    assert "cached export" in capsys.readouterr().out
+    assert (tmp_path / "a.onnx").read_bytes() == (tmp_path / "b.onnx").read_bytes()
+    assert [p.name for p in cache.iterdir()] == [f"{cache_key(src)}.onnx"]
+    other = tmp_path / "n.keras"
+    keras.Model(inp, QDense(3, name="d")(inp)).save(other)
+    assert cache_key(other) != cache_key(src)
