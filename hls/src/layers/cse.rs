@@ -130,8 +130,14 @@ pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
         counts.iter().filter(|(_, &c)| c >= 2).map(|(&p, &c)| (score(&ranges, &p, c), c, Reverse(p))).collect();
     let mut shared = vec![];
     while let Some((_, c, Reverse(p))) = heap.pop() {
-        if counts.get(&p).copied().unwrap_or(0) != c {
-            continue; // stale entry
+        let now = counts.get(&p).copied().unwrap_or(0);
+        if now != c {
+            // Stale: entries are pushed when a count rises, not when it falls, so a pattern's
+            // best entry never ranks below its true one; re-queue it at its true rank.
+            if now >= 2 {
+                heap.push((score(&ranges, &p, now), now, Reverse(p)));
+            }
+            continue;
         }
         if c < 2 {
             break;
@@ -187,7 +193,7 @@ pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
                     if delta != 0 {
                         let e = counts.entry(q).or_insert(0);
                         *e += delta;
-                        if *e >= 2 {
+                        if delta > 0 && *e >= 2 {
                             heap.push((score(&ranges, &q, *e), *e, Reverse(q)));
                         }
                     }
