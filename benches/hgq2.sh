@@ -25,22 +25,25 @@ echo
 echo "| model | clock | stages | latency | input bits | compile | est. LUT | est. FF | DSP | vs Keras (2,000 vectors) | yosys LUT | yosys FF | yosys |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 anchors=()
+failed=0
 for m in "${models[@]}"; do
   for clk in ${CLOCKS:-5}; do
     out="$W/${m}_$clk"
     s=$(date +%s.%N)
-    "$T" build "$H/$m.keras" --clock-ns "$clk" -o "$out" --force >"$out.build.log" 2>&1 || { echo "| $m | $clk ns | build failed: $(tail -1 "$out.build.log") |"; continue; }
+    "$T" build "$H/$m.keras" --clock-ns "$clk" -o "$out" --force >"$out.build.log" 2>&1 || { echo "| $m | $clk ns | build failed: $(tail -1 "$out.build.log") |"; failed=1; continue; }
     compile=$(echo "$(date +%s.%N) - $s" | bc)
     r=$(python3 -c "import json;r=json.load(open('$out/report.json'));t=r['total'];print(r['latency_cycles'],r['latency_ns'],r['input_bits'],t['lut'],t['ff'],t['dsp'])")
     read -r stages lat bits elut eff edsp <<<"$r"
     sim=$("$T" sim "$out" --inputs "$H/$m.input.npy" --expect "$H/$m.output.npy" 2>&1 || true)
     mism=$(echo "$sim" | awk '/^mismatches/{print $2}'); dmax=$(echo "$sim" | awk '/max \|Δ\|/{print $5; exit}' | tr -d ',')
+    [ "${mism:-x}" = 0 ] && awk -v d="${dmax:-x}" 'BEGIN { exit !(d == "0" || (d ~ /^[0-9.]+$/ && d + 0 == 0)) }' || failed=1
     if [ "$elut" -gt 60000 ]; then
       q=$("$T" synth "$out" --partitioned 2>&1 | awk '/^yosys /{print "LUT", $2, "FF", $3}'); how="partitioned"
     else
       q=$(benches/qor.sh "$out/rtl" | awk '{print "LUT", $2, "FF", $4}'); how="flat"
     fi
     read -r _ ylut _ yff <<<"$q"
+    [ -n "${ylut:-}" ] || failed=1
     printf "| %s | %s ns | %s | %s ns | %s | %.1f s | %s | %s | %s | %s mismatches, max \\|Δ\\| %s | %s | %s | %s |\n" \
       "$m" "$clk" "$stages" "$lat" "$bits" "$compile" "$elut" "$eff" "$edsp" "${mism:-?}" "${dmax:-?}" "${ylut:-?}" "${yff:-?}" "$how"
     [ -n "${ANCHORS:-}" ] && anchors+=("$m|$stages")
@@ -52,3 +55,5 @@ for a in "${anchors[@]}"; do
   echo "Anchors on $m at $st stages (../shared/tools/anchor_qor.sh):"
   ../shared/tools/anchor_qor.sh "$H/$m.keras" "$st" "$W/anchors_${m}_$st" 2>&1 | sed 's/^/    /'
 done
+# A figure from a design that failed to build, to match Keras or to synthesize is no figure.
+[ "$failed" = 0 ] || { echo; echo "FAILED: a build, a comparison with Keras or a synthesis failed (see above)"; exit 1; }
