@@ -20,6 +20,7 @@ mod hardware_strategies;
 mod hgq2;
 mod hostile_models;
 mod mutation;
+mod planted_bugs;
 mod quantizers;
 mod report_html;
 mod set_models;
