@@ -146,6 +146,9 @@ pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
         ranges.truncate(var);
         ranges.push(pattern_range(&ranges, &p));
         let mut used = false;
+        // Count changes of this step, applied once at its end (nothing below reads the counts),
+        // so a pattern touched in many rows is queued once, at its final count.
+        let mut step: HashMap<Shared, i64> = HashMap::new();
         for row in rows.iter_mut() {
             if !row.iter().any(|d| d.var == p.a) || !row.iter().any(|d| d.var == p.b) {
                 continue;
@@ -158,6 +161,9 @@ pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
                         continue;
                     }
                     for j in i + 1..row.len() {
+                        if row[j].var != p.a && row[j].var != p.b {
+                            continue; // cannot pair into p
+                        }
                         if let Some((q, shift, neg)) = pattern(row[i], row[j]) {
                             if q == p {
                                 found = Some((i, j, shift, neg));
@@ -168,38 +174,41 @@ pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
                 }
                 let Some((i, j, shift, neg)) = found else { break };
                 used = true;
-                let mut touched: HashMap<Shared, i64> = HashMap::new();
                 let (di, dj) = (row[i], row[j]);
                 for (k, &dk) in row.iter().enumerate() {
                     if k != i && k != j {
                         for d in [di, dj] {
                             if let Some((q, _, _)) = pattern(d, dk) {
-                                *touched.entry(q).or_insert(0) -= 1;
+                                *step.entry(q).or_insert(0) -= 1;
                             }
                         }
                     }
                 }
-                *touched.entry(p).or_insert(0) -= 1;
+                *step.entry(p).or_insert(0) -= 1;
                 row.remove(j);
                 row.remove(i);
                 let h = Digit { var, shift, neg };
                 for &dk in row.iter() {
                     if let Some((q, _, _)) = pattern(h, dk) {
-                        *touched.entry(q).or_insert(0) += 1;
+                        *step.entry(q).or_insert(0) += 1;
                     }
                 }
                 row.push(h);
-                for (q, delta) in touched {
-                    if delta != 0 {
-                        let e = counts.entry(q).or_insert(0);
-                        *e += delta;
-                        if delta > 0 && *e >= 2 {
-                            heap.push((score(&ranges, &q, *e), *e, Reverse(q)));
-                        }
-                    }
+            }
+        }
+        // The heap orders its entries completely (score, count, pattern): the order they are
+        // queued in changes nothing.
+        let mut rises = vec![];
+        for (q, delta) in step {
+            if delta != 0 {
+                let e = counts.entry(q).or_insert(0);
+                *e += delta;
+                if delta > 0 && *e >= 2 {
+                    rises.push((score(&ranges, &q, *e), *e, Reverse(q)));
                 }
             }
         }
+        heap.extend(rises);
         if used {
             shared.push(p);
         } else {
