@@ -257,9 +257,22 @@ pub fn quant(
         unary(&y, |v| round.round_f64(v.clamp(qmin, qmax)))
     };
     let y = binary(&y, zeropt, |v, z| v - z)?;
-    let mut y = binary(&y, scale, |v, s| v * s)?;
-    y.dtype = dt;
+    if scale.data.iter().all(|&s| is_pow2(s)) {
+        let mut y = binary(&y, scale, |v, s| v * s)?;
+        y.dtype = dt;
+        return Ok(y);
+    }
+    // A float scale: the output `(q − z)·s` is kept exact (binary64), so a quantized weight is
+    // exactly its integer code times its scale and the quantized value is a dyadic rational
+    // (qonnx rounds this product to float32; see the README's "Float scales").
+    let mut y = binary(&y, &Tensor::new(DType::F64, scale.shape.clone(), scale.data.clone()), |v, s| v * s)?;
+    y.dtype = DType::F64;
     Ok(y)
+}
+
+/// Whether `s` is a positive power of two (a scale that is exactly a fixed-point grid).
+pub fn is_pow2(s: f64) -> bool {
+    s > 0.0 && s.is_finite() && s.log2().fract() == 0.0
 }
 
 /// Integer range of a QONNX quantizer.

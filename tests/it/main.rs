@@ -16,6 +16,7 @@ mod example_model;
 mod exporter;
 mod fixed_ops;
 mod float_ops;
+mod float_scales;
 mod hardware_strategies;
 mod hgq2;
 mod hostile_models;

@@ -22,6 +22,7 @@ mod elementwise;
 pub use elementwise::requant_elem;
 pub mod fuse;
 mod inputs;
+mod scales;
 mod structural;
 pub mod tables;
 
@@ -375,6 +376,9 @@ impl<'a> Lowerer<'a> {
                 if is_layout || is_float_elementwise {
                     steps.push(step);
                     self.set(out, Sym::Pre { steps });
+                } else if is_quantizer && scales::float_scaled(self, n) {
+                    let s = scales::scaled_input(self, n, steps, out)?;
+                    self.set(out, s);
                 } else if is_quantizer {
                     steps.push(step);
                     let t = self.quantized_input(n, steps, out)?;
@@ -402,8 +406,16 @@ impl<'a> Lowerer<'a> {
                     self.set(out, Sym::Pending { base, shape, steps });
                 } else if is_quantizer {
                     steps.push(step);
-                    let t = elementwise::resolve_pending(self, n, base, &shape, &steps, out)?;
-                    self.set(out, Sym::Q(t));
+                    let wide = self.elems(base).iter().any(|e| e.hi - e.lo >= 1 << 16);
+                    if scales::float_scaled(self, n) || (wide && scales::monotone(&steps)) {
+                        let s = scales::resolve(self, n, base, &shape, &steps, out)?;
+                        self.set(out, s);
+                    } else {
+                        let t = elementwise::resolve_pending(self, n, base, &shape, &steps, out)?;
+                        self.set(out, Sym::Q(t));
+                    }
+                } else if let Some(s) = self.scaled_through(n, slot, x, base, &shape, &steps)? {
+                    self.set(out, s);
                 } else {
                     let names: Vec<String> =
                         steps.iter().map(|s| format!("'{}' ({})", s.node, s.op.mnemonic())).collect();
@@ -436,6 +448,25 @@ impl<'a> Lowerer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A scaled tensor (integers `base` times constant factors, [`scales`]) through `n`.
+    fn scaled_through(
+        &mut self,
+        n: &Node,
+        slot: usize,
+        x: ValueId,
+        base: TensorId,
+        shape: &[usize],
+        steps: &[FloatStep],
+    ) -> Result<Option<Sym>, QuantizeError> {
+        let in_shape = self.shape_of(x);
+        match scales::pure_scale(steps, shape) {
+            Some(sigma) if sigma.len() == in_shape.iter().product::<usize>() => {
+                scales::through(self, n, slot, base, &in_shape, &sigma)
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Ends the prologue at an input quantizer: the hardware input is the quantized value.
@@ -496,6 +527,9 @@ impl<'a> Lowerer<'a> {
                 Sym::Pre { steps } if !self.input_done => self.materialize_input(steps, v),
                 Sym::Pre { .. } => {
                     return Err(self.err(n, "the float model input reaches this op through two different float paths; quantize it once first"))
+                }
+                Sym::Pending { shape, steps, .. } if scales::pure_scale(&steps, &shape).is_some() => {
+                    return Err(self.err(n, format!("input '{}' carries a float scale (a Quant whose scale is not a power of two); tensors with different float scales cannot meet in this op exactly — quantize them with one shared scale or with power-of-two scales before it", self.g.value(v).name)))
                 }
                 Sym::Pending { .. } => {
                     return Err(self.err(n, "float operations with non-power-of-two constants must be followed by a Quant node before they meet another tensor"))
@@ -753,6 +787,12 @@ impl<'a> Lowerer<'a> {
                 let elems: Vec<Elem> =
                     self.elems(t).iter().map(|e| Elem::new(e.frac, e.lo.max(0), e.hi.max(0))).collect();
                 Sym::Q(self.push_layer(&n.name, vec![n.name.clone()], LayerKind::Relu, t, &out_name, out_shape, elems))
+            }
+            op if op.is_quantizer() && scales::float_scaled(self, n) => {
+                let t = self.finish(t)?;
+                let steps = vec![activation::float_step(self, n, args)?];
+                let shape = n.inputs[slot].map(|v| self.shape_of(v)).unwrap_or_default();
+                scales::resolve(self, n, t, &shape, &steps, out)?
             }
             op if op.is_quantizer() => {
                 let t = self.finish(t)?;
