@@ -21,6 +21,7 @@ mod hardware_strategies;
 mod hgq2;
 mod hostile_models;
 mod mutation;
+mod qdq;
 mod quantizers;
 mod report_html;
 mod set_models;

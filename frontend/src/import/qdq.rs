@@ -6,15 +6,15 @@
 //!
 //! | ONNX                                   | rewritten to                                              |
 //! |----------------------------------------|-----------------------------------------------------------|
-//! | `QuantizeLinear(x, s, z)`              | `Div(x, s)` → `Clip(qmin−z, qmax−z)` → `Quant(·, 1, 0, b)` |
+//! | `QuantizeLinear(x, s, z)`              | `Div(x, s)` → `Quant(·, 1, 0, b)` → `Clip(qmin−z, qmax−z)` |
 //! | `DequantizeLinear(c, s, z)`, `c` computed | `Mul(c − z, s)` (float32, as onnxruntime)              |
 //! | `DequantizeLinear(W, s, z)`, `W` constant | `Mul(W − z, s)` with `s` in binary64: exact weights    |
 //! | `MatMulInteger(a, B, za, zb)`          | `MatMul(a − za, B − zb)`: the exact integer accumulator   |
 //! | `ConvInteger(x, W, zx, zw)`            | `Conv(x − zx, W − zw)`                                    |
-//! | `QLinearMatMul` / `QLinearConv`        | the integer accumulator (+ int32 bias), then `Mul(M)` in float32 with `M = (sa·sb)/sy` computed in float32 as onnxruntime does, `Clip`, `Quant(·, 1, 0, b)` |
+//! | `QLinearMatMul` / `QLinearConv`        | the integer accumulator (+ int32 bias), then `Mul(M)` in float32 with `M = (sa·sb)/sy` computed in float32 as onnxruntime does, `Quant(·, 1, 0, b)`, `Clip` |
 //!
 //! `QuantizeLinear` divides in float32 and rounds half to even *before* adding the zero point
-//! (`Clip` on the centered value then a scale-1 `Quant`), exactly as onnxruntime; a Q→DQ pair is
+//! (a scale-1 `Quant` then `Clip` to the centered range), exactly as onnxruntime; a Q→DQ pair is
 //! therefore bit-exact on the model input and, after an accumulation, the exact requantization
 //! of the model's constants (see the README's "Float scales and QDQ"). Layout ops (Reshape,
 //! Transpose, Flatten, MaxPool, …) pass centered codes through. What does not fit is refused
@@ -60,6 +60,9 @@ struct Rewriter<'a> {
     /// Centered-code tensors: their zero point (one value, per tensor) and element type.
     codes: HashMap<String, (f64, i32)>,
     outputs: Vec<String>,
+    /// Graph inputs, and `x / s` values by the tensor `x` they divide.
+    inputs: Vec<String>,
+    divided: HashMap<String, String>,
     fresh: usize,
 }
 
@@ -74,6 +77,8 @@ pub fn rewrite(gp: &GraphProto, path: &Path, model_dir: &Path) -> Result<Option<
         consts: HashMap::new(),
         codes: HashMap::new(),
         outputs: gp.output.iter().map(|o| o.name.clone()).collect(),
+        inputs: gp.input.iter().map(|o| o.name.clone()).collect(),
+        divided: HashMap::new(),
         fresh: 0,
     };
     for t in &gp.initializer {
@@ -186,37 +191,44 @@ impl Rewriter<'_> {
     }
 
     /// `x` (centered codes or floats) rounded to the integer type of `dt`, centered on `z`:
-    /// `Clip(qmin − z, qmax − z)` (when `z ≠ 0`) then `Quant(·, 1, 0, bits)`, written to `y`.
+    /// `Quant(·, 1, 0, bits)` (half to even), then `Clip(qmin − z, qmax − z)` when `z ≠ 0`
+    /// (clamping after the rounding is the same as before it: the bounds are integers), written
+    /// to `y`.
     fn round_to_codes(&mut self, n: &NodeProto, x: &str, z: f64, dt: i32, y: &str) -> Result<()> {
         let (qmin, qmax, bits, signed) =
             int_type(dt).ok_or_else(|| self.err(n, format!("zero-point type {dt} is not an 8-, 16- or 4-bit integer type")))?;
-        let mut x = x.to_string();
-        let (bits, signed) = if z != 0.0 {
-            let lo = self.add_const(y, &[], &[qmin - z], false);
-            let hi = self.add_const(y, &[], &[qmax - z], false);
-            let c = self.fresh_name(y);
-            self.emit("Clip", "", &format!("{}/clip", n.name), &[&x, &lo, &hi], &c, vec![]);
-            x = c;
-            (bits + 1.0, true)
-        } else {
-            (bits, signed)
-        };
+        let (qbits, qsigned) = if z != 0.0 { (bits + 1.0, true) } else { (bits, signed) };
         let one = self.add_const(y, &[], &[1.0], false);
         let zero = self.add_const(y, &[], &[0.0], false);
-        let b = self.add_const(y, &[], &[bits], false);
+        let b = self.add_const(y, &[], &[qbits], false);
         let attrs = vec![
-            AttributeProto { name: "signed".into(), i: signed as i64, r#type: 2, ..Default::default() },
+            AttributeProto { name: "signed".into(), i: qsigned as i64, r#type: 2, ..Default::default() },
             AttributeProto { name: "narrow".into(), i: 0, r#type: 2, ..Default::default() },
             AttributeProto { name: "rounding_mode".into(), s: b"ROUND".to_vec(), r#type: 3, ..Default::default() },
         ];
         // A graph output keeps its ONNX meaning (the integers `q`, not `q − z`).
-        if self.outputs.iter().any(|o| o == y) && z != 0.0 {
-            let c = self.fresh_name(y);
-            self.emit("Quant", QONNX, &n.name, &[&x, &one, &zero, &b], &c, attrs);
-            let zc = self.add_const(y, &[], &[z], false);
-            self.emit("Add", "", &format!("{}/zero_point", n.name), &[&c, &zc], y, vec![]);
+        let is_output = self.outputs.iter().any(|o| o == y) && z != 0.0;
+        let centered = if is_output { self.fresh_name(y) } else { y.to_string() };
+        if z != 0.0 {
+            let lo = self.add_const(y, &[], &[qmin - z], false);
+            let hi = self.add_const(y, &[], &[qmax - z], false);
+            let r = self.fresh_name(y);
+            if self.inputs.iter().any(|i| i == x) || self.inputs.iter().any(|i| self.divided.get(x) == Some(i)) {
+                // On the model input the float prologue ends at the Quant: clamp the codes after it.
+                self.emit("Quant", QONNX, &n.name, &[x, &one, &zero, &b], &r, attrs);
+                self.emit("Clip", "", &format!("{}/clip", n.name), &[&r, &lo, &hi], &centered, vec![]);
+            } else {
+                // After an accumulation the clamp joins the float chain the Quant resolves.
+                self.emit("Clip", "", &format!("{}/clip", n.name), &[x, &lo, &hi], &r, vec![]);
+                self.emit("Quant", QONNX, &n.name, &[&r, &one, &zero, &b], &centered, attrs);
+            }
         } else {
-            self.emit("Quant", QONNX, &n.name, &[&x, &one, &zero, &b], y, attrs);
+            self.emit("Quant", QONNX, &n.name, &[x, &one, &zero, &b], &centered, attrs);
+        }
+        if is_output {
+            let zc = self.add_const(y, &[], &[z], false);
+            self.emit("Add", "", &format!("{}/zero_point", n.name), &[&centered, &zc], y, vec![]);
+        } else {
             self.codes.insert(y.to_string(), (z, dt));
         }
         Ok(())
@@ -271,6 +283,7 @@ impl Rewriter<'_> {
                 let sc = self.add_const(&y, &[], &[s0], false);
                 let d = self.fresh_name(&y);
                 self.emit("Div", "", &format!("{}/div", n.name), &[&x, &sc], &d, vec![]);
+                self.divided.insert(d.clone(), x.clone());
                 self.round_to_codes(n, &d, z0, dt, &y)
             }
             "DequantizeLinear" => {
@@ -298,8 +311,12 @@ impl Rewriter<'_> {
                 } else {
                     x
                 };
+                // (q − z)·s in float32, as onnxruntime: the codes are exact in float32.
+                let cf = self.fresh_name(&y);
+                let to = AttributeProto { name: "to".into(), i: data_type::FLOAT as i64, r#type: 2, ..Default::default() };
+                self.emit("Cast", "", &format!("{}/cast", n.name), &[&c], &cf, vec![to]);
                 let sc = self.add_const(&y, &[], &[s0], false);
-                self.emit("Mul", "", &n.name, &[&c, &sc], &y, vec![]);
+                self.emit("Mul", "", &n.name, &[&cf, &sc], &y, vec![]);
                 Ok(())
             }
             "MatMulInteger" | "ConvInteger" => {
