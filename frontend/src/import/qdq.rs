@@ -291,7 +291,13 @@ impl Rewriter<'_> {
                 let x = n.input[0].clone();
                 if let Some((w, wdt)) = self.konst(&x).cloned() {
                     let (z, _) = self.zero_point(n, 2, wdt)?;
-                    let axis = norm_axis(attr_i(n, "axis", 1), w.shape.len()).map_err(|m| self.err(n, m))?;
+                    // The axis matters only to per-axis parameters (a scalar's default axis 1
+                    // may not exist in a rank-1 tensor).
+                    let axis = if s.data.len() <= 1 && z.data.len() <= 1 {
+                        0
+                    } else {
+                        norm_axis(attr_i(n, "axis", 1), w.shape.len()).map_err(|m| self.err(n, m))?
+                    };
                     let c = self.centered_const(n, &w, &z, axis, &y)?;
                     let ss = per_axis_shape(&w, &s, axis).map_err(|m| self.err(n, m))?;
                     let sc = self.add_const(&y, &ss, &s.data, true);

@@ -135,6 +135,21 @@ pub(crate) fn scaled_input(
     let shape = l.shape_of(out);
     let p = qparams(l, n, &shape)?;
     let konst = |i: usize| n.input(i).and_then(|v| l.g.value(v).konst.clone());
+    if p.scale.iter().all(|&s| is_pow2(s)) {
+        // Power-of-two scales (a zero point brought the quantizer here): `(q − z)·s` is exact,
+        // and the bus carries `q − z` on each element's grid.
+        let args = (0..n.inputs.len()).map(|i| if i == 0 { None } else { konst(i) }).collect();
+        steps.push(FloatStep { node: n.name.clone(), op: n.op.clone(), args, base_operand: None });
+        let elems: Vec<Elem> =
+            p.range.iter().zip(&p.scale).map(|(&(lo, hi), &s)| Elem::new(-(s.log2() as i32), lo, hi)).collect();
+        l.m.prologue.steps = steps;
+        l.m.prologue.conv = InputConv::Exact { frac: elems.first().map_or(0, |e| e.frac) };
+        let name = l.g.value(out).name.clone();
+        let t = l.new_tensor(&name, shape, elems);
+        l.m.input = t;
+        l.input_done = true;
+        return Ok(Sym::Q(t));
+    }
     let s = konst(1).ok_or_else(|| l.err(n, "the scale must be a constant"))?;
     steps.push(FloatStep { node: n.name.clone(), op: Op::Div, args: vec![None, Some(s)], base_operand: None });
     let mut args: Vec<Option<Tensor>> = (0..n.inputs.len()).map(konst).collect();
