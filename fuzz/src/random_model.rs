@@ -318,7 +318,12 @@ impl Gen {
                 raw_data: codes,
                 ..Default::default()
             });
-            self.ints.push(TensorProto { data_type: dt, name: zp.clone(), raw_data: vec![z as i64 as u8], ..Default::default() });
+            self.ints.push(TensorProto {
+                data_type: dt,
+                name: zp.clone(),
+                raw_data: vec![z as i64 as u8],
+                ..Default::default()
+            });
             let sc = self.g.initializer_f32(&format!("{raw}_s"), &[], &[scale]);
             self.desc.push(format!("{raw} DequantizeLinear"));
             return self.g.node("DequantizeLinear", "", &name, &[&raw, &sc, &zp], &[&name], vec![]);

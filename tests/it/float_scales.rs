@@ -191,7 +191,10 @@ fn check(name: &str, bytes: Vec<u8>, xs: &[Vec<f32>]) -> usize {
         for ((x, a), b) in xs.iter().zip(&ours).zip(&reference) {
             if a != b {
                 let t = Tensor::new(DType::F32, shape.clone(), x.iter().map(|&v| v as f64).collect());
-                assert!(near_tie(&g, &t), "{name}: qonnx gives {b:?}, Tachyon {a:?} on {x:?}, and no quantizer is near a tie");
+                assert!(
+                    near_tie(&g, &t),
+                    "{name}: qonnx gives {b:?}, Tachyon {a:?} on {x:?}, and no quantizer is near a tie"
+                );
                 ties += 1;
             }
         }

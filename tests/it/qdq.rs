@@ -58,14 +58,28 @@ fn qdq(g: &mut GraphBuilder, ints: &mut Ints, x: &str, y: &str, s: f32, z: i64, 
 }
 
 /// A per-axis int8 weight behind DequantizeLinear (`axis` of `shape`).
-fn dq_weight(g: &mut GraphBuilder, ints: &mut Ints, r: &mut Lcg, y: &str, shape: &[usize], axis: usize) -> (String, Vec<f32>) {
+fn dq_weight(
+    g: &mut GraphBuilder,
+    ints: &mut Ints,
+    r: &mut Lcg,
+    y: &str,
+    shape: &[usize],
+    axis: usize,
+) -> (String, Vec<f32>) {
     let n: usize = shape.iter().product();
     let w: Vec<i64> = (0..n).map(|_| r.int(-127, 127)).collect();
     let s: Vec<f32> = (0..shape[axis]).map(|_| odd_scale(r, -8)).collect();
     let wq = ints.add(&format!("{y}_int"), data_type::INT8, shape, &w);
     let sc = g.initializer_f32(&format!("{y}_s"), &[shape[axis]], &s);
     let zp = ints.add(&format!("{y}_z"), data_type::INT8, &[shape[axis]], &vec![0; shape[axis]]);
-    let out = g.node("DequantizeLinear", "", &format!("{y}_DQ"), &[&wq, &sc, &zp], &[y], vec![Attr::int("axis", axis as i64)]);
+    let out = g.node(
+        "DequantizeLinear",
+        "",
+        &format!("{y}_DQ"),
+        &[&wq, &sc, &zp],
+        &[y],
+        vec![Attr::int("axis", axis as i64)],
+    );
     (out, s)
 }
 
@@ -155,7 +169,14 @@ fn qlinear_cnn(seed: u64) -> Vec<u8> {
         &["c"],
         vec![Attr::ints("kernel_shape", &[3, 3]), Attr::ints("pads", &[1, 1, 1, 1])],
     );
-    let p = g.node("MaxPool", "", "pool", &[&c], &["p"], vec![Attr::ints("kernel_shape", &[2, 2]), Attr::ints("strides", &[2, 2])]);
+    let p = g.node(
+        "MaxPool",
+        "",
+        "pool",
+        &[&c],
+        &["p"],
+        vec![Attr::ints("kernel_shape", &[2, 2]), Attr::ints("strides", &[2, 2])],
+    );
     g.node("DequantizeLinear", "", "y_DQ", &[&p, &sy, &zy], &["y"], vec![]);
     ints.into_model(g, 13)
 }
@@ -166,7 +187,8 @@ fn integer_ops(seed: u64, conv: bool) -> Vec<u8> {
     let mut r = Lcg(seed);
     let mut g = GraphBuilder::new(if conv { "conv_integer" } else { "matmul_integer" });
     let mut ints = Ints::default();
-    let (x, out) = if conv { (g.input("x", &[1, 1, 4, 4]), vec![1, 2, 2, 2]) } else { (g.input("x", &[1, 8]), vec![1, 5]) };
+    let (x, out) =
+        if conv { (g.input("x", &[1, 1, 4, 4]), vec![1, 2, 2, 2]) } else { (g.input("x", &[1, 8]), vec![1, 5]) };
     g.output("y", &out.iter().map(|&d| d as i64).collect::<Vec<_>>());
     let s = odd_scale(&mut r, -5);
     let sx = g.initializer_f32("sx", &[], &[s]);

@@ -29,10 +29,22 @@ use std::path::Path;
 
 const QONNX: &str = "qonnx.custom_op.general";
 /// The ops this pass rewrites.
-const OPS: [&str; 6] = ["QuantizeLinear", "DequantizeLinear", "MatMulInteger", "ConvInteger", "QLinearMatMul", "QLinearConv"];
+const OPS: [&str; 6] =
+    ["QuantizeLinear", "DequantizeLinear", "MatMulInteger", "ConvInteger", "QLinearMatMul", "QLinearConv"];
 /// Ops that move or select integer codes without computing on them.
-const LAYOUT: [&str; 11] =
-    ["Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "MaxPool", "Slice", "Gather", "Concat", "GlobalMaxPool"];
+const LAYOUT: [&str; 11] = [
+    "Reshape",
+    "Flatten",
+    "Transpose",
+    "Squeeze",
+    "Unsqueeze",
+    "Identity",
+    "MaxPool",
+    "Slice",
+    "Gather",
+    "Concat",
+    "GlobalMaxPool",
+];
 
 /// Whether a graph has anything for this pass.
 pub fn has_qdq(gp: &GraphProto) -> bool {
@@ -82,8 +94,11 @@ pub fn rewrite(gp: &GraphProto, path: &Path, model_dir: &Path) -> Result<Option<
         fresh: 0,
     };
     for t in &gp.initializer {
-        let v = decode_tensor(t, model_dir)
-            .map_err(|e| FrontendError::Tensor { path: path.to_path_buf(), tensor: t.name.clone(), error: Box::new(e) })?;
+        let v = decode_tensor(t, model_dir).map_err(|e| FrontendError::Tensor {
+            path: path.to_path_buf(),
+            tensor: t.name.clone(),
+            error: Box::new(e),
+        })?;
         r.consts.insert(t.name.clone(), (v, t.data_type));
     }
     for n in &gp.node {
@@ -185,7 +200,10 @@ impl Rewriter<'_> {
     fn single(&self, n: &NodeProto, t: &Tensor, what: &str) -> Result<f64> {
         let v = t.data.first().copied().unwrap_or(0.0);
         if t.data.iter().any(|&x| x != v) {
-            return Err(self.err(n, format!("a per-axis {what} on a computed tensor is not supported; quantize activations per tensor")));
+            return Err(self.err(
+                n,
+                format!("a per-axis {what} on a computed tensor is not supported; quantize activations per tensor"),
+            ));
         }
         Ok(v)
     }
@@ -195,8 +213,8 @@ impl Rewriter<'_> {
     /// (clamping after the rounding is the same as before it: the bounds are integers), written
     /// to `y`.
     fn round_to_codes(&mut self, n: &NodeProto, x: &str, z: f64, dt: i32, y: &str) -> Result<()> {
-        let (qmin, qmax, bits, signed) =
-            int_type(dt).ok_or_else(|| self.err(n, format!("zero-point type {dt} is not an 8-, 16- or 4-bit integer type")))?;
+        let (qmin, qmax, bits, signed) = int_type(dt)
+            .ok_or_else(|| self.err(n, format!("zero-point type {dt} is not an 8-, 16- or 4-bit integer type")))?;
         let (qbits, qsigned) = if z != 0.0 { (bits + 1.0, true) } else { (bits, signed) };
         let one = self.add_const(y, &[], &[1.0], false);
         let zero = self.add_const(y, &[], &[0.0], false);
@@ -319,7 +337,8 @@ impl Rewriter<'_> {
                 };
                 // (q − z)·s in float32, as onnxruntime: the codes are exact in float32.
                 let cf = self.fresh_name(&y);
-                let to = AttributeProto { name: "to".into(), i: data_type::FLOAT as i64, r#type: 2, ..Default::default() };
+                let to =
+                    AttributeProto { name: "to".into(), i: data_type::FLOAT as i64, r#type: 2, ..Default::default() };
                 self.emit("Cast", "", &format!("{}/cast", n.name), &[&c], &cf, vec![to]);
                 let sc = self.add_const(&y, &[], &[s0], false);
                 self.emit("Mul", "", &n.name, &[&cf, &sc], &y, vec![]);
@@ -365,7 +384,8 @@ impl Rewriter<'_> {
         if conv {
             let mut ins = vec![a.clone(), wc.clone()];
             if let Some(b) = n.input.get(8).filter(|s| !s.is_empty()) {
-                let (bt, _) = self.konst(b).cloned().ok_or_else(|| self.err(n, "the bias must be a constant initializer"))?;
+                let (bt, _) =
+                    self.konst(b).cloned().ok_or_else(|| self.err(n, "the bias must be a constant initializer"))?;
                 let wide = bt.data.iter().any(|v| v.abs() > (1 << 24) as f64);
                 ins.push(self.add_const(y, &bt.shape, &bt.data, wide));
             }

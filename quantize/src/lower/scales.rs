@@ -178,10 +178,19 @@ pub(crate) fn pure_scale(steps: &[FloatStep], shape: &[usize]) -> Option<Vec<f64
         match s.op {
             Op::Mul => {
                 let c = s.args.iter().flatten().next()?;
-                let m = c.data.iter().map(|&v| dyadic(v, 1100).map_or(64, |(m, _)| 128 - m.unsigned_abs().leading_zeros())).max();
+                let m = c
+                    .data
+                    .iter()
+                    .map(|&v| dyadic(v, 1100).map_or(64, |(m, _)| 128 - m.unsigned_abs().leading_zeros()))
+                    .max();
                 bits += m.unwrap_or(0);
             }
-            Op::Reshape { .. } | Op::Flatten { .. } | Op::Squeeze { .. } | Op::Unsqueeze { .. } | Op::Identity | Op::Dropout => {}
+            Op::Reshape { .. }
+            | Op::Flatten { .. }
+            | Op::Squeeze { .. }
+            | Op::Unsqueeze { .. }
+            | Op::Identity
+            | Op::Dropout => {}
             _ => return None,
         }
     }
@@ -222,14 +231,24 @@ pub(crate) fn through(
                 return Err(l.err(n, "a maximum of values with different float scales is not supported; quantize them with one per-tensor Quant first"));
             }
             let y = structural::lower_max(l, n, &ops)?;
-            Sym::Pending { base: y, shape: out_shape.clone(), steps: vec![scale_step(&n.name, &out_shape, vec![s0; l.elems(y).len()])] }
+            Sym::Pending {
+                base: y,
+                shape: out_shape.clone(),
+                steps: vec![scale_step(&n.name, &out_shape, vec![s0; l.elems(y).len()])],
+            }
         }
         _ => return Ok(None),
     }))
 }
 
 /// The scales after a wiring op: the op applied to the scale tensor.
-fn move_scales(l: &Lowerer, n: &Node, slot: usize, in_shape: &[usize], sigma: &[f64]) -> Result<Vec<f64>, QuantizeError> {
+fn move_scales(
+    l: &Lowerer,
+    n: &Node,
+    slot: usize,
+    in_shape: &[usize],
+    sigma: &[f64],
+) -> Result<Vec<f64>, QuantizeError> {
     let mut args: Vec<Option<Tensor>> = n.inputs.iter().map(|&v| l.g.konst(v).cloned()).collect();
     args[slot] = Some(Tensor::new(DType::F64, in_shape.to_vec(), sigma.to_vec()));
     let refs: Vec<Option<&Tensor>> = args.iter().map(|a| a.as_ref()).collect();
@@ -292,7 +311,8 @@ fn scaled_linear(
             ints.push((j, m << sh));
         }
         let g = ints.iter().fold(0u128, |g, &(_, v)| gcd(g, v.unsigned_abs()));
-        let coeffs: Vec<(u32, i128, i32)> = ints.iter().map(|&(j, v)| (j, v / g as i128, -xe[j as usize].frac)).collect();
+        let coeffs: Vec<(u32, i128, i32)> =
+            ints.iter().map(|&(j, v)| (j, v / g as i128, -xe[j as usize].frac)).collect();
         let widest = coeffs.iter().map(|c| 128 - c.1.unsigned_abs().leading_zeros()).max().unwrap_or(0);
         if widest > MAX_COEFF_BITS {
             return Err(l.err(n, format!("with the float scales of its input, this op's integer coefficients need {widest} bits; quantize the input per tensor (one scale) or with power-of-two scales")));
@@ -369,10 +389,14 @@ pub(crate) fn resolve(
     let mut eval = |l: &Lowerer, at: &[i128]| -> Result<Vec<i128>, QuantizeError> {
         evals += 1;
         if evals > MAX_EVALS {
-            return Err(l.err(n, "this quantizer has too many levels over too wide an input to resolve exactly; use fewer bits"));
+            return Err(l.err(
+                n,
+                "this quantizer has too many levels over too wide an input to resolve exactly; use fewer bits",
+            ));
         }
         let data = at.iter().zip(&xe).map(|(&v, e)| v as f64 * 2f64.powi(-e.frac)).collect();
-        let y = apply_steps(steps, Tensor::new(DType::F32, shape.to_vec(), data)).map_err(|e| l.err(n, e.to_string()))?;
+        let y =
+            apply_steps(steps, Tensor::new(DType::F32, shape.to_vec(), data)).map_err(|e| l.err(n, e.to_string()))?;
         y.data
             .iter()
             .zip(&p.scale)
@@ -392,8 +416,9 @@ pub(crate) fn resolve(
         let (qlo, qhi) = (eval(l, &lo)?, eval(l, &hi)?);
         // Per element: intervals (a, b, q(a), q(b)) with q(a) ≠ q(b) still to split, and the
         // thresholds found (x, q(x)).
-        let mut work: Vec<Vec<(i128, i128, i128, i128)>> =
-            (0..xe.len()).map(|i| if qlo[i] != qhi[i] { vec![(lo[i], hi[i], qlo[i], qhi[i])] } else { vec![] }).collect();
+        let mut work: Vec<Vec<(i128, i128, i128, i128)>> = (0..xe.len())
+            .map(|i| if qlo[i] != qhi[i] { vec![(lo[i], hi[i], qlo[i], qhi[i])] } else { vec![] })
+            .collect();
         let mut found: Vec<Vec<(i128, i128)>> = vec![vec![]; xe.len()];
         loop {
             let mut at = lo.clone();
