@@ -259,7 +259,9 @@ pub fn quant(
     let y = binary(&y, zeropt, |v, z| v - z)?;
     if scale.data.iter().all(|&s| is_pow2(s)) {
         let mut y = binary(&y, scale, |v, s| v * s)?;
-        y.dtype = dt;
+        // A quantizer's output is a fresh value of its scale's type: binary64 from a float-scale
+        // quantizer upstream (below) does not leak past it (its codes are exact in float32).
+        y.dtype = if dt == DType::F64 && scale.dtype == DType::F32 && bits <= 24.0 { DType::F32 } else { dt };
         return Ok(y);
     }
     // A float scale: the output `(q − z)·s` is kept exact (binary64), so a quantized weight is
@@ -457,7 +459,11 @@ fn quant_op(inputs: &[Option<&Tensor>], signed: bool, narrow: bool, round: Round
 
 /// QONNX `BipolarQuant(x, scale)`: `scale · (x ≥ 0 ? +1 : −1)`.
 fn bipolar_quant(x: &Tensor, scale: &Tensor) -> R<Tensor> {
-    binary(&unary(x, |v| if v >= 0.0 { 1.0 } else { -1.0 }), scale, |v, s| v * s)
+    let mut y = binary(&unary(x, |v| if v >= 0.0 { 1.0 } else { -1.0 }), scale, |v, s| v * s)?;
+    if y.dtype == DType::F64 && scale.dtype == DType::F32 && scale.data.iter().all(|&s| is_pow2(s)) {
+        y.dtype = DType::F32; // ±scale: exact in float32 (see `quant`)
+    }
+    Ok(y)
 }
 
 /// QONNX `Trunc` of `x` (opset 1 or 2 form, [`trunc_output`]), step by step as the qonnx

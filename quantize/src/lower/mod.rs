@@ -469,6 +469,26 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// A linear op of a quantized model whose constants come from float-scale quantizers or
+    /// DequantizeLinear (binary64 in the front end, see [`scales`]): exact, by factoring each
+    /// output's coefficients, never quantized to a config type.
+    fn float_scaled_weights(
+        &mut self,
+        n: &Node,
+        slot: usize,
+        args: &[Option<Tensor>],
+        t: TensorId,
+    ) -> Result<Option<Sym>, QuantizeError> {
+        let linear = matches!(structural::family(n, &[slot]), Some(structural::Family::Linear { .. }));
+        if self.float_mode || !linear || !args.iter().flatten().any(|c| c.dtype == tachyon_frontend::DType::F64) {
+            return Ok(None);
+        }
+        let Some(x) = n.inputs[slot] else { return Ok(None) };
+        let in_shape = self.shape_of(x);
+        let ones = vec![1.0; self.elems(t).len()];
+        scales::through(self, n, slot, t, &in_shape, &ones)
+    }
+
     /// Ends the prologue at an input quantizer: the hardware input is the quantized value.
     fn quantized_input(&mut self, n: &Node, steps: Vec<FloatStep>, out: ValueId) -> Result<TensorId, QuantizeError> {
         let shape = self.shape_of(out);
@@ -754,6 +774,9 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Sym, QuantizeError> {
         let out_shape = self.shape_of(out);
         let out_name = self.g.value(out).name.clone();
+        if let Some(sym) = self.float_scaled_weights(n, slot, args, t)? {
+            return Ok(sym);
+        }
         let handled_here = match &n.op {
             Op::MatMul | Op::Gemm { .. } => slot == 0,
             _ => false,
