@@ -406,7 +406,11 @@ impl<'a> Lowerer<'a> {
                     self.set(out, Sym::Pending { base, shape, steps });
                 } else if is_quantizer {
                     steps.push(step);
-                    let wide = self.elems(base).iter().any(|e| e.hi - e.lo >= 1 << 16);
+                    // Wider than `resolve_pending` tabulates (the span over all elements).
+                    let xe = self.elems(base);
+                    let lo = xe.iter().map(|e| e.lo).min().unwrap_or(0);
+                    let hi = xe.iter().map(|e| e.hi).max().unwrap_or(0);
+                    let wide = hi - lo + 1 > 1 << 16;
                     if scales::float_scaled(self, n) || (wide && scales::monotone(&steps)) {
                         let s = scales::resolve(self, n, base, &shape, &steps, out)?;
                         self.set(out, s);
