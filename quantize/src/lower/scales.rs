@@ -291,7 +291,10 @@ fn scaled_linear(
             // coefficient × input scale × the input's grid: the real weight of the integer x_j.
             let w = mul_dyadic(exact(d, "coefficient")?, sig[j])
                 .ok_or_else(|| l.err(n, "a coefficient times its input's scale needs more than 127 bits"))?;
-            terms[i].push((j as u32, (w.0, w.1 + xe[j].frac)));
+            if w.0 != 0 {
+                // (an input scaled by 0 contributes nothing)
+                terms[i].push((j as u32, (w.0, w.1 + xe[j].frac)));
+            }
         }
     }
     let mut rows = Vec::with_capacity(terms.len());
@@ -497,4 +500,39 @@ pub(crate) fn resolve(
     let out_name = l.g.value(out).name.clone();
     let t = l.push_layer(&n.name, origin, LayerKind::Threshold(table), base, &out_name, out_shape.clone(), elems);
     Ok(if pow2 { Sym::Q(t) } else { scaled(n, t, &out_shape, p.scale) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(op: Op, c: Option<Tensor>) -> FloatStep {
+        FloatStep { node: "n".into(), op, args: vec![None, c], base_operand: None }
+    }
+
+    fn t(shape: &[usize], v: &[f64]) -> Tensor {
+        Tensor::new(DType::F32, shape.to_vec(), v.to_vec())
+    }
+
+    #[test]
+    fn pure_scale_multiplies_per_element_and_refuses_other_steps() {
+        let s = [step(Op::Mul, Some(t(&[1, 2], &[0.3f32 as f64, 0.7f32 as f64]))), step(Op::Mul, Some(t(&[], &[0.5])))];
+        let got = pure_scale(&s, &[1, 2]).unwrap();
+        assert_eq!(got, vec![(0.3f32 as f64) * 0.5, (0.7f32 as f64) * 0.5]);
+        assert!(pure_scale(&[step(Op::Add, Some(t(&[], &[1.0])))], &[1, 2]).is_none());
+        // Three 24-bit mantissas may need 72 bits: not exact in binary64, refused.
+        let m = step(Op::Mul, Some(t(&[], &[0.3f32 as f64])));
+        assert!(pure_scale(&[m.clone(), m.clone(), m], &[1]).is_none());
+    }
+
+    #[test]
+    fn monotone_chains() {
+        let c = Some(t(&[], &[2.0]));
+        assert!(monotone(&[step(Op::Mul, c.clone()), step(Op::Relu, None), step(Op::Sub, c.clone())]));
+        // c / x is not monotone over a range containing 0.
+        let div_by_x = FloatStep { node: "d".into(), op: Op::Div, args: vec![c.clone(), None], base_operand: None };
+        assert!(!monotone(&[div_by_x]));
+        assert!(!monotone(&[step(Op::LeakyRelu { alpha: -0.5 }, None)]));
+        assert!(monotone(&[step(Op::Div, c)]));
+    }
 }
