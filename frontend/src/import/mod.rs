@@ -7,6 +7,7 @@ mod cnn;
 mod fixed;
 
 mod math;
+pub mod qdq;
 mod quant;
 mod reduce;
 mod shape;
@@ -117,6 +118,9 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
         path,
         model_dir: path.parent().unwrap_or(Path::new(".")),
     };
+    // ONNX QDQ and integer ops become the ops the compiler has (`qdq`).
+    let rewritten = qdq::rewrite(gp, path, b.model_dir)?;
+    let gp = rewritten.as_ref().unwrap_or(gp);
     b.initializers(gp)?;
     b.inputs(gp)?;
     // Topological order (ONNX requires it, but be tolerant), detecting cycles and dangling names.
