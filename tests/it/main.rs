@@ -19,6 +19,7 @@ mod float_ops;
 mod hardware_strategies;
 mod hgq2;
 mod hostile_models;
+mod import_door;
 mod mutation;
 mod quantizers;
 mod report_html;
