@@ -61,7 +61,12 @@ pub struct LayerError {
 /// For every layer whose output stands for an ONNX tensor of the same size, the largest and
 /// root-mean-square difference between the interpreter's value (the RTL's, bit for bit) and the
 /// float model's on `samples` (float rows of the graph input).
-pub fn layer_errors(
+pub fn layer_errors(model: &Path, q: &QModel, samples: &[Vec<f64>]) -> Result<Vec<LayerError>> {
+    layer_errors_with(model, &Default::default(), q, samples)
+}
+
+/// [`layer_errors`] with the model imported as the project's build did (`--input-shape`).
+pub fn layer_errors_with(
     model: &Path,
     import: &tachyon_frontend::ImportOptions,
     q: &QModel,
@@ -248,7 +253,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     };
     if !float_rows.is_empty() {
         summary.layer_errors =
-            layer_errors(&dir.join(&manifest.model), &manifest.import_options(), &built.qmodel, &float_rows)?;
+            layer_errors_with(&dir.join(&manifest.model), &manifest.import_options(), &built.qmodel, &float_rows)?;
     }
     if let Some(p) = &o.expect {
         let (exp, _) = read_rows(p)?;

@@ -15,7 +15,8 @@ from onnx import version_converter
 def main(argv: list[str]) -> None:
     if len(argv) != 4:
         raise SystemExit(__doc__)
-    model = onnx.load(argv[1])
+    # The converter's broadcast adapters read the operands' shapes.
+    model = onnx.shape_inference.infer_shapes(onnx.load(argv[1]))
     onnx.save(version_converter.convert_version(model, int(argv[3])), argv[2])
 
 

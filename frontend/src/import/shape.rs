@@ -29,9 +29,9 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64, outputs: &[String]) -> Resul
                 None => return Err(ImportError::Missing { op: "Concat".into(), what: "an 'axis' attribute" }),
             },
         },
-        "Cast" if opset < 6 => {
+        "Cast" if opset < 6 && a.string("to").is_some_and(|t| !t.is_empty()) => {
             // Opsets < 6 name the type as a string ("FLOAT").
-            let to = a.string("to").ok_or(ImportError::Missing { op: "Cast".into(), what: "a 'to' attribute" })?;
+            let to = a.string("to").unwrap_or_default();
             Op::Cast { to: super::upgrade::data_type_named(&to).ok_or(ImportError::CastTypeName { name: to })? }
         }
         "Cast" => Op::Cast {
