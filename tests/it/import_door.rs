@@ -538,6 +538,13 @@ fn a_tiny_unet_with_resize_matches_qonnx_and_cosimulates() {
     let out = dir.join("prj");
     build(&build_options(dir.join("unet_scales.onnx"), &out)).unwrap();
     cosim_random(&out, 300);
+    // In the stream style the encoder streams; the upsampling (not a sliding window) and what
+    // follows take the whole map once per frame.
+    let stream = Config::parse(r#"{ "default": { "style": "stream" } }"#).unwrap();
+    let b = tachyon_driver::project::compile(&dir.join("unet_scales.onnx"), &stream, 5.0, "tachyon_top", None).unwrap();
+    let style = |name: &str| b.design.report.layers.iter().find(|l| l.name == name).map(|l| l.style.clone());
+    assert_eq!(style("enc").as_deref(), Some("stream"));
+    assert_eq!(style("up").as_deref(), Some("parallel"));
 }
 
 /// Resize's coordinate modes against onnxruntime on a float model (pure data movement: exact);
