@@ -18,7 +18,9 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, Import
             if opset < 7 && a.int_or("broadcast", 0) != 0 && a.int("axis").is_some() {
                 return Ok(Some(Op::Unsupported {
                     reason: format!(
-                        "{op_type} with broadcast=1 and axis={} (opset < 7) aligns B with A from that axis on, which                          cannot be upgraded without A's rank; convert the model with onnx.version_converter (which                          reads the shapes) or re-export it with opset 7 or later",
+                        "{op_type} with broadcast=1 and axis={} (opset < 7) aligns B with A from that axis on, which \
+                         needs A's rank and a constant B; give A's shape in the model's value_info (as \
+                         onnx.shape_inference writes it), or re-export the model with opset 7 or later",
                         a.int_or("axis", 0)
                     ),
                 }));
@@ -88,7 +90,8 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, Import
             }
             if opset < 9 && a.int_or("spatial", 1) == 0 {
                 return Ok(Some(Op::Unsupported {
-                    reason: "BatchNormalization with spatial=0 (statistics per element, opset < 9) cannot be                              upgraded; export it with per-channel statistics"
+                    reason: "BatchNormalization with spatial=0 (statistics per element, opset < 9) cannot be \
+                             upgraded; export it with per-channel statistics"
                         .into(),
                 }));
             }

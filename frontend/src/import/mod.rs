@@ -80,12 +80,14 @@ fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, ImportError> 
         // `upgrade` rewrote the ones it could into standard ops between transposes.
         let reason = if channels_last::OPS.contains(&n.op_type.as_str()) {
             format!(
-                "the rank of the channels-last {}'s input cannot be read off the model; give the graph input a                  shape (or a kernel_shape attribute)",
+                "the rank of the channels-last {}'s input cannot be read off the model; give it a kernel_shape \
+                 attribute",
                 n.op_type
             )
         } else {
             format!(
-                "channels-last {} is not supported (Conv, MaxPool and BatchNormalization are); run qonnx's                  channels-last transform only on those",
+                "channels-last {} is not supported (Conv, MaxPool and BatchNormalization are); run qonnx's \
+                 channels-last transform only on those",
                 n.op_type
             )
         };

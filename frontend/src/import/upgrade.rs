@@ -7,9 +7,15 @@
 //!
 //! ```text
 //! opset 1–4:  y = Reshape(x) {shape=[1,-1]}  ⇒  y = Reshape(x, y_shape)   y_shape: int64 [1,-1]
+//! opset 1–6:  y = Add(x, b) {broadcast=1, axis=1}, x: [N,C,H,W], b: [C]
+//!                                          ⇒  y = Add(x, b_aligned)      b_aligned: [C,1,1]
 //! ```
+//!
+//! The legacy broadcast needs the rank of A, read from the model's shapes (graph inputs,
+//! `value_info`, initializers) as ONNX's converter reads them, and a constant B; otherwise the
+//! importer refuses the node, saying why.
 
-use crate::proto::{data_type, GraphProto, TensorProto};
+use crate::proto::{data_type, GraphProto, TensorProto, TypeValue};
 use std::collections::HashSet;
 
 /// The tensor and node names of a graph, handing out fresh ones.
@@ -82,11 +88,59 @@ fn reshape_attribute(g: &mut GraphProto, names: &mut Names) {
     g.initializer.extend(added);
 }
 
+/// The rank of tensor `name` where the model states it: an initializer, or a graph input or
+/// `value_info` with a shape.
+fn stated_rank(g: &GraphProto, name: &str) -> Option<usize> {
+    if let Some(t) = g.initializer.iter().find(|t| t.name == name) {
+        return Some(t.dims.len());
+    }
+    let vi = g.input.iter().chain(&g.value_info).find(|v| v.name == name)?;
+    match vi.r#type.as_ref()?.value.as_ref()? {
+        TypeValue::TensorType(tt) => tt.shape.as_ref().map(|s| s.dim.len()),
+        _ => None,
+    }
+}
+
+/// Element-wise ops of opsets < 7 with `broadcast=1` and an `axis`: B (an initializer) gets
+/// trailing unit axes so that numpy's broadcasting aligns it from `axis` on, and the
+/// attributes go. Without `axis` the old rule is numpy's for the shapes it allowed.
+fn legacy_broadcast(g: &mut GraphProto, names: &mut Names) {
+    let mut added = vec![];
+    for k in 0..g.node.len() {
+        let n = &g.node[k];
+        let elementwise = matches!(n.op_type.as_str(), "Add" | "Sub" | "Mul" | "Div" | "Pow");
+        let attr = |name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+        if !elementwise || !(n.domain.is_empty() || n.domain == "ai.onnx") || attr("broadcast") != Some(1) {
+            continue;
+        }
+        let Some(axis) = attr("axis") else { continue };
+        let (Some(a), Some(b)) = (n.input.first(), n.input.get(1)) else { continue };
+        let Some(rank_a) = stated_rank(g, a) else { continue };
+        let Some(t) = g.initializer.iter().find(|t| &t.name == b) else { continue };
+        let axis = if axis < 0 { axis + rank_a as i64 } else { axis };
+        let trailing = rank_a as i64 - axis - t.dims.len() as i64;
+        if axis < 0 || trailing < 0 {
+            continue; // malformed: the importer refuses it
+        }
+        let mut aligned = t.clone();
+        aligned.dims.extend(std::iter::repeat_n(1, trailing as usize));
+        aligned.name = names.fresh(&format!("{b}_aligned"));
+        let n = &mut g.node[k];
+        n.input[1] = aligned.name.clone();
+        n.attribute.retain(|a| a.name != "broadcast" && a.name != "axis");
+        added.push(aligned);
+    }
+    g.initializer.extend(added);
+}
+
 /// Upgrades `g` (default-domain opset `opset`) in place.
 pub(super) fn upgrade(g: &mut GraphProto, opset: i64) {
     let mut names = Names::of(g);
     if opset < 5 {
         reshape_attribute(g, &mut names);
+    }
+    if opset < 7 {
+        legacy_broadcast(g, &mut names);
     }
     super::channels_last::expand(g, &mut names)
 }
