@@ -153,6 +153,42 @@ fn input_shape_overrides_the_file_and_is_kept_in_the_project() {
     assert!(e.contains("--input-shape names the input 'y'") && e.contains("[\"x\"]"), "{e}");
 }
 
+/// The command line: `build` says what it took as the batch; `--input-shape` is kept in the
+/// project, so `sim --inputs` (which reads the stored model for the per-layer errors) needs
+/// it no more; `inspect` takes it too.
+#[test]
+fn the_cli_says_what_it_took_and_keeps_input_shape() {
+    let dir = scratch("import_door_cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("batch8.onnx");
+    std::fs::write(&path, batch_mlp(8, false)).unwrap();
+    let tachyon = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tachyon")).args(args).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (p, auto, whole) = (path.as_os_str().to_owned(), dir.join("auto"), dir.join("whole"));
+    let (ok, text) = tachyon(&[&os("build"), &p, &os("-o"), auto.as_os_str()]);
+    assert!(ok && text.contains("note: input 'x' has shape [8, 16]: axis 0 taken as the batch"), "{text}");
+    let (ok, text) = tachyon(&[&os("build"), &p, &os("--input-shape"), &os("x=8,16"), &os("-o"), whole.as_os_str()]);
+    assert!(ok && !text.contains("taken as the batch"), "{text}");
+    let (ok, text) = tachyon(&[&os("inspect"), &p, &os("--input-shape"), &os("2,16")]);
+    assert!(ok && text.contains("--input-shape makes it [2, 16]"), "{text}");
+    let (ok, text) =
+        tachyon(&[&os("build"), &p, &os("--input-shape"), &os("1,0"), &os("-o"), dir.join("bad").as_os_str()]);
+    assert!(!ok && text.contains("is not a shape"), "{text}");
+    if !have("verilator") {
+        return;
+    }
+    // Two events of 8 rows for the project that takes all 8 at once.
+    let mut r = Lcg(41);
+    let x = grid(&mut r, 2 * 128, 40, 3);
+    let npy = dir.join("x.npy");
+    tachyon_common::npy::write_npy_f32(&npy, &[2, 8, 16], &x).unwrap();
+    let (ok, text) = tachyon(&[&os("sim"), whole.as_os_str(), &os("--inputs"), npy.as_os_str()]);
+    assert!(ok && text.contains("mismatches   0"), "{text}");
+}
+
 #[test]
 fn a_model_that_mixes_events_keeps_its_shape_and_the_error_says_what_to_do() {
     let dir = scratch("import_door_mix");
@@ -533,8 +569,24 @@ fn a_tiny_unet_with_resize_matches_qonnx_and_cosimulates() {
     let mut r = Lcg(31);
     let xs: Vec<Vec<f32>> = (0..60).map(|_| grid(&mut r, 64, 40, 3)).collect();
     let flat: Vec<f32> = xs.iter().flatten().copied().collect();
-    let forms: [(&str, &dyn Fn(&mut GraphBuilder, &str) -> String, i64); 3] =
-        [("scales", &by_scales, 13), ("sizes", &by_sizes, 19), ("upsample", &upsample, 9)];
+    let upsample7 = |g: &mut GraphBuilder, x: &str| {
+        let attrs = vec![
+            Attr::string("mode", "nearest"),
+            Attr(tachyon_frontend::proto::AttributeProto {
+                name: "scales".into(),
+                r#type: tachyon_frontend::proto::attribute_type::FLOATS,
+                floats: vec![1.0, 1.0, 2.0, 2.0],
+                ..Default::default()
+            }),
+        ];
+        g.node("Upsample", "", "up", &[x], &["up"], attrs)
+    };
+    let forms: [(&str, &dyn Fn(&mut GraphBuilder, &str) -> String, i64); 4] = [
+        ("scales", &by_scales, 13),
+        ("sizes", &by_sizes, 19),
+        ("upsample", &upsample, 9),
+        ("upsample7", &upsample7, 7),
+    ];
     let mut verilog = vec![];
     for (name, form, opset) in forms {
         let path = dir.join(format!("unet_{name}.onnx"));
@@ -546,7 +598,7 @@ fn a_tiny_unet_with_resize_matches_qonnx_and_cosimulates() {
             tachyon_driver::project::compile(&path, &Config::default(), 5.0, "tachyon_top", None).unwrap().verilog,
         );
     }
-    // Three spellings of the same ×2 replication: the same hardware.
+    // Four spellings of the same ×2 replication: the same hardware.
     assert!(verilog.iter().all(|v| v == &verilog[0]));
     let out = dir.join("prj");
     build(&build_options(dir.join("unet_scales.onnx"), &out)).unwrap();
