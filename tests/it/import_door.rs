@@ -504,10 +504,13 @@ fn channels_last_ops_match_qonnx_and_cosimulate() {
 
 // ---------------------------------------------------------------- Resize / Upsample
 
+/// Adds an upsampling node reading the given tensor; returns its output.
+type Upsampling = dyn Fn(&mut GraphBuilder, &str) -> String;
+
 /// A tiny U-Net: x[1,1,8,8] → Quant → Conv 3×3 (2 ch) → Relu → Quant (the skip) → MaxPool 2×2 →
 /// Conv 3×3 → Relu → Quant → Resize ×2 (nearest) → Concat with the skip → Conv 3×3 (1 ch) →
-/// Quant. `resize` gives the upsampling node: (op, opset, inputs after X, attributes).
-fn unet(resize: &dyn Fn(&mut GraphBuilder, &str) -> String, opset: i64) -> Vec<u8> {
+/// Quant. `resize` writes the upsampling node, in a model of default-domain `opset`.
+fn unet(resize: &Upsampling, opset: i64) -> Vec<u8> {
     let mut r = Lcg(29);
     let mut g = GraphBuilder::new("unet");
     let x = g.input("x", &[1, 1, 8, 8]);
@@ -581,7 +584,7 @@ fn a_tiny_unet_with_resize_matches_qonnx_and_cosimulates() {
         ];
         g.node("Upsample", "", "up", &[x], &["up"], attrs)
     };
-    let forms: [(&str, &dyn Fn(&mut GraphBuilder, &str) -> String, i64); 4] = [
+    let forms: [(&str, &Upsampling, i64); 4] = [
         ("scales", &by_scales, 13),
         ("sizes", &by_sizes, 19),
         ("upsample", &upsample, 9),
