@@ -45,6 +45,14 @@ pub fn run(a: Args) -> Result<()> {
     let Args { model, config, clock_ns, board, top, out, force, decompose, calib, input_shape } = a;
     let decomposed = match decompose {
         None => None,
+        Some(_) if !input_shape.is_empty() => {
+            // The decomposition reads the model as its file says (a batch axis is found on its
+            // own); a shape given by hand would have to reach every candidate it prices.
+            anyhow::bail!(
+                "--input-shape cannot be combined with --decompose yet; decompose first (`tachyon decompose`), \
+                 then build the decomposed model with --input-shape"
+            )
+        }
         Some(budget) => {
             let o = tachyon_driver::decompose::Options {
                 budget,
