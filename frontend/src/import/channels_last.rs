@@ -31,7 +31,8 @@ pub const CHANNELS_LAST_DOMAIN: &str = "qonnx.custom_op.channels_last";
 /// The ops of that domain this pass rewrites.
 pub const OPS: [&str; 3] = ["Conv", "MaxPool", "BatchNormalization"];
 
-/// `perm` taking a channels-last tensor of rank `r` to channels-first, and back.
+/// `perm` taking a channels-last tensor of rank `r` to channels-first (qonnx's
+/// `to_channels_first_args`).
 fn to_first(r: usize) -> Vec<i64> {
     let mut q: Vec<i64> = (0..r as i64).collect();
     let last = q.pop().unwrap_or(0);
@@ -39,6 +40,8 @@ fn to_first(r: usize) -> Vec<i64> {
     q
 }
 
+/// `perm` taking a channels-first tensor of rank `r` to channels-last (qonnx's
+/// `to_channels_last_args`).
 fn to_last(r: usize) -> Vec<i64> {
     let mut p: Vec<i64> = (0..r as i64).collect();
     let c = p.remove(1);
@@ -97,17 +100,18 @@ pub(super) fn expand(g: &mut GraphProto, names: &mut Names) {
     let mut out = Vec::with_capacity(g.node.len());
     let nodes = std::mem::take(&mut g.node);
     for n in nodes {
-        if n.domain != CHANNELS_LAST_DOMAIN || !OPS.contains(&n.op_type.as_str()) || n.output.len() != 1 {
-            out.push(n);
+        let ours = n.domain == CHANNELS_LAST_DOMAIN && OPS.contains(&n.op_type.as_str());
+        if !ours || n.output.len() != 1 || n.input.first().is_none_or(String::is_empty) {
+            out.push(n); // (a malformed one is refused by the importer)
+            continue;
+        }
+        if n.op_type == "BatchNormalization" {
+            batch_norm(&n, &mut out, names);
             continue;
         }
         let kernel = n.attribute.iter().find(|a| a.name == "kernel_shape").map(|a| a.ints.len()).filter(|&k| k > 0);
         let weights = || n.input.get(1).and_then(|w| g.initializer.iter().find(|t| &t.name == w)).map(|t| t.dims.len());
         let rank = kernel.map(|k| k + 2).or_else(|| if n.op_type == "Conv" { weights() } else { None });
-        if n.op_type == "BatchNormalization" {
-            batch_norm(&n, &mut out, names);
-            continue;
-        }
         let Some(r) = rank.filter(|&r| r >= 3) else {
             out.push(n);
             continue;
