@@ -58,6 +58,11 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64, outputs: &[String]) -> Resul
             }
         }
         "Expand" => Op::Expand,
+        "Tile" if opset < 6 => Op::Unsupported {
+            reason: "Tile of opset < 6 (inputs 'tiles' and 'axis') cannot be upgraded without the input's rank; \
+                     re-export the model with opset 6 or later (repeats per axis)"
+                .into(),
+        },
         "Tile" => Op::Tile,
         "Split" => {
             if outputs.iter().any(|o| o.is_empty()) {
