@@ -30,9 +30,17 @@ pub struct Manifest {
     /// `tachyon_hls::Design::frame`); absent for one-beat inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frame: Option<Vec<u32>>,
+    /// `--input-shape` of the build: how the stored model's inputs are read (absent: as the
+    /// file says, or with a batch axis taken out, which the import finds again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_shapes: Vec<tachyon_frontend::InputShape>,
 }
 
 impl Manifest {
+    /// How the project's model is imported (its `--input-shape`).
+    pub fn import_options(&self) -> tachyon_frontend::ImportOptions {
+        tachyon_frontend::ImportOptions { input_shapes: self.input_shapes.clone() }
+    }
     /// What a wrapper or a tool flow needs to know of the core; `model` names the model in
     /// headers.
     pub fn core(&self, model: &str) -> tachyon_rtl::wrappers::Core {

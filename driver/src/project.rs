@@ -32,6 +32,9 @@ pub struct BuildOptions {
     pub top: String,
     pub out: PathBuf,
     pub force: bool,
+    /// Shapes of graph inputs replacing the model file's (`--input-shape`); stored in the
+    /// manifest, so every later command reads the model the same way.
+    pub input_shapes: Vec<tachyon_frontend::InputShape>,
 }
 
 /// Everything produced in memory by a build.
@@ -40,6 +43,9 @@ pub struct Built {
     pub design: Design,
     pub verilog: String,
     pub manifest: Manifest,
+    /// Graph inputs compiled with another shape than the file's (a batch axis taken out, or
+    /// `--input-shape`), for the build output.
+    pub input_notes: Vec<tachyon_frontend::InputNote>,
 }
 
 /// Reads, quantizes and lowers a model (no files written).
@@ -58,7 +64,9 @@ fn compile_graph(
     board: Option<String>,
 ) -> Result<Built> {
     let qmodel = tachyon_quantize::lower(graph, config)?;
-    synthesize(qmodel, model, config, clock_ns, top, board)
+    let mut built = synthesize(qmodel, model, config, clock_ns, top, board)?;
+    built.input_notes = graph.input_notes.clone();
+    Ok(built)
 }
 
 /// Lowers a quantized model to the pipelined netlist and its Verilog: what [`compile`] does
@@ -99,8 +107,9 @@ fn synthesize(
         inputs: design.inputs.clone(),
         outputs: design.outputs.clone(),
         frame: design.frame.clone(),
+        input_shapes: vec![],
     };
-    Ok(Built { qmodel, design, verilog, manifest })
+    Ok(Built { qmodel, design, verilog, manifest, input_notes: vec![] })
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
@@ -151,6 +160,7 @@ fn build_from(o: &BuildOptions, file: &Path, bytes: &[u8], in_project: bool) -> 
         bail!("--top '{}' is not a valid Verilog module name (letters, digits, _; not a keyword)", o.top);
     }
     let config = load_config(o.config.as_deref())?;
+    let import = tachyon_frontend::ImportOptions { input_shapes: o.input_shapes.clone() };
     let board_name = board.as_ref().map(|b| b.name.clone());
     let plain = file.components().all(|c| matches!(c, std::path::Component::Normal(_)));
     if !plain || file.as_os_str().is_empty() {
@@ -166,12 +176,13 @@ fn build_from(o: &BuildOptions, file: &Path, bytes: &[u8], in_project: bool) -> 
                 .with_context(|| format!("cannot make {} an absolute path", o.out.display()))?,
         }
         .join(file);
-        let graph = tachyon_frontend::decode_model(bytes, &at)?;
+        let graph = tachyon_frontend::decode_model_with(bytes, &at, &import)?;
         compile_graph(&graph, &at, &config, clock, &o.top, board_name)?
     } else {
-        let graph = tachyon_frontend::decode_model(bytes, &o.model)?;
+        let graph = tachyon_frontend::decode_model_with(bytes, &o.model, &import)?;
         compile_graph(&graph, &o.model, &config, clock, &o.top, board_name)?
     };
+    built.manifest.input_shapes = o.input_shapes.clone();
     built.manifest.model = file.to_path_buf();
     built.manifest.source = std::fs::canonicalize(&o.model).unwrap_or_else(|_| o.model.clone());
     write_project(&built, &o.out, o.force, board.as_ref(), (file, bytes))?;

@@ -62,7 +62,17 @@ pub struct LayerError {
 /// root-mean-square difference between the interpreter's value (the RTL's, bit for bit) and the
 /// float model's on `samples` (float rows of the graph input).
 pub fn layer_errors(model: &Path, q: &QModel, samples: &[Vec<f64>]) -> Result<Vec<LayerError>> {
-    let g = tachyon_frontend::load_model(model)?;
+    layer_errors_with(model, &Default::default(), q, samples)
+}
+
+/// [`layer_errors`] with the model imported as the project's build did (`--input-shape`).
+pub fn layer_errors_with(
+    model: &Path,
+    import: &tachyon_frontend::ImportOptions,
+    q: &QModel,
+    samples: &[Vec<f64>],
+) -> Result<Vec<LayerError>> {
+    let g = tachyon_frontend::load_model_with(model, import)?;
     let input = g.inputs.first().copied().ok_or_else(|| anyhow::anyhow!("the model has no input"))?;
     let shape = g.value(input).shape.clone().unwrap_or_default();
     let by_name: std::collections::BTreeMap<&str, usize> =
@@ -242,7 +252,8 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         layer_errors: vec![],
     };
     if !float_rows.is_empty() {
-        summary.layer_errors = layer_errors(&dir.join(&manifest.model), &built.qmodel, &float_rows)?;
+        summary.layer_errors =
+            layer_errors_with(&dir.join(&manifest.model), &manifest.import_options(), &built.qmodel, &float_rows)?;
     }
     if let Some(p) = &o.expect {
         let (exp, _) = read_rows(p)?;

@@ -85,6 +85,11 @@ pub fn read_model(path: &Path) -> Result<Vec<u8>> {
 
 /// The imported graph of the model at `path` (messages name `path`).
 pub fn load_graph(path: &Path) -> Result<tachyon_frontend::Graph> {
+    load_graph_with(path, &tachyon_frontend::ImportOptions::default())
+}
+
+/// [`load_graph`] with import options (`--input-shape`).
+pub fn load_graph_with(path: &Path, import: &tachyon_frontend::ImportOptions) -> Result<tachyon_frontend::Graph> {
     let bytes = read_model(path)?;
-    Ok(tachyon_frontend::decode_model(&bytes, path)?)
+    Ok(tachyon_frontend::decode_model_with(&bytes, path, import)?)
 }

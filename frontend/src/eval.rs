@@ -9,7 +9,7 @@
 //! Op families with more than a few lines live in submodules: `cnn` (Conv and pooling),
 //! [`einsum`], `layout` (Flatten, Reshape, Transpose, Shape, Gather, Unsqueeze, Squeeze, Concat),
 //! `movement` (Slice, Expand, Tile, Split, Pad), `norm` (BatchNormalization, LayerNormalization,
-//! Softmax) and `reduce`.
+//! Softmax), `reduce` and `resize` (Resize, Upsample).
 
 mod cnn;
 pub mod einsum;
@@ -18,6 +18,7 @@ mod layout;
 mod movement;
 mod norm;
 mod reduce;
+mod resize;
 
 use crate::ir::{Graph, Op, ReduceKind, RoundMode};
 use crate::tensor::{DType, Tensor, MAX_ELEMENTS};
@@ -392,6 +393,9 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
         Op::GlobalAveragePool => reduce::global_pool(x()?, ReduceKind::Mean)?,
         Op::GlobalMaxPool => reduce::global_pool(x()?, ReduceKind::Max)?,
         Op::Pad { mode, pads, value } => movement::pad_op(inputs, *mode, pads.as_ref(), *value)?,
+        Op::Resize { scales, scales_slot, coord, nearest, axes } => {
+            resize::resize(inputs, scales.as_deref(), *scales_slot, *coord, *nearest, axes.as_deref())?
+        }
         Op::Unsupported { reason } => return Err(reason.clone()),
     }])
     .inspect(|_| {

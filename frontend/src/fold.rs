@@ -67,7 +67,13 @@ pub fn infer_and_fold(g: &mut Graph) -> Result<()> {
                         (None, Some(s)) => {
                             let n: usize = s.iter().product();
                             if n > MAX_INFER {
-                                return Err(node_err(format!("input '{}' of shape {s:?} is too large", v.name)));
+                                return Err(node_err(format!(
+                                    "input '{}' of shape {s:?} is too large to compile ({n} elements; at most \
+                                     {MAX_INFER}); if its first axis is a batch of events that the model mixes, or \
+                                     to compile another shape, give the shape of one event with --input-shape \
+                                     (e.g. --input-shape 1,16)",
+                                    v.name
+                                )));
                             }
                             Some(Tensor::new(DType::F32, s.clone(), vec![0.0; n]))
                         }

@@ -135,6 +135,33 @@ pub enum PadMode {
     Wrap,
 }
 
+/// `coordinate_transformation_mode` of Resize: how an output coordinate maps back to the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ResizeCoord {
+    /// `(x + ½) / scale − ½` (the default from opset 11).
+    HalfPixel,
+    /// As `HalfPixel`, centred when the output size is rounded (opset 19).
+    HalfPixelSymmetric,
+    /// As `HalfPixel`, but 0 when the output axis has one element.
+    PytorchHalfPixel,
+    /// `x · (in − 1) / (out − 1)`.
+    AlignCorners,
+    /// `x / scale` (Upsample, Resize of opset 10).
+    Asymmetric,
+}
+
+/// `nearest_mode` of Resize: how the mapped coordinate rounds to an input element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum NearestMode {
+    RoundPreferFloor,
+    RoundPreferCeil,
+    Floor,
+    Ceil,
+    /// Upsample and Resize of opset 10 (as onnxruntime runs them): floor when enlarging, ceil
+    /// when shrinking.
+    Simple,
+}
+
 /// The operations Tachyon understands. Attributes are decoded and validated at import.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
@@ -318,6 +345,18 @@ pub enum Op {
         #[serde(with = "crate::serde_f64")]
         value: f64,
     },
+    /// Resize (and Upsample) in nearest mode: every output element is a copy of one input
+    /// element. The scale factors come from `scales` (Upsample's attribute, opset < 9), else from
+    /// input `scales_slot` (1: Upsample 9, Resize 10; 2: Resize 11+, whose input 3 holds the
+    /// output sizes instead when the scales are absent or empty), for the `axes` (opset 18)
+    /// or every axis.
+    Resize {
+        scales: Option<Vec<f64>>,
+        scales_slot: usize,
+        coord: ResizeCoord,
+        nearest: NearestMode,
+        axes: Option<Vec<i64>>,
+    },
     /// An op Tachyon cannot handle, with the reason; kept so `inspect` can show it.
     Unsupported {
         reason: String,
@@ -389,6 +428,7 @@ impl Op {
             Op::GlobalAveragePool => "GlobalAveragePool",
             Op::GlobalMaxPool => "GlobalMaxPool",
             Op::Pad { .. } => "Pad",
+            Op::Resize { .. } => "Resize",
             Op::Unsupported { .. } => "Unsupported",
         }
     }
@@ -399,6 +439,8 @@ impl Op {
             Op::Reduce { axes: None, .. } | Op::Expand | Op::Tile | Op::Split { split: None, .. } => &[1],
             Op::Slice { starts: None, .. } => &[1, 2, 3, 4],
             Op::Pad { pads: None, .. } => &[1, 3],
+            Op::Resize { scales: None, scales_slot: 1, .. } => &[1],
+            Op::Resize { scales: None, .. } => &[2, 3],
             _ => &[],
         }
     }
@@ -445,6 +487,37 @@ impl Node {
     }
 }
 
+/// A graph input imported with another shape than the file's.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InputNote {
+    pub input: String,
+    /// The shape in the file (symbolic dimensions as 1).
+    pub file: Vec<usize>,
+    /// The shape of one event, as compiled.
+    pub shape: Vec<usize>,
+    /// Given by `--input-shape` (else: a batch axis found on import).
+    pub by_option: bool,
+}
+
+impl std::fmt::Display for InputNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.by_option {
+            write!(
+                f,
+                "input '{}' has shape {:?} in the file; --input-shape makes it {:?}",
+                self.input, self.file, self.shape
+            )
+        } else {
+            write!(
+                f,
+                "input '{}' has shape {:?}: axis 0 taken as the batch, the design takes one {:?} event per clock \
+                 (--input-shape overrides this)",
+                self.input, self.file, self.shape
+            )
+        }
+    }
+}
+
 /// A decoded model graph.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Graph {
@@ -460,6 +533,10 @@ pub struct Graph {
     /// Non-constant graph inputs, in model order.
     pub inputs: Vec<ValueId>,
     pub outputs: Vec<ValueId>,
+    /// Graph inputs imported with another shape than the file's (a batch axis taken out, or
+    /// `--input-shape`), for the build output.
+    #[serde(default)]
+    pub input_notes: Vec<InputNote>,
     /// Number of QONNX quantizer nodes (Quant, BipolarQuant, Trunc) in the file, counted before
     /// constant folding removed those applied to weights: zero means a float model.
     pub quantizers: usize,

@@ -15,6 +15,11 @@ pub mod serde_f64;
 pub mod tensor;
 
 pub use error::{FrontendError, NodeRef, Unsupported};
-pub use import::{decode_model, load_model, ImportError, FIXED_DOMAIN};
-pub use ir::{AutoPad, Graph, Node, NodeId, Op, OverflowMode, PadMode, ReduceKind, RoundMode, Value, ValueId, Window};
+pub use import::{
+    decode_model, decode_model_with, load_model, load_model_with, ImportError, ImportOptions, InputShape, FIXED_DOMAIN,
+};
+pub use ir::{
+    AutoPad, Graph, InputNote, NearestMode, Node, NodeId, Op, OverflowMode, PadMode, ReduceKind, ResizeCoord,
+    RoundMode, Value, ValueId, Window,
+};
 pub use tensor::{DType, Tensor, TensorError};

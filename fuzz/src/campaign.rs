@@ -332,6 +332,7 @@ fn check_rtl(path: &Path, vectors: usize, seed: u64, pb: Option<&ProgressBar>, o
         top: "fuzz_top".into(),
         out: project.clone(),
         force: true,
+        input_shapes: vec![],
     };
     let mut fail = |level, detail: String| {
         out.failures.push(Failure { level, detail: format!("[{hw}] {detail}") });

@@ -95,6 +95,7 @@ fn main() -> Result<()> {
         top: "tachyon_top".into(),
         out: out.clone(),
         force: true,
+        input_shapes: vec![],
     })?;
     let compile = start.elapsed().as_secs_f64();
     let r = &built.design.report;

@@ -34,13 +34,25 @@ pub struct Args {
     /// Calibration inputs of --decompose (.npy, first axis = sample).
     #[arg(long, value_name = "X.npy", requires = "decompose")]
     pub calib: Option<PathBuf>,
+    /// Shape of one event at a graph input, replacing the file's (e.g. 1,16; NAME=1,16 for one
+    /// of several inputs; repeatable). Without it a leading batch axis is found on its own.
+    #[arg(long, value_name = "SHAPE")]
+    pub input_shape: Vec<tachyon_frontend::InputShape>,
 }
 
 /// Runs the command.
 pub fn run(a: Args) -> Result<()> {
-    let Args { model, config, clock_ns, board, top, out, force, decompose, calib } = a;
+    let Args { model, config, clock_ns, board, top, out, force, decompose, calib, input_shape } = a;
     let decomposed = match decompose {
         None => None,
+        Some(_) if !input_shape.is_empty() => {
+            // The decomposition reads the model as its file says (a batch axis is found on its
+            // own); a shape given by hand would have to reach every candidate it prices.
+            anyhow::bail!(
+                "--input-shape cannot be combined with --decompose yet; decompose first (`tachyon decompose`), \
+                 then build the decomposed model with --input-shape"
+            )
+        }
         Some(budget) => {
             let o = tachyon_driver::decompose::Options {
                 budget,
@@ -57,7 +69,16 @@ pub fn run(a: Args) -> Result<()> {
             Some(prost::Message::encode_to_vec(&d.model))
         }
     };
-    let opts = tachyon_driver::project::BuildOptions { model, config, clock_ns, board, top, out: out.clone(), force };
+    let opts = tachyon_driver::project::BuildOptions {
+        model,
+        config,
+        clock_ns,
+        board,
+        top,
+        out: out.clone(),
+        force,
+        input_shapes: input_shape,
+    };
     let b = match &decomposed {
         None => tachyon_driver::project::build(&opts)?,
         Some(bytes) => {
@@ -67,6 +88,9 @@ pub fn run(a: Args) -> Result<()> {
             b
         }
     };
+    for n in &b.input_notes {
+        say!("note: {n}");
+    }
     let r = &b.design.report;
     say!(
         "built {} → {}: {} layers, latency {} cycles ({:.1} ns at {} ns), II {}, estimate LUT {} FF {} DSP {}",

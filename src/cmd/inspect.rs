@@ -9,18 +9,25 @@ pub struct Args {
     pub model: PathBuf,
     #[arg(short, long)]
     pub config: Option<PathBuf>,
+    /// Shape of one event at a graph input, replacing the file's (as for `tachyon build`).
+    #[arg(long, value_name = "SHAPE")]
+    pub input_shape: Vec<tachyon_frontend::InputShape>,
 }
 
 /// Runs the command.
 pub fn run(a: Args) -> Result<()> {
-    let Args { model, config } = a;
-    let g = tachyon_driver::source::load_graph(&model)?;
+    let Args { model, config, input_shape } = a;
+    let import = tachyon_frontend::ImportOptions { input_shapes: input_shape };
+    let g = tachyon_driver::source::load_graph_with(&model, &import)?;
+    for n in &g.input_notes {
+        say!("note: {n}");
+    }
     print!("{}", tachyon_frontend::print::dump(&g));
     let un = g.unsupported();
     if !un.is_empty() {
         say!("\n{} unsupported node(s):", un.len());
-        for u in un {
-            say!("  - {}: {}", u.node, u.reason);
+        for line in tachyon_frontend::error::grouped(&un) {
+            say!("{line}");
         }
         return Ok(());
     }

@@ -20,6 +20,7 @@ mod float_scales;
 mod hardware_strategies;
 mod hgq2;
 mod hostile_models;
+mod import_door;
 mod mutation;
 mod planted_bugs;
 mod qdq;

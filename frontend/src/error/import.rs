@@ -45,15 +45,17 @@ pub enum ImportError {
     ReduceAxesAttribute { op: String, since: i64, opset: i64 },
     #[error("legacy 'broadcast' attribute (opset < 7) is not supported")]
     LegacyBroadcast,
-    #[error("Reshape with a 'shape' attribute (opset < 5) is not supported")]
+    #[error("Reshape has both a 'shape' attribute (opset < 5) and a shape input; give only one of them")]
     LegacyReshape,
+    #[error("Cast attribute 'to' is '{name}', which is not an ONNX data type name (FLOAT, DOUBLE, INT8, …, BOOL)")]
+    CastTypeName { name: String },
     #[error("{op} is an opset-{since} op; this model imports opset {opset}")]
     OpsetTooOld { op: &'static str, since: i64, opset: i64 },
     #[error("attribute 'approximate' is \"{value}\"; Gelu knows \"none\" and \"tanh\"")]
     GeluApproximate { value: String },
     #[error("attribute 'equation': {detail}")]
     Equation { detail: String },
-    #[error("BatchNormalization in training mode cannot be compiled; export the model in eval mode")]
+    #[error("BatchNormalization in training mode (training_mode=1, or is_test=0 before opset 7) cannot be compiled; export the model in eval mode")]
     TrainingMode,
     #[error("every output of Split must be named")]
     UnnamedSplitOutput,

@@ -53,10 +53,39 @@ pub enum FrontendError {
     /// A `Constant` node whose value tensor cannot be decoded.
     #[error("{path}: {node}: {error}")]
     ConstantValue { path: PathBuf, node: NodeRef, error: Box<crate::tensor::TensorError> },
-    #[error("{path}: default-domain opset {opset} is not supported (Tachyon reads opsets 7 to 21); re-export the model with an opset in that range")]
+    #[error("{path}: default-domain opset {opset} is not supported (Tachyon reads opsets 1 to 23); re-export the model with an opset in that range")]
     Opset { path: PathBuf, opset: i64 },
-    #[error("{path}: {} unsupported node(s):\n{}", list.len(), list.iter().map(|u| format!("  - {}: {}", u.node, u.reason)).collect::<Vec<_>>().join("\n"))]
+    #[error("{path}: {} unsupported node(s):\n{}", list.len(), grouped(list).join("\n"))]
     Unsupported { path: PathBuf, list: Vec<Unsupported> },
+}
+
+/// The unsupported nodes, one line per op kind (in order of first appearance):
+/// `  - Upsample (3 nodes: 'a', 'b', 'c'): <reason>`, or with the reason of each node when they
+/// differ.
+pub fn grouped(list: &[Unsupported]) -> Vec<String> {
+    let mut kinds: Vec<(&str, Vec<&Unsupported>)> = vec![];
+    for u in list {
+        match kinds.iter_mut().find(|(op, _)| *op == u.node.op) {
+            Some((_, nodes)) => nodes.push(u),
+            None => kinds.push((&u.node.op, vec![u])),
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|(op, nodes)| {
+            let names: Vec<String> = nodes.iter().map(|u| format!("'{}'", u.node.name)).collect();
+            let who = match names.len() {
+                1 => format!("node {}", names[0]),
+                n => format!("{n} nodes: {}", names.join(", ")),
+            };
+            if nodes.iter().all(|u| u.reason == nodes[0].reason) {
+                format!("  - {op} ({who}): {}", nodes[0].reason)
+            } else {
+                let each: Vec<String> = nodes.iter().map(|u| format!("'{}': {}", u.node.name, u.reason)).collect();
+                format!("  - {op} ({who}): {}", each.join("; "))
+            }
+        })
+        .collect()
 }
 
 pub type Result<T> = std::result::Result<T, FrontendError>;

@@ -25,6 +25,9 @@ impl<'a> Attrs<'a> {
     pub fn ints(&self, name: &str) -> Option<Vec<i64>> {
         self.get(name).map(|a| a.ints.clone())
     }
+    pub fn floats(&self, name: &str) -> Option<Vec<f64>> {
+        self.get(name).map(|a| a.floats.iter().map(|&v| f64::from(v)).collect())
+    }
     pub fn string(&self, name: &str) -> Option<String> {
         self.get(name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
     }

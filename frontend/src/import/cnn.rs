@@ -84,7 +84,9 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64, outputs: &[String]) -> Resul
                 Some("wrap") => PadMode::Wrap,
                 Some(other) => return Err(ImportError::PadMode { value: other.to_string() }),
             };
-            let (pads, value) = (a.ints("pads"), a.float("value"));
+            // Opset 1 calls the pads 'paddings'.
+            let pads = if opset < 2 { a.ints("paddings").or_else(|| a.ints("pads")) } else { a.ints("pads") };
+            let value = a.float("value");
             if opset >= 11 {
                 if pads.is_some() || value.is_some() {
                     return Err(ImportError::PadAttributes { opset });

@@ -12,18 +12,27 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, Import
             trans_a: a.flag("transA", false)?,
             trans_b: a.flag("transB", false)?,
         },
-        "Add" | "Sub" | "Mul" | "Div" => {
-            if opset < 7 && a.int("broadcast").is_some() {
-                return Err(ImportError::LegacyBroadcast);
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" => {
+            // Before opset 7, `broadcast=1` aligned B with the trailing axes of A (numpy's rule
+            // for equal or unit sizes), or with the axes from `axis` on, which needs A's rank.
+            if opset < 7 && a.int_or("broadcast", 0) != 0 && a.int("axis").is_some() {
+                return Ok(Some(Op::Unsupported {
+                    reason: format!(
+                        "{op_type} with broadcast=1 and axis={} (opset < 7) aligns B with A from that axis on, which \
+                         needs A's rank and a constant B; give A's shape in the model's value_info (as \
+                         onnx.shape_inference writes it), or re-export the model with opset 7 or later",
+                        a.int_or("axis", 0)
+                    ),
+                }));
             }
             match op_type {
                 "Add" => Op::Add,
                 "Sub" => Op::Sub,
                 "Mul" => Op::Mul,
+                "Pow" => Op::Pow,
                 _ => Op::Div,
             }
         }
-        "Pow" => Op::Pow,
         "Sqrt" => Op::Sqrt,
         "Neg" => Op::Neg,
         "Relu" => Op::Relu,
@@ -73,6 +82,18 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, Import
         "BatchNormalization" => {
             if a.int("training_mode").unwrap_or(0) != 0 {
                 return Err(ImportError::TrainingMode);
+            }
+            // Opsets < 7 say inference with is_test=1 (default 0: batch statistics); opsets < 9
+            // normalize per element, not per channel, with spatial=0.
+            if opset < 7 && a.int_or("is_test", 0) == 0 {
+                return Err(ImportError::TrainingMode);
+            }
+            if opset < 9 && a.int_or("spatial", 1) == 0 {
+                return Ok(Some(Op::Unsupported {
+                    reason: "BatchNormalization with spatial=0 (statistics per element, opset < 9) cannot be \
+                             upgraded; export it with per-channel statistics"
+                        .into(),
+                }));
             }
             Op::BatchNorm { epsilon: a.float_or("epsilon", 1e-5) }
         }

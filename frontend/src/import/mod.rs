@@ -3,6 +3,8 @@
 //! `Op::Unsupported` so that every one of them can be reported together (and shown by `inspect`).
 
 mod attrs;
+mod batch;
+mod channels_last;
 mod cnn;
 mod fixed;
 
@@ -10,10 +12,17 @@ mod math;
 pub mod qdq;
 mod quant;
 mod reduce;
+mod resize;
 mod shape;
+mod upgrade;
 
 pub use crate::error::ImportError;
 pub use attrs::Attrs;
+pub use batch::{ImportOptions, InputShape};
+pub use channels_last::CHANNELS_LAST_DOMAIN;
+
+/// The default-domain opsets Tachyon reads (older forms are upgraded on import).
+pub const OPSETS: std::ops::RangeInclusive<i64> = 1..=23;
 
 use crate::error::{FrontendError, Result};
 use crate::ir::{Graph, Node, NodeId, Op, Value, ValueId};
@@ -45,6 +54,9 @@ fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, ImportError> 
         if let Some(op) = cnn::import(&n.op_type, &a, opset, &n.output)? {
             return Ok(op);
         }
+        if let Some(op) = resize::import(&n.op_type, &a, opset) {
+            return Ok(op);
+        }
         // Brevitas sometimes exports Quant without a domain.
         if let Some(op) = quant::import(&n.op_type, &a)? {
             return Ok(op);
@@ -65,23 +77,50 @@ fn import_op(n: &NodeProto, opset: i64) -> std::result::Result<Op, ImportError> 
         }
         return Ok(Op::Unsupported { reason: format!("QONNX op {} is not supported yet", n.op_type) });
     }
+    if domain == CHANNELS_LAST_DOMAIN {
+        // `upgrade` rewrote the ones it could into standard ops between transposes.
+        let reason = if channels_last::OPS.contains(&n.op_type.as_str()) {
+            format!(
+                "the rank of the channels-last {}'s input cannot be read off the model; give it a kernel_shape \
+                 attribute",
+                n.op_type
+            )
+        } else {
+            format!(
+                "channels-last {} is not supported (Conv, MaxPool and BatchNormalization are); run qonnx's \
+                 channels-last transform only on those",
+                n.op_type
+            )
+        };
+        return Ok(Op::Unsupported { reason });
+    }
     Ok(Op::Unsupported { reason: format!("ops of domain '{domain}' are not supported") })
 }
 
 /// Reads and decodes an ONNX file into a graph with shapes inferred and constants folded.
 pub fn load_model(path: &Path) -> Result<Graph> {
+    load_model_with(path, &ImportOptions::default())
+}
+
+/// [`load_model`] with import options (`--input-shape`).
+pub fn load_model_with(path: &Path, opts: &ImportOptions) -> Result<Graph> {
     let bytes = std::fs::read(path).map_err(|source| FrontendError::Io { path: path.to_path_buf(), source })?;
-    decode_model(&bytes, path)
+    decode_model_with(&bytes, path, opts)
 }
 
 /// Decodes ONNX bytes (`path` names the file in messages and anchors external data).
 pub fn decode_model(bytes: &[u8], path: &Path) -> Result<Graph> {
+    decode_model_with(bytes, path, &ImportOptions::default())
+}
+
+/// [`decode_model`] with import options: the graph is built for one event (see [`batch`]).
+pub fn decode_model_with(bytes: &[u8], path: &Path, opts: &ImportOptions) -> Result<Graph> {
     use prost::Message;
     let decode_err = |detail: String| FrontendError::Decode { path: path.to_path_buf(), detail };
     if bytes.is_empty() {
         return Err(decode_err("the file is empty".into()));
     }
-    let model = ModelProto::decode(bytes).map_err(|e| decode_err(e.to_string()))?;
+    let mut model = ModelProto::decode(bytes).map_err(|e| decode_err(e.to_string()))?;
     if model.ir_version <= 0 || model.ir_version > 20 {
         return Err(decode_err(format!("ir_version {} is not a valid ONNX IR version", model.ir_version)));
     }
@@ -94,13 +133,23 @@ pub fn decode_model(bytes: &[u8], path: &Path) -> Result<Graph> {
         .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
         .map(|o| o.version)
         .unwrap_or(if model.opset_import.is_empty() { 1 } else { 13 });
-    if !(7..=21).contains(&opset) {
+    if !OPSETS.contains(&opset) {
         return Err(FrontendError::Opset { path: path.to_path_buf(), opset });
     }
-    build_graph(&model, opset, path)
+    if let Some(g) = model.graph.as_mut() {
+        upgrade::upgrade(g, opset);
+    }
+    batch::build(&model, opset, path, opts)
 }
 
-fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
+/// The graph of `model`, the graph inputs named in `shapes` taking those shapes instead of the
+/// file's.
+fn build_graph(
+    model: &ModelProto,
+    opset: i64,
+    path: &Path,
+    shapes: &std::collections::BTreeMap<String, Vec<usize>>,
+) -> Result<Graph> {
     let gp = model.graph.as_ref().ok_or_else(|| FrontendError::NoGraph { path: path.to_path_buf() })?;
     let mut b = Build {
         g: Graph {
@@ -112,6 +161,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
             nodes: vec![],
             inputs: vec![],
             outputs: vec![],
+            input_notes: vec![],
             quantizers: 0,
         },
         by_name: HashMap::new(),
@@ -122,7 +172,7 @@ fn build_graph(model: &ModelProto, opset: i64, path: &Path) -> Result<Graph> {
     let rewritten = qdq::rewrite(gp, path, b.model_dir)?;
     let gp = rewritten.as_ref().unwrap_or(gp);
     b.initializers(gp)?;
-    b.inputs(gp)?;
+    b.inputs(gp, shapes)?;
     // Topological order (ONNX requires it, but be tolerant), detecting cycles and dangling names.
     let order = topo_order(&gp.node, &b.by_name).map_err(|what| b.malformed(what))?;
     for &i in &order {
@@ -179,7 +229,7 @@ impl Build<'_> {
 
     /// The graph inputs that are not initializers, with their shapes (a symbolic or unknown
     /// dimension is the batch, 1).
-    fn inputs(&mut self, gp: &GraphProto) -> Result<()> {
+    fn inputs(&mut self, gp: &GraphProto, shapes: &std::collections::BTreeMap<String, Vec<usize>>) -> Result<()> {
         for vi in &gp.input {
             if self.by_name.contains_key(&vi.name) {
                 continue; // an initializer listed as input (IR < 4 style)
@@ -205,6 +255,10 @@ impl Build<'_> {
                     vi.name
                 ))
             })?;
+            let shape = match shapes.get(&vi.name) {
+                Some(given) => Some(given.clone()),
+                None => shape,
+            };
             if let Some(s) = &shape {
                 crate::tensor::checked_numel(&s.iter().map(|&d| d as i64).collect::<Vec<_>>())
                     .map_err(|e| self.malformed(format!("graph input '{}': {e}", vi.name)))?;

@@ -8,7 +8,8 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64, outputs: &[String]) -> Resul
     Ok(Some(match op_type {
         "Flatten" => Op::Flatten { axis: a.int_or("axis", 1) },
         "Reshape" => {
-            if opset < 5 {
+            // Opsets < 5 hold the shape in an attribute; `upgrade` has made it the second input.
+            if a.ints("shape").is_some() {
                 return Err(ImportError::LegacyReshape);
             }
             Op::Reshape { allowzero: a.flag("allowzero", false)? }
@@ -21,8 +22,18 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64, outputs: &[String]) -> Resul
         "Unsqueeze" => Op::Unsqueeze { axes: a.ints("axes") },
         "Squeeze" => Op::Squeeze { axes: a.ints("axes") },
         "Concat" => Op::Concat {
-            axis: a.int("axis").ok_or(ImportError::Missing { op: "Concat".into(), what: "an 'axis' attribute" })?,
+            // Opsets < 4 default to axis 1.
+            axis: match a.int("axis") {
+                Some(axis) => axis,
+                None if opset < 4 => 1,
+                None => return Err(ImportError::Missing { op: "Concat".into(), what: "an 'axis' attribute" }),
+            },
         },
+        "Cast" if opset < 6 && a.string("to").is_some_and(|t| !t.is_empty()) => {
+            // Opsets < 6 name the type as a string ("FLOAT").
+            let to = a.string("to").unwrap_or_default();
+            Op::Cast { to: super::upgrade::data_type_named(&to).ok_or(ImportError::CastTypeName { name: to })? }
+        }
         "Cast" => Op::Cast {
             to: a.int("to").ok_or(ImportError::Missing { op: "Cast".into(), what: "a 'to' attribute" })? as i32,
         },
@@ -47,6 +58,11 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64, outputs: &[String]) -> Resul
             }
         }
         "Expand" => Op::Expand,
+        "Tile" if opset < 6 => Op::Unsupported {
+            reason: "Tile of opset < 6 (inputs 'tiles' and 'axis') cannot be upgraded without the input's rank; \
+                     re-export the model with opset 6 or later (repeats per axis)"
+                .into(),
+        },
         "Tile" => Op::Tile,
         "Split" => {
             if outputs.iter().any(|o| o.is_empty()) {

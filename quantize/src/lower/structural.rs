@@ -51,7 +51,8 @@ pub(crate) fn family(n: &Node, slots: &[usize]) -> Option<Family> {
     }
     let single = slots.len() == 1;
     Some(match n.op_type.as_str() {
-        "Slice" | "Gather" | "Expand" | "Tile" | "Split" | "Transpose" | "DepthToSpace" | "SpaceToDepth"
+        "Slice" | "Gather" | "Expand" | "Tile" | "Split" | "Transpose" | "DepthToSpace" | "SpaceToDepth" | "Resize"
+        | "Upsample"
             if single && slots[0] == 0 =>
         {
             Family::Wiring

@@ -93,6 +93,7 @@ pub fn build_options(model: impl Into<PathBuf>, out: impl Into<PathBuf>) -> tach
         top: "tachyon_top".into(),
         out: out.into(),
         force: false,
+        input_shapes: vec![],
     }
 }
 
