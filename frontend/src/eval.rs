@@ -13,10 +13,12 @@
 
 mod cnn;
 pub mod einsum;
+pub mod funcs;
 pub mod fixed;
 mod layout;
 mod movement;
 mod norm;
+pub use norm::batch_norm_layout;
 mod reduce;
 
 use crate::ir::{Graph, Op, ReduceKind, RoundMode};
@@ -377,6 +379,10 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
         Op::GlobalAveragePool => reduce::global_pool(x()?, ReduceKind::Mean)?,
         Op::GlobalMaxPool => reduce::global_pool(x()?, ReduceKind::Max)?,
         Op::Pad { mode, pads, value } => movement::pad_op(inputs, *mode, pads.as_ref(), *value)?,
+        Op::Func(f) => {
+            let x = x()?;
+            Tensor::new(x.dtype, x.shape.clone(), x.data.iter().map(|&v| funcs::apply(*f, v, x.dtype)).collect())
+        }
         Op::Unsupported { reason } => return Err(reason.clone()),
     }])
     .inspect(|_| {
