@@ -40,6 +40,8 @@ pub struct Built {
     pub design: Design,
     pub verilog: String,
     pub manifest: Manifest,
+    /// What the user should know about the design (`crate::warnings`), filled by `build`.
+    pub warnings: Vec<String>,
 }
 
 /// Reads, quantizes and lowers a model (no files written).
@@ -100,7 +102,7 @@ fn synthesize(
         outputs: design.outputs.clone(),
         frame: design.frame.clone(),
     };
-    Ok(Built { qmodel, design, verilog, manifest })
+    Ok(Built { qmodel, design, verilog, manifest, warnings: vec![] })
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
@@ -172,6 +174,10 @@ fn build_from(o: &BuildOptions, file: &Path, bytes: &[u8], in_project: bool) -> 
         let graph = tachyon_frontend::decode_model(bytes, &o.model)?;
         compile_graph(&graph, &o.model, &config, clock, &o.top, board_name)?
     };
+    let (model_at, board_again) = (built.manifest.source.clone(), built.manifest.board.clone());
+    built.warnings = crate::warnings::design_warnings(&built, &config, &|c| {
+        synthesize(built.qmodel.clone(), &model_at, c, clock, &o.top, board_again.clone())
+    })?;
     built.manifest.model = file.to_path_buf();
     built.manifest.source = std::fs::canonicalize(&o.model).unwrap_or_else(|_| o.model.clone());
     write_project(&built, &o.out, o.force, board.as_ref(), (file, bytes))?;
@@ -211,7 +217,8 @@ fn write_project_with(
     let result = (|| -> Result<()> {
         std::fs::create_dir_all(tmp.join("rtl"))?;
         put(tmp.join("rtl").join(format!("{}.v", b.manifest.top)), b.verilog.as_bytes())?;
-        let report = crate::report::ProjectReport::new(&b.design.report, board);
+        let model_file = b.manifest.source.file_name().map(|f| f.to_string_lossy().into_owned());
+        let report = crate::report::ProjectReport::new(&b.design.report, board).with_build(&b.warnings, model_file);
         put(tmp.join("report.json"), report.to_json()?.as_bytes())?;
         put(tmp.join("model.txt"), b.qmodel.to_string().as_bytes())?;
         put(tmp.join(QMODEL_FILE), serde_json::to_string(&b.qmodel)?.as_bytes())?;
