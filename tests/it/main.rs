@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod activations;
 mod axis_stream;
 mod board_flow;
 mod cli;
@@ -27,3 +28,4 @@ mod shared_models;
 mod snapshots;
 mod structural_ops;
 mod transformer;
+mod warnings;
