@@ -229,7 +229,11 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     if let Some(p) = &o.inputs {
         let (rows, _) = read_rows(p)?;
         if let Some(n) = o.limit.filter(|&n| n > rows.len()) {
-            warnings.push(format!("-n {n} asks for more samples than {} holds; all {} are used", p.display(), rows.len()));
+            warnings.push(format!(
+                "-n {n} asks for more samples than {} holds; all {} are used",
+                p.display(),
+                rows.len()
+            ));
         }
         let rows: Vec<_> = rows.into_iter().take(o.limit.unwrap_or(usize::MAX)).collect();
         float_rows = rows.clone();
@@ -321,7 +325,8 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         summary.compared_rows = Some(n);
     }
     std::fs::write(work.join("results.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
-    let name = |p: &Option<PathBuf>| p.as_ref().map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy().into_owned());
+    let name =
+        |p: &Option<PathBuf>| p.as_ref().map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy().into_owned());
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     crate::report::record_sim(
         dir,

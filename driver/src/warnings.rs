@@ -48,10 +48,7 @@ pub fn constant_outputs(q: &QModel) -> Option<String> {
                bit widths of its quantizers";
     let after = if q.epilogue.is_empty() { "" } else { " (before the float epilogue)" };
     Some(if fixed.len() == t.elems.len() {
-        format!(
-            "the design is constant: no output depends on the input{after} ({}); {why}",
-            list(&fixed)
-        )
+        format!("the design is constant: no output depends on the input{after} ({}); {why}", list(&fixed))
     } else {
         format!(
             "{} of {} outputs do not depend on the input{after}, they are constants: {}; {why}",

@@ -13,8 +13,8 @@
 
 mod cnn;
 pub mod einsum;
-pub mod funcs;
 pub mod fixed;
+pub mod funcs;
 mod layout;
 mod movement;
 mod norm;

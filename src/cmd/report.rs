@@ -98,7 +98,14 @@ pub fn run(a: Args) -> Result<()> {
                 (Some(e), Some(d), Some(a)) => format!(", vs {e}: max |Δ| {d:.6}, argmax agreement {:.2} %", a * 100.0),
                 _ => String::new(),
             };
-            say!("  {}  {} vectors ({on}), {} mismatches, latency {}, II {}{vs}", r.date, r.vectors, r.mismatches, r.latency_cycles, r.ii_cycles);
+            say!(
+                "  {}  {} vectors ({on}), {} mismatches, latency {}, II {}{vs}",
+                r.date,
+                r.vectors,
+                r.mismatches,
+                r.latency_cycles,
+                r.ii_cycles
+            );
         }
     }
     if let Some(s) = &all.axis {

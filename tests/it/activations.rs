@@ -42,7 +42,11 @@ fn funcs() -> Vec<Func> {
             attrs: Vec::new,
             f: |x| if x > 0.0 { SELU_G * x } else { SELU_G * SELU_A * (x.exp() - 1.0) },
         },
-        Func { op: "Elu", attrs: || vec![Attr::float("alpha", 0.5)], f: |x| if x >= 0.0 { x } else { 0.5 * x.exp_m1() } },
+        Func {
+            op: "Elu",
+            attrs: || vec![Attr::float("alpha", 0.5)],
+            f: |x| if x >= 0.0 { x } else { 0.5 * x.exp_m1() },
+        },
         Func {
             op: "Celu",
             attrs: || vec![Attr::float("alpha", 1.5)],
@@ -78,7 +82,11 @@ fn model(quantized: bool) -> Vec<u8> {
             xq.clone()
         };
         let y = g.node(f.op, "", &name, &[&src], &[&format!("{name}_y")], (f.attrs)());
-        outs.push(if quantized { g.quant(&y, &format!("{name}_q"), 1.0 / 32.0, 0.0, 8.0, true, false, "ROUND") } else { y });
+        outs.push(if quantized {
+            g.quant(&y, &format!("{name}_q"), 1.0 / 32.0, 0.0, 8.0, true, false, "ROUND")
+        } else {
+            y
+        });
     }
     let refs: Vec<&str> = outs.iter().map(String::as_str).collect();
     g.node("Concat", "", "concat", &refs, &["y"], vec![Attr::int("axis", 1)]);
@@ -167,7 +175,13 @@ fn check_float(config: &str, frac: i32, shift: u32, xs: &[Vec<f64>]) -> Option<(
                 let table = (clamp((f.f)(mid)) - clamp((f.f)(x[i]))).abs();
                 let bound = table + 2f64.powi(-11) + 1e-6 * r.abs().max(1.0);
                 let d = (got[k * N + i] - r).abs();
-                assert!(d <= bound, "{} at x = {}: tachyon {} onnxruntime {r} (bound {bound})", f.op, x[i], got[k * N + i]);
+                assert!(
+                    d <= bound,
+                    "{} at x = {}: tachyon {} onnxruntime {r} (bound {bound})",
+                    f.op,
+                    x[i],
+                    got[k * N + i]
+                );
                 worst[k] = worst[k].max(d);
             }
         }
@@ -207,7 +221,8 @@ fn float_model_default_precision_within_the_table_bound() {
 /// A float MLP 16 → 32 → 16 → 5 (Gemm, optional BatchNormalization, Relu).
 fn mlp(bn: bool) -> Vec<u8> {
     let mut r = Lcg(21);
-    let mut w = |n: usize, scale: f64| -> Vec<f32> { (0..n).map(|_| (r.int(-1000, 1000) as f64 * scale) as f32).collect() };
+    let mut w =
+        |n: usize, scale: f64| -> Vec<f32> { (0..n).map(|_| (r.int(-1000, 1000) as f64 * scale) as f32).collect() };
     let mut g = GraphBuilder::new("mlp");
     let mut h = g.input("x", &[1, 16]);
     g.output("y", &[1, 5]);
@@ -216,10 +231,12 @@ fn mlp(bn: bool) -> Vec<u8> {
         let b = g.initializer_f32(&format!("b{i}"), &[n], &w(n, 0.2e-3));
         h = g.node("Gemm", "", &format!("dense{i}"), &[&h, &wt, &b], &[&format!("d{i}")], vec![]);
         if bn {
-            let s = g.initializer_f32(&format!("s{i}"), &[n], &w(n, 0.5e-3).iter().map(|v| 1.0 + v).collect::<Vec<_>>());
+            let s =
+                g.initializer_f32(&format!("s{i}"), &[n], &w(n, 0.5e-3).iter().map(|v| 1.0 + v).collect::<Vec<_>>());
             let be = g.initializer_f32(&format!("be{i}"), &[n], &w(n, 0.3e-3));
             let mu = g.initializer_f32(&format!("mu{i}"), &[n], &w(n, 0.2e-3));
-            let var = g.initializer_f32(&format!("var{i}"), &[n], &w(n, 0.4e-3).iter().map(|v| 1.0 + v).collect::<Vec<_>>());
+            let var =
+                g.initializer_f32(&format!("var{i}"), &[n], &w(n, 0.4e-3).iter().map(|v| 1.0 + v).collect::<Vec<_>>());
             let out = format!("bn{i}_y");
             h = g.node("BatchNormalization", "", &format!("bn{i}"), &[&h, &s, &be, &mu, &var], &[&out], vec![]);
         }

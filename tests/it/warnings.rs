@@ -48,13 +48,19 @@ fn constant_outputs_are_reported() {
     std::fs::create_dir_all(&dir).unwrap();
     let some = dense_model(&dir, "some_constant", &[1]);
     let text = build_cli(&some, &dir.join("a"), &[]);
-    assert!(text.contains("warning: 1 of 3 outputs do not depend on the input") && text.contains("y[1] = -0.25"), "{text}");
+    assert!(
+        text.contains("warning: 1 of 3 outputs do not depend on the input") && text.contains("y[1] = -0.25"),
+        "{text}"
+    );
     let w = read_report(&dir.join("a")).unwrap().warnings.unwrap();
     assert!(w.len() == 1 && w[0].contains("y[1] = -0.25"), "{w:?}");
 
     let all = dense_model(&dir, "all_constant", &[0, 1, 2]);
     let text = build_cli(&all, &dir.join("b"), &[]);
-    assert!(text.contains("warning: the design is constant") && text.contains("y[0] = 0.5, y[1] = -0.25, y[2] = 0.75"), "{text}");
+    assert!(
+        text.contains("warning: the design is constant") && text.contains("y[0] = 0.5, y[1] = -0.25, y[2] = 0.75"),
+        "{text}"
+    );
     let (ok, text) = tachyon(&["report", dir.join("b").to_str().unwrap()]);
     assert!(ok && text.contains("the design is constant"), "{text}");
     let html = std::fs::read_to_string(dir.join("b/report.html")).unwrap();
@@ -74,7 +80,10 @@ fn reuse_that_raises_dsps_is_reported_with_the_reason() {
     let cfg = dir.join("reuse.json");
     std::fs::write(&cfg, r#"{"default": {"reuse": 4}}"#).unwrap();
     let text = build_cli(&tiny(), &dir.join("r4"), &["-c", cfg.to_str().unwrap()]);
-    assert!(text.contains("warning: layer 'dense0_matmul'") && text.contains("reuse 4 raises its DSP count from 0 to"), "{text}");
+    assert!(
+        text.contains("warning: layer 'dense0_matmul'") && text.contains("reuse 4 raises its DSP count from 0 to"),
+        "{text}"
+    );
     assert!(text.contains("shift-and-add logic in LUTs"), "{text}");
     let r = read_report(&dir.join("r4")).unwrap();
     let w = r.warnings.unwrap();
@@ -94,7 +103,10 @@ fn sim_n_without_inputs_is_an_error_that_says_what_to_do() {
     let dir = scratch("warn_sim_n");
     build_cli(&tiny(), &dir, &[]);
     let (ok, text) = tachyon(&["sim", dir.to_str().unwrap(), "-n", "5"]);
-    assert!(!ok && text.contains("-n N takes the first N samples of --inputs") && text.contains("--random N"), "{text}");
+    assert!(
+        !ok && text.contains("-n N takes the first N samples of --inputs") && text.contains("--random N"),
+        "{text}"
+    );
     assert!(read_report(&dir).unwrap().sims.is_empty());
 }
 
@@ -115,7 +127,9 @@ fn every_sim_run_is_kept_in_the_report() {
     let w: Vec<f32> = (0..12).map(|i| 0.25 * (i as f32 - 5.0)).collect();
     let ys: Vec<f32> = xs
         .chunks(4)
-        .flat_map(|x| (0..3).map(|o| (0..4).map(|i| x[i] * w[i * 3 + o]).sum::<f32>() + [0.5, -0.25, 0.75][o]).collect::<Vec<_>>())
+        .flat_map(|x| {
+            (0..3).map(|o| (0..4).map(|i| x[i] * w[i * 3 + o]).sum::<f32>() + [0.5, -0.25, 0.75][o]).collect::<Vec<_>>()
+        })
         .collect();
     let (xp, yp) = (dir.join("x.npy"), dir.join("y.npy"));
     tachyon_common::npy::write_npy_f32(&xp, &[5, 4], &xs).unwrap();
@@ -130,7 +144,10 @@ fn every_sim_run_is_kept_in_the_report() {
         "-n",
         "50",
     ]);
-    assert!(ok && text.contains("warning: -n 50 asks for more samples than") && text.contains("all 5 are used"), "{text}");
+    assert!(
+        ok && text.contains("warning: -n 50 asks for more samples than") && text.contains("all 5 are used"),
+        "{text}"
+    );
     let (ok, text) = tachyon(&["sim", out.to_str().unwrap(), "--random", "40"]);
     assert!(ok && !text.contains("warning:"), "{text}");
     let r = read_report(&out).unwrap();
@@ -144,9 +161,15 @@ fn every_sim_run_is_kept_in_the_report() {
     assert!(a.date.len() == 19 && a.date <= b.date, "{} {}", a.date, b.date);
     let (ok, text) = tachyon(&["report", out.to_str().unwrap()]);
     assert!(ok && text.starts_with("history_model.onnx: top tachyon_top"), "{text}");
-    assert!(text.contains("co-simulation runs (2):") && text.contains("5 samples of x.npy") && text.contains("40 random"), "{text}");
+    assert!(
+        text.contains("co-simulation runs (2):") && text.contains("5 samples of x.npy") && text.contains("40 random"),
+        "{text}"
+    );
     assert!(text.contains("vs y.npy: max |Δ| 0.000000, argmax agreement 100.00 %"), "{text}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<title>Tachyon report: history_model.onnx</title>") && html.contains("Co-simulation runs"));
-    assert_eq!(html.matches(&format!("<td>{}</td>", a.date)).count() + html.matches(&format!("<td>{}</td>", b.date)).count(), if a.date == b.date { 4 } else { 2 });
+    assert_eq!(
+        html.matches(&format!("<td>{}</td>", a.date)).count() + html.matches(&format!("<td>{}</td>", b.date)).count(),
+        if a.date == b.date { 4 } else { 2 }
+    );
 }
