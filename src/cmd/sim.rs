@@ -39,9 +39,9 @@ pub struct Args {
 }
 
 fn axis(a: Args) -> Result<()> {
-    let Args { project, random, seed, valid_prob, ready_prob, inputs, .. } = a;
-    if inputs.is_some() {
-        anyhow::bail!("--axis takes random vectors only (--random N); drop --inputs");
+    let Args { project, random, seed, valid_prob, ready_prob, inputs, limit, .. } = a;
+    if inputs.is_some() || limit.is_some() {
+        anyhow::bail!("--axis takes random vectors only (--random N); drop --inputs and -n");
     }
     let (_, built) = tachyon_driver::project::load(&project)?;
     let vectors = tachyon_driver::sim::random_vectors(&built.qmodel, random.unwrap_or(1000), seed);
