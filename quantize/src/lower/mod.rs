@@ -766,6 +766,11 @@ impl<'a> Lowerer<'a> {
                     Some(y) => {
                         if let Some(owner) = self.unfinished.remove(&t) {
                             self.unfinished.insert(y, owner);
+                        } else if self.float_mode && matches!(n.op, Op::BatchNorm { .. }) {
+                            // A batch norm of its own (after a ReLU, …) is a layer with a result
+                            // type, as in hls4ml: its products never multiply into the next
+                            // layer's weights.
+                            self.unfinished.insert(y, n.name.clone());
                         }
                         Sym::Q(y)
                     }
