@@ -155,8 +155,31 @@ pub(crate) fn lower_leaky_relu(
             None => return Ok(None),
         }
     };
+    slope(l, n, a, t, shape, out_name).map(Some)
+}
+
+/// `|x|`: the exact slope −1 whatever the config's weight type.
+pub(crate) fn lower_abs(
+    l: &mut Lowerer,
+    n: &Node,
+    t: TensorId,
+    shape: &[usize],
+    out_name: &str,
+) -> Result<TensorId, QuantizeError> {
+    slope(l, n, (-1, 0), t, shape, out_name)
+}
+
+/// `α·x + (1−α)·relu(x)` for the fixed-point `α = m·2^-f` given as `(m, f)`.
+fn slope(
+    l: &mut Lowerer,
+    n: &Node,
+    a: (i128, i32),
+    t: TensorId,
+    shape: &[usize],
+    out_name: &str,
+) -> Result<TensorId, QuantizeError> {
     if a == (1, 0) {
-        return Ok(Some(t));
+        return Ok(t);
     }
     let xe = l.elems(t).to_vec();
     let count = xe.len();
@@ -175,7 +198,7 @@ pub(crate) fn lower_leaky_relu(
     let one_minus = if af >= 0 { ((1i128 << af) - am, af) } else { (1 - (am << -af), 0) };
     let rows = (0..count as u32).map(|i| vec![(i, am, af), (count as u32 + i, one_minus.0, one_minus.1)]).collect();
     let y = l.build_linear(n, &[t, r], rows, vec![(0, 0); count], shape.to_vec(), out_name, None)?;
-    Ok(Some(y))
+    Ok(y)
 }
 
 /// A float model's element-wise function (Tanh, HardSigmoid, Erf, GELU, Selu, Exp, …) of the

@@ -819,10 +819,7 @@ impl<'a> Lowerer<'a> {
             Op::Func(tachyon_frontend::ir::FloatFn::Abs) => {
                 // |x| = LeakyRelu(x) with slope −1: exact, no table.
                 let t = self.finish(t)?;
-                match activation::lower_leaky_relu(self, n, -1.0, t, &out_shape, &out_name)? {
-                    Some(y) => Sym::Q(y),
-                    None => return Err(self.err(n, "internal error: Abs has the exact slope −1")),
-                }
+                Sym::Q(activation::lower_abs(self, n, t, &out_shape, &out_name)?)
             }
             Op::Tanh | Op::HardSigmoid { .. } | Op::Erf | Op::Gelu { .. } | Op::Func(_) => {
                 let t = self.finish(t)?;
