@@ -85,7 +85,7 @@ pub fn render(dir: &Path) -> Result<String> {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tachyon report: {m}</title>\
          <style>{STYLE}</style></head><body>\n<h1>{m}</h1><div class=\"sub\">top module <code>{top}</code>, \
          clock {clk} ns{board}</div>\n",
-        m = esc(&r.model),
+        m = esc(p.title()),
         top = esc(&r.top),
         clk = fnum(r.clock_ns),
         board = p
@@ -239,6 +239,37 @@ fn synth_section(h: &mut String, all: &ProjectResults) {
     h.push_str("</table><div class=\"sub\">bars: estimate (blue), yosys (green)</div>\n");
 }
 
+/// Every `tachyon sim` run the report has recorded, oldest first.
+fn sim_history(h: &mut String, sims: &[crate::sim::SimRecord]) {
+    if sims.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h3>Co-simulation runs</h3><table><tr><th>date (UTC)</th><th>inputs</th><th>random</th><th>vectors</th>\
+         <th>mismatches</th><th>latency</th><th>II</th><th>expected</th><th>max |Δ|</th><th>argmax agreement</th></tr>",
+    );
+    let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "–".to_string(), |s| format!("<code>{}</code>", esc(s)));
+    for r in sims {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td></tr>",
+            esc(&r.date),
+            if r.inputs.is_some() { format!("{} × {}", r.samples, opt(&r.inputs)) } else { "–".into() },
+            r.random,
+            r.vectors,
+            if r.mismatches == 0 { "ok" } else { "bad" },
+            r.mismatches,
+            r.latency_cycles,
+            r.ii_cycles,
+            opt(&r.expect),
+            r.max_abs_diff.map_or_else(|| "–".into(), |d| format!("{d:.6}")),
+            r.argmax_agreement.map_or_else(|| "–".into(), |a| format!("{:.2} %", a * 100.0)),
+        );
+    }
+    h.push_str("</table>");
+}
+
 /// Co-simulation of the core and of the AXI-Stream wrapper, after `tachyon sim`.
 fn sim_section(h: &mut String, all: &ProjectResults) {
     h.push_str("<h2>Co-simulation</h2>");
@@ -281,6 +312,7 @@ fn sim_section(h: &mut String, all: &ProjectResults) {
         }
         None => h.push_str("<p class=\"sub\">not run yet: <code>tachyon sim</code></p>"),
     }
+    sim_history(h, &all.report.sims);
     if let Some(s) = &all.axis {
         let pass = s.mismatches == 0 && s.received == s.vectors && s.tlast_errors == 0 && s.protocol_errors.is_empty();
         let _ = write!(

@@ -12,6 +12,7 @@
 //!   against the reference interpreter;
 //! * [`synth`] — yosys figures beside the estimate;
 //! * [`report`] / [`html`] — the project's reports as typed values, and the self-contained HTML page;
+//! * [`warnings`] — what a user must know about a built design (constant outputs, costly reuse);
 //! * [`decompose`] — Mixed-TD priced by this driver's compiler;
 //! * [`flows`] — the Vivado and iCE40 flows of a project.
 
@@ -25,3 +26,4 @@ pub mod report;
 pub mod sim;
 pub mod source;
 pub mod synth;
+pub mod warnings;

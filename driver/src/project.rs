@@ -46,6 +46,8 @@ pub struct Built {
     /// Graph inputs compiled with another shape than the file's (a batch axis taken out, or
     /// `--input-shape`), for the build output.
     pub input_notes: Vec<tachyon_frontend::InputNote>,
+    /// What the user should know about the design (`crate::warnings`), filled by `build`.
+    pub warnings: Vec<String>,
 }
 
 /// Reads, quantizes and lowers a model (no files written).
@@ -109,7 +111,7 @@ fn synthesize(
         frame: design.frame.clone(),
         input_shapes: vec![],
     };
-    Ok(Built { qmodel, design, verilog, manifest, input_notes: vec![] })
+    Ok(Built { qmodel, design, verilog, manifest, input_notes: vec![], warnings: vec![] })
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config> {
@@ -183,6 +185,10 @@ fn build_from(o: &BuildOptions, file: &Path, bytes: &[u8], in_project: bool) -> 
         compile_graph(&graph, &o.model, &config, clock, &o.top, board_name)?
     };
     built.manifest.input_shapes = o.input_shapes.clone();
+    let (model_at, board_again) = (built.manifest.source.clone(), built.manifest.board.clone());
+    built.warnings = crate::warnings::design_warnings(&built, &config, &|c| {
+        synthesize(built.qmodel.clone(), &model_at, c, clock, &o.top, board_again.clone())
+    })?;
     built.manifest.model = file.to_path_buf();
     built.manifest.source = std::fs::canonicalize(&o.model).unwrap_or_else(|_| o.model.clone());
     write_project(&built, &o.out, o.force, board.as_ref(), (file, bytes))?;
@@ -222,7 +228,8 @@ fn write_project_with(
     let result = (|| -> Result<()> {
         std::fs::create_dir_all(tmp.join("rtl"))?;
         put(tmp.join("rtl").join(format!("{}.v", b.manifest.top)), b.verilog.as_bytes())?;
-        let report = crate::report::ProjectReport::new(&b.design.report, board);
+        let model_file = b.manifest.source.file_name().map(|f| f.to_string_lossy().into_owned());
+        let report = crate::report::ProjectReport::new(&b.design.report, board).with_build(&b.warnings, model_file);
         put(tmp.join("report.json"), report.to_json()?.as_bytes())?;
         put(tmp.join("model.txt"), b.qmodel.to_string().as_bytes())?;
         put(tmp.join(QMODEL_FILE), serde_json::to_string(&b.qmodel)?.as_bytes())?;

@@ -18,6 +18,12 @@ pub struct ProjectReport {
     pub board: Option<tachyon_boards::Board>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// The file name of the model the project was built from (the report's title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_file: Option<String>,
+    /// Every `tachyon sim` run of the project, oldest first (appended by [`record_sim`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sims: Vec<crate::sim::SimRecord>,
 }
 
 impl ProjectReport {
@@ -31,7 +37,23 @@ impl ProjectReport {
             }
             w
         });
-        ProjectReport { design: design.clone(), board: board.cloned(), warnings }
+        ProjectReport { design: design.clone(), board: board.cloned(), warnings, model_file: None, sims: vec![] }
+    }
+
+    /// With the build's design warnings (`crate::warnings`, after the board's) and the model's
+    /// file name.
+    pub fn with_build(mut self, warnings: &[String], model_file: Option<String>) -> ProjectReport {
+        if !warnings.is_empty() {
+            self.warnings.get_or_insert_with(Vec::new).extend(warnings.iter().cloned());
+        }
+        self.model_file = model_file;
+        self
+    }
+
+    /// The title of the report: the model's file name, or the model's graph name for projects
+    /// built before it was recorded.
+    pub fn title(&self) -> &str {
+        self.model_file.as_deref().unwrap_or(&self.design.model)
     }
 
     /// The text of `report.json` (keys sorted, as every project has written them).
@@ -64,6 +86,18 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
 pub fn read_report(dir: &Path) -> Result<ProjectReport> {
     let path = dir.join("report.json");
     read_json(&path)?.with_context(|| format!("{} is missing: run tachyon build first", path.display()))
+}
+
+/// Appends a `tachyon sim` run to `dir/report.json` (written to a temporary file and renamed,
+/// so a failure leaves the old report).
+pub fn record_sim(dir: &Path, run: crate::sim::SimRecord) -> Result<()> {
+    let mut r = read_report(dir)?;
+    r.sims.push(run);
+    let path = dir.join("report.json");
+    let tmp = dir.join(".report.json.tmp");
+    std::fs::write(&tmp, r.to_json()?).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
 }
 
 /// Reads every report of the project in `dir`.

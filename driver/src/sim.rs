@@ -3,6 +3,8 @@
 //! Vectors come from an `.npy` file of float inputs (converted exactly as the model's prologue
 //! says) and/or are drawn at random over the full input ranges (extremes included). They are
 //! streamed back to back; every output integer of every vector must equal the interpreter's.
+//! Each run is appended to the project's `report.json` ([`SimRecord`]), so the report keeps
+//! every co-simulation, not only the last.
 
 use crate::manifest::Manifest;
 use anyhow::{bail, Result};
@@ -16,7 +18,7 @@ use tachyon_testbenches::CosimOptions;
 pub struct SimOptions {
     pub inputs: Option<PathBuf>,
     pub expect: Option<PathBuf>,
-    /// Use at most this many rows of `inputs`.
+    /// Use at most this many rows of `inputs` (an error without `inputs`).
     pub limit: Option<usize>,
     /// Random vectors added (default 1000 when no inputs are given).
     pub random: Option<usize>,
@@ -46,6 +48,46 @@ pub struct SimSummary {
     /// are from the float model's on those samples.
     #[serde(default)]
     pub layer_errors: Vec<LayerError>,
+    /// What the user should know about the run (e.g. `-n` larger than the samples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// One `tachyon sim` run as `report.json` keeps it (`sims`): when, on what, and what it found.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SimRecord {
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub date: String,
+    /// File names of `--inputs` and `--expect`, when given.
+    pub inputs: Option<String>,
+    pub expect: Option<String>,
+    /// Samples of `--inputs` used, random vectors added, and all vectors.
+    pub samples: usize,
+    pub random: usize,
+    pub vectors: usize,
+    pub mismatches: usize,
+    pub latency_cycles: u32,
+    pub ii_cycles: u32,
+    /// With `--expect`: largest |RTL − expected|, argmax agreement, samples compared.
+    pub max_abs_diff: Option<f64>,
+    pub argmax_agreement: Option<f64>,
+    pub compared_rows: Option<usize>,
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) of a time in seconds since the Unix epoch.
+pub fn utc_date(secs: u64) -> String {
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Float-vs-fixed error of one layer's output over the `--inputs` samples.
@@ -188,8 +230,21 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     let mut vectors = vec![];
     let mut npy_rows = 0;
     let mut float_rows: Vec<Vec<f64>> = vec![];
+    let mut warnings = vec![];
+    if o.limit.is_some() && o.inputs.is_none() {
+        bail!(
+            "-n N takes the first N samples of --inputs, and no --inputs is given; for N random vectors use --random N"
+        );
+    }
     if let Some(p) = &o.inputs {
         let (rows, _) = read_rows(p)?;
+        if let Some(n) = o.limit.filter(|&n| n > rows.len()) {
+            warnings.push(format!(
+                "-n {n} asks for more samples than {} holds; all {} are used",
+                p.display(),
+                rows.len()
+            ));
+        }
         let rows: Vec<_> = rows.into_iter().take(o.limit.unwrap_or(usize::MAX)).collect();
         float_rows = rows.clone();
         for (i, r) in rows.iter().enumerate() {
@@ -250,6 +305,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         argmax_agreement: None,
         compared_rows: None,
         layer_errors: vec![],
+        warnings,
     };
     if !float_rows.is_empty() {
         summary.layer_errors =
@@ -280,5 +336,35 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         summary.compared_rows = Some(n);
     }
     std::fs::write(work.join("results.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
+    let name =
+        |p: &Option<PathBuf>| p.as_ref().map(|p| p.file_name().unwrap_or(p.as_os_str()).to_string_lossy().into_owned());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    crate::report::record_sim(
+        dir,
+        SimRecord {
+            date: utc_date(now),
+            inputs: name(&o.inputs),
+            expect: name(&o.expect),
+            samples: npy_rows,
+            random,
+            vectors: summary.vectors,
+            mismatches: summary.mismatches,
+            latency_cycles: summary.latency_cycles,
+            ii_cycles: summary.ii_cycles,
+            max_abs_diff: summary.max_abs_diff,
+            argmax_agreement: summary.argmax_agreement,
+            compared_rows: summary.compared_rows,
+        },
+    )?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc_date(0), "1970-01-01 00:00:00");
+        assert_eq!(super::utc_date(951_868_799), "2000-02-29 23:59:59");
+        assert_eq!(super::utc_date(1_796_602_147), "2026-12-07 00:09:07");
+    }
 }

@@ -14,9 +14,11 @@
 mod cnn;
 pub mod einsum;
 pub mod fixed;
+pub mod funcs;
 mod layout;
 mod movement;
 mod norm;
+pub use norm::batch_norm_layout;
 mod reduce;
 mod resize;
 
@@ -395,6 +397,10 @@ pub fn eval_op(op: &Op, inputs: &[Option<&Tensor>], opset: i64) -> R<Vec<Tensor>
         Op::Pad { mode, pads, value } => movement::pad_op(inputs, *mode, pads.as_ref(), *value)?,
         Op::Resize { scales, scales_slot, coord, nearest, axes } => {
             resize::resize(inputs, scales.as_deref(), *scales_slot, *coord, *nearest, axes.as_deref())?
+        }
+        Op::Func(f) => {
+            let x = x()?;
+            Tensor::new(x.dtype, x.shape.clone(), x.data.iter().map(|&v| funcs::apply(*f, v, x.dtype)).collect())
         }
         Op::Unsupported { reason } => return Err(reason.clone()),
     }])

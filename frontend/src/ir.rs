@@ -162,6 +162,61 @@ pub enum NearestMode {
     Simple,
 }
 
+/// An element-wise float function of one tensor (ONNX activations beyond the ones with a
+/// dedicated lowering): its float semantics are in `eval::funcs`; a following quantizer makes it
+/// exact step functions, and a float model tabulates it at the config's precision.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum FloatFn {
+    /// `γ·x` for x > 0, else `γ·(α·eˣ − α)`.
+    Selu {
+        #[serde(with = "crate::serde_f64")]
+        alpha: f64,
+        #[serde(with = "crate::serde_f64")]
+        gamma: f64,
+    },
+    /// `x` for x ≥ 0, else `α·(eˣ − 1)`.
+    Elu {
+        #[serde(with = "crate::serde_f64")]
+        alpha: f64,
+    },
+    /// `max(0, x) + min(0, α·(e^(x/α) − 1))`.
+    Celu {
+        #[serde(with = "crate::serde_f64")]
+        alpha: f64,
+    },
+    /// `ln(1 + eˣ)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `x · clamp(x/6 + ½, 0, 1)`.
+    HardSwish,
+    /// `x · tanh(softplus(x))`.
+    Mish,
+    Exp,
+    /// Natural logarithm: −∞ at 0, NaN below.
+    Log,
+    /// `|x|` (exact: no table).
+    Abs,
+}
+
+impl FloatFn {
+    /// The ONNX op type.
+    pub fn mnemonic(&self) -> &'static str {
+        match self {
+            FloatFn::Selu { .. } => "Selu",
+            FloatFn::Elu { .. } => "Elu",
+            FloatFn::Celu { .. } => "Celu",
+            FloatFn::Softplus => "Softplus",
+            FloatFn::Softsign => "Softsign",
+            FloatFn::HardSwish => "HardSwish",
+            FloatFn::Mish => "Mish",
+            FloatFn::Exp => "Exp",
+            FloatFn::Log => "Log",
+            FloatFn::Abs => "Abs",
+        }
+    }
+}
+
 /// The operations Tachyon understands. Attributes are decoded and validated at import.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Op {
@@ -357,6 +412,8 @@ pub enum Op {
         nearest: NearestMode,
         axes: Option<Vec<i64>>,
     },
+    /// An element-wise float function ([`FloatFn`]).
+    Func(FloatFn),
     /// An op Tachyon cannot handle, with the reason; kept so `inspect` can show it.
     Unsupported {
         reason: String,
@@ -429,6 +486,7 @@ impl Op {
             Op::GlobalMaxPool => "GlobalMaxPool",
             Op::Pad { .. } => "Pad",
             Op::Resize { .. } => "Resize",
+            Op::Func(f) => f.mnemonic(),
             Op::Unsupported { .. } => "Unsupported",
         }
     }

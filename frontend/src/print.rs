@@ -62,6 +62,10 @@ pub fn dump(g: &Graph) -> String {
             Op::Transpose { perm } => format!("  ; perm={perm:?}"),
             Op::LeakyRelu { alpha } => format!("  ; alpha={alpha}"),
             Op::HardSigmoid { alpha, beta } => format!("  ; alpha={alpha} beta={beta}"),
+            Op::Func(crate::ir::FloatFn::Selu { alpha, gamma }) => format!("  ; alpha={alpha} gamma={gamma}"),
+            Op::Func(crate::ir::FloatFn::Elu { alpha } | crate::ir::FloatFn::Celu { alpha }) => {
+                format!("  ; alpha={alpha}")
+            }
             Op::Clip { min, max } if min.is_some() || max.is_some() => format!("  ; min={min:?} max={max:?}"),
             Op::Reduce { axes, keepdims, noop_with_empty_axes, .. } => {
                 let axes = axes.as_ref().map_or("input".into(), |a| format!("{a:?}"));

@@ -53,7 +53,7 @@ fn error_text(name: &str, model: &tachyon_frontend::proto::ModelProto, cfg: &Con
 fn unsupported_ops_error() {
     let m = common::quantized("unsupported", 4, |g: &mut GraphBuilder, xq: &str| {
         let y = g.node("Hardmax", "", "pick", &[xq], &["pick_out"], vec![Attr::int("axis", -1)]);
-        let y = g.node("Celu", "", "smooth", &[&y], &["smooth_out"], vec![]);
+        let y = g.node("Acosh", "", "smooth", &[&y], &["smooth_out"], vec![]);
         (g.node("Frobnicate", "com.example", "custom", &[&y], &["y"], vec![]), vec![1, 4])
     });
     insta::assert_snapshot!(error_text("unsupported", &m, &Config::default()));

@@ -15,6 +15,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<()> {
     let all = tachyon_driver::report::read(&a.project)?;
     let r = &all.report.design;
+    say!("{}: top {}, clock {} ns", all.report.title(), r.top, r.clock_ns);
     say!(
         "{:<28} {:<10} {:<9} {:>5} {:>6} {:>7} {:>8} {:>7} {:>4}",
         "layer",
@@ -81,6 +82,31 @@ pub fn run(a: Args) -> Result<()> {
             s.latency_cycles,
             s.ii_cycles
         );
+    }
+    for w in all.report.warnings.iter().flatten() {
+        say!("warning: {w}");
+    }
+    if !all.report.sims.is_empty() {
+        say!("co-simulation runs ({}):", all.report.sims.len());
+        for r in &all.report.sims {
+            let on = match (&r.inputs, r.random) {
+                (Some(i), 0) => format!("{} samples of {i}", r.samples),
+                (Some(i), n) => format!("{} samples of {i} + {n} random", r.samples),
+                (None, n) => format!("{n} random"),
+            };
+            let vs = match (&r.expect, r.max_abs_diff, r.argmax_agreement) {
+                (Some(e), Some(d), Some(a)) => format!(", vs {e}: max |Δ| {d:.6}, argmax agreement {:.2} %", a * 100.0),
+                _ => String::new(),
+            };
+            say!(
+                "  {}  {} vectors ({on}), {} mismatches, latency {}, II {}{vs}",
+                r.date,
+                r.vectors,
+                r.mismatches,
+                r.latency_cycles,
+                r.ii_cycles
+            );
+        }
     }
     if let Some(s) = &all.axis {
         say!(

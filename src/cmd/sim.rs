@@ -14,7 +14,7 @@ pub struct Args {
     /// Float outputs of another implementation for the same samples (.npy): reports max |Δ| and argmax agreement.
     #[arg(long)]
     pub expect: Option<PathBuf>,
-    /// Use only the first N samples of --inputs.
+    /// Use only the first N samples of --inputs (needs --inputs; for random vectors use --random N).
     #[arg(short = 'n', long)]
     pub limit: Option<usize>,
     /// Add N random vectors over the full input range (default 1000 without --inputs).
@@ -39,9 +39,9 @@ pub struct Args {
 }
 
 fn axis(a: Args) -> Result<()> {
-    let Args { project, random, seed, valid_prob, ready_prob, inputs, .. } = a;
-    if inputs.is_some() {
-        anyhow::bail!("--axis takes random vectors only (--random N); drop --inputs");
+    let Args { project, random, seed, valid_prob, ready_prob, inputs, limit, .. } = a;
+    if inputs.is_some() || limit.is_some() {
+        anyhow::bail!("--axis takes random vectors only (--random N); drop --inputs and -n");
     }
     let (_, built) = tachyon_driver::project::load(&project)?;
     let vectors = tachyon_driver::sim::random_vectors(&built.qmodel, random.unwrap_or(1000), seed);
@@ -71,6 +71,9 @@ fn cosim(a: Args) -> Result<()> {
         &project,
         &tachyon_driver::sim::SimOptions { inputs, expect, limit, random, seed, gap },
     )?;
+    for w in &s.warnings {
+        say!("warning: {w}");
+    }
     say!("vectors      {}", s.vectors);
     say!("mismatches   {}", s.mismatches);
     for m in &s.first_mismatches {

@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod activations;
 mod axis_stream;
 mod board_flow;
 mod cli;
@@ -31,3 +32,4 @@ mod shared_models;
 mod snapshots;
 mod structural_ops;
 mod transformer;
+mod warnings;

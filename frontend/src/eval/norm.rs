@@ -8,16 +8,12 @@ use crate::tensor::Tensor;
 pub(super) fn batch_norm(x: &Tensor, inputs: &[Option<&Tensor>], epsilon: f64) -> R<Tensor> {
     let (s, b, m, v) =
         (need(inputs, 1, "scale")?, need(inputs, 2, "B")?, need(inputs, 3, "mean")?, need(inputs, 4, "var")?);
-    if x.shape.len() < 2 {
-        return Err(format!("BatchNormalization input of rank {} (needs N×C×…)", x.shape.len()));
-    }
-    let c = x.shape[1];
+    let (c, inner) = batch_norm_layout(&x.shape, s.len())?;
     for (t, what) in [(s, "scale"), (b, "B"), (m, "mean"), (v, "var")] {
         if t.len() != c {
             return Err(format!("BatchNormalization {what} has {} values for {c} channels", t.len()));
         }
     }
-    let inner: usize = x.shape[2..].iter().product();
     let dt = x.dtype;
     let data = x
         .data
@@ -30,6 +26,30 @@ pub(super) fn batch_norm(x: &Tensor, inputs: &[Option<&Tensor>], epsilon: f64) -
         })
         .collect();
     Ok(Tensor::new(dt, x.shape.clone(), data))
+}
+
+/// The channel count and the number of elements per channel and sample (`inner`) of a
+/// BatchNormalization of a tensor of `shape` with `params` values per parameter: element `i` is
+/// in channel `(i / inner) % channels`. The channels are axis 1 (N×C×…), as ONNX says; a tensor
+/// of exactly `params` elements whose axis 1 is not the channel axis — keras2onnx writes a Keras
+/// BatchNormalization after a Dense as Transpose([1, C] → [C, 1]) → BatchNormalization →
+/// Transpose, which onnxruntime refuses — normalizes each element by its own parameters, which
+/// is the Keras layer's meaning (one parameter per feature).
+pub fn batch_norm_layout(shape: &[usize], params: usize) -> R<(usize, usize)> {
+    if shape.len() < 2 {
+        return Err(format!("BatchNormalization input of rank {} (needs N×C×…)", shape.len()));
+    }
+    if shape[1] == params {
+        return Ok((params, shape[2..].iter().product()));
+    }
+    if shape.iter().product::<usize>() == params && params > 1 {
+        return Ok((params, 1));
+    }
+    Err(format!(
+        "BatchNormalization has {params} values per parameter for the {} channels (axis 1) of a tensor of shape \
+         {shape:?}; the parameters must have one value per channel",
+        shape[1]
+    ))
 }
 
 /// ONNX `LayerNormalization` of `x` over the axes from `axis` to the last, with the inputs

@@ -1,7 +1,7 @@
 //! Importers of arithmetic, linear-algebra (Einsum included) and activation ops.
 
 use super::{Attrs, ImportError};
-use crate::ir::Op;
+use crate::ir::{FloatFn, Op};
 
 pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, ImportError> {
     Ok(Some(match op_type {
@@ -61,6 +61,20 @@ pub fn import(op_type: &str, a: &Attrs, opset: i64) -> Result<Option<Op>, Import
             }
             Op::Clip { min, max }
         }
+        // Element-wise float functions (attribute defaults as float32, like HardSigmoid's).
+        "Selu" => Op::Func(FloatFn::Selu {
+            alpha: a.float_or("alpha", f64::from(1.673_263_2_f32)),
+            gamma: a.float_or("gamma", f64::from(1.050_701_f32)),
+        }),
+        "Elu" => Op::Func(FloatFn::Elu { alpha: a.float_or("alpha", 1.0) }),
+        "Celu" => Op::Func(FloatFn::Celu { alpha: a.float_or("alpha", 1.0) }),
+        "Softplus" => Op::Func(FloatFn::Softplus),
+        "Softsign" => Op::Func(FloatFn::Softsign),
+        "HardSwish" => Op::Func(FloatFn::HardSwish),
+        "Mish" => Op::Func(FloatFn::Mish),
+        "Exp" => Op::Func(FloatFn::Exp),
+        "Log" => Op::Func(FloatFn::Log),
+        "Abs" => Op::Func(FloatFn::Abs),
         "Max" => Op::Max,
         "Min" => Op::Min,
         "Einsum" => {

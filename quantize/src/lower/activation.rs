@@ -13,8 +13,9 @@
 //! * Otherwise (quantized models only) the op joins the float chain that waits for the next
 //!   quantizer, which tabulates the chain into exact step functions
 //!   ([`super::elementwise::resolve_pending`]); [`float_step`] normalizes Clip's bounds into
-//!   attributes for that chain. Float models (no quantizer) get a clear error for Tanh and
-//!   HardSigmoid.
+//!   attributes for that chain. Float models (no quantizer) tabulate Tanh, HardSigmoid, Erf,
+//!   GELU and the [`tachyon_frontend::ir::FloatFn`] functions at the config's result precision
+//!   ([`float_function`]). Abs is exact everywhere: LeakyRelu with slope −1.
 
 use super::dense::{dyadic, GRID_FRAC, MAX_BITS};
 use super::Lowerer;
@@ -154,8 +155,31 @@ pub(crate) fn lower_leaky_relu(
             None => return Ok(None),
         }
     };
+    slope(l, n, a, t, shape, out_name).map(Some)
+}
+
+/// `|x|`: the exact slope −1 whatever the config's weight type.
+pub(crate) fn lower_abs(
+    l: &mut Lowerer,
+    n: &Node,
+    t: TensorId,
+    shape: &[usize],
+    out_name: &str,
+) -> Result<TensorId, QuantizeError> {
+    slope(l, n, (-1, 0), t, shape, out_name)
+}
+
+/// `α·x + (1−α)·relu(x)` for the fixed-point `α = m·2^-f` given as `(m, f)`.
+fn slope(
+    l: &mut Lowerer,
+    n: &Node,
+    a: (i128, i32),
+    t: TensorId,
+    shape: &[usize],
+    out_name: &str,
+) -> Result<TensorId, QuantizeError> {
     if a == (1, 0) {
-        return Ok(Some(t));
+        return Ok(t);
     }
     let xe = l.elems(t).to_vec();
     let count = xe.len();
@@ -174,18 +198,26 @@ pub(crate) fn lower_leaky_relu(
     let one_minus = if af >= 0 { ((1i128 << af) - am, af) } else { (1 - (am << -af), 0) };
     let rows = (0..count as u32).map(|i| vec![(i, am, af), (count as u32 + i, one_minus.0, one_minus.1)]).collect();
     let y = l.build_linear(n, &[t, r], rows, vec![(0, 0); count], shape.to_vec(), out_name, None)?;
-    Ok(Some(y))
+    Ok(y)
 }
 
-/// Why a float activation cannot be lowered in a model without quantizers.
-pub(crate) fn float_model_error(l: &Lowerer, n: &Node) -> QuantizeError {
-    l.err(
-        n,
-        format!(
-            "{} of an activation is exact only as a step function ending in a Quant node, and this model has no \
-             quantizers; quantize the model (e.g. QKeras quantized_tanh, Brevitas QuantTanh / QuantHardTanh, or a \
-             Quant node right after this op)",
-            n.op.mnemonic()
-        ),
-    )
+/// A float model's element-wise function (Tanh, HardSigmoid, Erf, GELU, Selu, Exp, …) of the
+/// quantized `t`: a table at the node's configured result precision
+/// ([`super::tables::lower_function`]) of the op's float semantics in binary64.
+pub(crate) fn float_function(
+    l: &mut Lowerer,
+    n: &Node,
+    t: TensorId,
+    shape: &[usize],
+    out_name: &str,
+) -> Result<TensorId, QuantizeError> {
+    let (op, opset) = (n.op.clone(), l.g.opset);
+    let f = move |v: f64| -> f64 {
+        let x = Tensor::new(tachyon_frontend::DType::F64, vec![1], vec![v]);
+        tachyon_frontend::eval::eval_op(&op, &[Some(&x)], opset)
+            .ok()
+            .and_then(|y| y.first().and_then(|y| y.data.first().copied()))
+            .unwrap_or(f64::NAN)
+    };
+    super::tables::lower_function(l, n, t, &f, shape, out_name)
 }

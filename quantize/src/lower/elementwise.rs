@@ -92,13 +92,9 @@ pub(crate) fn lower_affine(
                 other(i).ok_or_else(|| l.err(n, format!("BatchNormalization {what} must be constant")))
             };
             let (s, b, m, v) = (get(1, "scale")?, get(2, "bias")?, get(3, "mean")?, get(4, "var")?);
-            if shape.len() < 2 {
-                return Err(l.err(n, "BatchNormalization of a rank-1 tensor"));
-            }
-            let c = shape[1];
-            let inner: usize = shape[2..].iter().product();
-            if s.len() != c {
-                return Err(l.err(n, format!("BatchNormalization has {} scales for {c} channels", s.len())));
+            let (c, inner) = tachyon_frontend::eval::batch_norm_layout(shape, s.len()).map_err(|e| l.err(n, e))?;
+            if [&b, &m, &v].iter().any(|t| t.len() != c) {
+                return Err(l.err(n, format!("BatchNormalization's B, mean and var must have {c} values, like scale")));
             }
             let a: Vec<f64> = (0..c).map(|k| s.data[k] / (v.data[k] + epsilon).sqrt()).collect();
             let sc: Vec<f64> = (0..count).map(|i| a[(i / inner) % c]).collect();
@@ -118,6 +114,11 @@ pub(crate) fn lower_affine(
         let exact = scale.iter().chain(&offset).all(|&v| super::dense::dyadic(v, l.exact_frac).is_some());
         if !exact {
             return Ok(None);
+        }
+    }
+    if l.float_mode && matches!(n.op, Op::BatchNorm { .. }) {
+        if let Some(y) = super::bn_fold::fold_into_dense(l, n, t, &scale, &offset, out_name)? {
+            return Ok(Some(y));
         }
     }
     // A bias or scaling that follows a dense layer is configured under that layer's name.
@@ -330,6 +331,16 @@ pub(crate) fn resolve_pending(
             apply_steps(steps, Tensor::new(DType::F32, shape.clone(), data)).map_err(|e| l.err(n, e.to_string()))?;
         for (i, (e, o)) in xe.iter().zip(&outs).enumerate() {
             if e.contains(v) {
+                if y.data[i].is_nan() {
+                    let names: Vec<&str> = steps.iter().map(|s| s.node.as_str()).collect();
+                    return Err(l.err(n, format!(
+                        "the float ops {} give NaN for the input value {} (e.g. Log or Sqrt of a negative number), which \
+                         no fixed-point output can hold; quantize their input into the function's domain (e.g. an \
+                         unsigned Quant before Log)",
+                        names.join(", "),
+                        v as f64 * 2f64.powi(-e.frac)
+                    )));
+                }
                 let s = y.data[i] * 2f64.powi(o.frac);
                 if s.fract() != 0.0 || !s.is_finite() {
                     return Err(l.err(n, format!("quantizer output {} is not on its grid", y.data[i])));

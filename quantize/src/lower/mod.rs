@@ -17,6 +17,7 @@
 //! where the requantization after it clamps at zero anyway ([`fuse::fuse_relu`]).
 
 mod activation;
+mod bn_fold;
 mod dense;
 mod elementwise;
 pub use elementwise::requant_elem;
@@ -427,6 +428,7 @@ impl<'a> Lowerer<'a> {
                         | Op::Sigmoid
                         | Op::Erf
                         | Op::Gelu { .. }
+                        | Op::Func(_)
                 );
                 if is_layout && !matches!(n.op, Op::Transpose { .. }) || is_float_elementwise || is_activation {
                     steps.push(step);
@@ -794,6 +796,22 @@ impl<'a> Lowerer<'a> {
         })
     }
 
+    /// A Transpose that moves only axes of size 1, keeping the order of the others (the flat data
+    /// order is unchanged): keras2onnx's `[1, C] → [C, 1]` around a batch norm.
+    fn moves_only_unit_axes(&self, n: &Node, perm: Option<&[i64]>) -> bool {
+        let Some(shape) = n.input(0).and_then(|v| self.g.value(v).shape.clone()) else { return false };
+        let r = shape.len();
+        let perm: Vec<usize> = match perm {
+            Some(p) if p.len() == r && p.iter().all(|&a| a >= 0 && (a as usize) < r) => {
+                p.iter().map(|&a| a as usize).collect()
+            }
+            Some(_) => return false,
+            None => (0..r).rev().collect(),
+        };
+        let moved: Vec<usize> = perm.into_iter().filter(|&a| shape[a] != 1).collect();
+        moved.windows(2).all(|w| w[0] < w[1])
+    }
+
     /// A node whose running input is the quantized tensor `t`.
     fn q_node(
         &mut self,
@@ -812,6 +830,12 @@ impl<'a> Lowerer<'a> {
             Op::MatMul | Op::Gemm { .. } => slot == 0,
             _ => false,
         };
+        if let Op::Transpose { perm } = &n.op {
+            if self.moves_only_unit_axes(n, perm.as_deref()) {
+                // The data order is unchanged ([1, C] → [C, 1]): a reshape, no layer.
+                return Ok(Sym::Q(t));
+            }
+        }
         if !handled_here && structural::family(n, &[slot]).is_some() {
             self.structural(n, &[slot])?;
             return Ok(self.sym(out).clone());
@@ -830,6 +854,11 @@ impl<'a> Lowerer<'a> {
                     Some(y) => {
                         if let Some(owner) = self.unfinished.remove(&t) {
                             self.unfinished.insert(y, owner);
+                        } else if self.float_mode && matches!(n.op, Op::BatchNorm { .. }) {
+                            // A batch norm of its own (after a ReLU, …) is a layer with a result
+                            // type, as in hls4ml: its products never multiply into the next
+                            // layer's weights.
+                            self.unfinished.insert(y, n.name.clone());
                         }
                         Sym::Q(y)
                     }
@@ -881,12 +910,18 @@ impl<'a> Lowerer<'a> {
                     None => self.pending(n, slot, args, t)?,
                 }
             }
-            Op::Tanh | Op::HardSigmoid { .. } | Op::Erf | Op::Gelu { .. } => {
-                if self.float_mode {
-                    return Err(activation::float_model_error(self, n));
-                }
+            Op::Func(tachyon_frontend::ir::FloatFn::Abs) => {
+                // |x| = LeakyRelu(x) with slope −1: exact, no table.
                 let t = self.finish(t)?;
-                self.pending(n, slot, args, t)?
+                Sym::Q(activation::lower_abs(self, n, t, &out_shape, &out_name)?)
+            }
+            Op::Tanh | Op::HardSigmoid { .. } | Op::Erf | Op::Gelu { .. } | Op::Func(_) => {
+                let t = self.finish(t)?;
+                if self.float_mode {
+                    Sym::Q(activation::float_function(self, n, t, &out_shape, &out_name)?)
+                } else {
+                    self.pending(n, slot, args, t)?
+                }
             }
             Op::LayerNorm { axis, epsilon } => {
                 let t = self.finish(t)?;

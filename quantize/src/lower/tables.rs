@@ -294,3 +294,67 @@ pub(crate) fn lower_lookup(
     let spec = LookupSpec { func: "table".into(), shift: 0, offset: first, entries };
     Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Lookup(spec), aligned, out_name, shape.to_vec(), elems))
 }
+
+/// Entries of a float model's function table: `2^FUNCTION_TABLE_BITS` at most (hls4ml's default
+/// table size, 1024).
+pub const FUNCTION_TABLE_BITS: u32 = 10;
+
+/// An element-wise float function `f` (Tanh, GELU, Selu, Exp, …) of the quantized `t` in a float
+/// model, as one table at the precision the config gives the node's result (`fixed<16,6>` by
+/// default). The table covers every code the input can take (the union of the elements'
+/// intervals, after [`align`]): with at most [`FUNCTION_TABLE_BITS`] bits of codes one entry per
+/// code, otherwise each entry serves `2^shift` consecutive codes and holds `f` at their midpoint.
+/// Entries are `f` rounded to the nearest (ties to even) point of the result grid and saturated
+/// to the result type's range; −∞ and NaN (Log of 0 or below) give the type's minimum, +∞ its
+/// maximum. The table is the specification (interpreter and RTL read the same entries); its
+/// error against `f` is at most `max |f(x) − f(mid)|` over an entry's codes plus half a result
+/// step, where `f` stays within the type's range.
+pub(crate) fn lower_function(
+    l: &mut Lowerer,
+    n: &Node,
+    t: TensorId,
+    f: &dyn Fn(f64) -> f64,
+    shape: &[usize],
+    out_name: &str,
+) -> Result<TensorId, QuantizeError> {
+    let ty = l.cfg.precision(&n.name, crate::config::Field::Result).unwrap_or(crate::fixed::FixedType::DEFAULT);
+    let (t, fr) = align(l, n, t, shape);
+    let xe = l.elems(t).to_vec();
+    let lo = xe.iter().map(|e| e.lo).min().unwrap_or(0);
+    let hi = xe.iter().map(|e| e.hi).max().unwrap_or(0);
+    if crate::fixed::bits_for(lo, hi) > 40 {
+        return Err(l.err(n, format!("the input of this function has {} bits; quantize it to at most 40 bits first (a result type in the config)", crate::fixed::bits_for(lo, hi))));
+    }
+    let mut shift = 0u32;
+    while (hi >> shift) - (lo >> shift) + 1 > 1i128 << FUNCTION_TABLE_BITS {
+        shift += 1;
+    }
+    let offset = lo >> shift;
+    let count = ((hi >> shift) - offset + 1) as usize;
+    let (tlo, thi) = ty.range();
+    let scale = 2f64.powi(ty.frac());
+    let entries: Vec<i128> = (0..count as i128)
+        .map(|j| {
+            let first = ((offset + j) << shift).max(lo);
+            let last = (((offset + j + 1) << shift) - 1).min(hi);
+            let mid = (first as f64 + last as f64) / 2.0 * 2f64.powi(-fr);
+            let y = f(mid) * scale;
+            if y.is_nan() || y <= tlo as f64 {
+                tlo
+            } else if y >= thi as f64 {
+                thi
+            } else {
+                (y.round_ties_even() as i128).clamp(tlo, thi)
+            }
+        })
+        .collect();
+    let elems = xe
+        .iter()
+        .map(|e| {
+            let reach = &entries[((e.lo >> shift) - offset) as usize..=((e.hi >> shift) - offset) as usize];
+            Elem::new(ty.frac(), *reach.iter().min().unwrap_or(&0), *reach.iter().max().unwrap_or(&0))
+        })
+        .collect();
+    let spec = LookupSpec { func: n.op.mnemonic().to_ascii_lowercase(), shift, offset, entries };
+    Ok(l.push_layer(&n.name, vec![n.name.clone()], LayerKind::Lookup(spec), t, out_name, shape.to_vec(), elems))
+}
