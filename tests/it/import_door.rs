@@ -671,16 +671,16 @@ fn unsupported_ops_are_listed_once_per_kind() {
     let mut g = GraphBuilder::new("refused");
     let x = g.input("x", &[1, 4]);
     g.output("y", &[1, 4]);
-    let a = g.node("Celu", "", "a", &[&x], &["a"], vec![]);
-    let b = g.node("Celu", "", "b", &[&a], &["b"], vec![]);
+    let a = g.node("Acosh", "", "a", &[&x], &["a"], vec![]);
+    let b = g.node("Acosh", "", "b", &[&a], &["b"], vec![]);
     let c = g.node("Hardmax", "", "c", &[&b], &["c"], vec![]);
-    g.node("Celu", "", "d", &[&c], &["y"], vec![]);
+    g.node("Acosh", "", "d", &[&c], &["y"], vec![]);
     let bytes = g.build(&[("", 13)]).encode_to_vec();
     let graph = tachyon_frontend::decode_model(&bytes, Path::new("refused.onnx")).unwrap();
     let e = tachyon_quantize::lower(&graph, &Config::default()).unwrap_err().to_string();
     assert_eq!(
         e,
-        "refused.onnx: 4 unsupported node(s):\n  - Celu (3 nodes: 'a', 'b', 'd'): ONNX op Celu is not supported yet\n  \
+        "refused.onnx: 4 unsupported node(s):\n  - Acosh (3 nodes: 'a', 'b', 'd'): ONNX op Acosh is not supported yet\n  \
          - Hardmax (node 'c'): ONNX op Hardmax is not supported yet"
     );
 }
