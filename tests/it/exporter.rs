@@ -8,7 +8,7 @@ use std::process::Command;
 
 #[test]
 fn exporter_pytest_suite_passes() {
-    let venv = std::env::var_os("TACHYON_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| repo().join(".venv"));
+    let venv = venv();
     let pytest = venv.join("bin/pytest");
     if !pytest.is_file() {
         skip_note!("skipped: no exporter virtualenv at {} (run scripts/python-env.sh)", venv.display());
@@ -28,7 +28,7 @@ fn exporter_pytest_suite_passes() {
 /// (exporter/pyproject.toml lists the files and the untyped third-party modules).
 #[test]
 fn python_code_type_checks() {
-    let venv = std::env::var_os("TACHYON_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| repo().join(".venv"));
+    let venv = venv();
     let python = venv.join("bin/python");
     if !python.is_file() {
         skip_note!("skipped: no exporter virtualenv at {} (run scripts/python-env.sh)", venv.display());

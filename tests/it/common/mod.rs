@@ -125,11 +125,15 @@ pub enum Reference {
     Ort,
 }
 
+/// The pinned virtualenv made by scripts/python-env.sh: `TACHYON_VENV`, else `<repo>/.venv`.
+pub fn venv() -> PathBuf {
+    std::env::var_os("TACHYON_VENV").map(PathBuf::from).unwrap_or_else(|| repo().join(".venv"))
+}
+
 /// The repository's pinned Python (`.venv`, made by scripts/python-env.sh; `TACHYON_VENV`
 /// overrides) if it has onnxruntime and qonnx; `None` after a skip notice otherwise.
 pub fn reference_python() -> Option<PathBuf> {
-    let venv = std::env::var_os("TACHYON_VENV").map(PathBuf::from).unwrap_or_else(|| repo().join(".venv"));
-    let py = venv.join("bin/python");
+    let py = venv().join("bin/python");
     let ok = Command::new(&py).args(["-c", "import onnxruntime, qonnx"]).output().is_ok_and(|o| o.status.success());
     if !ok {
         skip_note!("skipped: no Python with onnxruntime and qonnx at {} (run scripts/python-env.sh)", py.display());
