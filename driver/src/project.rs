@@ -150,6 +150,38 @@ fn build_from(o: &BuildOptions, file: &Path, bytes: &[u8], in_project: bool) -> 
     if o.out.exists() && !o.force {
         bail!("output folder {} already exists; pass --force to replace it", o.out.display());
     }
+    let plain = file.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain || file.as_os_str().is_empty() {
+        bail!("internal error: the model's place in the project {} is not a relative path", file.display());
+    }
+    let at = if in_project {
+        // Where the model will be once the project is in place (messages, external data).
+        let name = o.out.file_name().with_context(|| format!("{} is not a folder name", o.out.display()))?;
+        let parent = o.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let at = match std::fs::canonicalize(parent) {
+            Ok(p) => p.join(name),
+            Err(_) => std::path::absolute(&o.out)
+                .with_context(|| format!("cannot make {} an absolute path", o.out.display()))?,
+        }
+        .join(file);
+        Some(at)
+    } else {
+        None
+    };
+    let mut built = compile_at(o, bytes, at.as_deref())?;
+    write_built(o, &mut built, file, bytes)?;
+    Ok(built)
+}
+
+/// Everything `tachyon build` does but writing the project: the model's `bytes` (from
+/// `o.model`, which names it in messages) read, quantized, lowered to Verilog, and the
+/// warnings found. [`write_built`] then writes the project.
+pub fn compile_model(o: &BuildOptions, bytes: &[u8]) -> Result<Built> {
+    compile_at(o, bytes, None)
+}
+
+/// [`compile_model`] of a model that will live at `at` (messages, external data).
+fn compile_at(o: &BuildOptions, bytes: &[u8], at: Option<&Path>) -> Result<Built> {
     let board = match &o.board {
         Some(b) => Some(tachyon_boards::find(b).map_err(|e| anyhow::anyhow!(e))?),
         None => None,
@@ -164,35 +196,37 @@ fn build_from(o: &BuildOptions, file: &Path, bytes: &[u8], in_project: bool) -> 
     let config = load_config(o.config.as_deref())?;
     let import = tachyon_frontend::ImportOptions { input_shapes: o.input_shapes.clone() };
     let board_name = board.as_ref().map(|b| b.name.clone());
-    let plain = file.components().all(|c| matches!(c, std::path::Component::Normal(_)));
-    if !plain || file.as_os_str().is_empty() {
-        bail!("internal error: the model's place in the project {} is not a relative path", file.display());
-    }
-    let mut built = if in_project {
-        // Where the model will be once the project is in place (messages, external data).
-        let name = o.out.file_name().with_context(|| format!("{} is not a folder name", o.out.display()))?;
-        let parent = o.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let at = match std::fs::canonicalize(parent) {
-            Ok(p) => p.join(name),
-            Err(_) => std::path::absolute(&o.out)
-                .with_context(|| format!("cannot make {} an absolute path", o.out.display()))?,
-        }
-        .join(file);
-        let graph = tachyon_frontend::decode_model_with(bytes, &at, &import)?;
-        compile_graph(&graph, &at, &config, clock, &o.top, board_name)?
-    } else {
-        let graph = tachyon_frontend::decode_model_with(bytes, &o.model, &import)?;
-        compile_graph(&graph, &o.model, &config, clock, &o.top, board_name)?
-    };
+    let at = at.unwrap_or(&o.model);
+    let graph = tachyon_frontend::decode_model_with(bytes, at, &import)?;
+    let mut built = compile_graph(&graph, at, &config, clock, &o.top, board_name)?;
     built.manifest.input_shapes = o.input_shapes.clone();
     let (model_at, board_again) = (built.manifest.source.clone(), built.manifest.board.clone());
     built.warnings = crate::warnings::design_warnings(&built, &config, &|c| {
         synthesize(built.qmodel.clone(), &model_at, c, clock, &o.top, board_again.clone())
     })?;
+    Ok(built)
+}
+
+/// Writes the project of a compiled model into `o.out` (all or nothing), the model's `bytes`
+/// stored in it as `file` (relative to `o.out`).
+pub fn write_built(o: &BuildOptions, built: &mut Built, file: &Path, bytes: &[u8]) -> Result<()> {
+    if o.out.exists() && !o.force {
+        bail!("output folder {} already exists; pass --force to replace it", o.out.display());
+    }
+    let board = match &built.manifest.board {
+        Some(b) => Some(tachyon_boards::find(b).map_err(|e| anyhow::anyhow!(e))?),
+        None => None,
+    };
     built.manifest.model = file.to_path_buf();
     built.manifest.source = std::fs::canonicalize(&o.model).unwrap_or_else(|_| o.model.clone());
-    write_project(&built, &o.out, o.force, board.as_ref(), (file, bytes))?;
-    Ok(built)
+    write_project(built, &o.out, o.force, board.as_ref(), (file, bytes))
+}
+
+/// The project report (`report.json`) of a compiled model.
+pub fn report_json(b: &Built) -> Result<String> {
+    let board = b.manifest.board.as_deref().map(tachyon_boards::find).transpose().map_err(|e| anyhow::anyhow!(e))?;
+    let model_file = b.manifest.source.file_name().map(|f| f.to_string_lossy().into_owned());
+    crate::report::ProjectReport::new(&b.design.report, board.as_ref()).with_build(&b.warnings, model_file).to_json()
 }
 
 fn write_project(
@@ -228,9 +262,7 @@ fn write_project_with(
     let result = (|| -> Result<()> {
         std::fs::create_dir_all(tmp.join("rtl"))?;
         put(tmp.join("rtl").join(format!("{}.v", b.manifest.top)), b.verilog.as_bytes())?;
-        let model_file = b.manifest.source.file_name().map(|f| f.to_string_lossy().into_owned());
-        let report = crate::report::ProjectReport::new(&b.design.report, board).with_build(&b.warnings, model_file);
-        put(tmp.join("report.json"), report.to_json()?.as_bytes())?;
+        put(tmp.join("report.json"), report_json(b)?.as_bytes())?;
         put(tmp.join("model.txt"), b.qmodel.to_string().as_bytes())?;
         put(tmp.join(QMODEL_FILE), serde_json::to_string(&b.qmodel)?.as_bytes())?;
         put(tmp.join("tachyon.json"), (serde_json::to_string_pretty(&b.manifest)? + "\n").as_bytes())?;

@@ -23,6 +23,7 @@ mod hostile_models;
 mod import_door;
 mod mutation;
 mod planted_bugs;
+mod python_package;
 mod quantizers;
 mod report_html;
 mod set_models;
