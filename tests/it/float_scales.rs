@@ -275,6 +275,21 @@ fn fractional_zero_point_is_refused() {
     assert!(e.contains("'y'") && e.contains("zero point 0.5"), "{e}");
 }
 
+/// A step function of thousands of irregular levels (tanh between a 16-bit and a 13-bit
+/// quantizer) has no affine form and is too long a comparator chain: refused, naming the node
+/// and what to do.
+#[test]
+fn thousands_of_irregular_levels_are_refused() {
+    let mut g = GraphBuilder::new("wide_tanh");
+    let x = g.input("x", &[1, 4]);
+    g.output("y", &[1, 4]);
+    let a = quant(&mut g, &x, "a_q", &[], &[1.0 / 1024.0], &[0.0], 16.0, true);
+    let t = g.node("Tanh", "", "tanh", &[&a], &["t"], vec![]);
+    quant(&mut g, &t, "y", &[], &[1.0 / 4096.0], &[0.0], 13.0, true);
+    let e = lower_err("wide_tanh", g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec());
+    assert!(e.contains("'y'") && e.contains("levels") && e.contains("fewer output bits"), "{e}");
+}
+
 /// Fuzzer failures of float-scale models, shrunk and frozen by seed and limits (the generator
 /// is deterministic), checked at the three levels of the campaign:
 /// * seed 183: float-scale weights after a power-of-two input quantizer went through the fixed
@@ -300,4 +315,30 @@ fn fuzz_float_scale_regressions() {
         let details: Vec<String> = o.failures.iter().map(|f| format!("{}: {}", f.level, f.detail)).collect();
         assert!(o.passed(), "seed {seed}:\n{}", details.join("\n"));
     }
+}
+
+/// A float-scaled 8-bit activation followed by a dense layer and a 16-bit power-of-two output
+/// quantizer (a mutation of the tiny example that once built a 27,000-comparator chain per
+/// output and ran out of memory): both quantizers are affine requantizations of their inputs
+/// and are built as a constant multiply and a shift, bit-exact.
+#[test]
+fn wide_quantizer_after_a_float_scale_is_an_affine_requantization() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut m = tachyon_frontend::proto::ModelProto::decode(
+        std::fs::read(root.join("examples/tiny_mlp/tiny_mlp.onnx")).unwrap().as_slice(),
+    )
+    .unwrap();
+    let graph = m.graph.as_mut().unwrap();
+    let s = graph.initializer.iter_mut().find(|t| t.name == "act0_s").expect("the example's activation scale");
+    s.float_data = vec![0.031_250_95];
+    s.raw_data.clear();
+    let bytes = m.encode_to_vec();
+    let dir = scratch("float_scales_wide");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("w.onnx"), &bytes).unwrap();
+    let g = tachyon_frontend::load_model(&dir.join("w.onnx")).unwrap();
+    let q = tachyon_quantize::lower(&g, &Config::default()).unwrap();
+    let kinds: Vec<&str> = q.layers.iter().map(|l| l.kind.mnemonic()).collect();
+    assert!(!kinds.contains(&"threshold"), "{kinds:?}");
+    check("wide", bytes, &inputs(6, 300, 4));
 }

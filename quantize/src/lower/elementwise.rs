@@ -367,5 +367,5 @@ pub(crate) fn resolve_pending(
     let origin: Vec<String> = steps.iter().map(|s| s.node.clone()).collect();
     let out_name = l.g.value(out).name.clone();
     let out_shape = l.g.value(out).shape.clone().unwrap_or_default();
-    Ok(l.push_layer(&n.name, origin, LayerKind::Threshold(all), base, &out_name, out_shape, elems))
+    super::steps::steps_layer(l, n, origin, all, base, &out_name, out_shape, elems)
 }

@@ -24,6 +24,7 @@ pub use elementwise::requant_elem;
 pub mod fuse;
 mod inputs;
 mod scales;
+mod steps;
 mod structural;
 pub mod tables;
 

@@ -40,7 +40,7 @@ use super::{Lowerer, Sym};
 use crate::error::QuantizeError;
 use crate::fixed::Elem;
 use crate::interp::apply_steps;
-use crate::qir::{FloatStep, InputConv, LayerKind, Steps, TensorId};
+use crate::qir::{FloatStep, InputConv, Steps, TensorId};
 use tachyon_frontend::eval::{broadcast_index, broadcast_shape, eval_op, int_range, is_pow2};
 use tachyon_frontend::{DType, Node, Op, Tensor, ValueId};
 
@@ -498,7 +498,7 @@ pub(crate) fn resolve(
         .collect();
     let origin: Vec<String> = steps.iter().map(|s| s.node.clone()).collect();
     let out_name = l.g.value(out).name.clone();
-    let t = l.push_layer(&n.name, origin, LayerKind::Threshold(table), base, &out_name, out_shape.clone(), elems);
+    let t = super::steps::steps_layer(l, n, origin, table, base, &out_name, out_shape.clone(), elems)?;
     Ok(if pow2 { Sym::Q(t) } else { scaled(n, t, &out_shape, p.scale) })
 }
 
