@@ -260,9 +260,24 @@ pub fn quant(
         unary(&y, |v| round.round_f64(v.clamp(qmin, qmax)))
     };
     let y = binary(&y, zeropt, |v, z| v - z)?;
-    let mut y = binary(&y, scale, |v, s| v * s)?;
-    y.dtype = dt;
+    if scale.data.iter().all(|&s| is_pow2(s)) {
+        let mut y = binary(&y, scale, |v, s| v * s)?;
+        // A quantizer's output is a fresh value of its scale's type: binary64 from a float-scale
+        // quantizer upstream (below) does not leak past it (its codes are exact in float32).
+        y.dtype = if dt == DType::F64 && scale.dtype == DType::F32 && bits <= 24.0 { DType::F32 } else { dt };
+        return Ok(y);
+    }
+    // A float scale: the output `(q − z)·s` is kept exact (binary64), so a quantized weight is
+    // exactly its integer code times its scale and the quantized value is a dyadic rational
+    // (qonnx rounds this product to float32; see the README's "Float scales").
+    let mut y = binary(&y, &Tensor::new(DType::F64, scale.shape.clone(), scale.data.clone()), |v, s| v * s)?;
+    y.dtype = DType::F64;
     Ok(y)
+}
+
+/// Whether `s` is a positive power of two (a scale that is exactly a fixed-point grid).
+pub fn is_pow2(s: f64) -> bool {
+    s > 0.0 && s.is_finite() && s.log2().fract() == 0.0
 }
 
 /// Integer range of a QONNX quantizer.
@@ -454,7 +469,11 @@ fn quant_op(inputs: &[Option<&Tensor>], signed: bool, narrow: bool, round: Round
 
 /// QONNX `BipolarQuant(x, scale)`: `scale · (x ≥ 0 ? +1 : −1)`.
 fn bipolar_quant(x: &Tensor, scale: &Tensor) -> R<Tensor> {
-    binary(&unary(x, |v| if v >= 0.0 { 1.0 } else { -1.0 }), scale, |v, s| v * s)
+    let mut y = binary(&unary(x, |v| if v >= 0.0 { 1.0 } else { -1.0 }), scale, |v, s| v * s)?;
+    if y.dtype == DType::F64 && scale.dtype == DType::F32 && scale.data.iter().all(|&s| is_pow2(s)) {
+        y.dtype = DType::F32; // ±scale: exact in float32 (see `quant`)
+    }
+    Ok(y)
 }
 
 /// QONNX `Trunc` of `x` (opset 1 or 2 form, [`trunc_output`]), step by step as the qonnx

@@ -18,7 +18,8 @@
 //!     last:   Quant(out, 1..16 bits) [→ Softmax | Sigmoid | float Mul epilogue], or no Quant
 //! ```
 //!
-//! Every Quant has a power-of-two scale `2^-k` (k in 0..=8), zero point 0, a random bit width,
+//! Every Quant (but those of float-scale models, below) has a power-of-two scale `2^-k` (k in
+//! 0..=8), zero point 0, a random bit width,
 //! signedness, `narrow` and rounding mode (ROUND, HALF_UP, HALF_DOWN, CEIL, FLOOR,
 //! ROUND_TO_ZERO, DOWN — the spellings `frontend/src/import/quant.rs` accepts). Weights (1..8 bits)
 //! and biases (1..16 bits) are drawn on their grid (integers × scale), some weights zero. Most
@@ -55,7 +56,14 @@
 //! a ReduceSum/ReduceMean/ReduceMax over the particles act on each particle (MatMul on a rank-3
 //! tensor; no Gemm, affine, layout or skip extras there), the rest as above.
 //!
-//! Not covered yet: non-power-of-two scales and non-zero zero points (refused by the lowering),
+//! Float-scale models (about one in four of those with extras and no FixedQuant, stream 600):
+//! the weight and bias quantizers of every layer but the last (and of a CNN front) have a
+//! float32 scale `2^-k·f`, f in (1, 1.9), often a zero point, and are sometimes an int8/uint8
+//! initializer behind an ONNX `DequantizeLinear` instead; the input quantizer often has a zero
+//! point (see `quantize/src/lower/scales.rs` and `frontend/src/import/qdq.rs`).
+//!
+//! Not covered yet: float scales on activation quantizers (only weights; the tests in
+//! `tests/it/float_scales.rs` and `tests/it/qdq.rs` cover them), QLinear/Integer ops,
 //! Trunc with a non-power-of-two scale, a Sigmoid in the middle of a network, float
 //! (Quant-free) models, multi-row inputs (batch or sequence dimension), Tanh/HardSigmoid,
 //! ConvTranspose, Pad in reflect/edge mode, Einsum, full attention heads (Q·Kᵀ → Softmax → ·V
@@ -68,7 +76,7 @@ mod dense;
 use std::collections::BTreeSet;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_common::rng::Rng;
-use tachyon_frontend::proto::{data_type, ModelProto};
+use tachyon_frontend::proto::{data_type, ModelProto, TensorProto};
 
 /// The QONNX rounding modes drawn for Quant and Trunc nodes.
 pub const ROUNDING_MODES: [&str; 7] = ["ROUND", "HALF_UP", "HALF_DOWN", "CEIL", "FLOOR", "ROUND_TO_ZERO", "DOWN"];
@@ -239,6 +247,15 @@ struct Gen {
     /// input and hidden activation quantizers: the stream its per-element widths, pruned
     /// elements, rounding and overflow are drawn from (apart, so other draws do not move).
     fixed: Option<Rng>,
+    /// Set for a model drawn to use float scales (stream 600): the stream its weight and bias
+    /// quantizers' float scales, zero points and DequantizeLinear forms, and the input
+    /// quantizer's zero point, are drawn from.
+    float: Option<Rng>,
+    /// Whether the weights now drawn may take float scales (not in the last layer, whose
+    /// outputs a float run must reproduce exactly).
+    float_ok: bool,
+    /// Integer initializers of DequantizeLinear weights (the builder writes float32 and int64).
+    ints: Vec<TensorProto>,
 }
 
 impl Gen {
@@ -257,15 +274,62 @@ impl Gen {
     fn quant(&mut self, x: &str, base: &str, s: &QuantSpec) -> String {
         let name = self.fresh(base);
         self.ops.insert("Quant".into());
-        self.g.quant(x, &name, s.scale(), 0.0, s.bits as f32, s.signed, s.narrow, s.mode)
+        // A float-scale model's input quantizer may have a zero point.
+        let mut z = 0.0;
+        if let Some(fr) = self.float.as_mut().filter(|_| base == "xq" && s.bits > 1) {
+            if chance(fr, 0.5) {
+                z = pick(fr, &[1.0, -1.0, 2.0, -3.0]);
+                self.desc.push("input zero point".into());
+            }
+        }
+        self.g.quant(x, &name, s.scale(), z, s.bits as f32, s.signed, s.narrow, s.mode)
     }
 
     /// A quantized constant tensor: the raw initializer (already on the grid) through a Quant.
+    /// In a float-scale model (not in the last layer) the scale is `2^-k` times a float32
+    /// factor in (1, 1.9), often with a zero point, and sometimes the tensor is an int8/uint8
+    /// initializer behind an ONNX DequantizeLinear instead.
     fn quant_const(&mut self, base: &str, shape: &[usize], data: &[f32], s: &QuantSpec) -> String {
         let raw = self.fresh(base);
-        let raw = self.g.initializer_f32(&raw, shape, data);
+        let float_ok = self.float_ok;
+        let draws = self.float.as_mut().filter(|_| float_ok).map(|fr| {
+            let f = (1.0 + 0.9 * fr.uniform()) as f32;
+            let z = if s.bits > 1 && chance(fr, 0.4) { pick(fr, &[1.0f32, -1.0, 2.0, -3.0]) } else { 0.0 };
+            let dq = s.bits <= 8 && !(s.signed && s.bits == 1) && chance(fr, 0.4);
+            (f, z, dq)
+        });
+        let Some((f, z, dq)) = draws else {
+            let raw = self.g.initializer_f32(&raw, shape, data);
+            let name = format!("{raw}q");
+            return self.g.quant(&raw, &name, s.scale(), 0.0, s.bits as f32, s.signed, s.narrow, s.mode);
+        };
+        let scale = s.scale() * f;
         let name = format!("{raw}q");
-        self.g.quant(&raw, &name, s.scale(), 0.0, s.bits as f32, s.signed, s.narrow, s.mode)
+        if dq {
+            let (dt, lo, hi) = if s.signed { (data_type::INT8, -128.0, 127.0) } else { (data_type::UINT8, 0.0, 255.0) };
+            let z = if s.signed { z } else { z.abs() };
+            let codes: Vec<u8> =
+                data.iter().map(|&v| ((v / s.scale()).round() + z).clamp(lo, hi) as i64 as u8).collect();
+            let zp = format!("{raw}_zp");
+            self.ints.push(TensorProto {
+                dims: shape.iter().map(|&d| d as i64).collect(),
+                data_type: dt,
+                name: raw.clone(),
+                raw_data: codes,
+                ..Default::default()
+            });
+            self.ints.push(TensorProto {
+                data_type: dt,
+                name: zp.clone(),
+                raw_data: vec![z as i64 as u8],
+                ..Default::default()
+            });
+            let sc = self.g.initializer_f32(&format!("{raw}_s"), &[], &[scale]);
+            self.desc.push(format!("{raw} DequantizeLinear"));
+            return self.g.node("DequantizeLinear", "", &name, &[&raw, &sc, &zp], &[&name], vec![]);
+        }
+        let raw = self.g.initializer_f32(&raw, shape, data);
+        self.g.quant(&raw, &name, scale, z, s.bits as f32, s.signed, s.narrow, s.mode)
     }
 
     fn konst(&mut self, base: &str, shape: &[usize], data: &[f32]) -> String {
@@ -582,6 +646,9 @@ impl Gen {
             mag: 1.0,
             opset: 13,
             fixed: None,
+            float: None,
+            float_ok: false,
+            ints: vec![],
         }
     }
 
@@ -678,6 +745,12 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
     if extras && chance(&mut fixed, 0.3) {
         gen.fixed = Some(fixed);
     }
+    let mut float = stream(seed, 600);
+    if extras && gen.fixed.is_none() && chance(&mut float, 0.3) {
+        gen.float = Some(float);
+        gen.float_ok = true;
+        gen.desc.push("float scales".into());
+    }
     let mut r = stream(seed, 1);
     let mut chain = gen.front(&mut r, &mut plan, extras, bits);
     let dense_in = chain.n;
@@ -693,11 +766,14 @@ pub fn random_model_with(seed: u64, limits: &Limits) -> (ModelProto, RandomModel
         table = gen.layer(&layer, &mut chain, extras, bits);
     }
     gen.g.output(&chain.x, &[1, chain.n as i64]);
-    let model = if gen.fixed.is_some() {
+    let mut model = if gen.fixed.is_some() {
         gen.g.build(&[("", gen.opset), (QONNX_DOMAIN, 1), (tachyon_frontend::FIXED_DOMAIN, 1)])
     } else {
         gen.g.build(&[("", gen.opset), (QONNX_DOMAIN, 1)])
     };
+    if let Some(g) = model.graph.as_mut() {
+        g.initializer.extend(std::mem::take(&mut gen.ints));
+    }
     let info = RandomModelInfo {
         seed,
         limits: *limits,

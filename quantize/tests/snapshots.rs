@@ -59,11 +59,16 @@ fn unsupported_ops_error() {
     insta::assert_snapshot!(error_text("unsupported", &m, &Config::default()));
 }
 
-/// A Quant node whose scale is not a power of two.
+/// A Trunc whose scale is not a power of two (float scales are supported on Quant, not Trunc).
 #[test]
-fn non_power_of_two_scale_error() {
+fn non_power_of_two_trunc_scale_error() {
     let m = common::quantized("scale", 4, |g: &mut GraphBuilder, xq: &str| {
-        (g.quant(xq, "act", 0.3, 0.0, 8.0, true, false, "ROUND"), vec![1, 4])
+        let s = g.initializer_f32("t_s", &[], &[0.3]);
+        let z = g.initializer_f32("t_z", &[], &[0.0]);
+        let ib = g.initializer_f32("t_ib", &[], &[8.0]);
+        let ob = g.initializer_f32("t_ob", &[], &[4.0]);
+        let attrs = vec![Attr::string("rounding_mode", "FLOOR")];
+        (g.node("Trunc", "qonnx.custom_op.general", "act", &[xq, &s, &z, &ib, &ob], &["y"], attrs), vec![1, 4])
     });
     insta::assert_snapshot!(error_text("scale", &m, &Config::default()));
 }

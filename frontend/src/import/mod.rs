@@ -9,6 +9,7 @@ mod cnn;
 mod fixed;
 
 mod math;
+pub mod qdq;
 mod quant;
 mod reduce;
 mod resize;
@@ -167,6 +168,9 @@ fn build_graph(
         path,
         model_dir: path.parent().unwrap_or(Path::new(".")),
     };
+    // ONNX QDQ and integer ops become the ops the compiler has (`qdq`).
+    let rewritten = qdq::rewrite(gp, path, b.model_dir)?;
+    let gp = rewritten.as_ref().unwrap_or(gp);
     b.initializers(gp)?;
     b.inputs(gp, shapes)?;
     // Topological order (ONNX requires it, but be tolerant), detecting cycles and dangling names.

@@ -97,6 +97,9 @@ impl Gen {
     /// `Sigmoid`) when the last layer ends in one.
     pub(super) fn layer(&mut self, l: &Layer, chain: &mut Chain, extras: bool, bits: u32) -> Option<String> {
         let i = l.index as u64;
+        // Float scales on the weights of hidden layers only: the last layer's outputs are
+        // compared with a float run exactly.
+        self.float_ok = !l.last;
         let mut r = stream(l.seed, 10 + i);
         let mut wr = stream(l.seed, 100 + i);
         self.dense(&mut r, &mut wr, l, chain, bits);

@@ -148,7 +148,7 @@ pub(crate) fn quantizer_elems(
     let scales = broadcast(l, n, &k(1).ok_or_else(|| l.err(n, "the scale must be a constant"))?, &shape)?;
     let fracs: Vec<i32> = scales
         .iter()
-        .map(|&s| pow2_frac(s).ok_or_else(|| l.err(n, format!("scale {s} is not a power of two; non-power-of-two scales are not supported yet (retrain with power-of-two scales, e.g. Brevitas `restrict_scaling_type=POWER_OF_TWO`)"))))
+        .map(|&s| pow2_frac(s).ok_or_else(|| l.err(n, format!("scale {s} is not a power of two; {} needs power-of-two scales here (float scales are supported on Quant and BipolarQuant, but not on Trunc or right after a mean over a count that is not a power of two: add a Quant with a power-of-two scale first)", n.op_type))))
         .collect::<Result<_, _>>()?;
     debug_assert_eq!(fracs.len(), count);
     Ok(match &n.op {
@@ -156,7 +156,7 @@ pub(crate) fn quantizer_elems(
         Op::Quant { signed, narrow, .. } => {
             let z = k(2).ok_or_else(|| l.err(n, "the zero point must be a constant"))?;
             if z.data.iter().any(|&v| v != 0.0) {
-                return Err(l.err(n, "non-zero zero points are not supported yet"));
+                return Err(l.err(n, "a non-zero zero point right after a mean over a count that is not a power of two is not supported; add a Quant with zero point 0 first"));
             }
             let bits =
                 k(3).and_then(|b| b.as_scalar()).ok_or_else(|| l.err(n, "the bit width must be a constant scalar"))?;
@@ -367,5 +367,5 @@ pub(crate) fn resolve_pending(
     let origin: Vec<String> = steps.iter().map(|s| s.node.clone()).collect();
     let out_name = l.g.value(out).name.clone();
     let out_shape = l.g.value(out).shape.clone().unwrap_or_default();
-    Ok(l.push_layer(&n.name, origin, LayerKind::Threshold(all), base, &out_name, out_shape, elems))
+    super::steps::steps_layer(l, n, origin, all, base, &out_name, out_shape, elems)
 }

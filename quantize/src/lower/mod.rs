@@ -23,6 +23,8 @@ mod elementwise;
 pub use elementwise::requant_elem;
 pub mod fuse;
 mod inputs;
+mod scales;
+mod steps;
 mod structural;
 pub mod tables;
 
@@ -380,6 +382,9 @@ impl<'a> Lowerer<'a> {
                 if is_layout || is_float_elementwise {
                     steps.push(step);
                     self.set(out, Sym::Pre { steps });
+                } else if is_quantizer && scales::float_scaled(self, n) {
+                    let s = scales::scaled_input(self, n, steps, out)?;
+                    self.set(out, s);
                 } else if is_quantizer {
                     let before = format!("{steps:?}");
                     steps.push(step);
@@ -431,8 +436,20 @@ impl<'a> Lowerer<'a> {
                     self.set(out, Sym::Pending { base, shape, steps });
                 } else if is_quantizer {
                     steps.push(step);
-                    let t = elementwise::resolve_pending(self, n, base, &shape, &steps, out)?;
-                    self.set(out, Sym::Q(t));
+                    // Wider than `resolve_pending` tabulates (the span over all elements).
+                    let xe = self.elems(base);
+                    let lo = xe.iter().map(|e| e.lo).min().unwrap_or(0);
+                    let hi = xe.iter().map(|e| e.hi).max().unwrap_or(0);
+                    let wide = hi - lo + 1 > 1 << 16;
+                    if scales::float_scaled(self, n) || (wide && scales::monotone(&steps)) {
+                        let s = scales::resolve(self, n, base, &shape, &steps, out)?;
+                        self.set(out, s);
+                    } else {
+                        let t = elementwise::resolve_pending(self, n, base, &shape, &steps, out)?;
+                        self.set(out, Sym::Q(t));
+                    }
+                } else if let Some(s) = self.scaled_through(n, slot, x, base, &shape, &steps)? {
+                    self.set(out, s);
                 } else {
                     let names: Vec<String> =
                         steps.iter().map(|s| format!("'{}' ({})", s.node, s.op.mnemonic())).collect();
@@ -465,6 +482,45 @@ impl<'a> Lowerer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A scaled tensor (integers `base` times constant factors, [`scales`]) through `n`.
+    fn scaled_through(
+        &mut self,
+        n: &Node,
+        slot: usize,
+        x: ValueId,
+        base: TensorId,
+        shape: &[usize],
+        steps: &[FloatStep],
+    ) -> Result<Option<Sym>, QuantizeError> {
+        let in_shape = self.shape_of(x);
+        match scales::pure_scale(steps, shape) {
+            Some(sigma) if sigma.len() == in_shape.iter().product::<usize>() => {
+                scales::through(self, n, slot, base, &in_shape, &sigma)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A linear op of a quantized model whose constants come from float-scale quantizers or
+    /// DequantizeLinear (binary64 in the front end, see [`scales`]): exact, by factoring each
+    /// output's coefficients, never quantized to a config type.
+    fn float_scaled_weights(
+        &mut self,
+        n: &Node,
+        slot: usize,
+        args: &[Option<Tensor>],
+        t: TensorId,
+    ) -> Result<Option<Sym>, QuantizeError> {
+        let linear = matches!(structural::family(n, &[slot]), Some(structural::Family::Linear { .. }));
+        if self.float_mode || !linear || !args.iter().flatten().any(|c| c.dtype == tachyon_frontend::DType::F64) {
+            return Ok(None);
+        }
+        let Some(x) = n.inputs[slot] else { return Ok(None) };
+        let in_shape = self.shape_of(x);
+        let ones = vec![1.0; self.elems(t).len()];
+        scales::through(self, n, slot, t, &in_shape, &ones)
     }
 
     /// Ends the prologue at an input quantizer: the hardware input is the quantized value.
@@ -525,6 +581,9 @@ impl<'a> Lowerer<'a> {
                 Sym::Pre { steps } if !self.input_done => self.materialize_input(steps, v),
                 Sym::Pre { .. } => {
                     return Err(self.err(n, "the float model input reaches this op through two different float paths; quantize it once first"))
+                }
+                Sym::Pending { shape, steps, .. } if scales::pure_scale(&steps, &shape).is_some() => {
+                    return Err(self.err(n, format!("input '{}' carries a float scale (a Quant whose scale is not a power of two); tensors with different float scales cannot meet in this op exactly — quantize them with one shared scale or with power-of-two scales before it", self.g.value(v).name)))
                 }
                 Sym::Pending { .. } => {
                     return Err(self.err(n, "float operations with non-power-of-two constants must be followed by a Quant node before they meet another tensor"))
@@ -765,6 +824,9 @@ impl<'a> Lowerer<'a> {
     ) -> Result<Sym, QuantizeError> {
         let out_shape = self.shape_of(out);
         let out_name = self.g.value(out).name.clone();
+        if let Some(sym) = self.float_scaled_weights(n, slot, args, t)? {
+            return Ok(sym);
+        }
         let handled_here = match &n.op {
             Op::MatMul | Op::Gemm { .. } => slot == 0,
             _ => false,
@@ -809,6 +871,12 @@ impl<'a> Lowerer<'a> {
                 let elems: Vec<Elem> =
                     self.elems(t).iter().map(|e| Elem::new(e.frac, e.lo.max(0), e.hi.max(0))).collect();
                 Sym::Q(self.push_layer(&n.name, vec![n.name.clone()], LayerKind::Relu, t, &out_name, out_shape, elems))
+            }
+            op if op.is_quantizer() && scales::float_scaled(self, n) => {
+                let t = self.finish(t)?;
+                let steps = vec![activation::float_step(self, n, args)?];
+                let shape = n.inputs[slot].map(|v| self.shape_of(v)).unwrap_or_default();
+                scales::resolve(self, n, t, &shape, &steps, out)?
             }
             op if op.is_quantizer() => {
                 let t = self.finish(t)?;

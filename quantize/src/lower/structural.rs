@@ -149,14 +149,14 @@ pub(crate) fn lower_wiring(l: &mut Lowerer, n: &Node, ops: &Operands) -> Result<
 
 /// The output's dense response to every unit input: `f0` at zero input and, per input `j`,
 /// the outputs that change with their change.
-struct Response {
-    f0: Vec<f64>,
+pub(crate) struct Response {
+    pub(crate) f0: Vec<f64>,
     /// Per input element, (output index, change) for every output that moves.
-    cols: Vec<Vec<(usize, f64)>>,
+    pub(crate) cols: Vec<Vec<(usize, f64)>>,
     shape: Vec<usize>,
 }
 
-fn probe(l: &Lowerer, n: &Node, ops: &Operands) -> Result<Response, QuantizeError> {
+pub(crate) fn probe(l: &Lowerer, n: &Node, ops: &Operands) -> Result<Response, QuantizeError> {
     let (offs, total) = offsets(ops);
     let f0 = evaluate(l, n, ops, DType::F64, &|_, _| 0.0)?.swap_remove(0);
     if total.saturating_mul(f0.data.len()) > MAX_PROBE {
