@@ -28,6 +28,8 @@ struct Compiled {
     options: BuildOptions,
     bytes: Vec<u8>,
     built: Built,
+    /// The interpreter compiled for `predict` (`None`: bounds beyond i64, the plain interpreter).
+    plan: Option<tachyon_quantize::plan::Plan>,
 }
 
 /// Reads a model file's ONNX bytes (a `.keras` file goes through the exporter).
@@ -59,7 +61,8 @@ fn compile(
     let options =
         BuildOptions { model: name, config, clock_ns, board, top, out: PathBuf::new(), force: true, input_shapes };
     let built = py.detach(|| tachyon_driver::project::compile_model(&options, &bytes)).map_err(err)?;
-    Ok(Compiled { options, bytes, built })
+    let plan = tachyon_quantize::plan::Plan::new(&built.qmodel);
+    Ok(Compiled { options, bytes, built, plan })
 }
 
 #[pymethods]
@@ -91,11 +94,17 @@ impl Compiled {
         let out = py.detach(|| -> Result<Vec<u8>, String> {
             let mut out = Vec::with_capacity(rows * n_out * 8);
             let mut row = vec![0f64; n_in];
+            let mut scratch = tachyon_quantize::plan::Scratch::default();
             for (i, chunk) in x.chunks_exact(n_in * 8).enumerate() {
                 for (v, b) in row.iter_mut().zip(chunk.chunks_exact(8)) {
                     *v = f64::from_le_bytes(b.try_into().expect("8 bytes"));
                 }
-                let y = interp::evaluate(q, &row).map_err(|e| format!("sample {i}: {e}"))?;
+                let codes = interp::quantize_input(q, &row).map_err(|e| format!("sample {i}: {e}"))?;
+                let out_codes = match &self.plan {
+                    Some(p) => p.run(&mut scratch, &codes),
+                    None => interp::run(q, &codes),
+                };
+                let y = interp::dequantize_output(q, &out_codes).map_err(|e| format!("sample {i}: {e}"))?;
                 if y.len() != n_out {
                     return Err(format!("internal error: {} outputs, the model has {n_out}", y.len()));
                 }

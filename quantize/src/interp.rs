@@ -90,33 +90,35 @@ pub fn layernorm(x: &[i128], s: &LayerNormSpec) -> Vec<i128> {
         .collect()
 }
 
+/// One layer of kind `kind` on its inputs' values `x` (concatenated).
+pub fn eval_layer(kind: &LayerKind, x: &[i128]) -> Vec<i128> {
+    match kind {
+        LayerKind::Linear { rows, bias } => rows
+            .iter()
+            .zip(bias)
+            .map(|(row, &b)| b + row.iter().map(|&(j, c)| c * x[j as usize]).sum::<i128>())
+            .collect(),
+        LayerKind::Requant(rs) => x.iter().zip(rs).map(|(&v, r)| requant(v, r)).collect(),
+        LayerKind::Relu => x.iter().map(|&v| v.max(0)).collect(),
+        LayerKind::Threshold(ss) => x.iter().zip(ss).map(|(&v, s)| steps(v, s)).collect(),
+        LayerKind::Lookup(t) => {
+            x.iter().map(|&v| t.entries[table_index((v >> t.shift) - t.offset, t.entries.len())]).collect()
+        }
+        LayerKind::Softmax(s) => softmax(x, s),
+        LayerKind::Gather(src) => src.iter().map(|&j| x[j as usize]).collect(),
+        LayerKind::LayerNorm(s) => layernorm(x, s),
+        LayerKind::Product(pairs) => pairs.iter().map(|&(a, b)| x[a as usize] * x[b as usize]).collect(),
+        LayerKind::Max(sets) => sets.iter().map(|set| set.iter().map(|&j| x[j as usize]).max().unwrap_or(0)).collect(),
+    }
+}
+
 /// Runs the layers on one input vector; returns the value of every tensor (indexed by id).
 pub fn run_all(m: &QModel, input: &[i128]) -> Vec<Vec<i128>> {
     let mut vals: Vec<Vec<i128>> = vec![vec![]; m.tensors.len()];
     vals[m.input.0 as usize] = input.to_vec();
     for l in &m.layers {
         let x: Vec<i128> = l.inputs.iter().flat_map(|t| vals[t.0 as usize].iter().copied()).collect();
-        let y: Vec<i128> = match &l.kind {
-            LayerKind::Linear { rows, bias } => rows
-                .iter()
-                .zip(bias)
-                .map(|(row, &b)| b + row.iter().map(|&(j, c)| c * x[j as usize]).sum::<i128>())
-                .collect(),
-            LayerKind::Requant(rs) => x.iter().zip(rs).map(|(&v, r)| requant(v, r)).collect(),
-            LayerKind::Relu => x.iter().map(|&v| v.max(0)).collect(),
-            LayerKind::Threshold(ss) => x.iter().zip(ss).map(|(&v, s)| steps(v, s)).collect(),
-            LayerKind::Lookup(t) => {
-                x.iter().map(|&v| t.entries[table_index((v >> t.shift) - t.offset, t.entries.len())]).collect()
-            }
-            LayerKind::Softmax(s) => softmax(&x, s),
-            LayerKind::Gather(src) => src.iter().map(|&j| x[j as usize]).collect(),
-            LayerKind::LayerNorm(s) => layernorm(&x, s),
-            LayerKind::Product(pairs) => pairs.iter().map(|&(a, b)| x[a as usize] * x[b as usize]).collect(),
-            LayerKind::Max(sets) => {
-                sets.iter().map(|set| set.iter().map(|&j| x[j as usize]).max().unwrap_or(0)).collect()
-            }
-        };
-        vals[l.output.0 as usize] = y;
+        vals[l.output.0 as usize] = eval_layer(&l.kind, &x);
     }
     vals
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod fixed;
 pub mod interp;
 pub mod lower;
+pub mod plan;
 pub mod qir;
 pub mod round;
 pub mod verify;

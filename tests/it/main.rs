@@ -23,6 +23,7 @@ mod hgq2;
 mod hostile_models;
 mod import_door;
 mod mutation;
+mod plan;
 mod planted_bugs;
 mod python_package;
 mod qdq;

@@ -25,7 +25,15 @@ pub fn fuse_linear(m: &mut QModel) {
         };
         let (a, b) = (&m.layers[p], &m.layers[i]);
         let readers = m.layers.iter().filter(|l| l.inputs.contains(&a.output)).count();
-        let fusable = readers == 1 && m.output != a.output;
+        // A wide constant multiply after a layer with fan-in (an affine requantization's `M`,
+        // `lower::steps`) stays a layer of its own: folded in, it would widen every weight.
+        let wide_after_sum = match (&a.kind, &b.kind) {
+            (LayerKind::Linear { rows: r1, .. }, LayerKind::Linear { rows: r2, .. }) => {
+                r1.iter().any(|r| r.len() > 1) && r2.iter().flatten().any(|&(_, c)| c.unsigned_abs() >= 1 << 16)
+            }
+            _ => false,
+        };
+        let fusable = readers == 1 && m.output != a.output && !wide_after_sum;
         if let (true, LayerKind::Linear { rows: r1, bias: b1 }, LayerKind::Linear { rows: r2, bias: b2 }) =
             (fusable, &a.kind, &b.kind)
         {
