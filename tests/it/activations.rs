@@ -373,3 +373,85 @@ fn three_layer_bn_keras_builds_and_matches_onnxruntime() {
     println!("three_layer_bn_keras at fixed<18,8>: argmax agreement {:.1} %, max |Δ| {maxd:.4}", agreement * 100.0);
     assert!(agreement >= 0.98 && maxd < 0.05, "agreement {agreement}, max |Δ| {maxd}");
 }
+
+/// A float CNN (Conv → BatchNormalization → ReLU, twice, then a dense layer): each batch norm
+/// is folded into its convolution's float weights before they are quantized (hls4ml's
+/// batch-norm fusion), so the design costs what the CNN without batch norm costs, and the
+/// outputs stay as close to onnxruntime's.
+fn cnn(with_bn: bool) -> Vec<u8> {
+    let mut r = Lcg(77);
+    let mut w =
+        |n: usize, scale: f64| -> Vec<f32> { (0..n).map(|_| (r.int(-1000, 1000) as f64 * scale) as f32).collect() };
+    let mut g = GraphBuilder::new("cnn");
+    let mut h = g.input("x", &[1, 2, 8, 8]);
+    g.output("y", &[1, 4]);
+    for (i, (cin, cout)) in [(2usize, 4usize), (4, 4)].into_iter().enumerate() {
+        let k = g.initializer_f32(&format!("k{i}"), &[cout, cin, 3, 3], &w(cout * cin * 9, 0.5e-3));
+        let b = g.initializer_f32(&format!("kb{i}"), &[cout], &w(cout, 0.2e-3));
+        h = g.node(
+            "Conv",
+            "",
+            &format!("conv{i}"),
+            &[&h, &k, &b],
+            &[&format!("c{i}")],
+            vec![Attr::ints("kernel_shape", &[3, 3]), Attr::ints("pads", &[1, 1, 1, 1])],
+        );
+        if with_bn {
+            let s: Vec<f32> = w(cout, 0.5e-3).iter().map(|v| 1.0 + v).collect();
+            let var: Vec<f32> = w(cout, 0.4e-3).iter().map(|v| 1.0 + v).collect();
+            let s = g.initializer_f32(&format!("s{i}"), &[cout], &s);
+            let be = g.initializer_f32(&format!("be{i}"), &[cout], &w(cout, 0.3e-3));
+            let mu = g.initializer_f32(&format!("mu{i}"), &[cout], &w(cout, 0.2e-3));
+            let var = g.initializer_f32(&format!("var{i}"), &[cout], &var);
+            h = g.node(
+                "BatchNormalization",
+                "",
+                &format!("bn{i}"),
+                &[&h, &s, &be, &mu, &var],
+                &[&format!("bn{i}_y")],
+                vec![],
+            );
+        }
+        h = g.node("Relu", "", &format!("relu{i}"), &[&h], &[&format!("r{i}")], vec![]);
+    }
+    let shape = g.initializer_i64("flat_shape", &[2], &[1, 256]);
+    h = g.node("Reshape", "", "flatten", &[&h, &shape], &["f"], vec![]);
+    let wd = g.initializer_f32("wd", &[256, 4], &w(256 * 4, 0.2e-3));
+    let bd = g.initializer_f32("bd", &[4], &w(4, 0.1e-3));
+    g.node("Gemm", "", "dense", &[&h, &wd, &bd], &["y"], vec![]);
+    g.build(&[("", 13)]).encode_to_vec()
+}
+
+#[test]
+fn float_batch_norm_is_folded_into_the_conv_weights() {
+    let dir = scratch("activations_conv_bn");
+    std::fs::create_dir_all(&dir).unwrap();
+    let xs: Vec<Vec<f64>> = {
+        let mut r = Lcg(5);
+        (0..32).map(|_| (0..128).map(|_| r.int(-3000, 3000) as f64 / 1000.0).collect()).collect()
+    };
+    let mut dsp = vec![];
+    let mut err = vec![];
+    for with_bn in [false, true] {
+        let path = dir.join(format!("cnn_{with_bn}.onnx"));
+        std::fs::write(&path, cnn(with_bn)).unwrap();
+        let b = tachyon_driver::project::compile(&path, &Config::default(), 5.0, "tachyon_top", None).unwrap();
+        let text = b.qmodel.to_string();
+        assert_eq!(text.contains("[conv0, bn0]") && text.contains("[conv1, bn1]"), with_bn, "{text}");
+        if let Some(want) = reference_outputs(&path, &flat(&xs), 128, Reference::Ort) {
+            let mut maxd = 0f64;
+            for (x, w) in xs.iter().zip(&want) {
+                for (a, b) in interp::evaluate(&b.qmodel, x).unwrap().iter().zip(w) {
+                    maxd = maxd.max((a - f64::from(*b)).abs());
+                }
+            }
+            err.push(maxd);
+        }
+        dsp.push(b.design.report.total.dsp);
+    }
+    println!("CNN without / with folded batch norm: DSPs {dsp:?}, max |Δ| vs onnxruntime {err:?}");
+    assert!(dsp[1] <= dsp[0] + dsp[0] / 5 + 2, "DSPs without / with batch norm: {dsp:?}");
+    if let [plain, folded] = err[..] {
+        assert!(folded < 2.0 * plain + 0.02, "max |Δ|: {err:?}");
+    }
+}

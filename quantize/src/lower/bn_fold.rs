@@ -11,12 +11,14 @@
 //! after: `t2 = linear t0 (Gemm, BatchNormalization)`, still waiting for the dense node's result
 //! type. Applies only when the batch norm reads the dense layer's output directly (the layer just
 //! built, its result type not yet applied) and the dense node's constants are at hand; otherwise
-//! the batch norm stays a layer of its own.
+//! the batch norm stays a layer of its own. [`after`] does the same for a Conv (and any weighted
+//! op lowered by probing), before the op is lowered.
 
 use super::Lowerer;
 use crate::config::Field;
 use crate::error::QuantizeError;
 use crate::qir::{LayerKind, TensorId};
+use tachyon_frontend::eval::batch_norm_layout;
 use tachyon_frontend::eval::{broadcast_index, broadcast_shape, transpose};
 use tachyon_frontend::{Node, Op};
 
@@ -96,4 +98,41 @@ pub(crate) fn fold_into_dense(
     }
     l.unfinished.insert(y, owner);
     Ok(Some(y))
+}
+
+/// Float models: the batch norm that alone reads the output of the weighted op `n` (Conv,
+/// ConvTranspose, a MatMul/Gemm/Einsum lowered structurally), as `(its name, a, c)` per output
+/// element, to be folded into `n`'s float coefficients before they are quantized (hls4ml's
+/// batch-norm fusion); `None` when there is none.
+pub(crate) fn after(l: &Lowerer, n: &Node) -> Result<Option<(String, Vec<f64>, Vec<f64>)>, QuantizeError> {
+    if !matches!(n.op_type.as_str(), "Conv" | "ConvTranspose" | "MatMul" | "Gemm" | "Einsum") {
+        return Ok(None);
+    }
+    let v = n.outputs[0];
+    if l.g.outputs.contains(&v) {
+        return Ok(None);
+    }
+    let readers: Vec<&Node> = l.g.nodes.iter().filter(|m| m.inputs.contains(&Some(v))).collect();
+    let [bn] = readers[..] else { return Ok(None) };
+    let Op::BatchNorm { epsilon } = bn.op else { return Ok(None) };
+    if bn.input(0) != Some(v) || bn.outputs.len() != 1 {
+        return Ok(None);
+    }
+    let params: Option<Vec<&tachyon_frontend::Tensor>> = (1..=4).map(|i| l.g.konst(bn.input(i))).collect();
+    let Some(p) = params else { return Ok(None) };
+    let Some(shape) = l.g.value(v).shape.clone() else { return Ok(None) };
+    let count: usize = shape.iter().product();
+    let (c, inner) = batch_norm_layout(&shape, p[0].data.len()).map_err(|e| l.err(bn, e))?;
+    if p.iter().any(|t| t.data.len() != c) {
+        return Ok(None);
+    }
+    let a: Vec<f64> = (0..c).map(|k| p[0].data[k] / (p[3].data[k] + epsilon).sqrt()).collect();
+    let scale = (0..count).map(|i| a[(i / inner) % c]).collect();
+    let offset = (0..count)
+        .map(|i| {
+            let k = (i / inner) % c;
+            p[1].data[k] - p[2].data[k] * a[k]
+        })
+        .collect();
+    Ok(Some((bn.name.clone(), scale, offset)))
 }

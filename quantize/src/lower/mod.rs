@@ -73,6 +73,9 @@ pub(crate) struct Lowerer<'a> {
     names: BTreeSet<String>,
     /// Float mode: tensors whose layer result type is still to be applied (tensor → node name).
     unfinished: BTreeMap<TensorId, String>,
+    /// Batch norms folded into the float weights of the op before them (`bn_fold::after`):
+    /// their output is that op's.
+    folded: BTreeSet<String>,
     input_done: bool,
     /// The input quantizer that ended the prologue: its signature (op, float steps, constants),
     /// node name and output tensor.
@@ -130,6 +133,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
         syms: g.values.iter().map(|v| v.konst.clone().map(Sym::Const)).collect(),
         names: BTreeSet::new(),
         unfinished: BTreeMap::new(),
+        folded: BTreeSet::new(),
         input_done: false,
         input_quantizer: None,
     };
@@ -343,6 +347,13 @@ impl<'a> Lowerer<'a> {
     fn node(&mut self, n: &Node) -> Result<(), QuantizeError> {
         if n.outputs.is_empty() {
             return Ok(());
+        }
+        if self.folded.contains(&n.name) {
+            let x = n.input(0).map(|v| self.sym(v).clone());
+            if let Some(x) = x {
+                self.set(n.outputs[0], x);
+                return Ok(());
+            }
         }
         let computed: Vec<usize> = (0..n.inputs.len())
             .filter(|&i| n.input(i).is_some_and(|v| !matches!(self.sym(v), Sym::Const(_))))
@@ -609,7 +620,15 @@ impl<'a> Lowerer<'a> {
                 }
             }
             structural::Family::Linear { strict } => {
-                let (y, divisors) = structural::lower_linear(self, n, &ops, strict)?;
+                let post = if self.float_mode && !strict { bn_fold::after(self, n)? } else { None };
+                let affine = post.as_ref().map(|(_, a, c)| (a.as_slice(), c.as_slice()));
+                let (y, divisors) = structural::lower_linear(self, n, &ops, strict, affine)?;
+                if let Some((bn, _, _)) = post {
+                    if let Some(layer) = self.m.layers.last_mut().filter(|layer| layer.output == y) {
+                        layer.origin.push(bn.clone());
+                    }
+                    self.folded.insert(bn);
+                }
                 if self.float_mode {
                     self.unfinished.insert(y, n.name.clone());
                 }

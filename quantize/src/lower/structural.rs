@@ -189,13 +189,30 @@ pub(crate) fn probe(l: &Lowerer, n: &Node, ops: &Operands) -> Result<Response, Q
 /// For an average over a count that is not a power of two (`strict` in a quantized model), the
 /// layer computes `divisor ×` the average exactly and returns the per-element odd divisors,
 /// which the quantizer that must follow divides by; otherwise the divisors are all 1.
+/// `post`: a per-output affine map `y ↦ a·y + c` (a batch norm folded in a float model) applied
+/// to the float coefficients before they are quantized.
 pub(crate) fn lower_linear(
     l: &mut Lowerer,
     n: &Node,
     ops: &Operands,
     strict: bool,
+    post: Option<(&[f64], &[f64])>,
 ) -> Result<(TensorId, Vec<u32>), QuantizeError> {
-    let r = probe(l, n, ops)?;
+    let mut r = probe(l, n, ops)?;
+    if let Some((a, c)) = post {
+        if a.len() != r.f0.len() || c.len() != r.f0.len() {
+            return Err(l.err(n, "internal error: the folded batch norm does not match the op's outputs"));
+        }
+        for (i, b) in r.f0.iter_mut().enumerate() {
+            *b = *b * a[i] + c[i];
+        }
+        for col in &mut r.cols {
+            for (i, d) in col.iter_mut() {
+                *d *= a[*i];
+            }
+            col.retain(|&(_, d)| d != 0.0);
+        }
+    }
     let inputs: Vec<TensorId> = ops.iter().map(|o| o.1).collect();
     let v = n.outputs[0];
     let name = l.g.value(v).name.clone();
@@ -203,7 +220,7 @@ pub(crate) fn lower_linear(
     // Every output a copy of one input (pair building by one-hot matrices, padding-free
     // reshuffles): wiring.
     let mut src = vec![None; r.f0.len()];
-    let mut copies = r.f0.iter().all(|&b| b == 0.0);
+    let mut copies = post.is_none() && r.f0.iter().all(|&b| b == 0.0);
     for (j, col) in r.cols.iter().enumerate() {
         for &(i, d) in col {
             copies &= d == 1.0 && src[i].replace(j as u32).is_none();
