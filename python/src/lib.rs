@@ -45,7 +45,7 @@ fn read_model(py: Python<'_>, path: PathBuf) -> PyResult<Py<PyBytes>> {
 #[pyo3(signature = (bytes, name, config=None, clock_ns=None, board=None, top="tachyon_top".to_string(), input_shapes=vec![]))]
 fn compile(
     py: Python<'_>,
-    bytes: Vec<u8>,
+    bytes: &[u8],
     name: PathBuf,
     config: Option<PathBuf>,
     clock_ns: Option<f64>,
@@ -60,6 +60,7 @@ fn compile(
         .map_err(|e| TachyonError::new_err(format!("input_shape: {e}")))?;
     let options =
         BuildOptions { model: name, config, clock_ns, board, top, out: PathBuf::new(), force: true, input_shapes };
+    let bytes = bytes.to_vec();
     let built = py.detach(|| tachyon_driver::project::compile_model(&options, &bytes)).map_err(err)?;
     let plan = tachyon_quantize::plan::Plan::new(&built.qmodel);
     Ok(Compiled { options, bytes, built, plan })
@@ -82,7 +83,7 @@ impl Compiled {
     /// The reference interpreter on `rows` inferences of `input_len` float64 values each
     /// (little-endian bytes), returning `rows × output_len` float64 values: the model's outputs as
     /// the hardware computes them, bit for bit.
-    fn predict<'py>(&self, py: Python<'py>, x: Vec<u8>, rows: usize) -> PyResult<Bound<'py, PyBytes>> {
+    fn predict<'py>(&self, py: Python<'py>, x: &[u8], rows: usize) -> PyResult<Bound<'py, PyBytes>> {
         let (n_in, n_out) = (self.input_len(), self.output_len());
         if x.len() != rows * n_in * 8 {
             return Err(TachyonError::new_err(format!(

@@ -5,8 +5,10 @@
 //! specialize, and any layer whose bounds do not fit, go through [`interp::eval_layer`] on
 //! `i128`: the plan is an evaluation order and a data layout, never a second semantics.
 
+use crate::fixed::{bits_for, Overflow};
 use crate::interp;
 use crate::qir::{LayerKind, QModel};
+use crate::round::Round;
 
 /// Largest magnitude a value may reach in the `i64` paths.
 const I64_SAFE: i128 = 1 << 62;
@@ -14,11 +16,93 @@ const I64_SAFE: i128 = 1 << 62;
 /// How one layer is computed.
 enum Step {
     /// `y_r = b_r + Σ w[r][j]·x_j`, `w` row-major over all `n` inputs, `i32` accumulation.
-    DenseI16 { n: usize, w: Vec<i16>, bias: Vec<i64> },
+    DenseI16 {
+        n: usize,
+        w: Vec<i16>,
+        bias: Vec<i64>,
+    },
     /// Sparse rows in `i64` (CSR).
-    SparseI64 { ptr: Vec<u32>, col: Vec<u32>, coef: Vec<i64>, bias: Vec<i64> },
+    SparseI64 {
+        ptr: Vec<u32>,
+        col: Vec<u32>,
+        coef: Vec<i64>,
+        bias: Vec<i64>,
+    },
+    /// Requantizations without a divisor, as shifts with rounding in `i64`.
+    Requant(Vec<Rq>),
+    Relu,
+    Gather(Vec<u32>),
     /// The interpreter's own evaluation on `i128`.
     Generic(LayerKind),
+}
+
+/// One requantization `x · 2^(to − from)` rounded and saturated or wrapped, in `i64`.
+#[derive(Clone, Copy)]
+struct Rq {
+    /// Right shift (`from − to` > 0) or left shift (negated).
+    shift: i32,
+    round: Round,
+    lo: i64,
+    hi: i64,
+    /// `Some((width, signed))`: wrap instead of saturating.
+    wrap: Option<(u32, bool)>,
+}
+
+impl Rq {
+    fn apply(&self, v: i64) -> i64 {
+        let y = if self.shift <= 0 {
+            v << -self.shift
+        } else {
+            let s = self.shift as u32;
+            let q = v >> s;
+            let r = v - (q << s);
+            let half = 1i64 << (s - 1);
+            let up = match self.round {
+                Round::Floor => false,
+                Round::Ceil => r > 0,
+                Round::ToZero => r > 0 && v < 0,
+                Round::HalfUp => r >= half,
+                Round::HalfDown => r > half,
+                Round::HalfEven => r > half || (r == half && q & 1 == 1),
+                Round::HalfAway => r > half || (r == half && v >= 0),
+                Round::HalfToZero => r > half || (r == half && v < 0),
+            };
+            q + up as i64
+        };
+        match self.wrap {
+            None => y.clamp(self.lo, self.hi),
+            Some((w, _)) if w >= 64 => y,
+            Some((w, signed)) => {
+                let m = y & ((1i64 << w) - 1);
+                if signed && m >= 1i64 << (w - 1) {
+                    m - (1i64 << w)
+                } else {
+                    m
+                }
+            }
+        }
+    }
+}
+
+/// The `i64` form of requantizations of inputs `xe`, when no intermediate can overflow.
+fn requant(rs: &[crate::qir::Requant], xe: &[crate::fixed::Elem]) -> Option<Step> {
+    let mut out = Vec::with_capacity(rs.len());
+    for (r, e) in rs.iter().zip(xe) {
+        let shift = r.from_frac.checked_sub(r.to_frac)?;
+        if r.div != 1 || shift >= 62 || shift <= -62 {
+            return None;
+        }
+        if shift < 0 && mag(e.lo, e.hi).checked_shl((-shift) as u32).is_none_or(|v| v >= I64_SAFE) {
+            return None;
+        }
+        let wrap = match r.overflow {
+            Overflow::Sat | Overflow::SatSym => None,
+            Overflow::Wrap => Some((bits_for(r.lo, r.hi), r.lo < 0)),
+        };
+        let (lo, hi) = (r.lo.clamp(-I64_SAFE, I64_SAFE) as i64, r.hi.clamp(-I64_SAFE, I64_SAFE) as i64);
+        out.push(Rq { shift, round: r.round, lo, hi, wrap });
+    }
+    Some(Step::Requant(out))
 }
 
 /// A compiled [`QModel`] (owns what it needs; build once, run many times).
@@ -60,6 +144,9 @@ impl Plan {
                     LayerKind::Linear { rows, bias } => {
                         linear(rows, bias, &xe).unwrap_or_else(|| Step::Generic(l.kind.clone()))
                     }
+                    LayerKind::Requant(rs) => requant(rs, &xe).unwrap_or_else(|| Step::Generic(l.kind.clone())),
+                    LayerKind::Relu => Step::Relu,
+                    LayerKind::Gather(src) => Step::Gather(src.clone()),
                     k => Step::Generic(k.clone()),
                 };
                 (inputs, l.output.0 as usize, step)
@@ -98,6 +185,9 @@ impl Plan {
                         y.push(b + acc);
                     }
                 }
+                Step::Requant(rs) => y.extend(s.x.iter().zip(rs).map(|(&v, r)| r.apply(v))),
+                Step::Relu => y.extend(s.x.iter().map(|&v| v.max(0))),
+                Step::Gather(src) => y.extend(src.iter().map(|&j| s.x[j as usize])),
                 Step::Generic(kind) => {
                     s.wide.clear();
                     s.wide.extend(s.x.iter().map(|&v| v as i128));
@@ -153,4 +243,37 @@ fn linear(rows: &[Vec<(u32, i128)>], bias: &[i128], xe: &[crate::fixed::Elem]) -
         ptr.push(col.len() as u32);
     }
     Some(Step::SparseI64 { ptr, col, coef, bias: bias.iter().map(|&b| b as i64).collect() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qir::Requant;
+
+    /// The shift form of every rounding mode and overflow equals the interpreter's requant.
+    #[test]
+    fn shift_requant_equals_the_interpreter() {
+        let mut seed = 0x5eed_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in Round::ALL {
+            for (from, to) in [(0, 0), (4, 0), (1, 0), (9, 3), (2, 5), (20, 2)] {
+                for overflow in [Overflow::Sat, Overflow::Wrap] {
+                    for (lo, hi) in [(-128i128, 127i128), (0, 255), (-5, 9)] {
+                        let r = Requant { from_frac: from, to_frac: to, div: 1, round, lo, hi, overflow };
+                        let e = crate::fixed::Elem::new(from, -(1 << 24), 1 << 24);
+                        let Some(Step::Requant(rq)) = requant(&[r], &[e]) else { panic!("not planned") };
+                        for k in 0..2000 {
+                            let v = if k < 100 { k as i128 - 50 } else { (next() % (1 << 25)) as i128 - (1 << 24) };
+                            assert_eq!(rq[0].apply(v as i64) as i128, interp::requant(v, &r), "{r:?} at {v}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
