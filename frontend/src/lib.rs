@@ -16,7 +16,8 @@ pub mod tensor;
 
 pub use error::{FrontendError, NodeRef, Unsupported};
 pub use import::{
-    decode_model, decode_model_with, load_model, load_model_with, ImportError, ImportOptions, InputShape, FIXED_DOMAIN,
+    decode_model, decode_model_with, load_model, load_model_with, set_input_shapes, ImportError, ImportOptions,
+    InputShape, FIXED_DOMAIN,
 };
 pub use ir::{
     AutoPad, Graph, InputNote, NearestMode, Node, NodeId, Op, OverflowMode, PadMode, ReduceKind, ResizeCoord,

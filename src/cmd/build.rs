@@ -45,14 +45,6 @@ pub fn run(a: Args) -> Result<()> {
     let Args { model, config, clock_ns, board, top, out, force, decompose, calib, input_shape } = a;
     let decomposed = match decompose {
         None => None,
-        Some(_) if !input_shape.is_empty() => {
-            // The decomposition reads the model as its file says (a batch axis is found on its
-            // own); a shape given by hand would have to reach every candidate it prices.
-            anyhow::bail!(
-                "--input-shape cannot be combined with --decompose yet; decompose first (`tachyon decompose`), \
-                 then build the decomposed model with --input-shape"
-            )
-        }
         Some(budget) => {
             let o = tachyon_driver::decompose::Options {
                 budget,
@@ -64,7 +56,7 @@ pub fn run(a: Args) -> Result<()> {
                 clock_ns: clock_ns.unwrap_or(5.0),
                 ..Default::default()
             };
-            let d = tachyon_driver::decompose::decompose(&model, &o)?;
+            let d = tachyon_driver::decompose::decompose(&model, &o, &input_shape)?;
             say!("{}", tachyon_driver::decompose::table(&d));
             Some(prost::Message::encode_to_vec(&d.model))
         }

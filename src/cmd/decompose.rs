@@ -44,12 +44,29 @@ pub struct Args {
     /// LUTs one cycle of a layer's latency counts for in the cost (0: latency not weighed).
     #[arg(long, default_value_t = 0)]
     pub latency_luts: u64,
+    /// Shape of one event at a graph input, replacing the file's (as for `build`); the
+    /// decomposed model declares it.
+    #[arg(long, value_name = "SHAPE")]
+    pub input_shape: Vec<tachyon_frontend::InputShape>,
 }
 
 /// Runs the command.
 pub fn run(a: Args) -> Result<()> {
-    let Args { model, budget, inputs, samples, validate, bits, act_bits, config, clock_ns, out, json, latency_luts } =
-        a;
+    let Args {
+        model,
+        budget,
+        inputs,
+        samples,
+        validate,
+        bits,
+        act_bits,
+        config,
+        clock_ns,
+        out,
+        json,
+        latency_luts,
+        input_shape,
+    } = a;
     let o = tachyon_driver::decompose::Options {
         budget,
         inputs,
@@ -64,7 +81,7 @@ pub fn run(a: Args) -> Result<()> {
         clock_ns,
         latency_luts,
     };
-    let d = tachyon_driver::decompose::decompose(&model, &o)?;
+    let d = tachyon_driver::decompose::decompose(&model, &o, &input_shape)?;
     say!("{}", tachyon_driver::decompose::table(&d));
     std::fs::write(&out, prost::Message::encode_to_vec(&d.model))
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;

@@ -239,7 +239,7 @@ fn search_picks_input_groups_when_they_are_low_rank() {
     }
     let path = write_model(&dir, "blocks.onnx", &cnn_with("blocks_td", c, 5, &w, &mut rng));
     let o = Options { budget: 0.05, clock_ns: 5.0, ..Default::default() };
-    let d = decompose(&path, &o).unwrap();
+    let d = decompose(&path, &o, &[]).unwrap();
     let table = tachyon_driver::decompose::table(&d);
     println!("{table}");
     let conv = d.layers.iter().find(|l| l.layer == "conv").unwrap();
@@ -251,7 +251,7 @@ fn search_picks_input_groups_when_they_are_low_rank() {
     // the choice follows the weighed price.
     let w = 10_000;
     let o = Options { budget: 0.05, clock_ns: 5.0, latency_luts: w, ..Default::default() };
-    let d = decompose(&path, &o).unwrap();
+    let d = decompose(&path, &o, &[]).unwrap();
     let conv = d.layers.iter().find(|l| l.layer == "conv").unwrap();
     for c in [&conv.before, &conv.after] {
         assert!(c.cycles > 0);
@@ -333,7 +333,7 @@ fn decomposed_model_is_bit_exact_and_cosimulates() {
     let npy = dir.join("calib.npy");
     tachyon_common::npy::write_npy_f32(&npy, &[32, 2, 4, 4], &calib).unwrap();
     let o = Options { budget: 0.05, inputs: Some(npy), samples: 32, clock_ns: 5.0, ..Default::default() };
-    let d = decompose(&path, &o).unwrap();
+    let d = decompose(&path, &o, &[]).unwrap();
     let table = tachyon_driver::decompose::table(&d);
     assert!(d.layers.iter().any(|l| l.method.is_some()), "nothing was decomposed:\n{table}");
     assert!(d.model_error <= 0.05, "{table}");
@@ -344,7 +344,7 @@ fn decomposed_model_is_bit_exact_and_cosimulates() {
     println!("{table}");
     let td = write_model(&dir, "small.td.onnx", &d.model);
     // Deterministic: the same inputs give the same bytes.
-    assert_eq!(decompose(&path, &o).unwrap().model.encode_to_vec(), d.model.encode_to_vec());
+    assert_eq!(decompose(&path, &o, &[]).unwrap().model.encode_to_vec(), d.model.encode_to_vec());
 
     // Interpreter == float semantics of the decomposed QONNX model, exactly.
     let g = tachyon_frontend::load_model(&td).unwrap();
@@ -365,13 +365,13 @@ fn decomposed_model_is_bit_exact_and_cosimulates() {
 fn bad_options_are_refused_with_the_reason() {
     let dir = scratch("decompose_errors");
     let path = write_model(&dir, "small.onnx", &small_cnn());
-    let e = decompose(&path, &Options { budget: -1.0, ..Default::default() }).err().unwrap();
+    let e = decompose(&path, &Options { budget: -1.0, ..Default::default() }, &[]).err().unwrap();
     assert!(format!("{e:#}").contains("--budget"), "{e:#}");
     let npy = dir.join("bad.npy");
     tachyon_common::npy::write_npy_f32(&npy, &[3, 5], &[0.0; 15]).unwrap();
-    let e = decompose(&path, &Options { inputs: Some(npy), ..Default::default() }).err().unwrap();
+    let e = decompose(&path, &Options { inputs: Some(npy), ..Default::default() }, &[]).err().unwrap();
     assert!(format!("{e:#}").contains("does not hold samples"), "{e:#}");
-    let e = decompose(&dir.join("missing.onnx"), &Options::default()).err().unwrap();
+    let e = decompose(&dir.join("missing.onnx"), &Options::default(), &[]).err().unwrap();
     assert!(format!("{e:#}").contains("missing.onnx"), "{e:#}");
 }
 
@@ -383,7 +383,7 @@ fn decomposed_model_streams() {
     let cfg = dir.join("stream.json");
     std::fs::write(&cfg, r#"{"default": {"style": "stream"}}"#).unwrap();
     let o = Options { budget: 0.05, config: Config::load(&cfg).unwrap(), clock_ns: 5.0, ..Default::default() };
-    let d = decompose(&path, &o).unwrap();
+    let d = decompose(&path, &o, &[]).unwrap();
     let table = tachyon_driver::decompose::table(&d);
     assert!(d.layers.iter().any(|l| l.method.is_some()), "nothing was decomposed:\n{table}");
     let td = write_model(&dir, "small.td.onnx", &d.model);

@@ -153,6 +153,10 @@ fn input_shape_overrides_the_file_and_is_kept_in_the_project() {
     assert!(e.contains("--input-shape names the input 'y'") && e.contains("[\"x\"]"), "{e}");
 }
 
+fn whole_shape() -> tachyon_frontend::ImportOptions {
+    tachyon_frontend::ImportOptions { input_shapes: vec!["8,16".parse().unwrap()] }
+}
+
 /// The command line: `build` says what it took as the batch; `--input-shape` is kept in the
 /// project, so `sim --inputs` (which reads the stored model for the per-layer errors) needs
 /// it no more; `inspect` takes it too.
@@ -177,6 +181,28 @@ fn the_cli_says_what_it_took_and_keeps_input_shape() {
     let (ok, text) =
         tachyon(&[&os("build"), &p, &os("--input-shape"), &os("1,0"), &os("-o"), dir.join("bad").as_os_str()]);
     assert!(!ok && text.contains("is not a shape"), "{text}");
+    // decompose takes it too: the decomposed model declares the shape given, and builds.
+    let td = dir.join("whole.td.onnx");
+    let (ok, text) = tachyon(&[&os("decompose"), &p, &os("--input-shape"), &os("x=8,16"), &os("-o"), td.as_os_str()]);
+    assert!(ok, "{text}");
+    let model = <tachyon_frontend::proto::ModelProto as prost::Message>::decode(std::fs::read(&td).unwrap().as_slice());
+    let declared = format!("{:?}", model.unwrap().graph.unwrap().input[0].r#type);
+    assert!(declared.contains("DimValue(8)") && declared.contains("DimValue(16)"), "{declared}");
+    let g = tachyon_frontend::load_model_with(&td, &whole_shape()).unwrap();
+    assert!(g.input_notes.is_empty(), "the file says [8, 16] itself");
+    let (ok, text) = tachyon(&[
+        &os("build"),
+        &p,
+        &os("--decompose"),
+        &os("0.05"),
+        &os("--input-shape"),
+        &os("8,16"),
+        &os("-o"),
+        dir.join("whole_td").as_os_str(),
+    ]);
+    assert!(ok && !text.contains("taken as the batch"), "{text}");
+    let (ok, text) = tachyon(&[&os("decompose"), &p, &os("--input-shape"), &os("y=1,16"), &os("-o"), td.as_os_str()]);
+    assert!(!ok && text.contains("batch8.onnx") && text.contains("--input-shape names the input 'y'"), "{text}");
     if !have("verilator") {
         return;
     }

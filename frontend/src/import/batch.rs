@@ -88,35 +88,69 @@ fn file_inputs(model: &ModelProto) -> Vec<(String, Option<Vec<usize>>)> {
         .collect()
 }
 
+/// The shape each of `given` sets, by graph input name (`inputs`: the file's inputs).
+fn resolve(
+    inputs: &[(String, Option<Vec<usize>>)],
+    given: &[InputShape],
+    path: &Path,
+) -> Result<BTreeMap<String, Vec<usize>>> {
+    let bad = |what: String| FrontendError::Malformed { path: path.to_path_buf(), what };
+    let mut shapes = BTreeMap::new();
+    for s in given {
+        let name = match &s.name {
+            Some(n) if inputs.iter().any(|(i, _)| i == n) => n.clone(),
+            Some(n) => {
+                let names: Vec<&str> = inputs.iter().map(|(i, _)| i.as_str()).collect();
+                return Err(bad(format!("--input-shape names the input '{n}', but the graph inputs are {names:?}")));
+            }
+            None if inputs.len() == 1 => inputs[0].0.clone(),
+            None => {
+                let names: Vec<&str> = inputs.iter().map(|(i, _)| i.as_str()).collect();
+                return Err(bad(format!(
+                    "the model has {} inputs {names:?}: name the one --input-shape applies to (NAME=1,16)",
+                    inputs.len()
+                )));
+            }
+        };
+        if shapes.insert(name.clone(), s.dims.clone()).is_some() {
+            return Err(bad(format!("--input-shape gives input '{name}' twice")));
+        }
+    }
+    Ok(shapes)
+}
+
+/// Writes `given` into the declared shapes of `model`'s graph inputs (`path` names the model in
+/// errors): the model file then says what `--input-shape` would, for tools that read the file
+/// as it is (`tachyon decompose`).
+pub fn set_input_shapes(model: &mut ModelProto, given: &[InputShape], path: &Path) -> Result<()> {
+    let shapes = resolve(&file_inputs(model), given, path)?;
+    let Some(gp) = model.graph.as_mut() else { return Ok(()) };
+    for vi in gp.input.iter_mut() {
+        let Some(dims) = shapes.get(&vi.name) else { continue };
+        let Some(TypeValue::TensorType(tt)) = vi.r#type.as_mut().and_then(|t| t.value.as_mut()) else {
+            return Err(FrontendError::Malformed {
+                path: path.to_path_buf(),
+                what: format!("graph input '{}' is not a tensor", vi.name),
+            });
+        };
+        let shape = tt.shape.get_or_insert_with(Default::default);
+        shape.dim = dims
+            .iter()
+            .map(|&d| crate::proto::Dimension {
+                value: Some(DimensionValue::DimValue(d as i64)),
+                denotation: String::new(),
+            })
+            .collect();
+    }
+    Ok(())
+}
+
 /// The graph of `model` for one event: `--input-shape` applied, or a batch axis taken out (see
 /// the module doc), or the file's shapes.
 pub(super) fn build(model: &ModelProto, opset: i64, path: &Path, opts: &ImportOptions) -> Result<Graph> {
     let inputs = file_inputs(model);
-    let bad = |what: String| FrontendError::Malformed { path: path.to_path_buf(), what };
     if !opts.input_shapes.is_empty() {
-        let mut shapes = BTreeMap::new();
-        for s in &opts.input_shapes {
-            let name = match &s.name {
-                Some(n) if inputs.iter().any(|(i, _)| i == n) => n.clone(),
-                Some(n) => {
-                    let names: Vec<&str> = inputs.iter().map(|(i, _)| i.as_str()).collect();
-                    return Err(bad(format!(
-                        "--input-shape names the input '{n}', but the graph inputs are {names:?}"
-                    )));
-                }
-                None if inputs.len() == 1 => inputs[0].0.clone(),
-                None => {
-                    let names: Vec<&str> = inputs.iter().map(|(i, _)| i.as_str()).collect();
-                    return Err(bad(format!(
-                        "the model has {} inputs {names:?}: name the one --input-shape applies to (NAME=1,16)",
-                        inputs.len()
-                    )));
-                }
-            };
-            if shapes.insert(name.clone(), s.dims.clone()).is_some() {
-                return Err(bad(format!("--input-shape gives input '{name}' twice")));
-            }
-        }
+        let shapes = resolve(&inputs, &opts.input_shapes, path)?;
         let mut g = super::build_graph(model, opset, path, &shapes)?;
         g.input_notes = inputs
             .iter()

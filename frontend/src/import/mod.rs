@@ -18,7 +18,7 @@ mod upgrade;
 
 pub use crate::error::ImportError;
 pub use attrs::Attrs;
-pub use batch::{ImportOptions, InputShape};
+pub use batch::{set_input_shapes, ImportOptions, InputShape};
 pub use channels_last::CHANNELS_LAST_DOMAIN;
 
 /// The default-domain opsets Tachyon reads (older forms are upgraded on import).
