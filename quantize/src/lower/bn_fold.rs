@@ -100,11 +100,14 @@ pub(crate) fn fold_into_dense(
     Ok(Some(y))
 }
 
+/// A batch norm to fold: its name, and `a`, `c` of `y = a·x + c` per element.
+pub(crate) type Folded = (String, Vec<f64>, Vec<f64>);
+
 /// Float models: the batch norm that alone reads the output of the weighted op `n` (Conv,
 /// ConvTranspose, a MatMul/Gemm/Einsum lowered structurally), as `(its name, a, c)` per output
 /// element, to be folded into `n`'s float coefficients before they are quantized (hls4ml's
 /// batch-norm fusion); `None` when there is none.
-pub(crate) fn after(l: &Lowerer, n: &Node) -> Result<Option<(String, Vec<f64>, Vec<f64>)>, QuantizeError> {
+pub(crate) fn after(l: &Lowerer, n: &Node) -> Result<Option<Folded>, QuantizeError> {
     if !matches!(n.op_type.as_str(), "Conv" | "ConvTranspose" | "MatMul" | "Gemm" | "Einsum") {
         return Ok(None);
     }

@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn a_float_scale_between_quantizers_is_affine() {
         // round-half-even((x · 0.03125095) / 2^-10) clamped to 16 bits, x in a 16-bit range.
-        let r = 0.031250949949026108f64 * 1024.0;
+        let r = f64::from(0.031_250_95_f32) * 1024.0;
         let f = |x: i128| ((x as f64) * r).round_ties_even().clamp(-32768.0, 32767.0) as i128;
         let s = steps_of(f, -11730, 20145);
         let a = fit(&s).expect("affine");
