@@ -197,9 +197,13 @@ fn compile_at(o: &BuildOptions, bytes: &[u8], at: Option<&Path>) -> Result<Built
     let import = tachyon_frontend::ImportOptions { input_shapes: o.input_shapes.clone() };
     let board_name = board.as_ref().map(|b| b.name.clone());
     let at = at.unwrap_or(&o.model);
+    let name = at.file_name().map_or_else(|| at.display().to_string(), |f| f.to_string_lossy().into_owned());
+    let phase = tachyon_flows::tools::Phases::new(&format!("{name}: reading"));
     let graph = tachyon_frontend::decode_model_with(bytes, at, &import)?;
+    phase.set(&format!("{name}: quantizing, pipelining, writing Verilog"));
     let mut built = compile_graph(&graph, at, &config, clock, &o.top, board_name)?;
     built.manifest.input_shapes = o.input_shapes.clone();
+    phase.set(&format!("{name}: checking the design ({} layers)", built.qmodel.layers.len()));
     let (model_at, board_again) = (built.manifest.source.clone(), built.manifest.board.clone());
     built.warnings = crate::warnings::design_warnings(&built, &config, &|c| {
         synthesize(built.qmodel.clone(), &model_at, c, clock, &o.top, board_again.clone())
@@ -219,6 +223,7 @@ pub fn write_built(o: &BuildOptions, built: &mut Built, file: &Path, bytes: &[u8
     };
     built.manifest.model = file.to_path_buf();
     built.manifest.source = std::fs::canonicalize(&o.model).unwrap_or_else(|_| o.model.clone());
+    let _phase = tachyon_flows::tools::Phases::new(&format!("writing {}", o.out.display()));
     write_project(built, &o.out, o.force, board.as_ref(), (file, bytes))
 }
 

@@ -267,17 +267,11 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     let work = dir.join("sim");
     let opts = cosim_options(dir, &manifest, o.gap);
     // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
-    let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    spinner.set_message(format!("verilator: building the harness of {}", manifest.top));
+    let phase = tachyon_flows::tools::Phases::new(&format!("verilator: building the harness of {}", manifest.top));
     let harness = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &manifest.interface(), &opts);
-    spinner.set_message(format!("verilator: streaming {} vectors", vectors.len()));
+    phase.set(&format!("verilator: streaming {} vectors", vectors.len()));
     let res = harness.and_then(|h| h.run(&vectors));
-    spinner.finish_and_clear();
+    drop(phase);
     let res = res?;
     let mut mismatches = 0;
     let mut first = vec![];

@@ -47,7 +47,9 @@ pub fn export_keras(keras: &Path, onnx: &Path) -> Result<()> {
     if let Some(cache) = export_cache() {
         cmd.arg("--cache").arg(cache);
     }
+    let phase = tachyon_flows::tools::Phases::new(&format!("{}: exporting with HGQ2 (Python)", keras.display()));
     let out = cmd.output().with_context(|| format!("{}: cannot run {} ({INSTALL})", keras.display(), py.display()))?;
+    drop(phase);
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         if err.contains("No module named tachyon_export") {

@@ -18,6 +18,25 @@ pub fn spinner(msg: &str) -> indicatif::ProgressBar {
     s
 }
 
+/// A [`spinner`] that clears itself when dropped (on success and on every error path), for
+/// the phases of a command: `set` names the phase running now.
+pub struct Phases(indicatif::ProgressBar);
+
+impl Phases {
+    pub fn new(msg: &str) -> Phases {
+        Phases(spinner(msg))
+    }
+    pub fn set(&self, msg: &str) {
+        self.0.set_message(msg.to_string());
+    }
+}
+
+impl Drop for Phases {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
 /// Whether `tool` starts (`tool --version` or `tool -V` exits successfully).
 pub fn available(tool: &str) -> bool {
     ["--version", "-V"].iter().any(|a| Command::new(tool).arg(a).output().is_ok_and(|o| o.status.success()))
