@@ -138,3 +138,16 @@ def test_config_dict_equals_config_file(repo: Path, tmp_path: Path) -> None:
     # A wrong dict is named as such, not by a temporary file.
     with pytest.raises(tachyon.TachyonError, match=r"^config dict: .*unknown field `activation`"):
         tachyon.convert(model, config={"default": {"activation": "fixed<8,2>"}})
+
+
+def test_the_notebook_example_runs(repo: Path, shared_models: Path, tmp_path: Path, verilator: None) -> None:
+    pytest.importorskip("hgq")
+    script = repo / "examples/python/hgq2_to_fpga.py"
+    r = subprocess.run(
+        [sys.executable, script, shared_models / "hgq2/jsc_openml_530.keras", tmp_path / "prj"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "max |Δ| = 0.0" in r.stdout and ", 0 mismatches," in r.stdout, r.stdout

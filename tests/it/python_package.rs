@@ -74,6 +74,7 @@ fn python_package_pytest_and_mypy() {
         .arg(repo().join("python/pyproject.toml"))
         .arg(repo().join("python/tachyon"))
         .arg(repo().join("python/tests"))
+        .arg(repo().join("examples/python"))
         .current_dir(&scratch)
         .output()
         .unwrap();
