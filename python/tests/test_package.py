@@ -141,6 +141,7 @@ def test_config_dict_equals_config_file(repo: Path, tmp_path: Path) -> None:
 
 
 def test_the_notebook_example_runs(repo: Path, shared_models: Path, tmp_path: Path, verilator: None) -> None:
+    os.environ.setdefault("KERAS_BACKEND", "jax")  # the exporter's pinned backend
     pytest.importorskip("hgq")
     script = repo / "examples/python/hgq2_to_fpga.py"
     r = subprocess.run(
