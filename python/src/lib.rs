@@ -94,23 +94,33 @@ impl Compiled {
         let q = &self.built.qmodel;
         let out = py.detach(|| -> Result<Vec<u8>, String> {
             let mut out = Vec::with_capacity(rows * n_out * 8);
-            let mut row = vec![0f64; n_in];
             let mut scratch = tachyon_quantize::plan::Scratch::default();
-            for (i, chunk) in x.chunks_exact(n_in * 8).enumerate() {
-                for (v, b) in row.iter_mut().zip(chunk.chunks_exact(8)) {
-                    *v = f64::from_le_bytes(b.try_into().expect("8 bytes"));
-                }
-                let codes = interp::quantize_input(q, &row).map_err(|e| format!("sample {i}: {e}"))?;
-                let out_codes = match &self.plan {
-                    Some(p) => p.run(&mut scratch, &codes),
-                    None => interp::run(q, &codes),
-                };
-                let y = interp::dequantize_output(q, &out_codes).map_err(|e| format!("sample {i}: {e}"))?;
-                if y.len() != n_out {
-                    return Err(format!("internal error: {} outputs, the model has {n_out}", y.len()));
-                }
-                for v in y {
-                    out.extend_from_slice(&v.to_le_bytes());
+            let floats: Vec<f64> =
+                x.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+            // Blocks of rows: the prologue runs once per block where it is element-wise.
+            const BLOCK: usize = 4096;
+            for (b, block) in floats.chunks(BLOCK * n_in.max(1)).enumerate() {
+                let k = block.len() / n_in.max(1);
+                let codes = interp::quantize_inputs(q, block, k).map_err(|e| {
+                    // Name the first sample that fails, as one sample at a time would.
+                    let bad = block.chunks(n_in.max(1)).enumerate().find_map(|(r, x)| {
+                        interp::quantize_input(q, x).err().map(|e| format!("sample {}: {e}", b * BLOCK + r))
+                    });
+                    bad.unwrap_or(e)
+                })?;
+                for (r, codes) in codes.iter().enumerate() {
+                    let out_codes = match &self.plan {
+                        Some(p) => p.run(&mut scratch, codes),
+                        None => interp::run(q, codes),
+                    };
+                    let y = interp::dequantize_output(q, &out_codes)
+                        .map_err(|e| format!("sample {}: {e}", b * BLOCK + r))?;
+                    if y.len() != n_out {
+                        return Err(format!("internal error: {} outputs, the model has {n_out}", y.len()));
+                    }
+                    for v in y {
+                        out.extend_from_slice(&v.to_le_bytes());
+                    }
                 }
             }
             Ok(out)

@@ -8,7 +8,7 @@ use crate::qir::{FloatStep, InputConv, LayerKind, LayerNormSpec, QModel, Requant
 use crate::round::Round;
 use crate::round::{rescale, round_f64, shift_round};
 use tachyon_frontend::eval::eval_op;
-use tachyon_frontend::{DType, Tensor};
+use tachyon_frontend::{DType, Op, Tensor};
 
 /// Wraps `v` to a `width`-bit two's complement (signed) or binary (unsigned) integer.
 pub fn wrap(v: i128, width: u32, signed: bool) -> i128 {
@@ -169,18 +169,81 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
     if x.len() != n {
         return Err(format!("input sample has {} values, the model expects {n} (shape {shape:?})", x.len()));
     }
-    let mut t =
-        apply_steps(&m.prologue.steps, Tensor::new(DType::F32, shape, x.to_vec())).map_err(|e| e.to_string())?;
-    if let Some(sel) = &m.prologue.select {
-        let picked = sel.iter().map(|&k| t.data.get(k as usize).copied()).collect::<Option<Vec<f64>>>();
-        t.data = picked.ok_or("the input bus selects an element the prologue does not produce")?;
+    let t = apply_steps(&m.prologue.steps, Tensor::new(DType::F32, shape, x.to_vec())).map_err(|e| e.to_string())?;
+    bus_codes(m, &t.data)
+}
+
+/// [`quantize_input`] of `rows` samples (`xs`, row after row). Where the prologue is
+/// element-wise (quantizers, arithmetic with constants that do not vary along the batch axis),
+/// it runs once over all rows, which computes every element exactly as one row at a time does;
+/// otherwise row by row.
+pub fn quantize_inputs(m: &QModel, xs: &[f64], rows: usize) -> Result<Vec<Vec<i128>>, String> {
+    let shape = &m.prologue.input_shape;
+    let n: usize = shape.iter().product();
+    if xs.len() != rows * n {
+        return Err(format!("{} input values are not {rows} samples of {n} (shape {shape:?})", xs.len()));
     }
+    let elementwise = shape.first() == Some(&1)
+        && m.prologue.steps.iter().all(|s| {
+            s.base_operand.is_none()
+                && matches!(
+                    s.op,
+                    Op::Quant { .. }
+                        | Op::FixedQuant { .. }
+                        | Op::Trunc { .. }
+                        | Op::BipolarQuant
+                        | Op::Mul
+                        | Op::Add
+                        | Op::Sub
+                        | Op::Div
+                        | Op::Relu
+                        | Op::Neg
+                        | Op::Identity
+                )
+                && s.args.iter().flatten().all(|c| {
+                    // A constant broadcasts to one sample without touching the batch axis.
+                    c.shape.len() < shape.len() || c.shape.first() == Some(&1)
+                })
+        });
+    if !elementwise || n == 0 {
+        return xs.chunks(n.max(1)).take(rows).map(|x| quantize_input(m, x)).collect();
+    }
+    let mut out = Vec::with_capacity(rows);
+    // Chunks bound the float tensors' memory.
+    for (c, chunk) in xs.chunks(n * 4096).enumerate() {
+        let mut batched = shape.clone();
+        batched[0] = chunk.len() / n;
+        let t = apply_steps(&m.prologue.steps, Tensor::new(DType::F32, batched, chunk.to_vec()))
+            .map_err(|e| format!("samples from {}: {e}", c * 4096))?;
+        if t.data.len() != chunk.len() {
+            return xs.chunks(n).take(rows).map(|x| quantize_input(m, x)).collect();
+        }
+        for (r, row) in t.data.chunks(n).enumerate() {
+            out.push(bus_codes(m, row).map_err(|e| format!("sample {}: {e}", c * 4096 + r))?);
+        }
+    }
+    Ok(out)
+}
+
+/// The bus integers of one sample's prologue result `data`.
+fn bus_codes(m: &QModel, data: &[f64]) -> Result<Vec<i128>, String> {
+    let picked: Vec<f64>;
+    let data = match &m.prologue.select {
+        Some(sel) => {
+            picked = sel
+                .iter()
+                .map(|&k| data.get(k as usize).copied())
+                .collect::<Option<Vec<f64>>>()
+                .ok_or("the input bus selects an element the prologue does not produce")?;
+            &picked[..]
+        }
+        None => data,
+    };
     let elems = m.input_elems();
-    if t.data.len() != elems.len() {
-        return Err(format!("prologue produced {} values for {} inputs", t.data.len(), elems.len()));
+    if data.len() != elems.len() {
+        return Err(format!("prologue produced {} values for {} inputs", data.len(), elems.len()));
     }
-    t.data
-        .iter()
+    data.iter()
         .zip(elems)
         .map(|(&v, e)| {
             if !v.is_finite() {
@@ -209,6 +272,9 @@ pub fn quantize_input(m: &QModel, x: &[f64]) -> Result<Vec<i128>, String> {
 /// Float value of the output integers, with the epilogue applied (what the ONNX model outputs).
 pub fn dequantize_output(m: &QModel, y: &[i128]) -> Result<Vec<f64>, String> {
     let vals: Vec<f64> = y.iter().zip(m.output_elems()).map(|(&v, e)| v as f64 * 2f64.powi(-e.frac)).collect();
+    if m.epilogue.is_empty() {
+        return Ok(vals);
+    }
     let t =
         apply_steps(&m.epilogue, Tensor::new(DType::F32, m.epilogue_shape.clone(), vals)).map_err(|e| e.to_string())?;
     Ok(t.data)

@@ -7,7 +7,21 @@ use tachyon_quantize::interp;
 use tachyon_quantize::plan::{Plan, Scratch};
 use tachyon_quantize::{Config, QModel};
 
+/// Block-wise prologue (`quantize_inputs`) against one sample at a time, on float samples.
+fn same_codes(name: &str, q: &QModel, rows: usize, seed: u64) {
+    let n: usize = q.prologue.input_shape.iter().product();
+    let mut r = Lcg(seed);
+    let xs: Vec<f64> = (0..rows * n).map(|_| r.int(-4000, 4000) as f64 / 997.0).collect();
+    let one: Result<Vec<Vec<i128>>, String> = xs.chunks(n).map(|x| interp::quantize_input(q, x)).collect();
+    match (interp::quantize_inputs(q, &xs, rows), one) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}"),
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("{name}: block-wise {:?} vs one by one {:?}", a.err(), b.err()),
+    }
+}
+
 fn agree(name: &str, q: &QModel, n: usize, seed: u64) -> bool {
+    same_codes(name, q, 64, seed);
     let Some(plan) = Plan::new(q) else { return false };
     let mut s = Scratch::default();
     for (i, v) in tachyon_driver::sim::random_vectors(q, n, seed).iter().enumerate() {
