@@ -186,6 +186,11 @@ fn build_icarus(work: &Path, tb: &Path, o: &TestbenchOptions) -> Result<Vec<OsSt
     Ok(["vvp", "-n", "tachyon_tb.vvp"].map(OsString::from).to_vec())
 }
 
+/// Warnings outside Verilator's lint category that vendor models and netlists raise:
+/// `initial Q <= INIT`, carry vectors whose bits read each other, …
+const FOREIGN_RULES: [&str; 8] =
+    ["INITIALDLY", "UNOPTFLAT", "UNOPT", "MULTIDRIVEN", "COMBDLY", "BLKANDNBLK", "LATCH", "TIMESCALEMOD"];
+
 /// `verilator --binary --timing` into `work/obj_dir/tachyon_tb`; returns the command that runs it.
 fn build_verilator(work: &Path, tb: &Path, o: &TestbenchOptions) -> Result<Vec<OsString>, CosimError> {
     let jobs = match o.jobs {
@@ -206,7 +211,11 @@ fn build_verilator(work: &Path, tb: &Path, o: &TestbenchOptions) -> Result<Vec<O
     if o.foreign {
         let mut vlt = String::from("`verilator_config\n");
         for f in files.iter().chain(&libraries) {
+            // Without a rule only the lint category is waived.
             vlt += &format!("lint_off -file \"{}\"\n", f.display());
+            for rule in FOREIGN_RULES {
+                vlt += &format!("lint_off -rule {rule} -file \"{}\"\n", f.display());
+            }
         }
         let p = work.join("waivers.vlt");
         std::fs::write(&p, vlt).map_err(CosimError::io(&p))?;
