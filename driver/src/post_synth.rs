@@ -28,6 +28,9 @@ pub struct PostSynthInfo {
     pub simulator: Simulator,
     /// Wall time of yosys (0 when an earlier run's netlist was reused).
     pub synth_seconds: f64,
+    /// How the netlist differs from the synthesis for the FPGA (e.g. `-nodsp`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl PostSynthInfo {
@@ -38,15 +41,15 @@ impl PostSynthInfo {
     }
 }
 
-/// The project's yosys family (`xcup` without a board) and whether iCE40 synthesis may use the
-/// part's DSPs (as `tachyon bitstream` does).
+/// The project's yosys family (`xcup` without a board) and whether synthesis may use the part's
+/// DSPs (on iCE40 when it has some, as `tachyon bitstream` does).
 pub fn family(m: &Manifest) -> Result<(String, bool)> {
     match &m.board {
         Some(b) => {
             let board = tachyon_boards::find(b)?;
             Ok((board.family, board.dsp > 0))
         }
-        None => Ok(("xcup".to_string(), false)),
+        None => Ok(("xcup".to_string(), true)),
     }
 }
 
@@ -73,6 +76,8 @@ pub fn simulate(
     gap: u32,
     simulator: Simulator,
 ) -> Result<(CosimResult, PostSynthInfo)> {
+    // Before yosys, which takes minutes on a large design.
+    simulator.check()?;
     let n = netlist(dir, m)?;
     let opts = TestbenchOptions {
         work_dir: dir.join("sim-post").join(format!("tb-{simulator}")),
@@ -99,6 +104,7 @@ pub fn simulate(
         cells: n.cells.clone(),
         simulator,
         synth_seconds: n.seconds,
+        notes: n.notes.clone(),
     };
     Ok((res?, info))
 }

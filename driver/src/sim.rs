@@ -338,6 +338,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     }
     let reference: Vec<Vec<i128>> = vectors.iter().map(|v| interp::run(&built.qmodel, v)).collect();
     let (res, route) = simulate(dir, &manifest, o, &vectors)?;
+    warnings.extend(route.post_synth.iter().flat_map(|p| p.notes.iter().cloned()));
     let work = route.work;
     let label = if o.post_synth { "netlist" } else { "rtl" };
     let mut mismatches = 0;

@@ -30,6 +30,8 @@ pub struct Netlist {
     pub cells: BTreeMap<String, u64>,
     /// The yosys command: `synth_xilinx -family xcup -flatten -top …` or `synth_ice40 …`.
     pub command: String,
+    /// What differs from the synthesis for the FPGA, for the user (e.g. `-nodsp`).
+    pub notes: Vec<String>,
     /// Wall time of yosys (0 when the netlist was reused).
     pub seconds: f64,
     /// The netlist of an earlier call was reused (same yosys, script and sources).
@@ -58,14 +60,16 @@ pub fn datdir() -> Result<PathBuf> {
     }
 }
 
-/// The synthesis command for `family` (`xcup`, `xcu`, `xc7`, `xc6s` or `ice40`; `dsp`: iCE40
-/// multiplies on SB_MAC16) and the models file under yosys' data folder.
+/// The synthesis command for `family` (`xcup`, `xcu`, `xc7`, `xc6s` or `ice40`) and the models
+/// file under yosys' data folder; `dsp`: multiplications may use the DSP blocks (SB_MAC16 on
+/// iCE40 with `-dsp`; without it, `-nodsp` for the AMD/Xilinx families).
 pub fn synth_command(family: &str, top: &str, dsp: bool) -> Result<(String, &'static str)> {
     match family {
         "ice40" => Ok((format!("synth_ice40 -top {top}{}", if dsp { " -dsp" } else { "" }), "ice40/cells_sim.v")),
-        f if crate::yosys::FAMILIES.contains(&f) => {
-            Ok((format!("synth_xilinx -family {f} -flatten -top {top}"), "xilinx/cells_sim.v"))
-        }
+        f if crate::yosys::FAMILIES.contains(&f) => Ok((
+            format!("synth_xilinx -family {f} -flatten{} -top {top}", if dsp { "" } else { " -nodsp" }),
+            "xilinx/cells_sim.v",
+        )),
         f => bail!("unknown family '{f}': use xcup (UltraScale+), xcu (UltraScale), xc7 (7 series) or ice40"),
     }
 }
@@ -78,16 +82,32 @@ fn fnv(bytes: &[u8], mut h: u64) -> u64 {
     h
 }
 
-/// Synthesizes `files` (top `top`) with `command` (see [`synth_command`]) into
-/// `work/netlist.v`, or reuses the netlist there when yosys, the script and the sources are
-/// those it was made from; `what` names the design in errors.
+/// The UltraScale DSP block, which yosys 0.23's models lack (a `TODO` in `cells_sim.v`).
+const ULTRASCALE_DSP: &str = "DSP48E2";
+
+/// Synthesizes `files` (top `top`) for `family` (see [`synth_command`]) into `work/netlist.v`,
+/// or reuses the netlist there when yosys, the script and the sources are those it was made
+/// from; `what` names the design in errors. On UltraScale families whose models have no
+/// DSP48E2, multiplications go to LUTs (`-nodsp`, said in [`Netlist::notes`]).
 pub fn synthesize(files: &[PathBuf], top: &str, family: &str, dsp: bool, work: &Path, what: &str) -> Result<Netlist> {
     let version = crate::yosys::version()?;
-    let (command, models) = synth_command(family, top, dsp)?;
+    let (_, models) = synth_command(family, top, dsp)?;
     let models = datdir()?.join(models);
-    if !models.is_file() {
-        bail!("yosys' simulation models {} are missing (reinstall yosys, or set YOSYS_DATDIR)", models.display());
-    }
+    let library = std::fs::read_to_string(&models).with_context(|| {
+        format!("yosys' simulation models {} are missing (reinstall yosys, or set YOSYS_DATDIR)", models.display())
+    })?;
+    let mut notes = vec![];
+    let dsp_model = library.contains(&format!("module {ULTRASCALE_DSP}"));
+    let dsp = if dsp && matches!(family, "xcup" | "xcu") && !dsp_model {
+        notes.push(format!(
+            "{version} has no simulation model of {ULTRASCALE_DSP}: multiplications were synthesized into LUTs \
+             (-nodsp) for this simulation; the rest of the netlist is as synthesized for the FPGA"
+        ));
+        false
+    } else {
+        dsp
+    };
+    let (command, _) = synth_command(family, top, dsp)?;
     std::fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
     // yosys runs in `work` (where it writes): the sources by absolute path.
     let work = &std::fs::canonicalize(work).with_context(|| work.display().to_string())?;
@@ -112,7 +132,7 @@ pub fn synthesize(files: &[PathBuf], top: &str, family: &str, dsp: bool, work: &
     let fresh = std::fs::read_to_string(&key_file).is_ok_and(|k| k == key) && netlist.is_file() && stat.is_file();
     if fresh {
         let cells = cells(&stat);
-        return Ok(Netlist { netlist, models, defines, cells, command, seconds: 0.0, reused: true });
+        return Ok(Netlist { netlist, models, defines, cells, command, notes, seconds: 0.0, reused: true });
     }
     let _ = std::fs::remove_file(&key_file);
     let args = vec!["-q".to_string(), "-p".to_string(), script];
@@ -122,7 +142,7 @@ pub fn synthesize(files: &[PathBuf], top: &str, family: &str, dsp: bool, work: &
         bail!("yosys wrote no netlist for {what}; see {}", work.join("yosys.log").display());
     }
     std::fs::write(&key_file, key).with_context(|| format!("cannot write {}", key_file.display()))?;
-    Ok(Netlist { netlist, models, defines, cells: cells(&stat), command, seconds, reused: false })
+    Ok(Netlist { netlist, models, defines, cells: cells(&stat), command, notes, seconds, reused: false })
 }
 
 /// The cell counts of yosys' `stat`: the `CELL COUNT` lines after `Number of cells:`.
@@ -224,9 +244,10 @@ mod tests {
     #[test]
     fn families_choose_the_command_and_models() {
         assert_eq!(
-            synth_command("xcup", "top", false).unwrap(),
+            synth_command("xcup", "top", true).unwrap(),
             ("synth_xilinx -family xcup -flatten -top top".into(), "xilinx/cells_sim.v")
         );
+        assert_eq!(synth_command("xc7", "t", false).unwrap().0, "synth_xilinx -family xc7 -flatten -nodsp -top t");
         assert_eq!(synth_command("ice40", "t", true).unwrap(), ("synth_ice40 -top t -dsp".into(), "ice40/cells_sim.v"));
         assert!(synth_command("ecp5", "t", false).unwrap_err().to_string().contains("unknown family"));
     }

@@ -51,6 +51,15 @@ impl Simulator {
         Command::new(probe[0]).arg(probe[1]).output().is_ok_and(|o| o.status.success())
     }
 
+    /// `Ok` when the simulator starts, else the error naming what to install.
+    pub fn check(self) -> Result<(), CosimError> {
+        if self.available() {
+            Ok(())
+        } else {
+            Err(self.missing())
+        }
+    }
+
     fn missing(self) -> CosimError {
         match self {
             Simulator::Icarus => CosimError::SimulatorMissing {
@@ -119,9 +128,7 @@ pub fn run_testbench(
     opts: &TestbenchOptions,
 ) -> Result<CosimResult, CosimError> {
     iface.validate()?;
-    if !opts.simulator.available() {
-        return Err(opts.simulator.missing());
-    }
+    opts.simulator.check()?;
     let work = absolute(&opts.work_dir)?;
     std::fs::create_dir_all(&work).map_err(CosimError::io(&work))?;
     let (stimulus, cycles) = render_stimulus(vectors, iface, opts.gap)?;
