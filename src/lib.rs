@@ -65,8 +65,9 @@ enum Cmd {
     Bitstream(cmd::bitstream::Args),
     /// List the known boards and parts.
     Boards(cmd::boards::Args),
-    /// Differential fuzzing: random quantized QONNX models checked at three levels — float QONNX
-    /// semantics vs the reference interpreter, and Verilator co-simulation vs the interpreter.
+    /// Differential fuzzing: random quantized QONNX models checked at up to four levels — float
+    /// QONNX semantics vs the reference interpreter, Verilator co-simulation vs the interpreter,
+    /// and on a share of the models the synthesized netlist vs the interpreter.
     Fuzz(cmd::fuzz::Args),
 }
 

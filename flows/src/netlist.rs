@@ -5,7 +5,7 @@
 //! folder, used unmodified) let a simulator run the hardware that reaches the FPGA.
 //!
 //! The netlist is kept in the work folder with a key of what made it (yosys' version, the
-//! script, the sources); [`synthesize`] reuses it while the key holds, so a second simulation
+//! command, the sources; `synth.json`); [`synthesize`] reuses it while the key holds, so a second simulation
 //! of the same design skips yosys, and a netlist altered on purpose ([`plant_lut_init`], for
 //! tests that a wrong cell is caught) is simulated as altered.
 
@@ -85,29 +85,27 @@ fn fnv(bytes: &[u8], mut h: u64) -> u64 {
 /// The UltraScale DSP block, which yosys 0.23's models lack (a `TODO` in `cells_sim.v`).
 const ULTRASCALE_DSP: &str = "DSP48E2";
 
+/// What `work/synth.json` records of a synthesis, so that a later call can reuse it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Made {
+    /// A key of what was asked: yosys' version, family, DSP use, top and the sources' bytes.
+    key: String,
+    command: String,
+    notes: Vec<String>,
+}
+
 /// Synthesizes `files` (top `top`) for `family` (see [`synth_command`]) into `work/netlist.v`,
-/// or reuses the netlist there when yosys, the script and the sources are those it was made
-/// from; `what` names the design in errors. On UltraScale families whose models have no
-/// DSP48E2, multiplications go to LUTs (`-nodsp`, said in [`Netlist::notes`]).
+/// or reuses the netlist there when yosys, the request and the sources are those it was made
+/// from; `what` names the design in errors. When the netlist instantiates a DSP48E2 and
+/// yosys' models have none, the design is synthesized again with `-nodsp` (multiplications in
+/// LUTs, said in [`Netlist::notes`]).
 pub fn synthesize(files: &[PathBuf], top: &str, family: &str, dsp: bool, work: &Path, what: &str) -> Result<Netlist> {
     let version = crate::yosys::version()?;
-    let (_, models) = synth_command(family, top, dsp)?;
+    let (mut command, models) = synth_command(family, top, dsp)?;
     let models = datdir()?.join(models);
     let library = std::fs::read_to_string(&models).with_context(|| {
         format!("yosys' simulation models {} are missing (reinstall yosys, or set YOSYS_DATDIR)", models.display())
     })?;
-    let mut notes = vec![];
-    let dsp_model = library.contains(&format!("module {ULTRASCALE_DSP}"));
-    let dsp = if dsp && matches!(family, "xcup" | "xcu") && !dsp_model {
-        notes.push(format!(
-            "{version} has no simulation model of {ULTRASCALE_DSP}: multiplications were synthesized into LUTs \
-             (-nodsp) for this simulation; the rest of the netlist is as synthesized for the FPGA"
-        ));
-        false
-    } else {
-        dsp
-    };
-    let (command, _) = synth_command(family, top, dsp)?;
     std::fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
     // yosys runs in `work` (where it writes): the sources by absolute path.
     let work = &std::fs::canonicalize(work).with_context(|| work.display().to_string())?;
@@ -115,33 +113,47 @@ pub fn synthesize(files: &[PathBuf], top: &str, family: &str, dsp: bool, work: &
         .iter()
         .map(|f| std::fs::canonicalize(f).with_context(|| format!("cannot read {}", f.display())))
         .collect::<Result<Vec<_>>>()?;
-    let (netlist, stat, key_file) = (work.join("netlist.v"), work.join("stat.txt"), work.join("key.txt"));
-    let sources: Vec<String> = files.iter().map(|f| format!("\"{}\"", f.display())).collect();
-    let script = format!(
-        "read_verilog {}; hierarchy -top {top}; {command}; splitnets; tee -q -o stat.txt stat; \
-         write_verilog -noattr netlist.v",
-        sources.join(" ")
-    );
-    let mut key = fnv(version.as_bytes(), fnv(script.as_bytes(), 0xcbf2_9ce4_8422_2325));
+    let (netlist, stat, made) = (work.join("netlist.v"), work.join("stat.txt"), work.join("synth.json"));
+    let mut key = fnv(format!("{version}\n{command}\n").as_bytes(), 0xcbf2_9ce4_8422_2325);
     for f in &files {
         key = fnv(&std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?, key);
     }
-    let key = format!("{key:016x}\n");
+    let key = format!("{key:016x}");
     let defines = if family == "ice40" { vec!["NO_ICE40_DEFAULT_ASSIGNMENTS".to_string()] } else { vec![] };
     let cells = |stat: &Path| parse_cells(&std::fs::read_to_string(stat).unwrap_or_default());
-    let fresh = std::fs::read_to_string(&key_file).is_ok_and(|k| k == key) && netlist.is_file() && stat.is_file();
-    if fresh {
-        let cells = cells(&stat);
+    let earlier = std::fs::read_to_string(&made).ok().and_then(|t| serde_json::from_str::<Made>(&t).ok());
+    if let Some(m) = earlier.filter(|m| m.key == key && netlist.is_file() && stat.is_file()) {
+        let (command, notes, cells) = (m.command, m.notes, cells(&stat));
         return Ok(Netlist { netlist, models, defines, cells, command, notes, seconds: 0.0, reused: true });
     }
-    let _ = std::fs::remove_file(&key_file);
-    let args = vec!["-q".to_string(), "-p".to_string(), script];
-    let seconds =
-        crate::tools::run_logged("yosys", &args, work, &work.join("yosys.log"), &format!("{command} on {what}"))?;
-    if !netlist.is_file() {
-        bail!("yosys wrote no netlist for {what}; see {}", work.join("yosys.log").display());
+    let _ = std::fs::remove_file(&made);
+    let sources: Vec<String> = files.iter().map(|f| format!("\"{}\"", f.display())).collect();
+    let yosys = |command: &str| -> Result<f64> {
+        let script = format!(
+            "read_verilog {}; hierarchy -top {top}; {command}; splitnets; tee -q -o stat.txt stat; \
+             write_verilog -noattr netlist.v",
+            sources.join(" ")
+        );
+        let args = vec!["-q".to_string(), "-p".to_string(), script];
+        let log = work.join("yosys.log");
+        let seconds = crate::tools::run_logged("yosys", &args, work, &log, &format!("{command} on {what}"))?;
+        if !netlist.is_file() {
+            bail!("yosys wrote no netlist for {what}; see {}", log.display());
+        }
+        Ok(seconds)
+    };
+    let mut seconds = yosys(&command)?;
+    let mut notes = vec![];
+    if cells(&stat).contains_key(ULTRASCALE_DSP) && !library.contains(&format!("module {ULTRASCALE_DSP}")) {
+        notes.push(format!(
+            "{version} has no simulation model of {ULTRASCALE_DSP}: the multiplications yosys puts in DSPs were \
+             synthesized into LUTs (-nodsp) for this simulation; the rest of the netlist is as for the FPGA"
+        ));
+        command = synth_command(family, top, false)?.0;
+        seconds += yosys(&command)?;
     }
-    std::fs::write(&key_file, key).with_context(|| format!("cannot write {}", key_file.display()))?;
+    let text = serde_json::to_string_pretty(&Made { key, command: command.clone(), notes: notes.clone() })?;
+    std::fs::write(&made, text + "\n").with_context(|| format!("cannot write {}", made.display()))?;
     Ok(Netlist { netlist, models, defines, cells: cells(&stat), command, notes, seconds, reused: false })
 }
 

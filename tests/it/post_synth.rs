@@ -215,3 +215,24 @@ fn a_missing_simulator_is_named() {
     assert!(!out.status.success() && text.contains("apt-get install -y iverilog"), "{text}");
     assert!(!p.join("sim-post/synth/netlist.v").exists(), "no synthesis without a simulator");
 }
+
+/// The fuzzer's level (d) on two random models (seeds with different hardware variants): the
+/// design of level (c) is exact after synthesis too. `benches/post_synth_fuzz.sh` runs 200.
+#[test]
+fn the_fuzzers_post_synthesis_level_passes() {
+    if !tools() || !have("verilator") {
+        return;
+    }
+    use tachyon_fuzz::campaign::{check_model_with, Check, Levels};
+    use tachyon_fuzz::random_model::{random_model, to_bytes};
+    let dir = scratch("post_synth_fuzz");
+    std::fs::create_dir_all(&dir).unwrap();
+    for seed in [3, 8] {
+        let path = dir.join(format!("model_{seed}.onnx"));
+        std::fs::write(&path, to_bytes(&random_model(seed).0)).unwrap();
+        let o = check_model_with(&path, 30, seed, Levels { verilator: true, post_synth: true }).unwrap();
+        let failures: Vec<String> = o.failures.iter().map(|f| format!("{}: {}", f.level, f.detail)).collect();
+        assert!(o.passed(), "seed {seed}:\n{}", failures.join("\n"));
+        assert_eq!((o.post_synth, o.post_synth_vectors), (Some(Check::Exact), 30), "seed {seed}");
+    }
+}
