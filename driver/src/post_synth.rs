@@ -90,9 +90,10 @@ pub fn simulate(
         timeout: tachyon_testbenches::verilog_sim::timeout_for(m.latency_cycles, m.ii_cycles),
         jobs: 2,
     };
-    let spinner = tachyon_flows::tools::spinner(&format!("{simulator}: {} vectors through the netlist", vectors.len()));
+    let phase =
+        tachyon_flows::tools::Phases::new(&format!("{simulator}: {} vectors through the netlist", vectors.len()));
     let res = run_testbench(&m.interface(), vectors, &opts);
-    spinner.finish_and_clear();
+    drop(phase);
     let info = PostSynthInfo {
         command: n.command.clone(),
         netlist: std::fs::canonicalize(dir)
