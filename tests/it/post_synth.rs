@@ -155,7 +155,7 @@ fn cli(project: &Path) -> (bool, String, SimSummary) {
 
 /// One ternary adder LUT of the synthesized netlist with its INIT complemented (through
 /// `tachyon_flows::netlist::plant_lut_init`): `tachyon sim --post-synth` reports mismatches and
-/// exits non-zero.
+/// exits non-zero, and the fuzzer's post-synthesis check fails.
 #[test]
 fn a_wrong_lut_in_the_netlist_is_caught() {
     if !tools() {
@@ -170,6 +170,9 @@ fn a_wrong_lut_in_the_netlist_is_caught() {
     assert!(!ok, "exit 0 with {planted:?}:\n{text}");
     assert!(s.mismatches > 0 && text.contains("netlist ["), "{planted:?}:\n{text}");
     assert!(text.contains("(reused)"), "the altered netlist is the one simulated:\n{text}");
+    // The fuzzer's level (d) reports it as a failure too.
+    let e = tachyon_fuzz::post_synth::check(&p, 50, 1, 1).unwrap_err();
+    assert!(e.contains("mismatch after synthesis"), "{e}");
 }
 
 /// The majority half of the ternary adder's INIT function made wrong in the Verilog: the RTL
