@@ -62,14 +62,21 @@ pub fn datdir() -> Result<PathBuf> {
 
 /// The synthesis command for `family` (`xcup`, `xcu`, `xc7`, `xc6s` or `ice40`) and the models
 /// file under yosys' data folder; `dsp`: multiplications may use the DSP blocks (SB_MAC16 on
-/// iCE40 with `-dsp`; without it, `-nodsp` for the AMD/Xilinx families).
-pub fn synth_command(family: &str, top: &str, dsp: bool) -> Result<(String, &'static str)> {
+/// iCE40 with `-dsp`; without it, `-nodsp` for the AMD/Xilinx families); `options`: more
+/// `synth_xilinx` options (see [`WITHOUT_MODEL`]).
+pub fn synth_command(family: &str, top: &str, dsp: bool, options: &[&str]) -> Result<(String, &'static str)> {
     match family {
         "ice40" => Ok((format!("synth_ice40 -top {top}{}", if dsp { " -dsp" } else { "" }), "ice40/cells_sim.v")),
-        f if crate::yosys::FAMILIES.contains(&f) => Ok((
-            format!("synth_xilinx -family {f} -flatten{} -top {top}", if dsp { "" } else { " -nodsp" }),
-            "xilinx/cells_sim.v",
-        )),
+        f if crate::yosys::FAMILIES.contains(&f) => {
+            let mut o: Vec<&str> = options.to_vec();
+            if !dsp {
+                o.push("-nodsp");
+            }
+            o.sort();
+            o.dedup();
+            let o: String = o.iter().map(|s| format!(" {s}")).collect();
+            Ok((format!("synth_xilinx -family {f} -flatten{o} -top {top}"), "xilinx/cells_sim.v"))
+        }
         f => bail!("unknown family '{f}': use xcup (UltraScale+), xcu (UltraScale), xc7 (7 series) or ice40"),
     }
 }
@@ -82,8 +89,22 @@ fn fnv(bytes: &[u8], mut h: u64) -> u64 {
     h
 }
 
-/// The UltraScale DSP block, which yosys 0.23's models lack (a `TODO` in `cells_sim.v`).
-const ULTRASCALE_DSP: &str = "DSP48E2";
+/// Cells yosys may instantiate without a simulation model of them in its library (yosys 0.23:
+/// the UltraScale DSP block and block RAMs), the `synth_xilinx` option that keeps them out of
+/// the netlist, and what is then built from LUTs and flip-flops instead.
+pub const WITHOUT_MODEL: [(&str, &str, &str); 3] = [
+    ("DSP48E2", "-nodsp", "the multiplications yosys puts in DSPs"),
+    ("RAMB18E2", "-nobram", "the memories (tables) yosys puts in block RAM"),
+    ("RAMB36E2", "-nobram", "the memories (tables) yosys puts in block RAM"),
+];
+
+/// Whether `library` defines module `cell`.
+fn has_model(library: &str, cell: &str) -> bool {
+    library.match_indices(&format!("module {cell}")).any(|(at, m)| {
+        let next = library[at + m.len()..].chars().next();
+        !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
 
 /// What `work/synth.json` records of a synthesis, so that a later call can reuse it.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -96,12 +117,12 @@ struct Made {
 
 /// Synthesizes `files` (top `top`) for `family` (see [`synth_command`]) into `work/netlist.v`,
 /// or reuses the netlist there when yosys, the request and the sources are those it was made
-/// from; `what` names the design in errors. When the netlist instantiates a DSP48E2 and
-/// yosys' models have none, the design is synthesized again with `-nodsp` (multiplications in
-/// LUTs, said in [`Netlist::notes`]).
+/// from; `what` names the design in errors. When the netlist instantiates a cell yosys' models
+/// lack, the design is synthesized again without it ([`WITHOUT_MODEL`], said in
+/// [`Netlist::notes`]); a cell that cannot be kept out is an error naming it.
 pub fn synthesize(files: &[PathBuf], top: &str, family: &str, dsp: bool, work: &Path, what: &str) -> Result<Netlist> {
     let version = crate::yosys::version()?;
-    let (mut command, models) = synth_command(family, top, dsp)?;
+    let (mut command, models) = synth_command(family, top, dsp, &[])?;
     let models = datdir()?.join(models);
     let library = std::fs::read_to_string(&models).with_context(|| {
         format!("yosys' simulation models {} are missing (reinstall yosys, or set YOSYS_DATDIR)", models.display())
@@ -144,13 +165,31 @@ pub fn synthesize(files: &[PathBuf], top: &str, family: &str, dsp: bool, work: &
     };
     let mut seconds = yosys(&command)?;
     let mut notes = vec![];
-    if cells(&stat).contains_key(ULTRASCALE_DSP) && !library.contains(&format!("module {ULTRASCALE_DSP}")) {
-        notes.push(format!(
-            "{version} has no simulation model of {ULTRASCALE_DSP}: the multiplications yosys puts in DSPs were \
-             synthesized into LUTs (-nodsp) for this simulation; the rest of the netlist is as for the FPGA"
-        ));
-        command = synth_command(family, top, false)?.0;
+    let missing = |cells: &BTreeMap<String, u64>| -> Vec<String> {
+        cells.keys().filter(|c| !has_model(&library, c)).cloned().collect()
+    };
+    let lacking = missing(&cells(&stat));
+    let mut options = vec![];
+    for (cell, option, kept_out) in WITHOUT_MODEL {
+        if lacking.iter().any(|c| c == cell) && !options.contains(&option) {
+            options.push(option);
+            notes.push(format!(
+                "{version} has no simulation model of {cell}: {kept_out} were synthesized into LUTs ({option}) \
+                 for this simulation; the rest of the netlist is as for the FPGA"
+            ));
+        }
+    }
+    if !options.is_empty() {
+        command = synth_command(family, top, dsp, &options)?.0;
         seconds += yosys(&command)?;
+    }
+    let lacking = missing(&cells(&stat));
+    if !lacking.is_empty() {
+        bail!(
+            "the netlist of {what} instantiates {} that yosys' models ({}) do not define: it cannot be simulated",
+            lacking.join(", "),
+            models.display()
+        );
     }
     let text = serde_json::to_string_pretty(&Made { key, command: command.clone(), notes: notes.clone() })?;
     std::fs::write(&made, text + "\n").with_context(|| format!("cannot write {}", made.display()))?;
@@ -256,11 +295,20 @@ mod tests {
     #[test]
     fn families_choose_the_command_and_models() {
         assert_eq!(
-            synth_command("xcup", "top", true).unwrap(),
+            synth_command("xcup", "top", true, &[]).unwrap(),
             ("synth_xilinx -family xcup -flatten -top top".into(), "xilinx/cells_sim.v")
         );
-        assert_eq!(synth_command("xc7", "t", false).unwrap().0, "synth_xilinx -family xc7 -flatten -nodsp -top t");
-        assert_eq!(synth_command("ice40", "t", true).unwrap(), ("synth_ice40 -top t -dsp".into(), "ice40/cells_sim.v"));
-        assert!(synth_command("ecp5", "t", false).unwrap_err().to_string().contains("unknown family"));
+        let c = synth_command("xc7", "t", false, &["-nobram"]).unwrap().0;
+        assert_eq!(c, "synth_xilinx -family xc7 -flatten -nobram -nodsp -top t");
+        let c = synth_command("ice40", "t", true, &[]).unwrap();
+        assert_eq!(c, ("synth_ice40 -top t -dsp".into(), "ice40/cells_sim.v"));
+        assert!(synth_command("ecp5", "t", false, &[]).unwrap_err().to_string().contains("unknown family"));
+    }
+
+    #[test]
+    fn models_are_found_by_their_exact_name() {
+        let lib = "module LUT6_2(output O6);\nendmodule\nmodule FDRE (output Q);\nendmodule\n";
+        assert!(has_model(lib, "LUT6_2") && has_model(lib, "FDRE"));
+        assert!(!has_model(lib, "LUT6") && !has_model(lib, "DSP48E2"));
     }
 }
