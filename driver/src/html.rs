@@ -245,16 +245,18 @@ fn sim_history(h: &mut String, sims: &[crate::sim::SimRecord]) {
         return;
     }
     h.push_str(
-        "<h3>Co-simulation runs</h3><table><tr><th>date (UTC)</th><th>inputs</th><th>random</th><th>vectors</th>\
-         <th>mismatches</th><th>latency</th><th>II</th><th>expected</th><th>max |Δ|</th><th>argmax agreement</th></tr>",
+        "<h3>Co-simulation runs</h3><table><tr><th>date (UTC)</th><th>design</th><th>inputs</th><th>random</th>\
+         <th>vectors</th><th>mismatches</th><th>latency</th><th>II</th><th>expected</th><th>max |Δ|</th>\
+         <th>argmax agreement</th></tr>",
     );
     let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "–".to_string(), |s| format!("<code>{}</code>", esc(s)));
     for r in sims {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.date),
+            esc(r.design.as_deref().unwrap_or("rtl (verilator)")),
             if r.inputs.is_some() { format!("{} × {}", r.samples, opt(&r.inputs)) } else { "–".into() },
             r.random,
             r.vectors,

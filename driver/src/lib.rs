@@ -10,6 +10,7 @@
 //! * [`source`] — reading a model: ONNX as it is, HGQ2 `.keras` through the Python exporter;
 //! * [`sim`] / [`axis`] — Verilator co-simulation of the core / of its AXI-Stream wrapper
 //!   against the reference interpreter;
+//! * [`post_synth`] — the same co-simulation of the netlist yosys synthesizes (`--post-synth`);
 //! * [`synth`] — yosys figures beside the estimate;
 //! * [`report`] / [`html`] — the project's reports as typed values, and the self-contained HTML page;
 //! * [`warnings`] — what a user must know about a built design (constant outputs, costly reuse);
@@ -21,6 +22,7 @@ pub mod decompose;
 pub mod flows;
 pub mod html;
 pub mod manifest;
+pub mod post_synth;
 pub mod project;
 pub mod report;
 pub mod sim;

@@ -5,13 +5,19 @@
 //! streamed back to back; every output integer of every vector must equal the interpreter's.
 //! Each run is appended to the project's `report.json` ([`SimRecord`]), so the report keeps
 //! every co-simulation, not only the last.
+//!
+//! The design simulated is the RTL in Verilator's C++ harness (work folder `sim/`); with
+//! [`SimOptions::simulator`], the RTL in a Verilog testbench (`sim/tb-<simulator>/`); with
+//! [`SimOptions::post_synth`], the netlist yosys synthesizes from it, with yosys' cell models
+//! (`sim-post/`, see [`crate::post_synth`]). Every route is compared with the interpreter the
+//! same way.
 
 use crate::manifest::Manifest;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use tachyon_frontend::{DType, Tensor};
 use tachyon_quantize::{interp, QModel};
-use tachyon_testbenches::CosimOptions;
+use tachyon_testbenches::{CosimOptions, CosimResult, Simulator, TestbenchOptions};
 
 /// Options of `tachyon sim`.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +31,11 @@ pub struct SimOptions {
     pub seed: u64,
     /// Idle cycles between vectors (0 = back to back).
     pub gap: u32,
+    /// Simulate the design as synthesized by yosys instead of the RTL ([`crate::post_synth`]).
+    pub post_synth: bool,
+    /// Run the Verilog testbench in this simulator (the default after synthesis: Icarus)
+    /// instead of the RTL's Verilator C++ harness.
+    pub simulator: Option<Simulator>,
 }
 
 /// What a co-simulation found.
@@ -51,6 +62,12 @@ pub struct SimSummary {
     /// What the user should know about the run (e.g. `-n` larger than the samples).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// With --post-synth: what was synthesized and simulated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_synth: Option<crate::post_synth::PostSynthInfo>,
+    /// The simulator of the Verilog testbench, when one ran (not the C++ harness).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulator: Option<Simulator>,
 }
 
 /// One `tachyon sim` run as `report.json` keeps it (`sims`): when, on what, and what it found.
@@ -72,6 +89,10 @@ pub struct SimRecord {
     pub max_abs_diff: Option<f64>,
     pub argmax_agreement: Option<f64>,
     pub compared_rows: Option<usize>,
+    /// What was simulated when not the RTL in the C++ harness: `post-synth (synth_xilinx
+    /// -family xcup, 1292 cells, icarus)` or `rtl (icarus)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<String>,
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of a time in seconds since the Unix epoch.
@@ -208,8 +229,63 @@ fn rtl_files(dir: &Path, m: &Manifest) -> Vec<PathBuf> {
 /// Harness options for a project: work folder `sim/`, and a design with II > 1 gets its inputs
 /// at least II cycles apart (a stream design's frame of pixel beats fills its II).
 fn cosim_options(dir: &Path, m: &Manifest, gap: u32) -> CosimOptions {
+    CosimOptions { work_dir: dir.join("sim"), gap: effective_gap(m, gap), trace: false, jobs: 2 }
+}
+
+/// `gap`, raised so that inputs come at most once every II cycles.
+fn effective_gap(m: &Manifest, gap: u32) -> u32 {
     let beats = m.frame.as_ref().map_or(1, |f| (f.len() / m.inputs.len().max(1)) as u32);
-    CosimOptions { work_dir: dir.join("sim"), gap: gap.max(m.ii_cycles.saturating_sub(beats)), trace: false, jobs: 2 }
+    gap.max(m.ii_cycles.saturating_sub(beats))
+}
+
+/// What a route of [`run`] simulated besides the outputs.
+struct Route {
+    post_synth: Option<crate::post_synth::PostSynthInfo>,
+    simulator: Option<Simulator>,
+    /// The work folder (`results.json` goes there).
+    work: PathBuf,
+}
+
+/// Runs `vectors` through the design the options choose (see the module doc).
+fn simulate(dir: &Path, m: &Manifest, o: &SimOptions, vectors: &[Vec<i128>]) -> Result<(CosimResult, Route)> {
+    let gap = effective_gap(m, o.gap);
+    if o.post_synth {
+        let simulator = o.simulator.unwrap_or_default();
+        let (res, info) = crate::post_synth::simulate(dir, m, vectors, gap, simulator)?;
+        let route = Route { post_synth: Some(info), simulator: Some(simulator), work: dir.join("sim-post") };
+        return Ok((res, route));
+    }
+    if let Some(simulator) = o.simulator {
+        let opts = TestbenchOptions {
+            work_dir: dir.join("sim").join(format!("tb-{simulator}")),
+            simulator,
+            files: rtl_files(dir, m),
+            libraries: vec![],
+            defines: vec![],
+            foreign: false,
+            gap,
+            timeout: tachyon_testbenches::verilog_sim::timeout_for(m.latency_cycles, m.ii_cycles),
+            jobs: 2,
+        };
+        let phase = tachyon_flows::tools::Phases::new(&format!("{simulator}: streaming {} vectors", vectors.len()));
+        let res = tachyon_testbenches::run_testbench(&m.interface(), vectors, &opts);
+        drop(phase);
+        return Ok((res?, Route { post_synth: None, simulator: Some(simulator), work: dir.join("sim") }));
+    }
+    if !tachyon_testbenches::verilator_available() {
+        bail!(
+            "verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate, or run the \
+             Verilog testbench in Icarus with --simulator icarus"
+        );
+    }
+    let opts = cosim_options(dir, m, o.gap);
+    // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
+    let phase = tachyon_flows::tools::Phases::new(&format!("verilator: building the harness of {}", m.top));
+    let harness = tachyon_testbenches::build_harness(&rtl_files(dir, m), &m.interface(), &opts);
+    phase.set(&format!("verilator: streaming {} vectors", vectors.len()));
+    let res = harness.and_then(|h| h.run(vectors));
+    drop(phase);
+    Ok((res?, Route { post_synth: None, simulator: None, work: dir.join("sim") }))
 }
 
 /// The RTL's output integers for `vectors` (input-bus integers) of the project in `dir`, from a
@@ -261,25 +337,17 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         bail!("no vectors to simulate (give --inputs or --random N)");
     }
     let reference: Vec<Vec<i128>> = vectors.iter().map(|v| interp::run(&built.qmodel, v)).collect();
-    if !tachyon_testbenches::verilator_available() {
-        bail!("verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate");
-    }
-    let work = dir.join("sim");
-    let opts = cosim_options(dir, &manifest, o.gap);
-    // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
-    let phase = tachyon_flows::tools::Phases::new(&format!("verilator: building the harness of {}", manifest.top));
-    let harness = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &manifest.interface(), &opts);
-    phase.set(&format!("verilator: streaming {} vectors", vectors.len()));
-    let res = harness.and_then(|h| h.run(&vectors));
-    drop(phase);
-    let res = res?;
+    let (res, route) = simulate(dir, &manifest, o, &vectors)?;
+    warnings.extend(route.post_synth.iter().flat_map(|p| p.notes.iter().cloned()));
+    let work = route.work;
+    let label = if o.post_synth { "netlist" } else { "rtl" };
     let mut mismatches = 0;
     let mut first = vec![];
     for (i, (got, want)) in res.outputs.iter().zip(&reference).enumerate() {
         if got != want {
             mismatches += 1;
             if first.len() < 10 {
-                first.push(format!("vector {i}: rtl {got:?} reference {want:?}"));
+                first.push(format!("vector {i}: {label} {got:?} reference {want:?}"));
             }
         }
     }
@@ -300,6 +368,8 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         compared_rows: None,
         layer_errors: vec![],
         warnings,
+        post_synth: route.post_synth,
+        simulator: route.simulator,
     };
     if !float_rows.is_empty() {
         summary.layer_errors =
@@ -348,6 +418,11 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
             max_abs_diff: summary.max_abs_diff,
             argmax_agreement: summary.argmax_agreement,
             compared_rows: summary.compared_rows,
+            design: match (&summary.post_synth, summary.simulator) {
+                (Some(p), _) => Some(format!("post-synth ({})", p.describe())),
+                (None, Some(s)) => Some(format!("rtl ({s})")),
+                (None, None) => None,
+            },
         },
     )?;
     Ok(summary)

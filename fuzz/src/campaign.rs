@@ -1,5 +1,5 @@
 //! `tachyon fuzz`: differential fuzzing. Random quantized QONNX models
-//! ([`crate::random_model`]) are checked at three levels that must agree:
+//! ([`crate::random_model`]) are checked at up to four levels that must agree:
 //!
 //! * (a) float QONNX semantics: [`tachyon_frontend::eval::run_float`] on the graph, every step
 //!   rounded to float32 as onnxruntime and the qonnx executor do;
@@ -7,7 +7,9 @@
 //!   (prologue, integer layers, epilogue);
 //! * (c) the emitted Verilog, co-simulated by Verilator (`tachyon build` + `tachyon sim`),
 //!   against (b), at the latency and II the build reports; the clock, multiplication strategy
-//!   and reuse factor vary with the seed ([`HardwareVariant`]).
+//!   and reuse factor vary with the seed ([`HardwareVariant`]);
+//! * (d) on every N-th model, the design of (c) as yosys synthesizes it, simulated with yosys'
+//!   cell models, against (b) ([`crate::post_synth`]).
 //!
 //! (a) must equal (b) exactly whenever float32 holds every intermediate value exactly: every
 //! tensor of the quantized model and every partial sum of every linear layer is an integer of at
@@ -16,7 +18,7 @@
 //! design (`quantize::lower::tables`): wherever they occur, the float run is compared with the
 //! table's output within the bound its geometry allows and then continues from the table's
 //! values ([`tables`]), so the ops before and after are still compared exactly.
-//! (c) must match (b) bit for bit. Any error or panic while loading, lowering or building a
+//! (c) and (d) must match (b) bit for bit. Any error or panic while loading, lowering or building a
 //! generated model is a failure too (level "compile").
 
 use crate::random_model::{random_model_with, to_bytes, Limits, RandomModelInfo};
@@ -32,6 +34,7 @@ use tachyon_driver::sim::{run, SimOptions};
 use tachyon_frontend::Graph;
 use tachyon_quantize::{interp, Config, LayerKind, QModel};
 
+pub use crate::summary::{CampaignSummary, FailureRecord};
 pub use crate::tables::{run_float_through_tables, site_tolerance, table_sites, SiteStats, TableSite};
 
 /// Float32 represents every integer up to 2^24 exactly.
@@ -48,6 +51,9 @@ pub enum Level {
     Interpreter,
     /// (c): the Verilog disagrees with the interpreter (or the co-simulation failed).
     Verilator,
+    /// (d): the synthesized netlist disagrees with the interpreter (or synthesis or its
+    /// simulation failed).
+    PostSynth,
 }
 
 impl fmt::Display for Level {
@@ -57,6 +63,7 @@ impl fmt::Display for Level {
             Level::Float => "(a) float vs interpreter",
             Level::Interpreter => "(b) interpreter",
             Level::Verilator => "(c) verilator vs interpreter",
+            Level::PostSynth => "(d) post-synthesis vs interpreter",
         })
     }
 }
@@ -95,6 +102,10 @@ pub struct FuzzOutcome {
     pub failures: Vec<Failure>,
     /// Level (c) built the stream style.
     pub streamed: bool,
+    /// Level (d) against (b); `None` when this model was not selected for it.
+    pub post_synth: Option<Check>,
+    /// Vectors simulated at level (d).
+    pub post_synth_vectors: usize,
 }
 
 impl FuzzOutcome {
@@ -314,8 +325,16 @@ fn streams(path: &Path, hw: HardwareVariant) -> bool {
 }
 
 /// Level (c): build the model (with the [`HardwareVariant`] of `seed`) and co-simulate
-/// `vectors` random vectors against the interpreter.
-fn check_rtl(path: &Path, vectors: usize, seed: u64, pb: Option<&ProgressBar>, out: &mut FuzzOutcome) {
+/// `vectors` random vectors against the interpreter; then level (d) on that build when
+/// `post_synth`.
+fn check_rtl(
+    path: &Path,
+    vectors: usize,
+    seed: u64,
+    post_synth: bool,
+    pb: Option<&ProgressBar>,
+    out: &mut FuzzOutcome,
+) {
     let dir = scratch(&format!("rtl-{seed}"));
     let project = dir.join("project");
     let mut hw = HardwareVariant::of_seed(seed);
@@ -385,19 +404,45 @@ fn check_rtl(path: &Path, vectors: usize, seed: u64, pb: Option<&ProgressBar>, o
         Ok(s) => {
             out.rtl = Check::Exact;
             out.rtl_vectors = s.vectors;
+            if post_synth {
+                let run = || guard(|| crate::post_synth::check(&project, vectors, seed, ii));
+                match pb.map_or_else(run, |pb| pb.suspend(run)) {
+                    Ok(n) => (out.post_synth, out.post_synth_vectors) = (Some(Check::Exact), n),
+                    Err(e) => {
+                        out.failures.push(Failure { level: Level::PostSynth, detail: format!("[{hw}] {e}") });
+                        out.post_synth = Some(Check::Failed);
+                        return;
+                    }
+                }
+            }
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
 }
 
-/// Checks the model at `path` at the three levels of the module doc with `vectors` vectors per
+/// The levels to run besides (a) and (b).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Levels {
+    /// Level (c) (skipped, with a notice, when Verilator is not installed).
+    pub verilator: bool,
+    /// Level (d), after a passing (c) (skipped, with a notice, without yosys or Icarus).
+    pub post_synth: bool,
+}
+
+/// Checks the model at `path` at the levels (a)–(c) of the module doc with `vectors` vectors per
 /// level drawn from `seed`; level (c) only when `verilator` (skipped, with a notice, when
 /// Verilator is not installed). `Err` only for problems of the fuzzer itself.
 pub fn check_model(path: &Path, vectors: usize, seed: u64, verilator: bool) -> Result<FuzzOutcome> {
-    Ok(check(path, vectors, seed, verilator, None))
+    Ok(check(path, vectors, seed, Levels { verilator, post_synth: false }, None))
 }
 
-fn check(path: &Path, vectors: usize, seed: u64, verilator: bool, pb: Option<&ProgressBar>) -> FuzzOutcome {
+/// [`check_model`] with level (d) as well when `levels.post_synth`.
+pub fn check_model_with(path: &Path, vectors: usize, seed: u64, levels: Levels) -> Result<FuzzOutcome> {
+    Ok(check(path, vectors, seed, levels, None))
+}
+
+fn check(path: &Path, vectors: usize, seed: u64, levels: Levels, pb: Option<&ProgressBar>) -> FuzzOutcome {
+    let verilator = levels.verilator;
     let mut out = FuzzOutcome {
         vectors: 0,
         float: Check::Skipped("not run".into()),
@@ -405,6 +450,8 @@ fn check(path: &Path, vectors: usize, seed: u64, verilator: bool, pb: Option<&Pr
         rtl: Check::Skipped("not run".into()),
         failures: vec![],
         streamed: false,
+        post_synth: None,
+        post_synth_vectors: 0,
     };
     let compiled = guard(|| {
         let g = tachyon_frontend::load_model(path).map_err(|e| e.to_string())?;
@@ -428,115 +475,26 @@ fn check(path: &Path, vectors: usize, seed: u64, verilator: bool, pb: Option<&Pr
         NOTICE.call_once(|| eprintln!("skipped: verilator not installed (level (c) of tachyon fuzz)"));
         Check::Skipped("verilator not installed".into())
     } else {
-        check_rtl(path, vectors, seed, pb, &mut out);
+        let post_synth = levels.post_synth && post_synth_available(&mut out);
+        check_rtl(path, vectors, seed, post_synth, pb, &mut out);
         out.rtl.clone()
     };
+    if levels.post_synth && out.post_synth.is_none() && out.rtl != Check::Failed {
+        out.post_synth = Some(Check::Skipped(match &out.rtl {
+            Check::Skipped(why) => format!("level (c) not run: {why}"),
+            _ => "not run".into(),
+        }));
+    }
     out
 }
 
-/// A failing model written to the campaign's output folder.
-#[derive(Clone, Debug)]
-pub struct FailureRecord {
-    pub seed: u64,
-    pub level: Level,
-    pub description: String,
-    /// `fail_<seed>.onnx`.
-    pub model: PathBuf,
-}
-
-/// Totals of a campaign (counts of models unless said otherwise).
-#[derive(Clone, Debug, Default)]
-pub struct CampaignSummary {
-    pub models: usize,
-    pub first_seed: u64,
-    /// Float vectors run through (b) (and (a) where not skipped).
-    pub vectors: usize,
-    /// Vectors co-simulated at level (c).
-    pub rtl_vectors: usize,
-    pub float_exact: usize,
-    pub float_approx: usize,
-    pub float_skipped: usize,
-    pub rtl_passed: usize,
-    pub rtl_skipped: usize,
-    /// Models whose level (c) design was the stream style.
-    pub streamed: usize,
-    /// Models failing at each level (a model may fail at several).
-    pub compile_failures: usize,
-    pub float_mismatches: usize,
-    pub interpreter_failures: usize,
-    pub rtl_mismatches: usize,
-    pub failures: Vec<FailureRecord>,
-    /// Why (a) or (c) was skipped, with counts.
-    pub skip_reasons: std::collections::BTreeMap<String, usize>,
-    pub seconds: f64,
-}
-
-impl CampaignSummary {
-    /// Number of failing models.
-    pub fn failed(&self) -> usize {
-        self.failures.len()
-    }
-
-    fn add(&mut self, o: &FuzzOutcome) {
-        self.models += 1;
-        self.streamed += usize::from(o.streamed);
-        self.vectors += o.vectors;
-        self.rtl_vectors += o.rtl_vectors;
-        let mut skip = |level: &str, why: &str| {
-            // Bit counts vary per model; group by the reason's kind.
-            let kind = if why.contains("float32") { "float32 not exact" } else { why };
-            *self.skip_reasons.entry(format!("{level}: {kind}")).or_insert(0) += 1;
-        };
-        match &o.float {
-            Check::Exact => self.float_exact += 1,
-            Check::Approx { .. } => self.float_approx += 1,
-            Check::Skipped(why) => {
-                self.float_skipped += 1;
-                skip("(a)", why);
-            }
-            Check::Failed => {}
-        }
-        match &o.rtl {
-            Check::Exact | Check::Approx { .. } => self.rtl_passed += 1,
-            Check::Skipped(why) => {
-                self.rtl_skipped += 1;
-                skip("(c)", why);
-            }
-            Check::Failed => {}
-        }
-        let has = |l: Level| o.failures.iter().any(|f| f.level == l);
-        self.compile_failures += has(Level::Compile) as usize;
-        self.float_mismatches += has(Level::Float) as usize;
-        self.interpreter_failures += has(Level::Interpreter) as usize;
-        self.rtl_mismatches += has(Level::Verilator) as usize;
-    }
-}
-
-impl fmt::Display for CampaignSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let last = self.first_seed + self.models.max(1) as u64 - 1;
-        writeln!(f, "models        {} (seeds {}..={last}) in {:.0} s", self.models, self.first_seed, self.seconds)?;
-        writeln!(f, "vectors       {} float, {} co-simulated", self.vectors, self.rtl_vectors)?;
-        writeln!(f, "compile       {} failures", self.compile_failures)?;
-        writeln!(f, "(b) interp    {} failures", self.interpreter_failures)?;
-        writeln!(
-            f,
-            "(a) float     {} mismatches; {} exact, {} within table tolerance, {} skipped",
-            self.float_mismatches, self.float_exact, self.float_approx, self.float_skipped
-        )?;
-        writeln!(
-            f,
-            "(c) verilator {} mismatches; {} exact, {} skipped; {} in the stream style",
-            self.rtl_mismatches, self.rtl_passed, self.rtl_skipped, self.streamed
-        )?;
-        for (why, n) in &self.skip_reasons {
-            writeln!(f, "  skipped {why}: {n}")?;
-        }
-        for r in &self.failures {
-            writeln!(f, "FAIL seed {} at {}: {} — {}", r.seed, r.level, r.model.display(), r.description)?;
-        }
-        Ok(())
-    }
+/// Whether level (d) can run; if not, marks it skipped (with a notice, once).
+fn post_synth_available(out: &mut FuzzOutcome) -> bool {
+    let Some(why) = crate::post_synth::unavailable() else { return true };
+    static NOTICE: std::sync::Once = std::sync::Once::new();
+    NOTICE.call_once(|| eprintln!("skipped: {why} (level (d) of tachyon fuzz)"));
+    out.post_synth = Some(Check::Skipped(why));
+    false
 }
 
 /// The limits actually used by a model (so shrinking candidates are really smaller).
@@ -574,7 +532,7 @@ fn shrink(
     level: Level,
     mut best: (Vec<u8>, RandomModelInfo, FuzzOutcome),
     vectors: usize,
-    verilator: bool,
+    levels: Levels,
     work: &Path,
     pb: &ProgressBar,
 ) -> Result<(Vec<u8>, RandomModelInfo, FuzzOutcome)> {
@@ -591,7 +549,7 @@ fn shrink(
             pb.set_message(format!("seed {seed}: shrinking ({tries})"));
             let path = work.join(format!("shrink_{seed}.onnx"));
             std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-            let o = check(&path, vectors, seed, verilator, Some(pb));
+            let o = check(&path, vectors, seed, levels, Some(pb));
             if o.failures.iter().any(|f| f.level == level) {
                 best = (bytes, info, o);
                 continue 'outer;
@@ -618,6 +576,9 @@ fn failure_report(seed: u64, original: &RandomModelInfo, info: &RandomModelInfo,
         s += &format!("shrunk from {}\n", original.description);
     }
     s += &format!("level (a)   {:?}\nlevel (c)   {:?}\n", o.float, o.rtl);
+    if let Some(d) = &o.post_synth {
+        s += &format!("level (d)   {d:?}\n");
+    }
     for f in &o.failures {
         s += &format!("\nFAILED at {}:\n{}\n", f.level, f.detail);
     }
@@ -637,14 +598,16 @@ fn failure_report(seed: u64, original: &RandomModelInfo, info: &RandomModelInfo,
 }
 
 /// Generates `n_models` models from seeds `first_seed..`, checks each with `vectors` vectors per
-/// level, and writes every failing model (shrunk) as `out_dir/fail_<seed>.onnx` with
-/// `fail_<seed>.txt` (seed, description, level, first mismatching input and outputs).
+/// level (level (d) on the seeds [`crate::post_synth::selected`] by `post_synth_every`), and
+/// writes every failing model (shrunk) as `out_dir/fail_<seed>.onnx` with `fail_<seed>.txt`
+/// (seed, description, level, first mismatching input and outputs).
 pub fn run_campaign(
     n_models: usize,
     first_seed: u64,
     vectors: usize,
     out_dir: &Path,
     verilator: bool,
+    post_synth_every: u64,
 ) -> Result<CampaignSummary> {
     let start = std::time::Instant::now();
     let work = scratch("campaign");
@@ -654,18 +617,19 @@ pub fn run_campaign(
         ProgressStyle::with_template("{bar:30} {pos}/{len} models [{elapsed}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut summary = CampaignSummary { first_seed, ..Default::default() };
+    let mut summary = CampaignSummary { first_seed, post_synth_every, ..Default::default() };
     for seed in first_seed..first_seed + n_models as u64 {
         pb.set_message(format!("seed {seed}"));
         let (model, info) = random_model_with(seed, &Limits::default());
         let bytes = to_bytes(&model);
         let path = work.join(format!("model_{seed}.onnx"));
         std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-        let o = check(&path, vectors, seed, verilator, Some(&pb));
+        let levels = Levels { verilator, post_synth: crate::post_synth::selected(seed, post_synth_every) };
+        let o = check(&path, vectors, seed, levels, Some(&pb));
         summary.add(&o);
         if let Some(level) = o.failures.iter().map(|f| f.level).min() {
             pb.println(format!("seed {seed}: FAILED at {level}: {}", info.description));
-            let (bytes, small, o) = shrink(seed, level, (bytes, info.clone(), o), vectors, verilator, &work, &pb)?;
+            let (bytes, small, o) = shrink(seed, level, (bytes, info.clone(), o), vectors, levels, &work, &pb)?;
             std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
             let file = out_dir.join(format!("fail_{seed}.onnx"));
             std::fs::write(&file, &bytes).with_context(|| format!("writing {}", file.display()))?;

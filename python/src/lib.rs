@@ -184,10 +184,11 @@ impl Compiled {
     }
 }
 
-/// Co-simulates the project in `project` (Verilator against the interpreter) and returns the
-/// summary as JSON; `inputs`/`expect` are `.npy` files as for `tachyon sim`.
+/// Co-simulates the project in `project` (Verilator against the interpreter; with `post_synth`
+/// the netlist yosys synthesizes, in Icarus) and returns the summary as JSON; `inputs`/`expect`
+/// are `.npy` files as for `tachyon sim`.
 #[pyfunction]
-#[pyo3(signature = (project, inputs=None, expect=None, random=None, seed=1))]
+#[pyo3(signature = (project, inputs=None, expect=None, random=None, seed=1, post_synth=false))]
 fn sim(
     py: Python<'_>,
     project: PathBuf,
@@ -195,8 +196,9 @@ fn sim(
     expect: Option<PathBuf>,
     random: Option<usize>,
     seed: u64,
+    post_synth: bool,
 ) -> PyResult<String> {
-    let o = tachyon_driver::sim::SimOptions { inputs, expect, limit: None, random, seed, gap: 0 };
+    let o = tachyon_driver::sim::SimOptions { inputs, expect, random, seed, post_synth, ..Default::default() };
     let s = py.detach(|| tachyon_driver::sim::run(&project, &o)).map_err(err)?;
     serde_json::to_string(&s).map_err(|e| err(e.into()))
 }

@@ -268,10 +268,13 @@ class Project:
         expect: npt.ArrayLike | None = None,
         n_random: int | None = None,
         seed: int = 1,
+        post_synth: bool = False,
     ) -> SimResult:
         """Verilator co-simulation of the built design against the interpreter, on the rows of ``x``
         and/or ``n_random`` random vectors over the full input ranges (1000 when ``x`` is None);
         with ``expect`` (e.g. Keras's outputs) also ``max_abs_diff`` and ``argmax_agreement``.
+        With ``post_synth``, the design as yosys synthesizes it, simulated with yosys' cell models
+        in Icarus (``tachyon sim --post-synth``; slow, give few vectors).
         Builds into a temporary folder first if :meth:`build` was not called.
         """
         prj = self._project()
@@ -286,7 +289,7 @@ class Project:
                 es = os.path.join(tmp, "expect.npy")
                 e = np.asarray(expect, dtype=np.float64)
                 np.save(es, e.reshape(e.shape[0], -1) if e.ndim > 1 else e.reshape(1, -1))
-            return SimResult.from_json(_native.sim(prj, xs, es, n_random, seed))
+            return SimResult.from_json(_native.sim(prj, xs, es, n_random, seed, post_synth))
 
     def report(self) -> Report:
         """The per-layer report; in Jupyter it shows as the HTML report (``tachyon report``)."""

@@ -98,8 +98,9 @@ pub fn run(a: Args) -> Result<()> {
                 (Some(e), Some(d), Some(a)) => format!(", vs {e}: max |Δ| {d:.6}, argmax agreement {:.2} %", a * 100.0),
                 _ => String::new(),
             };
+            let design = r.design.as_ref().map_or_else(String::new, |d| format!(" [{d}]"));
             say!(
-                "  {}  {} vectors ({on}), {} mismatches, latency {}, II {}{vs}",
+                "  {}  {} vectors ({on}), {} mismatches, latency {}, II {}{vs}{design}",
                 r.date,
                 r.vectors,
                 r.mismatches,

@@ -1,9 +1,11 @@
-//! `tachyon sim`: co-simulate a project with Verilator against the bit-exact reference interpreter.
+//! `tachyon sim`: co-simulate a project with Verilator against the bit-exact reference interpreter,
+//! the RTL or (`--post-synth`) the netlist yosys synthesizes from it.
 
 use anyhow::Result;
 use std::path::PathBuf;
 
-/// Co-simulate a project with Verilator against the bit-exact reference interpreter.
+/// Co-simulate a project with Verilator against the bit-exact reference interpreter (the RTL, or
+/// with `--post-synth` the netlist yosys synthesizes; the long help is on `Cmd::Sim`).
 #[derive(clap::Args)]
 pub struct Args {
     /// Project folder made by `tachyon build`.
@@ -26,6 +28,15 @@ pub struct Args {
     /// Idle cycles between vectors (0 = back to back).
     #[arg(long, default_value_t = 0)]
     pub gap: u32,
+    /// Simulate the design as synthesized by yosys (synth_xilinx for the project's family,
+    /// synth_ice40 on iCE40 boards) with yosys' cell models, instead of the RTL.
+    #[arg(long)]
+    pub post_synth: bool,
+    /// Simulator of the Verilog testbench: icarus (the default with --post-synth; starts at once)
+    /// or verilator (--binary --timing: compiles first, runs faster). Without --post-synth it
+    /// runs the RTL in that testbench instead of Verilator's C++ harness.
+    #[arg(long)]
+    pub simulator: Option<tachyon_testbenches::Simulator>,
     /// Co-simulate the AXI-Stream wrapper (axis/<top>_axis.v) under random backpressure instead:
     /// every output must arrive exactly once, in order, bit-exact (random vectors only).
     #[arg(long)]
@@ -39,9 +50,12 @@ pub struct Args {
 }
 
 fn axis(a: Args) -> Result<()> {
-    let Args { project, random, seed, valid_prob, ready_prob, inputs, limit, .. } = a;
+    let Args { project, random, seed, valid_prob, ready_prob, inputs, limit, post_synth, simulator, .. } = a;
     if inputs.is_some() || limit.is_some() {
         anyhow::bail!("--axis takes random vectors only (--random N); drop --inputs and -n");
+    }
+    if post_synth || simulator.is_some() {
+        anyhow::bail!("--axis simulates the RTL wrapper in Verilator's harness; drop --post-synth and --simulator");
     }
     let (_, built) = tachyon_driver::project::load(&project)?;
     let vectors = tachyon_driver::sim::random_vectors(&built.qmodel, random.unwrap_or(1000), seed);
@@ -66,13 +80,19 @@ fn axis(a: Args) -> Result<()> {
 }
 
 fn cosim(a: Args) -> Result<()> {
-    let Args { project, inputs, expect, limit, random, seed, gap, .. } = a;
+    let Args { project, inputs, expect, limit, random, seed, gap, post_synth, simulator, .. } = a;
     let s = tachyon_driver::sim::run(
         &project,
-        &tachyon_driver::sim::SimOptions { inputs, expect, limit, random, seed, gap },
+        &tachyon_driver::sim::SimOptions { inputs, expect, limit, random, seed, gap, post_synth, simulator },
     )?;
     for w in &s.warnings {
         say!("warning: {w}");
+    }
+    if let Some(p) = &s.post_synth {
+        let synth = if p.synth_seconds > 0.0 { format!("{:.0} s", p.synth_seconds) } else { "reused".into() };
+        say!("design       as synthesized: yosys {} ({synth}) → {}", p.command, p.netlist);
+        let cells: Vec<String> = p.cells.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        say!("cells        {}", cells.join(", "));
     }
     say!("vectors      {}", s.vectors);
     say!("mismatches   {}", s.mismatches);
@@ -81,7 +101,8 @@ fn cosim(a: Args) -> Result<()> {
     }
     say!("latency      {} cycles (report: {})", s.latency_cycles, s.expected_latency_cycles);
     say!("II           {} cycle(s)", s.ii_cycles);
-    say!("verilator    build {:.1} s, run {:.2} s", s.build_seconds, s.run_seconds);
+    let simulator = s.simulator.map_or("verilator".to_string(), |s| s.to_string());
+    say!("{simulator:<12} build {:.1} s, run {:.2} s", s.build_seconds, s.run_seconds);
     if let (Some(d), Some(a), Some(n)) = (s.max_abs_diff, s.argmax_agreement, s.compared_rows) {
         say!("vs expected  max |Δ| {d:.6}, argmax agreement {:.2} % over {n} samples", a * 100.0);
     }

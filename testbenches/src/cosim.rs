@@ -26,6 +26,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::cosim_error::CosimError;
+use crate::harness_io::Summary;
 pub use crate::interface::{PortElem, TopInterface};
 use crate::{harness, harness_io, verilator};
 
@@ -156,27 +157,7 @@ impl Harness {
         let (written, out_path) =
             harness_io::run_harness(&self.binary, &self.work_dir, vectors, &self.iface.vector_elems(), &args)?;
         let (outputs, s) = harness_io::parse_outputs(&written, &self.iface.outputs, &out_path)?;
-        let malformed = |reason: String| CosimError::Malformed { path: out_path.clone(), line: 0, reason };
-        if s.inputs != vectors.len() {
-            return Err(malformed(format!("harness read {} vectors, {} were written", s.inputs, vectors.len())));
-        }
-        if s.extra > 0 {
-            return Err(CosimError::ExtraOutputs { produced: s.outputs, expected: s.inputs });
-        }
-        if s.outputs < s.inputs {
-            return Err(CosimError::MissingOutputs {
-                produced: s.outputs,
-                expected: s.inputs,
-                timeout: IDLE_TIMEOUT_CYCLES,
-            });
-        }
-        if s.bad_index >= 0 || s.latency < 0 {
-            let (index, latency) = if s.latency < 0 { (0, s.latency) } else { (s.bad_index as usize, s.bad_latency) };
-            return Err(CosimError::NonConstantLatency { index, latency, first_latency: s.latency });
-        }
-        let latency_cycles =
-            u32::try_from(s.latency).map_err(|_| malformed(format!("latency {} out of range", s.latency)))?;
-        let ii_cycles = u32::try_from(s.ii).map_err(|_| malformed(format!("ii {} out of range", s.ii)))?;
+        let (latency_cycles, ii_cycles) = checked_timing(&s, vectors.len(), IDLE_TIMEOUT_CYCLES, &out_path)?;
         Ok(CosimResult {
             outputs,
             latency_cycles,
@@ -186,6 +167,30 @@ impl Harness {
             run_seconds: start.elapsed().as_secs_f64(),
         })
     }
+}
+
+/// Latency and II of a run whose summary is `s`, after checking that every one of `vectors`
+/// vectors got exactly one output (the run gave up `timeout` idle cycles after the last input),
+/// all at the same latency (`path`: the output file, for messages). Shared by the C++ harness
+/// and the Verilog testbench.
+pub(crate) fn checked_timing(s: &Summary, vectors: usize, timeout: u32, path: &Path) -> Result<(u32, u32), CosimError> {
+    let malformed = |reason: String| CosimError::Malformed { path: path.to_path_buf(), line: 0, reason };
+    if s.inputs != vectors {
+        return Err(malformed(format!("the testbench read {} vectors, {} were written", s.inputs, vectors)));
+    }
+    if s.extra > 0 {
+        return Err(CosimError::ExtraOutputs { produced: s.outputs, expected: s.inputs });
+    }
+    if s.outputs < s.inputs {
+        return Err(CosimError::MissingOutputs { produced: s.outputs, expected: s.inputs, timeout });
+    }
+    if s.bad_index >= 0 || s.latency < 0 {
+        let (index, latency) = if s.latency < 0 { (0, s.latency) } else { (s.bad_index as usize, s.bad_latency) };
+        return Err(CosimError::NonConstantLatency { index, latency, first_latency: s.latency });
+    }
+    let latency = u32::try_from(s.latency).map_err(|_| malformed(format!("latency {} out of range", s.latency)))?;
+    let ii = u32::try_from(s.ii).map_err(|_| malformed(format!("ii {} out of range", s.ii)))?;
+    Ok((latency, ii))
 }
 
 /// `path` made absolute against the current directory (without resolving links).

@@ -86,6 +86,36 @@ pub enum CosimError {
         /// The latency of output 0.
         first_latency: i64,
     },
+    /// The simulator of the Verilog testbench could not be started.
+    #[error("{tool} not found on PATH: install it ({install}){alternative}")]
+    SimulatorMissing {
+        /// The executable.
+        tool: &'static str,
+        /// How to install it.
+        install: &'static str,
+        /// What else would do, when something would (starts with `; `).
+        alternative: &'static str,
+    },
+    /// The simulator (or its build) failed on the Verilog testbench.
+    #[error("{tool} failed ({status}); full output in {}\n{stderr_tail}", log.display())]
+    SimulatorFailed {
+        /// What ran (`iverilog`, `vvp`, `verilator`, the testbench binary).
+        tool: String,
+        /// The exit status.
+        status: String,
+        /// The last lines of its output.
+        stderr_tail: String,
+        /// Where its complete output was saved.
+        log: PathBuf,
+    },
+    /// An output of the design was neither 0 nor 1 (an x or z in a four-state simulator).
+    #[error("{what} is undefined (x or z) at cycle {cycle} after reset: the design leaves a signal uninitialized or undriven")]
+    Undefined {
+        /// The signal and its value.
+        what: String,
+        /// The post-reset cycle.
+        cycle: u64,
+    },
     /// The harness wrote something this crate cannot parse.
     #[error("{}:{line}: malformed harness output: {reason}", path.display())]
     Malformed {

@@ -26,12 +26,11 @@ pub(crate) struct Summary {
     pub extra: usize,
 }
 
-/// Checks every vector against the input elements and renders the input file.
-pub(crate) fn render_vectors(vectors: &[Vec<i128>], inputs: &[PortElem]) -> Result<String, CosimError> {
+/// Checks that there are vectors and that each has one value of each input element.
+pub(crate) fn check_vectors(vectors: &[Vec<i128>], inputs: &[PortElem]) -> Result<(), CosimError> {
     if vectors.is_empty() {
         return Err(CosimError::Vector { vector: 0, reason: "no input vectors given".into() });
     }
-    let mut text = String::with_capacity(vectors.len() * inputs.len() * 8);
     for (k, v) in vectors.iter().enumerate() {
         if v.len() != inputs.len() {
             return Err(CosimError::Vector {
@@ -39,13 +38,22 @@ pub(crate) fn render_vectors(vectors: &[Vec<i128>], inputs: &[PortElem]) -> Resu
                 reason: format!("has {} elements, the top module takes {}", v.len(), inputs.len()),
             });
         }
-        for (i, (&x, e)) in v.iter().zip(inputs).enumerate() {
-            if !e.contains(x) {
-                return Err(CosimError::Vector {
-                    vector: k,
-                    reason: format!("element {i} = {x} does not fit in {}", e.describe()),
-                });
-            }
+        if let Some((i, (x, e))) = v.iter().zip(inputs).enumerate().find(|(_, (&x, e))| !e.contains(x)) {
+            return Err(CosimError::Vector {
+                vector: k,
+                reason: format!("element {i} = {x} does not fit in {}", e.describe()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks every vector against the input elements and renders the input file.
+pub(crate) fn render_vectors(vectors: &[Vec<i128>], inputs: &[PortElem]) -> Result<String, CosimError> {
+    check_vectors(vectors, inputs)?;
+    let mut text = String::with_capacity(vectors.len() * inputs.len() * 8);
+    for v in vectors {
+        for (i, &x) in v.iter().enumerate() {
             if i > 0 {
                 text.push(' ');
             }

@@ -25,6 +25,7 @@ mod import_door;
 mod mutation;
 mod plan;
 mod planted_bugs;
+mod post_synth;
 mod python_package;
 mod qdq;
 mod quantizers;
