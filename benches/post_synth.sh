@@ -6,7 +6,7 @@
 # mismatches (0 expected), latency and II as measured (= reported). Exits non-zero if any run
 # mismatches or fails.
 #
-#   benches/post_synth.sh              every row (about an hour on 2 busy cores)
+#   benches/post_synth.sh              every row (about 75 minutes on 2 busy cores)
 #   ROWS=tiny benches/post_synth.sh    the rows whose name contains "tiny"
 #   VECTORS=50 benches/post_synth.sh   random vectors per run (default 20)
 set -uo pipefail
@@ -18,6 +18,7 @@ VECTORS="${VECTORS:-20}"
 mkdir -p "$OUT"
 echo '{"default": {"primitives": "portable"}}' > "$OUT/portable.json"
 echo '{"default": {"style": "stream"}}' > "$OUT/stream.json"
+echo '{"layers": {"pool": {"set_reuse": 8}}}' > "$OUT/deep_set_reuse8.json"
 qk=../shared/models/qonnx-model-zoo/qkeras_jettagging.onnx
 
 # name|model|build flags
@@ -32,6 +33,7 @@ rows=(
   "jet MLP, arty-a7 (xc7)|examples/jet_mlp/jet_mlp.onnx|--board arty-a7"
   "qkeras jet tagger, xcup (ternary adders)|$qk|"
   "qkeras jet tagger, xcup portable|$qk|-c $OUT/portable.json"
+  "deep set N=32 F=16, set_reuse 8 (II 8), xcup|examples/deep_set/deep_set.onnx|-c $OUT/deep_set_reuse8.json"
 )
 
 echo "Command: \`benches/post_synth.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(yosys -V | cut -d' ' -f1-2), $(iverilog -V 2>/dev/null | head -1 | cut -d' ' -f1-4)), $VECTORS random vectors per design."
