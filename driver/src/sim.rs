@@ -16,7 +16,7 @@ use crate::manifest::Manifest;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use tachyon_frontend::{DType, Tensor};
-use tachyon_quantize::{interp, QModel};
+use tachyon_quantize::{interp, LayerKind, QModel};
 use tachyon_testbenches::{CosimOptions, CosimResult, Simulator, TestbenchOptions};
 
 /// Options of `tachyon sim`.
@@ -151,7 +151,11 @@ pub fn layer_errors_with(
             if f.data.len() != t.elems.len() {
                 continue;
             }
-            for ((&v, e), &want) in ints[l.output.0 as usize].iter().zip(&t.elems).zip(&f.data) {
+            for (i, ((&v, e), &want)) in ints[l.output.0 as usize].iter().zip(&t.elems).zip(&f.data).enumerate() {
+                // A rounding constant moved into a bias is not part of the ONNX tensor's value:
+                // `v − offset`, and after a ReLU `max(v − offset, 0)` (`v = max(x + offset, 0)`).
+                let off = t.offset.get(i).copied().unwrap_or(0);
+                let v = if matches!(l.kind, LayerKind::Relu) { (v - off).max(0) } else { v - off };
                 let d = (v as f64 * 2f64.powi(-e.frac) - want).abs();
                 acc[k].0 = acc[k].0.max(d);
                 acc[k].1 += d * d;

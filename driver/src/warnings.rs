@@ -6,7 +6,8 @@
 //!   drives a constant ("the design is constant" when every output is);
 //! * layers whose `reuse` in the config raises their DSP count: time-multiplexing puts every
 //!   product on a DSP multiplier, while the parallel layer builds most constant products as
-//!   shift-and-add logic in LUTs — the design is compiled once more without `reuse` to compare.
+//!   shift-and-add logic in LUTs — the design is compiled once more without `reuse` to compare;
+//! * a `max_latency` in the config that the design does not meet at the clock asked for.
 
 use crate::project::Built;
 use anyhow::Result;
@@ -21,7 +22,21 @@ pub fn design_warnings(
 ) -> Result<Vec<String>> {
     let mut w = constant_outputs(&b.qmodel).into_iter().collect::<Vec<_>>();
     w.extend(reuse_dsp(b, config, resynthesize)?);
+    w.extend(missed_latency(b, config));
     Ok(w)
+}
+
+/// A `max_latency` the design does not meet: the clock allows no fewer cycles.
+fn missed_latency(b: &Built, config: &Config) -> Option<String> {
+    let want = config.max_latency()?;
+    let got = b.design.latency;
+    (got > want).then(|| {
+        format!(
+            "max_latency is {want} cycles, but the design takes {got} at {} ns: the clock allows no fewer \
+             (a longer clock period shortens the pipeline)",
+            b.manifest.clock_ns
+        )
+    })
 }
 
 /// "The design is constant" or the outputs that are, with their values.

@@ -51,6 +51,9 @@ pub struct HlsOptions {
     /// The primitives the design may instantiate. On [`Fabric::UltraScale`] adder trees use
     /// ternary adders (LUT6_2 + CARRY8, three operands for the LUTs of two).
     pub fabric: Fabric,
+    /// The most cycles the design may take ([`crate::synthesize`] spends cycles up to it on
+    /// ternary adders); `None`: the fewest cycles the clock allows.
+    pub max_latency: Option<u32>,
 }
 
 impl Default for HlsOptions {
@@ -65,6 +68,7 @@ impl Default for HlsOptions {
             stream: None,
             pixels_per_clock: 1,
             fabric: Fabric::UltraScale,
+            max_latency: None,
         }
     }
 }
@@ -177,6 +181,7 @@ impl HlsOptions {
             stream,
             pixels_per_clock: config.pixels_per_clock(),
             fabric,
+            max_latency: config.max_latency(),
         };
         let stream = stream_plan(m, &knobs)?;
         Ok(ResolvedOptions { knobs, stream, folds })

@@ -80,6 +80,10 @@ pub struct Builder {
     pub ternary: Ternary,
     /// Common-subexpression plans of linear layers, reused across rebuilds of one design.
     pub plans: crate::layers::cse::PlanCache,
+    /// Each ReLU multiplexer built so far, by its output: its select (the input's sign) and its
+    /// input, so that a requantization after it can drop bits before the multiplexer
+    /// ([`crate::layers::misc::relu`]).
+    pub relus: HashMap<SignalId, (Val, Val)>,
 }
 
 fn ps(ns: f64) -> u32 {
@@ -101,6 +105,7 @@ impl Builder {
             valid: vec![],
             ternary: Ternary::default(),
             plans: Default::default(),
+            relus: HashMap::new(),
         }
     }
 
@@ -206,6 +211,7 @@ impl Builder {
         self.m.regs.truncate(mark.regs);
         self.delayed.retain(|&(s, _), q| s.index() < n && q.index() < n);
         self.consts.retain(|_, c| c.index() < n);
+        self.relus.retain(|r, _| r.index() < n);
         self.counter = mark.counter;
         self.critical_ps = mark.critical_ps;
         self.valid.truncate(mark.valid);

@@ -15,8 +15,8 @@ fn model(inputs: Vec<Elem>, kind: LayerKind, outputs: Vec<Elem>) -> QModel {
     QModel {
         name: "prop".into(),
         tensors: vec![
-            QTensor { name: "x".into(), shape: vec![1, n_in], elems: inputs },
-            QTensor { name: "y".into(), shape: vec![1, n_out], elems: outputs },
+            QTensor { name: "x".into(), shape: vec![1, n_in], elems: inputs, offset: vec![] },
+            QTensor { name: "y".into(), shape: vec![1, n_out], elems: outputs, offset: vec![] },
         ],
         layers: vec![Layer {
             name: "layer".into(),

@@ -50,6 +50,11 @@ pub struct LayerPrecision {
     /// UltraScale and UltraScale+ targets) sums three operands per adder with LUT6_2 and CARRY8
     /// instances; `portable` writes plain Verilog adders for any synthesis tool and family.
     pub primitives: Option<Primitives>,
+    /// On `default`: the most clock cycles from input to output the design may take. Without
+    /// it the design takes the fewest cycles the clock allows; with more cycles allowed, adder
+    /// trees use more ternary adders (fewer LUTs) where they then fit. A bound below what the
+    /// clock allows is reported in the build's warnings.
+    pub max_latency: Option<u32>,
 }
 
 /// See [`LayerPrecision::primitives`].
@@ -194,6 +199,8 @@ pub enum ConfigError {
     PixelsPerClockOnLayer { layer: String },
     #[error("layer '{layer}': primitives belongs to \"default\" (the whole design)")]
     PrimitivesOnLayer { layer: String },
+    #[error("layer '{layer}': max_latency belongs to \"default\" (the whole design's latency in cycles)")]
+    MaxLatencyOnLayer { layer: String },
     #[error("softmax.exp_range and sigmoid.range must be powers of two")]
     TableRange,
     #[error("table sizes must be between 2^1 and 2^16 entries")]
@@ -261,6 +268,9 @@ impl Config {
         if let Some((name, _)) = self.layers.iter().find(|(_, l)| l.primitives.is_some()) {
             return Err(ConfigError::PrimitivesOnLayer { layer: name.clone() });
         }
+        if let Some((name, _)) = self.layers.iter().find(|(_, l)| l.max_latency.is_some()) {
+            return Err(ConfigError::MaxLatencyOnLayer { layer: name.clone() });
+        }
         let pow2 = |v: f64| v > 0.0 && v.log2().fract() == 0.0;
         if !pow2(self.softmax.exp_range) || !pow2(self.sigmoid.range) {
             return Err(ConfigError::TableRange);
@@ -303,6 +313,11 @@ impl Config {
     /// The primitives asked for on `default`, if any.
     pub fn primitives(&self) -> Option<Primitives> {
         self.default.primitives
+    }
+
+    /// The latency bound in cycles asked for on `default`, if any.
+    pub fn max_latency(&self) -> Option<u32> {
+        self.default.max_latency
     }
 
     /// Pixels per clock of a stream model (`default.pixels_per_clock`, 1 if absent).
@@ -376,6 +391,10 @@ mod tests {
         assert_eq!(
             err(r#"{"layers": {"c": {"primitives": "portable"}}}"#),
             "layer 'c': primitives belongs to \"default\" (the whole design)"
+        );
+        assert_eq!(
+            err(r#"{"layers": {"c": {"max_latency": 4}}}"#),
+            "layer 'c': max_latency belongs to \"default\" (the whole design's latency in cycles)"
         );
         assert_eq!(
             err(r#"{"softmax": {"exp_range": 3}}"#),

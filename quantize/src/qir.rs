@@ -36,6 +36,12 @@ pub struct QTensor {
     pub name: String,
     pub shape: Vec<usize>,
     pub elems: Vec<Elem>,
+    /// Per element, a rounding constant moved into the bias of the linear layer that computes
+    /// this tensor, or of the one before the ReLU that does ([`crate::lower`]'s
+    /// `fold_rounding`): the ONNX tensor's value on the element's grid is `v − offset`, after a
+    /// ReLU `max(v − offset, 0)`. Empty when every element is the ONNX value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offset: Vec<i128>,
 }
 
 /// Conversion of one element from one fixed-point grid to another, optionally divided by an odd

@@ -1,8 +1,9 @@
 //! ReLU, step functions (thresholds) and table lookups.
 
-use super::requant::{narrow, saturate};
+use super::requant::{narrow, requant, saturate};
 use crate::pipeline::{Builder, Val};
-use tachyon_quantize::qir::{LookupSpec, Steps};
+use tachyon_quantize::fixed::Overflow;
+use tachyon_quantize::qir::{LookupSpec, Requant, Steps};
 use tachyon_rtl::{CmpOp, Expr};
 
 pub fn relu(b: &mut Builder, x: Val) -> Val {
@@ -16,7 +17,25 @@ pub fn relu(b: &mut Builder, x: Val) -> Val {
     // x < 0 is the sign bit: wiring.
     let top = x.width() - 1;
     let neg = b.op("neg", &[x], 0, 1, 0.0, |s| Expr::Slice { src: s[0], lo: top });
-    b.op("relu", &[neg, z, x], 0, x.hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] })
+    let y = b.op("relu", &[neg, z, x], 0, x.hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+    b.relus.insert(y.sig, (neg, x));
+    y
+}
+
+/// `requant(relu(x))` as `x < 0 ? requant(0) : requant(x)` when the ReLU's multiplexer is
+/// `y` (and the requantization wraps): the multiplexer then selects among the requantized
+/// bits, not the full-width ones (and a rounding constant already moved into the bias before,
+/// `fold_rounding` in tachyon-quantize, the requantization is wiring). `None` when `y` is no
+/// ReLU's output.
+pub fn requant_after_relu(b: &mut Builder, y: Val, r: &Requant) -> Option<Val> {
+    let &(neg, x) = b.relus.get(&y.sig)?;
+    if r.overflow != Overflow::Wrap {
+        return None;
+    }
+    let q = requant(b, x, r, r.lo, r.hi);
+    let q0 = b.constant(tachyon_quantize::interp::requant(0, r));
+    let (lo, hi) = (q.lo.min(q0.lo), q.hi.max(q0.hi));
+    Some(b.op("relu", &[neg, q0, q], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] }))
 }
 
 /// `values[#{t ≤ x}]` as comparators and a mux chain.

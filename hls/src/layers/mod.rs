@@ -22,9 +22,12 @@ use tachyon_rtl::Expr;
 pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], strategy: Strategy) -> Vec<Val> {
     let ys: Vec<Val> = match kind {
         LayerKind::Linear { rows, bias } => linear::lower_linear(b, xs, rows, bias, strategy),
-        LayerKind::Requant(rs) => {
-            xs.iter().zip(rs).zip(out).map(|((&x, r), e)| requant::requant(b, x, r, e.lo, e.hi)).collect()
-        }
+        LayerKind::Requant(rs) => xs
+            .iter()
+            .zip(rs)
+            .zip(out)
+            .map(|((&x, r), e)| misc::requant_after_relu(b, x, r).unwrap_or_else(|| requant::requant(b, x, r, e.lo, e.hi)))
+            .collect(),
         LayerKind::Relu => xs.iter().map(|&x| misc::relu(b, x)).collect(),
         LayerKind::Threshold(ss) => xs.iter().zip(ss).map(|(&x, s)| misc::steps(b, x, s)).collect(),
         LayerKind::Lookup(t) => xs.iter().map(|&x| misc::lookup(b, x, t)).collect(),

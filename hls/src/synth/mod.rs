@@ -27,7 +27,8 @@ use tachyon_rtl::Fabric;
 /// slack of 400, 200, 100 or 0 ps that keeps the latency), and then the linear layers, one at a
 /// time, go back to ternary adders everywhere where that keeps the latency. Designs of more
 /// than [`LARGE_DESIGN_SIGNALS`] signals try only slack 0 and no single layers (each pass of a
-/// transformer takes seconds). The passes share one [`PlanCache`].
+/// transformer takes seconds). The passes share one [`PlanCache`]. With a latency bound
+/// ([`crate::HlsOptions::max_latency`]) above the fewest cycles, the passes may finish up to it.
 pub fn synthesize(m: &QModel, opts: &ResolvedOptions) -> Design {
     let mut plans = PlanCache::default();
     let mut pass = |ternary: &dyn Fn(usize) -> Ternary| build::build(m, opts, ternary, &mut plans);
@@ -39,7 +40,8 @@ pub fn synthesize(m: &QModel, opts: &ResolvedOptions) -> Design {
     // binary trees, and sometimes a stage faster (a ternary tree can finish a stage earlier).
     let fastest = pass(&|_| Ternary::NoLater(0));
     let target = if (fastest.latency, fastest.ii) < (binary.latency, binary.ii) { &fastest } else { &binary };
-    let (latency, ii) = (target.latency, target.ii);
+    // Cycles the user allows beyond the fewest go to ternary adders.
+    let (latency, ii) = (target.latency.max(opts.knobs().max_latency.unwrap_or(0)), target.ii);
     let fits = |d: &Design| d.latency <= latency && d.ii <= ii;
     let greedy = pass(&|_| Ternary::Greedy);
     if fits(&greedy) {

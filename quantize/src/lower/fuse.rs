@@ -9,7 +9,8 @@
 //! After:  `t2 = linear t0 (dense0_matmul)` with the bias in the first layer's rows.
 
 use crate::fixed::{Elem, Overflow};
-use crate::qir::{LayerKind, QModel};
+use crate::qir::{LayerKind, QModel, TensorId};
+use crate::round::Round;
 use std::collections::BTreeMap;
 
 pub fn fuse_linear(m: &mut QModel) {
@@ -134,6 +135,99 @@ pub fn fuse_relu(m: &mut QModel) {
     }
 }
 
+/// The constant of `round(v / 2^s) = ⌊(v + h) / 2^s⌋` on integers, for the modes that have one
+/// (`h` in `0..2^s`); `None` for the modes whose offset depends on `v`.
+fn rounding_offset(round: Round, s: u32) -> Option<i128> {
+    let (full, half) = ((1i128 << s) - 1, 1i128 << (s - 1));
+    match round {
+        Round::Floor => Some(0),
+        Round::Ceil => Some(full),
+        Round::HalfUp => Some(half),
+        Round::HalfDown => Some(half - 1),
+        Round::ToZero | Round::HalfEven | Round::HalfAway | Round::HalfToZero => None,
+    }
+}
+
+/// Moves the rounding of a requantization into the bias of the linear layer before it, directly
+/// or through a ReLU, so the hardware drops bits instead of adding a rounding constant after the
+/// adder tree: `round(v / 2^s) = ⌊(v + h) / 2^s⌋` with a constant `0 ≤ h < 2^s` (floor, ceil,
+/// half up, half down), and the linear layer already adds a constant at its root. Through a
+/// ReLU it is exact too: `⌊(max(x, 0) + h) / 2^s⌋ = ⌊max(x + h, 0) / 2^s⌋`, since for
+/// `−h ≤ x < 0` both sides are `⌊(x + h) / 2^s⌋ = 0` (`0 ≤ x + h < 2^s`). The overflow handling
+/// that follows is unchanged. Each intermediate tensor must have no other reader.
+///
+/// Before: `a = linear x (bias 3); r = relu a; y = requant r (≫ 2, half up, wrap)`
+/// After:  `a = linear x (bias 5); r = relu a; y = requant r (≫ 2, floor, wrap)`
+pub fn fold_rounding(m: &mut QModel) {
+    let readers = |m: &QModel, t: TensorId| m.layers.iter().filter(|l| l.inputs.contains(&t)).count();
+    let producer = |m: &QModel, t: TensorId| m.layers.iter().position(|l| l.output == t);
+    for q in 0..m.layers.len() {
+        let (LayerKind::Requant(_), &[t]) = (&m.layers[q].kind, &m.layers[q].inputs[..]) else { continue };
+        if t == m.output || readers(m, t) != 1 {
+            continue;
+        }
+        let Some(p) = producer(m, t) else { continue };
+        // The linear layer, and the ReLU between when there is one.
+        let (lin, relu) = match (&m.layers[p].kind, &m.layers[p].inputs[..]) {
+            (LayerKind::Linear { .. }, _) => (p, None),
+            (LayerKind::Relu, &[u]) if u != m.output && readers(m, u) == 1 => match producer(m, u) {
+                Some(k) if matches!(m.layers[k].kind, LayerKind::Linear { .. }) => (k, Some(p)),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let lin_out = m.layers[lin].output.0 as usize;
+        let LayerKind::Requant(rs) = &m.layers[q].kind else { continue };
+        let offsets: Vec<Option<i128>> = rs
+            .iter()
+            .zip(&m.tensors[lin_out].elems)
+            .map(|(r, e)| {
+                let s = r.from_frac - r.to_frac;
+                // A constant element (a pruned weight row) costs nothing either way.
+                let fits = r.div == 1
+                    && s > 0
+                    && s < 120
+                    && r.from_frac == e.frac
+                    && r.round != Round::Floor
+                    && e.lo != e.hi;
+                fits.then(|| rounding_offset(r.round, s as u32)).flatten()
+            })
+            .collect();
+        if offsets.iter().all(Option::is_none) {
+            continue;
+        }
+        let relu_out = relu.map(|r| m.layers[r].output.0 as usize);
+        let LayerKind::Linear { bias, .. } = &mut m.layers[lin].kind else { continue };
+        let mut moved = vec![false; offsets.len()];
+        for (i, h) in offsets.iter().enumerate() {
+            let Some(h) = *h else { continue };
+            let (Some(b), Some(lo), Some(hi)) = (
+                bias[i].checked_add(h),
+                m.tensors[lin_out].elems[i].lo.checked_add(h),
+                m.tensors[lin_out].elems[i].hi.checked_add(h),
+            ) else {
+                continue;
+            };
+            bias[i] = b;
+            for (t, (lo, hi)) in [(Some(lin_out), (lo, hi)), (relu_out, (lo.max(0), hi.max(0)))] {
+                let Some(t) = t else { continue };
+                let (n, tensor) = (offsets.len(), &mut m.tensors[t]);
+                let e = &mut tensor.elems[i];
+                *e = Elem::new(e.frac, lo, hi);
+                if tensor.offset.is_empty() {
+                    tensor.offset = vec![0; n];
+                }
+                tensor.offset[i] += h;
+            }
+            moved[i] = true;
+        }
+        let LayerKind::Requant(rs) = &mut m.layers[q].kind else { continue };
+        for (r, _) in rs.iter_mut().zip(&moved).filter(|(_, &mv)| mv) {
+            r.round = Round::Floor;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,8 +255,8 @@ mod tests {
     fn non_adjacent_chains_fuse_exactly() {
         let e = |lo, hi| Elem::new(0, lo, hi);
         let tensors = (0..6)
-            .map(|k| QTensor { name: format!("t{k}"), shape: vec![1, 2], elems: vec![e(-100, 100); 2] })
-            .chain([QTensor { name: "y".into(), shape: vec![1, 4], elems: vec![e(-100_000, 100_000); 4] }])
+            .map(|k| QTensor { name: format!("t{k}"), shape: vec![1, 2], elems: vec![e(-100, 100); 2], offset: vec![] })
+            .chain([QTensor { name: "y".into(), shape: vec![1, 4], elems: vec![e(-100_000, 100_000); 4], offset: vec![] }])
             .collect();
         let mut m = QModel {
             name: "attention_projections".into(),
@@ -209,9 +303,9 @@ mod tests {
             QModel {
                 name: "relu_requant".into(),
                 tensors: vec![
-                    QTensor { name: "x".into(), shape: vec![1, 2], elems: vec![e(-64, 63); 2] },
-                    QTensor { name: "r".into(), shape: vec![1, 2], elems: vec![e(0, 63); 2] },
-                    QTensor { name: "y".into(), shape: vec![1, 2], elems: vec![Elem::new(1, lo, 7); 2] },
+                    QTensor { name: "x".into(), shape: vec![1, 2], elems: vec![e(-64, 63); 2], offset: vec![] },
+                    QTensor { name: "r".into(), shape: vec![1, 2], elems: vec![e(0, 63); 2], offset: vec![] },
+                    QTensor { name: "y".into(), shape: vec![1, 2], elems: vec![Elem::new(1, lo, 7); 2], offset: vec![] },
                 ],
                 layers: vec![
                     layer("relu", LayerKind::Relu, &[0], 1),
@@ -246,6 +340,88 @@ mod tests {
             let mut m = model(Round::HalfEven, overflow, lo);
             fuse_relu(&mut m);
             assert_eq!(m.layers.len(), 2, "{overflow:?}, lo {lo}");
+        }
+    }
+
+    /// A linear layer, optionally a ReLU, then a requantization that drops 3 bits, in every
+    /// rounding mode and overflow: where the rounding has a constant offset it moves into the
+    /// bias (the requantization then floors) and the model computes the same values for every
+    /// input; the other modes stay. The moved constant is recorded as the tensors' offset.
+    #[test]
+    fn rounding_moves_into_the_bias_exactly() {
+        use crate::qir::Requant;
+        let model = |round: Round, overflow: Overflow, relu: bool| {
+            let e = |lo, hi| Elem::new(3, lo, hi);
+            let rq = Requant { from_frac: 3, to_frac: 0, div: 1, round, lo: -4, hi: 3, overflow };
+            let rows = vec![vec![(0, 3), (1, -2)], vec![(1, 5)], vec![(0, 1)]];
+            let mut layers = vec![linear("dense", 0, 1, rows, vec![5, -3, 0])];
+            let mut tensors = vec![
+                QTensor { name: "x".into(), shape: vec![1, 2], elems: vec![e(-64, 63); 2], offset: vec![] },
+                QTensor {
+                    name: "a".into(),
+                    shape: vec![1, 3],
+                    elems: vec![e(-313, 322), e(-323, 312), e(-64, 63)],
+                    offset: vec![],
+                },
+            ];
+            if relu {
+                layers.push(layer("relu", LayerKind::Relu, &[1], 2));
+                tensors.push(QTensor {
+                    name: "r".into(),
+                    shape: vec![1, 3],
+                    elems: vec![e(0, 322), e(0, 312), e(0, 63)],
+                    offset: vec![],
+                });
+            }
+            let q = tensors.len() as u32;
+            layers.push(layer("act", LayerKind::Requant(vec![rq; 3]), &[q - 1], q));
+            tensors.push(QTensor { name: "y".into(), shape: vec![1, 3], elems: vec![Elem::new(0, -4, 3); 3], offset: vec![] });
+            QModel {
+                name: "rounding".into(),
+                tensors,
+                layers,
+                input: TensorId(0),
+                output: TensorId(q),
+                prologue: Prologue {
+                    input_shape: vec![1, 2],
+                    steps: vec![],
+                    conv: InputConv::Exact { frac: 3 },
+                    select: None,
+                },
+                epilogue: vec![],
+                output_shape: vec![1, 3],
+                epilogue_shape: vec![1, 3],
+            }
+        };
+        for round in Round::ALL {
+            for overflow in [Overflow::Wrap, Overflow::Sat] {
+                for relu in [false, true] {
+                    let before = model(round, overflow, relu);
+                    let mut m = before.clone();
+                    fold_rounding(&mut m);
+                    crate::verify::verify(&m).unwrap();
+                    let moved = rounding_offset(round, 3).filter(|_| round != Round::Floor);
+                    let LayerKind::Requant(rs) = &m.layers.last().unwrap().kind else { unreachable!() };
+                    let LayerKind::Linear { bias, .. } = &m.layers[0].kind else { unreachable!() };
+                    match moved {
+                        Some(h) => {
+                            assert!(rs.iter().all(|r| r.round == Round::Floor), "{round:?}");
+                            assert_eq!(bias, &vec![5 + h, -3 + h, h], "{round:?}");
+                            assert_eq!(m.tensors[1].offset, vec![h; 3]);
+                        }
+                        None => {
+                            assert!(rs.iter().all(|r| r.round == round), "{round:?}");
+                            assert!(m.tensors[1].offset.is_empty());
+                        }
+                    }
+                    for a in -64i128..64 {
+                        for x in [[a, -a - 1], [a, a], [a, 63 - a.abs()]] {
+                            let (got, want) = (crate::interp::run(&m, &x), crate::interp::run(&before, &x));
+                            assert_eq!(got, want, "{round:?} {overflow:?} relu {relu}, x = {x:?}");
+                        }
+                    }
+                }
+            }
         }
     }
 }

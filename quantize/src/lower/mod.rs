@@ -14,7 +14,9 @@
 //! Float models (no quantizer in the file) get weight, bias and result types from the config,
 //! hls4ml-style; results are requantized where a layer ends (before a non-linear op or output).
 //! Consecutive linear layers are fused afterwards ([`fuse::fuse_linear`]), and a ReLU goes
-//! where the requantization after it clamps at zero anyway ([`fuse::fuse_relu`]).
+//! where the requantization after it clamps at zero anyway ([`fuse::fuse_relu`]); a rounding
+//! constant moves into the bias of the linear layer before its requantization
+//! ([`fuse::fold_rounding`]).
 
 mod activation;
 mod bn_fold;
@@ -172,6 +174,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
     let mut m = l.m;
     fuse::fuse_linear(&mut m);
     fuse::fuse_relu(&mut m);
+    fuse::fold_rounding(&mut m);
     if fixed_input {
         inputs::prune_inputs(&mut m);
     }
@@ -223,7 +226,7 @@ impl<'a> Lowerer<'a> {
 
     pub(crate) fn new_tensor(&mut self, name: &str, shape: Vec<usize>, elems: Vec<Elem>) -> TensorId {
         let id = TensorId(self.m.tensors.len() as u32);
-        self.m.tensors.push(QTensor { name: name.to_string(), shape, elems });
+        self.m.tensors.push(QTensor { name: name.to_string(), shape, elems, offset: vec![] });
         id
     }
 
