@@ -38,6 +38,7 @@ pub struct BuildOptions {
 }
 
 /// Everything produced in memory by a build.
+#[derive(Clone)]
 pub struct Built {
     pub qmodel: QModel,
     pub design: Design,

@@ -80,10 +80,13 @@ pub struct Builder {
     pub ternary: Ternary,
     /// Common-subexpression plans of linear layers, reused across rebuilds of one design.
     pub plans: crate::layers::cse::PlanCache,
-    /// Each ReLU multiplexer built so far, by its output: its select (the input's sign) and its
-    /// input, so that a requantization after it can drop bits before the multiplexer
-    /// ([`crate::layers::misc::relu`]).
+    /// Each ReLU multiplexer built so far whose one reader is a requantization, by its output:
+    /// its select (the input's sign) and its input, so that the requantization can drop bits
+    /// before the multiplexer ([`crate::layers::misc::requant_after_relu`]).
     pub relus: HashMap<SignalId, (Val, Val)>,
+    /// Whether the layer being built is a ReLU whose output only a requantization reads
+    /// ([`crate::layers::relu_feeds_requant`]): its multiplexers go into [`Builder::relus`].
+    pub relu_to_requant: bool,
 }
 
 fn ps(ns: f64) -> u32 {
@@ -106,6 +109,7 @@ impl Builder {
             ternary: Ternary::default(),
             plans: Default::default(),
             relus: HashMap::new(),
+            relu_to_requant: false,
         }
     }
 

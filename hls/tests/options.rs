@@ -16,7 +16,12 @@ fn model(shape: Vec<usize>, kind: LayerKind, n_out: usize) -> QModel {
         name: "opts".into(),
         tensors: vec![
             QTensor { name: "x".into(), shape: shape.clone(), elems: vec![e; n_in], offset: vec![] },
-            QTensor { name: "y".into(), shape: vec![1, n_out], elems: vec![Elem::new(0, -1024, 1023); n_out], offset: vec![] },
+            QTensor {
+                name: "y".into(),
+                shape: vec![1, n_out],
+                elems: vec![Elem::new(0, -1024, 1023); n_out],
+                offset: vec![],
+            },
         ],
         layers: vec![Layer {
             name: "layer".into(),

@@ -136,7 +136,7 @@ impl Compiled {
         o.out = out;
         o.force = force;
         let file = PathBuf::from(tachyon_driver::project::MODEL_FILE);
-        let mut built = self.clone_built();
+        let mut built = self.built.clone();
         py.detach(|| tachyon_driver::project::write_built(&o, &mut built, &file, &self.bytes)).map_err(err)
     }
 
@@ -167,20 +167,6 @@ impl Compiled {
     #[getter]
     fn input_notes(&self) -> Vec<String> {
         self.built.input_notes.iter().map(|n| n.to_string()).collect()
-    }
-}
-
-impl Compiled {
-    fn clone_built(&self) -> Built {
-        let b = &self.built;
-        Built {
-            qmodel: b.qmodel.clone(),
-            design: b.design.clone(),
-            verilog: b.verilog.clone(),
-            manifest: b.manifest.clone(),
-            input_notes: b.input_notes.clone(),
-            warnings: b.warnings.clone(),
-        }
     }
 }
 

@@ -14,7 +14,9 @@
 //! (`auto`, `adders` or `dsp`: how constant weights are multiplied), `reuse` (DSP
 //! time-multiplexing of linear layers, II = the largest reuse) and `set_reuse` (on the
 //! aggregation of a set model, e.g. `"pool": { "set_reuse": 4 }`: the per-particle network is
-//! built N/4 times and time-multiplexed over 4 phases, II = 4) apply.
+//! built N/4 times and time-multiplexed over 4 phases, II = 4) apply, and on `default` for any
+//! model `max_latency` (the most cycles the design may take: cycles beyond the fewest the clock
+//! allows go to ternary adders, for fewer LUTs).
 
 use crate::fixed::FixedType;
 use std::collections::BTreeMap;

@@ -13,9 +13,10 @@
 
 use crate::common::*;
 use prost::Message;
+use std::path::Path;
 use tachyon_common::onnx_builder::{Attr, GraphBuilder, QONNX_DOMAIN};
 use tachyon_driver::project::build;
-use tachyon_quantize::{interp, Config};
+use tachyon_quantize::{interp, Config, QModel};
 
 /// One function: its ONNX op, attributes, and an independent binary64 definition.
 struct Func {
@@ -270,6 +271,20 @@ fn mlp(bn: Bn) -> Vec<u8> {
     g.build(&[("", 13)]).encode_to_vec()
 }
 
+/// The largest `|interpreter − onnxruntime|` over the outputs of `xs` (rows of the model's
+/// input); `None` when no onnxruntime is available (the reference helper says why).
+fn max_diff_to_onnxruntime(path: &Path, q: &QModel, xs: &[Vec<f64>]) -> Option<f64> {
+    let width = xs.first().map_or(0, Vec::len);
+    let want = reference_outputs(path, &flat(xs), width, Reference::Ort)?;
+    let mut maxd = 0f64;
+    for (x, w) in xs.iter().zip(&want) {
+        for (a, b) in interp::evaluate(q, x).unwrap().iter().zip(w) {
+            maxd = maxd.max((a - f64::from(*b)).abs());
+        }
+    }
+    Some(maxd)
+}
+
 #[test]
 fn float_batch_norm_is_folded_into_the_dense_weights() {
     let dir = scratch("activations_bn");
@@ -289,15 +304,7 @@ fn float_batch_norm_is_folded_into_the_dense_weights() {
         // ReLU: its own layer, requantized to its result type before the next dense layer.
         assert_eq!(text.contains("[dense0, bn0]") && text.contains("[dense2, bn2]"), bn == Bn::AfterDense, "{text}");
         assert_eq!(text.contains("; bn0_result [bn0]"), bn == Bn::AfterRelu, "{text}");
-        if let Some(want) = reference_outputs(&path, &flat(&xs), 16, Reference::Ort) {
-            let mut maxd = 0f64;
-            for (x, w) in xs.iter().zip(&want) {
-                for (a, b) in interp::evaluate(&b.qmodel, x).unwrap().iter().zip(w) {
-                    maxd = maxd.max((a - f64::from(*b)).abs());
-                }
-            }
-            err.push(maxd);
-        }
+        err.extend(max_diff_to_onnxruntime(&path, &b.qmodel, &xs));
         dsp.push(b.design.report.total.dsp);
     }
     println!("no / folded / separate batch norm: DSPs {dsp:?}, max |Δ| vs onnxruntime {err:?}");
@@ -438,15 +445,7 @@ fn float_batch_norm_is_folded_into_the_conv_weights() {
         let b = tachyon_driver::project::compile(&path, &Config::default(), 5.0, "tachyon_top", None).unwrap();
         let text = b.qmodel.to_string();
         assert_eq!(text.contains("[conv0, bn0]") && text.contains("[conv1, bn1]"), with_bn, "{text}");
-        if let Some(want) = reference_outputs(&path, &flat(&xs), 128, Reference::Ort) {
-            let mut maxd = 0f64;
-            for (x, w) in xs.iter().zip(&want) {
-                for (a, b) in interp::evaluate(&b.qmodel, x).unwrap().iter().zip(w) {
-                    maxd = maxd.max((a - f64::from(*b)).abs());
-                }
-            }
-            err.push(maxd);
-        }
+        err.extend(max_diff_to_onnxruntime(&path, &b.qmodel, &xs));
         dsp.push(b.design.report.total.dsp);
     }
     println!("CNN without / with folded batch norm: DSPs {dsp:?}, max |Δ| vs onnxruntime {err:?}");

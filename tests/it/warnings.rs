@@ -173,3 +173,37 @@ fn every_sim_run_is_kept_in_the_report() {
         if a.date == b.date { 4 } else { 2 }
     );
 }
+
+/// `max_latency`: a bound the clock cannot meet is a warning (the design is built anyway, as
+/// fast as the clock allows); a bound above the fewest cycles is met, with no more LUTs than
+/// the fastest design (the cycles go to ternary adders), and no warning.
+#[test]
+fn max_latency_is_met_or_reported() {
+    let dir = scratch("warn_max_latency");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tight = dir.join("tight.json");
+    std::fs::write(&tight, r#"{"default": {"max_latency": 1}}"#).unwrap();
+    let text = build_cli(&tiny(), &dir.join("a"), &["--config", tight.to_str().unwrap()]);
+    assert!(text.contains("warning: max_latency is 1 cycles, but the design takes 2 at 5 ns"), "{text}");
+    let w = read_report(&dir.join("a")).unwrap().warnings.unwrap();
+    assert!(w.iter().any(|w| w.contains("max_latency is 1 cycles")), "{w:?}");
+
+    let jet = repo().join("examples/jet_mlp/jet_mlp.onnx");
+    let fastest = tachyon_driver::project::compile(&jet, &Default::default(), 5.0, "tachyon_top", None).unwrap();
+    let n = fastest.design.latency + 2;
+    let config = tachyon_quantize::Config::parse(&format!(r#"{{"default": {{"max_latency": {n}}}}}"#)).unwrap();
+    let slower = tachyon_driver::project::compile(&jet, &config, 5.0, "tachyon_top", None).unwrap();
+    assert!(slower.design.latency <= n, "{} cycles for max_latency {n}", slower.design.latency);
+    let luts = |b: &tachyon_driver::project::Built| b.design.report.total.lut;
+    assert!(
+        luts(&slower) <= luts(&fastest),
+        "{} LUTs in ≤ {n} cycles, {} in {}",
+        luts(&slower),
+        luts(&fastest),
+        fastest.design.latency
+    );
+    let slow = dir.join("slow.json");
+    std::fs::write(&slow, format!(r#"{{"default": {{"max_latency": {n}}}}}"#)).unwrap();
+    let text = build_cli(&jet, &dir.join("b"), &["--config", slow.to_str().unwrap()]);
+    assert!(!text.contains("warning:"), "{text}");
+}

@@ -262,6 +262,7 @@ pub fn lower_folded(
         b.prefix = l.name.clone();
         b.origin = l.origin.join(", ");
         let st = strategy.get(&l.name).copied().unwrap_or_default();
+        b.relu_to_requant = super::relu_feeds_requant(m, li);
         let s_in = cur.iter().flatten().filter_map(|v| v.stage).max().unwrap_or(s0);
         cur = cur.iter().map(|xs| super::lower_layer(b, kind, xs, &ye[..fo], st)).collect();
         let s_out = cur.iter().flatten().filter_map(|v| v.stage).max().unwrap_or(s_in);

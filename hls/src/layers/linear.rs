@@ -185,13 +185,16 @@ fn combine(b: &mut Builder, p: Term, q: Term) -> Term {
 }
 
 /// The ternary adder over three terms, relative to their lowest shift `k`: the addends
-/// `(base, shift − k, negated)` with the signs flipped when that makes the lowest addend
-/// positive (so its low bits pass through; the sum is then negated), the result range and
-/// whether it was flipped. `None` when an addend would shift past the result's width.
-fn triple(ts: [&Term; 3]) -> Option<Triple> {
+/// `(base, shift − k, negated)`, the result range and whether the signs were flipped (the term
+/// is then the negated sum). They are flipped when all three are subtracted (the adder negates
+/// at most two), and, when `may_flip` (a term that is added stays in the tree to subtract the
+/// negated sum from, at no cost), when that makes the lowest addend positive so its low bits
+/// pass through. Otherwise a negated sum would need a negation of its own at the root.
+/// `None` when an addend would shift past the result's width.
+fn triple(ts: [&Term; 3], may_flip: bool) -> Option<Triple> {
     let k = ts.iter().map(|t| t.zeros).min().expect("three terms");
     let lowest = ts.iter().min_by_key(|t| (t.zeros, t.neg)).expect("three terms");
-    let flip = lowest.neg;
+    let flip = ts.iter().all(|t| t.neg) || (may_flip && lowest.neg);
     let (mut lo, mut hi) = (0i128, 0i128);
     let addends = ts.map(|t| {
         // Known low zeros become part of the shift, so they pass through without logic.
@@ -224,16 +227,16 @@ struct Triple {
 }
 
 /// LUTs of the ternary adder over three terms: its bits from the second-lowest shift up.
-fn triple_cost(ts: [&Term; 3]) -> u32 {
-    let Some(Triple { addends, lo, hi, .. }) = triple(ts) else { return u32::MAX };
+fn triple_cost(ts: [&Term; 3], may_flip: bool) -> u32 {
+    let Some(Triple { addends, lo, hi, .. }) = triple(ts, may_flip) else { return u32::MAX };
     let t = addends.map(|(v, shift, neg)| Addend { sig: v.sig, shift, neg });
     bits_for(lo, hi) - Addend::logic_start(&t)
 }
 
 /// `±p ± q ± r` on one ternary adder (see [`triple`]).
-fn combine3(b: &mut Builder, ts: [Term; 3]) -> Term {
+fn combine3(b: &mut Builder, ts: [Term; 3], may_flip: bool) -> Term {
     let Triple { addends, lo, hi, shift: k, flipped: flip } =
-        triple([&ts[0], &ts[1], &ts[2]]).expect("checked by triple_cost");
+        triple([&ts[0], &ts[1], &ts[2]], may_flip).expect("checked by triple_cost");
     // Terms whose known zeros exceed their shift are read without those bits.
     let vals: Vec<Val> = ts
         .iter()
@@ -253,6 +256,12 @@ fn combine3(b: &mut Builder, ts: [Term; 3]) -> Term {
     Term { base: v, shift: k, neg: flip, zeros: k }
 }
 
+/// Whether a term outside `idx` is added (not subtracted): a negated sum of the terms at `idx`
+/// can then be subtracted from it later, at no cost.
+fn may_flip(pool: &[Term], idx: [usize; 3]) -> bool {
+    pool.iter().enumerate().any(|(q, t)| !idx.contains(&q) && !t.neg)
+}
+
 /// The cheapest ternary adder among the first `together` (at least 3) terms of the pool, by
 /// index. `None` when a binary adder should go first: a ternary adder is a LUT level slower,
 /// so where it would overrun the clock and the pair of the two earliest terms would not, the
@@ -263,7 +272,7 @@ fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<[usize; 3]
     for i in 0..n {
         for j in i + 1..n {
             for k in j + 1..n {
-                let c = triple_cost([&pool[i], &pool[j], &pool[k]]);
+                let c = triple_cost([&pool[i], &pool[j], &pool[k]], may_flip(pool, [i, j, k]));
                 if c < best.0 {
                     best = (c, [i, j, k]);
                 }
@@ -274,7 +283,7 @@ fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<[usize; 3]
         return None;
     }
     let [i, j, k] = best.1;
-    let Triple { lo, hi, .. } = triple([&pool[i], &pool[j], &pool[k]])?;
+    let Triple { lo, hi, .. } = triple([&pool[i], &pool[j], &pool[k]], may_flip(pool, [i, j, k]))?;
     let t3 =
         b.fits(&[pool[i].base, pool[j].base, pool[k].base], crate::delay::add3(bits_for(lo, hi)), bits_for(lo, hi));
     let (plo, phi, _) = pair_range(&pool[0], &pool[1]);
@@ -354,6 +363,15 @@ fn build_row(b: &mut Builder, r: Row, bias: i128, ternary_from: usize) -> Val {
         let x = t.value(b);
         let v = if t.neg { add(b, k, x, true) } else { add(b, x, k, false) };
         pool[i] = Term { base: v, shift: 0, neg: false, zeros: t.zeros.min(bias.trailing_zeros()) };
+    } else if pool.len() > 1 && pool.iter().all(|t| t.neg) {
+        // Every term subtracted and no bias to subtract them from: negate the narrowest term
+        // (an adder of its width) rather than the whole sum at the end (one of the sum's width,
+        // after the tree); the rest is subtracted from it.
+        let i = (0..pool.len()).min_by_key(|&i| (pool[i].base.width(), ready(&pool[i]), i)).expect("non-empty");
+        let t = pool[i];
+        let z = b.constant(0);
+        let v = add(b, z, t.base, true);
+        pool[i] = Term { base: v, neg: false, ..t };
     }
     while pool.len() > 1 {
         pool.sort_by_key(|t| (ready(t), t.width()));
@@ -362,13 +380,14 @@ fn build_row(b: &mut Builder, r: Row, bias: i128, ternary_from: usize) -> Val {
             pool.iter().take(PAIR_SEARCH).take_while(|t| ready(t).0 == s0 && ready(t).1 <= d0 + READY_SLACK_PS).count();
         if pool.len() >= ternary_from {
             if let Some(ts) = best_triple(b, &pool, together) {
+                let flip = may_flip(&pool, ts);
                 let i = ts.map(|i| pool[i]);
                 let mut idx = ts;
                 idx.sort_unstable();
                 for &k in idx.iter().rev() {
                     pool.remove(k);
                 }
-                pool.push(combine3(b, i));
+                pool.push(combine3(b, i, flip));
                 continue;
             }
         }

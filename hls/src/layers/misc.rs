@@ -18,7 +18,9 @@ pub fn relu(b: &mut Builder, x: Val) -> Val {
     let top = x.width() - 1;
     let neg = b.op("neg", &[x], 0, 1, 0.0, |s| Expr::Slice { src: s[0], lo: top });
     let y = b.op("relu", &[neg, z, x], 0, x.hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
-    b.relus.insert(y.sig, (neg, x));
+    if b.relu_to_requant {
+        b.relus.insert(y.sig, (neg, x));
+    }
     y
 }
 

@@ -15,6 +15,7 @@ use crate::pipeline::{Builder, Val};
 use tachyon_quantize::config::Strategy;
 use tachyon_quantize::qir::LayerKind;
 use tachyon_quantize::Elem;
+use tachyon_quantize::QModel;
 use tachyon_rtl::Expr;
 
 /// Lowers one layer; `xs` are the input values, `out` the output element types, `strategy` how a
@@ -26,7 +27,9 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
             .iter()
             .zip(rs)
             .zip(out)
-            .map(|((&x, r), e)| misc::requant_after_relu(b, x, r).unwrap_or_else(|| requant::requant(b, x, r, e.lo, e.hi)))
+            .map(|((&x, r), e)| {
+                misc::requant_after_relu(b, x, r).unwrap_or_else(|| requant::requant(b, x, r, e.lo, e.hi))
+            })
             .collect(),
         LayerKind::Relu => xs.iter().map(|&x| misc::relu(b, x)).collect(),
         LayerKind::Threshold(ss) => xs.iter().zip(ss).map(|(&x, s)| misc::steps(b, x, s)).collect(),
@@ -43,6 +46,17 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
             .collect(),
     };
     narrow_all(b, ys, out)
+}
+
+/// Whether layer `li` of `m` is a ReLU whose output one requantization reads and nothing else:
+/// that requantization then goes before the ReLU's multiplexer ([`misc::requant_after_relu`]),
+/// which selects among fewer bits. (With two readers it would take two multiplexers.)
+pub fn relu_feeds_requant(m: &QModel, li: usize) -> bool {
+    let l = &m.layers[li];
+    let mut readers = m.layers.iter().filter(|r| r.inputs.contains(&l.output));
+    matches!(l.kind, LayerKind::Relu)
+        && m.output != l.output
+        && matches!((readers.next(), readers.next()), (Some(r), None) if matches!(r.kind, LayerKind::Requant(_)) && r.inputs.len() == 1)
 }
 
 /// `x · y` of two computed values: a constant multiply (adder graph) when one is a known

@@ -63,6 +63,7 @@ pub(super) fn build(
         s.b.prefix = l.name.clone();
         s.b.origin = l.origin.join(", ");
         s.b.ternary = ternary(li);
+        s.b.relu_to_requant = crate::layers::relu_feeds_requant(m, li);
         let strategy = knobs.strategy.get(&l.name).copied().unwrap_or_default();
         if let Some(sl) = opts.stream_plan().and_then(|p| p.layers[li].as_ref()) {
             s.lower_streamed(li, sl, strategy);

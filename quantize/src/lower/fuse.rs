@@ -184,12 +184,8 @@ pub fn fold_rounding(m: &mut QModel) {
             .map(|(r, e)| {
                 let s = r.from_frac - r.to_frac;
                 // A constant element (a pruned weight row) costs nothing either way.
-                let fits = r.div == 1
-                    && s > 0
-                    && s < 120
-                    && r.from_frac == e.frac
-                    && r.round != Round::Floor
-                    && e.lo != e.hi;
+                let fits =
+                    r.div == 1 && s > 0 && s < 120 && r.from_frac == e.frac && r.round != Round::Floor && e.lo != e.hi;
                 fits.then(|| rounding_offset(r.round, s as u32)).flatten()
             })
             .collect();
@@ -256,7 +252,12 @@ mod tests {
         let e = |lo, hi| Elem::new(0, lo, hi);
         let tensors = (0..6)
             .map(|k| QTensor { name: format!("t{k}"), shape: vec![1, 2], elems: vec![e(-100, 100); 2], offset: vec![] })
-            .chain([QTensor { name: "y".into(), shape: vec![1, 4], elems: vec![e(-100_000, 100_000); 4], offset: vec![] }])
+            .chain([QTensor {
+                name: "y".into(),
+                shape: vec![1, 4],
+                elems: vec![e(-100_000, 100_000); 4],
+                offset: vec![],
+            }])
             .collect();
         let mut m = QModel {
             name: "attention_projections".into(),
@@ -305,7 +306,12 @@ mod tests {
                 tensors: vec![
                     QTensor { name: "x".into(), shape: vec![1, 2], elems: vec![e(-64, 63); 2], offset: vec![] },
                     QTensor { name: "r".into(), shape: vec![1, 2], elems: vec![e(0, 63); 2], offset: vec![] },
-                    QTensor { name: "y".into(), shape: vec![1, 2], elems: vec![Elem::new(1, lo, 7); 2], offset: vec![] },
+                    QTensor {
+                        name: "y".into(),
+                        shape: vec![1, 2],
+                        elems: vec![Elem::new(1, lo, 7); 2],
+                        offset: vec![],
+                    },
                 ],
                 layers: vec![
                     layer("relu", LayerKind::Relu, &[0], 1),
@@ -375,7 +381,12 @@ mod tests {
             }
             let q = tensors.len() as u32;
             layers.push(layer("act", LayerKind::Requant(vec![rq; 3]), &[q - 1], q));
-            tensors.push(QTensor { name: "y".into(), shape: vec![1, 3], elems: vec![Elem::new(0, -4, 3); 3], offset: vec![] });
+            tensors.push(QTensor {
+                name: "y".into(),
+                shape: vec![1, 3],
+                elems: vec![Elem::new(0, -4, 3); 3],
+                offset: vec![],
+            });
             QModel {
                 name: "rounding".into(),
                 tensors,
