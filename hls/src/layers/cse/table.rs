@@ -1,0 +1,151 @@
+//! The pair counts of the CSE: every pattern seen, packed into one integer, with its number of
+//! occurrences across the matrix, and the bookkeeping that tells which counts rose during a step.
+//!
+//! A pattern `(a, b, d, neg)` packs into a [`Key`] whose integer order is the order of
+//! [`Shared`] (`a`, then `b`, `d`, `neg`), so the queue breaks ties on keys exactly as it would
+//! on patterns. Patterns get dense ids in the order they are first seen; the counts live in an
+//! array by id, so a count update is one hash lookup and no allocation.
+
+use super::{Digit, Shared};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A pattern packed as `a << 36 | b << 8 | d << 1 | neg`.
+pub(super) type Key = u64;
+
+/// Variables are numbered below this (28 bits of a [`Key`]).
+pub(super) const MAX_VARS: usize = 1 << 28;
+
+/// Digit shifts are below this (7 bits of a [`Key`]; a CSD digit of an `i128` shifts ≤ 127).
+pub(super) const MAX_SHIFT: u32 = 1 << 7;
+
+#[cfg(test)]
+pub(super) fn pack(p: &Shared) -> Key {
+    (p.a as u64) << 36 | (p.b as u64) << 8 | (p.d as u64) << 1 | p.neg as u64
+}
+
+pub(super) fn unpack(k: Key) -> Shared {
+    Shared { a: (k >> 36) as usize, b: (k >> 8 & 0x0fff_ffff) as usize, d: (k >> 1 & 0x7f) as u32, neg: k & 1 == 1 }
+}
+
+/// One digit of a row as the CSE stores it: 8 bytes, with a flag for digits already replaced.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Slot {
+    pub var: u32,
+    pub shift: u8,
+    pub neg: bool,
+    pub alive: bool,
+}
+
+impl Slot {
+    pub fn of(d: &Digit) -> Slot {
+        Slot { var: d.var as u32, shift: d.shift as u8, neg: d.neg, alive: true }
+    }
+    pub fn digit(&self) -> Digit {
+        Digit { var: self.var as usize, shift: self.shift as u32, neg: self.neg }
+    }
+}
+
+/// The key of the pattern two digits form (`a` the lower digit by shift, then variable; packed); `None` for two equal
+/// digits.
+#[inline]
+pub(super) fn pair_key(p: Slot, q: Slot) -> Option<Key> {
+    let (lo, hi) = if (p.shift, p.var) <= (q.shift, q.var) { (p, q) } else { (q, p) };
+    if lo.var == hi.var && lo.shift == hi.shift {
+        return None;
+    }
+    Some((lo.var as u64) << 36 | (hi.var as u64) << 8 | ((hi.shift - lo.shift) as u64) << 1 | (lo.neg != hi.neg) as u64)
+}
+
+/// A multiplicative hash of a [`Key`] whose low bits depend on every bit of the key (the
+/// table indexes buckets by the low bits).
+#[derive(Default)]
+pub(super) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, k: u64) {
+        let x = (self.0 ^ k).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = x ^ (x >> 29);
+    }
+}
+
+/// Count and step bookkeeping of one pattern.
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    count: u32,
+    /// The step that last changed the count, and the count before that step.
+    step: u32,
+    start: u32,
+}
+
+/// Every pattern seen, with its count.
+#[derive(Default)]
+pub(super) struct Table {
+    entries: HashMap<Key, Entry, BuildHasherDefault<KeyHasher>>,
+    /// The current step (0: the initial count) and the patterns it changed.
+    step: u32,
+    touched: Vec<Key>,
+}
+
+impl Table {
+    pub fn with_capacity(n: usize) -> Table {
+        Table { entries: HashMap::with_capacity_and_hasher(n, Default::default()), ..Table::default() }
+    }
+
+    /// Adds `delta` (±1) to the count of pattern `k`, remembering its count before the step.
+    #[inline]
+    pub fn add(&mut self, k: Key, delta: i32) {
+        let step = self.step;
+        let e = self.entries.entry(k).or_default();
+        if e.step != step {
+            e.step = step;
+            e.start = e.count;
+            self.touched.push(k);
+        }
+        e.count = e.count.wrapping_add_signed(delta);
+    }
+
+    pub fn count(&self, k: Key) -> u32 {
+        self.entries.get(&k).map_or(0, |e| e.count)
+    }
+
+    pub fn clear(&mut self, k: Key) {
+        if let Some(e) = self.entries.get_mut(&k) {
+            e.count = 0;
+        }
+    }
+
+    /// Starts a new step: later changes are reported by [`Table::end_step`].
+    pub fn begin_step(&mut self) {
+        self.step += 1;
+        self.touched.clear();
+    }
+
+    /// The patterns whose count rose during the step (net), with their counts.
+    pub fn end_step(&mut self) -> Vec<(Key, u32)> {
+        let touched = std::mem::take(&mut self.touched);
+        let rises = touched
+            .iter()
+            .filter_map(|k| {
+                let e = self.entries[k];
+                (e.count > e.start).then_some((*k, e.count))
+            })
+            .collect();
+        self.touched = touched;
+        rises
+    }
+
+    /// Every pattern with its count.
+    pub fn all(&self) -> impl Iterator<Item = (Key, u32)> + '_ {
+        self.entries.iter().map(|(&k, e)| (k, e.count))
+    }
+}
