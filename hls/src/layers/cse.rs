@@ -153,13 +153,14 @@ fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
             occ[d.var as usize].push((r as u32, s as u32));
             for e in &row[s + 1..] {
                 if let Some(k) = pair_key(*d, *e) {
-                    table.add(k, 1);
+                    table.add(k);
                 }
             }
         }
     }
     let rank = |ranges: &[(i128, i128)], k: Key, c: u32| (score(ranges, &unpack(k), c as i64), c, Reverse(k));
-    let mut heap = Queue::from_vec(table.all().filter(|&(_, c)| c >= 2).map(|(k, c)| rank(&ranges, k, c)).collect());
+    table.end_count();
+    let mut heap = Queue::from_vec(table.all().map(|(k, c)| rank(&ranges, k, c)).collect());
     let mut shared = vec![];
     let (mut merged, mut group) = (vec![], vec![]);
     while let Some((_, c, Reverse(k))) = heap.pop() {
@@ -212,7 +213,7 @@ fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
         if used {
             shared.push(p);
         } else {
-            table.clear(k);
+            table.forget(k);
         }
     }
     let rows = rows.into_iter().map(|r| r.iter().filter(|d| d.alive).map(Slot::digit).collect()).collect();
@@ -260,15 +261,15 @@ fn replace(row: &mut Vec<Slot>, i: u32, j: u32, var: usize, k: Key, table: &mut 
     let h = Slot { var: var as u32, shift: lo.shift, neg: lo.neg, alive: true };
     row[i as usize].alive = false;
     row[j as usize].alive = false;
-    table.add(k, -1);
+    table.sub(k);
     for &dk in row.iter().filter(|d| d.alive) {
         for d in [di, dj] {
             if let Some(q) = pair_key(d, dk) {
-                table.add(q, -1);
+                table.sub(q);
             }
         }
         if let Some(q) = pair_key(h, dk) {
-            table.add(q, 1);
+            table.add(q);
         }
     }
     row.push(h);

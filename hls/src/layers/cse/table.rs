@@ -4,7 +4,13 @@
 //! A pattern `(a, b, d, neg)` packs into a [`Key`] whose integer order is the order of
 //! [`Shared`] (`a`, then `b`, `d`, `neg`), so the queue breaks ties on keys exactly as it would
 //! on patterns. Patterns get dense ids in the order they are first seen; the counts live in an
-//! array by id, so a count update is one hash lookup and no allocation.
+//! one hash map, so a count update is one lookup.
+//!
+//! Only patterns seen at least twice are kept. A pair of digits forms only when the newer of its
+//! two variables is created (the inputs: at the start; a shared pattern: in the step that
+//! replaces its occurrences), so after that a pattern's count can only fall: one left below 2 at
+//! the end of the initial count or of a step can never be taken, and is forgotten. This keeps
+//! the table at the size of the patterns that still matter, not of every pair ever formed.
 
 use super::{Digit, Shared};
 use std::collections::HashMap;
@@ -101,27 +107,45 @@ impl Table {
         Table { entries: HashMap::with_capacity_and_hasher(n, Default::default()), ..Table::default() }
     }
 
-    /// Adds `delta` (±1) to the count of pattern `k`, remembering its count before the step.
+    /// Remembers the count of `e` (pattern `k`) before the current step, on its first change.
     #[inline]
-    pub fn add(&mut self, k: Key, delta: i32) {
-        let step = self.step;
-        let e = self.entries.entry(k).or_default();
+    fn touch(step: u32, touched: &mut Vec<Key>, k: Key, e: &mut Entry) {
         if e.step != step {
             e.step = step;
             e.start = e.count;
-            self.touched.push(k);
+            touched.push(k);
         }
-        e.count = e.count.wrapping_add_signed(delta);
     }
 
+    /// One more occurrence of pattern `k`.
+    #[inline]
+    pub fn add(&mut self, k: Key) {
+        let e = self.entries.entry(k).or_default();
+        Self::touch(self.step, &mut self.touched, k, e);
+        e.count += 1;
+    }
+
+    /// One occurrence less of pattern `k`; nothing for a pattern no longer kept.
+    #[inline]
+    pub fn sub(&mut self, k: Key) {
+        if let Some(e) = self.entries.get_mut(&k) {
+            Self::touch(self.step, &mut self.touched, k, e);
+            e.count -= 1;
+        }
+    }
+
+    /// The count of pattern `k`; 0 for a pattern no longer kept (its count is below 2).
     pub fn count(&self, k: Key) -> u32 {
         self.entries.get(&k).map_or(0, |e| e.count)
     }
 
-    pub fn clear(&mut self, k: Key) {
-        if let Some(e) = self.entries.get_mut(&k) {
-            e.count = 0;
-        }
+    pub fn forget(&mut self, k: Key) {
+        self.entries.remove(&k);
+    }
+
+    /// Ends the initial count: forgets the patterns seen once.
+    pub fn end_count(&mut self) {
+        self.entries.retain(|_, e| e.count >= 2);
     }
 
     /// Starts a new step: later changes are reported by [`Table::end_step`].
@@ -130,21 +154,22 @@ impl Table {
         self.touched.clear();
     }
 
-    /// The patterns whose count rose during the step (net), with their counts.
+    /// Ends a step: forgets the patterns it left below 2, and returns those whose count rose
+    /// (net), with their counts.
     pub fn end_step(&mut self) -> Vec<(Key, u32)> {
-        let touched = std::mem::take(&mut self.touched);
-        let rises = touched
-            .iter()
-            .filter_map(|k| {
-                let e = self.entries[k];
-                (e.count > e.start).then_some((*k, e.count))
-            })
-            .collect();
-        self.touched = touched;
+        let mut rises = vec![];
+        for k in &self.touched {
+            let e = self.entries[k];
+            if e.count < 2 {
+                self.entries.remove(k);
+            } else if e.count > e.start {
+                rises.push((*k, e.count));
+            }
+        }
         rises
     }
 
-    /// Every pattern with its count.
+    /// Every pattern kept with its count.
     pub fn all(&self) -> impl Iterator<Item = (Key, u32)> + '_ {
         self.entries.iter().map(|(&k, e)| (k, e.count))
     }
