@@ -182,7 +182,7 @@ fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
         ranges.push(pattern_range(&ranges, &p));
         occ.truncate(var);
         occ.push(vec![]);
-        table.begin_step();
+        table.begin_step(var);
         let mut used = false;
         for v in [p.a, p.b] {
             occ[v].retain(|&(r, s)| rows[r as usize][s as usize].alive);
@@ -269,7 +269,7 @@ fn replace(row: &mut Vec<Slot>, i: u32, j: u32, var: usize, k: Key, table: &mut 
             }
         }
         if let Some(q) = pair_key(h, dk) {
-            table.add(q);
+            table.add_fresh(q);
         }
     }
     row.push(h);

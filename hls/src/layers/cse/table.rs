@@ -100,6 +100,10 @@ pub(super) struct Table {
     /// The current step (0: the initial count) and the patterns it changed.
     step: u32,
     touched: Vec<Key>,
+    /// The variable the step creates, and the counts of the patterns it forms: new patterns,
+    /// counted apart (a small map that stays in cache) and kept at the step's end if seen twice.
+    var: u64,
+    fresh: HashMap<Key, u32, BuildHasherDefault<KeyHasher>>,
 }
 
 impl Table {
@@ -117,18 +121,34 @@ impl Table {
         }
     }
 
-    /// One more occurrence of pattern `k`.
+    /// One more occurrence of pattern `k`, counted from the start.
     #[inline]
     pub fn add(&mut self, k: Key) {
         let e = self.entries.entry(k).or_default();
-        Self::touch(self.step, &mut self.touched, k, e);
         e.count += 1;
+    }
+
+    /// Whether pattern `k` is formed with the variable the step creates.
+    #[inline]
+    fn is_fresh(&self, k: Key) -> bool {
+        self.step > 0 && (k >> 36 == self.var || (k >> 8 & 0x0fff_ffff) == self.var)
+    }
+
+    /// One more occurrence of pattern `k`, formed with the variable the step creates.
+    #[inline]
+    pub fn add_fresh(&mut self, k: Key) {
+        debug_assert!(self.is_fresh(k));
+        *self.fresh.entry(k).or_insert(0) += 1;
     }
 
     /// One occurrence less of pattern `k`; nothing for a pattern no longer kept.
     #[inline]
     pub fn sub(&mut self, k: Key) {
-        if let Some(e) = self.entries.get_mut(&k) {
+        if self.is_fresh(k) {
+            if let Some(c) = self.fresh.get_mut(&k) {
+                *c -= 1;
+            }
+        } else if let Some(e) = self.entries.get_mut(&k) {
             Self::touch(self.step, &mut self.touched, k, e);
             e.count -= 1;
         }
@@ -148,10 +168,13 @@ impl Table {
         self.entries.retain(|_, e| e.count >= 2);
     }
 
-    /// Starts a new step: later changes are reported by [`Table::end_step`].
-    pub fn begin_step(&mut self) {
+    /// Starts a new step, which creates variable `var`: later changes are reported by
+    /// [`Table::end_step`].
+    pub fn begin_step(&mut self, var: usize) {
         self.step += 1;
+        self.var = var as u64;
         self.touched.clear();
+        self.fresh.clear();
     }
 
     /// Ends a step: forgets the patterns it left below 2, and returns those whose count rose
@@ -164,6 +187,12 @@ impl Table {
                 self.entries.remove(k);
             } else if e.count > e.start {
                 rises.push((*k, e.count));
+            }
+        }
+        for (&k, &count) in &self.fresh {
+            if count >= 2 {
+                self.entries.insert(k, Entry { count, step: self.step, start: 0 });
+                rises.push((k, count));
             }
         }
         rises
