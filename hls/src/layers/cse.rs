@@ -136,7 +136,7 @@ pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
 /// the row and the pattern's digit is appended to it. The pair counts are kept exactly and
 /// updated per replacement: removing two digits and adding one changes only the pairs they are
 /// in, so a replacement costs one pass over its row. Rows are found through the list of where
-/// each variable occurs, so a step touches only the rows that hold both its variables.
+/// each variable occurs, so a step touches only the rows that hold one of its variables.
 fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
     let n_inputs = inputs.len();
     let total: usize = rows.iter().map(Vec::len).sum();
