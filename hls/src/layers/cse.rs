@@ -10,9 +10,14 @@
 //! Before: `y0 = x0 + 2·x1 + 4·x2`, `y1 = x0 + 2·x1 − x3` (4 + 3 digits, 5 adders)
 //! After:  `s = x0 + 2·x1`; `y0 = s + 4·x2`, `y1 = s − x3` (3 adders)
 
+use queue::Queue;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
+use table::{pair_key, unpack, Key, Slot, Table, MAX_SHIFT, MAX_VARS};
 use tachyon_quantize::fixed::bits_for;
+
+mod queue;
+mod table;
 
 /// `±var·2^shift`; variables `0..n_inputs` are inputs, later ones are [`Shared`] patterns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,15 +42,6 @@ pub struct Shared {
 pub struct Plan {
     pub shared: Vec<Shared>,
     pub rows: Vec<Vec<Digit>>,
-}
-
-/// The pattern formed by two digits of a row, with the sign and shift of the occurrence.
-fn pattern(p: Digit, q: Digit) -> Option<(Shared, u32, bool)> {
-    let (lo, hi) = if (p.shift, p.var) <= (q.shift, q.var) { (p, q) } else { (q, p) };
-    if lo.var == hi.var && lo.shift == hi.shift {
-        return None;
-    }
-    Some((Shared { a: lo.var, b: hi.var, d: hi.shift - lo.shift, neg: lo.neg != hi.neg }, lo.shift, lo.neg))
 }
 
 /// The exact range of a pattern's value from its operands' ranges.
@@ -107,147 +103,178 @@ impl PlanCache {
     }
 }
 
+/// Rows of at most this many digits are searched whole. Longer rows (a dense layer of more
+/// than ~350 8-bit inputs) make the pair search quadratic in their length, so a matrix with one
+/// is split into blocks of consecutive inputs, each row into one part per block, the parts
+/// searched as rows (patterns are shared across rows and parts, but never formed across
+/// blocks) and put back together in block order. Above every row the shipped examples and
+/// `../shared/models` have (the longest: 631 digits, the calorimeter CNN), so their plans are
+/// those of the whole search.
+pub const WHOLE_ROW_DIGITS: usize = 1024;
+
 /// Greedy CSE over `rows` of digits; variables `0..inputs.len()` are the inputs, with their
-/// exact integer ranges.
+/// exact integer ranges, and every digit names an input. See [`search`]; rows longer than
+/// [`WHOLE_ROW_DIGITS`] are searched in blocks of inputs.
 pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
+    let longest = rows.iter().map(Vec::len).max().unwrap_or(0);
+    if longest <= WHOLE_ROW_DIGITS {
+        return search(inputs, rows);
+    }
+    let blocks = longest.div_ceil(WHOLE_ROW_DIGITS);
+    let width = inputs.len().div_ceil(blocks);
+    let parts =
+        rows.iter().flat_map(|r| (0..blocks).map(move |b| r.iter().filter(|d| d.var / width == b).copied().collect()));
+    let plan = search(inputs, parts.collect());
+    Plan { shared: plan.shared, rows: plan.rows.chunks(blocks).map(|c| c.concat()).collect() }
+}
+
+/// The greedy search over whole rows.
+///
+/// Each step takes the pattern of highest [`score`] among those seen at least twice (ties: the
+/// higher count, then the smaller pattern) and replaces, row by row, the first pair of digits
+/// (in row order) that forms it, again and again until none is left; the replaced pair leaves
+/// the row and the pattern's digit is appended to it. The pair counts are kept exactly and
+/// updated per replacement: removing two digits and adding one changes only the pairs they are
+/// in, so a replacement costs one pass over its row. Rows are found through the list of where
+/// each variable occurs, so a step touches only the rows that hold one of its variables.
+fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
     let n_inputs = inputs.len();
+    let total: usize = rows.iter().map(Vec::len).sum();
+    assert!(n_inputs + total < MAX_VARS, "CSE: too many variables ({} inputs, {total} digits)", n_inputs);
+    assert!(rows.iter().flatten().all(|d| d.var < n_inputs && d.shift < MAX_SHIFT), "CSE: digit out of range");
     let mut ranges = inputs.to_vec();
-    let mut rows = rows;
-    let mut counts: HashMap<Shared, i64> = HashMap::new();
-    let count_row = |row: &[Digit], counts: &mut HashMap<Shared, i64>, delta: i64| {
-        for i in 0..row.len() {
-            for j in i + 1..row.len() {
-                if let Some((p, _, _)) = pattern(row[i], row[j]) {
-                    *counts.entry(p).or_insert(0) += delta;
+    let mut rows: Vec<Vec<Slot>> = rows.iter().map(|r| r.iter().map(Slot::of).collect()).collect();
+    // Where each variable occurs, as (row, slot), in row order; entries of replaced digits are
+    // dropped lazily.
+    let mut occ: Vec<Vec<(u32, u32)>> = vec![vec![]; n_inputs];
+    let mut table = Table::with_capacity(total.min(1 << 20));
+    for (r, row) in rows.iter().enumerate() {
+        for (s, d) in row.iter().enumerate() {
+            occ[d.var as usize].push((r as u32, s as u32));
+            for e in &row[s + 1..] {
+                if let Some(k) = pair_key(*d, *e) {
+                    table.add(k);
                 }
             }
         }
-    };
-    for r in &rows {
-        count_row(r, &mut counts, 1);
     }
-    let mut heap: BinaryHeap<(i64, i64, Reverse<Shared>)> =
-        counts.iter().filter(|(_, &c)| c >= 2).map(|(&p, &c)| (score(&ranges, &p, c), c, Reverse(p))).collect();
+    let rank = |ranges: &[(i128, i128)], k: Key, c: u32| (score(ranges, &unpack(k), c as i64), c, Reverse(k));
+    table.end_count();
+    let mut heap = Queue::from_vec(table.all().map(|(k, c)| rank(&ranges, k, c)).collect());
     let mut shared = vec![];
-    while let Some((_, c, Reverse(p))) = heap.pop() {
-        let now = counts.get(&p).copied().unwrap_or(0);
+    let (mut merged, mut group) = (vec![], vec![]);
+    while let Some((_, c, Reverse(k))) = heap.pop() {
+        let now = table.count(k);
         if now != c {
             // Stale: entries are pushed when a count rises, not when it falls, so a pattern's
             // best entry never ranks below its true one; re-queue it at its true rank.
             if now >= 2 {
-                heap.push((score(&ranges, &p, now), now, Reverse(p)));
+                heap.push(rank(&ranges, k, now));
             }
             continue;
         }
         if c < 2 {
             break;
         }
+        let p = unpack(k);
         let var = n_inputs + shared.len();
         ranges.truncate(var);
         ranges.push(pattern_range(&ranges, &p));
+        occ.truncate(var);
+        occ.push(vec![]);
+        table.begin_step(var);
         let mut used = false;
-        // Count changes of this step, applied once at its end (nothing below reads the counts),
-        // so a pattern touched in many rows is queued once, at its final count.
-        let mut step: HashMap<Shared, i64> = HashMap::new();
-        for row in rows.iter_mut() {
-            if !row.iter().any(|d| d.var == p.a) || !row.iter().any(|d| d.var == p.b) {
-                continue;
-            }
-            // Replace occurrences one at a time, updating the counts of the pairs they were in.
-            loop {
-                let mut found = None;
-                'search: for i in 0..row.len() {
-                    if row[i].var != p.a && row[i].var != p.b {
-                        continue;
-                    }
-                    for j in i + 1..row.len() {
-                        if row[j].var != p.a && row[j].var != p.b {
-                            continue; // cannot pair into p
-                        }
-                        if let Some((q, shift, neg)) = pattern(row[i], row[j]) {
-                            if q == p {
-                                found = Some((i, j, shift, neg));
-                                break 'search;
-                            }
-                        }
-                    }
-                }
-                let Some((i, j, shift, neg)) = found else { break };
+        for v in [p.a, p.b] {
+            occ[v].retain(|&(r, s)| rows[r as usize][s as usize].alive);
+        }
+        // The digits of either variable, by row, in row order.
+        merged.clear();
+        if p.a == p.b {
+            merged.extend_from_slice(&occ[p.a]);
+        } else {
+            merge(&occ[p.a], &occ[p.b], &mut merged);
+        }
+        for run in merged.chunk_by(|x, y| x.0 == y.0) {
+            let r = run[0].0;
+            group.clear();
+            group.extend(run.iter().map(|e| e.1));
+            let row = &mut rows[r as usize];
+            while let Some((i, j)) = first_pair(row, &group, k) {
                 used = true;
-                let (di, dj) = (row[i], row[j]);
-                for (k, &dk) in row.iter().enumerate() {
-                    if k != i && k != j {
-                        for d in [di, dj] {
-                            if let Some((q, _, _)) = pattern(d, dk) {
-                                *step.entry(q).or_insert(0) -= 1;
-                            }
-                        }
-                    }
-                }
-                *step.entry(p).or_insert(0) -= 1;
-                row.remove(j);
-                row.remove(i);
-                let h = Digit { var, shift, neg };
-                for &dk in row.iter() {
-                    if let Some((q, _, _)) = pattern(h, dk) {
-                        *step.entry(q).or_insert(0) += 1;
-                    }
-                }
-                row.push(h);
+                let h = replace(row, i, j, var, k, &mut table);
+                occ[var].push((r, h));
             }
         }
-        // The heap orders its entries completely (score, count, pattern): the order they are
-        // queued in changes nothing.
-        let mut rises = vec![];
-        for (q, delta) in step {
-            if delta != 0 {
-                let e = counts.entry(q).or_insert(0);
-                *e += delta;
-                if delta > 0 && *e >= 2 {
-                    rises.push((score(&ranges, &q, *e), *e, Reverse(q)));
-                }
+        for (q, c) in table.end_step() {
+            if c >= 2 {
+                heap.push(rank(&ranges, q, c));
             }
         }
-        heap.extend(rises);
         if used {
             shared.push(p);
         } else {
-            counts.insert(p, 0);
+            table.forget(k);
         }
     }
+    let rows = rows.into_iter().map(|r| r.iter().filter(|d| d.alive).map(Slot::digit).collect()).collect();
     Plan { shared, rows }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn value(plan: &Plan, n: usize, xs: &[i128], row: &[Digit]) -> i128 {
-        let mut vals: Vec<i128> = xs.to_vec();
-        for s in &plan.shared {
-            let b = vals[s.b] << s.d;
-            vals.push(if s.neg { vals[s.a] - b } else { vals[s.a] + b });
-        }
-        let _ = n;
-        row.iter().map(|d| if d.neg { -(vals[d.var] << d.shift) } else { vals[d.var] << d.shift }).sum()
-    }
-
-    #[test]
-    fn shares_and_preserves_values() {
-        let d = |var, shift, neg| Digit { var, shift, neg };
-        let rows = vec![
-            vec![d(0, 0, false), d(1, 1, false), d(2, 2, false)],
-            vec![d(0, 0, false), d(1, 1, false), d(3, 0, true)],
-        ];
-        let before: Vec<Vec<Digit>> = rows.clone();
-        let plan = eliminate(&[(-8, 7); 4], rows);
-        assert_eq!(plan.shared.len(), 1);
-        assert_eq!(plan.rows.iter().map(|r| r.len()).sum::<usize>(), 4);
-        let xs = [3, -5, 7, 11];
-        for (b, a) in before.iter().zip(&plan.rows) {
-            let direct: i128 =
-                b.iter().map(|d| if d.neg { -(xs[d.var] << d.shift) } else { xs[d.var] << d.shift }).sum();
-            assert_eq!(value(&plan, 4, &xs, a), direct);
+/// Merges two lists sorted by (row, slot).
+fn merge(a: &[(u32, u32)], b: &[(u32, u32)], out: &mut Vec<(u32, u32)>) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
         }
     }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
 }
+
+/// The first pair of live digits among `slots` (in row order) that forms pattern `k`.
+fn first_pair(row: &[Slot], slots: &[u32], k: Key) -> Option<(u32, u32)> {
+    for (x, &i) in slots.iter().enumerate() {
+        let di = row[i as usize];
+        if !di.alive {
+            continue;
+        }
+        for &j in &slots[x + 1..] {
+            let dj = row[j as usize];
+            if dj.alive && pair_key(di, dj) == Some(k) {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+/// Replaces the digits in slots `i` and `j` of `row`, which form pattern `k`, by one digit of
+/// variable `var`, updating the counts of every pair they were or it is in; returns its slot.
+fn replace(row: &mut Vec<Slot>, i: u32, j: u32, var: usize, k: Key, table: &mut Table) -> u32 {
+    let (di, dj) = (row[i as usize], row[j as usize]);
+    let lo = if (di.shift, di.var) <= (dj.shift, dj.var) { di } else { dj };
+    let h = Slot { var: var as u32, shift: lo.shift, neg: lo.neg, alive: true };
+    row[i as usize].alive = false;
+    row[j as usize].alive = false;
+    table.sub(k);
+    for &dk in row.iter().filter(|d| d.alive) {
+        for d in [di, dj] {
+            if let Some(q) = pair_key(d, dk) {
+                table.sub(q);
+            }
+        }
+        if let Some(q) = pair_key(h, dk) {
+            table.add_fresh(q);
+        }
+    }
+    row.push(h);
+    (row.len() - 1) as u32
+}
+
+#[cfg(test)]
+mod tests;
