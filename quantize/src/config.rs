@@ -81,7 +81,9 @@ pub enum Style {
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Adder graphs, with a DSP only for a coefficient whose shift-add chain would be long
-    /// (5 or more signed digits, i.e. 9+-bit weights) on an input wider than 4 bits.
+    /// (5 or more signed digits, i.e. 9+-bit weights) on an input wider than 4 bits, and would
+    /// cost more LUTs than a DSP slice is worth (~100: one adder per extra digit, as wide as
+    /// the input and the coefficient together).
     #[default]
     Auto,
     /// Adder graphs only: no DSP slices at all.

@@ -337,7 +337,13 @@ impl fmt::Display for QModel {
             let detail = match &l.kind {
                 LayerKind::Linear { rows, .. } => {
                     let nz: usize = rows.iter().map(|r| r.len()).sum();
-                    format!(" {} outputs, {} nonzero coefficients", rows.len(), nz)
+                    let moved = out.offset.iter().filter(|&&h| h != 0).count();
+                    let rounding = if moved > 0 {
+                        format!(", the rounding constant of the requantization after it in {moved} biases")
+                    } else {
+                        String::new()
+                    };
+                    format!(" {} outputs, {} nonzero coefficients{rounding}", rows.len(), nz)
                 }
                 LayerKind::Requant(r) => match r.first() {
                     Some(q) => {

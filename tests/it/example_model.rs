@@ -197,7 +197,11 @@ fn float_model_takes_precision_from_the_config() {
     build(&o).unwrap();
     let text = std::fs::read_to_string(dir.join("out/model.txt")).unwrap();
     assert!(text.contains("16×fixed<12,4>") || text.contains("6×fixed<12,4>"), "input type from config:\n{text}");
-    assert!(text.contains("RND SAT"), "per-layer result type applied:\n{text}");
+    // RND's constant went into dense0's biases, so the requantization floors.
+    assert!(
+        text.contains("rounding constant of the requantization after it in 8 biases") && text.contains("2^-5 TRN SAT"),
+        "per-layer result type applied:\n{text}"
+    );
     assert!(text.contains("TRN WRAP"), "default result type applied:\n{text}");
     lint(&dir.join("out"));
     if !have("verilator") {

@@ -50,11 +50,16 @@ fn add(b: &mut Builder, x: Val, y: Val, sub: bool) -> Val {
 }
 
 /// Whether `c · x` goes to a DSP multiplier under `strategy`. A shift-add chain costs one
-/// adder per extra signed digit; a 4-bit or narrower input is cheaper in LUTs either way.
-fn on_dsp(strategy: Strategy, digits: usize, x: &Val) -> bool {
+/// adder per extra signed digit, each about as wide as `x` and `c` together; a 4-bit or
+/// narrower input is cheaper in LUTs either way. `auto` takes a DSP for five digits or more
+/// when those adders would cost more LUTs than a DSP slice is worth ([`super::DSP_LUTS`]): a
+/// trained model's few wide-ish coefficients stay in LUTs (0 DSPs), a float model's 16-bit
+/// weights on 16-bit inputs go to DSPs.
+fn on_dsp(strategy: Strategy, c: i128, digits: usize, x: &Val) -> bool {
+    let adder_luts = (digits as u64).saturating_sub(1) * u64::from(x.width() + bits_for(c.abs(), c.abs()));
     x.width() > 4
         && match strategy {
-            Strategy::Auto => digits >= 5,
+            Strategy::Auto => digits >= 5 && adder_luts > super::DSP_LUTS,
             Strategy::Adders => false,
             Strategy::Dsp => digits >= 2,
         }
@@ -123,7 +128,7 @@ pub fn lower_linear(
                 continue;
             }
             let d = csd(c);
-            if on_dsp(strategy, d.len(), &x) {
+            if on_dsp(strategy, c, d.len(), &x) {
                 let (p, neg) = multiply(b, x, c);
                 out[i].terms.push(Term { base: p, shift: 0, neg, zeros: c.trailing_zeros() });
             } else {

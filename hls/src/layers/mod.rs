@@ -65,6 +65,10 @@ pub(crate) fn product(b: &mut Builder, x: Val, y: Val) -> Val {
     product_inner(b, x, y)
 }
 
+/// LUTs a DSP slice is worth when `auto` chooses between the two (the price `tachyon
+/// decompose` uses too).
+pub const DSP_LUTS: u64 = 100;
+
 /// Largest `width(x) · width(y)` that `auto` builds from LUTs: such a multiplier takes fewer
 /// LUTs than the ~100 a DSP slice is worth (the price `tachyon decompose` uses), and no
 /// DSP-sized pipeline.
