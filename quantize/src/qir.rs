@@ -261,6 +261,14 @@ impl QModel {
     pub fn tensor(&self, id: TensorId) -> &QTensor {
         &self.tensors[id.0 as usize]
     }
+    /// The indices of the layers that read tensor `t`, in layer order.
+    pub fn readers(&self, t: TensorId) -> Vec<usize> {
+        (0..self.layers.len()).filter(|&k| self.layers[k].inputs.contains(&t)).collect()
+    }
+    /// The index of the layer that computes tensor `t` (`None` for the input).
+    pub fn producer(&self, t: TensorId) -> Option<usize> {
+        self.layers.iter().position(|l| l.output == t)
+    }
     pub fn input_elems(&self) -> &[Elem] {
         &self.tensor(self.input).elems
     }

@@ -34,6 +34,13 @@ fn dense_model(dir: &Path, name: &str, zero: &[usize]) -> PathBuf {
     path
 }
 
+/// A config file `dir/name` holding `json`.
+fn config_file(dir: &Path, name: &str, json: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, json).unwrap();
+    path
+}
+
 fn build_cli(model: &Path, out: &Path, extra: &[&str]) -> String {
     let mut args = vec!["build", model.to_str().unwrap(), "-o", out.to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -77,8 +84,7 @@ fn constant_outputs_are_reported() {
 fn reuse_that_raises_dsps_is_reported_with_the_reason() {
     let dir = scratch("warn_reuse");
     std::fs::create_dir_all(&dir).unwrap();
-    let cfg = dir.join("reuse.json");
-    std::fs::write(&cfg, r#"{"default": {"reuse": 4}}"#).unwrap();
+    let cfg = config_file(&dir, "reuse.json", r#"{"default": {"reuse": 4}}"#);
     let text = build_cli(&tiny(), &dir.join("r4"), &["-c", cfg.to_str().unwrap()]);
     assert!(
         text.contains("warning: layer 'dense0_matmul'") && text.contains("reuse 4 raises its DSP count from 0 to"),
@@ -181,8 +187,7 @@ fn every_sim_run_is_kept_in_the_report() {
 fn max_latency_is_met_or_reported() {
     let dir = scratch("warn_max_latency");
     std::fs::create_dir_all(&dir).unwrap();
-    let tight = dir.join("tight.json");
-    std::fs::write(&tight, r#"{"default": {"max_latency": 1}}"#).unwrap();
+    let tight = config_file(&dir, "tight.json", r#"{"default": {"max_latency": 1}}"#);
     let text = build_cli(&tiny(), &dir.join("a"), &["--config", tight.to_str().unwrap()]);
     assert!(text.contains("warning: max_latency is 1 cycles, but the design takes 2 at 5 ns"), "{text}");
     let w = read_report(&dir.join("a")).unwrap().warnings.unwrap();
@@ -191,7 +196,8 @@ fn max_latency_is_met_or_reported() {
     let jet = repo().join("examples/jet_mlp/jet_mlp.onnx");
     let fastest = tachyon_driver::project::compile(&jet, &Default::default(), 5.0, "tachyon_top", None).unwrap();
     let n = fastest.design.latency + 2;
-    let config = tachyon_quantize::Config::parse(&format!(r#"{{"default": {{"max_latency": {n}}}}}"#)).unwrap();
+    let slow = config_file(&dir, "slow.json", &format!(r#"{{"default": {{"max_latency": {n}}}}}"#));
+    let config = tachyon_quantize::Config::load(&slow).unwrap();
     let slower = tachyon_driver::project::compile(&jet, &config, 5.0, "tachyon_top", None).unwrap();
     assert!(slower.design.latency <= n, "{} cycles for max_latency {n}", slower.design.latency);
     let luts = |b: &tachyon_driver::project::Built| b.design.report.total.lut;
@@ -202,8 +208,6 @@ fn max_latency_is_met_or_reported() {
         luts(&fastest),
         fastest.design.latency
     );
-    let slow = dir.join("slow.json");
-    std::fs::write(&slow, format!(r#"{{"default": {{"max_latency": {n}}}}}"#)).unwrap();
     let text = build_cli(&jet, &dir.join("b"), &["--config", slow.to_str().unwrap()]);
     assert!(!text.contains("warning:"), "{text}");
 }

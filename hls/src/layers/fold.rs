@@ -181,11 +181,10 @@ pub fn segment(m: &QModel, agg: usize, reuse: u32) -> Result<Segment, FoldError>
     let mut phi = vec![];
     let mut t = m.layers[agg].inputs[0];
     loop {
-        let readers = m.layers.iter().filter(|l| l.inputs.contains(&t)).count();
-        if t == m.input || t == m.output || readers != 1 {
+        if t == m.input || t == m.output || m.readers(t).len() != 1 {
             break;
         }
-        let Some(li) = m.layers.iter().position(|l| l.output == t) else { break };
+        let Some(li) = m.producer(t) else { break };
         let Some(kind) = per_particle(m, li, n) else { break };
         layers.insert(0, li);
         phi.insert(0, kind);

@@ -268,10 +268,10 @@ fn may_flip(pool: &[Term], idx: [usize; 3]) -> bool {
 }
 
 /// The cheapest ternary adder among the first `together` (at least 3) terms of the pool, by
-/// index. `None` when a binary adder should go first: a ternary adder is a LUT level slower,
+/// index, and whether its signs may flip ([`may_flip`]). `None` when a binary adder should go first: a ternary adder is a LUT level slower,
 /// so where it would overrun the clock and the pair of the two earliest terms would not, the
 /// pair keeps the stage.
-fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<[usize; 3]> {
+fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<([usize; 3], bool)> {
     let n = together.max(3);
     let mut best = (u32::MAX, [0, 1, 2]);
     for i in 0..n {
@@ -288,12 +288,13 @@ fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<[usize; 3]
         return None;
     }
     let [i, j, k] = best.1;
-    let Triple { lo, hi, .. } = triple([&pool[i], &pool[j], &pool[k]], may_flip(pool, [i, j, k]))?;
+    let flip = may_flip(pool, best.1);
+    let Triple { lo, hi, .. } = triple([&pool[i], &pool[j], &pool[k]], flip)?;
     let t3 =
         b.fits(&[pool[i].base, pool[j].base, pool[k].base], crate::delay::add3(bits_for(lo, hi)), bits_for(lo, hi));
     let (plo, phi, _) = pair_range(&pool[0], &pool[1]);
     let t2 = b.fits(&[pool[0].base, pool[1].base], crate::delay::add(bits_for(plo, phi)), bits_for(plo, phi));
-    (t3 || !t2).then_some(best.1)
+    (t3 || !t2).then_some((best.1, flip))
 }
 
 /// `Σ vals + bias` as an arrival-ordered adder tree (see [`finish_row`]).
@@ -374,9 +375,7 @@ fn build_row(b: &mut Builder, r: Row, bias: i128, ternary_from: usize) -> Val {
         // after the tree); the rest is subtracted from it.
         let i = (0..pool.len()).min_by_key(|&i| (pool[i].base.width(), ready(&pool[i]), i)).expect("non-empty");
         let t = pool[i];
-        let z = b.constant(0);
-        let v = add(b, z, t.base, true);
-        pool[i] = Term { base: v, neg: false, ..t };
+        pool[i] = Term { base: negate(b, t.base), neg: false, ..t };
     }
     while pool.len() > 1 {
         pool.sort_by_key(|t| (ready(t), t.width()));
@@ -384,8 +383,7 @@ fn build_row(b: &mut Builder, r: Row, bias: i128, ternary_from: usize) -> Val {
         let together =
             pool.iter().take(PAIR_SEARCH).take_while(|t| ready(t).0 == s0 && ready(t).1 <= d0 + READY_SLACK_PS).count();
         if pool.len() >= ternary_from {
-            if let Some(ts) = best_triple(b, &pool, together) {
-                let flip = may_flip(&pool, ts);
+            if let Some((ts, flip)) = best_triple(b, &pool, together) {
                 let i = ts.map(|i| pool[i]);
                 let mut idx = ts;
                 idx.sort_unstable();
@@ -414,9 +412,15 @@ fn build_row(b: &mut Builder, r: Row, bias: i128, ternary_from: usize) -> Val {
     }
     let t = pool[0];
     let v = t.value(b);
-    if !t.neg {
-        return v;
+    if t.neg {
+        negate(b, v)
+    } else {
+        v
     }
+}
+
+/// `0 − v`.
+fn negate(b: &mut Builder, v: Val) -> Val {
     let z = b.constant(0);
     add(b, z, v, true)
 }

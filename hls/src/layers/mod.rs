@@ -53,10 +53,13 @@ pub fn lower_layer(b: &mut Builder, kind: &LayerKind, xs: &[Val], out: &[Elem], 
 /// which selects among fewer bits. (With two readers it would take two multiplexers.)
 pub fn relu_feeds_requant(m: &QModel, li: usize) -> bool {
     let l = &m.layers[li];
-    let mut readers = m.layers.iter().filter(|r| r.inputs.contains(&l.output));
+    let reader = match m.readers(l.output)[..] {
+        [r] => Some(&m.layers[r]),
+        _ => None,
+    };
     matches!(l.kind, LayerKind::Relu)
         && m.output != l.output
-        && matches!((readers.next(), readers.next()), (Some(r), None) if matches!(r.kind, LayerKind::Requant(_)) && r.inputs.len() == 1)
+        && reader.is_some_and(|r| matches!(r.kind, LayerKind::Requant(_)) && r.inputs.len() == 1)
 }
 
 /// `x · y` of two computed values: a constant multiply (adder graph) when one is a known

@@ -9,7 +9,7 @@
 //! After:  `t2 = linear t0 (dense0_matmul)` with the bias in the first layer's rows.
 
 use crate::fixed::{Elem, Overflow};
-use crate::qir::{LayerKind, QModel, TensorId};
+use crate::qir::{LayerKind, QModel};
 use crate::round::Round;
 use std::collections::BTreeMap;
 
@@ -25,7 +25,7 @@ pub fn fuse_linear(m: &mut QModel) {
             continue;
         };
         let (a, b) = (&m.layers[p], &m.layers[i]);
-        let readers = m.layers.iter().filter(|l| l.inputs.contains(&a.output)).count();
+        let readers = m.readers(a.output).len();
         // A wide constant multiply after a layer with fan-in (an affine requantization's `M`,
         // `lower::steps`) stays a layer of its own: folded in, it would widen every weight.
         let wide_after_sum = match (&a.kind, &b.kind) {
@@ -114,7 +114,7 @@ pub fn fuse_relu(m: &mut QModel) {
             continue;
         };
         let (t, input) = (l.output, *input);
-        let readers: Vec<usize> = (0..m.layers.len()).filter(|&k| m.layers[k].inputs.contains(&t)).collect();
+        let readers = m.readers(t);
         let clamps = |k: usize| match (&m.layers[k].kind, &m.layers[k].inputs[..]) {
             (LayerKind::Requant(rs), [only]) if *only == t => {
                 rs.iter().all(|r| r.overflow == Overflow::Sat && r.lo >= 0)
@@ -159,18 +159,16 @@ fn rounding_offset(round: Round, s: u32) -> Option<i128> {
 /// Before: `a = linear x (bias 3); r = relu a; y = requant r (≫ 2, half up, wrap)`
 /// After:  `a = linear x (bias 5); r = relu a; y = requant r (≫ 2, floor, wrap)`
 pub fn fold_rounding(m: &mut QModel) {
-    let readers = |m: &QModel, t: TensorId| m.layers.iter().filter(|l| l.inputs.contains(&t)).count();
-    let producer = |m: &QModel, t: TensorId| m.layers.iter().position(|l| l.output == t);
     for q in 0..m.layers.len() {
         let (LayerKind::Requant(_), &[t]) = (&m.layers[q].kind, &m.layers[q].inputs[..]) else { continue };
-        if t == m.output || readers(m, t) != 1 {
+        if t == m.output || m.readers(t).len() != 1 {
             continue;
         }
-        let Some(p) = producer(m, t) else { continue };
+        let Some(p) = m.producer(t) else { continue };
         // The linear layer, and the ReLU between when there is one.
         let (lin, relu) = match (&m.layers[p].kind, &m.layers[p].inputs[..]) {
             (LayerKind::Linear { .. }, _) => (p, None),
-            (LayerKind::Relu, &[u]) if u != m.output && readers(m, u) == 1 => match producer(m, u) {
+            (LayerKind::Relu, &[u]) if u != m.output && m.readers(u).len() == 1 => match m.producer(u) {
                 Some(k) if matches!(m.layers[k].kind, LayerKind::Linear { .. }) => (k, Some(p)),
                 _ => continue,
             },
@@ -244,6 +242,28 @@ mod tests {
         layer(name, LayerKind::Linear { rows, bias }, &[input], output)
     }
 
+    /// A `[1, n]` tensor of `elems`.
+    fn tensor(name: &str, elems: Vec<Elem>) -> QTensor {
+        QTensor { name: name.into(), shape: vec![1, elems.len()], elems, offset: vec![] }
+    }
+
+    /// The model of `tensors` and `layers` whose input is tensor 0 (integers on the grid
+    /// `2^-frac`) and whose output is the last tensor.
+    fn qmodel(name: &str, tensors: Vec<QTensor>, layers: Vec<Layer>, frac: i32) -> QModel {
+        let (input_shape, output_shape) = (tensors[0].shape.clone(), tensors[tensors.len() - 1].shape.clone());
+        QModel {
+            name: name.into(),
+            output: TensorId(tensors.len() as u32 - 1),
+            tensors,
+            layers,
+            input: TensorId(0),
+            prologue: Prologue { input_shape, steps: vec![], conv: InputConv::Exact { frac }, select: None },
+            epilogue: vec![],
+            epilogue_shape: output_shape.clone(),
+            output_shape,
+        }
+    }
+
     /// q = W_q·x, k = W_k·x, then q + b_q and k + b_k (the MatMuls before the Adds, as exporters
     /// write attention projections), then y = [q', k']: each bias fuses into its MatMul, though
     /// the layers are not adjacent, and the model computes the same values.
@@ -251,36 +271,17 @@ mod tests {
     fn non_adjacent_chains_fuse_exactly() {
         let e = |lo, hi| Elem::new(0, lo, hi);
         let tensors = (0..6)
-            .map(|k| QTensor { name: format!("t{k}"), shape: vec![1, 2], elems: vec![e(-100, 100); 2], offset: vec![] })
-            .chain([QTensor {
-                name: "y".into(),
-                shape: vec![1, 4],
-                elems: vec![e(-100_000, 100_000); 4],
-                offset: vec![],
-            }])
+            .map(|k| tensor(&format!("t{k}"), vec![e(-100, 100); 2]))
+            .chain([tensor("y", vec![e(-100_000, 100_000); 4])])
             .collect();
-        let mut m = QModel {
-            name: "attention_projections".into(),
-            tensors,
-            layers: vec![
-                linear("q_matmul", 0, 1, vec![vec![(0, 3), (1, -2)], vec![(1, 5)]], vec![0, 0]),
-                linear("k_matmul", 0, 2, vec![vec![(0, -7)], vec![(0, 1), (1, 1)]], vec![0, 0]),
-                linear("q_bias", 1, 3, vec![vec![(0, 1)], vec![(1, 1)]], vec![11, -4]),
-                linear("k_bias", 2, 4, vec![vec![(0, 1)], vec![(1, 1)]], vec![-9, 2]),
-                layer("concat", LayerKind::Gather(vec![0, 1, 2, 3]), &[3, 4], 6),
-            ],
-            input: TensorId(0),
-            output: TensorId(6),
-            prologue: Prologue {
-                input_shape: vec![1, 2],
-                steps: vec![],
-                conv: InputConv::Exact { frac: 0 },
-                select: None,
-            },
-            epilogue: vec![],
-            output_shape: vec![1, 4],
-            epilogue_shape: vec![1, 4],
-        };
+        let layers = vec![
+            linear("q_matmul", 0, 1, vec![vec![(0, 3), (1, -2)], vec![(1, 5)]], vec![0, 0]),
+            linear("k_matmul", 0, 2, vec![vec![(0, -7)], vec![(0, 1), (1, 1)]], vec![0, 0]),
+            linear("q_bias", 1, 3, vec![vec![(0, 1)], vec![(1, 1)]], vec![11, -4]),
+            linear("k_bias", 2, 4, vec![vec![(0, 1)], vec![(1, 1)]], vec![-9, 2]),
+            layer("concat", LayerKind::Gather(vec![0, 1, 2, 3]), &[3, 4], 6),
+        ];
+        let mut m = qmodel("attention_projections", tensors, layers, 0);
         let before = m.clone();
         fuse_linear(&mut m);
         let names: Vec<&str> = m.layers.iter().map(|l| l.name.as_str()).collect();
@@ -301,34 +302,14 @@ mod tests {
         let model = |round: Round, overflow: Overflow, lo: i128| {
             let e = |lo, hi| Elem::new(3, lo, hi);
             let rq = Requant { from_frac: 3, to_frac: 1, div: 1, round, lo, hi: 7, overflow };
-            QModel {
-                name: "relu_requant".into(),
-                tensors: vec![
-                    QTensor { name: "x".into(), shape: vec![1, 2], elems: vec![e(-64, 63); 2], offset: vec![] },
-                    QTensor { name: "r".into(), shape: vec![1, 2], elems: vec![e(0, 63); 2], offset: vec![] },
-                    QTensor {
-                        name: "y".into(),
-                        shape: vec![1, 2],
-                        elems: vec![Elem::new(1, lo, 7); 2],
-                        offset: vec![],
-                    },
-                ],
-                layers: vec![
-                    layer("relu", LayerKind::Relu, &[0], 1),
-                    layer("act", LayerKind::Requant(vec![rq; 2]), &[1], 2),
-                ],
-                input: TensorId(0),
-                output: TensorId(2),
-                prologue: Prologue {
-                    input_shape: vec![1, 2],
-                    steps: vec![],
-                    conv: InputConv::Exact { frac: 3 },
-                    select: None,
-                },
-                epilogue: vec![],
-                output_shape: vec![1, 2],
-                epilogue_shape: vec![1, 2],
-            }
+            let tensors = vec![
+                tensor("x", vec![e(-64, 63); 2]),
+                tensor("r", vec![e(0, 63); 2]),
+                tensor("y", vec![Elem::new(1, lo, 7); 2]),
+            ];
+            let layers =
+                vec![layer("relu", LayerKind::Relu, &[0], 1), layer("act", LayerKind::Requant(vec![rq; 2]), &[1], 2)];
+            qmodel("relu_requant", tensors, layers, 3)
         };
         for round in Round::ALL {
             let before = model(round, Overflow::Sat, 0);
@@ -361,48 +342,16 @@ mod tests {
             let rq = Requant { from_frac: 3, to_frac: 0, div: 1, round, lo: -4, hi: 3, overflow };
             let rows = vec![vec![(0, 3), (1, -2)], vec![(1, 5)], vec![(0, 1)]];
             let mut layers = vec![linear("dense", 0, 1, rows, vec![5, -3, 0])];
-            let mut tensors = vec![
-                QTensor { name: "x".into(), shape: vec![1, 2], elems: vec![e(-64, 63); 2], offset: vec![] },
-                QTensor {
-                    name: "a".into(),
-                    shape: vec![1, 3],
-                    elems: vec![e(-313, 322), e(-323, 312), e(-64, 63)],
-                    offset: vec![],
-                },
-            ];
+            let mut tensors =
+                vec![tensor("x", vec![e(-64, 63); 2]), tensor("a", vec![e(-313, 322), e(-323, 312), e(-64, 63)])];
             if relu {
                 layers.push(layer("relu", LayerKind::Relu, &[1], 2));
-                tensors.push(QTensor {
-                    name: "r".into(),
-                    shape: vec![1, 3],
-                    elems: vec![e(0, 322), e(0, 312), e(0, 63)],
-                    offset: vec![],
-                });
+                tensors.push(tensor("r", vec![e(0, 322), e(0, 312), e(0, 63)]));
             }
             let q = tensors.len() as u32;
             layers.push(layer("act", LayerKind::Requant(vec![rq; 3]), &[q - 1], q));
-            tensors.push(QTensor {
-                name: "y".into(),
-                shape: vec![1, 3],
-                elems: vec![Elem::new(0, -4, 3); 3],
-                offset: vec![],
-            });
-            QModel {
-                name: "rounding".into(),
-                tensors,
-                layers,
-                input: TensorId(0),
-                output: TensorId(q),
-                prologue: Prologue {
-                    input_shape: vec![1, 2],
-                    steps: vec![],
-                    conv: InputConv::Exact { frac: 3 },
-                    select: None,
-                },
-                epilogue: vec![],
-                output_shape: vec![1, 3],
-                epilogue_shape: vec![1, 3],
-            }
+            tensors.push(tensor("y", vec![Elem::new(0, -4, 3); 3]));
+            qmodel("rounding", tensors, layers, 3)
         };
         for round in Round::ALL {
             for overflow in [Overflow::Wrap, Overflow::Sat] {

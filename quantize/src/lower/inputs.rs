@@ -20,7 +20,7 @@ pub fn prune_inputs(m: &mut QModel) {
     if m.output == input {
         return;
     }
-    let readers: Vec<usize> = (0..m.layers.len()).filter(|&k| m.layers[k].inputs.contains(&input)).collect();
+    let readers = m.readers(input);
     let linear_only =
         readers.iter().all(|&k| m.layers[k].inputs == [input] && matches!(m.layers[k].kind, LayerKind::Linear { .. }));
     if readers.is_empty() || !linear_only {
