@@ -95,11 +95,13 @@ impl Compiled {
         let out = py.detach(|| -> Result<Vec<u8>, String> {
             let mut out = Vec::with_capacity(rows * n_out * 8);
             let mut scratch = tachyon_quantize::plan::Scratch::default();
-            let floats: Vec<f64> =
-                x.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
             // Blocks of rows: the prologue runs once per block where it is element-wise.
             const BLOCK: usize = 4096;
-            for (b, block) in floats.chunks(BLOCK * n_in.max(1)).enumerate() {
+            let mut block = Vec::with_capacity(BLOCK * n_in);
+            for (b, bytes) in x.chunks(BLOCK * n_in.max(1) * 8).enumerate() {
+                block.clear();
+                block.extend(bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))));
+                let block = &block[..];
                 let k = block.len() / n_in.max(1);
                 let codes = interp::quantize_inputs(q, block, k).map_err(|e| {
                     // Name the first sample that fails, as one sample at a time would.

@@ -271,7 +271,9 @@ fn bus_codes(m: &QModel, data: &[f64]) -> Result<Vec<i128>, String> {
 
 /// Float value of the output integers, with the epilogue applied (what the ONNX model outputs).
 pub fn dequantize_output(m: &QModel, y: &[i128]) -> Result<Vec<f64>, String> {
-    let vals: Vec<f64> = y.iter().zip(m.output_elems()).map(|(&v, e)| v as f64 * 2f64.powi(-e.frac)).collect();
+    // Through i64 where it fits: the same correctly rounded value, without the i128 conversion.
+    let float = |v: i128| i64::try_from(v).map_or(v as f64, |v| v as f64);
+    let vals: Vec<f64> = y.iter().zip(m.output_elems()).map(|(&v, e)| float(v) * 2f64.powi(-e.frac)).collect();
     if m.epilogue.is_empty() {
         return Ok(vals);
     }
