@@ -3,15 +3,16 @@
 //! `report.json`, writing both to `synth.json`.
 //!
 //! `--partitioned` is for designs too big to synthesize flat (a million LUTs would take yosys
-//! most of a day): the project's netlist is rebuilt and written as distinct part modules under
-//! a top ([`tachyon_rtl::emit_partitioned`]); yosys synthesizes each distinct module once and
-//! `stat -top` counts every instance. The figures differ from flat synthesis only by what
-//! crosses a part boundary (see `benches/RESULTS.md` for both methods on one design).
+//! most of a day): the project's netlist is rebuilt and cut into distinct part modules
+//! ([`tachyon_rtl::emit_partitioned`]); each distinct module is synthesized once, `jobs` yosys
+//! processes at a time, and counted once per instance. The figures differ from flat synthesis
+//! only by what crosses a part boundary (see `benches/RESULTS.md` for both methods on one
+//! design).
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 pub use tachyon_flows::yosys::Counts;
-use tachyon_flows::yosys::{synthesize, Input};
+use tachyon_flows::yosys::{synthesize, synthesize_parts, Input};
 
 /// The result of `tachyon synth`.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -40,8 +41,9 @@ pub struct PartitionCounts {
 }
 
 /// Runs yosys on `project/rtl/*.v` for `family` (`xcup`, `xcu`, `xc7`), flat, or with
-/// `partitioned` on the project's netlist written as part modules (see the module docs).
-pub fn run(project: &Path, family: &str, partitioned: bool) -> Result<SynthSummary> {
+/// `partitioned` on the project's netlist cut into part modules, `jobs` yosys processes at a
+/// time (0: one per core; see the module docs).
+pub fn run(project: &Path, family: &str, partitioned: bool, jobs: usize) -> Result<SynthSummary> {
     let t = crate::report::read_report(project)?.design.total;
     let mut files: Vec<_> = std::fs::read_dir(project.join("rtl"))
         .with_context(|| format!("{}/rtl", project.display()))?
@@ -59,9 +61,8 @@ pub fn run(project: &Path, family: &str, partitioned: bool) -> Result<SynthSumma
         let design = crate::project::netlist(project, &manifest, &loaded)?;
         let hier = tachyon_rtl::emit_partitioned(&design.module);
         counts = Some(PartitionCounts { instances: hier.parts, modules: hier.modules });
-        let file = work.join(format!("{}.v", manifest.top));
-        std::fs::write(&file, &hier.verilog).with_context(|| format!("cannot write {}", file.display()))?;
-        synthesize(&Input::Hierarchy { file: &file, top: &manifest.top }, family, &work, &project.display().to_string())
+        let jobs = if jobs == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { jobs };
+        synthesize_parts(&hier.part_modules, family, jobs, &work, &project.display().to_string())
     } else {
         synthesize(&Input::Flat(&files), family, &work, &project.display().to_string())
     };

@@ -23,6 +23,9 @@ pub mod data_type {
     pub const COMPLEX64: i32 = 14;
     pub const COMPLEX128: i32 = 15;
     pub const BFLOAT16: i32 = 16;
+    /// 4-bit integers (IR 10, opset 21): two per byte, the lower index in the lower nibble.
+    pub const UINT4: i32 = 21;
+    pub const INT4: i32 = 22;
 }
 
 /// `AttributeProto.AttributeType` values.

@@ -110,6 +110,7 @@ pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, Tensor
         data_type::INT64 | data_type::UINT64 => (DType::Int, 8),
         data_type::BOOL => (DType::Bool, 1),
         data_type::FLOAT16 => (DType::F32, 2),
+        data_type::INT4 | data_type::UINT4 => return decode_int4(t, model_dir, n, shape),
         other => return Err(TensorError::UnsupportedType { data_type: other }),
     };
     let external;
@@ -149,6 +150,34 @@ pub fn decode_tensor(t: &TensorProto, model_dir: &Path) -> Result<Tensor, Tensor
         }
     };
     Ok(Tensor { dtype, shape, data })
+}
+
+/// A packed 4-bit tensor: two elements per byte, the lower index in the lower nibble, in
+/// `raw_data` (or external data) or one byte per `int32_data` value (ONNX IR 10).
+fn decode_int4(t: &TensorProto, model_dir: &Path, n: usize, shape: Vec<usize>) -> Result<Tensor, TensorError> {
+    let bytes: Vec<u8> = if t.data_location == data_location::EXTERNAL {
+        read_external(t, model_dir)?
+    } else if !t.raw_data.is_empty() || n == 0 {
+        t.raw_data.clone()
+    } else {
+        t.int32_data.iter().map(|&v| v as u8).collect()
+    };
+    let needed = n.div_ceil(2);
+    if bytes.len() != needed {
+        return Err(TensorError::RawSize { bytes: bytes.len(), dims: t.dims.clone(), data_type: t.data_type, needed });
+    }
+    let signed = t.data_type == data_type::INT4;
+    let data = (0..n)
+        .map(|i| {
+            let nibble = (bytes[i / 2] >> (4 * (i % 2))) & 0xf;
+            if signed && nibble >= 8 {
+                nibble as f64 - 16.0
+            } else {
+                nibble as f64
+            }
+        })
+        .collect();
+    Ok(Tensor { dtype: DType::Int, shape, data })
 }
 
 fn raw_value(dt: i32, c: &[u8]) -> f64 {
@@ -238,10 +267,36 @@ pub fn dtype_name(dt: i32) -> String {
         data_type::DOUBLE => "float64",
         data_type::UINT32 => "uint32",
         data_type::UINT64 => "uint64",
+        data_type::UINT4 => "uint4",
+        data_type::INT4 => "int4",
         data_type::COMPLEX64 => "complex64",
         data_type::COMPLEX128 => "complex128",
         data_type::BFLOAT16 => "bfloat16",
         _ => return format!("type code {dt}"),
     };
     s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packed 4-bit tensors: lower index in the lower nibble, an odd count leaves the last high
+    /// nibble unused; `int32_data` holds one packed byte per value.
+    #[test]
+    fn int4_tensors_unpack_low_nibble_first() {
+        let t = |dt, raw: Vec<u8>, i32s: Vec<i32>| TensorProto {
+            dims: vec![3],
+            data_type: dt,
+            raw_data: raw,
+            int32_data: i32s,
+            ..Default::default()
+        };
+        let dir = Path::new(".");
+        let int4 = decode_tensor(&t(data_type::INT4, vec![0x8f, 0x07], vec![]), dir).unwrap();
+        assert_eq!(int4.data, [-1.0, -8.0, 7.0]);
+        let uint4 = decode_tensor(&t(data_type::UINT4, vec![], vec![0x8f, 0x07]), dir).unwrap();
+        assert_eq!(uint4.data, [15.0, 8.0, 7.0]);
+        assert!(decode_tensor(&t(data_type::INT4, vec![0x8f], vec![]), dir).is_err());
+    }
 }

@@ -138,7 +138,7 @@ fn main() -> Result<()> {
         print!("yosys synth_xilinx -family xcup -flatten: {}", String::from_utf8_lossy(&o.stdout));
     }
     if partitioned {
-        let s = tachyon_driver::synth::run(&out, "xcup", true).context("yosys, partitioned")?;
+        let s = tachyon_driver::synth::run(&out, "xcup", true, 0).context("yosys, partitioned")?;
         let (y, p) = (&s.yosys, s.partitioned.context("a partitioned run reports its partitions")?);
         println!(
             "yosys synth_xilinx -family xcup, partitioned ({} instances of {} modules): LUT {}  FF {}  CARRY {}  SRL {}  DSP {}  BRAM {}  (yosys {:.0} s)",

@@ -16,12 +16,15 @@ pub struct Args {
     /// every instance counted): for designs too big for flat synthesis.
     #[arg(long)]
     pub partitioned: bool,
+    /// With --partitioned: yosys processes at a time (default: one per core).
+    #[arg(long, short = 'j', default_value_t = 0, requires = "partitioned")]
+    pub jobs: usize,
 }
 
 /// Runs the command.
 pub fn run(a: Args) -> Result<()> {
-    let Args { project, family, partitioned } = a;
-    let s = tachyon_driver::synth::run(&project, &family, partitioned)?;
+    let Args { project, family, partitioned, jobs } = a;
+    let s = tachyon_driver::synth::run(&project, &family, partitioned, jobs)?;
     say!("{:<10} {:>9} {:>9} {:>7} {:>6} {:>5} {:>5}", "", "LUT", "FF", "CARRY", "SRL", "DSP", "BRAM");
     for (name, c) in [("yosys", &s.yosys), ("estimate", &s.estimate)] {
         say!("{:<10} {:>9} {:>9} {:>7} {:>6} {:>5} {:>5}", name, c.lut, c.ff, c.carry, c.srl, c.dsp, c.bram);

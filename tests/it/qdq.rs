@@ -1,5 +1,6 @@
 //! ONNX QDQ and integer ops as onnxruntime's static quantization writes them: Q→DQ pairs on
-//! activations (uint8 with odd zero points, int8), per-axis int8 weights and int32 biases behind
+//! activations (uint8 with odd zero points, int8, and opset 21's int16/uint16), per-axis int8
+//! weights (and int4/uint4, packed two per byte) and int32 biases behind
 //! DequantizeLinear, and the integer-op forms QLinearMatMul, QLinearConv, MatMulInteger and
 //! ConvInteger. Each model is compared with onnxruntime (every output of every vector: equal,
 //! or — for float MatMuls between Q/DQ — a quantizer input within `TIE_BOUND` of a rounding
@@ -24,6 +25,11 @@ impl Ints {
     fn add(&mut self, name: &str, dt: i32, shape: &[usize], data: &[i64]) -> String {
         let raw: Vec<u8> = match dt {
             data_type::INT8 | data_type::UINT8 => data.iter().map(|&v| v as u8).collect(),
+            data_type::INT16 | data_type::UINT16 => data.iter().flat_map(|&v| (v as u16).to_le_bytes()).collect(),
+            // Two per byte, the lower index in the lower nibble.
+            data_type::INT4 | data_type::UINT4 => {
+                data.chunks(2).map(|p| (p[0] as u8 & 0xf) | (p.get(1).map_or(0, |&v| v as u8 & 0xf) << 4)).collect()
+            }
             data_type::INT32 => data.iter().flat_map(|&v| (v as i32).to_le_bytes()).collect(),
             _ => panic!("type {dt}"),
         };
@@ -110,6 +116,43 @@ fn qdq_mlp(seed: u64) -> Vec<u8> {
     let so = odd_scale(&mut r, -3);
     qdq(&mut g, &mut ints, &h2, "y", so, -3, data_type::INT8);
     ints.into_model(g, 13)
+}
+
+/// The opset-21 integer types: x → Q/DQ(int16, zero point −7) → MatMul(DQ int4 per-column,
+/// an odd number of elements so the last byte is half used) + bias → Relu → Q/DQ(uint16, zero
+/// point 3) → MatMul(DQ uint4, per-tensor zero point 8) → Q/DQ(int16).
+fn qdq_int16_int4_mlp(seed: u64) -> Vec<u8> {
+    let mut r = Lcg(seed);
+    let mut g = GraphBuilder::new("qdq_int16_int4");
+    let mut ints = Ints::default();
+    let x = g.input("x", &[1, 9]);
+    g.output("y", &[1, 3]);
+    let sx = odd_scale(&mut r, -12);
+    let xq = qdq(&mut g, &mut ints, &x, "xdq", sx, -7, data_type::INT16);
+    let w1: Vec<i64> = (0..9 * 5).map(|_| r.int(-8, 7)).collect();
+    let w1 = ints.add("w1_int", data_type::INT4, &[9, 5], &w1);
+    let s1: Vec<f32> = (0..5).map(|_| odd_scale(&mut r, -3)).collect();
+    let s1c = g.initializer_f32("w1_s", &[5], &s1);
+    let z1 = ints.add("w1_z", data_type::INT4, &[5], &[0; 5]);
+    let w1 = g.node("DequantizeLinear", "", "w1_DQ", &[&w1, &s1c, &z1], &["w1"], vec![Attr::int("axis", 1)]);
+    let b: Vec<i64> = (0..5).map(|_| r.int(-4000, 4000)).collect();
+    let bq = ints.add("b1_int", data_type::INT32, &[5], &b);
+    let bs: Vec<f32> = s1.iter().map(|&s| s * sx).collect();
+    let bsc = g.initializer_f32("b1_s", &[5], &bs);
+    let bz = ints.add("b1_z", data_type::INT32, &[5], &[0; 5]);
+    let b = g.node("DequantizeLinear", "", "b1_DQ", &[&bq, &bsc, &bz], &["b1"], vec![Attr::int("axis", 0)]);
+    let h = g.node("MatMul", "", "fc1", &[&xq, &w1], &["h1"], vec![]);
+    let h = g.node("Add", "", "fc1_bias", &[&h, &b], &["h1b"], vec![]);
+    let a = g.node("Relu", "", "relu", &[&h], &["a1"], vec![]);
+    let aq = qdq(&mut g, &mut ints, &a, "a1dq", odd_scale(&mut r, -10), 3, data_type::UINT16);
+    let w2: Vec<i64> = (0..5 * 3).map(|_| r.int(0, 15)).collect();
+    let w2 = ints.add("w2_int", data_type::UINT4, &[5, 3], &w2);
+    let s2 = g.initializer_f32("w2_s", &[], &[odd_scale(&mut r, -2)]);
+    let z2 = ints.add("w2_z", data_type::UINT4, &[], &[8]);
+    let w2 = g.node("DequantizeLinear", "", "w2_DQ", &[&w2, &s2, &z2], &["w2"], vec![]);
+    let h2 = g.node("MatMul", "", "fc2", &[&aq, &w2], &["h2"], vec![]);
+    qdq(&mut g, &mut ints, &h2, "y", odd_scale(&mut r, -9), 0, data_type::INT16);
+    ints.into_model(g, 21)
 }
 
 /// onnxruntime's QOperator format: x → QuantizeLinear(uint8, zp 129) → QLinearMatMul(int8
@@ -269,6 +312,11 @@ fn check(name: &str, bytes: Vec<u8>, len: usize, n: usize, exact: bool) {
 #[test]
 fn qdq_mlp_matches_onnxruntime() {
     check("qdq_mlp", qdq_mlp(3), 12, 300, false);
+}
+
+#[test]
+fn qdq_int16_and_int4_match_onnxruntime() {
+    check("qdq_int16_int4", qdq_int16_int4_mlp(11), 9, 300, false);
 }
 
 #[test]

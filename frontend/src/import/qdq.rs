@@ -58,8 +58,8 @@ fn int_type(dt: i32) -> Option<(f64, f64, f64, bool)> {
         data_type::INT8 => (-128.0, 127.0, 8.0, true),
         data_type::UINT16 => (0.0, 65535.0, 16.0, false),
         data_type::INT16 => (-32768.0, 32767.0, 16.0, true),
-        21 => (0.0, 15.0, 4.0, false), // UINT4
-        22 => (-8.0, 7.0, 4.0, true),  // INT4
+        data_type::UINT4 => (0.0, 15.0, 4.0, false),
+        data_type::INT4 => (-8.0, 7.0, 4.0, true),
         _ => return None,
     })
 }

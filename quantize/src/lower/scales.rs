@@ -45,7 +45,7 @@ use tachyon_frontend::eval::{broadcast_index, broadcast_shape, eval_op, int_rang
 use tachyon_frontend::{DType, Node, Op, Tensor, ValueId};
 
 /// Largest number of chain evaluations one quantizer's threshold search may take.
-const MAX_EVALS: usize = 1 << 18;
+const MAX_EVALS: usize = 1 << 21;
 /// Largest input range a non-monotone chain is tabulated over.
 const MAX_TABLE: i128 = 1 << 16;
 /// Largest coefficient (in bits) a scaled linear layer may need after factoring.

@@ -42,7 +42,7 @@ mod text;
 
 use std::fmt::Write;
 
-pub use partition::{emit_partitioned, Partitioned};
+pub use partition::{emit_partitioned, PartModule, Partitioned};
 
 use crate::netlist::{Expr, Fabric, Module, SignalId, SignalKind};
 use expr::Render;

@@ -38,6 +38,18 @@ pub struct Partitioned {
     pub parts: usize,
     /// Distinct part modules.
     pub modules: usize,
+    /// Each distinct part module on its own (the same text as in `verilog`), with how many
+    /// times the top instantiates it. The top holds nothing else: wires and instances only, so
+    /// the parts' resources times their instances are the design's (`tachyon synth
+    /// --partitioned` synthesizes them in parallel).
+    pub part_modules: Vec<PartModule>,
+}
+
+/// One distinct part module.
+pub struct PartModule {
+    pub name: String,
+    pub verilog: String,
+    pub instances: usize,
 }
 
 /// `m` as distinct part modules and a top that instantiates them (see the module docs).
@@ -117,7 +129,7 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
     while names.iter().any(|n| n.strip_prefix(prefix.as_str()).is_some_and(|r| r.chars().all(|c| c.is_ascii_digit()))) {
         prefix.push('_');
     }
-    let mut modules: Vec<String> = vec![];
+    let mut modules: Vec<PartModule> = vec![];
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut instances = String::new();
     for p in 0..members.len() {
@@ -126,9 +138,10 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
         let k = *index.entry(text).or_insert_with(|| {
             let mut named = part.module.clone();
             named.name = format!("{}_p{}", m.name, modules.len());
-            modules.push(emit_verilog(&named));
+            modules.push(PartModule { verilog: emit_verilog(&named), name: named.name, instances: 0 });
             modules.len() - 1
         });
+        modules[k].instances += 1;
         let conns: Vec<String> = part
             .module
             .ports
@@ -141,8 +154,8 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
 
     // Part modules share the file of the top.
     let mut out = String::from("/* verilator lint_off DECLFILENAME */\n");
-    for text in &modules {
-        out.push_str(text);
+    for pm in &modules {
+        out.push_str(&pm.verilog);
         out.push('\n');
     }
     for line in &m.doc {
@@ -167,7 +180,7 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
     }
     out.push_str(&instances);
     out.push_str("endmodule\n");
-    Partitioned { verilog: out, parts: members.len(), modules: modules.len() }
+    Partitioned { verilog: out, parts: members.len(), modules: modules.len(), part_modules: modules }
 }
 
 /// One part as a module with canonical names, and the design signal behind each of its ports.
