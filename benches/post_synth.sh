@@ -19,6 +19,7 @@ mkdir -p "$OUT"
 echo '{"default": {"primitives": "portable"}}' > "$OUT/portable.json"
 echo '{"default": {"style": "stream"}}' > "$OUT/stream.json"
 echo '{"layers": {"pool": {"set_reuse": 8}}}' > "$OUT/deep_set_reuse8.json"
+echo '{"default": {"primitives": "portable"}, "layers": {"pool": {"set_reuse": 8}}}' > "$OUT/deep_set_reuse8_portable.json"
 qk=../shared/models/qonnx-model-zoo/qkeras_jettagging.onnx
 
 # name|model|build flags
@@ -34,6 +35,7 @@ rows=(
   "qkeras jet tagger, xcup (ternary adders)|$qk|"
   "qkeras jet tagger, xcup portable|$qk|-c $OUT/portable.json"
   "deep set N=32 F=16, set_reuse 8 (II 8), xcup|examples/deep_set/deep_set.onnx|-c $OUT/deep_set_reuse8.json"
+  "deep set N=32 F=16, set_reuse 8 (II 8), xcup portable|examples/deep_set/deep_set.onnx|-c $OUT/deep_set_reuse8_portable.json"
 )
 
 echo "Command: \`benches/post_synth.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(yosys -V | cut -d' ' -f1-2), $(iverilog -V 2>/dev/null | head -1 | cut -d' ' -f1-4)), $VECTORS random vectors per design."

@@ -16,7 +16,7 @@ use tachyon_quantize::{interp, Config};
 
 /// First seed and size of the batch co-simulated by `fixed_seed_batch_agrees_at_three_levels`.
 const FIRST_SEED: u64 = 1;
-const MODELS: u64 = 50;
+const MODELS: u64 = 24;
 /// Vectors per model and level.
 const VECTORS: usize = 50;
 

@@ -144,14 +144,14 @@ fn qdq_int16_int4_mlp(seed: u64) -> Vec<u8> {
     let h = g.node("MatMul", "", "fc1", &[&xq, &w1], &["h1"], vec![]);
     let h = g.node("Add", "", "fc1_bias", &[&h, &b], &["h1b"], vec![]);
     let a = g.node("Relu", "", "relu", &[&h], &["a1"], vec![]);
-    let aq = qdq(&mut g, &mut ints, &a, "a1dq", odd_scale(&mut r, -10), 3, data_type::UINT16);
+    let aq = qdq(&mut g, &mut ints, &a, "a1dq", odd_scale(&mut r, -11), 3, data_type::UINT16);
     let w2: Vec<i64> = (0..5 * 3).map(|_| r.int(0, 15)).collect();
     let w2 = ints.add("w2_int", data_type::UINT4, &[5, 3], &w2);
     let s2 = g.initializer_f32("w2_s", &[], &[odd_scale(&mut r, -2)]);
     let z2 = ints.add("w2_z", data_type::UINT4, &[], &[8]);
     let w2 = g.node("DequantizeLinear", "", "w2_DQ", &[&w2, &s2, &z2], &["w2"], vec![]);
     let h2 = g.node("MatMul", "", "fc2", &[&aq, &w2], &["h2"], vec![]);
-    qdq(&mut g, &mut ints, &h2, "y", odd_scale(&mut r, -9), 0, data_type::INT16);
+    qdq(&mut g, &mut ints, &h2, "y", odd_scale(&mut r, -3), 0, data_type::INT16);
     ints.into_model(g, 21)
 }
 
