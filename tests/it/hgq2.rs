@@ -38,19 +38,9 @@ fn build_keras(py: &Path, dir: &Path, name: &str, clock: &str, out: &Path) {
     assert!(run.status.success(), "{name}: {text}");
 }
 
-/// How much of the RTL [`check`] simulates.
-#[derive(PartialEq)]
-enum Cosim {
-    /// The 2,000 shared vectors against Keras's outputs in Verilator.
-    Keras,
-    /// None here: a full-size design whose Verilator build takes a minute or more; the benchmark
-    /// `benches/hgq2.sh` co-simulates it on the 2,000 vectors and fails on any mismatch.
-    InBenchmark,
-}
-
 /// Builds `name` from its .keras file with the CLI (with `twice`, again: same files), checks
-/// interpreter = Keras on every vector, lints, and co-simulates the 2,000 vectors (`cosim`).
-fn check(name: &str, clock: &str, twice: bool, cosim: Cosim) {
+/// interpreter = Keras on every vector, lints, and co-simulates the 2,000 vectors.
+fn check(name: &str, clock: &str, twice: bool) {
     let (Some(models), Some(py)) = (shared_models(), exporter_python()) else { return };
     let dir = models.join("hgq2");
     let out = scratch(&format!("hgq2_{name}"));
@@ -69,7 +59,7 @@ fn check(name: &str, clock: &str, twice: bool, cosim: Cosim) {
     }
     interpreter_equals_keras(&out, &dir, name);
     lint(&out);
-    if cosim == Cosim::Keras && have("verilator") {
+    if have("verilator") {
         let s = tachyon_driver::sim::run(
             &out,
             &tachyon_driver::sim::SimOptions {
@@ -102,27 +92,27 @@ fn interpreter_equals_keras(project: &Path, dir: &Path, name: &str) {
 
 #[test]
 fn jsc_openml_530_is_bit_exact_with_keras() {
-    check("jsc_openml_530", "5", true, Cosim::Keras);
+    check("jsc_openml_530", "5", true);
 }
 
 #[test]
 fn jsc_openml_13285_is_bit_exact_with_keras() {
-    check("jsc_openml_13285", "2.5", true, Cosim::Keras);
+    check("jsc_openml_13285", "2.5", true);
 }
 
 #[test]
 fn particle_model_32x16_is_bit_exact_with_keras() {
-    check("jsc_plf_32x16_64425", "5", true, Cosim::Keras);
+    check("jsc_plf_32x16_64425", "5", true);
 }
 
 #[test]
 fn mha_transformer_is_bit_exact_with_keras() {
-    check("mha_8part", "5", false, Cosim::InBenchmark);
+    check("mha_8part", "5", false);
 }
 
 #[test]
 fn linformer_transformer_is_bit_exact_with_keras() {
-    check("linformer_8part", "5", false, Cosim::InBenchmark);
+    check("linformer_8part", "5", false);
 }
 
 /// A model using a layer the exporter does not know: one clear error naming the layer, its
