@@ -13,7 +13,14 @@ d=$(cd "$1" && pwd); jobs=${2:-2}
 [ -d "$d/src" ] || { echo "$d/src: not a da4ml/alkaid project"; exit 2; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cp "$d"/src/memfiles/*.mem "$work"/ 2>/dev/null || true
-static=$(ls "$d"/src/static/*.v 2>/dev/null | tr '\n' ' ' || true)
+# The static library, with `rom_style` attributes dropped: yosys 0.23 finds "no valid mapping"
+# for da4ml's 512-deep `(* rom_style = "distributed" *)` tables (the softmax's) and maps them to
+# LUTs without the hint.
+mkdir -p "$work/static"
+for f in "$d"/src/static/*.v; do
+  [ -e "$f" ] && sed 's/(\* *rom_style[^*]*\*)//' "$f" >"$work/static/$(basename "$f")"
+done
+static=$(ls "$work"/static/*.v 2>/dev/null | tr '\n' ' ' || true)
 stages=$(ls "$d"/src/*_stage*.v)
 # One stage: `one.sh FILE` (run by xargs, JOBS at a time).
 {
