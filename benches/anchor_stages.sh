@@ -8,6 +8,9 @@
 # module boundary is not optimized across it, on both sides.
 #
 #   benches/anchor_stages.sh PROJECT_DIR [JOBS=2]
+#   NODSP=1 benches/anchor_stages.sh …   multiplies in LUTs (`synth_xilinx -nodsp`): the anchors'
+#                                        designs are 0-DSP in their papers (Vivado); yosys puts
+#                                        their `*` into DSP48E2s by default
 set -euo pipefail
 d=$(cd "$1" && pwd); jobs=${2:-2}
 [ -d "$d/src" ] || { echo "$d/src: not a da4ml/alkaid project"; exit 2; }
@@ -27,7 +30,7 @@ stages=$(ls "$d"/src/*_stage*.v)
   echo '#!/bin/sh'
   echo 'm=$(basename "$1" .v)'
   echo "cd '$work' || exit 1"
-  echo "yosys -q -l \"\$m.log\" -p \"read_verilog -defer \$1 $static; synth_xilinx -family xcup -flatten -top \$m; tee -q -o \$m.stat stat\" >/dev/null 2>&1 || echo \"yosys failed on \$m (log: $work/\$m.log)\" >&2"
+  echo "yosys -q -l \"\$m.log\" -p \"read_verilog -defer \$1 $static; synth_xilinx -family xcup -flatten${NODSP:+ -nodsp} -top \$m; tee -q -o \$m.stat stat\" >/dev/null 2>&1 || echo \"yosys failed on \$m (log: $work/\$m.log)\" >&2"
 } >"$work/one.sh"
 chmod +x "$work/one.sh"
 start=$(date +%s)
@@ -41,4 +44,4 @@ for f in $stages; do
 done
 top=$(ls "$d"/src/*.v | grep -v -e _stage -e _wrapper | head -1)
 ff=$(grep -oE '^\s*(output )?reg \[[0-9]+:0\]' "$top" | grep -oE '[0-9]+:' | tr -d : | awk '{s+=$1+1} END{print s+0}')
-echo "$(basename "$d"): $(echo "$stages" | wc -w) stage modules, yosys (each stage on its own, $jobs at a time) LUT $lut CARRY $carry DSP $dsp, FF $ff (the top's registers), $(( $(date +%s) - start )) s"
+echo "$(basename "$d"): $(echo "$stages" | wc -w) stage modules, yosys${NODSP:+ -nodsp} (each stage on its own, $jobs at a time) LUT $lut CARRY $carry DSP $dsp, FF $ff (the top's registers), $(( $(date +%s) - start )) s"
