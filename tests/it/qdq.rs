@@ -89,6 +89,21 @@ fn dq_weight(
     (out, s)
 }
 
+/// `Relu(MatMul(x, w) + b)` with an int32 bias behind a per-column DequantizeLinear whose scales
+/// are `sx · s_w[j]` (onnxruntime's bias form), `w` of `s_w.len()` columns.
+fn dense_relu(g: &mut GraphBuilder, ints: &mut Ints, r: &mut Lcg, x: &str, sx: f32, w: &str, s_w: &[f32]) -> String {
+    let n = s_w.len();
+    let b: Vec<i64> = (0..n).map(|_| r.int(-4000, 4000)).collect();
+    let bq = ints.add("b1_int", data_type::INT32, &[n], &b);
+    let bs: Vec<f32> = s_w.iter().map(|&s| s * sx).collect();
+    let bsc = g.initializer_f32("b1_s", &[n], &bs);
+    let bz = ints.add("b1_z", data_type::INT32, &[n], &vec![0; n]);
+    let b1 = g.node("DequantizeLinear", "", "b1_DQ", &[&bq, &bsc, &bz], &["b1"], vec![Attr::int("axis", 0)]);
+    let h = g.node("MatMul", "", "fc1", &[x, w], &["h1"], vec![]);
+    let h = g.node("Add", "", "fc1_bias", &[&h, &b1], &["h1b"], vec![]);
+    g.node("Relu", "", "relu", &[&h], &["a1"], vec![])
+}
+
 /// onnxruntime's QDQ format: x → Q/DQ(uint8, odd zero point) → MatMul(DQ int8 per-column) +
 /// DQ int32 bias → Relu → Q/DQ(uint8) → MatMul(DQ int8) → Q/DQ(int8, zero point −3).
 fn qdq_mlp(seed: u64) -> Vec<u8> {
@@ -100,15 +115,7 @@ fn qdq_mlp(seed: u64) -> Vec<u8> {
     let sx = odd_scale(&mut r, -6);
     let xq = qdq(&mut g, &mut ints, &x, "xdq", sx, 131, data_type::UINT8);
     let (w1, s1) = dq_weight(&mut g, &mut ints, &mut r, "w1", &[12, 8], 1);
-    let b: Vec<i64> = (0..8).map(|_| r.int(-4000, 4000)).collect();
-    let bq = ints.add("b1_int", data_type::INT32, &[8], &b);
-    let bs: Vec<f32> = s1.iter().map(|&s| s * sx).collect();
-    let bsc = g.initializer_f32("b1_s", &[8], &bs);
-    let bz = ints.add("b1_z", data_type::INT32, &[8], &[0; 8]);
-    let b1 = g.node("DequantizeLinear", "", "b1_DQ", &[&bq, &bsc, &bz], &["b1"], vec![Attr::int("axis", 0)]);
-    let h = g.node("MatMul", "", "fc1", &[&xq, &w1], &["h1"], vec![]);
-    let h = g.node("Add", "", "fc1_bias", &[&h, &b1], &["h1b"], vec![]);
-    let a = g.node("Relu", "", "relu", &[&h], &["a1"], vec![]);
+    let a = dense_relu(&mut g, &mut ints, &mut r, &xq, sx, &w1, &s1);
     let sa = odd_scale(&mut r, -4);
     let aq = qdq(&mut g, &mut ints, &a, "a1dq", sa, 0, data_type::UINT8);
     let (w2, _) = dq_weight(&mut g, &mut ints, &mut r, "w2", &[8, 4], 1);
@@ -135,15 +142,7 @@ fn qdq_int16_int4_mlp(seed: u64) -> Vec<u8> {
     let s1c = g.initializer_f32("w1_s", &[5], &s1);
     let z1 = ints.add("w1_z", data_type::INT4, &[5], &[0; 5]);
     let w1 = g.node("DequantizeLinear", "", "w1_DQ", &[&w1, &s1c, &z1], &["w1"], vec![Attr::int("axis", 1)]);
-    let b: Vec<i64> = (0..5).map(|_| r.int(-4000, 4000)).collect();
-    let bq = ints.add("b1_int", data_type::INT32, &[5], &b);
-    let bs: Vec<f32> = s1.iter().map(|&s| s * sx).collect();
-    let bsc = g.initializer_f32("b1_s", &[5], &bs);
-    let bz = ints.add("b1_z", data_type::INT32, &[5], &[0; 5]);
-    let b = g.node("DequantizeLinear", "", "b1_DQ", &[&bq, &bsc, &bz], &["b1"], vec![Attr::int("axis", 0)]);
-    let h = g.node("MatMul", "", "fc1", &[&xq, &w1], &["h1"], vec![]);
-    let h = g.node("Add", "", "fc1_bias", &[&h, &b], &["h1b"], vec![]);
-    let a = g.node("Relu", "", "relu", &[&h], &["a1"], vec![]);
+    let a = dense_relu(&mut g, &mut ints, &mut r, &xq, sx, &w1, &s1);
     let aq = qdq(&mut g, &mut ints, &a, "a1dq", odd_scale(&mut r, -11), 3, data_type::UINT16);
     let w2: Vec<i64> = (0..5 * 3).map(|_| r.int(0, 15)).collect();
     let w2 = ints.add("w2_int", data_type::UINT4, &[5, 3], &w2);
