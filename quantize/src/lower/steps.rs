@@ -252,6 +252,29 @@ mod tests {
         }
     }
 
+    /// The extremes of `t·2^k − M·p` over the hull vertices equal those over every point.
+    #[test]
+    fn hull_vertices_bind_like_every_point() {
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as i128
+        };
+        for _ in 0..300 {
+            let n = 1 + next(60) as usize;
+            let pts: Vec<(i128, i128)> = (0..n).map(|_| (next(1 << 20) - (1 << 19), next(400) - 200)).collect();
+            let (above, below) = (hull(pts.clone(), true), hull(pts.clone(), false));
+            for _ in 0..20 {
+                let (m, k) = (next(1 << 12) - (1 << 11), next(20) as u32);
+                let f = |&(p, t): &(i128, i128)| (t << k) - m * p;
+                assert_eq!(above.iter().map(f).max(), pts.iter().map(f).max(), "{pts:?}, M {m}");
+                assert_eq!(below.iter().map(f).min(), pts.iter().map(f).min(), "{pts:?}, M {m}");
+            }
+        }
+    }
+
     #[test]
     fn irregular_steps_have_no_affine_form() {
         // tanh-like: levels crowd in the middle.
