@@ -12,7 +12,7 @@
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 pub use tachyon_flows::yosys::Counts;
-use tachyon_flows::yosys::{synthesize, synthesize_parts, Input};
+use tachyon_flows::yosys::{synthesize, synthesize_parts};
 
 /// The result of `tachyon synth`.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -64,7 +64,7 @@ pub fn run(project: &Path, family: &str, partitioned: bool, jobs: usize) -> Resu
         let jobs = if jobs == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { jobs };
         synthesize_parts(&hier.part_modules, family, jobs, &work, &project.display().to_string())
     } else {
-        synthesize(&Input::Flat(&files), family, &work, &project.display().to_string())
+        synthesize(&files, family, &work, &project.display().to_string())
     };
     let _ = std::fs::remove_dir_all(&work);
     let tachyon_flows::yosys::Synthesis { counts: yosys, version, seconds } = result?;

@@ -53,12 +53,6 @@ pub fn parse_hierarchy_stat(text: &str) -> Option<Counts> {
     Some(parse_stat(totals))
 }
 
-/// What yosys is asked to synthesize.
-pub enum Input<'a> {
-    /// Every file, top found automatically, flattened.
-    Flat(&'a [PathBuf]),
-}
-
 /// One synthesis: the counts, yosys' version and the wall time.
 pub struct Synthesis {
     pub counts: Counts,
@@ -77,36 +71,45 @@ pub fn version() -> Result<String> {
     }
 }
 
-/// Runs `synth_xilinx -family family` on `input` with scratch files in `work` (an existing
-/// folder); `what` names the design in errors.
-pub fn synthesize(input: &Input, family: &str, work: &Path, what: &str) -> Result<Synthesis> {
+/// yosys' version, after checking that `family` is one `synth_xilinx` takes.
+fn version_for(family: &str) -> Result<String> {
     let version = version()?;
     if !FAMILIES.contains(&family) {
         bail!("unknown family '{family}': use xcup (UltraScale+), xcu (UltraScale) or xc7 (7 series)");
     }
-    let stat = work.join("stat.txt");
-    let log = work.join("yosys.log");
-    let script = match input {
-        Input::Flat(files) => format!(
-            "read_verilog {}; hierarchy -auto-top; synth_xilinx -family {family} -flatten; tee -o {} stat",
-            files.iter().map(|f| format!("\"{}\"", f.display())).collect::<Vec<_>>().join(" "),
-            stat.display()
-        ),
-    };
-    let spinner = crate::tools::spinner(&format!("yosys: synth_xilinx -family {family}"));
-    let start = std::time::Instant::now();
-    let out = Command::new("yosys").arg("-q").arg("-l").arg(&log).arg("-p").arg(&script).output();
-    spinner.finish_and_clear();
+    Ok(version)
+}
+
+/// Runs `yosys -q -l log -p script`; a failure names `what` and carries yosys' error lines.
+fn run_script(script: &str, log: &Path, what: &str) -> Result<()> {
+    let out = Command::new("yosys").arg("-q").arg("-l").arg(log).arg("-p").arg(script).output();
     let out = out.context("cannot run yosys")?;
-    let seconds = start.elapsed().as_secs_f64();
     if !out.status.success() {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let text = std::fs::read_to_string(log).unwrap_or_default();
         let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).take(5).collect();
         bail!("yosys failed on {what}:\n{}{}", errors.join("\n"), String::from_utf8_lossy(&out.stderr));
     }
+    Ok(())
+}
+
+/// Runs `synth_xilinx -family family -flatten` on `files` (top found automatically) with scratch
+/// files in `work` (an existing folder); `what` names the design in errors.
+pub fn synthesize(files: &[PathBuf], family: &str, work: &Path, what: &str) -> Result<Synthesis> {
+    let version = version_for(family)?;
+    let stat = work.join("stat.txt");
+    let script = format!(
+        "read_verilog {}; hierarchy -auto-top; synth_xilinx -family {family} -flatten; tee -o {} stat",
+        files.iter().map(|f| format!("\"{}\"", f.display())).collect::<Vec<_>>().join(" "),
+        stat.display()
+    );
+    let spinner = crate::tools::spinner(&format!("yosys: synth_xilinx -family {family}"));
+    let start = std::time::Instant::now();
+    let ran = run_script(&script, &work.join("yosys.log"), what);
+    spinner.finish_and_clear();
+    ran?;
+    let seconds = start.elapsed().as_secs_f64();
     let text = std::fs::read_to_string(&stat).context("yosys wrote no statistics")?;
-    let counts = parse_stat(&text);
-    Ok(Synthesis { counts, version, seconds })
+    Ok(Synthesis { counts: parse_stat(&text), version, seconds })
 }
 
 /// Synthesizes the distinct part modules of a partitioned design, `jobs` yosys processes at a
@@ -125,10 +128,7 @@ pub fn synthesize_parts(
     work: &Path,
     what: &str,
 ) -> Result<Synthesis> {
-    let version = version()?;
-    if !FAMILIES.contains(&family) {
-        bail!("unknown family '{family}': use xcup (UltraScale+), xcu (UltraScale) or xc7 (7 series)");
-    }
+    let version = version_for(family)?;
     // Batches of parts, each one yosys process: large parts alone, small ones together.
     const BATCH_BYTES: usize = 256 * 1024;
     let mut order: Vec<usize> = (0..parts.len()).collect();
@@ -179,20 +179,9 @@ pub fn synthesize_parts(
             file.display(),
             stat.display()
         );
-        let out = Command::new("yosys").arg("-q").arg("-l").arg(&log).arg("-p").arg(&script).output();
-        let out = out.context("cannot run yosys")?;
-        if !out.status.success() {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).take(5).collect();
-            let names: Vec<&str> = batches[b].iter().take(3).map(|&i| parts[i].name.as_str()).collect();
-            bail!(
-                "yosys failed on {what} (part modules {}{}):\n{}{}",
-                names.join(", "),
-                if batches[b].len() > 3 { ", …" } else { "" },
-                errors.join("\n"),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        let names: Vec<&str> = batches[b].iter().take(3).map(|&i| parts[i].name.as_str()).collect();
+        let more = if batches[b].len() > 3 { ", …" } else { "" };
+        run_script(&script, &log, &format!("{what} (part modules {}{more})", names.join(", ")))?;
         let text = std::fs::read_to_string(&stat).context("yosys wrote no statistics")?;
         let counts = parse_hierarchy_stat(&text).context("yosys' statistics have no design hierarchy")?;
         bar.inc(batches[b].len() as u64);

@@ -72,12 +72,28 @@ fn dq_weight(
     shape: &[usize],
     axis: usize,
 ) -> (String, Vec<f32>) {
+    dq_weight_of(g, ints, r, y, shape, axis, (data_type::INT8, -127, 127), -8)
+}
+
+/// A per-axis weight of integer type `dt` with codes in `[lo, hi]` behind DequantizeLinear
+/// (`axis` of `shape`), scales `odd_scale(e)`, zero points 0.
+#[allow(clippy::too_many_arguments)]
+fn dq_weight_of(
+    g: &mut GraphBuilder,
+    ints: &mut Ints,
+    r: &mut Lcg,
+    y: &str,
+    shape: &[usize],
+    axis: usize,
+    (dt, lo, hi): (i32, i64, i64),
+    e: i32,
+) -> (String, Vec<f32>) {
     let n: usize = shape.iter().product();
-    let w: Vec<i64> = (0..n).map(|_| r.int(-127, 127)).collect();
-    let s: Vec<f32> = (0..shape[axis]).map(|_| odd_scale(r, -8)).collect();
-    let wq = ints.add(&format!("{y}_int"), data_type::INT8, shape, &w);
+    let w: Vec<i64> = (0..n).map(|_| r.int(lo, hi)).collect();
+    let s: Vec<f32> = (0..shape[axis]).map(|_| odd_scale(r, e)).collect();
+    let wq = ints.add(&format!("{y}_int"), dt, shape, &w);
     let sc = g.initializer_f32(&format!("{y}_s"), &[shape[axis]], &s);
-    let zp = ints.add(&format!("{y}_z"), data_type::INT8, &[shape[axis]], &vec![0; shape[axis]]);
+    let zp = ints.add(&format!("{y}_z"), dt, &[shape[axis]], &vec![0; shape[axis]]);
     let out = g.node(
         "DequantizeLinear",
         "",
@@ -136,12 +152,7 @@ fn qdq_int16_int4_mlp(seed: u64) -> Vec<u8> {
     g.output("y", &[1, 3]);
     let sx = odd_scale(&mut r, -12);
     let xq = qdq(&mut g, &mut ints, &x, "xdq", sx, -7, data_type::INT16);
-    let w1: Vec<i64> = (0..9 * 5).map(|_| r.int(-8, 7)).collect();
-    let w1 = ints.add("w1_int", data_type::INT4, &[9, 5], &w1);
-    let s1: Vec<f32> = (0..5).map(|_| odd_scale(&mut r, -3)).collect();
-    let s1c = g.initializer_f32("w1_s", &[5], &s1);
-    let z1 = ints.add("w1_z", data_type::INT4, &[5], &[0; 5]);
-    let w1 = g.node("DequantizeLinear", "", "w1_DQ", &[&w1, &s1c, &z1], &["w1"], vec![Attr::int("axis", 1)]);
+    let (w1, s1) = dq_weight_of(&mut g, &mut ints, &mut r, "w1", &[9, 5], 1, (data_type::INT4, -8, 7), -3);
     let a = dense_relu(&mut g, &mut ints, &mut r, &xq, sx, &w1, &s1);
     let aq = qdq(&mut g, &mut ints, &a, "a1dq", odd_scale(&mut r, -11), 3, data_type::UINT16);
     let w2: Vec<i64> = (0..5 * 3).map(|_| r.int(0, 15)).collect();

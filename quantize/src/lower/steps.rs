@@ -65,7 +65,8 @@ pub(crate) fn fit(s: &Steps) -> Option<Affine> {
     let vmax = (hi - lo).unsigned_abs().max(lo.unsigned_abs()).max(hi.unsigned_abs()) + 1;
     let sbits = 128 - vmax.leading_zeros();
     // Only hull vertices can bind (see `solve`): a digital line's hull has few of them, so each
-    // trial `M` costs a handful of points instead of two per level (65,536 levels: 2.7 s → ms).
+    // trial `M` costs a handful of points instead of two per level (a model with two 16-bit QDQ
+    // quantizers: whole build 2.67 s → 0.57 s).
     let above: Vec<(i128, i128)> = hull(pts.iter().copied().filter(|p| p.1 != lo).collect(), true);
     let below: Vec<(i128, i128)> = hull(pts.iter().copied().filter(|p| p.1 != hi).collect(), false);
     let mut k_lo = 0u32;
@@ -94,7 +95,8 @@ fn hull(mut pts: Vec<(i128, i128)>, upper: bool) -> Vec<(i128, i128)> {
     let mut h: Vec<(i128, i128)> = Vec::with_capacity(pts.len());
     for q in pts {
         while let [.., a, b] = h[..] {
-            // Cross product of (b − a) and (q − a): |p| < 2^54, |t| < 2^18, so it fits i128.
+            // Cross product of (b − a) and (q − a): each term is below 2^(pbits + sbits + 2) of
+            // `fit`, far inside i128 for inputs under 2^53 and any quantizer's codes.
             let cross = (b.0 - a.0) * (q.1 - a.1) - (b.1 - a.1) * (q.0 - a.0);
             if (upper && cross >= 0) || (!upper && cross <= 0) {
                 h.pop();
