@@ -439,7 +439,12 @@ fn stream_config(dir: &Path) -> PathBuf {
 
 /// The stream style: the first layer streams, II = pixels per frame, lint clean, and 0
 /// mismatches with frames back to back and with idle cycles between them.
-fn check_stream(name: &str, model: &Path, dir: &Path, pixels: Option<usize>) -> tachyon_driver::project::Built {
+pub(crate) fn check_stream(
+    name: &str,
+    model: &Path,
+    dir: &Path,
+    pixels: Option<usize>,
+) -> tachyon_driver::project::Built {
     let out = dir.join("stream");
     let mut o = build_options(model, &out);
     o.config = Some(stream_config(dir));

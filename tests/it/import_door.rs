@@ -632,13 +632,75 @@ fn a_tiny_unet_with_resize_matches_qonnx_and_cosimulates() {
     let out = dir.join("prj");
     build(&build_options(dir.join("unet_scales.onnx"), &out)).unwrap();
     cosim_random(&out, 300);
-    // In the stream style the encoder streams; the upsampling (not a sliding window) and what
-    // follows take the whole map once per frame.
-    let stream = Config::parse(r#"{ "default": { "style": "stream" } }"#).unwrap();
-    let b = tachyon_driver::project::compile(&dir.join("unet_scales.onnx"), &stream, 5.0, "tachyon_top", None).unwrap();
-    let style = |name: &str| b.design.report.layers.iter().find(|l| l.name == name).map(|l| l.style.clone());
-    assert_eq!(style("enc").as_deref(), Some("stream"));
-    assert_eq!(style("up").as_deref(), Some("parallel"));
+    // In the stream style every layer streams: the upsampling replays the pooled rows (line
+    // replay) on the skip connection's lattice, so the concatenation and the decoder stream too.
+    let built = crate::cnn::check_stream("unet", &dir.join("unet_scales.onnx"), &dir, Some(64));
+    let styles: Vec<(&str, &str)> =
+        built.design.report.layers.iter().map(|l| (l.name.as_str(), l.style.as_str())).collect();
+    assert!(styles.iter().all(|(_, s)| *s == "stream"), "{styles:?}");
+    let up = built.design.report.layers.iter().find(|l| l.name == "up").unwrap();
+    assert_eq!(up.pixel_interval, Some(1), "the upsampled map runs at one pixel per clock");
+}
+
+/// Line replay beyond the U-Net's ×2: an image upsampled by 3 rows × 2 columns after a 3×2
+/// pool and added back to the input, and a 1-D signal upsampled ×2 after a pool and
+/// concatenated with it. Both equal qonnx, stream in every layer and co-simulate with frames
+/// back to back and with gaps.
+#[test]
+fn upsampling_by_other_factors_streams() {
+    let dir = scratch("import_door_upsample_stream");
+    std::fs::create_dir_all(&dir).unwrap();
+    // (name, input shape, pool kernel = stride, resize scales, merge op)
+    type Case<'a> = (&'a str, &'a [i64], &'a [i64], &'a [f32], &'a str);
+    let cases: [Case; 2] = [
+        ("image_3x2", &[1, 2, 6, 8], &[3, 2], &[1.0, 1.0, 3.0, 2.0], "Add"),
+        ("signal_x2", &[1, 2, 16], &[2], &[1.0, 1.0, 2.0], "Concat"),
+    ];
+    for (name, shape, pool, scales, merge) in cases {
+        let mut r = Lcg(41);
+        let mut g = GraphBuilder::new(name);
+        let x = g.input("x", shape);
+        let spatial = &shape[2..];
+        let out_shape: Vec<i64> = [&[1, 1][..], spatial].concat();
+        g.output("y", &out_shape);
+        let xq = g.quant(&x, "xq", 1.0 / 8.0, 0.0, 6.0, true, false, "ROUND");
+        let p = g.node(
+            "MaxPool",
+            "",
+            "down",
+            &[&xq],
+            &["pooled"],
+            vec![Attr::ints("kernel_shape", pool), Attr::ints("strides", pool)],
+        );
+        let roi = g.initializer_f32("roi", &[0], &[]);
+        let sc = g.initializer_f32("scales", &[scales.len()], scales);
+        let up = g.node("Resize", "", "up", &[&p, &roi, &sc], &["up"], vec![Attr::string("mode", "nearest")]);
+        let (merged, cin) = match merge {
+            "Add" => (g.node("Add", "", "res", &[&up, &xq], &["merged"], vec![]), 2),
+            _ => (g.node("Concat", "", "cat", &[&up, &xq], &["merged"], vec![Attr::int("axis", 1)]), 4),
+        };
+        let k: Vec<usize> = spatial.iter().map(|_| 3).collect();
+        let w_shape: Vec<usize> = [&[1, cin][..], &k].concat();
+        let spatial: Vec<usize> = spatial.iter().map(|&d| d as usize).collect();
+        let n: usize = w_shape.iter().product();
+        let w = g.initializer_f32("dec_w", &w_shape, &grid(&mut r, n, 6, 3));
+        let pads: Vec<i64> = vec![1; 2 * spatial.len()];
+        let c = g.node("Conv", "", "dec", &[&merged, &w], &["dec_out"], vec![Attr::ints("pads", &pads)]);
+        g.quant(&c, "y", 1.0 / 4.0, 0.0, 8.0, true, false, "ROUND");
+        let path = dir.join(format!("{name}.onnx"));
+        std::fs::write(&path, g.build(&[("", 13), (QONNX_DOMAIN, 1)]).encode_to_vec()).unwrap();
+        let len = shape.iter().product::<i64>() as usize;
+        let xs: Vec<Vec<f32>> = (0..40).map(|_| grid(&mut r, len, 40, 3)).collect();
+        let flat: Vec<f32> = xs.iter().flatten().copied().collect();
+        if let Some(want) = reference_outputs(&path, &flat, len, Reference::Qonnx) {
+            assert_interpreter_equals(&path, &Default::default(), &Config::default(), &xs, &want);
+        }
+        let pixels: usize = spatial.iter().product();
+        let built = crate::cnn::check_stream(name, &path, &dir.join(name), Some(pixels));
+        let styles: Vec<(&str, &str)> =
+            built.design.report.layers.iter().map(|l| (l.name.as_str(), l.style.as_str())).collect();
+        assert!(styles.iter().all(|(_, s)| *s == "stream"), "{name}: {styles:?}");
+    }
 }
 
 /// Resize's coordinate modes against onnxruntime on a float model (pure data movement: exact);

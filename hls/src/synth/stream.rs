@@ -47,6 +47,7 @@ impl<'a> Build<'a> {
         let y = match &sl.how {
             StreamLayer::Elementwise(kind) => stream::lower_elementwise(b, kind, &xs[0], &hull),
             StreamLayer::Window(win) => stream::lower_window(b, win, &xs, &hull, strategy),
+            StreamLayer::Upsample(up) => stream::lower_upsample(b, up, &xs[0], sl.out.lat, &hull),
         };
         let end = y.chans.iter().filter_map(|v| v.stage).max().unwrap_or(start);
         self.stages[li] = (start, end.max(start));

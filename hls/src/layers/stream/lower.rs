@@ -6,7 +6,7 @@
 //! tap is a fixed delay of its input by the plan's lattice; taps off the grid read 0 (the
 //! smallest value for a maximum); outputs lie in their channel hulls.
 
-use super::plan::{Lattice, StreamTensor, Window, WindowOp};
+use super::plan::{Lattice, StreamTensor, Upsample, Window, WindowOp};
 use crate::layers::requant::narrow;
 use crate::pipeline::{Builder, Val};
 use std::collections::BTreeMap;
@@ -126,6 +126,72 @@ pub fn lower_window(b: &mut Builder, win: &Window, xs: &[Stream], hull: &[(i128,
     Stream { chans: ys, h: win.h, w: win.w, lat: out_lat }
 }
 
+/// Lowers a nearest-neighbour upsampling (line replay): output pixel `(r', c')` of phase
+/// `(i, j) = (r' mod fr, c' mod fc)` is its source pixel delayed by `a'·i + b'·j` cycles (`(a', b')`
+/// the output lattice), so each source channel feeds `fr·fc` tap registers from one shift
+/// register, and a mux picks the tap of the current phase. The phases come from counters of the
+/// output position, as registers holding the current cycle's phase (`≥ i` and `≥ j`, a
+/// thermometer). The first output pixel leaves one cycle after its source arrives.
+pub fn lower_upsample(b: &mut Builder, up: &Upsample, x: &Stream, out_lat: Lattice, hull: &[(i128, i128)]) -> Stream {
+    let (fr, fc) = up.factor;
+    let s0 = x.chans.iter().filter_map(|v| v.stage).max().unwrap_or(0);
+    let chans: Vec<Val> = x.chans.iter().map(|&v| b.at_stage(v, s0)).collect();
+    let emit = s0 + 1;
+    let origin = b.origin.clone();
+    let origin = Some(origin.as_str()).filter(|s| !s.is_empty());
+    let prefix = b.prefix.clone();
+    let pos = position(b, &prefix, emit, up.h, up.w, out_lat, origin);
+    let (row_sel, col_sel) = pos.phases(b, &prefix, emit, (fr, fc), out_lat.b, origin);
+    let mut by_src: BTreeMap<u32, Val> = BTreeMap::new();
+    let mut ys = vec![];
+    for (&g, &(lo, hi)) in up.src.iter().zip(hull) {
+        let y = match by_src.get(&g) {
+            Some(&y) => y,
+            None => {
+                let x = chans[g as usize];
+                let y = if x.stage.is_none() {
+                    x
+                } else {
+                    let tap = |b: &mut Builder, i: usize, j: usize| {
+                        let lag = out_lat.a * i as u64 + out_lat.b * j as u64;
+                        let line = b.at_stage(x, s0 + lag as u32);
+                        b.critical_ps = b.critical_ps.max(line.delay_ps);
+                        let q =
+                            b.m.state_reg(&format!("{prefix}_rep"), x.width(), x.signed(), None, Some(emit), origin);
+                        b.m.set_state_input(q, line.sig);
+                        Val { sig: q, stage: Some(emit), delay_ps: 0, low_ps: 0, lo: x.lo, hi: x.hi }
+                    };
+                    let pick = |b: &mut Builder, sel: Val, t: Val, f: Val| {
+                        b.op("rep", &[sel, t, f], x.lo, x.hi, crate::delay::mux(), |s| Expr::Mux {
+                            sel: s[0],
+                            t: s[1],
+                            f: s[2],
+                        })
+                    };
+                    let mut row_vals = vec![];
+                    for i in 0..fr {
+                        let mut v = tap(b, i, 0);
+                        for (j, &sel) in col_sel.iter().enumerate() {
+                            let t = tap(b, i, j + 1);
+                            v = pick(b, sel, t, v);
+                        }
+                        row_vals.push(v);
+                    }
+                    let mut v = row_vals[0];
+                    for (i, &sel) in row_sel.iter().enumerate() {
+                        v = pick(b, sel, row_vals[i + 1], v);
+                    }
+                    v
+                };
+                by_src.insert(g, y);
+                y
+            }
+        };
+        ys.push(narrow(b, y, lo.max(y.lo), hi.min(y.hi)));
+    }
+    Stream { chans: ys, h: up.h, w: up.w, lat: out_lat }
+}
+
 /// Every pixel of a streamed tensor at once, for the parallel layers after the stream: a shift
 /// register over the frame, read when its last pixel has arrived, each element back on its own
 /// grid. Returns the flat elements.
@@ -240,6 +306,78 @@ fn position(
 }
 
 impl Position {
+    /// The phase selects of an upsampling by `(fr, fc)` on an output lattice with pixel period
+    /// `col_period`: per row phase `i ≥ 1` a register that is 1 when the current output row
+    /// `r'` has `r' mod fr ≥ i`, and the same per column phase. Each is fed by a phase counter
+    /// in next-value form (restarted with the row or frame), as the masks are.
+    fn phases(
+        &self,
+        b: &mut Builder,
+        prefix: &str,
+        emit: u32,
+        (fr, fc): (usize, usize),
+        col_period: u64,
+        origin: Option<&str>,
+    ) -> (Vec<Val>, Vec<Val>) {
+        // A counter modulo `n` whose next value is 0 when `restart` and otherwise advances when
+        // `adv` (every cycle when `None`); returns its next value.
+        let counter = |b: &mut Builder, name: &str, n: u64, restart: SignalId, adv: Option<SignalId>| {
+            let cw = bits_for(0, n as i128 - 1).max(1);
+            let q = b.m.state_reg(&format!("{prefix}_{name}"), cw, false, Some(0), None, origin);
+            let step = counter_next(b, &format!("{prefix}_{name}"), q, cw, Some(n - 1), n - 1);
+            let step = match adv {
+                Some(a) => {
+                    b.m.wire(&format!("{prefix}_{name}_adv"), cw, false, None, Expr::Mux { sel: a, t: step, f: q })
+                }
+                None => step,
+            };
+            let zero = b.m.wire(&format!("{prefix}_{name}_zero"), cw, false, None, Expr::Const(0));
+            let next = b.m.wire(
+                &format!("{prefix}_{name}_next"),
+                cw,
+                false,
+                origin,
+                Expr::Mux { sel: restart, t: zero, f: step },
+            );
+            b.m.set_state_input(q, next);
+            next
+        };
+        // `next ≥ k·unit` as a register declared at the emission stage.
+        let sels = |b: &mut Builder, name: &str, next: SignalId, phases: usize, unit: u64| -> Vec<Val> {
+            (1..phases)
+                .map(|k| {
+                    let width = b.m.signal(next).width;
+                    let v = (k as u64 * unit) as i128;
+                    let c =
+                        b.m.wire(&format!("{prefix}_{name}_k"), width.max(bits_for(0, v)), false, None, Expr::Const(v));
+                    let ge = b.m.wire(&format!("{prefix}_{name}_ge"), 1, false, origin, Expr::Cmp(CmpOp::Ge, next, c));
+                    let q = b.m.state_reg(&format!("{prefix}_{name}_sel"), 1, false, Some(0), Some(emit), origin);
+                    b.m.set_state_input(q, ge);
+                    Val { sig: q, stage: Some(emit), delay_ps: 0, low_ps: 0, lo: 0, hi: 1 }
+                })
+                .collect()
+        };
+        let start = b.valid_at(emit - 1);
+        let mut col_sel = vec![];
+        if fc > 1 {
+            // Cycles within the group of `fc` output pixels, restarted with every row.
+            let cw = b.m.signal(self.col_next).width;
+            let zero = b.m.wire(&format!("{prefix}_cph_row0"), cw, false, None, Expr::Const(0));
+            let row0 =
+                b.m.wire(&format!("{prefix}_cph_row"), 1, false, origin, Expr::Cmp(CmpOp::Eq, self.col_next, zero));
+            let next = counter(b, "cph", fc as u64 * col_period, row0, None);
+            col_sel = sels(b, "cph", next, fc, col_period);
+        }
+        let mut row_sel = vec![];
+        if fr > 1 {
+            let (row, row_next) = self.row.expect("an upsampling by rows has rows");
+            let adv = b.m.wire(&format!("{prefix}_rph_adv"), 1, false, origin, Expr::Cmp(CmpOp::Ne, row_next, row));
+            let next = counter(b, "rph", fr as u64, start, Some(adv));
+            row_sel = sels(b, "rph", next, fr, 1);
+        }
+        (row_sel, col_sel)
+    }
+
     /// A register that is 1 in the cycles of output pixels with row in `[r_lo, r_hi]` and column
     /// in `[c_lo, c_hi]` (computed from the counters' next values, so it is a plain register).
     #[allow(clippy::too_many_arguments)]

@@ -11,7 +11,10 @@
 //! kernel per output channel — taps at offsets `out_pos · stride + δ` on input channels — with
 //! the taps that fall outside the grid dropped, and one bias per channel. The check compares
 //! every row of the layer, so a layer either streams exactly or stays parallel. Element-wise
-//! layers stream when their parameters are the same for every pixel of a channel.
+//! layers stream when their parameters are the same for every pixel of a channel. A gather that
+//! is a nearest-neighbour upsampling by integer factors (`Resize`, `Upsample`) streams when its
+//! input's lattice is coarse enough to take the extra pixels (after a stride, as in a U-Net's
+//! decoder): each output phase is a fixed delay of the source pixel (line replay).
 //!
 //! **Schedule.** Static, with no handshakes and no stalls. Each streamed tensor has a lattice
 //! `(a, b)`: pixel `(r, c)` of a frame is on its wires `stage + a·r + b·c` cycles after the
@@ -40,7 +43,7 @@ mod lower;
 mod plan;
 mod window;
 
-pub use lower::{capture, channel_hull, frame_start, lower_elementwise, lower_window, Stream};
+pub use lower::{capture, channel_hull, frame_start, lower_elementwise, lower_upsample, lower_window, Stream};
 pub use plan::{
-    plan, Lattice, PixelMap, Plan, StreamError, StreamLayer, StreamTensor, StreamedLayer, Window, WindowOp,
+    plan, Lattice, PixelMap, Plan, StreamError, StreamLayer, StreamTensor, StreamedLayer, Upsample, Window, WindowOp,
 };

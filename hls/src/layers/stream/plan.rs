@@ -6,7 +6,7 @@
 //! in the plan (in [`StreamedLayer::out`] and [`Plan::maps`] alike); every streamed output pixel
 //! gets its own cycle within one frame period.
 
-use super::window::{as_rows, normalize, per_channel, schedule, window};
+use super::window::{as_rows, normalize, per_channel, schedule, upsample, upsample_schedule, window};
 use std::collections::BTreeSet;
 use tachyon_quantize::qir::{LayerKind, QModel};
 
@@ -131,12 +131,26 @@ pub struct Window {
     pub w: usize,
 }
 
+/// A gather proven to be a nearest-neighbour upsampling: output pixel `(r', c')`, channel `ch`
+/// is input pixel `(⌊r'/fr⌋, ⌊c'/fc⌋)`, channel `src[ch]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upsample {
+    /// `(fr, fc)`, at least one of them above 1.
+    pub factor: (usize, usize),
+    /// Per output channel: the input channel it copies.
+    pub src: Vec<u32>,
+    /// Output grid.
+    pub h: usize,
+    pub w: usize,
+}
+
 /// How one layer streams.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StreamLayer {
     /// An element-wise layer, with one parameter per channel (the kind's vectors are per channel).
     Elementwise(LayerKind),
     Window(Window),
+    Upsample(Upsample),
 }
 
 /// A streamed tensor: its pixel map, its timing, and the fixed-point grid of each channel.
@@ -300,7 +314,20 @@ fn plan_from(m: &QModel, input: StreamTensor, spatial: usize, parallel: &BTreeSe
                     })
                     .min_by_key(|(w, _)| match w {
                         StreamLayer::Window(w) => w.taps.len(),
-                        StreamLayer::Elementwise(_) => 0,
+                        StreamLayer::Elementwise(_) | StreamLayer::Upsample(_) => 0,
+                    })
+                    .or_else(|| {
+                        // Not a window: a gather may still be a nearest-neighbour upsampling,
+                        // which streams when the input's lattice is coarse enough.
+                        if !matches!(l.kind, LayerKind::Gather(_)) || ins.len() != 1 {
+                            return None;
+                        }
+                        PixelMap::grouped_layouts(&out.shape, spatial, &[1]).into_iter().find_map(|map| {
+                            let (rows, _, fracs) = normalize(op, &ins, &in_elems, &map, &out.elems, &rows, &bias)?;
+                            let up = upsample(&ins[0].map, &map, &rows)?;
+                            let lat = upsample_schedule(&up, ins[0].lat, beats)?;
+                            Some((StreamLayer::Upsample(up), StreamTensor { map, lat, fracs }))
+                        })
                     })
             }
             LayerKind::Softmax(_) | LayerKind::LayerNorm(_) => None,

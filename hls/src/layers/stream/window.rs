@@ -7,7 +7,7 @@
 //! [`Window`] (or per-channel kind) is returned only when every row of the layer agrees with it
 //! exactly; otherwise `None` and the layer stays parallel.
 
-use super::plan::{Lattice, PixelMap, StreamTensor, Window, WindowOp};
+use super::plan::{Lattice, PixelMap, StreamTensor, Upsample, Window, WindowOp};
 use std::collections::{BTreeMap, BTreeSet};
 use tachyon_quantize::qir::LayerKind;
 
@@ -321,5 +321,45 @@ pub(super) fn schedule(win: &Window, lat: Lattice, beats: usize) -> Option<Latti
         return None;
     }
     let span = out.a * (win.h as u64 - 1) + out.b * (win.w as u64 - 1);
+    (span < beats as u64).then_some(out)
+}
+
+/// The nearest-neighbour upsampling that the gather `rows` (one `(input, 1)` per output, on
+/// `input`) computes onto `out`, if any: integer factors per axis, at least one above 1, and one
+/// source channel per output channel, checked at every output element.
+pub(super) fn upsample(input: &PixelMap, out: &PixelMap, rows: &[Vec<(u32, i128)>]) -> Option<Upsample> {
+    let (fr, fc) = (out.h / input.h, out.w / input.w);
+    if out.h != fr * input.h || out.w != fc * input.w || (fr, fc) == (1, 1) || rows.len() != out.at.len() {
+        return None;
+    }
+    let inv = input.inverse();
+    let mut src = vec![None; out.c];
+    for (k, &i) in out.at.iter().enumerate() {
+        let (pos2, ch) = (k / out.c, k % out.c);
+        let [(j, 1)] = rows[i as usize][..] else { return None };
+        let &(pos, g) = inv.get(j as usize)?;
+        let (r2, c2) = (pos2 / out.w, pos2 % out.w);
+        if pos != (r2 / fr) * input.w + c2 / fc || *src[ch].get_or_insert(g as u32) != g as u32 {
+            return None;
+        }
+    }
+    Some(Upsample { factor: (fr, fc), src: src.into_iter().collect::<Option<_>>()?, h: out.h, w: out.w })
+}
+
+/// The output lattice of `up` on input lattice `lat`: `fr` output rows per input row period and
+/// `fc` output pixels per input pixel period, so the input's lattice must divide by the factors
+/// (the upsampling follows a stride, as in a U-Net's decoder); `None` when it does not or the
+/// output pixels would not get distinct cycles within one frame period of `beats` cycles.
+pub(super) fn upsample_schedule(up: &Upsample, lat: Lattice, beats: usize) -> Option<Lattice> {
+    let (fr, fc) = (up.factor.0 as u64, up.factor.1 as u64);
+    let rows_matter = up.h > 1;
+    if (rows_matter && !lat.a.is_multiple_of(fr)) || !lat.b.is_multiple_of(fc) {
+        return None;
+    }
+    let out = Lattice { a: if rows_matter { lat.a / fr } else { lat.a }, b: lat.b / fc };
+    if up.h > 1 && out.b * (up.w as u64 - 1) >= out.a {
+        return None;
+    }
+    let span = out.a * (up.h as u64 - 1) + out.b * (up.w as u64 - 1);
     (span < beats as u64).then_some(out)
 }
