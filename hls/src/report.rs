@@ -149,6 +149,12 @@ fn live_bits(m: &Module) -> Vec<(u32, u32)> {
                         read_ext(&mut live, d.sig, 0, hi.saturating_sub(d.shift));
                     }
                 }
+                Expr::GatedAdd(t) => {
+                    for g in t {
+                        read_ext(&mut live, g.gate, 0, 1);
+                        read_ext(&mut live, g.term.sig, 0, hi.saturating_sub(g.term.shift));
+                    }
+                }
                 Expr::Shl(x, k) => read_ext(&mut live, *x, lo.saturating_sub(*k), hi.saturating_sub(*k)),
                 Expr::Shr(x, k) => read_ext(&mut live, *x, lo + k, hi + k),
                 Expr::Slice { src, lo: o } => widen(&mut live, *src, lo + o, hi + o),
@@ -216,6 +222,10 @@ impl BitFacts {
                         t.iter().map(|d| lz(&d.sig) + d.shift).min().unwrap_or(0),
                         t.iter().all(|d| f.constant[d.sig.index()]),
                     ),
+                    Expr::GatedAdd(t) => (
+                        t.iter().map(|g| lz(&g.term.sig) + g.term.shift).min().unwrap_or(0),
+                        t.iter().all(|g| f.constant[g.term.sig.index()] && f.constant[g.gate.index()]),
+                    ),
                     Expr::Mul(x, y) => (lz(x) + lz(y), f.constant[x.index()] && f.constant[y.index()]),
                     Expr::Shr(s, k) => (lz(s).saturating_sub(*k), f.constant[s.index()]),
                     Expr::Slice { src, lo } => (lz(src).saturating_sub(*lo), f.constant[src.index()]),
@@ -279,6 +289,17 @@ fn expr_cost(m: &Module, facts: &BitFacts, dst: tachyon_rtl::SignalId, e: &Expr,
                 Fabric::UltraScale => (bits, bits.div_ceil(8)),
                 // Portable text: two binary adders.
                 Fabric::Generic => (2 * bits, 2 * bits.div_ceil(8)),
+            };
+            r.lut = lut;
+            r.carry8 = carry8;
+        }
+        Expr::GatedAdd(_) => {
+            // One LUT6_2 per bit up to the end of the CARRY8 holding the top bit read.
+            let top = (live_hi.div_ceil(8) * 8).min(w) as u64;
+            let (lut, carry8) = match m.fabric {
+                Fabric::UltraScale => (top, top.div_ceil(8)),
+                // Portable text: two multiplexers into a binary adder.
+                Fabric::Generic => (2 * top, top.div_ceil(8)),
             };
             r.lut = lut;
             r.carry8 = carry8;

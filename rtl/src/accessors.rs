@@ -1,7 +1,7 @@
 //! Generic accessors on netlist types: an [`Expr`]'s operand signals and mnemonic, a
 //! [`SignalKind`]'s lower-case name (both as printed by [`crate::dump()`]).
 
-use crate::netlist::{Addend, CmpOp, Expr, SignalId, SignalKind};
+use crate::netlist::{Addend, CmpOp, Expr, Gated, SignalId, SignalKind};
 
 impl SignalKind {
     /// `input`, `output`, `wire` or `reg`.
@@ -29,6 +29,9 @@ impl Expr {
             Expr::Table { index, entries } => Expr::Table { index: f(*index), entries: entries.clone() },
             Expr::Add(a, b) => Expr::Add(f(*a), f(*b)),
             Expr::Add3(t) => Expr::Add3(t.map(|d| Addend { sig: f(d.sig), ..d })),
+            Expr::GatedAdd(t) => {
+                Expr::GatedAdd(t.map(|g| Gated { gate: f(g.gate), term: Addend { sig: f(g.term.sig), ..g.term } }))
+            }
             Expr::Sub(a, b) => Expr::Sub(f(*a), f(*b)),
             Expr::Mul(a, b) => Expr::Mul(f(*a), f(*b)),
             Expr::And(a, b) => Expr::And(f(*a), f(*b)),
@@ -49,6 +52,7 @@ impl Expr {
             }
             Expr::Slice { src, .. } => vec![*src],
             Expr::Add3(t) => t.iter().map(|d| d.sig).collect(),
+            Expr::GatedAdd(t) => t.iter().flat_map(|g| [g.gate, g.term.sig]).collect(),
             Expr::Table { index, .. } => vec![*index],
             Expr::Add(a, b)
             | Expr::Sub(a, b)
@@ -69,6 +73,7 @@ impl Expr {
             Expr::Ext(_) => "ext",
             Expr::Add(..) => "add",
             Expr::Add3(..) => "add3",
+            Expr::GatedAdd(..) => "gadd",
             Expr::Sub(..) => "sub",
             Expr::Neg(_) => "neg",
             Expr::Mul(..) => "mul",

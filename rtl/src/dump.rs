@@ -44,6 +44,15 @@ pub fn expr_text(e: &Expr) -> String {
                 t.iter().map(|d| format!("{}{}<<{}", if d.neg { "-" } else { "+" }, d.sig, d.shift)).collect();
             format!("{op} {}", ds.join(", "))
         }
+        Expr::GatedAdd(t) => {
+            let ds: Vec<String> = t
+                .iter()
+                .map(|g| {
+                    format!("{}({} ? {}<<{})", if g.term.neg { "-" } else { "+" }, g.gate, g.term.sig, g.term.shift)
+                })
+                .collect();
+            format!("{op} {}", ds.join(", "))
+        }
         Expr::Table { index, entries } => {
             let es = entries.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ");
             format!("{op} {index}, [{es}]")

@@ -23,7 +23,7 @@ pub mod wrappers;
 pub use dump::dump;
 pub use emit::{emit_partitioned, emit_verilog, PartModule, Partitioned};
 pub use keywords::is_keyword;
-pub use netlist::{Addend, Assign, CmpOp, Expr, Fabric, Module, Reg, RegRole, Signal, SignalId, SignalKind};
+pub use netlist::{Addend, Assign, CmpOp, Expr, Fabric, Gated, Module, Reg, RegRole, Signal, SignalId, SignalKind};
 pub use prune::prune;
 pub use sim::Sim;
 pub use verify::{verify, Stages, VerifyError};

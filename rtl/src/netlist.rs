@@ -82,6 +82,11 @@ pub enum Expr {
     /// shift is below the destination width. On [`Fabric::UltraScale`] it is one LUT6_2 per
     /// result bit into a CARRY8 chain, the LUTs of one binary adder for three operands.
     Add3([Addend; 3]),
+    /// `±(g₀ ? a·2^i : 0) ± (g₁ ? b·2^j : 0)`: two gated addends, the rows of a LUT multiplier.
+    /// At most one is negated, every shift is below the destination width, and each gate is one
+    /// bit. On [`Fabric::UltraScale`] it is one LUT6_2 per result bit into a CARRY8 chain: the
+    /// gates live in the adder's LUTs, which read `g₀, aᵢ, g₁, bᵢ`.
+    GatedAdd([Gated; 2]),
     /// a - b
     Sub(SignalId, SignalId),
     /// -a
@@ -141,6 +146,13 @@ impl Addend {
             order[1].shift
         }
     }
+}
+
+/// One operand of [`Expr::GatedAdd`]: `±(gate ? sig · 2^shift : 0)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Gated {
+    pub gate: SignalId,
+    pub term: Addend,
 }
 
 /// What the emitted Verilog may instantiate besides portable logic.

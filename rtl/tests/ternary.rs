@@ -1,8 +1,9 @@
-//! Ternary adders (`Expr::Add3`): random operand widths, signs, shifts and negations, in both
-//! fabrics. The portable and the UltraScale text must lint clean and match `Sim` exactly in
-//! Verilator; the UltraScale form must map to exactly one LUT6_2 per bit from the
-//! second-lowest shift up, and the netlist yosys maps it to, simulated by Icarus with yosys'
-//! own models of LUT6_2 and CARRY8 (not Tachyon's), must match `Sim` too.
+//! Ternary adders (`Expr::Add3`) and gated adders (`Expr::GatedAdd`): random operand widths,
+//! signs, shifts, negations and gates, in both fabrics. The portable and the UltraScale text
+//! must lint clean and match `Sim` exactly in Verilator; the UltraScale form must map to exactly
+//! one LUT6_2 per bit (a ternary adder's from the second-lowest shift up), and the netlist yosys
+//! maps it to, simulated by Icarus with yosys' own models of LUT6_2 and CARRY8 (not Tachyon's),
+//! must match `Sim` too.
 
 #[macro_use]
 mod common;
@@ -13,7 +14,7 @@ use common::rng::Rng;
 use common::tools::{lint, scratch, skip_without, write_verilog};
 use common::verilator::{outputs, run, sim_outputs, stimulus_inputs};
 use tachyon_rtl::bits::fits;
-use tachyon_rtl::{Addend, Expr, Fabric, Module};
+use tachyon_rtl::{Addend, Expr, Fabric, Gated, Module};
 
 /// The addends' negations: every pattern with at most two negated.
 const NEGATIONS: [[bool; 3]; 7] = [
@@ -36,6 +37,7 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
     m.add_clock();
     let widths = [1u32, 5, 8, 13, 20, 33];
     let ins: Vec<_> = widths.iter().enumerate().map(|(i, &w)| m.add_input(&format!("x{i}"), w, i % 2 == 1)).collect();
+    let gates = [m.add_input("g0", 1, false), m.add_input("g1", 1, false)];
     let mut luts = 0u64;
     for k in 0..28usize {
         let neg = NEGATIONS[k % NEGATIONS.len()];
@@ -70,6 +72,43 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
         let r = m.wire(&format!("sum{k}"), w, lo < 0, None, Expr::Add3(t));
         let q = m.reg(&format!("sum{k}_q"), r, None, None);
         let o = m.add_output(&format!("o{k}"), w, lo < 0);
+        m.assign(o, Expr::Ext(q));
+    }
+    // Gated adders: negations none, first, second; gates the same or different.
+    for k in 0..15usize {
+        let neg = [[false, false], [true, false], [false, true]][k % 3];
+        let t: [Gated; 2] = std::array::from_fn(|i| Gated {
+            gate: gates[(i + k / 3) % 2],
+            term: Addend {
+                sig: ins[rng.below(ins.len() as u64) as usize],
+                shift: if k % 5 == 0 { 0 } else { rng.below(4) as u32 },
+                neg: neg[i],
+            },
+        });
+        let (mut lo, mut hi) = (0i128, 0i128);
+        for g in &t {
+            let s = m.signal(g.term.sig);
+            let (a, b) = if s.signed {
+                (-(1i128 << (s.width - 1)), (1i128 << (s.width - 1)) - 1)
+            } else {
+                (0, (1i128 << s.width) - 1)
+            };
+            let (a, b) = (a.min(0) << g.term.shift, b.max(0) << g.term.shift);
+            if g.term.neg {
+                lo -= b;
+                hi -= a;
+            } else {
+                lo += a;
+                hi += b;
+            }
+        }
+        let exact = (1..=128).find(|&w| fits(lo, w, lo < 0) && fits(hi, w, lo < 0)).expect("fits 128 bits");
+        let shifts = t.iter().map(|g| g.term.shift).max().unwrap_or(0);
+        let w = if k % 4 == 3 { (exact - 3).max(shifts + 1) } else { exact };
+        luts += u64::from(w);
+        let r = m.wire(&format!("gsum{k}"), w, lo < 0, None, Expr::GatedAdd(t));
+        let q = m.reg(&format!("gsum{k}_q"), r, None, None);
+        let o = m.add_output(&format!("go{k}"), w, lo < 0);
         m.assign(o, Expr::Ext(q));
     }
     tachyon_rtl::verify(&m).expect("fixture verifies");

@@ -13,10 +13,11 @@ pub mod stream;
 
 use crate::pipeline::{Builder, Val};
 use tachyon_quantize::config::Strategy;
+use tachyon_quantize::fixed::bits_for;
 use tachyon_quantize::qir::LayerKind;
 use tachyon_quantize::Elem;
 use tachyon_quantize::QModel;
-use tachyon_rtl::Expr;
+use tachyon_rtl::{Addend, Expr, Fabric, Gated};
 
 /// Lowers one layer; `xs` are the input values, `out` the output element types, `strategy` how a
 /// linear layer multiplies by its weights.
@@ -92,22 +93,51 @@ pub(crate) fn product_with(b: &mut Builder, x: Val, y: Val, strategy: Strategy) 
 
 /// `x · y` from LUTs: `Σ_j y_j · (x << j)` over the bits of the narrower operand, the top bit
 /// of a signed one weighing `−2^(w−1)`; each partial product is an AND (a multiplexer with 0),
-/// the sum an adder tree sized by interval analysis.
+/// the sum an adder tree sized by interval analysis. On UltraScale the rows go in pairs
+/// `(y_j ? x : 0) ± (y_{j+1} ? 2x : 0)` onto gated adders ([`Expr::GatedAdd`]), whose LUTs hold
+/// the ANDs: a pair costs the LUTs of one adder and no LUTs of its own.
 fn lut_multiply(b: &mut Builder, x: Val, y: Val) -> Val {
     let (x, y) = if y.width() <= x.width() { (x, y) } else { (y, x) };
     let w = y.width();
+    let gated = b.m.fabric == Fabric::UltraScale;
     let mut parts = vec![];
     let mut row = vec![];
     let zero = b.constant(0);
-    for j in 0..w {
-        let bit = b.op("ybit", &[y], 0, 1, 0.0, |s| Expr::Slice { src: s[0], lo: j });
+    let bit = |b: &mut Builder, j: u32| b.op("ybit", &[y], 0, 1, 0.0, |s| Expr::Slice { src: s[0], lo: j });
+    let neg = |j: u32| y.signed() && j == w - 1;
+    let mut j = 0;
+    while j < w {
+        if gated && j + 1 < w {
+            // (y_j ? x : 0) ± 2·(y_{j+1} ? x : 0), weighing 2^j.
+            let (g0, g1) = (bit(b, j), bit(b, j + 1));
+            let (lo0, hi0) = (x.lo.min(0), x.hi.max(0));
+            let (lo1, hi1) = if neg(j + 1) { (-2 * hi0, -2 * lo0) } else { (2 * lo0, 2 * hi0) };
+            let n1 = neg(j + 1);
+            let pair = b.op(
+                "pp2",
+                &[g0, x, g1],
+                lo0 + lo1,
+                hi0 + hi1,
+                crate::delay::add(bits_for(lo0 + lo1, hi0 + hi1)),
+                |s| {
+                    Expr::GatedAdd([
+                        Gated { gate: s[0], term: Addend { sig: s[1], shift: 0, neg: false } },
+                        Gated { gate: s[2], term: Addend { sig: s[1], shift: 1, neg: n1 } },
+                    ])
+                },
+            );
+            row.push((parts.len() as u32, 1i128 << j));
+            parts.push(pair);
+            j += 2;
+            continue;
+        }
+        let g = bit(b, j);
         let (lo, hi) = ((x.lo << j).min(0), (x.hi << j).max(0));
         let sx = if j == 0 { x } else { b.op("xsh", &[x], x.lo << j, x.hi << j, 0.0, |s| Expr::Shl(s[0], j)) };
-        let pp =
-            b.op("pp", &[bit, sx, zero], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
-        let neg = y.signed() && j == w - 1;
-        row.push((parts.len() as u32, if neg { -1 } else { 1 }));
+        let pp = b.op("pp", &[g, sx, zero], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+        row.push((parts.len() as u32, if neg(j) { -1 } else { 1 }));
         parts.push(pp);
+        j += 1;
     }
     let (lo, hi) = product_range((x.lo, x.hi), (y.lo, y.hi));
     let p = linear::lower_linear(b, &parts, &[row], &[0], Strategy::Adders)[0];

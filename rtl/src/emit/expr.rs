@@ -26,7 +26,7 @@ use std::collections::HashSet;
 use std::fmt::Write;
 
 use super::text::literal;
-use crate::netlist::{Addend, CmpOp, Expr, Module, SignalId};
+use crate::netlist::{Addend, CmpOp, Expr, Gated, Module, SignalId};
 
 /// Expression renderer for one module.
 pub(crate) struct Render<'a> {
@@ -115,6 +115,7 @@ impl<'a> Render<'a> {
             Expr::Add(a, b) => self.binary(*a, "+", *b, w),
             Expr::Sub(a, b) => self.binary(*a, "-", *b, w),
             Expr::Add3(t) => self.add3(t, w),
+            Expr::GatedAdd(t) => self.gated_add(t, w),
             Expr::Mul(a, b) => self.multiply(*a, *b),
             Expr::Neg(a) => format!("-{}", self.ext(*a, 0, w)),
             Expr::Shl(_, k) if *k >= w => literal(w, 0),
@@ -268,6 +269,15 @@ impl Render<'_> {
             }
         }
         out
+    }
+
+    /// `±(g ? a : 0) ± (g ? b : 0)` as `w` bits (at most one term negated: it goes second).
+    pub(super) fn gated_add(&mut self, t: &[Gated; 2], w: u32) -> String {
+        let mut order = *t;
+        order.sort_by_key(|g| g.term.neg);
+        let zero = literal(w, 0);
+        let [a, b] = order.map(|g| format!("({} ? {} : {zero})", self.full(g.gate), self.shifted(&g.term, w)));
+        format!("{a} {} {b}", if order[1].term.neg { "-" } else { "+" })
     }
 
     /// `d.sig · 2^d.shift` as exactly `w` bits.

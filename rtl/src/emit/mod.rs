@@ -33,7 +33,8 @@
 //! registers with a synchronous reset share a second one, both in `Module::regs` order.
 //!
 //! On [`Fabric::UltraScale`] every [`Expr::Add3`] is an instance of `<top>_add3`, a ternary adder
-//! module written once after the design ([`ternary`]); elsewhere it is `a + b - c` text.
+//! module written once after the design ([`ternary`]), and every [`Expr::GatedAdd`] one of
+//! `<top>_gadd`; elsewhere they are `a + b - c` and `(g ? a : 0) + (h ? b : 0)` text.
 
 mod expr;
 mod partition;
@@ -55,6 +56,7 @@ const LINT_ON: &str = "/* verilator lint_on UNUSED */";
 pub fn emit_verilog(m: &Module) -> String {
     let mut r = Render::new(m);
     let mut ternary = false;
+    let mut gated = false;
     let assigns: Vec<String> = m
         .assigns
         .iter()
@@ -62,6 +64,10 @@ pub fn emit_verilog(m: &Module) -> String {
             if let (Expr::Add3(t), Fabric::UltraScale) = (&a.expr, m.fabric) {
                 ternary = true;
                 return ternary::instance(&mut r, &m.name, a.dst, t, m.signal(a.dst).width);
+            }
+            if let (Expr::GatedAdd(t), Fabric::UltraScale) = (&a.expr, m.fabric) {
+                gated = true;
+                return ternary::gated_instance(&mut r, &m.name, a.dst, t, m.signal(a.dst).width);
             }
             let line = format!("    assign {} = {};", r.target(a.dst), r.expr(a.dst, &a.expr));
             if matches!(a.expr, Expr::Mul(..)) {
@@ -125,6 +131,9 @@ pub fn emit_verilog(m: &Module) -> String {
     out.push_str("endmodule\n");
     if ternary {
         out.push_str(&ternary::library(&m.name));
+    }
+    if gated {
+        out.push_str(&ternary::gated_library(&m.name));
     }
     out
 }

@@ -1,5 +1,5 @@
-//! [`Expr::Add3`](crate::Expr::Add3): portable text, or UltraScale ternary adders built from
-//! LUT6_2 and CARRY8.
+//! [`Expr::Add3`](crate::Expr::Add3) and [`Expr::GatedAdd`](crate::Expr::GatedAdd): portable
+//! text, or UltraScale adders built from LUT6_2 and CARRY8.
 //!
 //! The UltraScale form adds three numbers with the LUTs of one binary adder. Per result bit `i`
 //! one LUT6_2 reads `aᵢ, bᵢ, cᵢ` (each inverted by the INIT when its addend is negated) and
@@ -22,9 +22,15 @@
 //! scheduler away from submodules (5.006 mis-ordered constant logic behind one). The primitive
 //! form is checked against yosys' own LUT6_2 and CARRY8 models, for every negation pattern, by
 //! `rtl/tests/ternary.rs`.
+//!
+//! The gated adder `±(g₀ ? a : 0) ± (g₁ ? b : 0)` (two rows of a LUT multiplier) takes one LUT6_2
+//! per result bit too: it reads `aᵢ, g₀, bᵢ, g₁`, with O6 = a'ᵢ ⊕ b'ᵢ (the propagate) and O5 = a'ᵢ
+//! (the chain's DI), where `a'ᵢ = (g₀ ∧ aᵢ)`, inverted when `a` is negated; the negation's +1 is
+//! the chain's carry-in, so at most one addend is negated. The AND gates of the partial products
+//! cost no LUTs of their own.
 
 use super::expr::Render;
-use crate::netlist::{Addend, SignalId};
+use crate::netlist::{Addend, Gated, SignalId};
 
 /// `dst = add3(t)` on UltraScale: the instance for synthesis, the portable sum otherwise.
 pub(super) fn instance(r: &mut Render, top: &str, dst: SignalId, t: &[Addend; 3], w: u32) -> String {
@@ -51,10 +57,95 @@ fn primitive_instance(r: &mut Render, top: &str, dst: SignalId, t: &[Addend; 3],
     )
 }
 
+/// `dst = gadd(t)` on UltraScale: the instance for synthesis, the portable sum otherwise.
+pub(super) fn gated_instance(r: &mut Render, top: &str, dst: SignalId, t: &[Gated; 2], w: u32) -> String {
+    let sum = r.gated_add(t, w);
+    let inst = r.fresh(&format!("{}_gadd", r.target(dst)));
+    let [a, b] = t.map(|g| r.shifted(&g.term, w));
+    let [ga, gb] = t.map(|g| r.full(g.gate));
+    let [na, nb] = t.map(|g| u8::from(g.term.neg));
+    let y = r.target(dst);
+    format!(
+        "`ifdef SYNTHESIS\n    {top}_gadd #(.W({w}), .NA(1'b{na}), .NB(1'b{nb})) {inst} (\n        .ga({ga}),\n        \
+         .a({a}),\n        .gb({gb}),\n        .b({b}),\n        .y({y})\n    );\n`else\n    assign {y} = {sum};\n`endif"
+    )
+}
+
 /// The ternary adder module (`<top>_add3`).
 pub(super) fn library(top: &str) -> String {
     LIBRARY.replace("{top}", top)
 }
+
+/// The gated adder module (`<top>_gadd`).
+pub(super) fn gated_library(top: &str) -> String {
+    GATED_LIBRARY.replace("{top}", top)
+}
+
+const GATED_LIBRARY: &str = r#"
+// {top}_gadd: gated adder y = a' + b' (mod 2^W) where x' is (gx ? x : 0), or its negation when
+// NX is set (not both). Synthesis: one LUT6_2 per bit (O5: a', the chain's DI; O6: a' ^ b', the
+// propagate) into a CARRY8 chain; a negated input is inverted inside the LUT, and its +1 is the
+// chain's carry-in. Only synthesis reads it: simulators take the `else` branch at each instance.
+`ifdef SYNTHESIS
+module {top}_gadd #(
+    parameter W = 8,
+    parameter [0:0] NA = 1'b0,
+    parameter [0:0] NB = 1'b0
+) (
+    input wire ga,
+    input wire [W-1:0] a,
+    input wire gb,
+    input wire [W-1:0] b,
+    output wire [W-1:0] y
+);
+    // INIT[15:0] (O5 with I5 = 1, I4 = 0): a'; INIT[47:32] (O6): a' ^ b'.
+    function [63:0] lut_init;
+        input [1:0] neg;
+        integer k;
+        reg [3:0] i;
+        reg x0;
+        reg x1;
+        begin
+            lut_init = 64'h0;
+            for (k = 0; k < 16; k = k + 1) begin
+                i = k[3:0];
+                x0 = (i[0] & i[1]) ^ neg[0];
+                x1 = (i[2] & i[3]) ^ neg[1];
+                lut_init[k] = x0;
+                lut_init[32 + k] = x0 ^ x1;
+            end
+        end
+    endfunction
+    localparam [63:0] INIT = lut_init({NB, NA});
+    localparam B = (W + 7) / 8;
+    wire [8*B-1:0] s;
+    wire [8*B-1:0] m;
+    wire [8*B-1:0] o;
+    wire [8*B-1:0] co;
+    genvar i;
+    generate
+        for (i = 0; i < 8 * B; i = i + 1) begin : g_bit
+            if (i < W) begin : g_lut
+                LUT6_2 #(.INIT(INIT)) u_lut (
+                    .O6(s[i]), .O5(m[i]),
+                    .I0(a[i]), .I1(ga), .I2(b[i]), .I3(gb), .I4(1'b0), .I5(1'b1)
+                );
+            end else begin : g_pad
+                assign s[i] = 1'b0;
+                assign m[i] = 1'b0;
+            end
+        end
+        for (i = 0; i < B; i = i + 1) begin : g_chain
+            CARRY8 u_carry (
+                .CO(co[8*i+7:8*i]), .O(o[8*i+7:8*i]), .CI(i == 0 ? (NA | NB) : co[8*i-1]), .CI_TOP(1'b0),
+                .DI(m[8*i+7:8*i]), .S(s[8*i+7:8*i])
+            );
+        end
+    endgenerate
+    assign y = o[W-1:0];
+endmodule
+`endif
+"#;
 
 const LIBRARY: &str = r#"
 // {top}_add3: ternary adder y = a' + b' + c' (mod 2^W) where x' is x, or -x when NX is set;

@@ -52,6 +52,14 @@ pub(crate) fn eval_expr(expr: &Expr, width: u32, v: &Values) -> u128 {
                 acc.wrapping_add(x)
             }
         }),
+        Expr::GatedAdd(t) => t.iter().fold(0u128, |acc, g| {
+            let x = if v.raw(ix(&g.gate)) != 0 { shl(v.ext(ix(&g.term.sig)), g.term.shift) } else { 0 };
+            if g.term.neg {
+                acc.wrapping_sub(x)
+            } else {
+                acc.wrapping_add(x)
+            }
+        }),
         Expr::Neg(a) => v.ext(ix(a)).wrapping_neg(),
         Expr::Mul(a, b) => v.ext(ix(a)).wrapping_mul(v.ext(ix(b))),
         Expr::Shl(a, k) => shl(v.ext(ix(a)), *k),

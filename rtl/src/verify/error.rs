@@ -73,6 +73,14 @@ pub enum VerifyError {
         "add3 {dst} shifts an addend by {shift} but is only {width} bits wide; every shift must be below the width"
     )]
     Add3Shift { dst: String, shift: u32, width: u32 },
+    #[error("gadd {dst} negates both addends; at most one may be negated")]
+    GatedAddNegations { dst: String },
+    #[error(
+        "gadd {dst} shifts an addend by {shift} but is only {width} bits wide; every shift must be below the width"
+    )]
+    GatedAddShift { dst: String, shift: u32, width: u32 },
+    #[error("gadd {dst}: gate {gate} is {width} bits wide, must be 1")]
+    GatedAddGate { dst: String, gate: String, width: u32 },
     #[error("combinational loop: {path}")]
     CombLoop { path: String },
     #[error("register feedback loop reachable from data inputs: {path}; pipeline stages would be unbounded")]

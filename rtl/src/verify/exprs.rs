@@ -68,6 +68,18 @@ pub(crate) fn check_assign(m: &Module, a: &Assign) -> Result<(), VerifyError> {
                 return Err(VerifyError::Add3Shift { dst: dst(), shift: d.shift, width: w });
             }
         }
+        Expr::GatedAdd(t) => {
+            let negated = t.iter().filter(|g| g.term.neg).count();
+            if negated > 1 {
+                return Err(VerifyError::GatedAddNegations { dst: dst() });
+            }
+            if let Some(g) = t.iter().find(|g| g.term.shift >= w) {
+                return Err(VerifyError::GatedAddShift { dst: dst(), shift: g.term.shift, width: w });
+            }
+            if let Some(g) = t.iter().find(|g| width_of(g.gate) != 1) {
+                return Err(VerifyError::GatedAddGate { dst: dst(), gate: sig(m, g.gate), width: width_of(g.gate) });
+            }
+        }
         Expr::Table { index, entries } => {
             let iw = width_of(*index);
             if iw > MAX_TABLE_INDEX_WIDTH {
