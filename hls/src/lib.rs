@@ -9,6 +9,7 @@
 //! [`layers`]).
 
 pub mod delay;
+pub mod fuse;
 pub mod layers;
 pub mod options;
 pub mod pipeline;

@@ -149,6 +149,12 @@ fn live_bits(m: &Module) -> Vec<(u32, u32)> {
                         read_ext(&mut live, d.sig, 0, hi.saturating_sub(d.shift));
                     }
                 }
+                Expr::Add3Gated { t, gate } => {
+                    read_ext(&mut live, *gate, 0, 1);
+                    for d in t {
+                        read_ext(&mut live, d.sig, 0, hi.saturating_sub(d.shift));
+                    }
+                }
                 Expr::GatedAdd(t) => {
                     for g in t {
                         read_ext(&mut live, g.gate, 0, 1);
@@ -222,6 +228,10 @@ impl BitFacts {
                         t.iter().map(|d| lz(&d.sig) + d.shift).min().unwrap_or(0),
                         t.iter().all(|d| f.constant[d.sig.index()]),
                     ),
+                    Expr::Add3Gated { t, gate } => (
+                        t.iter().map(|d| lz(&d.sig) + d.shift).min().unwrap_or(0),
+                        f.constant[gate.index()] && t.iter().all(|d| f.constant[d.sig.index()]),
+                    ),
                     Expr::GatedAdd(t) => (
                         t.iter().map(|g| lz(&g.term.sig) + g.term.shift).min().unwrap_or(0),
                         t.iter().all(|g| f.constant[g.term.sig.index()] && f.constant[g.gate.index()]),
@@ -279,7 +289,7 @@ fn expr_cost(m: &Module, facts: &BitFacts, dst: tachyon_rtl::SignalId, e: &Expr,
             r.lut = facts.adder_luts(m, *x, *y, w, live_hi);
             r.carry8 = w.div_ceil(8) as u64;
         }
-        Expr::Add3(t) => {
+        Expr::Add3(t) | Expr::Add3Gated { t, .. } => {
             // One LUT6_2 per bit from the logic start up, to the end of the CARRY8 holding the
             // top bit read (synthesis drops whole unused CARRY8s and the LUTs feeding them).
             let l = Addend::logic_start(t);

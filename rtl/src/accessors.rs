@@ -29,6 +29,9 @@ impl Expr {
             Expr::Table { index, entries } => Expr::Table { index: f(*index), entries: entries.clone() },
             Expr::Add(a, b) => Expr::Add(f(*a), f(*b)),
             Expr::Add3(t) => Expr::Add3(t.map(|d| Addend { sig: f(d.sig), ..d })),
+            Expr::Add3Gated { t, gate } => {
+                Expr::Add3Gated { t: t.map(|d| Addend { sig: f(d.sig), ..d }), gate: f(*gate) }
+            }
             Expr::GatedAdd(t) => {
                 Expr::GatedAdd(t.map(|g| Gated { gate: f(g.gate), term: Addend { sig: f(g.term.sig), ..g.term } }))
             }
@@ -53,6 +56,7 @@ impl Expr {
             Expr::Slice { src, .. } => vec![*src],
             Expr::Add3(t) => t.iter().map(|d| d.sig).collect(),
             Expr::GatedAdd(t) => t.iter().flat_map(|g| [g.gate, g.term.sig]).collect(),
+            Expr::Add3Gated { t, gate } => t.iter().map(|d| d.sig).chain([*gate]).collect(),
             Expr::Table { index, .. } => vec![*index],
             Expr::Add(a, b)
             | Expr::Sub(a, b)
@@ -74,6 +78,7 @@ impl Expr {
             Expr::Add(..) => "add",
             Expr::Add3(..) => "add3",
             Expr::GatedAdd(..) => "gadd",
+            Expr::Add3Gated { .. } => "add3g",
             Expr::Sub(..) => "sub",
             Expr::Neg(_) => "neg",
             Expr::Mul(..) => "mul",

@@ -44,11 +44,17 @@ pub fn expr_text(e: &Expr) -> String {
                 t.iter().map(|d| format!("{}{}<<{}", if d.neg { "-" } else { "+" }, d.sig, d.shift)).collect();
             format!("{op} {}", ds.join(", "))
         }
+        Expr::Add3Gated { t, gate } => {
+            let ds: Vec<String> =
+                t.iter().map(|d| format!("{}{}<<{}", if d.neg { "-" } else { "+" }, d.sig, d.shift)).collect();
+            format!("{op} {}, ({gate} ? {})", ds[..2].join(", "), ds[2])
+        }
         Expr::GatedAdd(t) => {
             let ds: Vec<String> = t
                 .iter()
                 .map(|g| {
-                    format!("{}({} ? {}<<{})", if g.term.neg { "-" } else { "+" }, g.gate, g.term.sig, g.term.shift)
+                    let sign = if g.term.neg { "-" } else { "+" };
+                    format!("{sign}({} ? {}<<{})", g.gate, g.term.sig, g.term.shift)
                 })
                 .collect();
             format!("{op} {}", ds.join(", "))

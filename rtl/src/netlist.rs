@@ -87,6 +87,14 @@ pub enum Expr {
     /// bit. On [`Fabric::UltraScale`] it is one LUT6_2 per result bit into a CARRY8 chain: the
     /// gates live in the adder's LUTs, which read `g₀, aᵢ, g₁, bᵢ`.
     GatedAdd([Gated; 2]),
+    /// [`Expr::Add3`] whose third addend is gated: `±a·2^i ± b·2^j ± (gate ? c·2^k : 0)`, with
+    /// `k` not below `i` or `j`. On [`Fabric::UltraScale`] the gate is the fifth input of the
+    /// ternary adder's LUT6_2, so the last partial product of an odd-width LUT multiplier costs
+    /// no LUTs of its own.
+    Add3Gated {
+        t: [Addend; 3],
+        gate: SignalId,
+    },
     /// a - b
     Sub(SignalId, SignalId),
     /// -a

@@ -111,6 +111,41 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
         let o = m.add_output(&format!("go{k}"), w, lo < 0);
         m.assign(o, Expr::Ext(q));
     }
+    // Ternary adders with a gated third addend (its shift the highest).
+    for k in 0..14usize {
+        let neg = NEGATIONS[k % NEGATIONS.len()];
+        let mut t: [Addend; 3] = std::array::from_fn(|i| Addend {
+            sig: ins[rng.below(ins.len() as u64) as usize],
+            shift: if k % 5 == 0 { 0 } else { rng.below(5) as u32 },
+            neg: neg[i],
+        });
+        t[2].shift = t[0].shift.max(t[1].shift) + (k % 3) as u32;
+        let (mut lo, mut hi) = (0i128, 0i128);
+        for (i, d) in t.iter().enumerate() {
+            let s = m.signal(d.sig);
+            let (a, b) = if s.signed {
+                (-(1i128 << (s.width - 1)), (1i128 << (s.width - 1)) - 1)
+            } else {
+                (0, (1i128 << s.width) - 1)
+            };
+            let (a, b) = if i == 2 { (a.min(0), b.max(0)) } else { (a, b) };
+            let (a, b) = (a << d.shift, b << d.shift);
+            if d.neg {
+                lo -= b;
+                hi -= a;
+            } else {
+                lo += a;
+                hi += b;
+            }
+        }
+        let exact = (1..=128).find(|&w| fits(lo, w, lo < 0) && fits(hi, w, lo < 0)).expect("fits 128 bits");
+        let w = if k % 4 == 3 { (exact - 3).max(t[2].shift + 1) } else { exact };
+        luts += u64::from(w - Addend::logic_start(&t));
+        let r = m.wire(&format!("tsum{k}"), w, lo < 0, None, Expr::Add3Gated { t, gate: gates[k % 2] });
+        let q = m.reg(&format!("tsum{k}_q"), r, None, None);
+        let o = m.add_output(&format!("to{k}"), w, lo < 0);
+        m.assign(o, Expr::Ext(q));
+    }
     tachyon_rtl::verify(&m).expect("fixture verifies");
     (m, luts)
 }

@@ -16,7 +16,7 @@ fn id(max: u32) -> impl Strategy<Value = SignalId> {
 fn expr(n: u32) -> impl Strategy<Value = Expr> {
     let ops = [CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge, CmpOp::Eq, CmpOp::Ne];
     (
-        0u8..19,
+        0u8..20,
         id(n),
         id(n),
         id(n),
@@ -49,6 +49,11 @@ fn expr(n: u32) -> impl Strategy<Value = Expr> {
             17 => Expr::GatedAdd([(a, b, amt, op % 2 == 0), (c, a, amt / 5, op > 3)].map(|(gate, sig, shift, neg)| {
                 tachyon_rtl::Gated { gate, term: tachyon_rtl::Addend { sig, shift, neg } }
             })),
+            18 => Expr::Add3Gated {
+                t: [(a, amt, op % 2 == 0), (b, amt / 3, false), (c, amt / 2, op > 2)]
+                    .map(|(sig, shift, neg)| tachyon_rtl::Addend { sig, shift, neg }),
+                gate: b,
+            },
             _ => Expr::Table { index: a, entries },
         })
 }

@@ -496,6 +496,7 @@ mod ternary_props {
                 o
             })
             .collect();
+        crate::fuse::fuse_ternary(&mut b.m);
         let module = tachyon_rtl::prune(b.m);
         tachyon_rtl::verify(&module).unwrap_or_else(|e| panic!("{policy:?}: {e}"));
         let mut sim = Sim::new(&module).expect("verifies");

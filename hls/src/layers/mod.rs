@@ -95,51 +95,106 @@ pub(crate) fn product_with(b: &mut Builder, x: Val, y: Val, strategy: Strategy) 
 /// of a signed one weighing `−2^(w−1)`; each partial product is an AND (a multiplexer with 0),
 /// the sum an adder tree sized by interval analysis. On UltraScale the rows go in pairs
 /// `(y_j ? x : 0) ± (y_{j+1} ? 2x : 0)` onto gated adders ([`Expr::GatedAdd`]), whose LUTs hold
-/// the ANDs: a pair costs the LUTs of one adder and no LUTs of its own.
+/// the ANDs, and an odd row count's last row is the gated third addend of a ternary adder over
+/// the last two pairs ([`Expr::Add3Gated`]; with one pair, a gated adder): no partial product
+/// costs LUTs of its own.
 fn lut_multiply(b: &mut Builder, x: Val, y: Val) -> Val {
     let (x, y) = if y.width() <= x.width() { (x, y) } else { (y, x) };
     let w = y.width();
-    let gated = b.m.fabric == Fabric::UltraScale;
-    let mut parts = vec![];
-    let mut row = vec![];
-    let zero = b.constant(0);
+    let (lo, hi) = product_range((x.lo, x.hi), (y.lo, y.hi));
     let bit = |b: &mut Builder, j: u32| b.op("ybit", &[y], 0, 1, 0.0, |s| Expr::Slice { src: s[0], lo: j });
     let neg = |j: u32| y.signed() && j == w - 1;
-    let mut j = 0;
-    while j < w {
-        if gated && j + 1 < w {
-            // (y_j ? x : 0) ± 2·(y_{j+1} ? x : 0), weighing 2^j.
+    // `y_j ? x : 0`, negated for a signed top bit, as a range.
+    let (xl, xh) = (x.lo.min(0), x.hi.max(0));
+    let row = |j: u32| if neg(j) { (-xh, -xl) } else { (xl, xh) };
+    // Terms `(value, shift)` of the sum, each weighing 2^shift (a bare row of a signed top bit
+    // weighing −2^shift).
+    let mut terms: Vec<(Val, u32)> = vec![];
+    if b.m.fabric == Fabric::UltraScale {
+        for j in (0..w.saturating_sub(1)).step_by(2) {
             let (g0, g1) = (bit(b, j), bit(b, j + 1));
-            let (lo0, hi0) = (x.lo.min(0), x.hi.max(0));
-            let (lo1, hi1) = if neg(j + 1) { (-2 * hi0, -2 * lo0) } else { (2 * lo0, 2 * hi0) };
+            let ((l0, h0), (l1, h1)) = (row(j), row(j + 1));
+            let (l, h) = (l0 + 2 * l1, h0 + 2 * h1);
             let n1 = neg(j + 1);
-            let pair = b.op(
-                "pp2",
-                &[g0, x, g1],
-                lo0 + lo1,
-                hi0 + hi1,
-                crate::delay::add(bits_for(lo0 + lo1, hi0 + hi1)),
-                |s| {
+            let pair = b.op("pp2", &[g0, x, g1], l, h, crate::delay::add(bits_for(l, h)), |s| {
+                Expr::GatedAdd([
+                    Gated { gate: s[0], term: Addend { sig: s[1], shift: 0, neg: false } },
+                    Gated { gate: s[2], term: Addend { sig: s[1], shift: 1, neg: n1 } },
+                ])
+            });
+            terms.push((pair, j));
+        }
+        if w % 2 == 1 {
+            // The last row, gated inside the adder that takes the last pair(s).
+            let j = w - 1;
+            let g = bit(b, j);
+            let (lr, hr) = row(j);
+            let nr = neg(j);
+            let top = if terms.len() >= 2 {
+                let (q, jq) = terms.pop().expect("two pairs");
+                let (p, jp) = terms.pop().expect("two pairs");
+                let (sq, sr) = (jq - jp, j - jp);
+                let (l, h) = (p.lo + (q.lo << sq) + (lr << sr), p.hi + (q.hi << sq) + (hr << sr));
+                let t = b.op("pp3", &[p, q, x, g], l, h, crate::delay::add3(bits_for(l, h)), |s| Expr::Add3Gated {
+                    t: [
+                        Addend { sig: s[0], shift: 0, neg: false },
+                        Addend { sig: s[1], shift: sq, neg: false },
+                        Addend { sig: s[2], shift: sr, neg: nr },
+                    ],
+                    gate: s[3],
+                });
+                (t, jp)
+            } else if let Some((p, jp)) = terms.pop() {
+                let one = b.constant(1);
+                let sr = j - jp;
+                let (l, h) = (p.lo + (lr << sr), p.hi + (hr << sr));
+                let t = b.op("pp3", &[one, p, g, x], l, h, crate::delay::add(bits_for(l, h)), |s| {
                     Expr::GatedAdd([
                         Gated { gate: s[0], term: Addend { sig: s[1], shift: 0, neg: false } },
-                        Gated { gate: s[2], term: Addend { sig: s[1], shift: 1, neg: n1 } },
+                        Gated { gate: s[2], term: Addend { sig: s[3], shift: sr, neg: nr } },
                     ])
-                },
-            );
-            row.push((parts.len() as u32, 1i128 << j));
-            parts.push(pair);
-            j += 2;
-            continue;
+                });
+                (t, jp)
+            } else {
+                let zero = b.constant(0);
+                (
+                    b.op("pp", &[g, x, zero], xl, xh, crate::delay::mux(), |s| Expr::Mux {
+                        sel: s[0],
+                        t: s[1],
+                        f: s[2],
+                    }),
+                    j,
+                )
+            };
+            terms.push(top);
         }
-        let g = bit(b, j);
-        let (lo, hi) = ((x.lo << j).min(0), (x.hi << j).max(0));
-        let sx = if j == 0 { x } else { b.op("xsh", &[x], x.lo << j, x.hi << j, 0.0, |s| Expr::Shl(s[0], j)) };
-        let pp = b.op("pp", &[g, sx, zero], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
-        row.push((parts.len() as u32, if neg(j) { -1 } else { 1 }));
-        parts.push(pp);
-        j += 1;
+    } else {
+        // Portable: each row an AND of the shifted operand.
+        let zero = b.constant(0);
+        let mut parts = vec![];
+        let mut row = vec![];
+        for j in 0..w {
+            let g = bit(b, j);
+            let (lo, hi) = ((x.lo << j).min(0), (x.hi << j).max(0));
+            let sx = if j == 0 { x } else { b.op("xsh", &[x], x.lo << j, x.hi << j, 0.0, |s| Expr::Shl(s[0], j)) };
+            let pp =
+                b.op("pp", &[g, sx, zero], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
+            row.push((parts.len() as u32, if neg(j) { -1 } else { 1 }));
+            parts.push(pp);
+        }
+        let p = linear::lower_linear(b, &parts, &[row], &[0], Strategy::Adders)[0];
+        return requant::narrow(b, p, lo.max(p.lo), hi.min(p.hi));
     }
-    let (lo, hi) = product_range((x.lo, x.hi), (y.lo, y.hi));
+    let row: Vec<(u32, i128)> = terms
+        .iter()
+        .enumerate()
+        .map(|(k, &(_, j))| {
+            // Pairs and triples carry their signs; only the lone row of a one-bit y is a bare AND.
+            let sign: i128 = if w == 1 && neg(j) { -1 } else { 1 };
+            (k as u32, sign << j)
+        })
+        .collect();
+    let parts: Vec<Val> = terms.iter().map(|t| t.0).collect();
     let p = linear::lower_linear(b, &parts, &[row], &[0], Strategy::Adders)[0];
     requant::narrow(b, p, lo.max(p.lo), hi.min(p.hi))
 }

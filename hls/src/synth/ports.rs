@@ -120,6 +120,9 @@ impl Build<'_> {
         b.m.assign(out_valid, Expr::Ext(v));
         let critical_ps = b.critical_ps;
         let plans = std::mem::take(&mut b.plans);
+        if self.b.m.fabric == tachyon_rtl::Fabric::UltraScale {
+            crate::fuse::fuse_ternary(&mut self.b.m);
+        }
         let module = tachyon_rtl::prune(self.b.m);
         let (opts, plan) = (self.opts.knobs(), self.opts.stream_plan());
         let report = report::build(m, &module, opts, latency, self.ii, &self.stages, critical_ps, plan);

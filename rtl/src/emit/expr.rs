@@ -116,6 +116,7 @@ impl<'a> Render<'a> {
             Expr::Sub(a, b) => self.binary(*a, "-", *b, w),
             Expr::Add3(t) => self.add3(t, w),
             Expr::GatedAdd(t) => self.gated_add(t, w),
+            Expr::Add3Gated { t, gate } => self.add3_gated(t, *gate, w),
             Expr::Mul(a, b) => self.multiply(*a, *b),
             Expr::Neg(a) => format!("-{}", self.ext(*a, 0, w)),
             Expr::Shl(_, k) if *k >= w => literal(w, 0),
@@ -278,6 +279,30 @@ impl Render<'_> {
         let zero = literal(w, 0);
         let [a, b] = order.map(|g| format!("({} ? {} : {zero})", self.full(g.gate), self.shifted(&g.term, w)));
         format!("{a} {} {b}", if order[1].term.neg { "-" } else { "+" })
+    }
+
+    /// `±a ± b ± (g ? c : 0)` as `w` bits (positive addends first).
+    pub(super) fn add3_gated(&mut self, t: &[Addend; 3], gate: SignalId, w: u32) -> String {
+        let zero = literal(w, 0);
+        let g = self.full(gate);
+        let mut terms: Vec<(bool, String)> = t
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let v = self.shifted(d, w);
+                (d.neg, if i == 2 { format!("({g} ? {v} : {zero})") } else { v })
+            })
+            .collect();
+        terms.sort_by_key(|(neg, _)| *neg);
+        let mut out = String::new();
+        for (i, (neg, v)) in terms.into_iter().enumerate() {
+            match (i, neg) {
+                (0, _) => out.push_str(&v),
+                (_, false) => out.push_str(&format!(" + {v}")),
+                (_, true) => out.push_str(&format!(" - {v}")),
+            }
+        }
+        out
     }
 
     /// `d.sig · 2^d.shift` as exactly `w` bits.

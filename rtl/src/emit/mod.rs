@@ -57,6 +57,7 @@ pub fn emit_verilog(m: &Module) -> String {
     let mut r = Render::new(m);
     let mut ternary = false;
     let mut gated = false;
+    let mut ternary_gated = false;
     let assigns: Vec<String> = m
         .assigns
         .iter()
@@ -64,6 +65,10 @@ pub fn emit_verilog(m: &Module) -> String {
             if let (Expr::Add3(t), Fabric::UltraScale) = (&a.expr, m.fabric) {
                 ternary = true;
                 return ternary::instance(&mut r, &m.name, a.dst, t, m.signal(a.dst).width);
+            }
+            if let (Expr::Add3Gated { t, gate }, Fabric::UltraScale) = (&a.expr, m.fabric) {
+                ternary_gated = true;
+                return ternary::instance_gated(&mut r, &m.name, a.dst, t, *gate, m.signal(a.dst).width);
             }
             if let (Expr::GatedAdd(t), Fabric::UltraScale) = (&a.expr, m.fabric) {
                 gated = true;
@@ -134,6 +139,9 @@ pub fn emit_verilog(m: &Module) -> String {
     }
     if gated {
         out.push_str(&ternary::gated_library(&m.name));
+    }
+    if ternary_gated {
+        out.push_str(&ternary::library_gated(&m.name));
     }
     out
 }

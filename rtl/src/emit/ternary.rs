@@ -71,9 +71,59 @@ pub(super) fn gated_instance(r: &mut Render, top: &str, dst: SignalId, t: &[Gate
     )
 }
 
+/// `dst = add3g(t, gate)` on UltraScale: the instance for synthesis, the portable sum otherwise.
+pub(super) fn instance_gated(
+    r: &mut Render,
+    top: &str,
+    dst: SignalId,
+    t: &[Addend; 3],
+    gate: SignalId,
+    w: u32,
+) -> String {
+    let sum = r.add3_gated(t, gate, w);
+    // Ports `a` and `b` are the ungated addends, the lower shift (positive among ties) first;
+    // `c` is the gated one, whose shift is not below theirs.
+    let mut ab = [t[0], t[1]];
+    ab.sort_by_key(|d| (d.shift, d.neg));
+    let order = [ab[0], ab[1], t[2]];
+    let inst = r.fresh(&format!("{}_add3g", r.target(dst)));
+    let [a, b, c] = order.map(|d| r.shifted(&d, w));
+    let [na, nb, nc] = order.map(|d| u8::from(d.neg));
+    let g = r.full(gate);
+    let y = r.target(dst);
+    format!(
+        "`ifdef SYNTHESIS\n    {top}_add3g #(.W({w}), .L({}), .NA(1'b{na}), .NB(1'b{nb}), .NC(1'b{nc})) {inst} (\n        \
+         .a({a}),\n        .b({b}),\n        .c({c}),\n        .g({g}),\n        .y({y})\n    );\n`else\n    assign {y} = {sum};\n`endif",
+        Addend::logic_start(t)
+    )
+}
+
 /// The ternary adder module (`<top>_add3`).
 pub(super) fn library(top: &str) -> String {
     LIBRARY.replace("{top}", top)
+}
+
+/// The ternary adder with a gated third addend (`<top>_add3g`): `<top>_add3` with the gate on
+/// the LUTs' fifth input.
+pub(super) fn library_gated(top: &str) -> String {
+    const EDITS: [(&str, &str); 10] = [
+        ("{top}_add3", "{top}_add3g"),
+        ("ternary adder y = a' + b' + c'", "ternary adder y = a' + b' + (g ? c : 0)'"),
+        ("    input wire [W-1:0] c,\n", "    input wire [W-1:0] c,\n    input wire g,\n"),
+        ("INIT[15:0] (O5 with I5 = 1, I4 = 0)", "INIT[31:0] (O5 with I5 = 1, I4 = g)"),
+        ("reg [3:0] i;", "reg [4:0] i;"),
+        ("for (k = 0; k < 16; k = k + 1)", "for (k = 0; k < 32; k = k + 1)"),
+        ("i = k[3:0];", "i = k[4:0];"),
+        ("x2 = i[2] ^ neg[2];", "x2 = (i[2] & i[4]) ^ neg[2];"),
+        ("INIT[47:32] (O6)", "INIT[63:32] (O6)"),
+        (".I4(1'b0)", ".I4(g)"),
+    ];
+    let mut text = LIBRARY.to_string();
+    for (from, to) in EDITS {
+        debug_assert!(text.contains(from), "the add3 library has `{from}`");
+        text = text.replace(from, to);
+    }
+    text.replace("{top}", top)
 }
 
 /// The gated adder module (`<top>_gadd`).

@@ -52,6 +52,15 @@ pub(crate) fn eval_expr(expr: &Expr, width: u32, v: &Values) -> u128 {
                 acc.wrapping_add(x)
             }
         }),
+        Expr::Add3Gated { t, gate } => t.iter().enumerate().fold(0u128, |acc, (i, d)| {
+            let on = i < 2 || v.raw(ix(gate)) != 0;
+            let x = if on { shl(v.ext(ix(&d.sig)), d.shift) } else { 0 };
+            if d.neg {
+                acc.wrapping_sub(x)
+            } else {
+                acc.wrapping_add(x)
+            }
+        }),
         Expr::GatedAdd(t) => t.iter().fold(0u128, |acc, g| {
             let x = if v.raw(ix(&g.gate)) != 0 { shl(v.ext(ix(&g.term.sig)), g.term.shift) } else { 0 };
             if g.term.neg {

@@ -81,6 +81,8 @@ pub enum VerifyError {
     GatedAddShift { dst: String, shift: u32, width: u32 },
     #[error("gadd {dst}: gate {gate} is {width} bits wide, must be 1")]
     GatedAddGate { dst: String, gate: String, width: u32 },
+    #[error("add3g {dst} gates an addend shifted by {shift}, below another addend's shift; the gated addend must have the highest shift")]
+    Add3GatedShift { dst: String, shift: u32 },
     #[error("combinational loop: {path}")]
     CombLoop { path: String },
     #[error("register feedback loop reachable from data inputs: {path}; pipeline stages would be unbounded")]

@@ -68,6 +68,21 @@ pub(crate) fn check_assign(m: &Module, a: &Assign) -> Result<(), VerifyError> {
                 return Err(VerifyError::Add3Shift { dst: dst(), shift: d.shift, width: w });
             }
         }
+        Expr::Add3Gated { t, gate } => {
+            let negated = t.iter().filter(|d| d.neg).count();
+            if negated > 2 {
+                return Err(VerifyError::Add3Negations { dst: dst(), negated });
+            }
+            if let Some(d) = t.iter().find(|d| d.shift >= w) {
+                return Err(VerifyError::Add3Shift { dst: dst(), shift: d.shift, width: w });
+            }
+            if width_of(*gate) != 1 {
+                return Err(VerifyError::GatedAddGate { dst: dst(), gate: sig(m, *gate), width: width_of(*gate) });
+            }
+            if t[2].shift < t[0].shift.max(t[1].shift) {
+                return Err(VerifyError::Add3GatedShift { dst: dst(), shift: t[2].shift });
+            }
+        }
         Expr::GatedAdd(t) => {
             let negated = t.iter().filter(|g| g.term.neg).count();
             if negated > 1 {
