@@ -27,9 +27,10 @@ const NEGATIONS: [[bool; 3]; 7] = [
     [false, true, true],
 ];
 
-/// Ternary adders over six inputs (signed and unsigned, 1 to 33 bits) with random shifts, each
-/// registered to an output. Most results are sized to the exact sum; every fourth is narrower
-/// (wraps). Returns the module and, per adder, the LUT6_2 count its UltraScale form must have.
+/// Ternary adders, gated adders and ternary adders with a gated addend over six inputs (signed
+/// and unsigned, 1 to 33 bits) and two gates, with random shifts, each registered to an output.
+/// Most results are sized to the exact sum; every fourth is narrower (wraps). Returns the module
+/// and the LUT6_2 count its UltraScale form must have.
 fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
     let mut rng = Rng::new(seed);
     let mut m = Module::new(name);
@@ -46,33 +47,10 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
             shift: if k % 5 == 0 { 0 } else { rng.below(7) as u32 },
             neg: neg[i],
         });
-        // Exact width of the sum: every addend within [-(2^(w-1)), 2^w) · 2^shift.
-        let (mut lo, mut hi) = (0i128, 0i128);
-        for d in &t {
-            let s = m.signal(d.sig);
-            let (a, b) = if s.signed {
-                (-(1i128 << (s.width - 1)), (1i128 << (s.width - 1)) - 1)
-            } else {
-                (0, (1i128 << s.width) - 1)
-            };
-            let (a, b) = (a << d.shift, b << d.shift);
-            if d.neg {
-                lo -= b;
-                hi -= a;
-            } else {
-                lo += a;
-                hi += b;
-            }
-        }
-        let exact = (1..=128).find(|&w| fits(lo, w, lo < 0) && fits(hi, w, lo < 0)).expect("fits 128 bits");
-        let shifts = t.iter().map(|d| d.shift).max().unwrap_or(0);
-        let w = if k % 4 == 3 { (exact - 3).max(shifts + 1) } else { exact };
-        let l = Addend::logic_start(&t);
-        luts += u64::from(w - l);
-        let r = m.wire(&format!("sum{k}"), w, lo < 0, None, Expr::Add3(t));
-        let q = m.reg(&format!("sum{k}_q"), r, None, None);
-        let o = m.add_output(&format!("o{k}"), w, lo < 0);
-        m.assign(o, Expr::Ext(q));
+        let (lo, hi) = sum_range(&m, &t.map(|d| (d, false)));
+        let w = width(lo, hi, t.iter().map(|d| d.shift).max().unwrap_or(0), k);
+        luts += u64::from(w - Addend::logic_start(&t));
+        registered_output(&mut m, &format!("sum{k}"), w, lo < 0, Expr::Add3(t));
     }
     // Gated adders: negations none, first, second; gates the same or different.
     for k in 0..15usize {
@@ -85,31 +63,10 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
                 neg: neg[i],
             },
         });
-        let (mut lo, mut hi) = (0i128, 0i128);
-        for g in &t {
-            let s = m.signal(g.term.sig);
-            let (a, b) = if s.signed {
-                (-(1i128 << (s.width - 1)), (1i128 << (s.width - 1)) - 1)
-            } else {
-                (0, (1i128 << s.width) - 1)
-            };
-            let (a, b) = (a.min(0) << g.term.shift, b.max(0) << g.term.shift);
-            if g.term.neg {
-                lo -= b;
-                hi -= a;
-            } else {
-                lo += a;
-                hi += b;
-            }
-        }
-        let exact = (1..=128).find(|&w| fits(lo, w, lo < 0) && fits(hi, w, lo < 0)).expect("fits 128 bits");
-        let shifts = t.iter().map(|g| g.term.shift).max().unwrap_or(0);
-        let w = if k % 4 == 3 { (exact - 3).max(shifts + 1) } else { exact };
+        let (lo, hi) = sum_range(&m, &t.map(|g| (g.term, true)));
+        let w = width(lo, hi, t.iter().map(|g| g.term.shift).max().unwrap_or(0), k);
         luts += u64::from(w);
-        let r = m.wire(&format!("gsum{k}"), w, lo < 0, None, Expr::GatedAdd(t));
-        let q = m.reg(&format!("gsum{k}_q"), r, None, None);
-        let o = m.add_output(&format!("go{k}"), w, lo < 0);
-        m.assign(o, Expr::Ext(q));
+        registered_output(&mut m, &format!("gsum{k}"), w, lo < 0, Expr::GatedAdd(t));
     }
     // Ternary adders with a gated third addend (its shift the highest).
     for k in 0..14usize {
@@ -120,34 +77,55 @@ fn fixture(name: &str, fabric: Fabric, seed: u64) -> (Module, u64) {
             neg: neg[i],
         });
         t[2].shift = t[0].shift.max(t[1].shift) + (k % 3) as u32;
-        let (mut lo, mut hi) = (0i128, 0i128);
-        for (i, d) in t.iter().enumerate() {
-            let s = m.signal(d.sig);
-            let (a, b) = if s.signed {
-                (-(1i128 << (s.width - 1)), (1i128 << (s.width - 1)) - 1)
-            } else {
-                (0, (1i128 << s.width) - 1)
-            };
-            let (a, b) = if i == 2 { (a.min(0), b.max(0)) } else { (a, b) };
-            let (a, b) = (a << d.shift, b << d.shift);
-            if d.neg {
-                lo -= b;
-                hi -= a;
-            } else {
-                lo += a;
-                hi += b;
-            }
-        }
-        let exact = (1..=128).find(|&w| fits(lo, w, lo < 0) && fits(hi, w, lo < 0)).expect("fits 128 bits");
-        let w = if k % 4 == 3 { (exact - 3).max(t[2].shift + 1) } else { exact };
+        let (lo, hi) = sum_range(&m, &[(t[0], false), (t[1], false), (t[2], true)]);
+        let w = width(lo, hi, t[2].shift, k);
         luts += u64::from(w - Addend::logic_start(&t));
-        let r = m.wire(&format!("tsum{k}"), w, lo < 0, None, Expr::Add3Gated { t, gate: gates[k % 2] });
-        let q = m.reg(&format!("tsum{k}_q"), r, None, None);
-        let o = m.add_output(&format!("to{k}"), w, lo < 0);
-        m.assign(o, Expr::Ext(q));
+        registered_output(&mut m, &format!("tsum{k}"), w, lo < 0, Expr::Add3Gated { t, gate: gates[k % 2] });
     }
     tachyon_rtl::verify(&m).expect("fixture verifies");
     (m, luts)
+}
+
+/// The range of a sum of addends over their signals' full ranges (a gated addend may be 0).
+fn sum_range(m: &Module, terms: &[(Addend, bool)]) -> (i128, i128) {
+    let (mut lo, mut hi) = (0i128, 0i128);
+    for (d, gated) in terms {
+        let s = m.signal(d.sig);
+        let (a, b) = if s.signed {
+            (-(1i128 << (s.width - 1)), (1i128 << (s.width - 1)) - 1)
+        } else {
+            (0, (1i128 << s.width) - 1)
+        };
+        let (a, b) = if *gated { (a.min(0), b.max(0)) } else { (a, b) };
+        let (a, b) = (a << d.shift, b << d.shift);
+        if d.neg {
+            lo -= b;
+            hi -= a;
+        } else {
+            lo += a;
+            hi += b;
+        }
+    }
+    (lo, hi)
+}
+
+/// The exact width of `[lo, hi]`, or, for every fourth sum, three bits narrower (it wraps) but
+/// above the largest shift.
+fn width(lo: i128, hi: i128, top_shift: u32, k: usize) -> u32 {
+    let exact = (1..=128).find(|&w| fits(lo, w, lo < 0) && fits(hi, w, lo < 0)).expect("fits 128 bits");
+    if k % 4 == 3 {
+        (exact - 3).max(top_shift + 1)
+    } else {
+        exact
+    }
+}
+
+/// `name = e` on `w` bits, registered to an output port.
+fn registered_output(m: &mut Module, name: &str, w: u32, signed: bool, e: Expr) {
+    let r = m.wire(name, w, signed, None, e);
+    let q = m.reg(&format!("{name}_q"), r, None, None);
+    let o = m.add_output(&format!("o_{name}"), w, signed);
+    m.assign(o, Expr::Ext(q));
 }
 
 fn stimulus(m: &Module, cycles: usize, seed: u64) -> Vec<Vec<u128>> {
