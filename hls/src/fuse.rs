@@ -69,7 +69,7 @@ pub fn fuse_ternary(m: &mut Module) {
         let Some((uses, wires)) = uses_of(m, &readers, &pinned, &dead, p) else { continue };
         // Every reader must still be binary, read the adder once and take the fold.
         let mut seen = std::collections::HashSet::new();
-        let fused: Option<Vec<(usize, Expr)>> = uses
+        let fused: Option<Vec<(usize, [Addend; 3])>> = uses
             .iter()
             .map(|u| {
                 if !seen.insert(u.assign) {
@@ -81,25 +81,26 @@ pub fn fuse_ternary(m: &mut Module) {
         let Some(fused) = fused else { continue };
         // A constant addend (a bias) costs a binary adder almost nothing: no fold takes one.
         let constant = |s: SignalId| driver[s.index()].is_some_and(|i| matches!(m.assigns[i].expr, Expr::Const(_)));
-        if fused.iter().any(|(_, e)| e.operands().into_iter().any(constant)) {
+        if fused.iter().any(|(_, t)| t.iter().any(|d| constant(d.sig))) {
             continue;
         }
         // Worth it only when the ternary readers take fewer LUTs than the adder and its readers
         // did: a ternary adder has a LUT per bit from its second-lowest shift up, a binary one
         // only where both operands vary.
         let before = binary_luts(m, &driver, p) + uses.iter().map(|u| binary_luts(m, &driver, u.assign)).sum::<u32>();
-        let after: u32 = fused.iter().map(|(i, e)| ternary_luts(m.signal(m.assigns[*i].dst).width, e)).sum();
+        // (A ternary adder: one LUT per bit from its second-lowest shift up.)
+        let after: u32 = fused.iter().map(|(i, t)| m.signal(m.assigns[*i].dst).width - Addend::logic_start(t)).sum();
         if after >= before {
             continue;
         }
-        for (i, e) in fused {
+        for (i, t) in fused {
             // The reader now reads the folded adder's operands.
-            for s in e.operands() {
-                if !readers[s.index()].contains(&i) {
-                    readers[s.index()].push(i);
+            for d in &t {
+                if !readers[d.sig.index()].contains(&i) {
+                    readers[d.sig.index()].push(i);
                 }
             }
-            m.assigns[i].expr = e;
+            m.assigns[i].expr = Expr::Add3(t);
         }
         dead[p] = true;
         for w in wires {
@@ -164,14 +165,6 @@ fn binary_luts(m: &Module, driver: &[Option<usize>], i: usize) -> u32 {
     xh.min(yh).saturating_sub(xl.max(yl))
 }
 
-/// LUTs of a ternary adder of width `w`: one per bit from its second-lowest shift up.
-fn ternary_luts(w: u32, e: &Expr) -> u32 {
-    match e {
-        Expr::Add3(t) => w - Addend::logic_start(t),
-        _ => 0,
-    }
-}
-
 /// The value-preserving `Ext` and `Shl` wires above `s`, followed to their source: `(source,
 /// shift)` with `s = source · 2^shift`.
 fn resolve(m: &Module, driver: &[Option<usize>], s: SignalId) -> (SignalId, u32) {
@@ -200,10 +193,10 @@ fn preserves(m: &Module, src: SignalId, dst: SignalId, k: u32) -> bool {
     }
 }
 
-/// The reader of use `u` with the adder of assign `p` folded in: `Add3` over the adder's
+/// The addends of the reader of use `u` with the adder of assign `p` folded in: the adder's
 /// operands (shifted by `u.shift`, with the reader's sign for that operand) and the reader's
 /// other operand. `None` when the reader is no longer binary or the addends do not fit.
-fn fold(m: &Module, p: usize, u: &Use) -> Option<Expr> {
+fn fold(m: &Module, p: usize, u: &Use) -> Option<[Addend; 3]> {
     let w = m.signal(m.assigns[u.assign].dst).width;
     let (x, y, sub) = match m.assigns[u.assign].expr {
         Expr::Add(x, y) => (x, y, false),
@@ -223,7 +216,7 @@ fn fold(m: &Module, p: usize, u: &Use) -> Option<Expr> {
         Addend { sig: other, shift: 0, neg: other_neg },
     ];
     let fits = t.iter().filter(|d| d.neg).count() <= 2 && t.iter().all(|d| d.shift < w);
-    fits.then_some(Expr::Add3(t))
+    fits.then_some(t)
 }
 
 #[cfg(test)]

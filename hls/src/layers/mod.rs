@@ -107,9 +107,15 @@ fn lut_multiply(b: &mut Builder, x: Val, y: Val) -> Val {
     // `y_j ? x : 0`, negated for a signed top bit, as a range.
     let (xl, xh) = (x.lo.min(0), x.hi.max(0));
     let row = |j: u32| if neg(j) { (-xh, -xl) } else { (xl, xh) };
-    // Terms `(value, shift)` of the sum, each weighing 2^shift (a bare row of a signed top bit
-    // weighing −2^shift).
-    let mut terms: Vec<(Val, u32)> = vec![];
+    // `y_j ? (x << j) : 0` as a multiplexer (an AND), for the portable form and a lone row.
+    let and_row = |b: &mut Builder, j: u32| {
+        let (g, zero) = (bit(b, j), b.constant(0));
+        let (lo, hi) = ((x.lo << j).min(0), (x.hi << j).max(0));
+        let sx = if j == 0 { x } else { b.op("xsh", &[x], x.lo << j, x.hi << j, 0.0, |s| Expr::Shl(s[0], j)) };
+        b.op("pp", &[g, sx, zero], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] })
+    };
+    // The terms of the sum and their coefficients.
+    let mut terms: Vec<(Val, i128)> = vec![];
     if b.m.fabric == Fabric::UltraScale {
         for j in (0..w.saturating_sub(1)).step_by(2) {
             let (g0, g1) = (bit(b, j), bit(b, j + 1));
@@ -122,18 +128,19 @@ fn lut_multiply(b: &mut Builder, x: Val, y: Val) -> Val {
                     Gated { gate: s[2], term: Addend { sig: s[1], shift: 1, neg: n1 } },
                 ])
             });
-            terms.push((pair, j));
+            terms.push((pair, 1 << j));
         }
         if w % 2 == 1 {
             // The last row, gated inside the adder that takes the last pair(s).
             let j = w - 1;
-            let g = bit(b, j);
             let (lr, hr) = row(j);
             let nr = neg(j);
+            let shift_of = |k: i128| k.trailing_zeros();
             let top = if terms.len() >= 2 {
-                let (q, jq) = terms.pop().expect("two pairs");
-                let (p, jp) = terms.pop().expect("two pairs");
-                let (sq, sr) = (jq - jp, j - jp);
+                let (q, kq) = terms.pop().expect("two pairs");
+                let (p, kp) = terms.pop().expect("two pairs");
+                let g = bit(b, j);
+                let (sq, sr) = (shift_of(kq) - shift_of(kp), j - shift_of(kp));
                 let (l, h) = (p.lo + (q.lo << sq) + (lr << sr), p.hi + (q.hi << sq) + (hr << sr));
                 let t = b.op("pp3", &[p, q, x, g], l, h, crate::delay::add3(bits_for(l, h)), |s| Expr::Add3Gated {
                     t: [
@@ -143,10 +150,11 @@ fn lut_multiply(b: &mut Builder, x: Val, y: Val) -> Val {
                     ],
                     gate: s[3],
                 });
-                (t, jp)
-            } else if let Some((p, jp)) = terms.pop() {
+                (t, kp)
+            } else if let Some((p, kp)) = terms.pop() {
+                let g = bit(b, j);
                 let one = b.constant(1);
-                let sr = j - jp;
+                let sr = j - shift_of(kp);
                 let (l, h) = (p.lo + (lr << sr), p.hi + (hr << sr));
                 let t = b.op("pp3", &[one, p, g, x], l, h, crate::delay::add(bits_for(l, h)), |s| {
                     Expr::GatedAdd([
@@ -154,47 +162,22 @@ fn lut_multiply(b: &mut Builder, x: Val, y: Val) -> Val {
                         Gated { gate: s[2], term: Addend { sig: s[3], shift: sr, neg: nr } },
                     ])
                 });
-                (t, jp)
+                (t, kp)
             } else {
-                let zero = b.constant(0);
-                (
-                    b.op("pp", &[g, x, zero], xl, xh, crate::delay::mux(), |s| Expr::Mux {
-                        sel: s[0],
-                        t: s[1],
-                        f: s[2],
-                    }),
-                    j,
-                )
+                (and_row(b, 0), if nr { -1 } else { 1 })
             };
             terms.push(top);
         }
     } else {
-        // Portable: each row an AND of the shifted operand.
-        let zero = b.constant(0);
-        let mut parts = vec![];
-        let mut row = vec![];
+        // Portable: each row an AND of the shifted operand (the constant 0 made first, which
+        // keeps the netlist's signal order).
+        b.constant(0);
         for j in 0..w {
-            let g = bit(b, j);
-            let (lo, hi) = ((x.lo << j).min(0), (x.hi << j).max(0));
-            let sx = if j == 0 { x } else { b.op("xsh", &[x], x.lo << j, x.hi << j, 0.0, |s| Expr::Shl(s[0], j)) };
-            let pp =
-                b.op("pp", &[g, sx, zero], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] });
-            row.push((parts.len() as u32, if neg(j) { -1 } else { 1 }));
-            parts.push(pp);
+            terms.push((and_row(b, j), if neg(j) { -1 } else { 1 }));
         }
-        let p = linear::lower_linear(b, &parts, &[row], &[0], Strategy::Adders)[0];
-        return requant::narrow(b, p, lo.max(p.lo), hi.min(p.hi));
     }
-    let row: Vec<(u32, i128)> = terms
-        .iter()
-        .enumerate()
-        .map(|(k, &(_, j))| {
-            // Pairs and triples carry their signs; only the lone row of a one-bit y is a bare AND.
-            let sign: i128 = if w == 1 && neg(j) { -1 } else { 1 };
-            (k as u32, sign << j)
-        })
-        .collect();
     let parts: Vec<Val> = terms.iter().map(|t| t.0).collect();
+    let row: Vec<(u32, i128)> = terms.iter().enumerate().map(|(k, &(_, c))| (k as u32, c)).collect();
     let p = linear::lower_linear(b, &parts, &[row], &[0], Strategy::Adders)[0];
     requant::narrow(b, p, lo.max(p.lo), hi.min(p.hi))
 }

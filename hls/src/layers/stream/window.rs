@@ -317,10 +317,16 @@ fn window_with(
 /// that all fall within one frame period of `beats` cycles.
 pub(super) fn schedule(win: &Window, lat: Lattice, beats: usize) -> Option<Lattice> {
     let out = Lattice { a: lat.a * win.stride.0 as u64, b: lat.b * win.stride.1 as u64 };
-    if win.h > 1 && out.b * (win.w as u64 - 1) >= out.a {
+    within_frame(out, win.h, win.w, beats)
+}
+
+/// `out`, if the pixels of an `h × w` grid on it get distinct cycles (a row ends before the
+/// next begins) within one frame period of `beats` cycles.
+fn within_frame(out: Lattice, h: usize, w: usize, beats: usize) -> Option<Lattice> {
+    if h > 1 && out.b * (w as u64 - 1) >= out.a {
         return None;
     }
-    let span = out.a * (win.h as u64 - 1) + out.b * (win.w as u64 - 1);
+    let span = out.a * (h as u64 - 1) + out.b * (w as u64 - 1);
     (span < beats as u64).then_some(out)
 }
 
@@ -357,9 +363,5 @@ pub(super) fn upsample_schedule(up: &Upsample, lat: Lattice, beats: usize) -> Op
         return None;
     }
     let out = Lattice { a: if rows_matter { lat.a / fr } else { lat.a }, b: lat.b / fc };
-    if up.h > 1 && out.b * (up.w as u64 - 1) >= out.a {
-        return None;
-    }
-    let span = out.a * (up.h as u64 - 1) + out.b * (up.w as u64 - 1);
-    (span < beats as u64).then_some(out)
+    within_frame(out, up.h, up.w, beats)
 }
