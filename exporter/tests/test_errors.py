@@ -80,3 +80,38 @@ def test_cache_reuses_an_export_and_keys_on_the_bytes(keras: Any, tmp_path: Path
     other = tmp_path / "n.keras"
     keras.Model(inp, QDense(3, name="d")(inp)).save(other)
     assert cache_key(other) != cache_key(src)
+
+
+def test_a_second_export_reuses_xla_compilations(keras: Any, tmp_path: Path) -> None:
+    """The CLI keeps JAX's compilations in the cache folder (`xla/`): a retrained model (same
+    layers, new weights: a new export key) loads from them and exports the same bytes as
+    without any cache."""
+    import subprocess
+
+    from hgq.layers import QDense
+
+    inp = keras.Input((5,))
+    dense = QDense(3, name="d")
+    model = keras.Model(inp, dense(inp))
+    model.save(tmp_path / "a.keras")
+    dense.kernel.assign(dense.kernel * 2.0)
+    model.save(tmp_path / "b.keras")
+    cache = tmp_path / "cache"
+
+    def cli(src: str, dst: str, *extra: str) -> None:
+        run = subprocess.run(
+            [sys.executable, "-m", "tachyon_export", str(tmp_path / src), str(tmp_path / dst), *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+
+    cli("a.keras", "a.onnx", "--cache", str(cache))
+    compiled = {p.name for p in (cache / "xla").iterdir()}
+    assert compiled, "no XLA compilation was kept"
+    cli("b.keras", "b.onnx", "--cache", str(cache))
+    assert {p.name for p in (cache / "xla").iterdir()} >= compiled
+    cli("b.keras", "b_uncached.onnx")
+    assert (tmp_path / "b.onnx").read_bytes() == (tmp_path / "b_uncached.onnx").read_bytes()
+    assert (tmp_path / "a.onnx").read_bytes() != (tmp_path / "b.onnx").read_bytes()

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cache import cache_key, lookup, store
+from .cache import cache_key, lookup, store, use_xla_cache
 from .errors import ExportError
 
 
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {args.output} (cached export {key[:12]})")
             return 0
     try:
+        if args.cache:
+            use_xla_cache(Path(args.cache))
         from .exporter import export_file
 
         proto = export_file(args.model, args.output)
