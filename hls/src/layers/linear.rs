@@ -262,9 +262,10 @@ fn combine3(b: &mut Builder, ts: [Term; 3], may_flip: bool) -> Term {
 }
 
 /// Whether a term outside `idx` is added (not subtracted): a negated sum of the terms at `idx`
-/// can then be subtracted from it later, at no cost.
-fn may_flip(pool: &[Term], idx: [usize; 3]) -> bool {
-    pool.iter().enumerate().any(|(q, t)| !idx.contains(&q) && !t.neg)
+/// can then be subtracted from it later, at no cost. `added` is the number of added terms in
+/// the whole pool.
+fn may_flip(pool: &[Term], added: usize, idx: [usize; 3]) -> bool {
+    added > idx.iter().filter(|&&q| !pool[q].neg).count()
 }
 
 /// The cheapest ternary adder among the first `together` (at least 3) terms of the pool, by
@@ -273,11 +274,12 @@ fn may_flip(pool: &[Term], idx: [usize; 3]) -> bool {
 /// pair keeps the stage.
 fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<([usize; 3], bool)> {
     let n = together.max(3);
+    let added = pool.iter().filter(|t| !t.neg).count();
     let mut best = (u32::MAX, [0, 1, 2]);
     for i in 0..n {
         for j in i + 1..n {
             for k in j + 1..n {
-                let c = triple_cost([&pool[i], &pool[j], &pool[k]], may_flip(pool, [i, j, k]));
+                let c = triple_cost([&pool[i], &pool[j], &pool[k]], may_flip(pool, added, [i, j, k]));
                 if c < best.0 {
                     best = (c, [i, j, k]);
                 }
@@ -288,7 +290,7 @@ fn best_triple(b: &Builder, pool: &[Term], together: usize) -> Option<([usize; 3
         return None;
     }
     let [i, j, k] = best.1;
-    let flip = may_flip(pool, best.1);
+    let flip = may_flip(pool, added, best.1);
     let Triple { lo, hi, .. } = triple([&pool[i], &pool[j], &pool[k]], flip)?;
     let t3 =
         b.fits(&[pool[i].base, pool[j].base, pool[k].base], crate::delay::add3(bits_for(lo, hi)), bits_for(lo, hi));
