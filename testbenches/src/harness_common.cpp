@@ -52,7 +52,8 @@ static bool parse_int(const char*& p, u128& out) {
     const u128 max = ~(u128)0;
     while (*p >= '0' && *p <= '9') {
         const unsigned d = (unsigned)(*p - '0');
-        if (mag > (max - d) / 10) die("integer does not fit in 128 bits");
+        // The exact overflow test divides 128-bit numbers: only near the top of the range.
+        if ((mag >> 120) != 0 && mag > (max - d) / 10) die("integer does not fit in 128 bits");
         mag = mag * 10 + d;
         ++p;
     }
@@ -64,10 +65,16 @@ static void print_u128(std::string& s, u128 v) {
     char buf[48];
     int i = 47;
     buf[i] = 0;
-    do {
+    // 128-bit division is a library call: digits come from 64 bits wherever the value fits.
+    while (v >> 64) {
         buf[--i] = (char)('0' + (unsigned)(v % 10));
         v /= 10;
-    } while (v);
+    }
+    uint64_t u = (uint64_t)v;
+    do {
+        buf[--i] = (char)('0' + (unsigned)(u % 10));
+        u /= 10;
+    } while (u);
     s += &buf[i];
 }
 
