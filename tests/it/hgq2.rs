@@ -115,6 +115,20 @@ fn linformer_transformer_is_bit_exact_with_keras() {
     check("linformer_8part", "5", false);
 }
 
+/// Runs the Python `script` that makes (and saves) a Keras model. Keras compiles the same eager
+/// operations there as the exporter's own load of the model in `tachyon build`: both keep them
+/// in the export cache's XLA folder.
+fn make_model(py: &Path, script: &str) {
+    let mut make = Command::new(py);
+    if let Some(cache) = tachyon_driver::source::export_cache() {
+        make.env("JAX_COMPILATION_CACHE_DIR", cache.join("xla"))
+            .env("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+            .env("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0");
+    }
+    let made = make.args(["-c", script]).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+}
+
 /// A model using a layer the exporter does not know: one clear error naming the layer, its
 /// class and what is supported; nothing is written.
 #[test]
@@ -128,16 +142,7 @@ fn an_unsupported_hgq2_layer_is_refused_clearly() {
          i = keras.Input((4, 3)); o = keras.layers.LSTM(2)(i)\nkeras.Model(i, o).save(r'{}')",
         model.display()
     );
-    // Keras compiles the same eager operations here as the exporter's own load of the model
-    // in `tachyon build`: both keep them in the export cache's XLA folder.
-    let mut make = Command::new(&py);
-    if let Some(cache) = tachyon_driver::source::export_cache() {
-        make.env("JAX_COMPILATION_CACHE_DIR", cache.join("xla"))
-            .env("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-            .env("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0");
-    }
-    let made = make.args(["-c", &script]).output().unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    make_model(&py, &script);
     let out = dir.join("out");
     let run = Command::new(env!("CARGO_BIN_EXE_tachyon"))
         .args(["build", model.to_str().unwrap(), "-o", out.to_str().unwrap()])
@@ -179,16 +184,7 @@ fn keras_model_end_to_end(name: &str, body: &str, cosim_vectors: usize) {
          m.save(r'{d}/{name}.keras')",
         d = dir.display()
     );
-    // Keras compiles the same eager operations here as the exporter's own load of the model
-    // in `tachyon build`: both keep them in the export cache's XLA folder.
-    let mut make = Command::new(&py);
-    if let Some(cache) = tachyon_driver::source::export_cache() {
-        make.env("JAX_COMPILATION_CACHE_DIR", cache.join("xla"))
-            .env("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-            .env("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0");
-    }
-    let made = make.args(["-c", &script]).output().unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    make_model(&py, &script);
     let out = dir.join("out");
     build_keras(&py, &dir, name, "5", &out);
     interpreter_equals_keras(&out, &dir, name);
