@@ -94,16 +94,19 @@ pub(crate) fn build_args(
     args
 }
 
-/// `ccache` when it runs (checked once per process).
-fn ccache() -> Option<&'static str> {
-    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let found =
-        *FOUND.get_or_init(|| Command::new("ccache").arg("--version").output().is_ok_and(|o| o.status.success()));
-    found.then_some("ccache")
+/// Whether `tool --version` runs, asked once per process through `found`.
+fn runs(found: &'static std::sync::OnceLock<bool>, tool: &str) -> bool {
+    *found.get_or_init(|| Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()))
 }
 
-/// The make variables that compile and link with `clang++` when it runs
-/// (checked once per process), else none (Verilator's default, g++).
+/// `ccache` when it runs.
+fn ccache() -> Option<&'static str> {
+    static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    runs(&FOUND, "ccache").then_some("ccache")
+}
+
+/// The make variables that compile and link with `clang++` when it runs,
+/// else none (Verilator's default, g++).
 ///
 /// Measured with Verilator 5.006's output at `-O0` on the 2-core build
 /// machine: one 1.2 MB file of the shipped transformer 2.44 s with g++ 12,
@@ -111,9 +114,7 @@ fn ccache() -> Option<&'static str> {
 /// Verilog) 56 s → 41 s wall (79 → 52 s CPU), with `-fno-dfg` 38 s.
 pub(crate) fn compiler_flags() -> &'static [&'static str] {
     static FOUND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let found =
-        *FOUND.get_or_init(|| Command::new("clang++").arg("--version").output().is_ok_and(|o| o.status.success()));
-    if found {
+    if runs(&FOUND, "clang++") {
         &CLANG
     } else {
         &[]

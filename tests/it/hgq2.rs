@@ -116,16 +116,21 @@ fn linformer_transformer_is_bit_exact_with_keras() {
 }
 
 /// Runs the Python `script` that makes (and saves) a Keras model. Keras compiles the same eager
-/// operations there as the exporter's own load of the model in `tachyon build`: both keep them
-/// in the export cache's XLA folder.
+/// operations there as the exporter's own load of the model in `tachyon build`, so the script
+/// keeps them where the exporter does (`tachyon_export.cache.use_xla_cache`, before JAX is
+/// imported).
 fn make_model(py: &Path, script: &str) {
-    let mut make = Command::new(py);
-    if let Some(cache) = tachyon_driver::source::export_cache() {
-        make.env("JAX_COMPILATION_CACHE_DIR", cache.join("xla"))
-            .env("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-            .env("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0");
-    }
-    let made = make.args(["-c", script]).output().unwrap();
+    let keep = match tachyon_driver::source::export_cache() {
+        Some(cache) => format!(
+            "from pathlib import Path
+from tachyon_export.cache import use_xla_cache
+use_xla_cache(Path(r'{}'))
+",
+            cache.display()
+        ),
+        None => String::new(),
+    };
+    let made = Command::new(py).args(["-c", &format!("{keep}{script}")]).output().unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
 }
 
