@@ -96,7 +96,7 @@ fn synthesize(
     let design = tachyon_hls::synthesize(&qmodel, &opts);
     tachyon_rtl::verify(&design.module)
         .map_err(|e| anyhow::anyhow!("internal error: generated netlist is invalid: {e}"))?;
-    let verilog = tachyon_rtl::emit_verilog(&design.module);
+    let verilog = tachyon_rtl::emit_rtl(&design.module);
     let manifest = Manifest {
         tachyon_version: env!("CARGO_PKG_VERSION").into(),
         model: PathBuf::from(MODEL_FILE),

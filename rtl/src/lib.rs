@@ -21,7 +21,7 @@ pub mod verify;
 pub mod wrappers;
 
 pub use dump::dump;
-pub use emit::{emit_partitioned, emit_verilog, PartModule, Partitioned};
+pub use emit::{emit_partitioned, emit_rtl, emit_verilog, PartModule, Partitioned};
 pub use keywords::is_keyword;
 pub use netlist::{Addend, Assign, CmpOp, Expr, Fabric, Gated, Module, Reg, RegRole, Signal, SignalId, SignalKind};
 pub use prune::prune;

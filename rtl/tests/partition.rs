@@ -13,20 +13,29 @@ use common::tools::skip_without;
 use common::verilator::{random_stimulus, run_text, sim_outputs};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
-use tachyon_rtl::{emit_partitioned, CmpOp, Expr, Module};
+use tachyon_rtl::{emit_partitioned, emit_rtl, emit_verilog, CmpOp, Expr, Module};
 
 /// Eight tokens through the same logic (a constant shared by all, a product, a sum, a table, a
 /// register), then a sum over the tokens in another group.
 fn copies() -> Module {
+    copies_of(8, 0)
+}
+
+/// `tokens` tokens as in [`copies`], each with a chain of `chain` more signed additions (so that
+/// a token's module grows past the size of a hierarchical block).
+fn copies_of(tokens: usize, chain: usize) -> Module {
     let mut m = Module::new("copies");
     m.add_clock();
     m.add_reset();
     let c = m.wire("c", 4, false, Some("layer"), Expr::Const(11));
     let mut qs = vec![];
-    for t in 0..8 {
+    for t in 0..tokens {
         let x = m.add_input(&format!("x{t}"), 6, true);
         let p = m.wire(&format!("p{t}"), 10, true, Some("layer"), Expr::Mul(x, c));
-        let s = m.wire(&format!("s{t}"), 11, true, Some("layer"), Expr::Add(p, x));
+        let mut s = m.wire(&format!("s{t}"), 11, true, Some("layer"), Expr::Add(p, x));
+        for k in 0..chain {
+            s = m.wire(&format!("s{t}_{k}"), 11, true, Some("layer"), Expr::Add(s, x));
+        }
         let i = m.wire(&format!("i{t}"), 3, false, Some("layer"), Expr::Slice { src: s, lo: 4 });
         let v = m.wire(
             &format!("v{t}"),
@@ -41,12 +50,12 @@ fn copies() -> Module {
     }
     let mut acc = qs[0];
     for (t, &q) in qs.iter().enumerate().skip(1) {
-        acc = m.wire(&format!("acc{t}"), 9, false, Some("mix"), Expr::Add(acc, q));
+        acc = m.wire(&format!("acc{t}"), 12, false, Some("mix"), Expr::Add(acc, q));
     }
-    let y = m.add_output("y", 9, false);
+    let y = m.add_output("y", 12, false);
     m.assign(y, Expr::Ext(acc));
     let z = m.add_output("z", 5, false);
-    m.assign(z, Expr::Ext(qs[3]));
+    m.assign(z, Expr::Ext(qs[3.min(tokens - 1)]));
     tachyon_rtl::verify(&m).expect("fixture verifies");
     m
 }
@@ -106,6 +115,37 @@ fn identical_copies_share_one_module() {
         return;
     }
     check(&m, 1);
+}
+
+/// Tokens of more than a few lines become hierarchical blocks, which Verilator 5.006 builds
+/// once (`--hierarchical`) only if their ports are unsigned: the tokens read signed inputs.
+#[test]
+fn repeated_parts_are_hierarchical_blocks() {
+    let m = copies_of(4, 30);
+    let hier = emit_partitioned(&m);
+    assert_eq!(hier.verilog.matches("/*verilator hier_block*/").count(), 1, "{}", hier.verilog);
+    assert!(hier.hier_share() > 0.9, "{}", hier.hier_share());
+    for pm in &hier.part_modules {
+        assert!(!pm.verilog.contains("input wire signed"), "{}", pm.verilog);
+    }
+    // Small: the project keeps the flat form.
+    assert_eq!(emit_rtl(&m), emit_verilog(&m));
+    if skip_without("verilator") {
+        return;
+    }
+    check(&m, 3);
+}
+
+/// A design past `HIERARCHY_MIN_STATEMENTS` of mostly repeated parts ships as the hierarchy; one
+/// without repeated parts stays flat.
+#[test]
+fn large_repeated_designs_ship_as_a_hierarchy() {
+    let m = copies_of(64, 320);
+    assert!(m.assigns.len() + m.regs.len() >= tachyon_rtl::emit::HIERARCHY_MIN_STATEMENTS);
+    assert_eq!(emit_rtl(&m), emit_partitioned(&m).verilog);
+    let one = copies_of(1, 64 * 320);
+    assert!(one.assigns.len() + one.regs.len() >= tachyon_rtl::emit::HIERARCHY_MIN_STATEMENTS);
+    assert_eq!(emit_rtl(&one), emit_verilog(&one));
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The same design as a hierarchy of small modules, for measuring designs too big to synthesize
-//! flat.
+//! The same design as a hierarchy of small modules: what a project ships for a large design of
+//! repeated parts ([`super::emit_rtl`], so that Verilator builds each distinct part once), and
+//! how `tachyon synth --partitioned` measures designs too big to synthesize flat.
 //!
 //! yosys' `synth_xilinx -flatten` time grows faster than the design: 15k LUTs take 1.5 minutes,
 //! 90k LUTs 25 minutes, and a million-LUT transformer would take most of a day. Such designs are
@@ -18,7 +19,7 @@
 //! module exactly when they are the same logic.
 //!
 //! The hierarchy simulates exactly like the flat module: every signal keeps its width,
-//! signedness and driver. Synthesis differs only in what crosses a boundary: yosys cannot drop
+//! signedness and driver (part ports carry unsigned bits, see [`unsigned`]). Synthesis differs only in what crosses a boundary: yosys cannot drop
 //! an output bit that no other part reads or merge equal registers of two parts.
 //! `rtl/tests/partition.rs` co-simulates the hierarchy against the netlist simulator, and the
 //! transformer benchmark compares it with flat synthesis where both run.
@@ -50,6 +51,43 @@ pub struct PartModule {
     pub name: String,
     pub verilog: String,
     pub instances: usize,
+}
+
+impl PartModule {
+    /// Whether Verilator should build this module once for all its instances (hierarchical
+    /// verilation): a part used at least twice and not trivially small. The partitioned text
+    /// marks these `/*verilator hier_block*/`; other tools read that as a comment.
+    pub fn hier_block(&self) -> bool {
+        self.instances >= 2 && self.lines() >= HIER_BLOCK_LINES
+    }
+
+    fn lines(&self) -> usize {
+        self.verilog.bytes().filter(|&b| b == b'\n').count()
+    }
+}
+
+/// The smallest part module worth a hierarchical block of its own: each block is a separate
+/// verilation and C++ library, so a few lines of logic cost more to build apart than inlined.
+const HIER_BLOCK_LINES: usize = 50;
+
+impl Partitioned {
+    /// The fraction of the design's instantiated lines that lie in hierarchical blocks (what
+    /// Verilator builds once instead of per instance).
+    pub fn hier_share(&self) -> f64 {
+        let (mut marked, mut total) = (0usize, 0usize);
+        for pm in &self.part_modules {
+            let lines = pm.lines() * pm.instances;
+            total += lines;
+            if pm.hier_block() {
+                marked += lines;
+            }
+        }
+        if total == 0 {
+            0.0
+        } else {
+            marked as f64 / total as f64
+        }
+    }
 }
 
 /// `m` as distinct part modules and a top that instantiates them (see the module docs).
@@ -155,13 +193,20 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
     // Part modules share the file of the top.
     let mut out = String::from("/* verilator lint_off DECLFILENAME */\n");
     for pm in &modules {
-        out.push_str(&pm.verilog);
+        if pm.hier_block() {
+            let at = pm.verilog.find("\n);\n").expect("a part module has ports") + 4;
+            out.push_str(&pm.verilog[..at]);
+            out.push_str("    /*verilator hier_block*/\n");
+            out.push_str(&pm.verilog[at..]);
+        } else {
+            out.push_str(&pm.verilog);
+        }
         out.push('\n');
     }
     for line in &m.doc {
         let _ = writeln!(out, "// {}", line.replace('\n', " "));
     }
-    let _ = writeln!(out, "// Partitioned for synthesis: {} instances of {} modules.", members.len(), modules.len());
+    let _ = writeln!(out, "// Partitioned: {} instances of {} part modules, each distinct part written once.", members.len(), modules.len());
     let ports: Vec<String> = m
         .ports
         .iter()
@@ -229,7 +274,7 @@ impl Part {
         // Operands from outside: constants are copied in, the rest are input ports.
         let mut operands: Vec<SignalId> = assigns.iter().flat_map(|a| a.expr.operands()).collect();
         operands.extend(regs.iter().map(|r| r.d));
-        let mut consts = vec![];
+        let (mut consts, mut casts) = (vec![], vec![]);
         for o in operands {
             if local.contains_key(&o) {
                 continue;
@@ -240,13 +285,24 @@ impl Part {
                 consts.push(Assign { dst: id, expr: e.clone() });
                 local.insert(o, id);
             } else {
-                let id = add(&mut pm, format!("i{}", outer.len()), s, SignalKind::Input);
-                pm.ports.push(id);
+                // Ports are unsigned (see `unsigned`); a signed operand is read through a signed
+                // wire of the port's bits.
+                let k = outer.len();
+                let port = add(&mut pm, format!("i{k}"), &unsigned(s), SignalKind::Input);
+                pm.ports.push(port);
                 outer.push(o);
+                let id = if s.signed {
+                    let id = add(&mut pm, format!("s{k}"), s, SignalKind::Wire);
+                    casts.push(Assign { dst: id, expr: Expr::Ext(port) });
+                    id
+                } else {
+                    port
+                };
                 local.insert(o, id);
             }
         }
         pm.assigns = consts;
+        pm.assigns.append(&mut casts);
         for a in assigns {
             pm.assigns.push(Assign { dst: local[&a.dst], expr: a.expr.map_operands(|o| local[&o]) });
         }
@@ -254,13 +310,22 @@ impl Part {
             pm.regs.push(Reg { q: local[&r.q], d: local[&r.d], reset: r.reset, role: r.role });
         }
         for &id in members.iter().filter(|id| read_outside[id.index()]) {
-            let port = add(&mut pm, format!("o{}", outer.len()), m.signal(id), SignalKind::Output);
+            let port = add(&mut pm, format!("o{}", outer.len()), &unsigned(m.signal(id)), SignalKind::Output);
             pm.ports.push(port);
             pm.assigns.push(Assign { dst: port, expr: Expr::Ext(local[&id]) });
             outer.push(id);
         }
         Part { module: pm, outer }
     }
+}
+
+/// `s` as an unsigned signal of the same width: the type of a part module's port. Verilator
+/// 5.006 writes the wrapper of a hierarchical block with a signed port as `input signed logic
+/// [6:0] x`, which it then cannot parse; the bits crossing a boundary are the same either way
+/// (the top's wires keep their signedness, and a part reads a signed operand through a signed
+/// wire of its port).
+fn unsigned(s: &Signal) -> Signal {
+    Signal { signed: false, ..s.clone() }
 }
 
 struct UnionFind(Vec<usize>);
