@@ -232,8 +232,15 @@ fn rtl_files(dir: &Path, m: &Manifest) -> Vec<PathBuf> {
 
 /// Harness options for a project: work folder `sim/`, and a design with II > 1 gets its inputs
 /// at least II cycles apart (a stream design's frame of pixel beats fills its II).
-fn cosim_options(dir: &Path, m: &Manifest, gap: u32) -> CosimOptions {
-    CosimOptions { work_dir: dir.join("sim"), gap: effective_gap(m, gap), trace: false, jobs: 2 }
+/// Runs of many vectors get the optimized build.
+fn cosim_options(dir: &Path, m: &Manifest, gap: u32, vectors: usize) -> CosimOptions {
+    CosimOptions {
+        work_dir: dir.join("sim"),
+        gap: effective_gap(m, gap),
+        trace: false,
+        jobs: 2,
+        optimize: vectors >= tachyon_testbenches::OPTIMIZE_FROM_VECTORS,
+    }
 }
 
 /// `gap`, raised so that inputs come at most once every II cycles.
@@ -282,7 +289,7 @@ fn simulate(dir: &Path, m: &Manifest, o: &SimOptions, vectors: &[Vec<i128>]) -> 
              Verilog testbench in Icarus with --simulator icarus"
         );
     }
-    let opts = cosim_options(dir, m, o.gap);
+    let opts = cosim_options(dir, m, o.gap, vectors.len());
     // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
     let phase = tachyon_flows::tools::Phases::new(&format!("verilator: building the harness of {}", m.top));
     let harness = tachyon_testbenches::build_harness(&rtl_files(dir, m), &m.interface(), &opts);
@@ -299,7 +306,7 @@ pub fn rtl_outputs(dir: &Path, vectors: &[Vec<i128>]) -> Result<Vec<Vec<i128>>> 
     if !tachyon_testbenches::verilator_available() {
         bail!("verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate");
     }
-    let opts = cosim_options(dir, &manifest, 0);
+    let opts = cosim_options(dir, &manifest, 0, vectors.len());
     let h = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &manifest.interface(), &opts)?;
     Ok(h.run(vectors)?.outputs)
 }

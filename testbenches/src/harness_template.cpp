@@ -38,7 +38,18 @@ int main(int argc, char** argv) {
 #endif
     uint64_t time = 0;
     unsigned long long total_cycles = 0;
-    auto tick = [&]() {
+    // A cycle is two evaluations: the low phase with the cycle's inputs (`settle`), then the
+    // rising edge (`rise`). Every evaluation recomputes the logic between the inputs and the
+    // first registers, so the falling edge is not evaluated apart: clk goes low together with
+    // the next cycle's inputs (a third evaluation per cycle cost the jet MLP 12 % of its run).
+    auto settle = [&]() {
+        top->eval();
+#if VM_TRACE
+        if (tfp) tfp->dump(time);
+#endif
+        ++time;
+    };
+    auto rise = [&]() {
         top->clk = 1;
         top->eval();
 #if VM_TRACE
@@ -46,11 +57,6 @@ int main(int argc, char** argv) {
 #endif
         ++time;
         top->clk = 0;
-        top->eval();
-#if VM_TRACE
-        if (tfp) tfp->dump(time);
-#endif
-        ++time;
         ++total_cycles;
     };
 
@@ -61,8 +67,10 @@ int main(int argc, char** argv) {
     top->rst = 1;
     top->in_valid = 0;
     drive_in(top, in_w);
-    top->eval();
-    for (unsigned i = 0; i < RESET_CYCLES; ++i) tick();
+    for (unsigned i = 0; i < RESET_CYCLES; ++i) {
+        settle();
+        rise();
+    }
     top->rst = 0;
 
     std::FILE* out = std::fopen(argv[2], "wb");
@@ -87,7 +95,7 @@ int main(int argc, char** argv) {
         }
         top->in_valid = drive ? 1 : 0;
         drive_in(top, in_w);
-        top->eval();
+        settle();
         if (top->out_valid) {
             read_out(top, out_w);
             line.clear();
@@ -113,7 +121,7 @@ int main(int argc, char** argv) {
         } else {
             idle = 0;
         }
-        tick();
+        rise();
         if (next_in == n_vec && produced >= n_vec && ++drain > DRAIN_CYCLES + gap) break;
         if (next_in == n_vec && idle > timeout) break;
     }

@@ -19,7 +19,10 @@ pub mod verilog_sim;
 mod verilog_tb;
 
 pub use axis::{axis_tlast_of, build_axis_harness, AxisHarness, AxisResult, AxisRun};
-pub use cosim::{build_harness, verilator_available, CosimOptions, CosimResult, Harness, PortElem, TopInterface};
+pub use cosim::{
+    build_harness, verilator_available, CosimOptions, CosimResult, Harness, PortElem, TopInterface,
+    OPTIMIZE_FROM_VECTORS,
+};
 pub use cosim_error::CosimError;
 pub use sources::write_harness;
 pub use verilog_sim::{run_testbench, Simulator, TestbenchOptions};

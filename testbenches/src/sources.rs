@@ -12,8 +12,15 @@ pub fn write_harness(rtl_files: &[PathBuf], iface: &TopInterface, dir: &Path) ->
     std::fs::create_dir_all(dir).map_err(CosimError::io(dir))?;
     let cpp = dir.join("tachyon_cosim.cpp");
     std::fs::write(&cpp, crate::harness::harness_cpp(iface)).map_err(CosimError::io(&cpp))?;
-    let args =
-        crate::verilator::build_args(Path::new("."), rtl_files, Path::new("tachyon_cosim.cpp"), &iface.top, 2, false);
+    let args = crate::verilator::build_args(
+        Path::new("."),
+        rtl_files,
+        Path::new("tachyon_cosim.cpp"),
+        &iface.top,
+        2,
+        false,
+        false,
+    );
     let quoted: Vec<String> =
         args.iter().map(|a| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''"))).collect();
     let clang: Vec<String> = crate::verilator::CLANG.iter().map(|f| format!("-MAKEFLAGS {f}")).collect();

@@ -147,3 +147,21 @@ fn comb_pass_wide_elements_straddle_words() {
     let r = h.run_with_gap(&vectors[..10], 2).unwrap();
     assert_eq!((r.latency_cycles, r.ii_cycles), (0, 3));
 }
+
+/// The optimized build (`optimize`, for long runs) goes to its own object folder and computes
+/// the same outputs, latency and II.
+#[test]
+fn optimized_build_matches_reference() {
+    if skip_without_verilator() {
+        return;
+    }
+    let dir = work_dir("pipe2_O1");
+    let opts = CosimOptions { jobs: 2, optimize: true, ..CosimOptions::new(&dir) };
+    let h = build_harness(&[fixture("pipe2.v")], &pipe2_iface(), &opts).expect("pipe2 builds at -O1");
+    assert!(h.binary().starts_with(dir.join("obj_dir_O1")), "{}", h.binary().display());
+    let vectors = random_vectors(2, 300, &pipe2_iface().inputs);
+    let r = h.run(&vectors).unwrap();
+    let expected: Vec<_> = vectors.iter().map(|v| pipe2_reference(v)).collect();
+    assert_eq!(r.outputs, expected);
+    assert_eq!((r.latency_cycles, r.ii_cycles), (2, 1));
+}

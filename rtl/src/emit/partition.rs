@@ -206,7 +206,12 @@ pub fn emit_partitioned(m: &Module) -> Partitioned {
     for line in &m.doc {
         let _ = writeln!(out, "// {}", line.replace('\n', " "));
     }
-    let _ = writeln!(out, "// Partitioned: {} instances of {} part modules, each distinct part written once.", members.len(), modules.len());
+    let _ = writeln!(
+        out,
+        "// Partitioned: {} instances of {} part modules, each distinct part written once.",
+        members.len(),
+        modules.len()
+    );
     let ports: Vec<String> = m
         .ports
         .iter()

@@ -129,7 +129,11 @@ pub fn run_text(m: &Module, text: &str, stimulus: &[Vec<u128>]) -> Result<Vec<Ve
             .output()
             .map_err(|e| e.to_string())?;
         if !lint.status.success() || !lint.stderr.is_empty() {
-            return Err(format!("verilator lint failed in {}:\n{}", dir.display(), String::from_utf8_lossy(&lint.stderr)));
+            return Err(format!(
+                "verilator lint failed in {}:\n{}",
+                dir.display(),
+                String::from_utf8_lossy(&lint.stderr)
+            ));
         }
     }
     let build = Command::new("verilator")
