@@ -121,7 +121,7 @@ fn identical_copies_share_one_module() {
 /// once (`--hierarchical`) only if their ports are unsigned: the tokens read signed inputs.
 #[test]
 fn repeated_parts_are_hierarchical_blocks() {
-    let m = copies_of(4, 30);
+    let m = copies_of(16, 400);
     let hier = emit_partitioned(&m);
     assert_eq!(hier.verilog.matches("/*verilator hier_block*/").count(), 1, "{}", hier.verilog);
     assert!(hier.hier_share() > 0.9, "{}", hier.hier_share());

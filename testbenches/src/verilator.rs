@@ -14,7 +14,7 @@
 //! * `--hierarchical`: a large design with repeated parts comes as a hierarchy whose
 //!   repeated modules are marked `hier_block` (`tachyon_rtl::emit_rtl`); Verilator then
 //!   verilates and compiles each once instead of per instance (the shipped transformer:
-//!   236 → 113 s). Without such marks the flag changes nothing.
+//!   236 → 95 s). Without such marks the flag changes nothing.
 //! * `clang++` for the C++ when it is installed ([`compiler_flags`]): at
 //!   `-O0` it compiles Verilator's output about twice as fast as g++.
 //! * warnings stay fatal (no `-Wno-fatal`): a lint problem in generated RTL

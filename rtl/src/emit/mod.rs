@@ -55,8 +55,8 @@ const LINT_ON: &str = "/* verilator lint_on UNUSED */";
 /// Designs of at least this many assignments and registers may be written as a hierarchy
 /// ([`emit_rtl`]; the jet MLP has 6 k, the shipped deep set 67 k). Measured with Verilator 5.006
 /// on 2 cores (`tachyon sim`, harness build wall):
-/// the shipped deep set (241 k lines flat) 35 s flat, 14 s as a hierarchy; the interaction
-/// network (154 k lines) 25 s / 13 s; the shipped transformer (910 k lines) 236 s / 113 s; the
+/// the shipped deep set (241 k lines flat) 35 s flat, 11 s as a hierarchy; the interaction
+/// network (154 k lines) 25 s / 10 s; the shipped transformer (910 k lines) 236 s / 95 s; the
 /// pulse CNN (27 k lines, few repeated parts) 3.9 s / 4.4 s.
 pub const HIERARCHY_MIN_STATEMENTS: usize = 20_000;
 
