@@ -347,8 +347,14 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
     if vectors.is_empty() {
         bail!("no vectors to simulate (give --inputs or --random N)");
     }
-    let reference: Vec<Vec<i128>> = vectors.iter().map(|v| interp::run(&built.qmodel, v)).collect();
-    let (res, route) = simulate(dir, &manifest, o, &vectors)?;
+    // The reference outputs are computed while the harness builds and runs (a second core's
+    // work: for a million jet-MLP vectors the interpreter takes longer than the simulation).
+    let (reference, simulated) = std::thread::scope(|s| {
+        let reference = s.spawn(|| vectors.iter().map(|v| interp::run(&built.qmodel, v)).collect::<Vec<_>>());
+        let simulated = simulate(dir, &manifest, o, &vectors);
+        (reference.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), simulated)
+    });
+    let (res, route) = simulated?;
     warnings.extend(route.post_synth.iter().flat_map(|p| p.notes.iter().cloned()));
     let work = route.work;
     let label = if o.post_synth { "netlist" } else { "rtl" };
