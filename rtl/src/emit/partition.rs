@@ -19,8 +19,9 @@
 //! module exactly when they are the same logic.
 //!
 //! The hierarchy simulates exactly like the flat module: every signal keeps its width,
-//! signedness and driver (part ports carry unsigned bits, see [`unsigned`]). Synthesis differs only in what crosses a boundary: yosys cannot drop
-//! an output bit that no other part reads or merge equal registers of two parts.
+//! signedness and driver (part ports carry unsigned bits, see `unsigned`). Synthesis differs
+//! only in what crosses a boundary: yosys cannot drop an output bit that no other part reads or
+//! merge equal registers of two parts.
 //! `rtl/tests/partition.rs` co-simulates the hierarchy against the netlist simulator, and the
 //! transformer benchmark compares it with flat synthesis where both run.
 
@@ -55,8 +56,8 @@ pub struct PartModule {
 
 impl PartModule {
     /// Whether Verilator should build this module once for all its instances (hierarchical
-    /// verilation): a part used at least twice whose copies add up to many lines. The partitioned text
-    /// marks these `/*verilator hier_block*/`; other tools read that as a comment.
+    /// verilation): a part used at least twice whose copies add up to many lines. The
+    /// partitioned text marks these `/*verilator hier_block*/`; other tools read a comment.
     pub fn hier_block(&self) -> bool {
         let lines = self.lines();
         self.instances >= 2 && lines >= HIER_BLOCK_LINES && (self.instances - 1) * lines >= HIER_BLOCK_SAVED_LINES
