@@ -33,7 +33,7 @@
 //! registers with a synchronous reset share a second one, both in `Module::regs` order.
 //!
 //! On [`Fabric::UltraScale`] every [`Expr::Add3`] is an instance of `<top>_add3`, a ternary adder
-//! module written once after the design ([`ternary`]), and every [`Expr::GatedAdd`] one of
+//! module written once after the design (`ternary`), and every [`Expr::GatedAdd`] one of
 //! `<top>_gadd`; elsewhere they are `a + b - c` and `(g ? a : 0) + (h ? b : 0)` text.
 
 mod expr;
