@@ -55,19 +55,29 @@ pub fn write_verilog(dir: &Path, m: &Module) -> PathBuf {
 pub fn lint(m: &Module) -> String {
     let dir = scratch("lint");
     let path = write_verilog(&dir, m);
+    let text = lint_file(&path);
+    if text.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
+        return text;
+    }
+    format!("{text}; file kept at {}", path.display())
+}
+
+/// All text `verilator --lint-only -Wall` prints for the Verilog file at `path`, run in its
+/// folder (empty when clean; otherwise ending with the exit status).
+pub fn lint_file(path: &Path) -> String {
     let out = Command::new("verilator")
         .arg("--lint-only")
         .arg("-Wall")
-        .arg(&path)
-        .current_dir(&dir)
+        .arg(path)
+        .current_dir(path.parent().expect("a file in a folder"))
         .output()
         .expect("run verilator");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if text.is_empty() && out.status.success() {
-        let _ = std::fs::remove_dir_all(&dir);
         return text;
     }
-    format!("{text}(exit {:?}; file kept at {})", out.status.code(), path.display())
+    format!("{text}(exit {:?})", out.status.code())
 }
 
 /// Runs `yosys -q -p "read_verilog X.v; synth_xilinx -family xcup -flatten"`.

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::process::Command;
 
 use super::rng::Rng;
-use super::tools::scratch;
+use super::tools::{lint_file, scratch};
 use tachyon_rtl::{emit_verilog, Module, SignalId, SignalKind, Sim};
 
 /// Inputs driven by the stimulus (all input ports except `clk`), in port order.
@@ -122,18 +122,9 @@ pub fn run_text(m: &Module, text: &str, stimulus: &[Vec<u128>]) -> Result<Vec<Ve
     // own, then built hierarchically with the default warnings, as `tachyon sim` builds it.
     let hierarchical = text.contains("/*verilator hier_block*/");
     if hierarchical {
-        let lint = Command::new("verilator")
-            .args(["--lint-only", "-Wall"])
-            .arg(&vfile)
-            .current_dir(&dir)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !lint.status.success() || !lint.stderr.is_empty() {
-            return Err(format!(
-                "verilator lint failed in {}:\n{}",
-                dir.display(),
-                String::from_utf8_lossy(&lint.stderr)
-            ));
+        let lint = lint_file(&vfile);
+        if !lint.is_empty() {
+            return Err(format!("verilator lint failed in {}:\n{lint}", dir.display()));
         }
     }
     let build = Command::new("verilator")
