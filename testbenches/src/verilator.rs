@@ -8,6 +8,9 @@
 //! * `OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0` (Verilator's defaults are
 //!   `-Os`) and no `--output-split`: the fastest build measured, see
 //!   [`OPT_FLAGS`].
+//! * except for long runs (`CosimOptions::optimize`, from 200,000 vectors), whose
+//!   model evaluation is compiled at `-O1` into an object folder of its own
+//!   ([`OPT_FLAGS_FAST`]).
 //! * `-fno-dfg`: Verilator's data-flow-graph optimizer costs more
 //!   verilation time than it saves in C++ on these netlists (the shipped
 //!   transformer: 123 → 102 s of verilation, 2 % more C++).

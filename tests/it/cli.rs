@@ -146,3 +146,21 @@ fn readme_commands_work_with_relative_paths_from_any_directory() {
         assert!(text.contains("mismatches   0") && text.contains("fixed vs float per layer"), "{text}");
     }
 }
+
+/// A long run (`--random` at the optimized-build threshold) builds the harness at `-O1` in its
+/// own object folder and is bit-exact like any other.
+#[test]
+fn long_runs_use_the_optimized_harness() {
+    if !have("verilator") {
+        return;
+    }
+    let out = scratch("cli_long_run");
+    let model = repo().join("examples/tiny_mlp/tiny_mlp.onnx");
+    let (ok, text) = tachyon(&["build", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "--force"]);
+    assert!(ok, "{text}");
+    let n = tachyon_testbenches::OPTIMIZE_FROM_VECTORS.to_string();
+    let (ok, text) = tachyon(&["sim", out.to_str().unwrap(), "--random", &n]);
+    assert!(ok && text.contains("mismatches   0"), "{text}");
+    assert!(out.join("sim/obj_dir_O1/tachyon_cosim").is_file(), "{text}");
+    assert!(!out.join("sim/obj_dir").exists(), "only the optimized build ran: {text}");
+}
