@@ -51,6 +51,10 @@ pub struct SimSummary {
     pub ii_cycles: u32,
     pub build_seconds: f64,
     pub run_seconds: f64,
+    /// The Verilator build linted the RTL with `-Wall`, without a warning (a flat design's
+    /// harness build; see `tachyon_testbenches::CosimOptions::lint`).
+    #[serde(default)]
+    pub linted: bool,
     /// With --expect: largest |RTL − expected| over all outputs, and argmax agreement.
     pub max_abs_diff: Option<f64>,
     pub argmax_agreement: Option<f64>,
@@ -240,6 +244,8 @@ fn cosim_options(dir: &Path, m: &Manifest, gap: u32, vectors: usize) -> CosimOpt
         trace: false,
         jobs: 2,
         optimize: vectors >= tachyon_testbenches::OPTIMIZE_FROM_VECTORS,
+        // The build is the design's `verilator -Wall` lint too: a warning fails it.
+        lint: true,
     }
 }
 
@@ -380,6 +386,7 @@ pub fn run(dir: &Path, o: &SimOptions) -> Result<SimSummary> {
         ii_cycles: res.ii_cycles,
         build_seconds: res.build_seconds,
         run_seconds: res.run_seconds,
+        linted: res.linted,
         max_abs_diff: None,
         argmax_agreement: None,
         compared_rows: None,

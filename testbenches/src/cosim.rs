@@ -49,6 +49,12 @@ pub struct CosimOptions {
     /// for the jet MLP, 2.7× the vectors per second. Worth it from ~[`OPTIMIZE_FROM_VECTORS`].
     #[serde(default)]
     pub optimize: bool,
+    /// Verilator's `-Wall` over the design during the build, its warnings fatal: the build is
+    /// then also the design's lint (`verilator --lint-only -Wall`), one parse instead of two.
+    /// Not for a design with `hier_block` marks: Verilator 5.006's own wrapper of a
+    /// hierarchical block fails `-Wall` ([`Harness::linted`] says whether it ran).
+    #[serde(default)]
+    pub lint: bool,
 }
 
 /// From how many vectors an optimized harness build ([`CosimOptions::optimize`]) pays for
@@ -59,7 +65,7 @@ pub const OPTIMIZE_FROM_VECTORS: usize = 200_000;
 impl CosimOptions {
     /// Back-to-back vectors, no trace, all cores.
     pub fn new(work_dir: impl Into<PathBuf>) -> Self {
-        CosimOptions { work_dir: work_dir.into(), gap: 0, trace: false, jobs: 0, optimize: false }
+        CosimOptions { work_dir: work_dir.into(), gap: 0, trace: false, jobs: 0, optimize: false, lint: false }
     }
 }
 
@@ -81,6 +87,9 @@ pub struct CosimResult {
     pub build_seconds: f64,
     /// Wall time of this run (vector file, simulation, parsing).
     pub run_seconds: f64,
+    /// The build linted the design with `-Wall` ([`CosimOptions::lint`]).
+    #[serde(default)]
+    pub linted: bool,
 }
 
 /// A compiled harness for one top module.
@@ -92,6 +101,7 @@ pub struct Harness {
     gap: u32,
     trace: bool,
     build_seconds: f64,
+    linted: bool,
 }
 
 /// Whether `verilator` can be started from `PATH`.
@@ -121,8 +131,9 @@ pub fn build_harness(rtl_files: &[PathBuf], iface: &TopInterface, opts: &CosimOp
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
+    let lint = opts.lint && !verilator::has_hier_blocks(&rtl)?;
     let start = Instant::now();
-    let binary = verilator::build(&work_dir, &rtl, &cpp, &iface.top, jobs, opts.trace, opts.optimize)?;
+    let binary = verilator::build(&work_dir, &rtl, &cpp, &iface.top, jobs, opts.trace, opts.optimize, lint)?;
     Ok(Harness {
         binary,
         iface: iface.clone(),
@@ -130,6 +141,7 @@ pub fn build_harness(rtl_files: &[PathBuf], iface: &TopInterface, opts: &CosimOp
         gap: opts.gap,
         trace: opts.trace,
         build_seconds: start.elapsed().as_secs_f64(),
+        linted: lint,
     })
 }
 
@@ -147,6 +159,11 @@ impl Harness {
     /// Wall time of the Verilator build.
     pub fn build_seconds(&self) -> f64 {
         self.build_seconds
+    }
+
+    /// Whether the build linted the design with `-Wall` ([`CosimOptions::lint`]).
+    pub fn linted(&self) -> bool {
+        self.linted
     }
 
     /// Streams `vectors` through the design with the gap given at build time.
@@ -174,6 +191,7 @@ impl Harness {
             total_cycles: s.total_cycles,
             build_seconds: self.build_seconds,
             run_seconds: start.elapsed().as_secs_f64(),
+            linted: self.linted,
         })
     }
 }

@@ -1,5 +1,5 @@
 //! Harness sources for a project folder: the C++ driver and a `build.sh` with the exact
-//! Verilator command, so the harness can be built by hand as well as by `tachyon sim`.
+//! Verilator command (the RTL files must exist: whether to lint depends on them), so the harness can be built by hand as well as by `tachyon sim`.
 
 use crate::cosim_error::CosimError;
 use crate::interface::TopInterface;
@@ -12,6 +12,9 @@ pub fn write_harness(rtl_files: &[PathBuf], iface: &TopInterface, dir: &Path) ->
     std::fs::create_dir_all(dir).map_err(CosimError::io(dir))?;
     let cpp = dir.join("tachyon_cosim.cpp");
     std::fs::write(&cpp, crate::harness::harness_cpp(iface)).map_err(CosimError::io(&cpp))?;
+    // Linted like `tachyon sim`'s build: `-Wall` unless the design is a hierarchy.
+    let in_dir: Vec<PathBuf> = rtl_files.iter().map(|f| dir.join(f)).collect();
+    let lint = !crate::verilator::has_hier_blocks(&in_dir)?;
     let args = crate::verilator::build_args(
         Path::new("."),
         rtl_files,
@@ -20,6 +23,7 @@ pub fn write_harness(rtl_files: &[PathBuf], iface: &TopInterface, dir: &Path) ->
         2,
         false,
         false,
+        lint,
     );
     let quoted: Vec<String> =
         args.iter().map(|a| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''"))).collect();

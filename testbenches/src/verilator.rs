@@ -21,7 +21,8 @@
 //! * `clang++` for the C++ when it is installed ([`compiler_flags`]): at
 //!   `-O0` it compiles Verilator's output about twice as fast as g++.
 //! * warnings stay fatal (no `-Wno-fatal`): a lint problem in generated RTL
-//!   is a bug to report, not to hide.
+//!   is a bug to report, not to hide. With `CosimOptions::lint` the build adds `-Wall`, so
+//!   it is the design's lint too (flat designs: see [`has_hier_blocks`]).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,7 @@ pub(crate) fn build_args(
     jobs: usize,
     trace: bool,
     optimize: bool,
+    lint: bool,
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = [
         "--cc",
@@ -114,9 +116,24 @@ pub(crate) fn build_args(
     if trace {
         args.push("--trace".into());
     }
+    if lint {
+        args.push("-Wall".into());
+    }
     args.extend(rtl.iter().map(OsString::from));
     args.push(cpp.into());
     args
+}
+
+/// Whether any of `rtl` marks a module `/*verilator hier_block*/`. Verilator 5.006's `-Wall`
+/// fails on the wrapper it writes for such a block (an unused variable of its own), so a
+/// hierarchy is linted by `verilator --lint-only -Wall` on its text instead.
+pub(crate) fn has_hier_blocks(rtl: &[PathBuf]) -> Result<bool, CosimError> {
+    for f in rtl {
+        if std::fs::read_to_string(f).map_err(CosimError::io(f))?.contains("/*verilator hier_block*/") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Whether `tool --version` runs, asked once per process through `found`.
@@ -159,8 +176,9 @@ pub(crate) fn build(
     jobs: usize,
     trace: bool,
     optimize: bool,
+    lint: bool,
 ) -> Result<PathBuf, CosimError> {
-    let mut args = build_args(work_dir, rtl, cpp, top, jobs, trace, optimize);
+    let mut args = build_args(work_dir, rtl, cpp, top, jobs, trace, optimize, lint);
     for flag in compiler_flags() {
         args.extend(["-MAKEFLAGS".into(), flag.into()]);
     }

@@ -159,6 +159,7 @@ pub fn run_testbench(
         total_cycles: s.total_cycles,
         build_seconds,
         run_seconds: start.elapsed().as_secs_f64(),
+        linted: false,
     })
 }
 

@@ -165,3 +165,33 @@ fn optimized_build_matches_reference() {
     assert_eq!(r.outputs, expected);
     assert_eq!((r.latency_cycles, r.ii_cycles), (2, 1));
 }
+
+/// With `lint`, the build runs Verilator's `-Wall` over the design: a clean design builds and
+/// says it was linted, and one unused signal fails the build, naming the warning.
+#[test]
+fn lint_builds_run_wall_and_fail_on_a_warning() {
+    if skip_without_verilator() {
+        return;
+    }
+    let opts = CosimOptions { jobs: 2, lint: true, ..CosimOptions::new(work_dir("pipe2_lint")) };
+    let h = build_harness(&[fixture("pipe2.v")], &pipe2_iface(), &opts).expect("pipe2 is -Wall clean");
+    assert!(h.linted());
+    let r = h.run(&random_vectors(3, 20, &pipe2_iface().inputs)).unwrap();
+    assert!(r.linted);
+    let text = std::fs::read_to_string(fixture("pipe2.v")).unwrap();
+    let spare = text.replacen(
+        "    reg                v1;\n",
+        "    reg                v1;\n    wire               spare = v1;\n",
+        1,
+    );
+    assert_ne!(spare, text, "pipe2.v changed; update this test");
+    let dir = work_dir("pipe2_lint_warning");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("pipe2.v"), spare).unwrap();
+    let opts = CosimOptions { jobs: 2, lint: true, ..CosimOptions::new(dir.join("work")) };
+    let e = build_harness(&[dir.join("pipe2.v")], &pipe2_iface(), &opts).expect_err("an unused signal fails -Wall");
+    assert!(e.to_string().contains("UNUSED"), "{e}");
+    let opts = CosimOptions { jobs: 2, ..CosimOptions::new(dir.join("work_default")) };
+    let h = build_harness(&[dir.join("pipe2.v")], &pipe2_iface(), &opts).expect("without lint it builds");
+    assert!(!h.linted());
+}

@@ -1,9 +1,9 @@
 //! The five HGQ2 (Keras 3) checkpoints of ../shared/models/hgq2 end to end, the way a user runs
 //! them: `tachyon build MODEL.keras` (exported by tachyon-export through TACHYON_PYTHON), then
 //! the reference interpreter must equal Keras's own outputs bit for bit on all 2,000 vectors
-//! (half of them overflowing the wrap-around quantizers), the Verilog is lint clean and the
-//! same model gives the same files again, and the RTL must equal Keras on the 2,000 vectors
-//! (Verilator; about a minute of Verilator build for each transformer). Needs the exporter's
+//! (half of them overflowing the wrap-around quantizers), the same model gives the same files
+//! again, and the RTL must equal Keras on the 2,000 vectors and be lint clean (Verilator,
+//! whose harness build of a flat design runs `-Wall`; about 20 s for each transformer). Needs the exporter's
 //! Python
 //! (scripts/python-env.sh makes `.venv`); skipped, saying so, when it is absent — CI has it.
 
@@ -58,8 +58,9 @@ fn check(name: &str, clock: &str, twice: bool) {
         }
     }
     interpreter_equals_keras(&out, &dir, name);
-    lint(&out);
     if have("verilator") {
+        // The harness build of a flat design is its `-Wall` lint too (one Verilator parse of
+        // the transformers' 257 k lines instead of two).
         let s = tachyon_driver::sim::run(
             &out,
             &tachyon_driver::sim::SimOptions {
@@ -71,6 +72,9 @@ fn check(name: &str, clock: &str, twice: bool) {
         .unwrap();
         assert_eq!((s.vectors, s.mismatches), (2000, 0), "{name}: {:?}", s.first_mismatches);
         assert_eq!(s.max_abs_diff, Some(0.0), "{name}: RTL vs Keras");
+        if !s.linted {
+            lint(&out);
+        }
     }
 }
 
