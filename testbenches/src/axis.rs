@@ -120,7 +120,13 @@ pub fn build_axis_harness(
     }
     let cpp = work_dir.join("tachyon_axis.cpp");
     std::fs::write(&cpp, axis_cpp(iface)).map_err(CosimError::io(&cpp))?;
-    let binary = crate::verilator::build(&work_dir, &rtl, &cpp, &iface.top, 2, false, false, false)?;
+    let binary = crate::verilator::build(
+        &work_dir,
+        &rtl,
+        &cpp,
+        &iface.top,
+        crate::verilator::Flags { jobs: 2, trace: false, optimize: false, lint: false },
+    )?;
     Ok(AxisHarness { binary, iface: iface.clone(), work_dir })
 }
 

@@ -133,7 +133,13 @@ pub fn build_harness(rtl_files: &[PathBuf], iface: &TopInterface, opts: &CosimOp
     };
     let lint = opts.lint && !verilator::has_hier_blocks(&rtl)?;
     let start = Instant::now();
-    let binary = verilator::build(&work_dir, &rtl, &cpp, &iface.top, jobs, opts.trace, opts.optimize, lint)?;
+    let binary = verilator::build(
+        &work_dir,
+        &rtl,
+        &cpp,
+        &iface.top,
+        verilator::Flags { jobs, trace: opts.trace, optimize: opts.optimize, lint },
+    )?;
     Ok(Harness {
         binary,
         iface: iface.clone(),

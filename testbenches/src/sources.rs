@@ -20,10 +20,7 @@ pub fn write_harness(rtl_files: &[PathBuf], iface: &TopInterface, dir: &Path) ->
         rtl_files,
         Path::new("tachyon_cosim.cpp"),
         &iface.top,
-        2,
-        false,
-        false,
-        lint,
+        crate::verilator::Flags { jobs: 2, trace: false, optimize: false, lint },
     );
     let quoted: Vec<String> =
         args.iter().map(|a| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''"))).collect();

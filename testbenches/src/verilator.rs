@@ -73,17 +73,22 @@ pub(crate) fn available() -> bool {
     Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
+/// How a harness is built.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Flags {
+    /// Parallel compile jobs.
+    pub jobs: usize,
+    /// `--trace` (a VCD of every run).
+    pub trace: bool,
+    /// The model's evaluation at `-O1` ([`OPT_FLAGS_FAST`]) in its own object folder.
+    pub optimize: bool,
+    /// `-Wall` over the design (see [`has_hier_blocks`]).
+    pub lint: bool,
+}
+
 /// The full argument list of the build command.
-pub(crate) fn build_args(
-    work_dir: &Path,
-    rtl: &[PathBuf],
-    cpp: &Path,
-    top: &str,
-    jobs: usize,
-    trace: bool,
-    optimize: bool,
-    lint: bool,
-) -> Vec<OsString> {
+pub(crate) fn build_args(work_dir: &Path, rtl: &[PathBuf], cpp: &Path, top: &str, flags: Flags) -> Vec<OsString> {
+    let Flags { jobs, trace, optimize, lint } = flags;
     let mut args: Vec<OsString> = [
         "--cc",
         "--exe",
@@ -173,12 +178,10 @@ pub(crate) fn build(
     rtl: &[PathBuf],
     cpp: &Path,
     top: &str,
-    jobs: usize,
-    trace: bool,
-    optimize: bool,
-    lint: bool,
+    flags: Flags,
 ) -> Result<PathBuf, CosimError> {
-    let mut args = build_args(work_dir, rtl, cpp, top, jobs, trace, optimize, lint);
+    let optimize = flags.optimize;
+    let mut args = build_args(work_dir, rtl, cpp, top, flags);
     for flag in compiler_flags() {
         args.extend(["-MAKEFLAGS".into(), flag.into()]);
     }
