@@ -36,6 +36,9 @@ pub struct SimOptions {
     /// Run the Verilog testbench in this simulator (the default after synthesis: Icarus)
     /// instead of the RTL's Verilator C++ harness.
     pub simulator: Option<Simulator>,
+    /// Build Verilator's harness without `-Wall` (hand-edited RTL; see
+    /// `tachyon_testbenches::CosimOptions::lint`).
+    pub no_lint: bool,
 }
 
 /// What a co-simulation found.
@@ -237,7 +240,7 @@ fn rtl_files(dir: &Path, m: &Manifest) -> Vec<PathBuf> {
 /// Harness options for a project: work folder `sim/`, and a design with II > 1 gets its inputs
 /// at least II cycles apart (a stream design's frame of pixel beats fills its II).
 /// Runs of many vectors get the optimized build.
-fn cosim_options(dir: &Path, m: &Manifest, gap: u32, vectors: usize) -> CosimOptions {
+fn cosim_options(dir: &Path, m: &Manifest, gap: u32, vectors: usize, lint: bool) -> CosimOptions {
     CosimOptions {
         work_dir: dir.join("sim"),
         gap: effective_gap(m, gap),
@@ -245,7 +248,7 @@ fn cosim_options(dir: &Path, m: &Manifest, gap: u32, vectors: usize) -> CosimOpt
         jobs: 2,
         optimize: vectors >= tachyon_testbenches::OPTIMIZE_FROM_VECTORS,
         // The build is the design's `verilator -Wall` lint too: a warning fails it.
-        lint: true,
+        lint,
     }
 }
 
@@ -295,7 +298,7 @@ fn simulate(dir: &Path, m: &Manifest, o: &SimOptions, vectors: &[Vec<i128>]) -> 
              Verilog testbench in Icarus with --simulator icarus"
         );
     }
-    let opts = cosim_options(dir, m, o.gap, vectors.len());
+    let opts = cosim_options(dir, m, o.gap, vectors.len(), !o.no_lint);
     // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
     let phase = tachyon_flows::tools::Phases::new(&format!("verilator: building the harness of {}", m.top));
     let harness = tachyon_testbenches::build_harness(&rtl_files(dir, m), &m.interface(), &opts);
@@ -312,7 +315,7 @@ pub fn rtl_outputs(dir: &Path, vectors: &[Vec<i128>]) -> Result<Vec<Vec<i128>>> 
     if !tachyon_testbenches::verilator_available() {
         bail!("verilator not found on PATH: install it (apt-get install -y verilator) to co-simulate");
     }
-    let opts = cosim_options(dir, &manifest, 0, vectors.len());
+    let opts = cosim_options(dir, &manifest, 0, vectors.len(), true);
     let h = tachyon_testbenches::build_harness(&rtl_files(dir, &manifest), &manifest.interface(), &opts)?;
     Ok(h.run(vectors)?.outputs)
 }

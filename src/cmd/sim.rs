@@ -41,6 +41,10 @@ pub struct Args {
     /// every output must arrive exactly once, in order, bit-exact (random vectors only).
     #[arg(long)]
     pub axis: bool,
+    /// Build the RTL's harness without Verilator's -Wall lint (for hand-edited RTL: a generated
+    /// design is -Wall clean, and a warning otherwise fails the build).
+    #[arg(long)]
+    pub no_lint: bool,
     /// With --axis: probability that the source offers a vector on a cycle.
     #[arg(long, default_value_t = 0.7)]
     pub valid_prob: f64,
@@ -80,10 +84,10 @@ fn axis(a: Args) -> Result<()> {
 }
 
 fn cosim(a: Args) -> Result<()> {
-    let Args { project, inputs, expect, limit, random, seed, gap, post_synth, simulator, .. } = a;
+    let Args { project, inputs, expect, limit, random, seed, gap, post_synth, simulator, no_lint, .. } = a;
     let s = tachyon_driver::sim::run(
         &project,
-        &tachyon_driver::sim::SimOptions { inputs, expect, limit, random, seed, gap, post_synth, simulator },
+        &tachyon_driver::sim::SimOptions { inputs, expect, limit, random, seed, gap, post_synth, simulator, no_lint },
     )?;
     for w in &s.warnings {
         say!("warning: {w}");

@@ -35,10 +35,13 @@ fn plant(project: &Path, what: &str, edit: impl Fn(&str) -> Option<String>) {
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
 }
 
-/// `tachyon sim` on 300 random vectors: (exit status success, printed text, summary).
+/// `tachyon sim --no-lint` on 300 random vectors: (exit status success, printed text, summary).
+/// A planted bug can leave a signal unread (a stuck register's input, a skipped valid stage),
+/// which the harness build's `-Wall` would report before any vector runs: these tests are about
+/// what the co-simulation itself catches.
 fn sim(project: &Path) -> (bool, String, tachyon_driver::sim::SimSummary) {
     let run = Command::new(env!("CARGO_BIN_EXE_tachyon"))
-        .args(["sim", project.to_str().unwrap(), "--random", "300"])
+        .args(["sim", project.to_str().unwrap(), "--random", "300", "--no-lint"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&run.stdout).to_string() + &String::from_utf8_lossy(&run.stderr);
@@ -109,4 +112,31 @@ fn a_missing_pipeline_stage_is_caught() {
         let n: u32 = l.trim().strip_prefix("assign out_valid = valid_d")?.strip_suffix(';')?.parse().ok()?;
         (n > 1).then(|| format!("    assign out_valid = valid_d{};", n - 1))
     });
+}
+
+/// `tachyon sim`'s harness build is the design's `-Wall` lint: an unread signal added to the
+/// Verilog fails it, naming the warning and the build log; `--no-lint` then simulates the
+/// (still correct) design with 0 mismatches.
+#[test]
+fn a_lint_warning_fails_the_harness_build() {
+    if !have("verilator") {
+        return;
+    }
+    let p = tiny("lint");
+    let s = tachyon_driver::sim::run(&p, &tachyon_driver::sim::SimOptions { random: Some(50), ..Default::default() })
+        .unwrap();
+    assert!(s.linted && s.mismatches == 0, "{s:?}");
+    plant(&p, "unread wire", |l| {
+        let name = l.trim().strip_prefix("reg ")?.split_once(';')?.0.rsplit(' ').next()?.to_string();
+        Some(format!("{l}\n    wire planted_spare = |{name};"))
+    });
+    let run = Command::new(env!("CARGO_BIN_EXE_tachyon"))
+        .args(["sim", p.to_str().unwrap(), "--random", "50"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout).to_string() + &String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "an unread signal passed the harness build:\n{text}");
+    assert!(text.contains("UNUSEDSIGNAL") && text.contains("planted_spare") && text.contains("build.log"), "{text}");
+    let (ok, text, s) = sim(&p);
+    assert!(ok && s.mismatches == 0 && !s.linted, "--no-lint:\n{text}");
 }

@@ -69,7 +69,8 @@ fn tiny() -> PathBuf {
 const PORTABLE: &str = r#"{"default": {"primitives": "portable"}}"#;
 
 /// UltraScale+ (ternary adders as LUT6_2 + CARRY8) and the portable Verilog at UltraScale+; a
-/// second run reuses the netlist.
+/// second run reuses the netlist, and `verilator --binary --timing` on it gives the same exact
+/// result as Icarus.
 #[test]
 fn tiny_mlp_is_exact_after_synthesis_at_ultrascale_plus() {
     if !tools() {
@@ -81,6 +82,11 @@ fn tiny_mlp_is_exact_after_synthesis_at_ultrascale_plus() {
     assert!(s.post_synth.as_ref().unwrap().command.starts_with("synth_xilinx -family xcup"));
     let again = exact(&p, 50, None);
     assert_eq!(again.post_synth.unwrap().synth_seconds, 0.0, "the netlist is reused");
+    if have("verilator") {
+        let s = exact(&p, 300, Some(Simulator::Verilator));
+        assert_eq!(s.simulator, Some(Simulator::Verilator));
+        assert_eq!(s.post_synth.unwrap().synth_seconds, 0.0, "the same netlist");
+    }
     let p = built("tiny_portable", &tiny(), Some(PORTABLE), None);
     let rtl = std::fs::read_to_string(p.join("rtl/tachyon_top.v")).unwrap();
     assert!(!rtl.contains("LUT6_2"), "portable Verilog instantiates no primitive");
@@ -98,16 +104,6 @@ fn tiny_mlp_is_exact_after_synthesis_on_7_series_and_ice40() {
     let s = exact(&built("tiny_ice40", &tiny(), None, Some("icebreaker")), 300, None);
     assert!(cells(&s, "SB_LUT4") > 0 && cells(&s, "SB_CARRY") > 0, "{:?}", s.post_synth);
     assert!(s.post_synth.unwrap().command.starts_with("synth_ice40"));
-}
-
-/// `verilator --binary --timing` gives the same exact result as Icarus.
-#[test]
-fn tiny_mlp_is_exact_after_synthesis_in_verilator_too() {
-    if !tools() || !have("verilator") {
-        return;
-    }
-    let s = exact(&built("tiny_verilator", &tiny(), None, None), 300, Some(Simulator::Verilator));
-    assert_eq!(s.simulator, Some(Simulator::Verilator));
 }
 
 /// The shipped pulse CNN in the stream style (one sample per clock, II 64; shift-register
