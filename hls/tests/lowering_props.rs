@@ -3,7 +3,8 @@
 //! back to back), and the netlists verify (balanced pipelines, widths consistent).
 
 use proptest::prelude::*;
-use tachyon_hls::{synthesize, HlsOptions, Strategy as Mult};
+use tachyon_hls::layers::cse::Ranking;
+use tachyon_hls::{synthesize, synthesize_ranked, HlsOptions, Strategy as Mult};
 use tachyon_quantize::fixed::Overflow;
 use tachyon_quantize::qir::*;
 use tachyon_quantize::{interp, Elem, Round};
@@ -174,6 +175,26 @@ proptest! {
         let m = model(ins.clone(), LayerKind::Linear { rows, bias }, outs);
         let v = vectors(&ins, seed, 30);
         prop_assert_eq!(simulate(&m, 2.5, &v), v.iter().map(|x| interp::run(&m, x)).collect::<Vec<_>>());
+    }
+
+    /// Small designs are synthesized under every ranking of the CSE: the kept design is one of
+    /// them, never later and never larger (estimated LUTs) than the default ranking's.
+    #[test]
+    fn the_ranking_portfolio_never_loses(ins in prop::collection::vec(elem(), 4..10), nout in 2usize..6, coeffs in prop::collection::vec(-40i128..40, 140)) {
+        let rows: Vec<Vec<(u32, i128)>> = (0..nout).map(|o| (0..ins.len()).map(|j| (j as u32, coeffs[(o * 14 + j) % 140])).filter(|t| t.1 != 0).collect()).collect();
+        let outs: Vec<Elem> = rows.iter().map(|r| {
+            let (mut lo, mut hi) = (0, 0);
+            for &(j, c) in r { let e = ins[j as usize]; lo += (c * e.lo).min(c * e.hi); hi += (c * e.lo).max(c * e.hi); }
+            Elem::new(0, lo, hi)
+        }).collect();
+        let m = model(ins.clone(), LayerKind::Linear { rows, bias: vec![0; nout] }, outs);
+        let opts = HlsOptions { clock_ns: 2.5, top: "dut".into(), ..HlsOptions::default() }.validate(&m).expect("valid");
+        let d = synthesize(&m, &opts);
+        prop_assert!(d.module.signals.len() <= tachyon_hls::PORTFOLIO_MAX_SIGNALS);
+        let each: Vec<_> = Ranking::ALL.iter().map(|r| synthesize_ranked(&m, &opts, *r)).collect();
+        prop_assert!((d.latency, d.ii) <= (each[0].latency, each[0].ii));
+        prop_assert!(d.report.total.lut <= each[0].report.total.lut);
+        prop_assert!(each.iter().any(|e| e.module == d.module));
     }
 
     #[test]

@@ -65,11 +65,36 @@ fn pattern_cost(ranges: &[(i128, i128)], p: &Shared) -> i64 {
     (top(a, 0).min(top(b, p.d)) as i64 - p.d as i64).max(0)
 }
 
-/// Priority of a pattern seen `count` times: the LUTs it saves. Computing it once instead of
-/// `count` times saves `count − 1` adders of its cost; patterns whose operands do not overlap
-/// (pure wiring) still save an adder's carry chain, so they rank last but are taken.
-fn score(ranges: &[(i128, i128)], p: &Shared, count: i64) -> i64 {
-    (count - 1) * (4 * pattern_cost(ranges, p) + 1)
+/// How the greedy search orders the patterns seen at least twice. The greedy choice is not
+/// optimal under any of them, and which one gives the fewest LUTs depends on the matrix and on
+/// the adder trees built after it; small designs are synthesized under each
+/// ([`crate::synthesize`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Ranking {
+    /// The LUTs a pattern saves: computing it once instead of `count` times saves `count − 1`
+    /// adders of its cost; patterns whose operands do not overlap (pure wiring) still save an
+    /// adder's carry chain, so they rank last but are taken.
+    #[default]
+    Saving,
+    /// As [`Ranking::Saving`], with the carry chain of an adder weighed as much as a LUT:
+    /// frequent narrow patterns rise above rare wide ones.
+    Even,
+    /// The most frequent pattern first, whatever its width.
+    Count,
+}
+
+impl Ranking {
+    /// Every ranking, the default first.
+    pub const ALL: [Ranking; 3] = [Ranking::Saving, Ranking::Even, Ranking::Count];
+}
+
+/// Priority of a pattern seen `count` times under `ranking`.
+fn score(ranking: Ranking, ranges: &[(i128, i128)], p: &Shared, count: i64) -> i64 {
+    match ranking {
+        Ranking::Saving => (count - 1) * (4 * pattern_cost(ranges, p) + 1),
+        Ranking::Even => (count - 1) * (pattern_cost(ranges, p) + 1),
+        Ranking::Count => count,
+    }
 }
 
 /// The plans already made, by their inputs. The synthesis driver lowers the same layers several
@@ -80,6 +105,8 @@ fn score(ranges: &[(i128, i128)], p: &Shared, count: i64) -> i64 {
 #[derive(Debug, Default)]
 pub struct PlanCache {
     plans: HashMap<PlanKey, Plan>,
+    /// The ranking of every plan made here.
+    ranking: Ranking,
 }
 
 type PlanKey = (Vec<(i128, i128)>, Vec<Vec<Digit>>);
@@ -88,13 +115,18 @@ type PlanKey = (Vec<(i128, i128)>, Vec<Vec<Digit>>);
 const PLAN_CACHE_SIZE: usize = 4096;
 
 impl PlanCache {
+    /// An empty cache whose plans rank patterns by `ranking`.
+    pub fn new(ranking: Ranking) -> PlanCache {
+        PlanCache { plans: HashMap::new(), ranking }
+    }
+
     /// [`eliminate`], cached.
     pub fn plan(&mut self, inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
         let key = (inputs.to_vec(), rows);
         if let Some(p) = self.plans.get(&key) {
             return p.clone();
         }
-        let plan = eliminate(inputs, key.1.clone());
+        let plan = eliminate_ranked(inputs, key.1.clone(), self.ranking);
         if self.plans.len() > PLAN_CACHE_SIZE {
             self.plans.clear();
         }
@@ -116,28 +148,33 @@ pub const WHOLE_ROW_DIGITS: usize = 1024;
 /// exact integer ranges, and every digit names an input. See [`search`]; rows longer than
 /// [`WHOLE_ROW_DIGITS`] are searched in blocks of inputs.
 pub fn eliminate(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
+    eliminate_ranked(inputs, rows, Ranking::Saving)
+}
+
+/// [`eliminate`] with the patterns ranked by `ranking`.
+pub fn eliminate_ranked(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>, ranking: Ranking) -> Plan {
     let longest = rows.iter().map(Vec::len).max().unwrap_or(0);
     if longest <= WHOLE_ROW_DIGITS {
-        return search(inputs, rows);
+        return search(inputs, rows, ranking);
     }
     let blocks = longest.div_ceil(WHOLE_ROW_DIGITS);
     let width = inputs.len().div_ceil(blocks);
     let parts =
         rows.iter().flat_map(|r| (0..blocks).map(move |b| r.iter().filter(|d| d.var / width == b).copied().collect()));
-    let plan = search(inputs, parts.collect());
+    let plan = search(inputs, parts.collect(), ranking);
     Plan { shared: plan.shared, rows: plan.rows.chunks(blocks).map(|c| c.concat()).collect() }
 }
 
 /// The greedy search over whole rows.
 ///
-/// Each step takes the pattern of highest [`score`] among those seen at least twice (ties: the
+/// Each step takes the pattern of highest [`score`] under `ranking` among those seen at least twice (ties: the
 /// higher count, then the smaller pattern) and replaces, row by row, the first pair of digits
 /// (in row order) that forms it, again and again until none is left; the replaced pair leaves
 /// the row and the pattern's digit is appended to it. The pair counts are kept exactly and
 /// updated per replacement: removing two digits and adding one changes only the pairs they are
 /// in, so a replacement costs one pass over its row. Rows are found through the list of where
 /// each variable occurs, so a step touches only the rows that hold one of its variables.
-fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
+fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>, ranking: Ranking) -> Plan {
     let n_inputs = inputs.len();
     let total: usize = rows.iter().map(Vec::len).sum();
     assert!(n_inputs + total < MAX_VARS, "CSE: too many variables ({} inputs, {total} digits)", n_inputs);
@@ -158,7 +195,7 @@ fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
             }
         }
     }
-    let rank = |ranges: &[(i128, i128)], k: Key, c: u32| (score(ranges, &unpack(k), c as i64), c, Reverse(k));
+    let rank = |ranges: &[(i128, i128)], k: Key, c: u32| (score(ranking, ranges, &unpack(k), c as i64), c, Reverse(k));
     table.end_count();
     let mut heap = Queue::from_vec(table.all().map(|(k, c)| rank(&ranges, k, c)).collect());
     let mut shared = vec![];

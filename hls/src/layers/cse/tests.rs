@@ -34,14 +34,17 @@ fn reference(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
     for r in &rows {
         count_row(r, &mut counts, 1);
     }
-    let mut heap: BinaryHeap<(i64, i64, Reverse<Shared>)> =
-        counts.iter().filter(|(_, &c)| c >= 2).map(|(&p, &c)| (score(&ranges, &p, c), c, Reverse(p))).collect();
+    let mut heap: BinaryHeap<(i64, i64, Reverse<Shared>)> = counts
+        .iter()
+        .filter(|(_, &c)| c >= 2)
+        .map(|(&p, &c)| (score(Ranking::Saving, &ranges, &p, c), c, Reverse(p)))
+        .collect();
     let mut shared = vec![];
     while let Some((_, c, Reverse(p))) = heap.pop() {
         let now = counts.get(&p).copied().unwrap_or(0);
         if now != c {
             if now >= 2 {
-                heap.push((score(&ranges, &p, now), now, Reverse(p)));
+                heap.push((score(Ranking::Saving, &ranges, &p, now), now, Reverse(p)));
             }
             continue;
         }
@@ -105,7 +108,7 @@ fn reference(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>) -> Plan {
                 let e = counts.entry(q).or_insert(0);
                 *e += delta;
                 if delta > 0 && *e >= 2 {
-                    rises.push((score(&ranges, &q, *e), *e, Reverse(q)));
+                    rises.push((score(Ranking::Saving, &ranges, &q, *e), *e, Reverse(q)));
                 }
             }
         }
@@ -256,10 +259,40 @@ fn long_rows_are_searched_in_blocks() {
         .iter()
         .flat_map(|r| (0..blocks).map(move |b| r.iter().filter(|d| d.var / width == b).copied().collect()))
         .collect();
-    let whole = search(&inputs, parts);
+    let whole = search(&inputs, parts, Ranking::Saving);
     assert_eq!(plan.shared, whole.shared);
     assert_eq!(plan.rows, whole.rows.chunks(blocks).map(|c| c.concat()).collect::<Vec<_>>());
     assert!(!plan.shared.is_empty());
     let xs: Vec<i128> = (0..n as i128).map(|j| j % 256 - 128).collect();
     assert_preserves(&plan, &rows, &xs);
+}
+
+/// The rankings differ where a wide pattern seen twice competes for a digit with a narrow one
+/// seen three times: [`Ranking::Saving`] takes the wide one, [`Ranking::Count`] the frequent one,
+/// and both plans compute the rows.
+#[test]
+fn rankings_differ_where_a_wide_pattern_competes_with_a_frequent_narrow_one() {
+    let d = |var| Digit { var, shift: 0, neg: false };
+    let inputs = [(-32768, 32767), (-32768, 32767), (0, 1)];
+    let rows = vec![vec![d(0), d(1), d(2)], vec![d(0), d(1)], vec![d(1), d(2)], vec![d(1), d(2)]];
+    let saving = eliminate_ranked(&inputs, rows.clone(), Ranking::Saving);
+    let count = eliminate_ranked(&inputs, rows.clone(), Ranking::Count);
+    assert_eq!(saving.shared[0], Shared { a: 0, b: 1, d: 0, neg: false });
+    assert_eq!(count.shared[0], Shared { a: 1, b: 2, d: 0, neg: false });
+    for plan in [&saving, &count] {
+        assert_preserves(plan, &rows, &[-5, 7, 1]);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Every ranking's plan computes the rows.
+    #[test]
+    fn every_ranking_preserves_the_rows((inputs, rows) in csd_matrix()) {
+        let xs: Vec<i128> = inputs.iter().map(|r| r.1).collect();
+        for ranking in Ranking::ALL {
+            assert_preserves(&eliminate_ranked(&inputs, rows.clone(), ranking), &rows, &xs);
+        }
+    }
 }
