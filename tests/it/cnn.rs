@@ -417,8 +417,7 @@ fn check(case: Case) {
     let out = dir.join("project");
     let built = build(&build_options(&path, &out)).unwrap_or_else(|e| panic!("{}: {e}", case.name));
     assert_eq!(built.design.ii, 1, "{}: parallel style", case.name);
-    lint(&out);
-    cosim_random(&out, 1000);
+    lint_and_cosim(&out, 1000);
     if case.streams {
         check_stream(case.name, &path, &dir, None);
     } else {
@@ -456,8 +455,7 @@ pub(crate) fn check_stream(
     assert_eq!(r.style, "stream");
     assert_eq!(r.layers[0].style, "stream", "{name}: the first layer streams");
     assert_eq!(built.design.frame.as_ref().map(|f| f.len()), Some(built.qmodel.input_elems().len()));
-    lint(&out);
-    if cosim_random(&out, 300).is_some() {
+    if lint_and_cosim(&out, 300).is_some() {
         let s = tachyon_driver::sim::run(
             &out,
             &tachyon_driver::sim::SimOptions { random: Some(100), gap: 3, seed: 9, ..Default::default() },
@@ -592,8 +590,7 @@ fn float_model_clip_and_leaky_relu_cosimulate() {
     assert_eq!(kinds("leaky"), ["relu", "linear"], "LeakyRelu is α·x + (1−α)·relu(x)");
     let out = dir.join("project");
     build(&build_options(&path, &out)).unwrap();
-    lint(&out);
-    cosim_random(&out, 1000);
+    lint_and_cosim(&out, 1000);
 }
 
 /// The hls4ml `conv1d_small_keras` model (float, channels-last: Transpose, three Conv 1-D +
@@ -881,8 +878,7 @@ fn several_pixels_per_clock() {
                 if ii > 0 {
                     assert_eq!(b.design.ii as usize, ii, "{name}");
                 }
-                lint(&out);
-                if cosim_random(&out, 300).is_some() {
+                if lint_and_cosim(&out, 300).is_some() {
                     let s = tachyon_driver::sim::run(
                         &out,
                         &tachyon_driver::sim::SimOptions { random: Some(100), gap: 5, seed: 2, ..Default::default() },

@@ -213,8 +213,7 @@ fn grouped_decompositions_are_bit_exact_and_cosimulate() {
             bo.config = cfg;
             let built = build(&bo).unwrap_or_else(|e| panic!("{method} {style}: {e:#}"));
             assert_eq!(built.design.report.style, style);
-            lint(&out);
-            cosim_random(&out, 100);
+            lint_and_cosim(&out, 100);
         }
     }
 }
@@ -357,8 +356,7 @@ fn decomposed_model_is_bit_exact_and_cosimulates() {
     }
     let out = dir.join("project");
     build(&build_options(&td, &out)).unwrap();
-    lint(&out);
-    cosim_random(&out, 300);
+    lint_and_cosim(&out, 300);
 }
 
 #[test]
@@ -392,8 +390,7 @@ fn decomposed_model_streams() {
     bo.config = Some(cfg);
     let built = build(&bo).unwrap();
     assert_eq!(built.design.report.style, "stream");
-    lint(&out);
-    cosim_random(&out, 200);
+    lint_and_cosim(&out, 200);
 }
 
 /// `tachyon decompose` writes the model and prints the table; `tachyon build --decompose`

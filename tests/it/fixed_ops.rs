@@ -110,7 +110,6 @@ fn fixed_ops_model_cosimulates() {
         let mut o = build_options(path, &out);
         o.clock_ns = Some(2.5);
         build(&o).unwrap_or_else(|e| panic!("{round} {overflow}: {e:#}"));
-        lint(&out);
-        cosim_random(&out, 2000);
+        lint_and_cosim(&out, 2000);
     }
 }

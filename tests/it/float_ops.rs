@@ -117,6 +117,5 @@ fn real_transpose_is_wiring_and_exact() {
     }
     let out = dir.join("out");
     build(&build_options(path, &out)).unwrap();
-    lint(&out);
-    cosim_random(&out, 500);
+    lint_and_cosim(&out, 500);
 }

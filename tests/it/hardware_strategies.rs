@@ -30,8 +30,7 @@ fn reuse_factors_time_multiplex_and_stay_exact() {
         let m: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(p.join("tachyon.json")).unwrap()).unwrap();
         assert_eq!(m["ii_cycles"], r);
-        lint(&p);
-        if let Some(s) = cosim_random(&p, 300) {
+        if let Some(s) = lint_and_cosim(&p, 300) {
             assert_eq!(s.latency_cycles, b.design.latency);
             assert!(s.ii_cycles >= r, "inputs are spaced by the II");
         }
@@ -48,8 +47,7 @@ fn adders_strategy_uses_no_dsp() {
     let (p, b) = build_with("strategies_adders", r#"{"default": {"strategy": "adders"}}"#);
     assert_eq!(b.design.report.total.dsp, 0);
     assert_eq!(b.design.ii, 1);
-    lint(&p);
-    let _ = cosim_random(&p, 300);
+    let _ = lint_and_cosim(&p, 300);
 }
 
 #[test]

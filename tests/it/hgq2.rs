@@ -197,8 +197,7 @@ fn keras_model_end_to_end(name: &str, body: &str, cosim_vectors: usize) {
     let out = dir.join("out");
     build_keras(&py, &dir, name, "5", &out);
     interpreter_equals_keras(&out, &dir, name);
-    lint(&out);
-    cosim_random(&out, cosim_vectors);
+    lint_and_cosim(&out, cosim_vectors);
 }
 
 /// An HGQ2 convolutional model made here (a stand-alone QBatchNormalization, QConv1D with

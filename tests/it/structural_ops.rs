@@ -261,8 +261,7 @@ fn structural_models_cosimulate() {
         let mut o = build_options(path, &out);
         o.force = true;
         build(&o).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        lint(&out);
-        cosim_random(&out, 2000);
+        lint_and_cosim(&out, 2000);
     }
 }
 
@@ -299,8 +298,7 @@ fn softmax_along_an_axis_of_several_rows() {
         assert!(worst < 0.01, "axis {axis}: softmax rows off by {worst}");
         let out = dir.join(format!("out{k}"));
         build(&build_options(&path, &out)).unwrap();
-        lint(&out);
-        cosim_random(&out, 1000);
+        lint_and_cosim(&out, 1000);
     }
 }
 
@@ -351,7 +349,6 @@ fn layer_normalization_of_tokens() {
         assert!(worst <= 2.0 / 32.0, "F = {f}: layer normalization off by {worst}");
         let out = dir.join(format!("out{f}"));
         build(&build_options(&path, &out)).unwrap();
-        lint(&out);
-        cosim_random(&out, 1000);
+        lint_and_cosim(&out, 1000);
     }
 }

@@ -58,8 +58,7 @@ fn small_transformer_tracks_float_and_cosimulates() {
     o.config = Some(cfg_path);
     o.clock_ns = Some(2.5);
     build(&o).unwrap();
-    lint(&out);
-    cosim_random(&out, 1000);
+    lint_and_cosim(&out, 1000);
 }
 
 /// The GELU forms a transformer export can hold — ONNX `Gelu` (opset 20, exact and tanh
@@ -108,8 +107,7 @@ fn gelu_forms_between_quantizers_are_exact() {
         }
         let out = dir.join(format!("{form}_project"));
         build(&build_options(&path, &out)).unwrap_or_else(|e| panic!("{form}: {e}"));
-        lint(&out);
-        cosim_random(&out, 300);
+        lint_and_cosim(&out, 300);
     }
 }
 
@@ -166,8 +164,7 @@ fn decomposed_layernorm_is_fused() {
     }
     let out = dir.join("project");
     build(&build_options(&pd, &out)).unwrap();
-    lint(&out);
-    cosim_random(&out, 300);
+    lint_and_cosim(&out, 300);
 }
 
 /// Products of two activations (attention's Q·Kᵀ) with `"strategy": "adders"` — and by default,
@@ -205,8 +202,7 @@ fn activation_products_on_luts() {
         o.config = Some(cfg);
         let b = build(&o).unwrap();
         assert_eq!(b.design.report.total.dsp > 0, dsp, "{strategy}: {:?}", b.design.report.total);
-        lint(&out);
-        cosim_random(&out, 500);
+        lint_and_cosim(&out, 500);
     }
 }
 
@@ -245,8 +241,7 @@ fn class_token_pooling() {
     }
     let out = dir.join("project");
     build(&build_options(&path, &out)).unwrap();
-    lint(&out);
-    cosim_random(&out, 200);
+    lint_and_cosim(&out, 200);
 }
 
 /// The stream style is not only for images: particles and tokens are pixels of a 1-D signal
@@ -279,8 +274,7 @@ fn particles_and_tokens_stream() {
         assert_eq!(b.design.ii as usize, ii, "{name}");
         let streamed = b.design.report.layers.iter().filter(|l| l.style == "stream").count();
         assert!(streamed >= 3, "{name}: {streamed} layers stream");
-        lint(&out);
-        if cosim_random(&out, 300).is_some() {
+        if lint_and_cosim(&out, 300).is_some() {
             let s = tachyon_driver::sim::run(
                 &out,
                 &tachyon_driver::sim::SimOptions { random: Some(100), gap: 2, ..Default::default() },
@@ -321,8 +315,7 @@ fn reuse_time_multiplexes_dense_layers_and_products() {
     assert_eq!(layer("b0_scores").ii_cycles, 4);
     // The sum over a head's features has coefficients 1: parallel adders, no lanes.
     assert_eq!(layer("b0_scores_1").estimate.dsp, 0);
-    lint(&out);
-    if cosim_random(&out, 400).is_some() {
+    if lint_and_cosim(&out, 400).is_some() {
         // With idle cycles between vectors too.
         let sim = tachyon_driver::sim::run(
             &out,

@@ -116,6 +116,16 @@ pub fn cosim_random(project: &Path, random: usize) -> Option<tachyon_driver::sim
     Some(s)
 }
 
+/// [`cosim_random`], whose harness build is the design's `verilator -Wall` lint when the design
+/// is flat (`SimSummary::linted`); a hierarchy is linted on its own ([`lint`]).
+pub fn lint_and_cosim(project: &Path, random: usize) -> Option<tachyon_driver::sim::SimSummary> {
+    let s = cosim_random(project, random);
+    if !s.as_ref().is_some_and(|s| s.linted) {
+        lint(project);
+    }
+    s
+}
+
 /// An independent reference executor for `reference_outputs`.
 #[derive(Clone, Copy, Debug)]
 pub enum Reference {
