@@ -168,6 +168,7 @@ impl Elem {
 }
 
 /// Minimal width holding every integer of [lo, hi]: signed when lo < 0.
+#[inline]
 pub fn bits_for(lo: i128, hi: i128) -> u32 {
     if lo < 0 {
         let need = |v: i128| {

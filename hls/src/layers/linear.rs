@@ -231,11 +231,35 @@ struct Triple {
     flipped: bool,
 }
 
-/// LUTs of the ternary adder over three terms: its bits from the second-lowest shift up.
+/// LUTs of the ternary adder over three terms: its bits from the second-lowest shift up
+/// ([`Addend::logic_start`] of the adder [`triple`] plans; `u32::MAX` where it plans none).
+/// The trees' inner loop (every triple of up to [`PAIR_SEARCH`] ready terms per adder), so it
+/// computes only the range and the addends' (shift, sign) pairs.
 fn triple_cost(ts: [&Term; 3], may_flip: bool) -> u32 {
-    let Some(Triple { addends, lo, hi, .. }) = triple(ts, may_flip) else { return u32::MAX };
-    let t = addends.map(|(v, shift, neg)| Addend { sig: v.sig, shift, neg });
-    bits_for(lo, hi) - Addend::logic_start(&t)
+    let k = ts[0].zeros.min(ts[1].zeros).min(ts[2].zeros);
+    let lowest_neg = ts.iter().map(|t| (t.zeros, t.neg)).min().expect("three terms").1;
+    let flip = ts.iter().all(|t| t.neg) || (may_flip && lowest_neg);
+    let (mut lo, mut hi) = (0i128, 0i128);
+    let mut order = [(0u32, false); 3];
+    for (o, t) in order.iter_mut().zip(ts) {
+        let s = t.zeros - k;
+        let neg = t.neg != flip;
+        let (blo, bhi) = (t.base.lo << t.shift >> t.zeros, t.base.hi << t.shift >> t.zeros);
+        if neg {
+            lo -= bhi << s;
+            hi -= blo << s;
+        } else {
+            lo += blo << s;
+            hi += bhi << s;
+        }
+        *o = (s, neg);
+    }
+    let w = bits_for(lo, hi);
+    if order.iter().any(|a| a.0 >= w) {
+        return u32::MAX;
+    }
+    order.sort_unstable();
+    w - if order[0].1 { order[0].0 } else { order[1].0 }
 }
 
 /// `±p ± q ± r` on one ternary adder (see [`triple`]).
