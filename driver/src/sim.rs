@@ -302,6 +302,15 @@ fn simulate(dir: &Path, m: &Manifest, o: &SimOptions, vectors: &[Vec<i128>]) -> 
     // A spinner with elapsed time on a terminal (hidden when stderr is not one, e.g. in tests).
     let phase = tachyon_flows::tools::Phases::new(&format!("verilator: building the harness of {}", m.top));
     let harness = tachyon_testbenches::build_harness(&rtl_files(dir, m), &m.interface(), &opts);
+    if let Err(e @ tachyon_testbenches::CosimError::BuildFailed { stderr_tail, .. }) = &harness {
+        if opts.lint && stderr_tail.contains("%Warning-") {
+            bail!(
+                "{e}\nthe harness build lints the RTL with verilator -Wall, and a warning fails it: a design \
+                 Tachyon generated is -Wall clean (please report this one); hand-edited RTL can be simulated \
+                 with --no-lint"
+            );
+        }
+    }
     phase.set(&format!("verilator: streaming {} vectors", vectors.len()));
     let res = harness.and_then(|h| h.run(vectors));
     drop(phase);

@@ -137,6 +137,7 @@ fn a_lint_warning_fails_the_harness_build() {
     let text = String::from_utf8_lossy(&run.stdout).to_string() + &String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success(), "an unread signal passed the harness build:\n{text}");
     assert!(text.contains("UNUSEDSIGNAL") && text.contains("planted_spare") && text.contains("build.log"), "{text}");
+    assert!(text.contains("--no-lint"), "the error says how to simulate hand-edited RTL:\n{text}");
     let (ok, text, s) = sim(&p);
     assert!(ok && s.mismatches == 0 && !s.linted, "--no-lint:\n{text}");
 }
