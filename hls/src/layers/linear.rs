@@ -197,26 +197,37 @@ fn combine(b: &mut Builder, p: Term, q: Term) -> Term {
 /// pass through. Otherwise a negated sum would need a negation of its own at the root.
 /// `None` when an addend would shift past the result's width.
 fn triple(ts: [&Term; 3], may_flip: bool) -> Option<Triple> {
-    let k = ts.iter().map(|t| t.zeros).min().expect("three terms");
-    let lowest = ts.iter().min_by_key(|t| (t.zeros, t.neg)).expect("three terms");
-    let flip = ts.iter().all(|t| t.neg) || (may_flip && lowest.neg);
+    let (k, flip) = lowest_and_flip(ts, may_flip);
     let (mut lo, mut hi) = (0i128, 0i128);
     let addends = ts.map(|t| {
-        // Known low zeros become part of the shift, so they pass through without logic.
-        let s = t.zeros - k;
-        let neg = t.neg != flip;
-        let (blo, bhi) = (t.base.lo << t.shift >> t.zeros, t.base.hi << t.shift >> t.zeros);
-        if neg {
-            lo -= bhi << s;
-            hi -= blo << s;
-        } else {
-            lo += blo << s;
-            hi += bhi << s;
-        }
+        let (s, neg, alo, ahi) = addend(t, k, flip);
+        lo += alo;
+        hi += ahi;
         (t.base, s, neg)
     });
     let w = bits_for(lo, hi);
     addends.iter().all(|a| a.1 < w).then_some(Triple { addends, lo, hi, shift: k, flipped: flip })
+}
+
+/// The lowest shift of a ternary adder over `ts` and whether [`triple`] flips its signs.
+fn lowest_and_flip(ts: [&Term; 3], may_flip: bool) -> (u32, bool) {
+    let k = ts[0].zeros.min(ts[1].zeros).min(ts[2].zeros);
+    let lowest_neg = ts.iter().map(|t| (t.zeros, t.neg)).min().expect("three terms").1;
+    (k, ts.iter().all(|t| t.neg) || (may_flip && lowest_neg))
+}
+
+/// Term `t` as an addend of a ternary adder of lowest shift `k`, signs flipped by `flip`: its
+/// shift relative to `k` (known low zeros become part of the shift, so they pass through
+/// without logic), whether it is subtracted, and the range it adds to the sum.
+fn addend(t: &Term, k: u32, flip: bool) -> (u32, bool, i128, i128) {
+    let s = t.zeros - k;
+    let neg = t.neg != flip;
+    let (blo, bhi) = (t.base.lo << t.shift >> t.zeros, t.base.hi << t.shift >> t.zeros);
+    if neg {
+        (s, neg, -(bhi << s), -(blo << s))
+    } else {
+        (s, neg, blo << s, bhi << s)
+    }
 }
 
 /// A ternary adder planned by [`triple`].
@@ -236,22 +247,13 @@ struct Triple {
 /// The trees' inner loop (every triple of up to [`PAIR_SEARCH`] ready terms per adder), so it
 /// computes only the range and the addends' (shift, sign) pairs.
 fn triple_cost(ts: [&Term; 3], may_flip: bool) -> u32 {
-    let k = ts[0].zeros.min(ts[1].zeros).min(ts[2].zeros);
-    let lowest_neg = ts.iter().map(|t| (t.zeros, t.neg)).min().expect("three terms").1;
-    let flip = ts.iter().all(|t| t.neg) || (may_flip && lowest_neg);
+    let (k, flip) = lowest_and_flip(ts, may_flip);
     let (mut lo, mut hi) = (0i128, 0i128);
     let mut order = [(0u32, false); 3];
     for (o, t) in order.iter_mut().zip(ts) {
-        let s = t.zeros - k;
-        let neg = t.neg != flip;
-        let (blo, bhi) = (t.base.lo << t.shift >> t.zeros, t.base.hi << t.shift >> t.zeros);
-        if neg {
-            lo -= bhi << s;
-            hi -= blo << s;
-        } else {
-            lo += blo << s;
-            hi += bhi << s;
-        }
+        let (s, neg, alo, ahi) = addend(t, k, flip);
+        lo += alo;
+        hi += ahi;
         *o = (s, neg);
     }
     let w = bits_for(lo, hi);
