@@ -47,24 +47,9 @@ PY
 da4ml="${DA4ML_VENV:-$HOME/.cache/tachyon-anchors/da4ml}"
 hgq="$OLDPWD/../shared/models/hgq2/jsc_openml_13285.keras"
 if [ -x "$da4ml/bin/python" ] && [ -f "$hgq" ]; then
-  KERAS_BACKEND=jax JAX_PLATFORM_NAME=cpu OMP_NUM_THREADS=1 taskset -c 0 "$da4ml/bin/python" - "$N" "$hgq" <<'PY' 2>/dev/null
-import sys, time
-import numpy as np
-import keras, hgq  # noqa: F401  (registers the HGQ2 layers)
-from da4ml.converter import trace_model
-from da4ml.trace import HWConfig, comb_trace
-
-n, path = int(sys.argv[1]), sys.argv[2]
-m = keras.models.load_model(path, compile=False)
-inp, o = trace_model(m, hwconf=HWConfig(1, -1, -1), solver_options={'hard_dc': 2})
-comb = comb_trace(inp, o)
-x = np.random.default_rng(0).normal(size=(n, 16))
-comb.predict(x[:1000], n_threads=1)
-t = time.perf_counter()
-comb.predict(x, n_threads=1)
-dt = time.perf_counter() - t
-print(f"| jsc_openml_13285, da4ml 0.6.0 `CombLogic.predict` (1 thread) | {n} | {dt:.2f} | {n / dt:,.0f} |")
-PY
+  r=$(KERAS_BACKEND=jax JAX_PLATFORM_NAME=cpu OMP_NUM_THREADS=1 taskset -c 0 "$da4ml/bin/python" \
+    "$OLDPWD/benches/da4ml_predict.py" "$N" "$hgq" 1 2>/dev/null)
+  echo "| jsc_openml_13285, da4ml 0.6.0 \`CombLogic.predict\` (1 thread) | $N | $r |"
 else
   echo "(da4ml 0.6.0 not run: no virtualenv at $da4ml — ../shared/tools/anchor_qor.sh makes it)"
 fi
