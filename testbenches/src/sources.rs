@@ -1,5 +1,6 @@
 //! Harness sources for a project folder: the C++ driver and a `build.sh` with the exact
-//! Verilator command (the RTL files must exist: whether to lint depends on them), so the harness can be built by hand as well as by `tachyon sim`.
+//! Verilator command (the RTL files must exist: whether to lint depends on them), so the
+//! harness can be built by hand as well as by `tachyon sim`.
 
 use crate::cosim_error::CosimError;
 use crate::interface::TopInterface;

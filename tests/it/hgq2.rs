@@ -3,9 +3,9 @@
 //! the reference interpreter must equal Keras's own outputs bit for bit on all 2,000 vectors
 //! (half of them overflowing the wrap-around quantizers), the same model gives the same files
 //! again, and the RTL must equal Keras on the 2,000 vectors and be lint clean (Verilator,
-//! whose harness build of a flat design runs `-Wall`; about 20 s for each transformer). Needs the exporter's
-//! Python
-//! (scripts/python-env.sh makes `.venv`); skipped, saying so, when it is absent — CI has it.
+//! whose harness build of a flat design runs `-Wall`; about 20 s for each transformer). Needs
+//! the exporter's Python (scripts/python-env.sh makes `.venv`); skipped, saying so, when it is
+//! absent — CI has it.
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
@@ -72,9 +72,7 @@ fn check(name: &str, clock: &str, twice: bool) {
         .unwrap();
         assert_eq!((s.vectors, s.mismatches), (2000, 0), "{name}: {:?}", s.first_mismatches);
         assert_eq!(s.max_abs_diff, Some(0.0), "{name}: RTL vs Keras");
-        if !s.linted {
-            lint(&out);
-        }
+        lint_unless_linted(&out, Some(&s));
     }
 }
 

@@ -117,13 +117,19 @@ pub fn cosim_random(project: &Path, random: usize) -> Option<tachyon_driver::sim
 }
 
 /// [`cosim_random`], whose harness build is the design's `verilator -Wall` lint when the design
-/// is flat (`SimSummary::linted`); a hierarchy is linted on its own ([`lint`]).
+/// is flat; otherwise linted on its own ([`lint_unless_linted`]).
 pub fn lint_and_cosim(project: &Path, random: usize) -> Option<tachyon_driver::sim::SimSummary> {
     let s = cosim_random(project, random);
-    if !s.as_ref().is_some_and(|s| s.linted) {
+    lint_unless_linted(project, s.as_ref());
+    s
+}
+
+/// [`lint`] unless the co-simulation `s` of the project already linted it (`SimSummary::linted`:
+/// a flat design's harness build runs `-Wall`; a hierarchy, or no co-simulation, is linted here).
+pub fn lint_unless_linted(project: &Path, s: Option<&tachyon_driver::sim::SimSummary>) {
+    if !s.is_some_and(|s| s.linted) {
         lint(project);
     }
-    s
 }
 
 /// An independent reference executor for `reference_outputs`.
