@@ -195,12 +195,13 @@ fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>, ranking: Ranking) -> P
             }
         }
     }
-    let rank = |ranges: &[(i128, i128)], k: Key, c: u32| (score(ranking, ranges, &unpack(k), c as i64), c, Reverse(k));
+    let rank =
+        |ranges: &[(i128, i128)], k: Key, c: u32| (score(ranking, ranges, &unpack(k), c as i64), (c, Reverse(k)));
     table.end_count();
     let mut heap = Queue::from_vec(table.all().map(|(k, c)| rank(&ranges, k, c)).collect());
     let mut shared = vec![];
     let (mut merged, mut group) = (vec![], vec![]);
-    while let Some((_, c, Reverse(k))) = heap.pop() {
+    while let Some((_, (c, Reverse(k)))) = heap.pop() {
         let now = table.count(k);
         if now != c {
             // Stale: entries are pushed when a count rises, not when it falls, so a pattern's
