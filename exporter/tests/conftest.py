@@ -1,25 +1,11 @@
-"""Shared fixtures: Keras/HGQ2 (skipped when absent), the checkpoint folder, quantizer setters."""
+"""Shared fixtures: Keras/HGQ2 (skipped when absent), quantizer setters."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def models_dir() -> Path | None:
-    """The folder of the five HGQ2 checkpoints: $TACHYON_HGQ2_MODELS, else shared/ beside the
-    repository (as CI lays it out), else /work/shared."""
-    candidates = [os.environ.get("TACHYON_HGQ2_MODELS", ""), str(REPO.parent / "shared/models/hgq2"), "/work/shared/models/hgq2"]
-    for c in candidates:
-        if c and (Path(c) / "jsc_openml_530.keras").is_file():
-            return Path(c)
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tachyon_export.cli import main
@@ -115,3 +116,29 @@ def test_a_second_export_reuses_xla_compilations(keras: Any, tmp_path: Path) -> 
     cli("b.keras", "b_uncached.onnx")
     assert (tmp_path / "b.onnx").read_bytes() == (tmp_path / "b_uncached.onnx").read_bytes()
     assert (tmp_path / "a.onnx").read_bytes() != (tmp_path / "b.onnx").read_bytes()
+
+
+def test_reference_check_passes_an_exact_export_and_names_a_one_lsb_difference(keras: Any, tmp_path: Path) -> None:
+    """`reference_check.py`, which the Rust HGQ2 test runs on each checkpoint's export, accepts
+    Keras's own outputs and reports a single output off by one step, with where it is."""
+    import onnx
+    from hgq.layers import QDense
+    from hgq.quantizer import QuantizerConfig
+
+    from tachyon_export.exporter import export_model
+
+    from .reference_check import check
+
+    iq = QuantizerConfig("kif", "datalane", k0=1, i0=2, f0=3, round_mode="RND", overflow_mode="WRAP")
+    inp = keras.Input((4,))
+    model = keras.Model(inp, QDense(3, iq_conf=iq, name="d")(inp))
+    x = np.random.default_rng(3).normal(0, 4, (50, 4)).astype(np.float32)
+    y = np.asarray(model.predict(x, verbose=0), dtype=np.float64)
+    onnx.save(export_model(model), tmp_path / "m.onnx")
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    assert check(str(tmp_path / "m.onnx"), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")) is None
+    y[7, 1] += 2.0**-20
+    np.save(tmp_path / "y.npy", y)
+    problem = check(str(tmp_path / "m.onnx"), str(tmp_path / "x.npy"), str(tmp_path / "y.npy"))
+    assert problem is not None and "1 outputs differ" in problem and "(7, 1)" in problem, problem

@@ -1,7 +1,9 @@
-//! The Python exporter's own test suite (pytest over exporter/tests: the five HGQ2 checkpoints
+//! The Python exporter's own test suite (pytest over exporter/tests: synthetic HGQ2 layers
 //! exported and evaluated by the NumPy reference of the tachyon.fixed semantics, bit-exact with
-//! Keras; synthetic HGQ2 layers; the quantizer semantics), run from the exporter's virtualenv so
-//! that `cargo test --workspace` covers it. Skipped, saying so, without that virtualenv.
+//! Keras; the quantizer semantics; errors and the export cache), run from the exporter's
+//! virtualenv so that `cargo test --workspace` covers it. Skipped, saying so, without that
+//! virtualenv. The five HGQ2 checkpoints go through the same NumPy reference in `hgq2.rs`, on
+//! the export `tachyon build` made of each.
 
 use crate::common::*;
 use std::process::Command;

@@ -1,6 +1,7 @@
 //! The five HGQ2 (Keras 3) checkpoints of ../shared/models/hgq2 end to end, the way a user runs
 //! them: `tachyon build MODEL.keras` (exported by tachyon-export through TACHYON_PYTHON), then
-//! the reference interpreter must equal Keras's own outputs bit for bit on all 2,000 vectors
+//! the export evaluated by the exporter's NumPy reference semantics and Tachyon's reference
+//! interpreter must each equal Keras's own outputs bit for bit on all 2,000 vectors
 //! (half of them overflowing the wrap-around quantizers), the same model gives the same files
 //! again, and the RTL must equal Keras on the 2,000 vectors and be lint clean (Verilator,
 //! whose harness build of a flat design runs `-Wall`; about 20 s for each transformer). Needs
@@ -39,7 +40,8 @@ fn build_keras(py: &Path, dir: &Path, name: &str, clock: &str, out: &Path) {
 }
 
 /// Builds `name` from its .keras file with the CLI (with `twice`, again: same files), checks
-/// interpreter = Keras on every vector, lints, and co-simulates the 2,000 vectors.
+/// exporter's NumPy reference = interpreter = Keras on every vector, lints, and co-simulates the
+/// 2,000 vectors.
 fn check(name: &str, clock: &str, twice: bool) {
     let (Some(models), Some(py)) = (shared_models(), exporter_python()) else { return };
     let dir = models.join("hgq2");
@@ -57,6 +59,7 @@ fn check(name: &str, clock: &str, twice: bool) {
             );
         }
     }
+    reference_equals_keras(&py, &out, &dir, name);
     interpreter_equals_keras(&out, &dir, name);
     if have("verilator") {
         // The harness build of a flat design is its `-Wall` lint too (one Verilator parse of
@@ -74,6 +77,22 @@ fn check(name: &str, clock: &str, twice: bool) {
         assert_eq!(s.max_abs_diff, Some(0.0), "{name}: RTL vs Keras");
         lint_unless_linted(&out, Some(&s));
     }
+}
+
+/// The export `tachyon build` stored (the project's model.onnx), evaluated by the exporter's
+/// NumPy reference of the tachyon.fixed semantics (`exporter/tests/reference_check.py`), equals
+/// Keras on every vector, with only the standard and tachyon.fixed opsets: the exporter checked
+/// on its own, apart from Tachyon's reading of its graph.
+fn reference_equals_keras(py: &Path, project: &Path, dir: &Path, name: &str) {
+    let run = Command::new(py)
+        .arg(repo().join("exporter/tests/reference_check.py"))
+        .arg(project.join("model.onnx"))
+        .arg(dir.join(format!("{name}.input.npy")))
+        .arg(dir.join(format!("{name}.output.npy")))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout).to_string() + &String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{name}: the exporter's reference semantics differ from Keras: {text}");
 }
 
 fn interpreter_equals_keras(project: &Path, dir: &Path, name: &str) {
