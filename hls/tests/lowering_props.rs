@@ -253,6 +253,31 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(60))]
+
+    /// Table lookups, whether the inputs reach past the table's ends (clamped) or stay inside
+    /// it (addressed by the varying low bits only, without the offset's subtraction).
+    #[test]
+    fn lookups_are_exact(ins in prop::collection::vec(elem(), 1..4), shift in 0u32..3, offset in -400i128..100, entries in prop::collection::vec(-50i128..50, 1..300), inside: bool, seed: u64) {
+        // Inside: the inputs' range shrunk into the table's reach.
+        let len = entries.len() as i128;
+        let ins: Vec<Elem> = if inside {
+            ins.iter().map(|e| {
+                let (lo, hi) = ((offset + (e.lo.rem_euclid(len))) << shift, (offset + len - 1) << shift);
+                Elem::new(e.frac, lo, lo.max(hi - (e.hi - e.lo).rem_euclid(len << shift)))
+            }).collect()
+        } else {
+            ins
+        };
+        let (a, b) = (*entries.iter().min().unwrap(), *entries.iter().max().unwrap());
+        let spec = LookupSpec { func: "table".into(), shift, offset, entries };
+        let m = model(ins.clone(), LayerKind::Lookup(spec), vec![Elem::new(0, a, b); ins.len()]);
+        let v = vectors(&ins, seed, 40);
+        prop_assert_eq!(simulate(&m, 5.0, &v), v.iter().map(|x| interp::run(&m, x)).collect::<Vec<_>>());
+    }
+}
+
 /// A random constant matrix with `bits`-bit coefficients (signed), about `density` non-zero.
 fn random_matrix(rows: usize, cols: usize, bits: u32, density: f64, seed: u64) -> Vec<Vec<(u32, i128)>> {
     let mut s = seed | 1;

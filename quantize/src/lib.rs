@@ -10,7 +10,10 @@ pub mod interp;
 pub mod lower;
 pub mod plan;
 pub mod qir;
+pub mod relations;
 pub mod round;
+#[cfg(test)]
+mod test_models;
 pub mod verify;
 
 pub use config::{Config, ConfigError};

@@ -73,6 +73,19 @@ pub fn table_at(b: &mut Builder, x: Val, shift: u32, offset: i128, entries: &[i1
     if shift > 0 {
         v = b.op("shr", &[v], v.lo >> shift, v.hi >> shift, 0.0, |s| Expr::Shr(s[0], shift));
     }
+    // The low bits that vary over `v`'s range (all 128 when it spans zero).
+    let k = 128 - (v.lo ^ v.hi).leading_zeros();
+    let table_bits = (len as u64).next_power_of_two().trailing_zeros().max(1);
+    if v.lo < v.hi && v.lo - offset >= 0 && v.hi - offset < len && k <= table_bits {
+        // Every reachable index is inside the table: no clamp, and no subtraction of the
+        // offset either. Those low bits address the entries `v` can reach (a softmax's
+        // `m − x ≥ 0`, narrowed by `tachyon_quantize::relations`, reaches half its table).
+        let base = (v.lo >> k) << k;
+        let rom: Vec<i128> = (0..1i128 << k).map(|t| entries[(base + t - offset).clamp(0, len - 1) as usize]).collect();
+        let (lo, hi) = (*rom.iter().min().unwrap_or(&0), *rom.iter().max().unwrap_or(&0));
+        let idx = b.op("idx", &[v], 0, (1i128 << k) - 1, 0.0, |s| Expr::Slice { src: s[0], lo: 0 });
+        return b.op("rom", &[idx], lo, hi, crate::delay::table(k), move |s| Expr::Table { index: s[0], entries: rom });
+    }
     if offset != 0 {
         let k = b.constant(offset);
         let (lo, hi) = (v.lo - offset, v.hi - offset);

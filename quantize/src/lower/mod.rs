@@ -21,7 +21,7 @@
 mod activation;
 mod bn_fold;
 mod dense;
-mod elementwise;
+pub(crate) mod elementwise;
 pub use elementwise::requant_elem;
 pub mod fuse;
 mod inputs;
@@ -175,6 +175,7 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
     fuse::fuse_linear(&mut m);
     fuse::fuse_relu(&mut m);
     fuse::fold_rounding(&mut m);
+    crate::relations::tighten(&mut m);
     if fixed_input {
         inputs::prune_inputs(&mut m);
     }

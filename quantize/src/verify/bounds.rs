@@ -8,11 +8,21 @@ use crate::interp::requant;
 use crate::qir::{Layer, LayerKind};
 use crate::round::shift_round;
 
-/// Every output interval of `l` contains what the layer can produce.
-pub(super) fn check(l: &Layer, xe: &[Elem], ye: &[Elem]) -> Result<(), VerifyError> {
+/// Every output interval of `l` contains what the layer can produce: by interval arithmetic,
+/// narrowed by the `relations` proven for its rows ([`crate::relations::max_differences`]).
+pub(super) fn check(
+    l: &Layer,
+    xe: &[Elem],
+    ye: &[Elem],
+    relations: &[(Option<i128>, Option<i128>)],
+) -> Result<(), VerifyError> {
     let kind = l.kind.mnemonic();
     let overflow = |element: usize| VerifyError::Overflow { layer: l.name.clone(), kind, element };
-    let produced = produced(l, xe, ye.len()).map_err(overflow)?;
+    let mut produced = produced(l, xe, ye.len()).map_err(overflow)?;
+    for ((lo, hi), r) in produced.iter_mut().zip(relations) {
+        *lo = r.0.map_or(*lo, |v| v.max(*lo));
+        *hi = r.1.map_or(*hi, |v| v.min(*hi));
+    }
     for (element, (&(lo, hi), e)) in produced.iter().zip(ye).enumerate() {
         if lo < e.lo || hi > e.hi {
             return Err(VerifyError::Unsound {

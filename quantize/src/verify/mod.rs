@@ -71,7 +71,7 @@ pub fn verify(m: &QModel) -> Result<(), VerifyError> {
         let xe = m.layer_input_elems(l);
         let ye = &m.tensor(l.output).elems;
         kinds::check(l, &xe, ye)?;
-        bounds::check(l, &xe, ye)?;
+        bounds::check(l, &xe, ye, &crate::relations::max_differences(m, l))?;
     }
     writers.check_output(m)?;
     structure::check_epilogue(m)
