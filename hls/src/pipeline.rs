@@ -61,6 +61,13 @@ pub struct Mark {
     valid: usize,
 }
 
+impl Mark {
+    /// How many registers the module had.
+    pub fn regs(&self) -> usize {
+        self.regs
+    }
+}
+
 /// Builds one module.
 pub struct Builder {
     pub m: Module,
