@@ -149,11 +149,7 @@ proptest! {
         let rows: Vec<Vec<(u32, i128)>> = (0..nout).map(|o| (0..ins.len()).map(|j| (j as u32, coeffs[(o * 7 + j) % 40])).filter(|t| t.1 != 0).collect()).collect();
         let bias: Vec<i128> = (0..nout).map(|o| bias[o]).collect();
         // Output types from the exact intervals (as the lowering would compute them).
-        let outs: Vec<Elem> = rows.iter().zip(&bias).map(|(r, &b)| {
-            let (mut lo, mut hi) = (b, b);
-            for &(j, c) in r { let e = ins[j as usize]; lo += (c * e.lo).min(c * e.hi); hi += (c * e.lo).max(c * e.hi); }
-            Elem::new(0, lo, hi)
-        }).collect();
+        let outs = linear_elems(&ins, &rows, &bias);
         let m = model(ins.clone(), LayerKind::Linear { rows, bias }, outs);
         tachyon_quantize::verify::verify(&m).unwrap();
         let v = vectors(&ins, seed, 40);
@@ -167,11 +163,7 @@ proptest! {
     fn wide_linear_layers_with_shared_patterns_are_exact(ins in prop::collection::vec(elem(), 4..10), nout in 2usize..6, coeffs in prop::collection::vec(-40i128..40, 140), seed: u64) {
         let rows: Vec<Vec<(u32, i128)>> = (0..nout).map(|o| (0..ins.len()).map(|j| (j as u32, coeffs[(o * 14 + j) % 140])).filter(|t| t.1 != 0).collect()).collect();
         let bias = vec![0; nout];
-        let outs: Vec<Elem> = rows.iter().map(|r| {
-            let (mut lo, mut hi) = (0, 0);
-            for &(j, c) in r { let e = ins[j as usize]; lo += (c * e.lo).min(c * e.hi); hi += (c * e.lo).max(c * e.hi); }
-            Elem::new(0, lo, hi)
-        }).collect();
+        let outs = linear_elems(&ins, &rows, &bias);
         let m = model(ins.clone(), LayerKind::Linear { rows, bias }, outs);
         let v = vectors(&ins, seed, 30);
         prop_assert_eq!(simulate(&m, 2.5, &v), v.iter().map(|x| interp::run(&m, x)).collect::<Vec<_>>());
@@ -182,11 +174,7 @@ proptest! {
     #[test]
     fn the_ranking_portfolio_never_loses(ins in prop::collection::vec(elem(), 4..10), nout in 2usize..6, coeffs in prop::collection::vec(-40i128..40, 140)) {
         let rows: Vec<Vec<(u32, i128)>> = (0..nout).map(|o| (0..ins.len()).map(|j| (j as u32, coeffs[(o * 14 + j) % 140])).filter(|t| t.1 != 0).collect()).collect();
-        let outs: Vec<Elem> = rows.iter().map(|r| {
-            let (mut lo, mut hi) = (0, 0);
-            for &(j, c) in r { let e = ins[j as usize]; lo += (c * e.lo).min(c * e.hi); hi += (c * e.lo).max(c * e.hi); }
-            Elem::new(0, lo, hi)
-        }).collect();
+        let outs = linear_elems(&ins, &rows, &vec![0; nout]);
         let m = model(ins.clone(), LayerKind::Linear { rows, bias: vec![0; nout] }, outs);
         let opts = HlsOptions { clock_ns: 2.5, top: "dut".into(), ..HlsOptions::default() }.validate(&m).expect("valid");
         let d = synthesize(&m, &opts);

@@ -10,7 +10,7 @@
 //! verifier accepts exactly these bounds beyond the intervals (`verify::bounds`).
 
 use crate::fixed::Elem;
-use crate::lower::elementwise::requant_elem;
+use crate::lower::requant_elem;
 use crate::qir::{Layer, LayerKind, QModel, TensorId};
 
 /// The tensor and element that element `j` of a layer's concatenated inputs is.
@@ -85,12 +85,8 @@ pub fn tighten(m: &mut QModel) {
             continue;
         }
         let t = m.layers[li].output;
-        let elems = &mut m.tensors[t.0 as usize].elems;
-        for (e, (lo, hi)) in elems.iter_mut().zip(bounds) {
-            let (l, h) = (lo.map_or(e.lo, |v| v.max(e.lo)), hi.map_or(e.hi, |v| v.min(e.hi)));
-            if l <= h {
-                *e = Elem::new(e.frac, l, h);
-            }
+        for (e, (lo, hi)) in m.tensors[t.0 as usize].elems.iter_mut().zip(bounds) {
+            narrow(e, lo.unwrap_or(e.lo), hi.unwrap_or(e.hi));
         }
         for r in m.readers(t) {
             let (LayerKind::Requant(rs), [only]) = (&m.layers[r].kind, &m.layers[r].inputs[..]) else { continue };
@@ -100,12 +96,17 @@ pub fn tighten(m: &mut QModel) {
             let fresh: Vec<Elem> = m.tensor(t).elems.iter().zip(rs).map(|(e, q)| requant_elem(e, q)).collect();
             let out = m.layers[r].output;
             for (e, f) in m.tensors[out.0 as usize].elems.iter_mut().zip(fresh) {
-                let (l, h) = (f.lo.max(e.lo), f.hi.min(e.hi));
-                if l <= h {
-                    *e = Elem::new(e.frac, l, h);
-                }
+                narrow(e, f.lo, f.hi);
             }
         }
+    }
+}
+
+/// `e` intersected with `[lo, hi]` (left as it is if they do not meet).
+fn narrow(e: &mut Elem, lo: i128, hi: i128) {
+    let (l, h) = (lo.max(e.lo), hi.min(e.hi));
+    if l <= h {
+        *e = Elem::new(e.frac, l, h);
     }
 }
 

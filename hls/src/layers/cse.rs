@@ -170,9 +170,9 @@ pub fn eliminate_ranked(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>, ranking:
 /// Each step takes the pattern of highest [`score`] under `ranking` among those seen at least
 /// twice (ties: the higher count, then the smaller pattern) and replaces, row by row, the first
 /// pair of digits (in row order) that forms it, again and again until none is left; the
-/// replaced pair leaves the row and the pattern's digit is appended to it. The pair counts are kept exactly and
-/// updated per replacement: removing two digits and adding one changes only the pairs they are
-/// in, so a replacement costs one pass over its row. Rows are found through the list of where
+/// replaced pair leaves the row and the pattern's digit is appended to it. The pair counts are
+/// kept exactly and updated per replacement: removing two digits and adding one changes only
+/// the pairs they are in, so a replacement costs one pass over its row. Rows are found through the list of where
 /// each variable occurs, so a step touches only the rows that hold one of its variables.
 fn search(inputs: &[(i128, i128)], rows: Vec<Vec<Digit>>, ranking: Ranking) -> Plan {
     let n_inputs = inputs.len();

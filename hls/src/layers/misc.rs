@@ -75,8 +75,8 @@ pub fn table_at(b: &mut Builder, x: Val, shift: u32, offset: i128, entries: &[i1
     }
     // The low bits that vary over `v`'s range (all 128 when it spans zero).
     let k = 128 - (v.lo ^ v.hi).leading_zeros();
-    let table_bits = (len as u64).next_power_of_two().trailing_zeros().max(1);
-    if v.lo < v.hi && v.lo - offset >= 0 && v.hi - offset < len && k <= table_bits {
+    let bits = (len as u64).next_power_of_two().trailing_zeros().max(1);
+    if v.lo < v.hi && v.lo - offset >= 0 && v.hi - offset < len && k <= bits {
         // Every reachable index is inside the table: no clamp, and no subtraction of the
         // offset either. Those low bits address the entries `v` can reach (a softmax's
         // `m − x ≥ 0`, narrowed by `tachyon_quantize::relations`, reaches half its table).
@@ -94,7 +94,6 @@ pub fn table_at(b: &mut Builder, x: Val, shift: u32, offset: i128, entries: &[i1
         });
     }
     let v = saturate(b, v, 0, len - 1);
-    let bits = (len as u64).next_power_of_two().trailing_zeros().max(1);
     let idx = narrow(b, v, 0, (1i128 << bits) - 1);
     let idx =
         if idx.width() == bits { idx } else { b.op("idx", &[idx], 0, (1i128 << bits) - 1, 0.0, |s| Expr::Ext(s[0])) };

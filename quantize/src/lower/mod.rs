@@ -21,7 +21,7 @@
 mod activation;
 mod bn_fold;
 mod dense;
-pub(crate) mod elementwise;
+mod elementwise;
 pub use elementwise::requant_elem;
 pub mod fuse;
 mod inputs;
