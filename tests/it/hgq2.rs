@@ -270,3 +270,31 @@ fn hgq2_tables_merges_and_pooling_are_bit_exact_with_keras() {
         300,
     );
 }
+
+/// HGQ2 attention beyond the two checkpoints: a two-head `QMultiHeadAttention` whose softmax
+/// normalises by a real inverse table (its input quantizer has bits, so `1/Σe` is looked up
+/// per row, not the checkpoints' constant), then a `QLinformerAttention` over it with a residual
+/// and a dense layer on the flattened particles, on inputs that overflow the quantizers: bit
+/// for bit with Keras, and co-simulated.
+#[test]
+fn hgq2_attention_with_an_inverse_table_and_two_heads_is_bit_exact_with_keras() {
+    keras_model_end_to_end(
+        "attention",
+        "from hgq.layers import QDense, QMultiHeadAttention, QLinformerAttention, QAdd\n\
+         from hgq.quantizer import QuantizerConfig\n\
+         inv_iq = QuantizerConfig('kif', 'datalane', k0=0, i0=3, f0=3, overflow_mode='SAT')\n\
+         inp = keras.Input((5, 3))\n\
+         h = QDense(6, activation='relu', name='embed')(inp)\n\
+         a = QMultiHeadAttention(num_heads=2, key_dim=4, softmax_inv_iq_conf=inv_iq, name='mha')(h, h)\n\
+         h = QAdd(name='res')([a, h])\n\
+         h = QLinformerAttention(num_heads=1, lin_kv_proj_dim=2, key_dim=4, name='lin')(h, h, h)\n\
+         m = keras.Model(inp, QDense(3, name='out')(keras.layers.Flatten()(h)))\n\
+         x = np.random.default_rng(7).normal(0, 3, (300, 5, 3)).astype(np.float32)",
+        300,
+    );
+    // The normalisation is a table of the sum, not a constant.
+    let onnx = repo().join("target/test-projects/hgq2_attention/out/model.onnx");
+    if let Ok(bytes) = std::fs::read(&onnx) {
+        assert!(bytes.windows(15).any(|w| w == b"mha/softmax/inv"), "{}: no inverse table", onnx.display());
+    }
+}
