@@ -26,7 +26,7 @@ fn exporter_pytest_suite_passes() {
     assert!(text.contains("passed"), "{text}");
 }
 
-/// The exporter and the reference-executor script are typed: `mypy --strict` passes on them
+/// The exporter, the reference-executor script and the particle-surrogate bench are typed: `mypy --strict` passes on them
 /// (exporter/pyproject.toml lists the files and the untyped third-party modules).
 #[test]
 fn python_code_type_checks() {
