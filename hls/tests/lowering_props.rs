@@ -264,6 +264,21 @@ proptest! {
         let v = vectors(&ins, seed, 40);
         prop_assert_eq!(simulate(&m, 5.0, &v), v.iter().map(|x| interp::run(&m, x)).collect::<Vec<_>>());
     }
+
+    /// Step functions whose thresholds are a table's index intervals (what a lookup composed
+    /// with the layers after it becomes), on inputs inside the table's span or far past it:
+    /// built as a table of the input's varying bits, as a clamped table or as comparators,
+    /// whichever is cheapest, they compute what the interpreter computes.
+    #[test]
+    fn composed_tables_are_exact(ins in prop::collection::vec(elem(), 1..4), shift in 0u32..4, offset in -200i128..50, values in prop::collection::vec(-40i128..40, 2..200), wide: bool, seed: u64) {
+        let thresholds: Vec<i128> = (1..values.len() as i128).map(|k| (k + offset) << shift).collect();
+        let ins: Vec<Elem> = if wide { ins.iter().map(|e| Elem::new(e.frac, e.lo * 64, e.hi * 64 + 1)).collect() } else { ins };
+        let (a, b) = (*values.iter().min().unwrap(), *values.iter().max().unwrap());
+        let steps = Steps { thresholds, values };
+        let m = model(ins.clone(), LayerKind::Threshold(vec![steps; ins.len()]), vec![Elem::new(0, a, b); ins.len()]);
+        let v = vectors(&ins, seed, 40);
+        prop_assert_eq!(simulate(&m, 5.0, &v), v.iter().map(|x| interp::run(&m, x)).collect::<Vec<_>>());
+    }
 }
 
 /// Exact output types of `rows · x + bias` for inputs of types `ins`.

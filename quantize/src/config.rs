@@ -293,6 +293,15 @@ impl Config {
         }
         Ok(())
     }
+    /// Whether the hardware shares layers over time: the stream style, or a `reuse` or
+    /// `set_reuse` above 1 anywhere. Such layers must agree across the positions they serve, so
+    /// the lowering keeps per-element rewrites out of them.
+    pub fn time_multiplexed(&self) -> bool {
+        self.style() == Style::Stream
+            || std::iter::once(&self.default)
+                .chain(self.layers.values())
+                .any(|p| p.reuse.is_some_and(|r| r > 1) || p.set_reuse.is_some_and(|r| r > 1))
+    }
     /// The multiplication strategy of the layer implementing the ONNX nodes `nodes` (the first
     /// node named in `layers` with a strategy wins; otherwise the default).
     pub fn strategy(&self, nodes: &[String]) -> Strategy {

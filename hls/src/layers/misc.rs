@@ -40,8 +40,12 @@ pub fn requant_after_relu(b: &mut Builder, y: Val, r: &Requant) -> Option<Val> {
     Some(b.op("relu", &[neg, q0, q], lo, hi, crate::delay::mux(), |s| Expr::Mux { sel: s[0], t: s[1], f: s[2] }))
 }
 
-/// `values[#{t ≤ x}]` as comparators and a mux chain.
+/// `values[#{t ≤ x}]` as comparators and a mux chain, or as a table of `x`'s varying bits when
+/// that takes fewer LUTs ([`steps_table`]).
 pub fn steps(b: &mut Builder, x: Val, s: &Steps) -> Val {
+    if let Some(y) = steps_table(b, x, s) {
+        return y;
+    }
     let mut y = b.constant(s.values[0]);
     let lo = *s.values.iter().min().unwrap_or(&0);
     let hi = *s.values.iter().max().unwrap_or(&0);
@@ -59,6 +63,50 @@ pub fn steps(b: &mut Builder, x: Val, s: &Steps) -> Val {
         y = b.op("step", &[ge, v, y], lo, hi, crate::delay::mux(), |sg| Expr::Mux { sel: sg[0], t: sg[1], f: sg[2] });
     }
     y
+}
+
+/// Largest table a step function becomes, in index bits.
+const STEPS_TABLE_BITS: u32 = 10;
+
+/// A step function as a table, when its thresholds inside `x`'s interval are all multiples of
+/// some `2^s` (a table lookup composed with the layers after it has its index intervals as
+/// thresholds: `tachyon_quantize::lower::fuse::compose_tables`), so that the value depends on
+/// `v = x >> s` alone, and the table costs fewer LUTs than a comparator and a multiplexer per
+/// threshold. The table is addressed by `v`'s varying bits when they are few, else by `v`
+/// clamped to the thresholds' span. `None` otherwise.
+fn steps_table(b: &mut Builder, x: Val, s: &Steps) -> Option<Val> {
+    let inside: Vec<i128> = s.thresholds.iter().copied().filter(|&t| x.lo < t && t <= x.hi).collect();
+    let (&first, &last) = (inside.first()?, inside.last()?);
+    let shift = inside.iter().map(|t| t.trailing_zeros()).min()?.min(x.width());
+    let (vlo, vhi) = (x.lo >> shift, x.hi >> shift);
+    let value = |v: i128| tachyon_quantize::interp::steps(v.clamp(vlo, vhi) << shift, s);
+    let k = 128 - (vlo ^ vhi).leading_zeros();
+    let (offset, entries, clamp) = if k <= STEPS_TABLE_BITS {
+        // The varying bits of `v` address the table: wiring.
+        let base = (vlo >> k) << k;
+        (base, (0..1i128 << k).map(|t| value(base + t)).collect::<Vec<_>>(), 0)
+    } else {
+        // `v` clamped to the span of the thresholds: the value below the first, then one
+        // entry per step of `2^s` up to the last.
+        let offset = (first >> shift) - 1;
+        let len = (last >> shift) - offset + 1;
+        if len > 1 << STEPS_TABLE_BITS {
+            return None;
+        }
+        // A subtraction and a comparison at each end.
+        (offset, (0..len).map(|u| value(offset + u)).collect(), 3 * u64::from(x.width()))
+    };
+    let index_bits = (entries.len() as u64).next_power_of_two().trailing_zeros();
+    // LUTs, doubled: a LUT6 per output bit up to 6 index bits, then 1.5 · 2^(k−6) of them
+    // with their multiplexers (as the estimate counts them); a comparator and a multiplexer
+    // per threshold otherwise.
+    let width = |v: &[i128]| {
+        let (lo, hi) = (v.iter().min().copied().unwrap_or(0), v.iter().max().copied().unwrap_or(0));
+        u64::from(tachyon_quantize::fixed::bits_for(lo, hi))
+    };
+    let table = width(&entries) * if index_bits <= 6 { 2 } else { 3 << (index_bits - 6) } + 2 * clamp;
+    let chain = 2 * inside.len() as u64 * (u64::from(x.width().div_ceil(2)) + width(&s.values).div_ceil(2));
+    (table <= chain).then(|| table_at(b, x, shift, offset, &entries))
 }
 
 /// `entries[clamp((x >> shift) − offset, 0, len−1)]`.

@@ -9,7 +9,7 @@
 //! After:  `t2 = linear t0 (dense0_matmul)` with the bias in the first layer's rows.
 
 use crate::fixed::{Elem, Overflow};
-use crate::qir::{LayerKind, QModel};
+use crate::qir::{LayerKind, QModel, Steps};
 use crate::round::Round;
 use std::collections::BTreeMap;
 
@@ -222,6 +222,120 @@ pub fn fold_rounding(m: &mut QModel) {
     }
 }
 
+/// Folds the element-wise layers after a table lookup into the table: `lookup` then any chain
+/// of single-reader element-wise layers (a scaling `Linear` whose rows are `c·x_i + b`, a
+/// `Requant`, a `Relu`, another lookup or step function) becomes one per-element step function
+/// ([`LayerKind::Threshold`]) of the lookup's input, whose values are the chain evaluated on
+/// the table's entries (by the interpreter, so the semantics are the chain's by construction).
+/// The hardware then looks the final value up directly (`tachyon_hls` builds a step function as
+/// a table when that is cheaper than comparators), instead of a table, a constant multiply and
+/// a requantization per element: a softmax's `oq(c · exp_table(d))` with a constant
+/// normalisation `c` is one table per element.
+///
+/// Each element's steps keep only the thresholds inside its input's interval, so the values are
+/// exactly those the chain can output there; the output interval narrows to their span.
+///
+/// Before: `e = lookup d; p = linear e (7·e_i + 8); a = requant p (≫ 4, floor, sat)`
+/// After:  `a = threshold d` with `a_i = requant(7·entries[k] + 8)` on the k-th index interval.
+pub fn compose_tables(m: &mut QModel) {
+    let mut i = 0;
+    while i < m.layers.len() {
+        let l = &m.layers[i];
+        let (LayerKind::Lookup(t), [input]) = (&l.kind, &l.inputs[..]) else {
+            i += 1;
+            continue;
+        };
+        let input = *input;
+        let n = m.tensor(l.output).elems.len();
+        let mut chain = vec![];
+        let mut at = l.output;
+        while m.output != at {
+            let &[r] = &m.readers(at)[..] else { break };
+            if !elementwise(&m.layers[r], at, n) {
+                break;
+            }
+            chain.push(r);
+            at = m.layers[r].output;
+        }
+        if chain.is_empty() {
+            i += 1;
+            continue;
+        }
+        // The table's index intervals as thresholds on the input: index k ≥ 1 from
+        // `(k + offset) << shift` on (the index clamps at both ends).
+        let thresholds: Vec<i128> = (1..t.entries.len() as i128).map(|k| (k + t.offset) << t.shift).collect();
+        // The chain on every entry, all elements at once.
+        let composed: Vec<Vec<i128>> = t
+            .entries
+            .iter()
+            .map(|&v| chain.iter().fold(vec![v; n], |x, &r| crate::interp::eval_layer(&m.layers[r].kind, &x)))
+            .collect();
+        let xe = m.tensor(input).elems.clone();
+        let out = m.layers[*chain.last().expect("a chain")].output;
+        let steps: Vec<Steps> = (0..n)
+            .map(|e| {
+                let (lo, hi) = (xe[e].lo, xe[e].hi);
+                // The entry at the input's low end, then a step wherever the value changes.
+                let first = thresholds.iter().take_while(|&&th| th <= lo).count();
+                let mut s = Steps { thresholds: vec![], values: vec![composed[first][e]] };
+                for (k, &th) in thresholds.iter().enumerate().skip(first).take_while(|&(_, &th)| th <= hi) {
+                    let v = composed[k + 1][e];
+                    if s.values.last() != Some(&v) {
+                        s.thresholds.push(th);
+                        s.values.push(v);
+                    }
+                }
+                s
+            })
+            .collect();
+        for (e, s) in steps.iter().enumerate() {
+            let y = &mut m.tensors[out.0 as usize].elems[e];
+            let (lo, hi) = (*s.values.iter().min().expect("a value"), *s.values.iter().max().expect("a value"));
+            *y = Elem::new(y.frac, lo.max(y.lo), hi.min(y.hi));
+        }
+        let last = *chain.last().expect("a chain");
+        let mut origin = m.layers[i].origin.clone();
+        for &r in &chain {
+            origin.extend(m.layers[r].origin.iter().cloned());
+        }
+        let name = m.layers[i].name.clone();
+        let layer = &mut m.layers[last];
+        layer.kind = LayerKind::Threshold(steps);
+        layer.inputs = vec![input];
+        layer.origin = origin;
+        layer.name = name;
+        // The lookup and the chain but its last layer go; the next layer is now at index i.
+        let mut gone: Vec<usize> = chain[..chain.len() - 1].to_vec();
+        gone.push(i);
+        gone.sort_unstable();
+        for &k in gone.iter().rev() {
+            m.layers.remove(k);
+        }
+    }
+}
+
+/// Whether layer `l` reads only tensor `t` (of `n` elements) and computes output `i` from its
+/// element `i` alone.
+fn elementwise(l: &crate::qir::Layer, t: crate::qir::TensorId, n: usize) -> bool {
+    if l.inputs[..] != [t] {
+        return false;
+    }
+    match &l.kind {
+        LayerKind::Linear { rows, .. } => {
+            rows.len() == n
+                && rows.iter().enumerate().all(|(o, r)| match r[..] {
+                    [] => true,
+                    [(j, _)] => j as usize == o,
+                    _ => false,
+                })
+        }
+        LayerKind::Requant(rs) => rs.len() == n,
+        LayerKind::Threshold(ss) => ss.len() == n,
+        LayerKind::Relu | LayerKind::Lookup(_) => true,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +460,61 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A lookup (index shift 1, offset −3), then `3·e + 1`, then a requantization dropping two
+    /// bits: one step function per element whose values are the chain on the entries, with only
+    /// the thresholds inside each element's input interval, computing the same values for every
+    /// input. A lookup with a second reader stays.
+    #[test]
+    fn a_lookup_and_the_layers_after_it_become_one_table() {
+        use crate::qir::{LookupSpec, Requant};
+        let model = |second_reader: bool| {
+            let e = |lo, hi| Elem::new(0, lo, hi);
+            let entries = vec![5, 5, 9, -2, 0, 0, 7, 3];
+            let spec = LookupSpec { func: "table".into(), shift: 1, offset: -3, entries };
+            let rq = Requant {
+                from_frac: 0,
+                to_frac: -2,
+                div: 1,
+                round: Round::HalfUp,
+                lo: -2,
+                hi: 7,
+                overflow: Overflow::Sat,
+            };
+            let mut tensors = vec![
+                tensor("x", vec![e(-20, 20), e(-2, 3)]),
+                tensor("t", vec![e(-2, 9), e(-2, 9)]),
+                tensor("p", vec![e(-5, 28), e(-5, 28)]),
+                tensor("y", vec![Elem::new(-2, -2, 7); 2]),
+            ];
+            let mut layers = vec![
+                layer("table", LayerKind::Lookup(spec), &[0], 1),
+                linear("scale", 1, 2, vec![vec![(0, 3)], vec![(1, 3)]], vec![1, 1]),
+                layer("act", LayerKind::Requant(vec![rq; 2]), &[2], 3),
+            ];
+            if second_reader {
+                tensors.push(tensor("z", vec![e(-2, 9), e(-2, 9), Elem::new(-2, -2, 7), Elem::new(-2, -2, 7)]));
+                layers.push(layer("both", LayerKind::Gather(vec![0, 1, 2, 3]), &[1, 3], 4));
+            }
+            qmodel("table_chain", tensors, layers, 0)
+        };
+        let before = model(false);
+        let mut m = before.clone();
+        compose_tables(&mut m);
+        crate::verify::verify(&m).unwrap();
+        assert_eq!(m.layers.len(), 1);
+        assert_eq!(m.layers[0].origin, ["table", "scale", "act"]);
+        let LayerKind::Threshold(ss) = &m.layers[0].kind else { panic!("{:?}", m.layers[0].kind) };
+        // The second element's input, −2..3, reaches indices 2..4 only.
+        assert!(ss[1].thresholds.iter().all(|&t| -2 < t && t <= 3), "{:?}", ss[1]);
+        assert!(ss[0].thresholds.len() > ss[1].thresholds.len());
+        for a in -20..=20 {
+            let x = [a, a.clamp(-2, 3)];
+            assert_eq!(crate::interp::run(&m, &x), crate::interp::run(&before, &x), "x = {x:?}");
+        }
+        let mut m = model(true);
+        compose_tables(&mut m);
+        assert_eq!(m.layers.len(), 4);
     }
 }

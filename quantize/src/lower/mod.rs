@@ -176,6 +176,9 @@ pub fn lower(g: &Graph, cfg: &Config) -> Result<QModel, QuantizeError> {
     fuse::fuse_relu(&mut m);
     fuse::fold_rounding(&mut m);
     crate::relations::tighten(&mut m);
+    if !cfg.time_multiplexed() {
+        fuse::compose_tables(&mut m);
+    }
     if fixed_input {
         inputs::prune_inputs(&mut m);
     }
