@@ -233,7 +233,9 @@ pub fn fold_rounding(m: &mut QModel) {
 /// normalisation `c` is one table per element.
 ///
 /// Each element's steps keep only the thresholds inside its input's interval, so the values are
-/// exactly those the chain can output there; the output interval narrows to their span.
+/// exactly those the chain can output there; the output interval narrows to their span. The
+/// chain is folded in up to its last layer whose output is no wider than the table's, since a
+/// table costs LUTs per output bit.
 ///
 /// Before: `e = lookup d; p = linear e (7·e_i + 8); a = requant p (≫ 4, floor, sat)`
 /// After:  `a = threshold d` with `a_i = requant(7·entries[k] + 8)` on the k-th index interval.
@@ -257,6 +259,14 @@ pub fn compose_tables(m: &mut QModel) {
             chain.push(r);
             at = m.layers[r].output;
         }
+        // The table's columns are its cost: the chain is folded in up to its last layer whose
+        // output is no wider than the lookup's (a scaling that widens is cheaper after it).
+        let width = |t: crate::qir::TensorId| {
+            m.tensor(t).elems.iter().map(|e| crate::fixed::bits_for(e.lo, e.hi)).max().unwrap_or(0)
+        };
+        let table_width = width(l.output);
+        let keep = chain.iter().rposition(|&r| width(m.layers[r].output) <= table_width).map_or(0, |k| k + 1);
+        chain.truncate(keep);
         if chain.is_empty() {
             i += 1;
             continue;
@@ -516,5 +526,13 @@ mod tests {
         let mut m = model(true);
         compose_tables(&mut m);
         assert_eq!(m.layers.len(), 4);
+        // A chain that ends wider than the table (no requantization after the scaling) keeps
+        // the table and the scaling apart.
+        let mut m = model(false);
+        m.layers.pop();
+        m.tensors.pop();
+        m.output = crate::qir::TensorId(2);
+        compose_tables(&mut m);
+        assert_eq!(m.layers.len(), 2);
     }
 }
