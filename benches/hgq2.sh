@@ -17,12 +17,7 @@
 #   MAX_LATENCY=5 ANCHORS=1 benches/hgq2.sh jsc_openml_13285
 set -euo pipefail
 cd "$(dirname "$0")/.."
-H=../shared/models/hgq2
-[ -d "$H" ] || { echo "skipped: $H is absent"; exit 0; }
-export TACHYON_PYTHON=${TACHYON_PYTHON:-$PWD/.venv/bin/python}
-[ -x "$TACHYON_PYTHON" ] || { echo "no exporter Python at $TACHYON_PYTHON: run scripts/python-env.sh"; exit 2; }
-cargo build --release --bin tachyon >/dev/null 2>&1
-T=$PWD/target/release/tachyon
+. benches/hgq2_env.sh
 W=$PWD/target/bench-hgq2; mkdir -p "$W"
 models=("$@"); [ ${#models[@]} -gt 0 ] || models=(jsc_openml_530 jsc_openml_13285 jsc_plf_32x16_64425 mha_8part linformer_8part)
 config=()

@@ -11,12 +11,7 @@
 #   PARTICLES="8 16" CLOCK=5 benches/particles.sh mha
 set -euo pipefail
 cd "$(dirname "$0")/.."
-H=../shared/models/hgq2
-[ -d "$H" ] || { echo "skipped: $H is absent"; exit 0; }
-export TACHYON_PYTHON=${TACHYON_PYTHON:-$PWD/.venv/bin/python}
-[ -x "$TACHYON_PYTHON" ] || { echo "no exporter Python at $TACHYON_PYTHON: run scripts/python-env.sh"; exit 2; }
-cargo build --release --bin tachyon >/dev/null 2>&1
-T=$PWD/target/release/tachyon
+. benches/hgq2_env.sh
 W=$PWD/target/bench-particles; mkdir -p "$W"
 clk=${CLOCK:-5}
 models=("$@"); [ ${#models[@]} -gt 0 ] || models=(mha linformer)
