@@ -235,11 +235,14 @@ pub fn fold_rounding(m: &mut QModel) {
 /// Each element's steps keep only the thresholds inside its input's interval, so the values are
 /// exactly those the chain can output there; the output interval narrows to their span. The
 /// chain is folded in up to its last layer whose output is no wider than the table's, since a
-/// table costs LUTs per output bit.
+/// table costs LUTs per output bit. A lookup over more than 2^22 elements × entries stays.
 ///
 /// Before: `e = lookup d; p = linear e (7·e_i + 8); a = requant p (≫ 4, floor, sat)`
 /// After:  `a = threshold d` with `a_i = requant(7·entries[k] + 8)` on the k-th index interval.
 pub fn compose_tables(m: &mut QModel) {
+    /// Largest `elements × entries` composed (each element gets its own step function).
+    const COMPOSE_MAX_ENTRIES: usize = 1 << 22;
+
     let mut i = 0;
     while i < m.layers.len() {
         let l = &m.layers[i];
@@ -267,7 +270,7 @@ pub fn compose_tables(m: &mut QModel) {
         let table_width = width(l.output);
         let keep = chain.iter().rposition(|&r| width(m.layers[r].output) <= table_width).map_or(0, |k| k + 1);
         chain.truncate(keep);
-        if chain.is_empty() {
+        if chain.is_empty() || n * t.entries.len() > COMPOSE_MAX_ENTRIES {
             i += 1;
             continue;
         }
