@@ -17,7 +17,7 @@ pub mod report;
 mod synth;
 
 pub use options::{HlsOptions, OptionsError, ResolvedOptions, Target};
-pub use synth::{synthesize, synthesize_ranked, PORTFOLIO_MAX_SIGNALS};
+pub use synth::{synthesize, synthesize_ranked, Cuts, LOOSE_CUTS_MAX_SIGNALS, PORTFOLIO_MAX_SIGNALS};
 pub use tachyon_quantize::config::Strategy;
 use tachyon_rtl::Module;
 

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use tachyon_hls::layers::cse::Ranking;
-use tachyon_hls::{synthesize, synthesize_ranked, HlsOptions, Strategy as Mult};
+use tachyon_hls::{synthesize, synthesize_ranked, Cuts, HlsOptions, Strategy as Mult};
 use tachyon_quantize::fixed::Overflow;
 use tachyon_quantize::qir::*;
 use tachyon_quantize::{interp, Elem, Round};
@@ -169,8 +169,9 @@ proptest! {
         prop_assert_eq!(simulate(&m, 2.5, &v), v.iter().map(|x| interp::run(&m, x)).collect::<Vec<_>>());
     }
 
-    /// Small designs are synthesized under every ranking of the CSE: the kept design is one of
-    /// them, never later and never larger (estimated LUTs) than the default ranking's.
+    /// Small designs are synthesized under every ranking of the CSE and both rules for stage
+    /// boundaries at a layer's input: the kept design is one of them, never later and never
+    /// larger (estimated LUTs) than the default's.
     #[test]
     fn the_ranking_portfolio_never_loses(ins in prop::collection::vec(elem(), 4..10), nout in 2usize..6, coeffs in prop::collection::vec(-40i128..40, 140)) {
         let rows: Vec<Vec<(u32, i128)>> = (0..nout).map(|o| (0..ins.len()).map(|j| (j as u32, coeffs[(o * 14 + j) % 140])).filter(|t| t.1 != 0).collect()).collect();
@@ -179,7 +180,7 @@ proptest! {
         let opts = HlsOptions { clock_ns: 2.5, top: "dut".into(), ..HlsOptions::default() }.validate(&m).expect("valid");
         let d = synthesize(&m, &opts);
         prop_assert!(d.module.signals.len() <= tachyon_hls::PORTFOLIO_MAX_SIGNALS);
-        let each: Vec<_> = Ranking::ALL.iter().map(|r| synthesize_ranked(&m, &opts, *r)).collect();
+        let each: Vec<_> = Ranking::ALL.iter().flat_map(|r| [Cuts::Strict, Cuts::Loose].map(|c| synthesize_ranked(&m, &opts, *r, c))).collect();
         prop_assert!((d.latency, d.ii) <= (each[0].latency, each[0].ii));
         prop_assert!(d.report.total.lut <= each[0].report.total.lut);
         prop_assert!(each.iter().any(|e| e.module == d.module));

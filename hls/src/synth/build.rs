@@ -27,6 +27,8 @@ pub(super) struct Build<'a> {
     pub(super) stages: Vec<(u32, u32)>,
     /// Initiation interval so far.
     pub(super) ii: u32,
+    /// When a linear layer cut inside a stage is rebuilt from its inputs registered.
+    pub(super) cuts: super::Cuts,
 }
 
 /// Builds the design of `m` with the ternary adder policy `ternary` of each layer (by index),
@@ -36,6 +38,7 @@ pub(super) fn build(
     opts: &ResolvedOptions,
     ternary: &dyn Fn(usize) -> Ternary,
     plans: &mut PlanCache,
+    cuts: super::Cuts,
 ) -> Design {
     let knobs = opts.knobs();
     let (module, ports) = super::ports::open(m, opts);
@@ -49,6 +52,7 @@ pub(super) fn build(
         streams: vec![None; m.tensors.len()],
         stages: vec![(0, 0); m.layers.len()],
         ii: 1,
+        cuts,
     };
     s.b.prefix = "in".into();
     match opts.stream_plan() {

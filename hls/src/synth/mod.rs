@@ -32,19 +32,25 @@ use tachyon_rtl::Fabric;
 ///
 /// A small design (at most [`PORTFOLIO_MAX_SIGNALS`] signals; such a build takes a few
 /// hundredths of a second) is synthesized so under each [`Ranking`] of the common-subexpression
-/// search, and the one with the fewest estimated LUTs among those that finish as early as the
-/// default ranking's (or within the latency bound) is kept, the default on a tie. On the HGQ2
-/// JSC MLPs that is 3–4 % fewer yosys LUTs.
+/// search and each rule of [`Cuts`], and the one with the fewest estimated LUTs among those that
+/// finish as early as the default's (or within the latency bound) is kept, the default on a
+/// tie. On the HGQ2 JSC MLPs that is 3–4 % fewer yosys LUTs. A design of at most
+/// [`LOOSE_CUTS_MAX_SIGNALS`] signals has the default and [`Cuts::Loose`] as candidates.
 pub fn synthesize(m: &QModel, opts: &ResolvedOptions) -> Design {
-    let first = synthesize_ranked(m, opts, Ranking::Saving);
-    if first.module.signals.len() > PORTFOLIO_MAX_SIGNALS {
-        return first;
-    }
+    let first = synthesize_ranked(m, opts, Ranking::Saving, Cuts::Strict);
+    let signals = first.module.signals.len();
+    let others: Vec<(Ranking, Cuts)> = if signals <= PORTFOLIO_MAX_SIGNALS {
+        Ranking::ALL.iter().flat_map(|&r| [(r, Cuts::Strict), (r, Cuts::Loose)]).skip(1).collect()
+    } else if signals <= LOOSE_CUTS_MAX_SIGNALS {
+        vec![(Ranking::Saving, Cuts::Loose)]
+    } else {
+        vec![]
+    };
     let latency = first.latency.max(opts.knobs().max_latency.unwrap_or(0));
     let ii = first.ii;
     let mut best = first;
-    for ranking in &Ranking::ALL[1..] {
-        let d = synthesize_ranked(m, opts, *ranking);
+    for (ranking, cuts) in others {
+        let d = synthesize_ranked(m, opts, ranking, cuts);
         if d.latency <= latency && d.ii <= ii && d.report.total.lut < best.report.total.lut {
             best = d;
         }
@@ -52,16 +58,36 @@ pub fn synthesize(m: &QModel, opts: &ResolvedOptions) -> Design {
     best
 }
 
+/// When a linear layer that a stage boundary cuts inside is rebuilt with the boundary at its
+/// input instead, and that form kept (`build::Build::lower_parallel`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cuts {
+    /// When the rebuilt layer finishes in no later a stage, no later within it, with fewer
+    /// register bits: the layers after it start no later.
+    Strict,
+    /// When it finishes in no later a stage with fewer register bits, though perhaps later
+    /// within it: fewer registers and LUTs on small designs (jsc_openml_13285: 2 % fewer
+    /// estimated LUTs, 41 % fewer FFs at the same 4 cycles), but the layers after it may then
+    /// need another stage (the HGQ2 transformers lose 1–3 cycles), so it is one candidate among
+    /// others ([`synthesize`]).
+    Loose,
+}
+
+/// Designs of at most this many signals are also synthesized with [`Cuts::Loose`] (the HGQ2
+/// particle model has 11,850, the shipped jet MLP 4,751; the MHA, 57,963, takes 9 s a build).
+pub const LOOSE_CUTS_MAX_SIGNALS: usize = 20_000;
+
 /// Designs of at most this many signals are synthesized under every [`Ranking`] ([`synthesize`]):
 /// the HGQ2 JSC MLPs (260 and 2,300 signals) and the tiny MLP. The shipped jet MLP (4,800
 /// signals, built in 0.17 s, 0.32 s three times over for 1 % fewer LUTs) is built once, inside
 /// the compile-time goal of jet-class models.
 pub const PORTFOLIO_MAX_SIGNALS: usize = 3_000;
 
-/// [`synthesize`] with the common-subexpression search ranking patterns by `ranking` only.
-pub fn synthesize_ranked(m: &QModel, opts: &ResolvedOptions, ranking: Ranking) -> Design {
+/// [`synthesize`] with the common-subexpression search ranking patterns by `ranking` only, and
+/// stage boundaries moved to a linear layer's input by the rule `cuts`.
+pub fn synthesize_ranked(m: &QModel, opts: &ResolvedOptions, ranking: Ranking, cuts: Cuts) -> Design {
     let mut plans = PlanCache::new(ranking);
-    let mut pass = |ternary: &dyn Fn(usize) -> Ternary| build::build(m, opts, ternary, &mut plans);
+    let mut pass = |ternary: &dyn Fn(usize) -> Ternary| build::build(m, opts, ternary, &mut plans, cuts);
     if opts.knobs().fabric != Fabric::UltraScale {
         return pass(&|_| Ternary::Off);
     }
