@@ -16,7 +16,8 @@
 //! Consecutive linear layers are fused afterwards ([`fuse::fuse_linear`]), and a ReLU goes
 //! where the requantization after it clamps at zero anyway ([`fuse::fuse_relu`]); a rounding
 //! constant moves into the bias of the linear layer before its requantization
-//! ([`fuse::fold_rounding`]).
+//! ([`fuse::fold_rounding`]); and a table lookup absorbs the element-wise layers after it, as
+//! one step function per element ([`fuse::compose_tables`]; not in time-multiplexed designs).
 
 mod activation;
 mod bn_fold;
