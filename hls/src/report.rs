@@ -277,6 +277,16 @@ impl BitFacts {
     }
 }
 
+/// LUTs per output bit of a table of `bits` index bits: one LUT6 up to 6, then 2^(bits−6) of
+/// them and the multiplexers between them.
+pub(crate) fn table_luts_per_bit(bits: u32) -> u64 {
+    if bits <= 6 {
+        1
+    } else {
+        (1u64 << (bits - 6)) + (1u64 << (bits - 6)) / 2
+    }
+}
+
 fn expr_cost(m: &Module, facts: &BitFacts, dst: tachyon_rtl::SignalId, e: &Expr, w: u32) -> Resources {
     let (live_lo, live_hi) = facts.live[dst.index()];
     if live_lo >= live_hi {
@@ -329,8 +339,7 @@ fn expr_cost(m: &Module, facts: &BitFacts, dst: tachyon_rtl::SignalId, e: &Expr,
             if facts.constant[x.index()] || facts.constant[y.index()] => {}
         Expr::And(..) | Expr::Or(..) | Expr::Xor(..) | Expr::Not(_) => r.lut = w.div_ceil(2) as u64,
         Expr::Table { index, entries } => {
-            let bits = wd(index);
-            let luts_per_bit = if bits <= 6 { 1 } else { (1u64 << (bits - 6)) + (1u64 << (bits - 6)) / 2 };
+            let luts_per_bit = table_luts_per_bit(wd(index));
             // Constant columns cost nothing.
             let varying = (0..w)
                 .filter(|&k| entries.iter().map(|v| (v >> k) & 1).any(|b| b != entries[0] >> k & 1))

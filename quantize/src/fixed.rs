@@ -160,6 +160,13 @@ impl Elem {
     pub fn contains(&self, v: i128) -> bool {
         self.lo <= v && v <= self.hi
     }
+    /// Intersected with `[lo, hi]`; left as it is if the two do not meet.
+    pub fn narrow(&mut self, lo: i128, hi: i128) {
+        let (l, h) = (lo.max(self.lo), hi.min(self.hi));
+        if l <= h {
+            *self = Elem::new(self.frac, l, h);
+        }
+    }
     /// Human form: `fixed<W,I>` of the derived width with the interval, e.g. `ufixed<8,3>[0,255]`.
     pub fn describe(&self) -> String {
         let w = self.width() as i32;

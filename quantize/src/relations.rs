@@ -86,7 +86,8 @@ pub fn tighten(m: &mut QModel) {
         }
         let t = m.layers[li].output;
         for (e, (lo, hi)) in m.tensors[t.0 as usize].elems.iter_mut().zip(bounds) {
-            narrow(e, lo.unwrap_or(e.lo), hi.unwrap_or(e.hi));
+            let (lo, hi) = (lo.unwrap_or(e.lo), hi.unwrap_or(e.hi));
+            e.narrow(lo, hi);
         }
         for r in m.readers(t) {
             let (LayerKind::Requant(rs), [only]) = (&m.layers[r].kind, &m.layers[r].inputs[..]) else { continue };
@@ -96,17 +97,9 @@ pub fn tighten(m: &mut QModel) {
             let fresh: Vec<Elem> = m.tensor(t).elems.iter().zip(rs).map(|(e, q)| requant_elem(e, q)).collect();
             let out = m.layers[r].output;
             for (e, f) in m.tensors[out.0 as usize].elems.iter_mut().zip(fresh) {
-                narrow(e, f.lo, f.hi);
+                e.narrow(f.lo, f.hi);
             }
         }
-    }
-}
-
-/// `e` intersected with `[lo, hi]` (left as it is if they do not meet).
-fn narrow(e: &mut Elem, lo: i128, hi: i128) {
-    let (l, h) = (lo.max(e.lo), hi.min(e.hi));
-    if l <= h {
-        *e = Elem::new(e.frac, l, h);
     }
 }
 

@@ -97,15 +97,14 @@ fn steps_table(b: &mut Builder, x: Val, s: &Steps) -> Option<Val> {
         (offset, (0..len).map(|u| value(offset + u)).collect(), 3 * u64::from(x.width()))
     };
     let index_bits = (entries.len() as u64).next_power_of_two().trailing_zeros();
-    // LUTs, doubled: a LUT6 per output bit up to 6 index bits, then 1.5 · 2^(k−6) of them
-    // with their multiplexers (as the estimate counts them); a comparator and a multiplexer
-    // per threshold otherwise.
+    // LUTs as the estimate counts them: the table's per output bit, against a comparator and
+    // a multiplexer per threshold.
     let width = |v: &[i128]| {
         let (lo, hi) = (v.iter().min().copied().unwrap_or(0), v.iter().max().copied().unwrap_or(0));
-        u64::from(tachyon_quantize::fixed::bits_for(lo, hi))
+        tachyon_quantize::fixed::bits_for(lo, hi)
     };
-    let table = width(&entries) * if index_bits <= 6 { 2 } else { 3 << (index_bits - 6) } + 2 * clamp;
-    let chain = 2 * inside.len() as u64 * (u64::from(x.width().div_ceil(2)) + width(&s.values).div_ceil(2));
+    let table = u64::from(width(&entries)) * crate::report::table_luts_per_bit(index_bits) + clamp;
+    let chain = inside.len() as u64 * u64::from(x.width().div_ceil(2) + width(&s.values).div_ceil(2));
     (table <= chain).then(|| table_at(b, x, shift, offset, &entries))
 }
 

@@ -264,9 +264,7 @@ pub fn compose_tables(m: &mut QModel) {
         }
         // The table's columns are its cost: the chain is folded in up to its last layer whose
         // output is no wider than the lookup's (a scaling that widens is cheaper after it).
-        let width = |t: crate::qir::TensorId| {
-            m.tensor(t).elems.iter().map(|e| crate::fixed::bits_for(e.lo, e.hi)).max().unwrap_or(0)
-        };
+        let width = |t: crate::qir::TensorId| m.tensor(t).elems.iter().map(Elem::width).max().unwrap_or(0);
         let table_width = width(l.output);
         let keep = chain.iter().rposition(|&r| width(m.layers[r].output) <= table_width).map_or(0, |k| k + 1);
         chain.truncate(keep);
@@ -301,10 +299,8 @@ pub fn compose_tables(m: &mut QModel) {
                 s
             })
             .collect();
-        for (e, s) in steps.iter().enumerate() {
-            let y = &mut m.tensors[out.0 as usize].elems[e];
-            let (lo, hi) = (*s.values.iter().min().expect("a value"), *s.values.iter().max().expect("a value"));
-            *y = Elem::new(y.frac, lo.max(y.lo), hi.min(y.hi));
+        for (y, s) in m.tensors[out.0 as usize].elems.iter_mut().zip(&steps) {
+            y.narrow(*s.values.iter().min().expect("a value"), *s.values.iter().max().expect("a value"));
         }
         let last = *chain.last().expect("a chain");
         let mut origin = m.layers[i].origin.clone();
